@@ -1,0 +1,329 @@
+//! How a style becomes ASS: the one document both the burn-in (FFmpeg + libass) and the browser
+//! preview (libass in WebAssembly) render, so preview equals output.
+//!
+//! `PlayResX/Y` equal the video size, so every number here is in video pixels. Lines are broken
+//! by [`CaptionLayout`] (WrapStyle 2 turns libass's own wrapping off). Active-word effects need
+//! one event per word — libass `\k` tags can only recolour, not scale — so `Highlight::Word`
+//! writes, for each word of a page, an event showing the whole page with that word highlighted.
+
+use std::fmt::Write as _;
+
+use crate::layout::{CaptionLayout, LayoutRules, Page};
+use crate::style::{Align, Animation, Highlight, Position, Style};
+use crate::text;
+use crate::time;
+use crate::transcript::{Transcript, Word};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Average advance of a glyph in em, for estimating how many characters fit on a line
+/// (measured on Inter Bold: lowercase running text ≈ 0.56 em, uppercase ≈ 0.68 em).
+const AVG_ADVANCE_EM: f32 = 0.56;
+const AVG_ADVANCE_UPPER_EM: f32 = 0.68;
+const FADE_IN_MS: u32 = 150;
+const FADE_OUT_MS: u32 = 120;
+const POP_MS: u32 = 100;
+
+/// Layout limits for a style on a frame: the style's limits, tightened so lines fit the width.
+pub fn layout_rules(style: &Style, size: VideoSize) -> LayoutRules {
+    let font_px = font_px(style, size);
+    let advance = if style.uppercase { AVG_ADVANCE_UPPER_EM } else { AVG_ADVANCE_EM };
+    let usable = size.width as f32 * (1.0 - 2.0 * style.margin_h / 100.0);
+    let fit = (usable / (font_px * advance)).floor().max(4.0) as usize;
+    let lines = style.lines_per_page as usize;
+    LayoutRules {
+        max_chars_per_line: fit.min(style.max_chars_per_line as usize),
+        max_lines: lines,
+        max_words_per_line: style.words_per_line.map(|w| w as usize),
+        max_words_per_page: style.words_per_line.map(|w| w as usize * lines),
+        ..LayoutRules::default()
+    }
+}
+
+fn font_px(style: &Style, size: VideoSize) -> f32 {
+    style.font_size / 100.0 * size.height as f32
+}
+
+/// One `Dialogue:` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssEvent {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+}
+
+/// A complete ASS script for one transcript, style and frame size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssDocument {
+    pub size: VideoSize,
+    pub layout: CaptionLayout,
+    pub events: Vec<AssEvent>,
+    header: String,
+}
+
+impl AssDocument {
+    pub fn build(transcript: &Transcript, style: &Style, size: VideoSize) -> Self {
+        let words: Vec<Word> = transcript.words.iter().map(|w| Word { text: display(style, &w.text), ..w.clone() }).collect();
+        let layout = CaptionLayout::build(&words, &layout_rules(style, size));
+        let mut events = Vec::new();
+        for page in &layout.pages {
+            match style.highlight {
+                Highlight::None => events.push(AssEvent { start_ms: page.start_ms, end_ms: page.end_ms, text: fade(style, true, true) + &page_text(style, &words, page, None) }),
+                Highlight::Karaoke => events.push(AssEvent { start_ms: page.start_ms, end_ms: page.end_ms, text: fade(style, true, true) + &karaoke_text(style, &words, page) }),
+                Highlight::Word => word_events(style, &words, page, &mut events),
+            }
+        }
+        Self { size, layout, events, header: header(style, size) }
+    }
+
+    /// The script as text.
+    pub fn to_ass(&self) -> String {
+        let mut out = self.header.clone();
+        for e in &self.events {
+            let _ = writeln!(out, "Dialogue: 0,{},{},Default,,0,0,0,,{}", time::ass(e.start_ms), time::ass(e.end_ms), e.text);
+        }
+        out
+    }
+}
+
+/// Text as it will be shown: uppercased when the style says so, made safe for ASS.
+fn display(style: &Style, t: &str) -> String {
+    let t = if style.uppercase { text::upper(t) } else { t.to_string() };
+    escape(&t)
+}
+
+/// Makes user text inert in ASS: `{…}` would open an override block and `\N` would break a
+/// line, so braces become their full-width forms and a backslash is followed by a word joiner
+/// (invisible, and it stops libass reading an escape).
+pub fn escape(t: &str) -> String {
+    t.replace('\\', "\\\u{2060}").replace('{', "｛").replace('}', "｝")
+}
+
+fn header(style: &Style, size: VideoSize) -> String {
+    let px = font_px(style, size);
+    let rel = |pct: f32| (pct / 100.0 * px * 10.0).round() / 10.0;
+    let alignment = match style.position {
+        Position::Bottom => 1,
+        Position::Middle => 4,
+        Position::Top => 7,
+    } + match style.align {
+        Align::Left => 0,
+        Align::Center => 1,
+        Align::Right => 2,
+    };
+    // A box is ASS BorderStyle 3: the outline colour fills the box and the outline width pads it.
+    let (border_style, outline_colour) = match style.box_color {
+        Some(c) => (3, c),
+        None => (1, style.outline_color),
+    };
+    // Karaoke fills from SecondaryColour (not yet sung) to PrimaryColour (sung).
+    let (primary, secondary) = match style.highlight {
+        Highlight::Karaoke => (style.active_color, style.text_color),
+        _ => (style.text_color, style.active_color),
+    };
+    let margin_h = (style.margin_h / 100.0 * size.width as f32).round() as u32;
+    let margin_v = (style.margin_v / 100.0 * size.height as f32).round() as u32;
+    format!(
+        "[Script Info]\n\
+         ; Generated by Cofee from style {name:?}\n\
+         ScriptType: v4.00+\n\
+         PlayResX: {w}\n\
+         PlayResY: {h}\n\
+         WrapStyle: 2\n\
+         ScaledBorderAndShadow: yes\n\
+         YCbCr Matrix: None\n\
+         \n\
+         [V4+ Styles]\n\
+         Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n\
+         Style: Default,{font},{size},{primary},{secondary},{outline_c},{back},{bold},0,0,0,100,100,0,0,{border_style},{outline},{shadow},{alignment},{margin_h},{margin_h},{margin_v},1\n\
+         \n\
+         [Events]\n\
+         Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n",
+        name = style.name,
+        w = size.width,
+        h = size.height,
+        font = style.font_family,
+        size = px.round() as u32,
+        primary = primary.ass(),
+        secondary = secondary.ass(),
+        outline_c = outline_colour.ass(),
+        back = style.shadow_color.ass(),
+        bold = if style.bold { -1 } else { 0 },
+        outline = rel(style.outline),
+        shadow = rel(style.shadow),
+    )
+}
+
+fn fade(style: &Style, first: bool, last: bool) -> String {
+    if style.animation != Animation::Fade || !(first || last) {
+        return String::new();
+    }
+    format!("{{\\fad({},{})}}", if first { FADE_IN_MS } else { 0 }, if last { FADE_OUT_MS } else { 0 })
+}
+
+/// Override tags for one word; empty when it looks like the rest of the page.
+fn word_tags(style: &Style, word: &Word, active: bool) -> String {
+    let emphasised = style.emphasises(word);
+    let mut tags = String::new();
+    let mut scale = 100;
+    if emphasised {
+        scale = style.emphasis.scale;
+    }
+    // The active colour wins over the emphasis colour while the word is spoken.
+    if emphasised && !(active && style.active_color != style.text_color) {
+        let _ = write!(tags, "\\c{}", style.emphasis.color.ass_inline());
+    }
+    if active {
+        scale = scale.max(style.active_scale);
+        if style.active_color != style.text_color {
+            let _ = write!(tags, "\\c{}", style.active_color.ass_inline());
+        }
+        if style.animation == Animation::Pop {
+            let from = scale * 85 / 100;
+            let _ = write!(tags, "\\fscx{from}\\fscy{from}\\t(0,{POP_MS},\\fscx{scale}\\fscy{scale})");
+            scale = 100; // handled by the transform
+        }
+    }
+    if scale != 100 {
+        let _ = write!(tags, "\\fscx{scale}\\fscy{scale}");
+    }
+    tags
+}
+
+/// Page text with lines joined by `\N`; `active` is the index of the highlighted word.
+fn page_text(style: &Style, words: &[Word], page: &Page, active: Option<usize>) -> String {
+    let mut out = String::new();
+    for (li, line) in page.lines.iter().enumerate() {
+        if li > 0 {
+            out.push_str("\\N");
+        }
+        for i in line.words.clone() {
+            if i > line.words.start && text::needs_space(&words[i - 1].text, &words[i].text) {
+                out.push(' ');
+            }
+            let tags = word_tags(style, &words[i], active == Some(i));
+            if tags.is_empty() {
+                out.push_str(&words[i].text);
+            } else {
+                let _ = write!(out, "{{{tags}}}{}{{\\r}}", words[i].text);
+            }
+        }
+    }
+    out
+}
+
+/// One event per word: the page, with word `i` active from its start until the next word starts.
+fn word_events(style: &Style, words: &[Word], page: &Page, out: &mut Vec<AssEvent>) {
+    let range = page.words();
+    for i in range.clone() {
+        let start_ms = if i == range.start { page.start_ms } else { words[i].start_ms.clamp(page.start_ms, page.end_ms) };
+        let end_ms = if i + 1 == range.end { page.end_ms } else { words[i + 1].start_ms.clamp(start_ms, page.end_ms) };
+        if end_ms <= start_ms && i + 1 != range.end {
+            continue; // a word with no time of its own (same start as the next) is never shown active
+        }
+        let text = fade(style, i == range.start, i + 1 == range.end) + &page_text(style, words, page, Some(i));
+        out.push(AssEvent { start_ms, end_ms, text });
+    }
+}
+
+/// One event per page with `\kf` fills; pauses between words are empty `\k` syllables. Times are
+/// rounded as cumulative centiseconds from the event start, so rounding never drifts.
+fn karaoke_text(style: &Style, words: &[Word], page: &Page) -> String {
+    let cs = |t: u64| (t.saturating_sub(page.start_ms) + 5) / 10;
+    let mut out = String::new();
+    let mut cursor = 0; // in centiseconds from the event start
+    for (li, line) in page.lines.iter().enumerate() {
+        if li > 0 {
+            out.push_str("\\N");
+        }
+        for i in line.words.clone() {
+            let w = &words[i];
+            let (start, end) = (cs(w.start_ms).max(cursor), cs(w.end_ms).max(cs(w.start_ms).max(cursor)));
+            if start > cursor {
+                let _ = write!(out, "{{\\k{}}}", start - cursor);
+            }
+            if i > line.words.start && text::needs_space(&words[i - 1].text, &w.text) {
+                out.push(' ');
+            }
+            let mut tags = format!("\\kf{}", end - start);
+            if style.emphasises(w) {
+                let _ = write!(tags, "\\2c{}", style.emphasis.color.ass_inline());
+                if style.emphasis.scale != 100 {
+                    let _ = write!(tags, "\\fscx{0}\\fscy{0}", style.emphasis.scale);
+                }
+                let _ = write!(out, "{{{tags}}}{}{{\\r}}", w.text);
+            } else {
+                let _ = write!(out, "{{{tags}}}{}", w.text);
+            }
+            cursor = end;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::style::preset;
+
+    const PORTRAIT: VideoSize = VideoSize { width: 1080, height: 1920 };
+    const LANDSCAPE: VideoSize = VideoSize { width: 1920, height: 1080 };
+
+    fn transcript() -> Transcript {
+        let spec = [("Coffee", 0, 400), ("costs", 400, 800), ("$4", 900, 1300), ("today.", 1300, 1900), ("Wow", 3000, 3400)];
+        Transcript::new(Some("en".into()), spec.iter().map(|(t, s, e)| Word::new(*t, *s, *e)).collect())
+    }
+
+    #[test]
+    fn narrow_frames_get_fewer_characters_per_line() {
+        let s = preset("clean").unwrap();
+        assert!(layout_rules(&s, PORTRAIT).max_chars_per_line < layout_rules(&s, LANDSCAPE).max_chars_per_line);
+        assert_eq!(layout_rules(&s, LANDSCAPE).max_chars_per_line, 36, "the style's own limit caps wide frames");
+    }
+
+    #[test]
+    fn word_highlight_writes_one_event_per_word() {
+        let doc = AssDocument::build(&transcript(), &preset("bold-pop").unwrap(), PORTRAIT);
+        assert_eq!(doc.events.len(), 5);
+        // Events tile each page: each ends where the next begins.
+        assert_eq!((doc.events[0].start_ms, doc.events[0].end_ms), (0, 400));
+        assert_eq!((doc.events[1].start_ms, doc.events[1].end_ms), (400, 900));
+        assert!(doc.events[0].text.contains("\\t(0,100,\\fscx112\\fscy112)}COFFEE{\\r}"), "{}", doc.events[0].text);
+        // "$4" is emphasised (numbers) in every event, and active in its own.
+        assert!(doc.events[0].text.contains("{\\c&H76E600&\\fscx110\\fscy110}$4{\\r}"), "{}", doc.events[0].text);
+    }
+
+    #[test]
+    fn karaoke_syllables_add_up_to_the_page() {
+        let doc = AssDocument::build(&transcript(), &preset("karaoke").unwrap(), LANDSCAPE);
+        let first = &doc.events[0];
+        let total: u64 = first
+            .text
+            .split("\\k")
+            .skip(1)
+            .map(|s| s.trim_start_matches('f').chars().take_while(char::is_ascii_digit).collect::<String>().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(total, 190, "{}", first.text);
+        assert!(first.text.contains("{\\k10}"), "the 100 ms pause before $4 is an empty syllable: {}", first.text);
+    }
+
+    #[test]
+    fn fade_only_on_page_edges_and_box_uses_border_style_3() {
+        let doc = AssDocument::build(&transcript(), &preset("boxed").unwrap(), LANDSCAPE);
+        assert!(doc.events.iter().all(|e| e.text.starts_with("{\\fad(150,120)}")));
+        assert!(doc.to_ass().contains(",3,"), "BorderStyle 3");
+    }
+
+    #[test]
+    fn user_text_cannot_inject_tags() {
+        let t = Transcript::new(None, vec![Word::new("{\\pos(0,0)}x\\N", 0, 500)]);
+        let ass = AssDocument::build(&t, &preset("clean").unwrap(), LANDSCAPE).to_ass();
+        let last = ass.lines().last().unwrap();
+        assert!(!last.contains("{\\pos") && !last.contains("\\N"), "{last}");
+        assert!(last.ends_with("｛\\\u{2060}pos(0,0)｝x\\\u{2060}N"), "{last}");
+    }
+}

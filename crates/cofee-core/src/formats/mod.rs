@@ -1,0 +1,163 @@
+//! Subtitle formats: writers for SRT, WebVTT, JSON and plain text (ASS lives in [`crate::ass`]),
+//! and readers for SRT, WebVTT and JSON that turn a captions file back into a [`Transcript`].
+
+pub mod json;
+pub mod srt;
+pub mod txt;
+pub mod vtt;
+
+use thiserror::Error;
+
+use crate::layout::{CaptionLayout, LayoutRules};
+use crate::text;
+use crate::transcript::{Transcript, Word};
+
+/// A timed block of text, as SRT and WebVTT hold them. `text` lines are separated by `\n`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cue {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptionFormat {
+    Srt,
+    Vtt,
+    Ass,
+    Json,
+    Txt,
+}
+
+impl CaptionFormat {
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        match ext.to_ascii_lowercase().as_str() {
+            "srt" => Some(Self::Srt),
+            "vtt" | "webvtt" => Some(Self::Vtt),
+            "ass" | "ssa" => Some(Self::Ass),
+            "json" => Some(Self::Json),
+            "txt" => Some(Self::Txt),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Srt => "srt",
+            Self::Vtt => "vtt",
+            Self::Ass => "ass",
+            Self::Json => "json",
+            Self::Txt => "txt",
+        }
+    }
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CaptionsError {
+    #[error("{format} captions, line {line}: {message}")]
+    At { format: &'static str, line: usize, message: String },
+    #[error("{format} captions: {message}")]
+    Whole { format: &'static str, message: String },
+    #[error("{0} captions cannot be read back; use SRT, WebVTT or Cofee JSON")]
+    Unreadable(&'static str),
+}
+
+/// Reads captions in a known format into a transcript.
+pub fn parse(format: CaptionFormat, input: &str) -> Result<Transcript, CaptionsError> {
+    match format {
+        CaptionFormat::Srt => srt::parse(input).map(|cues| words_from_cues(&cues)),
+        CaptionFormat::Vtt => vtt::parse_transcript(input),
+        CaptionFormat::Json => json::parse(input),
+        CaptionFormat::Ass => Err(CaptionsError::Unreadable("ASS")),
+        CaptionFormat::Txt => Err(CaptionsError::Unreadable("plain text")),
+    }
+}
+
+/// Guesses the format from content, for files without a telling extension.
+pub fn sniff(input: &str) -> CaptionFormat {
+    let t = input.trim_start_matches('\u{feff}').trim_start();
+    if t.starts_with("WEBVTT") {
+        CaptionFormat::Vtt
+    } else if t.starts_with('{') {
+        CaptionFormat::Json
+    } else if t.starts_with("[Script Info]") {
+        CaptionFormat::Ass
+    } else {
+        CaptionFormat::Srt
+    }
+}
+
+/// Cues for export, laid out under the usual subtitle-file limits (42 columns, two lines).
+pub fn cues(transcript: &Transcript) -> Vec<Cue> {
+    let layout = CaptionLayout::build(&transcript.words, &LayoutRules::default());
+    layout
+        .pages
+        .iter()
+        .map(|p| Cue { start_ms: p.start_ms, end_ms: p.end_ms, text: CaptionLayout::page_lines(&transcript.words, p).join("\n") })
+        .collect()
+}
+
+/// Words from cues that carry no word timing: each cue's time is shared among its words in
+/// proportion to their length (the best estimate without audio).
+pub fn words_from_cues(cues: &[Cue]) -> Transcript {
+    let mut words = Vec::new();
+    for c in cues {
+        spread(&text::tokenize(&c.text), c.start_ms, c.end_ms, &mut words);
+    }
+    Transcript::new(None, words).normalized()
+}
+
+/// Appends `tokens` spread over `start..end` in proportion to their width (plus one for the gap).
+pub(crate) fn spread(tokens: &[String], start: u64, end: u64, out: &mut Vec<Word>) {
+    let weights: Vec<u64> = tokens.iter().map(|t| text::width(t) as u64 + 1).collect();
+    let total: u64 = weights.iter().sum::<u64>().max(1);
+    let span = end.saturating_sub(start);
+    let mut acc = 0;
+    for (t, w) in tokens.iter().zip(&weights) {
+        let s = start + span * acc / total;
+        acc += w;
+        let e = start + span * acc / total;
+        out.push(Word::new(t.clone(), s, e));
+    }
+}
+
+/// Removes markup that SRT files carry in the wild: `<i>`, `<font …>`, `{\an8}`.
+pub(crate) fn strip_tags(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut depth: Option<char> = None;
+    for c in line.chars() {
+        match (depth, c) {
+            (None, '<') => depth = Some('>'),
+            (None, '{') => depth = Some('}'),
+            (Some(close), c) if c == close => depth = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spreads_words_over_a_cue_by_length() {
+        let t = words_from_cues(&[Cue { start_ms: 1000, end_ms: 2000, text: "a bbbbbbbb".into() }]);
+        assert_eq!(t.words.len(), 2);
+        assert_eq!((t.words[0].start_ms, t.words[0].end_ms), (1000, 1181));
+        assert_eq!((t.words[1].start_ms, t.words[1].end_ms), (1181, 2000));
+    }
+
+    #[test]
+    fn strips_markup() {
+        assert_eq!(strip_tags("{\\an8}<i>Hello</i> <font color=\"red\">you</font>"), "Hello you");
+    }
+
+    #[test]
+    fn sniffs() {
+        assert_eq!(sniff("\u{feff}WEBVTT\n"), CaptionFormat::Vtt);
+        assert_eq!(sniff(" {\"words\":[]}"), CaptionFormat::Json);
+        assert_eq!(sniff("1\n00:00:00,000 --> 00:00:01,000\nhi"), CaptionFormat::Srt);
+    }
+}
