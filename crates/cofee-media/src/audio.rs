@@ -1,0 +1,58 @@
+//! Audio for speech engines: 16 kHz mono signed 16-bit little-endian PCM, streamed from FFmpeg's
+//! stdout so no more than a pipe buffer of audio is in memory at a time.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::process::{Child, ChildStdout};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::process::{self, collect_stderr, file_url, input_guard_args};
+use crate::{MediaError, MediaInfo};
+
+pub const SAMPLE_RATE: u32 = 16_000;
+pub const BYTES_PER_SECOND: u64 = SAMPLE_RATE as u64 * 2;
+
+/// A running extraction. Read it to the end, then call [`PcmStream::finish`] to learn whether
+/// FFmpeg succeeded. Dropping it kills FFmpeg.
+pub struct PcmStream {
+    stdout: ChildStdout,
+    child: Child,
+    stderr: JoinHandle<String>,
+    /// Duration of the media, for progress.
+    pub duration_secs: f64,
+}
+
+impl PcmStream {
+    /// Starts FFmpeg decoding the first audio stream of `info`.
+    pub fn start(info: &MediaInfo) -> Result<Self, MediaError> {
+        let audio = info.require_audio()?;
+        let mut cmd = process::command("ffmpeg");
+        cmd.args(["-nostdin", "-v", "error"])
+            .args(input_guard_args())
+            .args(["-f", &info.demuxer, "-i"])
+            .arg(file_url(&info.path))
+            .args(["-map", &format!("0:{}", audio.index), "-vn", "-sn", "-dn", "-ac", "1", "-ar", &SAMPLE_RATE.to_string()])
+            .args(["-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"]);
+        let mut child = process::spawn(&mut cmd, "ffmpeg")?;
+        let stderr = collect_stderr(&mut child);
+        let stdout = child.stdout.take().expect("piped");
+        Ok(Self { stdout, child, stderr, duration_secs: info.duration_secs })
+    }
+
+    /// Waits for FFmpeg to exit after the stream was read to its end.
+    pub async fn finish(mut self, limit: Duration, cancel: &CancellationToken) -> Result<(), MediaError> {
+        let status = process::wait(&mut self.child, "ffmpeg", limit, cancel).await?;
+        let err = self.stderr.await.unwrap_or_default();
+        process::check(status, "ffmpeg", err)
+    }
+}
+
+impl AsyncRead for PcmStream {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stdout).poll_read(cx, buf)
+    }
+}

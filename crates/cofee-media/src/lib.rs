@@ -1,0 +1,23 @@
+//! Media adapter: every byte of user media is touched only by FFmpeg/ffprobe child processes,
+//! never parsed in-process, so a decoder crash or hang cannot take Cofee down.
+//!
+//! Hardening applied to every invocation (see [`process`]): `file:` inputs with
+//! `-protocol_whitelist file,pipe` (no network, no `concat:`/`subfile:` tricks), a demuxer
+//! allow-list (`-format_whitelist`: no HLS/DASH playlists, no concat lists, no image sequences)
+//! and an explicit `-f` once probed, limits checked from the probe before anything is decoded
+//! ([`MediaLimits`]), a clean environment, a wall-clock timeout, and kill on cancel or drop.
+
+pub mod audio;
+pub mod burn;
+mod error;
+pub mod fonts;
+pub mod limits;
+pub mod probe;
+pub mod process;
+
+pub use audio::PcmStream;
+pub use burn::{BurnIn, BurnProgress, X264Preset};
+pub use error::{MediaError, Rejection};
+pub use fonts::FontDir;
+pub use limits::MediaLimits;
+pub use probe::{AudioInfo, MediaInfo, VideoInfo, probe};

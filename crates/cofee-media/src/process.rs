@@ -1,0 +1,135 @@
+//! FFmpeg and ffprobe as supervised child processes.
+
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::MediaError;
+use crate::limits::ALLOWED_DEMUXERS;
+
+/// How much of a tool's stderr is kept for error messages (the end is where the reason is).
+const STDERR_TAIL: usize = 8 * 1024;
+
+/// Variables a child keeps; everything else (credentials, tokens) is withheld.
+const KEPT_ENV: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "FONTCONFIG_FILE", "FONTCONFIG_PATH", "XDG_CACHE_HOME"];
+
+/// A tool invocation with a clean environment, no stdin, piped output, killed when dropped.
+pub fn command(tool: &'static str) -> Command {
+    let mut c = Command::new(tool);
+    c.env_clear();
+    for k in KEPT_ENV {
+        if let Some(v) = std::env::var_os(k) {
+            c.env(k, v);
+        }
+    }
+    c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    c.arg("-hide_banner");
+    c
+}
+
+/// Input options that keep FFmpeg to local files and known single-file containers.
+pub fn input_guard_args() -> Vec<String> {
+    vec!["-protocol_whitelist".into(), "file,pipe".into(), "-format_whitelist".into(), ALLOWED_DEMUXERS.join(",")]
+}
+
+/// A path as an explicit `file:` URL, so names like `concat:…` or `http:…` stay file names.
+pub fn file_url(path: &std::path::Path) -> String {
+    format!("file:{}", path.display())
+}
+
+pub fn spawn(cmd: &mut Command, tool: &'static str) -> Result<Child, MediaError> {
+    tracing::debug!(tool, cmd = ?cmd.as_std(), "spawning");
+    cmd.spawn().map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { MediaError::ToolMissing { tool } } else { MediaError::Io(e) })
+}
+
+/// Keeps the last few KiB of a child's stderr in a background task.
+pub fn collect_stderr(child: &mut Child) -> JoinHandle<String> {
+    let stderr = child.stderr.take();
+    tokio::spawn(async move {
+        let Some(mut r) = stderr else { return String::new() };
+        tail(&mut r, STDERR_TAIL).await
+    })
+}
+
+async fn tail(r: &mut (impl AsyncRead + Unpin), keep: usize) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = r.read(&mut chunk).await {
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > 2 * keep {
+            buf.drain(..buf.len() - keep);
+        }
+    }
+    let start = buf.len().saturating_sub(keep);
+    String::from_utf8_lossy(&buf[start..]).trim().to_string()
+}
+
+/// Waits for a child, killing it on timeout or cancellation.
+pub async fn wait(child: &mut Child, tool: &'static str, limit: Duration, cancel: &CancellationToken) -> Result<ExitStatus, MediaError> {
+    tokio::select! {
+        status = child.wait() => Ok(status?),
+        () = tokio::time::sleep(limit) => {
+            let _ = child.kill().await;
+            Err(MediaError::Timeout { tool, limit })
+        }
+        () = cancel.cancelled() => {
+            let _ = child.kill().await;
+            Err(MediaError::Cancelled)
+        }
+    }
+}
+
+/// Turns a failed exit into an error carrying the end of stderr.
+pub fn check(status: ExitStatus, tool: &'static str, stderr: String) -> Result<(), MediaError> {
+    if status.success() { Ok(()) } else { Err(MediaError::Failed { tool, status: status.to_string(), stderr }) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hung_child_is_killed_at_the_deadline() {
+        let mut c = Command::new("sleep");
+        c.arg("30").kill_on_drop(true);
+        let mut child = c.spawn().unwrap();
+        let t = std::time::Instant::now();
+        let e = wait(&mut child, "sleep", Duration::from_millis(200), &CancellationToken::new()).await.unwrap_err();
+        assert!(matches!(e, MediaError::Timeout { .. }));
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert!(child.try_wait().unwrap().is_some(), "the child is gone");
+    }
+
+    #[tokio::test]
+    async fn cancellation_kills_the_child() {
+        let mut child = Command::new("sleep").arg("30").kill_on_drop(true).spawn().unwrap();
+        let cancel = CancellationToken::new();
+        let c2 = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            c2.cancel();
+        });
+        let e = wait(&mut child, "sleep", Duration::from_secs(30), &cancel).await.unwrap_err();
+        assert!(matches!(e, MediaError::Cancelled));
+    }
+
+    #[tokio::test]
+    async fn missing_tool_is_named() {
+        let e = spawn(&mut Command::new("cofee-no-such-tool"), "ffmpeg").unwrap_err();
+        assert!(e.to_string().contains("ffmpeg was not found"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn stderr_keeps_the_end() {
+        let mut data: &[u8] = &[b'x'; 100_000];
+        let t = tail(&mut data, 10).await;
+        assert_eq!(t.len(), 10);
+    }
+}
