@@ -16,19 +16,21 @@ use crate::{MediaError, MediaInfo};
 pub const SAMPLE_RATE: u32 = 16_000;
 pub const BYTES_PER_SECOND: u64 = SAMPLE_RATE as u64 * 2;
 
-/// A running extraction. Read it to the end, then call [`PcmStream::finish`] to learn whether
-/// FFmpeg succeeded. Dropping it kills FFmpeg.
+/// The audio of a running extraction. Read it to the end, then call [`PcmExit::finish`] to
+/// learn whether FFmpeg succeeded (a decoder error looks like an early end of stream).
 pub struct PcmStream {
     stdout: ChildStdout,
+}
+
+/// The FFmpeg process behind a [`PcmStream`]. Dropping it kills FFmpeg.
+pub struct PcmExit {
     child: Child,
     stderr: JoinHandle<String>,
-    /// Duration of the media, for progress.
-    pub duration_secs: f64,
 }
 
 impl PcmStream {
     /// Starts FFmpeg decoding the first audio stream of `info`.
-    pub fn start(info: &MediaInfo) -> Result<Self, MediaError> {
+    pub fn start(info: &MediaInfo) -> Result<(Self, PcmExit), MediaError> {
         let audio = info.require_audio()?;
         let mut cmd = process::command("ffmpeg");
         cmd.args(["-nostdin", "-v", "error"])
@@ -40,9 +42,11 @@ impl PcmStream {
         let mut child = process::spawn(&mut cmd, "ffmpeg")?;
         let stderr = collect_stderr(&mut child);
         let stdout = child.stdout.take().expect("piped");
-        Ok(Self { stdout, child, stderr, duration_secs: info.duration_secs })
+        Ok((Self { stdout }, PcmExit { child, stderr }))
     }
+}
 
+impl PcmExit {
     /// Waits for FFmpeg to exit after the stream was read to its end.
     pub async fn finish(mut self, limit: Duration, cancel: &CancellationToken) -> Result<(), MediaError> {
         let status = process::wait(&mut self.child, "ffmpeg", limit, cancel).await?;

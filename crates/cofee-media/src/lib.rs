@@ -15,7 +15,7 @@ pub mod limits;
 pub mod probe;
 pub mod process;
 
-pub use audio::PcmStream;
+pub use audio::{PcmExit, PcmStream};
 pub use burn::{BurnIn, BurnProgress, X264Preset};
 pub use error::{MediaError, Rejection};
 pub use fonts::FontDir;

@@ -1,0 +1,29 @@
+//! Choosing and building a speech engine.
+
+use std::path::PathBuf;
+
+use cofee_speech::openai::OpenAi;
+use cofee_speech::sphinx::Sphinx;
+use cofee_speech::{SpeechEngine, SpeechError};
+
+use crate::PipelineError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineSpec {
+    Sphinx,
+    Whisper { model: PathBuf },
+    OpenAi { model: Option<String> },
+}
+
+pub fn build_engine(spec: &EngineSpec) -> Result<Box<dyn SpeechEngine>, PipelineError> {
+    match spec {
+        EngineSpec::Sphinx => Ok(Box::new(Sphinx::default())),
+        EngineSpec::OpenAi { model } => Ok(Box::new(OpenAi::from_env(model.clone())?)),
+        EngineSpec::Whisper { model } => {
+            if !model.is_file() {
+                return Err(PipelineError::Input { path: model.display().to_string(), detail: "whisper model file not found; `cofee models pull base.en` fetches one".into() });
+            }
+            Err(SpeechError::Unavailable { engine: "whisper", hint: "this build of cofee was made without whisper.cpp; rebuild with `--features whisper`, or use --engine sphinx or --engine openai".into() }.into())
+        }
+    }
+}

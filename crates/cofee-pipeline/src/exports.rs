@@ -1,0 +1,48 @@
+//! Caption files written beside the video: SRT, WebVTT, ASS, JSON, TXT.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use cofee_core::formats::{self, json, srt, txt, vtt};
+use cofee_core::{AssDocument, Transcript};
+
+use crate::PipelineError;
+
+#[derive(Debug, Clone, Default)]
+pub struct Exports {
+    pub srt: Option<PathBuf>,
+    pub vtt: Option<PathBuf>,
+    pub ass: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub txt: Option<PathBuf>,
+}
+
+impl Exports {
+    pub fn write(&self, t: &Transcript, doc: &AssDocument) -> Result<(), PipelineError> {
+        let files: [(&Option<PathBuf>, &dyn Fn() -> String); 5] = [
+            (&self.srt, &|| srt::write(&formats::cues(t))),
+            (&self.vtt, &|| vtt::write_transcript(t)),
+            (&self.ass, &|| doc.to_ass()),
+            (&self.json, &|| json::write(t)),
+            (&self.txt, &|| txt::write(t)),
+        ];
+        for (path, render) in files {
+            if let Some(p) = path {
+                write_atomically(p, render().as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes via a temporary file in the same directory and a rename, so readers never see half a
+/// file and a failure leaves the old one (or none).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
+    let err = |source| PipelineError::Output { path: path.display().to_string(), source };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".cofee-").suffix(".part").tempfile_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}

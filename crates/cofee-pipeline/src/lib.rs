@@ -1,0 +1,151 @@
+//! The captioning pipeline, driven the same way by `cofee caption` and (later) the render and
+//! transcribe workers: probe → words (recognised, or read from a captions file) → exports →
+//! layout + style → ASS → burn-in.
+
+mod engine;
+mod error;
+mod exports;
+
+use std::path::{Path, PathBuf};
+
+use cofee_core::formats::{self, CaptionFormat};
+use cofee_core::{AssDocument, Style, Transcript, VideoSize};
+use cofee_media::{BurnIn, FontDir, MediaError, MediaInfo, MediaLimits, PcmStream, X264Preset};
+use cofee_speech::{AudioInput, TranscribeOptions};
+use tokio_util::sync::CancellationToken;
+
+pub use engine::{EngineSpec, build_engine};
+pub use error::PipelineError;
+pub use exports::{Exports, write_atomically};
+
+/// The stages a run goes through, for progress reporting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Probe,
+    Transcribe,
+    Render,
+}
+
+impl Stage {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Stage::Probe => "probing",
+            Stage::Transcribe => "transcribing",
+            Stage::Render => "rendering",
+        }
+    }
+}
+
+/// Receives progress. Implemented by the CLI's progress bars and by the worker's job updates.
+pub trait Reporter: Send + Sync {
+    fn start(&self, stage: Stage);
+    /// `fraction` in `0..=1`.
+    fn progress(&self, stage: Stage, fraction: f64);
+    fn finish(&self, stage: Stage, summary: &str);
+}
+
+/// A reporter that ignores everything.
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn start(&self, _: Stage) {}
+    fn progress(&self, _: Stage, _: f64) {}
+    fn finish(&self, _: Stage, _: &str) {}
+}
+
+/// Where the words come from.
+pub enum WordSource {
+    Engine { spec: EngineSpec, language: Option<String> },
+    CaptionsFile(PathBuf),
+}
+
+pub struct CaptionJob {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub words: WordSource,
+    pub style: Style,
+    pub exports: Exports,
+    pub preset: X264Preset,
+    pub crf: u8,
+    pub threads: Option<u32>,
+    pub limits: MediaLimits,
+}
+
+#[derive(Debug, Clone)]
+pub struct CaptionOutcome {
+    pub media: MediaInfo,
+    pub transcript: Transcript,
+    pub render_fps: f64,
+}
+
+/// Probes and checks the input.
+pub async fn probe(input: &Path, limits: &MediaLimits, reporter: &dyn Reporter, cancel: &CancellationToken) -> Result<MediaInfo, PipelineError> {
+    reporter.start(Stage::Probe);
+    let info = cofee_media::probe(input, limits, cancel).await?;
+    let summary = match &info.video {
+        Some(v) => format!("{}×{} {:.2} fps, {:.1} s, {}", v.width, v.height, v.fps, info.duration_secs, v.codec),
+        None => format!("audio, {:.1} s", info.duration_secs),
+    };
+    reporter.finish(Stage::Probe, &summary);
+    Ok(info)
+}
+
+/// Recognises the speech in probed media.
+pub async fn transcribe(info: &MediaInfo, spec: &EngineSpec, language: Option<String>, limits: &MediaLimits, reporter: &dyn Reporter, cancel: &CancellationToken) -> Result<Transcript, PipelineError> {
+    info.require_audio()?;
+    let engine = build_engine(spec)?;
+    reporter.start(Stage::Transcribe);
+    let (pcm, ffmpeg) = PcmStream::start(info)?;
+    let audio = AudioInput { pcm: Box::new(pcm), duration_secs: info.duration_secs };
+    let started = std::time::Instant::now();
+    let progress = |f: f64| reporter.progress(Stage::Transcribe, f);
+    let limit = limits.timeout_for(info.duration_secs);
+    let options = TranscribeOptions { language };
+    let run = engine.transcribe(audio, &options, &progress, cancel);
+    let transcript = tokio::time::timeout(limit, run).await.map_err(|_| MediaError::Timeout { tool: "speech engine", limit })??;
+    // The engine saw the end of the stream; make sure it was the end of the audio, not a decoder error.
+    ffmpeg.finish(limits.process_timeout_base, cancel).await?;
+    let rtf = started.elapsed().as_secs_f64() / info.duration_secs.max(1e-3);
+    reporter.finish(Stage::Transcribe, &format!("{} words with {} (real-time factor {rtf:.2})", transcript.words.len(), engine.name()));
+    Ok(transcript)
+}
+
+/// Reads a captions file (SRT, WebVTT or Cofee JSON), by extension or content.
+pub fn read_captions(path: &Path) -> Result<Transcript, PipelineError> {
+    let text = std::fs::read_to_string(path).map_err(|e| PipelineError::Input { path: path.display().to_string(), detail: e.to_string() })?;
+    let format = path.extension().and_then(|e| e.to_str()).and_then(CaptionFormat::from_extension).unwrap_or_else(|| formats::sniff(&text));
+    let t = formats::parse(format, &text).map_err(|e| PipelineError::Captions { path: path.display().to_string(), source: e })?;
+    if t.words.is_empty() {
+        return Err(PipelineError::Input { path: path.display().to_string(), detail: "the captions file holds no words".into() });
+    }
+    Ok(t)
+}
+
+/// The whole `cofee caption` run.
+pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &CancellationToken) -> Result<CaptionOutcome, PipelineError> {
+    // Read the cheap, user-supplied inputs first so mistakes surface before any heavy work.
+    let given = match &job.words {
+        WordSource::CaptionsFile(p) => Some(read_captions(p)?),
+        WordSource::Engine { .. } => None,
+    };
+    let fonts = FontDir::with_bundled()?;
+    if let Some(f) = &job.style.font_file {
+        fonts.add(Path::new(f))?;
+    }
+    let info = probe(&job.input, &job.limits, reporter, cancel).await?;
+    let video = info.require_video()?.clone();
+    let transcript = match (given, &job.words) {
+        (Some(t), _) => t,
+        (None, WordSource::Engine { spec, language }) => transcribe(&info, spec, language.clone(), &job.limits, reporter, cancel).await?,
+        (None, WordSource::CaptionsFile(_)) => unreachable!("read above"),
+    };
+    let size = VideoSize { width: video.width, height: video.height };
+    let doc = AssDocument::build(&transcript, &job.style, size);
+    job.exports.write(&transcript, &doc)?;
+    reporter.start(Stage::Render);
+    let ass = doc.to_ass();
+    let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &job.output, preset: job.preset, crf: job.crf, threads: job.threads, limits: &job.limits };
+    let stats = burn.run(|p| reporter.progress(Stage::Render, p.fraction), cancel).await?;
+    reporter.finish(Stage::Render, &format!("{} frames at {:.0} fps → {}", stats.frames, stats.fps, job.output.display()));
+    Ok(CaptionOutcome { media: info, transcript, render_fps: stats.fps })
+}

@@ -1,0 +1,139 @@
+//! Command-line delivery: argument definitions and the commands they run.
+
+pub mod caption;
+pub mod models;
+pub mod progress;
+pub mod styles;
+pub mod transcribe;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cofee_media::MediaLimits;
+use cofee_pipeline::{EngineSpec, PipelineError};
+use cofee_speech::models::ModelStore;
+
+#[derive(Parser)]
+#[command(name = "cofee", version, about = "Caption talking-head and short-form videos: transcribe, style, burn in, export.")]
+pub struct Cli {
+    /// More log output (-v, -vv); `COFEE_LOG` takes a full filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Transcribe a video and burn styled captions into it.
+    Caption(caption::CaptionArgs),
+    /// Transcribe audio or video to SRT, WebVTT, ASS, JSON or text.
+    Transcribe(transcribe::TranscribeArgs),
+    /// List the caption style presets.
+    Styles(styles::StylesArgs),
+    /// Manage whisper.cpp models.
+    Models(models::ModelsArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum EngineName {
+    Sphinx,
+    Whisper,
+    Openai,
+}
+
+/// Options shared by every command that recognises speech.
+#[derive(Args, Clone)]
+pub struct EngineArgs {
+    /// Speech engine [default: whisper when a model is configured or installed, else sphinx].
+    #[arg(long, value_enum, env = "COFEE_ENGINE")]
+    pub engine: Option<EngineName>,
+    /// Whisper model file (for `--engine whisper`), or model name for `--engine openai`.
+    #[arg(long, env = "COFEE_WHISPER_MODEL")]
+    pub model: Option<String>,
+    /// Spoken language (ISO 639-1, e.g. `en`); default: detect where the engine can.
+    #[arg(long)]
+    pub language: Option<String>,
+}
+
+/// Limits on accepted media (defaults suit 4K phone footage up to two hours).
+#[derive(Args, Clone)]
+pub struct LimitArgs {
+    /// Longest accepted media, in seconds.
+    #[arg(long, env = "COFEE_MAX_DURATION", default_value_t = 7200)]
+    pub max_duration: u64,
+    /// Largest accepted file, in MiB.
+    #[arg(long, env = "COFEE_MAX_FILE_MIB", default_value_t = 8192)]
+    pub max_file_mib: u64,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> MediaLimits {
+        MediaLimits { max_duration: std::time::Duration::from_secs(self.max_duration), max_bytes: self.max_file_mib << 20, ..MediaLimits::default() }
+    }
+}
+
+/// Where Cofee keeps data: `COFEE_DATA_DIR`, else `$XDG_DATA_HOME/cofee`, else `~/.local/share/cofee`.
+pub fn data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("COFEE_DATA_DIR") {
+        return PathBuf::from(d);
+    }
+    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))).unwrap_or_else(|| PathBuf::from("."));
+    base.join("cofee")
+}
+
+pub fn model_store() -> ModelStore {
+    ModelStore::new(data_dir().join("models"))
+}
+
+impl EngineArgs {
+    /// The engine to use, and a note when a default was chosen for a reason worth saying.
+    pub fn resolve(&self) -> (EngineSpec, Option<String>) {
+        let whisper_built = cfg!(feature = "whisper");
+        let model_path = self.model.as_ref().map(PathBuf::from).filter(|_| self.engine != Some(EngineName::Openai));
+        let installed = || model_store().preferred().map(|m| m.path);
+        match self.engine {
+            Some(EngineName::Sphinx) => (EngineSpec::Sphinx, None),
+            Some(EngineName::Openai) => (EngineSpec::OpenAi { model: self.model.clone() }, None),
+            Some(EngineName::Whisper) => match model_path.or_else(installed) {
+                Some(model) => (EngineSpec::Whisper { model }, None),
+                None => (EngineSpec::Whisper { model: model_store().path_for("base.en") }, None),
+            },
+            None => match model_path.or_else(installed) {
+                Some(model) if whisper_built => (EngineSpec::Whisper { model }, None),
+                Some(_) => (EngineSpec::Sphinx, Some("a whisper model is available but this build has no whisper.cpp; using sphinx".into())),
+                None => (EngineSpec::Sphinx, Some("no whisper model configured or installed (`cofee models pull base.en`); using sphinx".into())),
+            },
+        }
+    }
+}
+
+/// An error ready for the terminal: what went wrong, what to do, and whose fault it is.
+pub struct CliError {
+    pub message: String,
+    pub hint: Option<String>,
+    pub bad_input: bool,
+}
+
+impl CliError {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self { message: message.into(), hint: None, bad_input: true }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self { message: message.into(), hint: None, bad_input: false }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl From<PipelineError> for CliError {
+    fn from(e: PipelineError) -> Self {
+        Self { bad_input: e.is_bad_input(), message: e.to_string(), hint: None }
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
