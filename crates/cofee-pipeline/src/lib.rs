@@ -141,11 +141,20 @@ pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &Cancell
     };
     let size = VideoSize { width: video.width, height: video.height };
     let doc = AssDocument::build(&transcript, &job.style, size);
-    job.exports.write(&transcript, &doc)?;
     reporter.start(Stage::Render);
     let ass = doc.to_ass();
     let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &job.output, preset: job.preset, crf: job.crf, threads: job.threads, limits: &job.limits };
-    let stats = burn.run(|p| reporter.progress(Stage::Render, p.fraction), cancel).await?;
+    let stats = match burn.run(|p| reporter.progress(Stage::Render, p.fraction), cancel).await {
+        Ok(stats) => stats,
+        Err(e) => {
+            // Bad input leaves nothing behind; a failure of ours keeps the (costly) transcript.
+            if !e.is_bad_input() && !cancel.is_cancelled() {
+                let _ = job.exports.write(&transcript, &doc);
+            }
+            return Err(e.into());
+        }
+    };
+    job.exports.write(&transcript, &doc)?;
     reporter.finish(Stage::Render, &format!("{} frames at {:.0} fps → {}", stats.frames, stats.fps, job.output.display()));
     Ok(CaptionOutcome { media: info, transcript, render_fps: stats.fps })
 }

@@ -1,0 +1,98 @@
+//! `cofee caption` and `cofee transcribe` end to end, on real speech with the sphinx engine.
+
+mod common;
+
+use cofee_core::formats::{self, srt, vtt};
+use cofee_core::wer::{normalize, word_error_rate};
+use common::*;
+
+/// Spelled-out forms the reference uses for what recognisers write short.
+fn normalize_for_wer(text: &str) -> Vec<String> {
+    normalize(text).into_iter().map(|w| if w == "mr" { "mister".to_string() } else { w }).collect()
+}
+
+#[test]
+fn captions_real_speech_into_a_valid_mp4_with_agreeing_exports() {
+    let input = talk_mp4();
+    let out = tempfile::tempdir().unwrap();
+    let p = |n: &str| out.path().join(n);
+    let o = cofee(&[
+        "caption", input.to_str().unwrap(), "-o", p("out put.mp4").to_str().unwrap(), "--engine", "sphinx", "--style", "bold-pop",
+        "--srt", p("c.srt").to_str().unwrap(), "--vtt", p("c.vtt").to_str().unwrap(), "--json", p("c.json").to_str().unwrap(),
+        "--preset", "ultrafast",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // The output is the input's picture and sound, with captions.
+    let s = streams(&p("out put.mp4"));
+    let video = s.iter().find(|s| s.codec_type == "video").unwrap();
+    assert_eq!((video.width, video.height, video.r_frame_rate.as_deref()), (Some(1080), Some(1920), Some("30/1")));
+    assert!(s.iter().any(|s| s.codec_type == "audio"), "audio kept");
+    let (din, dout) = (probe_duration(&input), probe_duration(&p("out put.mp4")));
+    assert!((din - dout).abs() <= 0.1, "duration {dout} vs input {din}");
+
+    // The words are the words that were said (WER against the LibriVox transcription).
+    let words = formats::json::parse(&std::fs::read_to_string(p("c.json")).unwrap()).unwrap();
+    let wer = word_error_rate(&normalize_for_wer(&reference_text()), &normalize_for_wer(&words.text()));
+    eprintln!("word error rate: {wer:.3} over {} words", words.words.len());
+    assert!(wer <= 0.40, "WER {wer:.3}: {}", words.text());
+
+    // SRT, WebVTT and JSON agree: same words, same times.
+    let from_vtt = vtt::parse_transcript(&std::fs::read_to_string(p("c.vtt")).unwrap()).unwrap();
+    assert_eq!(from_vtt.words.iter().map(|w| (&w.text, w.start_ms)).collect::<Vec<_>>(), words.words.iter().map(|w| (&w.text, w.start_ms)).collect::<Vec<_>>());
+    let cues = srt::parse(&std::fs::read_to_string(p("c.srt")).unwrap()).unwrap();
+    assert_eq!(formats::words_from_cues(&cues).text(), words.text());
+    for c in &cues {
+        assert!(words.words.iter().any(|w| w.start_ms == c.start_ms), "each cue starts on a word: {c:?}");
+    }
+
+    // Caption pixels while a word is spoken, none in the silence at the end.
+    let mid = &words.words[words.words.len() / 2];
+    let t_word = (mid.start_ms + mid.end_ms) as f64 / 2000.0;
+    let with_words = half_difference(&input, &p("out put.mp4"), t_word, Half::Bottom);
+    let t_silence = din - 0.8;
+    assert!(words.words.last().unwrap().end_ms as f64 / 1000.0 + 1.2 < t_silence, "the fixture has a silent tail");
+    let in_silence = half_difference(&input, &p("out put.mp4"), t_silence, Half::Bottom);
+    assert!(with_words > 6.0, "captions drawn at {t_word:.2} s (difference {with_words:.2})");
+    assert!(in_silence < 2.5, "nothing drawn in silence at {t_silence:.2} s (difference {in_silence:.2})");
+    assert!(leftovers(out.path()).is_empty());
+}
+
+#[test]
+fn edited_captions_and_a_style_file_skip_recognition() {
+    let input = talk_mp4();
+    let out = tempfile::tempdir().unwrap();
+    let p = |n: &str| out.path().join(n);
+    std::fs::write(p("edited.srt"), "1\n00:00:00,500 --> 00:00:02,000\nHello from Cofee, 2026!\n\n2\n00:00:02,500 --> 00:00:04,000\n今天很好\n").unwrap();
+    std::fs::write(p("mine.json"), r##"{"base": "karaoke", "active_color": "#FF00FF", "position": "top"}"##).unwrap();
+    let o = cofee(&["caption", input.to_str().unwrap(), "-o", p("o.mp4").to_str().unwrap(), "--captions", p("edited.srt").to_str().unwrap(),
+        "--style-file", p("mine.json").to_str().unwrap(), "--json", p("o.json").to_str().unwrap(), "--ass", p("o.ass").to_str().unwrap(), "--preset", "ultrafast", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "--quiet prints nothing: {}", stderr(&o));
+    let t = formats::json::parse(&std::fs::read_to_string(p("o.json")).unwrap()).unwrap();
+    assert_eq!(t.text(), "Hello from Cofee, 2026!今天很好", "no space is put next to CJK");
+    assert_eq!(t.words.len(), 4 + 4, "CJK split into characters");
+    let ass = std::fs::read_to_string(p("o.ass")).unwrap();
+    assert!(ass.contains("\\kf") && ass.contains("&H00FF00FF"), "karaoke with the overridden colour");
+    assert!(ass.lines().any(|l| l.starts_with("Style: Default") && l.contains(",8,")), "top-centre alignment");
+    // The CJK line is drawn (a CJK font is found through fontconfig).
+    // Four CJK characters are a small area: compare with the ~0.5 that re-encoding alone gives.
+    let top = half_difference(&input, &p("o.mp4"), 3.2, Half::Top);
+    assert!(top > 1.5, "the CJK line is drawn at the top (difference {top:.2})");
+    assert!(half_difference(&input, &p("o.mp4"), 3.2, Half::Bottom) < 2.5, "top-positioned captions leave the lower half alone");
+}
+
+#[test]
+fn transcribe_writes_webvtt_with_word_times() {
+    let out = tempfile::tempdir().unwrap();
+    let vtt_path = out.path().join("talk.vtt");
+    let o = cofee(&["transcribe", speech_wav().to_str().unwrap(), "--engine", "sphinx", "-o", vtt_path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = vtt::parse_transcript(&std::fs::read_to_string(&vtt_path).unwrap()).unwrap();
+    assert!(t.words.len() > 40, "{}", t.text());
+    t.validate().unwrap();
+
+    let o = cofee(&["transcribe", speech_wav().to_str().unwrap(), "--engine", "sphinx", "--language", "fr"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not support language \"fr\""), "{}", stderr(&o));
+}

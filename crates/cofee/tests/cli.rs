@@ -1,0 +1,54 @@
+//! `cofee styles` and `cofee models` as a user sees them.
+
+mod common;
+
+use axum::Router;
+use axum::routing::get;
+use common::*;
+use sha1::{Digest, Sha1};
+
+#[test]
+fn styles_lists_every_preset_with_a_description() {
+    let o = cofee(&["styles"]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    for name in cofee_core::style::PRESET_NAMES {
+        let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} missing:\n{text}"));
+        assert!(line.len() > name.len() + 20, "{line}");
+    }
+    let o = cofee(&["styles", "--json"]);
+    let styles: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(styles.len(), cofee_core::style::PRESET_NAMES.len());
+}
+
+#[test]
+fn models_pull_downloads_verifies_and_lists() {
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let sha = hex::encode(Sha1::digest(&data));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://{}/m", listener.local_addr().unwrap());
+    let served = data.clone();
+    rt.spawn(async move { axum::serve(listener, Router::new().route("/m/{f}", get(move || async move { served.clone() }))).await });
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cofee")).args(args).env("COFEE_DATA_DIR", data_dir.path()).env("COFEE_MODELS_BASE_URL", &base).output().unwrap()
+    };
+    let o = run(&["models", "pull", "custom.en", "--sha1", &sha]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let installed = data_dir.path().join("models/ggml-custom.en.bin");
+    assert_eq!(std::fs::read(&installed).unwrap(), data);
+    let o = run(&["models", "list"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("custom.en"));
+
+    // The generated file is not the real tiny.en: the checksum catches it.
+    let o = run(&["models", "pull", "tiny.en"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("checksum mismatch for tiny.en"), "{}", stderr(&o));
+    assert!(!data_dir.path().join("models/ggml-tiny.en.bin").exists());
+
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cofee")).args(["models", "pull", "base.en"]).env("COFEE_DATA_DIR", data_dir.path()).env("COFEE_MODELS_BASE_URL", "http://127.0.0.1:9").output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Without internet access"), "{}", stderr(&o));
+}

@@ -1,0 +1,143 @@
+//! Shared helpers for black-box tests of the `cofee` binary: real fixtures made with FFmpeg from
+//! the LibriVox recordings in Debian's `pocketsphinx-testdata`.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub const LIBRIVOX: &str = "/usr/share/pocketsphinx/test/data/librivox";
+/// Silence after the speech, so a test can look at frames where nothing is said.
+pub const TAIL_SILENCE_SECS: f64 = 3.0;
+
+pub fn cofee(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cofee")).args(args).env("COFEE_DATA_DIR", fixtures_dir().join("data")).env_remove("COFEE_WHISPER_MODEL").output().expect("cofee runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn ffmpeg(args: &[&str]) {
+    let o = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).output().expect("ffmpeg runs");
+    assert!(o.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cofee-fixtures");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Makes `name` with `make` unless it exists; atomic, so parallel test binaries can share it.
+fn fixture(name: &str, make: impl FnOnce(&Path)) -> PathBuf {
+    let path = fixtures_dir().join(name);
+    if !path.exists() {
+        let tmp = fixtures_dir().join(format!(".{}.{}.tmp{}", std::process::id(), rand_suffix(), Path::new(name).extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default()));
+        make(&tmp);
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// The LibriVox clips in order, joined into one WAV.
+pub fn speech_wav() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        fixture("speech.wav", |out| {
+            let ids = std::fs::read_to_string(format!("{LIBRIVOX}/fileids")).unwrap();
+            let list = fixtures_dir().join(format!("list-{}.txt", std::process::id()));
+            let body: String = ids.lines().map(|id| format!("file '{LIBRIVOX}/{id}.wav'\n")).collect();
+            std::fs::write(&list, body).unwrap();
+            ffmpeg(&["-f", "concat", "-safe", "0", "-i", list.to_str().unwrap(), "-c:a", "pcm_s16le", "-f", "wav", out.to_str().unwrap()]);
+        })
+    })
+    .clone()
+}
+
+/// What is said in [`speech_wav`], from the recordings' transcription file.
+pub fn reference_text() -> String {
+    let ids = std::fs::read_to_string(format!("{LIBRIVOX}/fileids")).unwrap();
+    let lines = std::fs::read_to_string(format!("{LIBRIVOX}/transcription")).unwrap();
+    ids.lines()
+        .map(|id| {
+            let line = lines.lines().find(|l| l.contains(&format!("({id})"))).unwrap();
+            line.split_whitespace().filter(|w| !w.starts_with('<') && !w.starts_with('(')).collect::<Vec<_>>().join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn probe_duration(path: &Path) -> f64 {
+    let o = Command::new("ffprobe").args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"]).arg(path).output().unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+}
+
+/// A 1080×1920 30 fps H.264 talking-head stand-in (`testsrc2`) with the speech and a silent tail.
+/// The file name has a space and non-ASCII characters on purpose.
+pub fn talk_mp4() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        fixture("talk clip é.mp4", |out| {
+            let wav = speech_wav();
+            let secs = format!("{:.3}", probe_duration(&wav) + TAIL_SILENCE_SECS);
+            ffmpeg(&["-f", "lavfi", "-i", "testsrc2=s=1080x1920:r=30", "-i", wav.to_str().unwrap(), "-af", "apad", "-t", &secs, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", "-c:a", "aac", "-b:a", "96k", "-f", "mp4", out.to_str().unwrap()]);
+        })
+    })
+    .clone()
+}
+
+pub enum Half {
+    Top,
+    Bottom,
+}
+
+/// Mean absolute difference of one half of two videos' frames at `t` (grey levels 0–255).
+pub fn half_difference(a: &Path, b: &Path, t: f64, half: Half) -> f64 {
+    let crop = match half {
+        Half::Top => "crop=iw:ih/2:0:0",
+        Half::Bottom => "crop=iw:ih/2:0:ih/2",
+    };
+    let grab = |p: &Path| {
+        let o = Command::new("ffmpeg")
+            .args(["-v", "error", "-ss", &format!("{t:.3}"), "-i"])
+            .arg(p)
+            .args(["-frames:v", "1", "-vf", crop, "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+            .output()
+            .unwrap();
+        assert!(o.status.success() && !o.stdout.is_empty());
+        o.stdout
+    };
+    let (x, y) = (grab(a), grab(b));
+    assert_eq!(x.len(), y.len());
+    x.iter().zip(&y).map(|(p, q)| (*p as i32 - *q as i32).unsigned_abs() as u64).sum::<u64>() as f64 / x.len() as f64
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct StreamInfo {
+    pub codec_type: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub r_frame_rate: Option<String>,
+}
+
+pub fn streams(path: &Path) -> Vec<StreamInfo> {
+    #[derive(serde::Deserialize)]
+    struct P {
+        streams: Vec<StreamInfo>,
+    }
+    let o = Command::new("ffprobe").args(["-v", "error", "-of", "json", "-show_streams"]).arg(path).output().unwrap();
+    assert!(o.status.success(), "{} is not readable media", path.display());
+    serde_json::from_slice::<P>(&o.stdout).unwrap().streams
+}
+
+/// Files in `dir` whose names suggest a leftover partial output.
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".part") || n.starts_with(".out")).collect()
+}
