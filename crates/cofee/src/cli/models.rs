@@ -34,6 +34,8 @@ pub async fn run(args: ModelsArgs) -> CliResult {
     match args.command {
         ModelsCommand::List => {
             let installed = store.list();
+            let support = if cfg!(feature = "whisper") { "yes" } else { "no (rebuild with --features whisper)" };
+            println!("whisper.cpp support in this build: {support}");
             println!("installed in {}:", store.dir.display());
             if installed.is_empty() {
                 println!("  (none; `cofee models pull base.en` fetches the recommended one)");

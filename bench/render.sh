@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Render speed: `cofee caption --captions …` against a plain FFmpeg re-encode of the same input
+# with the same x264 preset, CRF and threads, measured side by side in one run.
+# Prints frames per second of each and their ratio (goal: ≥ 0.97 at ultrafast and veryfast).
+#
+#   bench/render.sh [--runs N] [--presets "ultrafast veryfast"] [--style bold-pop] [--threads N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=3 PRESETS="ultrafast veryfast" STYLE=bold-pop THREADS=0 SECS=30
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS=$2; shift 2 ;;
+    --presets) PRESETS=$2; shift 2 ;;
+    --style) STYLE=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --seconds) SECS=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+cargo build --release -q -p cofee
+COFEE=${CARGO_TARGET_DIR:-target}/release/cofee
+OUT=bench/out
+mkdir -p "$OUT"
+
+# Input: 1080×1920 30 fps H.264 with real speech (LibriVox clips from pocketsphinx-testdata, looped).
+IN=$OUT/input-${SECS}s.mp4
+if [ ! -f "$IN" ]; then
+  ls /usr/share/pocketsphinx/test/data/librivox/*.wav | sed "s/^/file '/; s/$/'/" > "$OUT/speech.txt"
+  ffmpeg -v error -y -f concat -safe 0 -i "$OUT/speech.txt" -c:a pcm_s16le "$OUT/speech.wav"
+  ffmpeg -v error -y -f lavfi -i "testsrc2=s=1080x1920:r=30" -stream_loop -1 -i "$OUT/speech.wav" \
+    -t "$SECS" -c:v libx264 -preset veryfast -crf 23 -c:a aac -b:a 128k -movflags +faststart "$IN"
+fi
+# Captions: recognised once from the input itself, so words and timing are real.
+WORDS=$OUT/words-${SECS}s.json
+[ -f "$WORDS" ] || "$COFEE" transcribe "$IN" --engine sphinx -o "$WORDS" -q
+
+FRAMES=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$IN")
+THREAD_ARGS=(); COFEE_THREADS=()
+if [ "$THREADS" != 0 ]; then THREAD_ARGS=(-threads "$THREADS"); COFEE_THREADS=(--threads "$THREADS"); fi
+
+now() { date +%s.%N; }
+best() { # best wall time of RUNS runs of "$@"
+  local best=""
+  for _ in $(seq "$RUNS"); do
+    local t0 t1; t0=$(now); "$@"; t1=$(now)
+    best=$(python3 -c "t=$t1-$t0; b='$best'; print(min(t, float(b)) if b else t)")
+  done
+  echo "$best"
+}
+
+printf "input: %s (%s frames), style %s, best of %s runs\n" "$IN" "$FRAMES" "$STYLE" "$RUNS"
+printf "%-10s %12s %12s %8s\n" preset "ffmpeg fps" "cofee fps" ratio
+for P in $PRESETS; do
+  plain() {
+    ffmpeg -nostdin -v error -y -f mov -i "$IN" -map 0:v:0 -map 0:a:0 -c:a copy -c:v libx264 -preset "$P" -crf 20 \
+      "${THREAD_ARGS[@]}" -pix_fmt yuv420p -movflags +faststart -f mp4 "$OUT/plain.mp4"
+  }
+  cofee() {
+    "$COFEE" caption "$IN" -o "$OUT/cofee.mp4" --captions "$WORDS" --style "$STYLE" --preset "$P" --crf 20 "${COFEE_THREADS[@]}" -q
+  }
+  # Interleave so both see the same machine conditions.
+  TP=$(best plain); TC=$(best cofee)
+  python3 - "$P" "$FRAMES" "$TP" "$TC" <<'PY'
+import sys
+p, frames, tp, tc = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+fp, fc = frames / tp, frames / tc
+print(f"{p:<10} {fp:12.1f} {fc:12.1f} {fc / fp:8.3f}")
+PY
+done
