@@ -48,9 +48,12 @@ pub struct EngineArgs {
     /// Speech engine [default: whisper when a model is configured or installed, else sphinx].
     #[arg(long, value_enum, env = "COFEE_ENGINE")]
     pub engine: Option<EngineName>,
-    /// Whisper model file (for `--engine whisper`), or model name for `--engine openai`.
+    /// Whisper model file (ggml) for `--engine whisper`.
     #[arg(long, env = "COFEE_WHISPER_MODEL")]
-    pub model: Option<String>,
+    pub model: Option<PathBuf>,
+    /// Model name for `--engine openai` [default: whisper-1].
+    #[arg(long, env = "COFEE_OPENAI_MODEL")]
+    pub openai_model: Option<String>,
     /// Spoken language (ISO 639-1, e.g. `en`); default: detect where the engine can.
     #[arg(long)]
     pub language: Option<String>,
@@ -90,11 +93,11 @@ impl EngineArgs {
     /// The engine to use, and a note when a default was chosen for a reason worth saying.
     pub fn resolve(&self) -> (EngineSpec, Option<String>) {
         let whisper_built = cfg!(feature = "whisper");
-        let model_path = self.model.as_ref().map(PathBuf::from).filter(|_| self.engine != Some(EngineName::Openai));
+        let model_path = self.model.clone();
         let installed = || model_store().preferred().map(|m| m.path);
         match self.engine {
             Some(EngineName::Sphinx) => (EngineSpec::Sphinx, None),
-            Some(EngineName::Openai) => (EngineSpec::OpenAi { model: self.model.clone() }, None),
+            Some(EngineName::Openai) => (EngineSpec::OpenAi { model: self.openai_model.clone() }, None),
             Some(EngineName::Whisper) => match model_path.or_else(installed) {
                 Some(model) => (EngineSpec::Whisper { model }, None),
                 None => (EngineSpec::Whisper { model: model_store().path_for("base.en") }, None),
@@ -137,3 +140,31 @@ impl From<PipelineError> for CliError {
 }
 
 pub type CliResult = Result<(), CliError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(engine: Option<EngineName>, model: Option<&str>) -> EngineArgs {
+        EngineArgs { engine, model: model.map(PathBuf::from), openai_model: Some("gpt-4o-transcribe".into()), language: None }
+    }
+
+    #[test]
+    fn explicit_engines_are_respected() {
+        assert_eq!(args(Some(EngineName::Sphinx), Some("/m.bin")).resolve().0, EngineSpec::Sphinx);
+        // A whisper model path (say, from COFEE_WHISPER_MODEL) is never sent to the OpenAI API as a model name.
+        assert_eq!(args(Some(EngineName::Openai), Some("/m.bin")).resolve().0, EngineSpec::OpenAi { model: Some("gpt-4o-transcribe".into()) });
+        assert_eq!(args(Some(EngineName::Whisper), Some("/m.bin")).resolve().0, EngineSpec::Whisper { model: "/m.bin".into() });
+    }
+
+    #[test]
+    fn the_default_says_why_it_fell_back() {
+        let (spec, note) = args(None, Some("/m.bin")).resolve();
+        if cfg!(feature = "whisper") {
+            assert_eq!(spec, EngineSpec::Whisper { model: "/m.bin".into() });
+        } else {
+            assert_eq!(spec, EngineSpec::Sphinx);
+            assert!(note.unwrap().contains("no whisper.cpp"));
+        }
+    }
+}
