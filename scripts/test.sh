@@ -1,6 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test: installs the system packages they need, then the whole Cargo workspace.
+# Runs every test: installs the system packages they need, then the whole Cargo workspace, and
+# closes with one line adding up every test binary's result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-cargo test --workspace --locked --no-fail-fast "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+python3 - "$log" <<'PY'
+import re, sys
+passed = failed = ignored = 0
+for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored", open(sys.argv[1], errors="replace").read()):
+    passed, failed, ignored = passed + int(m[1]), failed + int(m[2]), ignored + int(m[3])
+print(f"all tests: {passed} passed, {failed} failed, {ignored} skipped")
+PY
+exit "$status"
