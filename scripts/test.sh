@@ -13,6 +13,6 @@ import re, sys
 passed = failed = ignored = 0
 for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored", open(sys.argv[1], errors="replace").read()):
     passed, failed, ignored = passed + int(m[1]), failed + int(m[2]), ignored + int(m[3])
-print(f"all tests: {passed} passed, {failed} failed, {ignored} skipped")
+print(f"total: {passed} passed, {failed} failed, {ignored} skipped")
 PY
 exit "$status"
