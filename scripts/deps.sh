@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what Cofee needs at run and test time (Debian/Ubuntu): FFmpeg with libass, CMU
-# PocketSphinx with its English model and test recordings, and fonts for CJK/Arabic/Hebrew
-# fallback. Idempotent: does nothing when everything is present.
+# Installs what Cofee needs to build, run and test (Debian/Ubuntu): FFmpeg with libass, CMU
+# PocketSphinx with its English model and test recordings, fonts for CJK/Arabic/Hebrew
+# fallback, and cmake + clang to build whisper.cpp. Idempotent: does nothing when everything is
+# present.
 set -euo pipefail
 
-PACKAGES=(ffmpeg pocketsphinx pocketsphinx-en-us pocketsphinx-testdata fonts-noto-core fonts-noto-cjk)
+PACKAGES=(ffmpeg pocketsphinx pocketsphinx-en-us pocketsphinx-testdata fonts-noto-core fonts-noto-cjk cmake clang libclang-dev g++)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Sets everything up and captions the bundled sample: installs the system packages, builds
-# cofee, makes a 1080×1920 sample video with real speech (LibriVox recordings shipped in
+# cofee (with whisper.cpp), makes a 1080×1920 sample video with real speech (LibriVox recordings shipped in
 # Debian's pocketsphinx-testdata), and burns TikTok-style captions into it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-cargo build --release --locked -p cofee
+cargo build --release --locked -p cofee --features whisper
 COFEE=${CARGO_TARGET_DIR:-target}/release/cofee
 
 mkdir -p sample

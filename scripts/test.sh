@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs the system packages they need, then the whole Cargo workspace, and
+# Runs every test: installs the system packages they need, then the whole Cargo workspace with
+# every feature (whisper.cpp included), and
 # closes with one line adding up every test binary's result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +8,7 @@ scripts/deps.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --workspace --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+cargo test --workspace --all-features --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 python3 - "$log" <<'PY'
 import re, sys
 passed = failed = ignored = 0

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use cofee_speech::openai::OpenAi;
 use cofee_speech::sphinx::Sphinx;
-use cofee_speech::{SpeechEngine, SpeechError};
+use cofee_speech::SpeechEngine;
 
 use crate::PipelineError;
 
@@ -23,7 +23,17 @@ pub fn build_engine(spec: &EngineSpec) -> Result<Box<dyn SpeechEngine>, Pipeline
             if !model.is_file() {
                 return Err(PipelineError::Input { path: model.display().to_string(), detail: "whisper model file not found; `cofee models pull base.en` fetches one".into() });
             }
-            Err(SpeechError::Unavailable { engine: "whisper", hint: "this build of cofee was made without whisper.cpp; rebuild with `--features whisper`, or use --engine sphinx or --engine openai".into() }.into())
+            whisper(model)
         }
     }
+}
+
+#[cfg(feature = "whisper")]
+fn whisper(model: &std::path::Path) -> Result<Box<dyn SpeechEngine>, PipelineError> {
+    Ok(Box::new(cofee_speech::whisper::Whisper::load(model)?))
+}
+
+#[cfg(not(feature = "whisper"))]
+fn whisper(_model: &std::path::Path) -> Result<Box<dyn SpeechEngine>, PipelineError> {
+    Err(cofee_speech::SpeechError::Unavailable { engine: "whisper", hint: "this build of cofee was made without whisper.cpp; rebuild with `--features whisper`, or use --engine sphinx or --engine openai".into() }.into())
 }

@@ -3,10 +3,13 @@
 //! [`openai`] (any OpenAI-compatible `/v1/audio/transcriptions` endpoint) and, with the
 //! `whisper` feature, whisper.cpp. [`models`] fetches whisper.cpp models.
 
+pub mod guard;
 pub mod models;
 pub mod openai;
 pub mod sphinx;
 pub mod wav;
+#[cfg(feature = "whisper")]
+pub mod whisper;
 
 use async_trait::async_trait;
 use cofee_core::Transcript;

@@ -1,0 +1,296 @@
+//! whisper.cpp through whisper-rs.
+//!
+//! Audio is read in windows (2 min by default, cut at the quietest moment near the boundary so
+//! no word is split) and each window is transcribed on a blocking thread; word times are offset
+//! by the window's exact start in samples, so long recordings do not drift. Memory stays at one
+//! window of f32 samples plus the model.
+//!
+//! Against hallucinations: windows with no audible signal are skipped, whisper's own no-speech,
+//! entropy and log-probability thresholds are on, non-speech tokens are suppressed, and loops of
+//! repeated phrases are collapsed ([`crate::guard`]).
+//!
+//! Word timing: token timestamps with one word per segment (`max_len = 1`, `split_on_word`),
+//! which is how whisper.cpp's own CLI produces word-level output.
+
+#![allow(unsafe_code)] // the abort callback is a C function pointer (see `abort_when_set`)
+
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use cofee_core::{Transcript, Word};
+use tokio::io::AsyncReadExt;
+use tokio_util::sync::CancellationToken;
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+use crate::{AudioInput, Progress, SAMPLE_RATE, SpeechEngine, SpeechError, TranscribeOptions, guard, wav};
+
+const ENGINE: &str = "whisper";
+/// RMS below this (about −55 dBFS) is treated as silence and not sent to the model.
+const SILENCE_RMS: f64 = 58.0;
+
+pub struct Whisper {
+    model: PathBuf,
+    context: Arc<WhisperContext>,
+    /// Longest window transcribed in one call, in seconds.
+    pub window_secs: u32,
+    pub threads: i32,
+}
+
+impl Whisper {
+    /// Loads a ggml model file.
+    pub fn load(model: &Path) -> Result<Self, SpeechError> {
+        // whisper.cpp and ggml log to stderr; send that to `tracing` instead.
+        whisper_rs::install_logging_hooks();
+        let context = WhisperContext::new_with_params(model, WhisperContextParameters::default())
+            .map_err(|e| SpeechError::Unavailable { engine: ENGINE, hint: format!("cannot load whisper model {}: {e}; is it a ggml whisper.cpp model?", model.display()) })?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as i32;
+        Ok(Self { model: model.to_path_buf(), context: Arc::new(context), window_secs: 120, threads })
+    }
+
+    pub fn model(&self) -> &Path {
+        &self.model
+    }
+}
+
+extern "C" fn abort_when_set(user_data: *mut c_void) -> bool {
+    // SAFETY: `user_data` is `Arc::as_ptr` of an `AtomicBool` that `run_window` keeps alive
+    // until `full` returns, and whisper.cpp only calls this during `full`.
+    let flag = unsafe { &*(user_data as *const AtomicBool) };
+    flag.load(Ordering::Relaxed)
+}
+
+struct WindowResult {
+    words: Vec<Word>,
+    language: Option<String>,
+}
+
+fn rms(samples: &[f32]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    (samples.iter().map(|s| (*s as f64 * 32768.0).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
+}
+
+/// Transcribes one window (blocking). Times in the result are relative to the window.
+fn run_window(ctx: &WhisperContext, samples: &[f32], language: Option<&str>, threads: i32, abort: Arc<AtomicBool>, progress: Box<dyn FnMut(i32)>) -> Result<WindowResult, SpeechError> {
+    let failed = |e: whisper_rs::WhisperError| SpeechError::Failed { engine: ENGINE, detail: e.to_string() };
+    let mut state = ctx.create_state().map_err(failed)?;
+    let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    params.set_n_threads(threads);
+    params.set_language(Some(language.unwrap_or("auto")));
+    params.set_token_timestamps(true);
+    params.set_split_on_word(true);
+    params.set_max_len(1);
+    params.set_no_speech_thold(0.6);
+    params.set_entropy_thold(2.4);
+    params.set_logprob_thold(-1.0);
+    params.set_suppress_blank(true);
+    params.set_suppress_nst(true);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_special(false);
+    params.set_print_timestamps(false);
+    params.set_progress_callback_safe(progress);
+    // SAFETY: see `abort_when_set`; `abort` outlives the `full` call below.
+    unsafe {
+        params.set_abort_callback(Some(abort_when_set));
+        params.set_abort_callback_user_data(Arc::as_ptr(&abort) as *mut c_void);
+    }
+    let result = state.full(params, samples);
+    if abort.load(Ordering::Relaxed) {
+        return Err(SpeechError::Cancelled);
+    }
+    result.map_err(failed)?;
+    let eot = ctx.token_eot();
+    let mut words = Vec::new();
+    for segment in state.as_iter() {
+        let text = segment.to_str_lossy().map_err(failed)?.trim().to_string();
+        if text.is_empty() || text.starts_with('[') || text.starts_with('(') {
+            continue; // [BLANK_AUDIO], (music) and the like are not words
+        }
+        let probs: Vec<f32> = (0..segment.n_tokens()).filter_map(|t| segment.get_token(t)).filter(|t| t.token_id() < eot).map(|t| t.token_probability()).collect();
+        let confidence = if probs.is_empty() { 0.0 } else { probs.iter().sum::<f32>() / probs.len() as f32 };
+        let (t0, t1) = (segment.start_timestamp().max(0) as u64 * 10, segment.end_timestamp().max(0) as u64 * 10);
+        words.push(Word { confidence, ..Word::new(text, t0, t1.max(t0)) });
+    }
+    let lang_id = state.full_lang_id_from_state();
+    let language = whisper_rs::get_lang_str(lang_id).map(str::to_string);
+    Ok(WindowResult { words, language })
+}
+
+#[async_trait]
+impl SpeechEngine for Whisper {
+    fn name(&self) -> &'static str {
+        ENGINE
+    }
+
+    async fn transcribe(&self, mut audio: AudioInput, options: &TranscribeOptions, progress: Progress<'_>, cancel: &CancellationToken) -> Result<Transcript, SpeechError> {
+        if let Some(l) = &options.language
+            && whisper_rs::get_lang_id(l).is_none()
+        {
+            return Err(SpeechError::UnsupportedLanguage { engine: ENGINE, language: l.clone(), supported: "the ~99 languages of multilingual whisper models (ISO 639-1 codes)" });
+        }
+        let window_bytes = self.window_secs as usize * SAMPLE_RATE as usize * 2;
+        let total_samples = (audio.duration_secs * SAMPLE_RATE as f64).max(1.0);
+        let mut buf: Vec<u8> = Vec::with_capacity(window_bytes);
+        let mut consumed: u64 = 0;
+        let mut words = Vec::new();
+        let mut language = options.language.clone();
+        let mut eof = false;
+        loop {
+            while !eof && buf.len() < window_bytes {
+                let mut chunk = vec![0u8; (window_bytes - buf.len()).min(256 * 1024)];
+                let n = tokio::select! {
+                    n = audio.pcm.read(&mut chunk) => n?,
+                    () = cancel.cancelled() => return Err(SpeechError::Cancelled),
+                };
+                eof = n == 0;
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            if buf.len() < 2 {
+                break;
+            }
+            let ints = wav::samples(&buf);
+            let cut = if eof { ints.len() } else { wav::quiet_cut(&ints, SAMPLE_RATE as usize * 2) };
+            let samples: Vec<f32> = ints[..cut].iter().map(|s| *s as f32 / 32768.0).collect();
+            let offset_ms = consumed * 1000 / SAMPLE_RATE as u64;
+            if rms(&samples) >= SILENCE_RMS {
+                let abort = Arc::new(AtomicBool::new(false));
+                let (ctx, lang, threads, abort2) = (self.context.clone(), language.clone(), self.threads, abort.clone());
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i32>();
+                let job = tokio::task::spawn_blocking(move || run_window(&ctx, &samples, lang.as_deref(), threads, abort2, Box::new(move |p| {
+                    let _ = tx.send(p);
+                })));
+                tokio::pin!(job);
+                let window = loop {
+                    tokio::select! {
+                        r = &mut job => break r.map_err(|e| SpeechError::Failed { engine: ENGINE, detail: e.to_string() })??,
+                        Some(p) = rx.recv() => progress(((consumed as f64 + cut as f64 * p as f64 / 100.0) / total_samples).min(0.99)),
+                        () = cancel.cancelled() => abort.store(true, Ordering::Relaxed),
+                    }
+                };
+                language = language.or(window.language);
+                // Whisper pads every window to 30 s and may place words in the padding: keep
+                // only what lies within the audio it was given.
+                let window_ms = cut as u64 * 1000 / SAMPLE_RATE as u64;
+                words.extend(window.words.into_iter().filter(|w| w.start_ms < window_ms).map(|w| Word { start_ms: w.start_ms + offset_ms, end_ms: w.end_ms.min(window_ms) + offset_ms, ..w }));
+            }
+            consumed += cut as u64;
+            buf.drain(..cut * 2);
+            progress((consumed as f64 / total_samples).min(0.99));
+        }
+        let dropped = guard::collapse_repetitions(&mut words, 4, 2);
+        if dropped > 0 {
+            tracing::warn!(dropped, "collapsed repeated phrases in whisper output");
+        }
+        progress(1.0);
+        Ok(Transcript::new(language, words).normalized())
+    }
+}
+
+/// Writes a structurally valid whisper.cpp model with random weights (about 4 MB): for tests
+/// and smoke checks of the load-and-run path where no real model can be had. Its words are
+/// nonsense.
+///
+/// A multilingual whisper.cpp model with one encoder and one decoder layer of width 32, in the
+/// file layout `whisper_model_load` reads: magic, hyper-parameters, mel filters, vocabulary,
+/// then named f32 tensors.
+pub fn write_random_model(path: &Path) -> std::io::Result<&Path> {
+    let (n_vocab, n_audio_ctx, state, heads, n_text_ctx, n_mels) = (51865i32, 1500i32, 32i32, 2i32, 448i32, 80i32);
+    let mut out = Vec::new();
+    let i32s = |out: &mut Vec<u8>, v: &[i32]| v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    out.extend_from_slice(&0x6767_6d6cu32.to_le_bytes());
+    i32s(&mut out, &[n_vocab, n_audio_ctx, state, heads, 1, n_text_ctx, state, heads, 1, n_mels, 1]); // ftype 1: f16 weights
+    // Mel filter bank: n_mels × 201 (n_fft / 2 + 1), small positive values.
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng >> 40) as f32 / (1u64 << 24) as f32 // 0..1
+    };
+    i32s(&mut out, &[n_mels, 201]);
+    for _ in 0..n_mels * 201 {
+        out.extend_from_slice(&(next() * 0.01).to_le_bytes());
+    }
+    // Vocabulary: the ordinary tokens (whisper.cpp names the special ones itself), including the
+    // few it looks up by text when suppressing blanks and non-speech.
+    let n_text_tokens = 50257;
+    i32s(&mut out, &[n_text_tokens]);
+    for i in 0..n_text_tokens {
+        let t = match i {
+            0 => " ".to_string(),
+            1 => " -".to_string(),
+            2 => " '".to_string(),
+            _ => format!(" w{i}"),
+        };
+        out.extend_from_slice(&(t.len() as u32).to_le_bytes());
+        out.extend_from_slice(t.as_bytes());
+    }
+    // Matrices and convolution kernels are f16 (as whisper.cpp's kernels require); vectors f32.
+    let tensor = |out: &mut Vec<u8>, name: &str, dims: &[i32], fill: &mut dyn FnMut() -> f32| {
+        let half = name.ends_with(".weight") && (dims.len() > 1) && !name.contains("positional");
+        i32s(out, &[dims.len() as i32, name.len() as i32, i32::from(half)]);
+        i32s(out, dims);
+        out.extend_from_slice(name.as_bytes());
+        for _ in 0..dims.iter().product::<i32>() {
+            let v = fill();
+            if half {
+                out.extend_from_slice(&f16_bits(v).to_le_bytes());
+            } else {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    };
+    let mut random = || (next() - 0.5) * 0.2;
+    let mut one = || 1.0f32;
+    let mut zero = || 0.0f32;
+    let s = state;
+    tensor(&mut out, "encoder.positional_embedding", &[s, n_audio_ctx], &mut random);
+    tensor(&mut out, "encoder.conv1.weight", &[3, n_mels, s], &mut random);
+    tensor(&mut out, "encoder.conv1.bias", &[1, s], &mut zero);
+    tensor(&mut out, "encoder.conv2.weight", &[3, s, s], &mut random);
+    tensor(&mut out, "encoder.conv2.bias", &[1, s], &mut zero);
+    tensor(&mut out, "encoder.ln_post.weight", &[s], &mut one);
+    tensor(&mut out, "encoder.ln_post.bias", &[s], &mut zero);
+    tensor(&mut out, "decoder.positional_embedding", &[s, n_text_ctx], &mut random);
+    tensor(&mut out, "decoder.token_embedding.weight", &[s, n_vocab], &mut random);
+    tensor(&mut out, "decoder.ln.weight", &[s], &mut one);
+    tensor(&mut out, "decoder.ln.bias", &[s], &mut zero);
+    let blocks: &[(&str, &[&str])] = &[("encoder.blocks.0", &["attn"]), ("decoder.blocks.0", &["attn", "cross_attn"])];
+    for (prefix, attns) in blocks {
+        tensor(&mut out, &format!("{prefix}.mlp_ln.weight"), &[s], &mut one);
+        tensor(&mut out, &format!("{prefix}.mlp_ln.bias"), &[s], &mut zero);
+        tensor(&mut out, &format!("{prefix}.mlp.0.weight"), &[s, 4 * s], &mut random);
+        tensor(&mut out, &format!("{prefix}.mlp.0.bias"), &[4 * s], &mut zero);
+        tensor(&mut out, &format!("{prefix}.mlp.2.weight"), &[4 * s, s], &mut random);
+        tensor(&mut out, &format!("{prefix}.mlp.2.bias"), &[s], &mut zero);
+        for a in *attns {
+            tensor(&mut out, &format!("{prefix}.{a}_ln.weight"), &[s], &mut one);
+            tensor(&mut out, &format!("{prefix}.{a}_ln.bias"), &[s], &mut zero);
+            for (w, bias) in [("query", true), ("key", false), ("value", true), ("out", true)] {
+                tensor(&mut out, &format!("{prefix}.{a}.{w}.weight"), &[s, s], &mut random);
+                if bias {
+                    tensor(&mut out, &format!("{prefix}.{a}.{w}.bias"), &[s], &mut zero);
+                }
+            }
+        }
+    }
+    std::fs::write(path, &out)?;
+    Ok(path)
+}
+
+/// IEEE half precision for the small weights used here (subnormals flush to zero).
+fn f16_bits(v: f32) -> u16 {
+    let b = v.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    let exp = ((b >> 23) & 0xff) as i32 - 127 + 15;
+    if exp <= 0 {
+        return sign;
+    }
+    sign | ((exp as u16) << 10) | ((b >> 13) & 0x3ff) as u16
+}
+
