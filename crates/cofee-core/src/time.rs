@@ -57,7 +57,7 @@ pub fn parse(s: &str) -> Result<u64, TimestampError> {
 
 /// Seconds as a float (for JSON) to whole milliseconds, refusing what cannot be a time.
 pub fn from_secs(secs: f64) -> Option<u64> {
-    (secs.is_finite() && secs >= 0.0 && secs < 1e9).then(|| (secs * 1000.0).round() as u64)
+    (secs.is_finite() && (0.0..1e9).contains(&secs)).then(|| (secs * 1000.0).round() as u64)
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ fn input(pcm: Vec<u8>) -> AudioInput {
 #[tokio::test]
 async fn a_generated_model_loads_and_runs_over_windows() {
     let dir = tempfile::tempdir().unwrap();
-    let mut engine = Whisper::load(&write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
+    let mut engine = Whisper::load(write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
     engine.window_secs = 10; // 24.7 s of speech: three windows
     let pcm = speech_pcm();
     let secs = pcm.len() as f64 / 32_000.0;
@@ -51,7 +51,7 @@ async fn a_generated_model_loads_and_runs_over_windows() {
 #[tokio::test]
 async fn silence_is_not_sent_to_the_model_and_languages_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Whisper::load(&write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
+    let engine = Whisper::load(write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
     let t = engine.transcribe(input(vec![0; 32_000 * 20]), &TranscribeOptions { language: Some("en".into()) }, &|_| {}, &CancellationToken::new()).await.unwrap();
     assert!(t.words.is_empty(), "no words from 20 s of silence: {:?}", t.words);
     let e = engine.transcribe(input(vec![0; 3200]), &TranscribeOptions { language: Some("klingon".into()) }, &|_| {}, &CancellationToken::new()).await.unwrap_err();
@@ -61,7 +61,7 @@ async fn silence_is_not_sent_to_the_model_and_languages_are_checked() {
 #[tokio::test]
 async fn cancellation_stops_a_running_window() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Whisper::load(&write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
+    let engine = Whisper::load(write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
     let cancel = CancellationToken::new();
     let c = cancel.clone();
     let mut pcm = speech_pcm();
