@@ -63,15 +63,15 @@ fn edited_captions_and_a_style_file_skip_recognition() {
     let input = talk_mp4();
     let out = tempfile::tempdir().unwrap();
     let p = |n: &str| out.path().join(n);
-    std::fs::write(p("edited.srt"), "1\n00:00:00,500 --> 00:00:02,000\nHello from Cofee, 2026!\n\n2\n00:00:02,500 --> 00:00:04,000\n今天很好\n").unwrap();
+    std::fs::write(p("edited.srt"), "1\n00:00:00,500 --> 00:00:02,000\nHello from Cofee, 2026!\n\n2\n00:00:02,500 --> 00:00:04,000\n今天很好\n\n3\n00:00:05,000 --> 00:00:06,500\nمرحبا بالعالم\n\n4\n00:00:07,000 --> 00:00:08,500\nשלום עולם\n").unwrap();
     std::fs::write(p("mine.json"), r##"{"base": "karaoke", "active_color": "#FF00FF", "position": "top"}"##).unwrap();
     let o = cofee(&["caption", input.to_str().unwrap(), "-o", p("o.mp4").to_str().unwrap(), "--captions", p("edited.srt").to_str().unwrap(),
         "--style-file", p("mine.json").to_str().unwrap(), "--json", p("o.json").to_str().unwrap(), "--ass", p("o.ass").to_str().unwrap(), "--preset", "ultrafast", "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).is_empty(), "--quiet prints nothing: {}", stderr(&o));
     let t = formats::json::parse(&std::fs::read_to_string(p("o.json")).unwrap()).unwrap();
-    assert_eq!(t.text(), "Hello from Cofee, 2026!今天很好", "no space is put next to CJK");
-    assert_eq!(t.words.len(), 4 + 4, "CJK split into characters");
+    assert_eq!(t.text(), "Hello from Cofee, 2026!今天很好مرحبا بالعالم שלום עולם", "no space is put next to CJK");
+    assert_eq!(t.words.len(), 4 + 4 + 2 + 2, "CJK split into characters, RTL words kept whole");
     let ass = std::fs::read_to_string(p("o.ass")).unwrap();
     assert!(ass.contains("\\kf") && ass.contains("&H00FF00FF"), "karaoke with the overridden colour");
     assert!(ass.lines().any(|l| l.starts_with("Style: Default") && l.contains(",8,")), "top-centre alignment");
@@ -80,6 +80,10 @@ fn edited_captions_and_a_style_file_skip_recognition() {
     let top = half_difference(&input, &p("o.mp4"), 3.2, Half::Top);
     assert!(top > 1.5, "the CJK line is drawn at the top (difference {top:.2})");
     assert!(half_difference(&input, &p("o.mp4"), 3.2, Half::Bottom) < 2.5, "top-positioned captions leave the lower half alone");
+    for (script, t) in [("Arabic", 5.8), ("Hebrew", 7.8)] {
+        let d = half_difference(&input, &p("o.mp4"), t, Half::Top);
+        assert!(d > 1.5, "the {script} line is drawn (difference {d:.2})");
+    }
 }
 
 #[test]
