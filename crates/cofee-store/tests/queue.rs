@@ -1,0 +1,217 @@
+//! The queue's promises (see `src/queue.rs`), each on a real SQLite database file.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use cofee_store::queue::{Heartbeat, JobQueue, JobState, NewJob};
+use cofee_store::sqlite::{SqliteStore, enqueue_in};
+use cofee_store::{Clock, StoreError};
+use serde_json::json;
+
+const LEASE: i64 = 30_000;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    time: Arc<AtomicI64>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cofee.db");
+        Self { _dir: dir, path, time: Arc::new(AtomicI64::new(1_800_000_000_000)) }
+    }
+
+    /// A store on the shared file with its own connection pool (as another process would have).
+    async fn store(&self) -> SqliteStore {
+        let t = self.time.clone();
+        let clock: Clock = Arc::new(move || t.load(Ordering::SeqCst));
+        SqliteStore::open(&self.path).await.unwrap().with_clock(clock)
+    }
+
+    fn advance(&self, ms: i64) {
+        self.time.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+fn job(queue: &str) -> NewJob {
+    NewJob::new(queue, "test", json!({"n": 1}))
+}
+
+#[tokio::test]
+async fn a_claimed_job_is_leased_to_one_worker() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let id = q.enqueue(job("render")).await.unwrap();
+    assert!(q.claim("transcribe", "w1", LEASE).await.unwrap().is_none(), "queues are separate");
+    let j = q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    assert_eq!((j.id, j.state, j.attempts, j.worker_id.as_deref()), (id, JobState::Running, 1, Some("w1")));
+    assert_eq!(j.lease_until, Some((f.time.load(Ordering::SeqCst)) + LEASE));
+    assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none(), "a leased job is not handed out twice");
+}
+
+#[tokio::test]
+async fn enqueue_commits_with_the_callers_transaction() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let mut tx = q.pool().begin().await.unwrap();
+    let id = enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert!(matches!(q.get(id).await, Err(StoreError::NotFound)), "rolled back with the transaction");
+    let mut tx = q.pool().begin().await.unwrap();
+    let id = enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(q.get(id).await.unwrap().state, JobState::Queued);
+}
+
+#[tokio::test]
+async fn many_workers_on_several_connections_run_each_job_exactly_once() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let mut ids = Vec::new();
+    for _ in 0..120 {
+        ids.push(q.enqueue(job("render")).await.unwrap());
+    }
+    let mut tasks = Vec::new();
+    for s in 0..3 {
+        let store = f.store().await;
+        for w in 0..4 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let me = format!("w{s}.{w}");
+                let mut done = Vec::new();
+                while let Some(j) = store.claim("render", &me, LEASE).await.unwrap() {
+                    assert!(store.complete(j.id, &me).await.unwrap());
+                    done.push(j.id);
+                }
+                done
+            }));
+        }
+    }
+    let mut runs: HashMap<uuid::Uuid, u32> = HashMap::new();
+    for t in tasks {
+        for id in t.await.unwrap() {
+            *runs.entry(id).or_default() += 1;
+        }
+    }
+    assert_eq!(runs.len(), ids.len());
+    assert!(runs.values().all(|n| *n == 1), "each job ran once");
+    for id in ids {
+        let j = q.get(id).await.unwrap();
+        assert_eq!((j.state, j.attempts, j.progress), (JobState::Succeeded, 1, 1.0));
+    }
+}
+
+#[tokio::test]
+async fn a_dead_workers_job_is_taken_again_and_the_old_worker_is_fenced_off() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let id = q.enqueue(job("render")).await.unwrap();
+    q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    f.advance(LEASE / 2);
+    assert_eq!(q.heartbeat(id, "w1", LEASE, 0.25).await.unwrap(), Heartbeat::Held);
+    assert_eq!(q.get(id).await.unwrap().progress, 0.25, "progress is written as the work goes");
+    f.advance(LEASE - 1);
+    assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none(), "the heartbeat extended the lease");
+    f.advance(2); // w1 stopped heartbeating: its lease has now passed
+    let again = q.claim("render", "w2", LEASE).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (id, 2));
+    assert_eq!(q.heartbeat(id, "w1", LEASE, 0.5).await.unwrap(), Heartbeat::Lost);
+    assert!(!q.complete(id, "w1").await.unwrap(), "a fenced-off worker's result is not recorded");
+    assert!(q.complete(id, "w2").await.unwrap());
+    assert_eq!(q.get(id).await.unwrap().state, JobState::Succeeded);
+}
+
+#[tokio::test]
+async fn failures_back_off_then_die_and_can_be_retried_by_hand() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let id = q.enqueue(NewJob { max_attempts: 2, ..job("transcribe") }).await.unwrap();
+    q.claim("transcribe", "w1", LEASE).await.unwrap().unwrap();
+    assert_eq!(q.fail(id, "w1", "ffmpeg exploded").await.unwrap(), JobState::Queued);
+    let j = q.get(id).await.unwrap();
+    assert!(j.run_at >= f.time.load(Ordering::SeqCst) + 4_000, "backed off");
+    assert_eq!(j.error.as_deref(), Some("ffmpeg exploded"));
+    assert!(q.claim("transcribe", "w1", LEASE).await.unwrap().is_none(), "not before its backoff");
+    f.advance(60_000);
+    q.claim("transcribe", "w2", LEASE).await.unwrap().unwrap();
+    assert_eq!(q.fail(id, "w2", "again").await.unwrap(), JobState::Dead);
+    f.advance(3_600_000);
+    assert!(q.claim("transcribe", "w1", LEASE).await.unwrap().is_none(), "dead jobs stay dead");
+    q.retry(id).await.unwrap();
+    let j = q.claim("transcribe", "w1", LEASE).await.unwrap().unwrap();
+    assert_eq!((j.attempts, j.error), (1, None));
+    assert!(q.complete(id, "w1").await.unwrap());
+    assert!(matches!(q.retry(id).await, Err(StoreError::Conflict(m)) if m.contains("succeeded")));
+}
+
+#[tokio::test]
+async fn a_lease_lost_on_the_last_attempt_ends_dead() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let id = q.enqueue(NewJob { max_attempts: 1, ..job("render") }).await.unwrap();
+    q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    f.advance(LEASE + 1);
+    assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none());
+    let j = q.get(id).await.unwrap();
+    assert_eq!(j.state, JobState::Dead);
+    assert!(j.error.unwrap().contains("worker lost"));
+}
+
+#[tokio::test]
+async fn cancellation_reaches_queued_and_running_jobs() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let first = q.enqueue(job("render")).await.unwrap();
+    let second = q.enqueue(job("render")).await.unwrap();
+    f.advance(1);
+    let j = q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    assert_eq!(j.id, first, "oldest first");
+    assert_eq!(q.cancel(second).await.unwrap(), JobState::Cancelled, "a queued job is cancelled at once");
+    assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none());
+    assert_eq!(q.cancel(first).await.unwrap(), JobState::Running, "a running job is asked to stop");
+    assert_eq!(q.heartbeat(first, "w1", LEASE, 0.5).await.unwrap(), Heartbeat::CancelRequested);
+    assert!(q.cancelled(first, "w1").await.unwrap());
+    assert_eq!(q.get(first).await.unwrap().state, JobState::Cancelled);
+    assert!(matches!(q.cancel(uuid::Uuid::now_v7()).await, Err(StoreError::NotFound)));
+}
+
+#[tokio::test]
+async fn a_cancel_requested_job_whose_worker_died_ends_cancelled() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let id = q.enqueue(job("render")).await.unwrap();
+    q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    q.cancel(id).await.unwrap();
+    f.advance(LEASE + 1);
+    assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none(), "not run again");
+    assert_eq!(q.get(id).await.unwrap().state, JobState::Cancelled);
+}
+
+#[tokio::test]
+async fn depth_reports_ready_running_and_the_oldest_wait() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    q.enqueue(job("render")).await.unwrap();
+    f.advance(5_000);
+    q.enqueue(job("render")).await.unwrap();
+    q.enqueue(NewJob { delay_ms: 60_000, ..job("render") }).await.unwrap();
+    q.enqueue(job("notify")).await.unwrap();
+    q.claim("notify", "w", LEASE).await.unwrap().unwrap();
+    let d = q.depth().await.unwrap();
+    let render = d.iter().find(|d| d.queue == "render").unwrap();
+    assert_eq!((render.ready, render.running, render.oldest_ready_age_ms), (2, 0, Some(5_000)));
+    let notify = d.iter().find(|d| d.queue == "notify").unwrap();
+    assert_eq!((notify.ready, notify.running), (0, 1));
+}
+
+#[tokio::test]
+async fn the_database_is_durable_by_configuration() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(q.pool()).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(q.pool()).await.unwrap();
+    assert_eq!((mode.as_str(), sync), ("wal", 2), "WAL with synchronous=FULL");
+}
