@@ -22,8 +22,11 @@
 //!   again (at-least-once delivery). Handlers are therefore idempotent: re-running a render
 //!   replaces its output.
 //! - **Fail** puts the job back as `queued` with `run_at` pushed out by exponential backoff with
-//!   jitter ([`backoff_ms`]), or moves it to `dead` after `max_attempts`. A lease that expires on
+//!   jitter ([`backoff_ms`]), or moves it to `dead` after `max_attempts` — at once when the
+//!   failure is the input's fault. A lease that expires on
 //!   the last attempt also ends in `dead`.
+//! - **Release** (a worker shutting down) puts a running job straight back in the queue without
+//!   counting the attempt.
 //! - **Complete** marks it `succeeded` — only if the caller still holds the lease.
 //! - **Cancel** turns a queued job `cancelled` at once, and flags a running one so its worker
 //!   stops (and then reports [`JobQueue::cancelled`]).
@@ -149,8 +152,12 @@ pub trait JobQueue: Send + Sync {
     async fn heartbeat(&self, id: Uuid, worker_id: &str, lease_ms: i64, progress: f64) -> Result<Heartbeat, StoreError>;
     /// Returns `false` when the lease was lost (the result is not recorded).
     async fn complete(&self, id: Uuid, worker_id: &str) -> Result<bool, StoreError>;
-    /// Records a failed attempt: back to the queue after a backoff, or `dead`.
-    async fn fail(&self, id: Uuid, worker_id: &str, error: &str) -> Result<JobState, StoreError>;
+    /// Records a failed attempt: back to the queue after a backoff, or `dead` when attempts are
+    /// used up or `retry` is false (the input is at fault; running it again cannot help).
+    async fn fail(&self, id: Uuid, worker_id: &str, error: &str, retry: bool) -> Result<JobState, StoreError>;
+    /// Gives a job back untouched (a worker shutting down): queued again at once, and the
+    /// attempt does not count.
+    async fn release(&self, id: Uuid, worker_id: &str) -> Result<bool, StoreError>;
     /// The worker stopped because of a cancel request.
     async fn cancelled(&self, id: Uuid, worker_id: &str) -> Result<bool, StoreError>;
     /// Asks to cancel; returns the state after the request.

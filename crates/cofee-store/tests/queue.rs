@@ -130,14 +130,14 @@ async fn failures_back_off_then_die_and_can_be_retried_by_hand() {
     let q = f.store().await;
     let id = q.enqueue(NewJob { max_attempts: 2, ..job("transcribe") }).await.unwrap();
     q.claim("transcribe", "w1", LEASE).await.unwrap().unwrap();
-    assert_eq!(q.fail(id, "w1", "ffmpeg exploded").await.unwrap(), JobState::Queued);
+    assert_eq!(q.fail(id, "w1", "ffmpeg exploded", true).await.unwrap(), JobState::Queued);
     let j = q.get(id).await.unwrap();
     assert!(j.run_at >= f.time.load(Ordering::SeqCst) + 4_000, "backed off");
     assert_eq!(j.error.as_deref(), Some("ffmpeg exploded"));
     assert!(q.claim("transcribe", "w1", LEASE).await.unwrap().is_none(), "not before its backoff");
     f.advance(60_000);
     q.claim("transcribe", "w2", LEASE).await.unwrap().unwrap();
-    assert_eq!(q.fail(id, "w2", "again").await.unwrap(), JobState::Dead);
+    assert_eq!(q.fail(id, "w2", "again", true).await.unwrap(), JobState::Dead);
     f.advance(3_600_000);
     assert!(q.claim("transcribe", "w1", LEASE).await.unwrap().is_none(), "dead jobs stay dead");
     q.retry(id).await.unwrap();
@@ -214,4 +214,18 @@ async fn the_database_is_durable_by_configuration() {
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(q.pool()).await.unwrap();
     let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(q.pool()).await.unwrap();
     assert_eq!((mode.as_str(), sync), ("wal", 2), "WAL with synchronous=FULL");
+}
+
+#[tokio::test]
+async fn bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let id = q.enqueue(job("render")).await.unwrap();
+    q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    assert_eq!(q.fail(id, "w1", "not a video", false).await.unwrap(), JobState::Dead);
+    let id = q.enqueue(job("render")).await.unwrap();
+    q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    assert!(q.release(id, "w1").await.unwrap());
+    let j = q.claim("render", "w2", LEASE).await.unwrap().unwrap();
+    assert_eq!((j.id, j.attempts), (id, 1), "available at once, attempt not counted");
 }

@@ -141,14 +141,14 @@ impl JobQueue for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn fail(&self, id: Uuid, worker_id: &str, error: &str) -> Result<JobState, StoreError> {
+    async fn fail(&self, id: Uuid, worker_id: &str, error: &str, retry: bool) -> Result<JobState, StoreError> {
         let now = self.now();
         let job = self.get(id).await?;
         let backoff = backoff_ms(job.attempts);
         let state: Option<String> = sqlx::query_scalar(
             "UPDATE jobs SET
-                 state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
-                 finished_at = CASE WHEN attempts >= max_attempts THEN ?1 END,
+                 state = CASE WHEN attempts >= max_attempts OR ?6 = 0 THEN 'dead' ELSE 'queued' END,
+                 finished_at = CASE WHEN attempts >= max_attempts OR ?6 = 0 THEN ?1 END,
                  run_at = ?1 + ?2, error = ?3, worker_id = NULL, lease_until = NULL, updated_at = ?1
              WHERE id = ?4 AND worker_id = ?5 AND state = 'running' RETURNING state",
         )
@@ -157,12 +157,27 @@ impl JobQueue for SqliteStore {
         .bind(error)
         .bind(id.to_string())
         .bind(worker_id)
+        .bind(i64::from(retry))
         .fetch_optional(&self.pool)
         .await?;
         match state {
             Some(s) => JobState::parse(&s),
             None => Ok(self.get(id).await?.state), // lease lost: someone else owns the outcome
         }
+    }
+
+    async fn release(&self, id: Uuid, worker_id: &str) -> Result<bool, StoreError> {
+        let now = self.now();
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), worker_id = NULL, lease_until = NULL, run_at = ?1, updated_at = ?1
+             WHERE id = ?2 AND worker_id = ?3 AND state = 'running'",
+        )
+        .bind(now)
+        .bind(id.to_string())
+        .bind(worker_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn cancelled(&self, id: Uuid, worker_id: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,193 @@
+//! The worker runtime: takes jobs from one queue and runs them with a [`JobHandler`], never more
+//! than `concurrency` at once.
+//!
+//! While a job runs, a heartbeat renews its lease every third of the lease and writes the
+//! progress the handler reports. A cancel request, a lost lease or a hard shutdown cancels the
+//! handler's [`CancellationToken`] (handlers pass it to FFmpeg and the speech engines, which kill
+//! their child processes). What happens to the job afterwards depends on why it stopped:
+//! finished → `complete`; failed → `fail` (retried with backoff unless the input is at fault);
+//! cancel requested → `cancelled`; shutdown → `release` (back to the queue, attempt not counted);
+//! lease lost → nothing (another worker owns it now).
+//!
+//! Shutdown ([`run`]'s `shutdown` token): stop claiming at once, let running jobs finish within
+//! `shutdown_grace`, then cancel and release the rest.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cofee_store::queue::{Heartbeat, Job, JobQueue};
+use thiserror::Error;
+use tokio::sync::{Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+#[derive(Debug, Error)]
+pub enum JobError {
+    /// Worth another attempt (a crash, a timeout, a dependency that was down).
+    #[error("{0}")]
+    Retryable(String),
+    /// The job's input is at fault; running it again cannot help.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// What a handler gets besides the job.
+#[derive(Clone)]
+pub struct JobContext {
+    /// Cancelled when the job must stop (cancel request, lost lease, shutdown).
+    pub cancel: CancellationToken,
+    progress: watch::Sender<f64>,
+}
+
+impl JobContext {
+    /// Reports progress in `0..=1`; written to the job row with the next heartbeat.
+    pub fn progress(&self, fraction: f64) {
+        self.progress.send_replace(fraction.clamp(0.0, 1.0));
+    }
+}
+
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub queue: String,
+    pub worker_id: String,
+    pub concurrency: usize,
+    pub lease: Duration,
+    /// How long to wait before asking again when the queue was empty.
+    pub poll_interval: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl WorkerConfig {
+    pub fn new(queue: &str, worker_id: &str) -> Self {
+        Self { queue: queue.into(), worker_id: worker_id.into(), concurrency: 1, lease: Duration::from_secs(60), poll_interval: Duration::from_millis(500), shutdown_grace: Duration::from_secs(30) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopReason {
+    CancelRequested,
+    LeaseLost,
+    Shutdown,
+}
+
+/// Runs jobs from `cfg.queue` until `shutdown` is cancelled, then shuts down gracefully.
+pub async fn run(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: WorkerConfig, shutdown: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
+    let tracker = TaskTracker::new();
+    let hard_stop = CancellationToken::new();
+    loop {
+        let permit = tokio::select! {
+            () = shutdown.cancelled() => break,
+            p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+        };
+        let claimed = queue.claim(&cfg.queue, &cfg.worker_id, cfg.lease.as_millis() as i64).await;
+        match claimed {
+            Ok(Some(job)) => {
+                let (queue, handler, cfg, hard_stop) = (queue.clone(), handler.clone(), cfg.clone(), hard_stop.clone());
+                tracker.spawn(async move {
+                    run_one(queue, handler, &cfg, job, hard_stop).await;
+                    drop(permit);
+                });
+            }
+            Ok(None) => {
+                drop(permit);
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(cfg.poll_interval) => {}
+                }
+            }
+            Err(e) => {
+                drop(permit);
+                tracing::warn!(queue = %cfg.queue, error = %e, "claiming a job failed; retrying");
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(cfg.poll_interval * 4) => {}
+                }
+            }
+        }
+    }
+    tracker.close();
+    tracing::info!(queue = %cfg.queue, running = tracker.len(), "stopped claiming; waiting for running jobs");
+    if tokio::time::timeout(cfg.shutdown_grace, tracker.wait()).await.is_err() {
+        tracing::warn!(queue = %cfg.queue, running = tracker.len(), "grace period over; releasing unfinished jobs");
+        hard_stop.cancel();
+        tracker.wait().await;
+    }
+}
+
+async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &WorkerConfig, job: Job, hard_stop: CancellationToken) {
+    let id = job.id;
+    let cancel = CancellationToken::new();
+    let (progress, progress_rx) = watch::channel(job.progress);
+    let reason: Arc<Mutex<Option<StopReason>>> = Arc::default();
+    let stop = |why: StopReason| {
+        let (reason, cancel) = (reason.clone(), cancel.clone());
+        move || {
+            reason.lock().expect("not poisoned").get_or_insert(why);
+            cancel.cancel();
+        }
+    };
+
+    let beat = {
+        let (queue, worker, lease) = (queue.clone(), cfg.worker_id.clone(), cfg.lease);
+        let (on_cancel, on_lost) = (stop(StopReason::CancelRequested), stop(StopReason::LeaseLost));
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(lease / 3) => {}
+                }
+                let p = *progress_rx.borrow();
+                match queue.heartbeat(id, &worker, lease.as_millis() as i64, p).await {
+                    Ok(Heartbeat::Held) => {}
+                    Ok(Heartbeat::CancelRequested) => return on_cancel(),
+                    Ok(Heartbeat::Lost) => return on_lost(),
+                    Err(e) => tracing::warn!(job = %id, error = %e, "heartbeat failed; will try again"),
+                }
+            }
+        })
+    };
+    let on_shutdown = stop(StopReason::Shutdown);
+    let shutdown_watch = tokio::spawn(async move {
+        hard_stop.cancelled().await;
+        on_shutdown();
+    });
+
+    let ctx = JobContext { cancel: cancel.clone(), progress };
+    let task = {
+        let (handler, job) = (handler.clone(), job.clone());
+        tokio::spawn(async move { handler.run(&job, ctx).await })
+    };
+    let result = match task.await {
+        Ok(r) => r,
+        Err(e) => Err(JobError::Retryable(format!("the job handler crashed: {e}"))),
+    };
+    cancel.cancel(); // stops the heartbeat
+    shutdown_watch.abort();
+    let _ = beat.await;
+
+    let worker = &cfg.worker_id;
+    let why = *reason.lock().expect("not poisoned");
+    let outcome = match (why, result) {
+        (Some(StopReason::LeaseLost), _) => {
+            tracing::warn!(job = %id, "lease lost; another worker has the job");
+            return;
+        }
+        (Some(StopReason::CancelRequested), _) => queue.cancelled(id, worker).await.map(|_| "cancelled"),
+        (Some(StopReason::Shutdown), _) => queue.release(id, worker).await.map(|_| "released"),
+        (None, Ok(())) => queue.complete(id, worker).await.map(|_| "succeeded"),
+        (None, Err(JobError::Retryable(e))) => queue.fail(id, worker, &e, true).await.map(|s| s.as_str()),
+        (None, Err(JobError::Permanent(e))) => queue.fail(id, worker, &e, false).await.map(|s| s.as_str()),
+    };
+    match outcome {
+        Ok(state) => tracing::info!(job = %id, kind = %job.kind, state, "job finished"),
+        Err(e) => tracing::error!(job = %id, error = %e, "could not record the job's outcome; its lease will expire and it will run again"),
+    }
+}
