@@ -1,8 +1,9 @@
-//! Persistence adapters. Today: the durable job queue ([`queue`]) on SQLite ([`sqlite`]); the
-//! PostgreSQL implementation of the same traits, and users/projects/media, come next. Each
+//! Persistence adapters: the durable job queue ([`queue`]) and accounts/projects ([`accounts`]),
+//! on SQLite ([`sqlite`]); the PostgreSQL implementation of the same traits comes next. Each
 //! backend has its own migrations folder and its own implementation — no `sqlx::Any` (it cannot
 //! express both dialects or their types).
 
+pub mod accounts;
 pub mod queue;
 pub mod sqlite;
 

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
             Command::Transcribe(args) => cli::transcribe::run(args).await,
             Command::Styles(args) => cli::styles::run(args),
             Command::Models(args) => cli::models::run(args).await,
+            Command::Serve(args) => cli::serve::run(args).await,
         }
     });
     match result {

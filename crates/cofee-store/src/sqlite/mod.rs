@@ -3,6 +3,7 @@
 //! the file. Writers are serialised by SQLite itself, so each queue operation is one atomic
 //! `UPDATE … RETURNING`.
 
+mod accounts;
 mod queue;
 
 use std::path::Path;

@@ -3,6 +3,7 @@
 pub mod caption;
 pub mod models;
 pub mod progress;
+pub mod serve;
 pub mod styles;
 pub mod transcribe;
 
@@ -33,6 +34,8 @@ pub enum Command {
     Styles(styles::StylesArgs),
     /// Manage whisper.cpp models.
     Models(models::ModelsArgs),
+    /// Run the captioning service (API, and next workers and web app) on an embedded database.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]

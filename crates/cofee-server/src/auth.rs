@@ -1,0 +1,205 @@
+//! Accounts and sessions: Argon2id password hashes (OWASP parameters: m = 19 MiB, t = 2, p = 1,
+//! the crate's defaults), short-lived HS256 access tokens, and rotating refresh tokens whose
+//! reuse revokes the whole family (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP).
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use base64::Engine;
+use cofee_store::StoreError;
+use cofee_store::accounts::RefreshUse;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::problem::{ApiError, FieldError};
+
+const ISSUER: &str = "cofee";
+const AUDIENCE: &str = "cofee-api";
+const ACCESS_TTL_SECS: i64 = 15 * 60;
+const REFRESH_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// Keys for signing access tokens.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    /// From a secret of at least 32 bytes (256 bits, RFC 8725 §3.5).
+    pub fn from_secret(secret: &[u8]) -> Result<Self, String> {
+        if secret.len() < 32 {
+            return Err(format!("the JWT secret is {} bytes; it must be at least 32 random bytes", secret.len()));
+        }
+        Ok(Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    iss: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS has a random source");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The signed-in user, from `Authorization: Bearer <access token>`.
+pub struct AuthUser(pub Uuid);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| ApiError::unauthorized("sign in: send `Authorization: Bearer <access token>`"))?;
+        let token = header.strip_prefix("Bearer ").ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <access token>`"))?;
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_issuer(&[ISSUER]);
+        v.set_audience(&[AUDIENCE]);
+        v.leeway = 5;
+        let data = jsonwebtoken::decode::<Claims>(token, &state.keys.decoding, &v).map_err(|_| ApiError::unauthorized("the access token is invalid or expired; refresh it or sign in again"))?;
+        Ok(AuthUser(data.claims.sub))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub struct Tokens {
+    access_token: String,
+    refresh_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+fn validate(c: &Credentials) -> Result<String, ApiError> {
+    let email = c.email.trim().to_lowercase();
+    let mut errors = Vec::new();
+    let at = email.find('@');
+    if email.len() > 254 || at.is_none_or(|i| i == 0 || i == email.len() - 1) || email.contains(char::is_whitespace) {
+        errors.push(FieldError { field: "email".into(), message: "must be an email address".into() });
+    }
+    let chars = c.password.chars().count();
+    if !(10..=1024).contains(&chars) {
+        errors.push(FieldError { field: "password".into(), message: "must be between 10 and 1024 characters".into() });
+    }
+    if errors.is_empty() { Ok(email) } else { Err(ApiError::invalid(errors)) }
+}
+
+async fn hash_password(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|_| ApiError::internal())
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()).await.unwrap_or(false)
+}
+
+/// A valid Argon2id hash of nothing anyone can type: verified against when the email is
+/// unknown, so a login takes as long whether or not the account exists.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| Argon2::default().hash_password(random_token().as_bytes()).map(|h| h.to_string()).expect("hashing works"))
+}
+
+async fn issue(state: &AppState, user: Uuid, family: Uuid) -> Result<Tokens, ApiError> {
+    let now = now_secs();
+    let claims = Claims { sub: user, iss: ISSUER.into(), aud: AUDIENCE.into(), iat: now, exp: now + ACCESS_TTL_SECS };
+    let access_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &state.keys.encoding).map_err(|_| ApiError::internal())?;
+    let refresh_token = random_token();
+    state.accounts.add_refresh_token(user, family, &token_hash(&refresh_token), now * 1000 + REFRESH_TTL_MS).await?;
+    Ok(Tokens { access_token, refresh_token, token_type: "Bearer", expires_in: ACCESS_TTL_SECS })
+}
+
+#[derive(Serialize)]
+pub struct Registered {
+    id: Uuid,
+    email: String,
+}
+
+pub async fn register(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<(StatusCode, Json<Registered>), ApiError> {
+    let Json(c) = body?;
+    let email = validate(&c)?;
+    let hash = hash_password(c.password).await?;
+    let user = state.accounts.create_user(&email, &hash).await?;
+    Ok((StatusCode::CREATED, Json(Registered { id: user.id, email: user.email })))
+}
+
+pub async fn login(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
+    let Json(c) = body?;
+    let email = c.email.trim().to_lowercase();
+    let user = state.accounts.user_by_email(&email).await?;
+    let hash = user.as_ref().map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());
+    let ok = verify_password(c.password, hash).await;
+    match user {
+        Some(u) if ok => Ok(Json(issue(&state, u.id, Uuid::now_v7()).await?)),
+        _ => Err(ApiError::unauthorized("wrong email or password")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+pub async fn refresh(State(state): State<AppState>, body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
+    let Json(r) = body?;
+    match state.accounts.use_refresh_token(&token_hash(&r.refresh_token)).await? {
+        RefreshUse::Rotated { user_id, family_id } => Ok(Json(issue(&state, user_id, family_id).await?)),
+        RefreshUse::Reused => {
+            tracing::warn!("a spent refresh token was presented again; its session family is revoked");
+            Err(ApiError::unauthorized("this refresh token was already used; for safety the session has been ended, sign in again"))
+        }
+        RefreshUse::Invalid => Err(ApiError::unauthorized("the refresh token is invalid or expired; sign in again")),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>) -> Result<StatusCode, ApiError> {
+    let Json(r) = body?;
+    match state.accounts.revoke_family_of(&token_hash(&r.refresh_token)).await {
+        Ok(_) | Err(StoreError::NotFound) => Ok(StatusCode::NO_CONTENT),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(JwtKeys::from_secret(b"secret").is_err());
+        assert!(JwtKeys::from_secret(&[7u8; 32]).is_ok());
+    }
+
+    #[test]
+    fn argon2_defaults_are_owasp_argon2id() {
+        let h = Argon2::default().hash_password(b"correct horse battery").unwrap().to_string();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+    }
+}

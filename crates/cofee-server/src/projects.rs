@@ -1,0 +1,51 @@
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use cofee_store::accounts::Project;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::problem::{ApiError, FieldError};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectInput {
+    name: String,
+}
+
+fn valid_name(name: &str) -> Result<String, ApiError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
+        return Err(ApiError::invalid(vec![FieldError { field: "name".into(), message: "must be 1 to 200 characters, without control characters".into() }]));
+    }
+    Ok(n.to_string())
+}
+
+pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Result<Json<ProjectInput>, JsonRejection>) -> Result<(StatusCode, Json<Project>), ApiError> {
+    let Json(p) = body?;
+    let project = s.projects.create_project(user, &valid_name(&p.name)?).await?;
+    Ok((StatusCode::CREATED, Json(project)))
+}
+
+pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<Project>>, ApiError> {
+    Ok(Json(s.projects.list_projects(user).await?))
+}
+
+pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<Project>, ApiError> {
+    let Path(id) = id?;
+    Ok(Json(s.projects.project(user, id).await?))
+}
+
+pub async fn rename(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, body: Result<Json<ProjectInput>, JsonRejection>) -> Result<Json<Project>, ApiError> {
+    let (Path(id), Json(p)) = (id?, body?);
+    Ok(Json(s.projects.rename_project(user, id, &valid_name(&p.name)?).await?))
+}
+
+pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
+    s.projects.delete_project(user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,149 @@
+//! The API over HTTP: the real router on a random port, a fresh SQLite file per test.
+
+use cofee_server::{AppState, JwtKeys, router, serve};
+use cofee_store::sqlite::SqliteStore;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct App {
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteStore::open(&dir.path().join("cofee.db")).await.unwrap();
+    let state = AppState::sqlite(db, JwtKeys::from_secret(&[42u8; 32]).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, router(state), std::future::pending()));
+    App { base, http: reqwest::Client::new(), _dir: dir }
+}
+
+impl App {
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let mut r = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Registers and signs in; returns (access, refresh).
+    async fn user(&self, email: &str) -> (String, String) {
+        let (s, _) = self.post("/api/auth/register", None, json!({"email": email, "password": "correct horse battery"})).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, t) = self.post("/api/auth/login", None, json!({"email": email, "password": "correct horse battery"})).await;
+        assert_eq!(s, StatusCode::OK, "{t}");
+        (t["access_token"].as_str().unwrap().into(), t["refresh_token"].as_str().unwrap().into())
+    }
+}
+
+#[tokio::test]
+async fn register_validates_and_refuses_duplicates_with_problem_json() {
+    let app = spawn_app().await;
+    let resp = app.http.post(format!("{}/api/auth/register", app.base)).json(&json!({"email": "nope", "password": "short"})).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let p: Value = resp.json().await.unwrap();
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["email", "password"]);
+    app.user("Ada@Example.com").await;
+    let (s, p) = app.post("/api/auth/register", None, json!({"email": "ada@example.com", "password": "another long one"})).await;
+    assert_eq!((s, p["status"].as_u64()), (StatusCode::CONFLICT, Some(409)));
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.user("bob@example.com").await;
+    let (s1, p1) = app.post("/api/auth/login", None, json!({"email": "bob@example.com", "password": "wrong password!"})).await;
+    let (s2, p2) = app.post("/api/auth/login", None, json!({"email": "nobody@example.com", "password": "wrong password!"})).await;
+    assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(p1["detail"], p2["detail"]);
+    let (s, _) = app.get("/api/projects", "not-a-token").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    let app = spawn_app().await;
+    let (_, r1) = app.user("cy@example.com").await;
+    let (s, t2) = app.post("/api/auth/refresh", None, json!({"refresh_token": r1})).await;
+    assert_eq!(s, StatusCode::OK);
+    let r2 = t2["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(r1, r2);
+    let (s, _) = app.get("/api/projects", t2["access_token"].as_str().unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "the new access token works");
+    // r1 was spent: presenting it again looks like theft, so r2 dies with it.
+    let (s, p) = app.post("/api/auth/refresh", None, json!({"refresh_token": r1})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(p["detail"].as_str().unwrap().contains("already used"));
+    let (s, _) = app.post("/api/auth/refresh", None, json!({"refresh_token": r2})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the whole family was revoked");
+    // Logout ends a session the same way.
+    let (_, r3) = app.user("dee@example.com").await;
+    let resp = app.http.post(format!("{}/api/auth/logout", app.base)).json(&json!({"refresh_token": r3})).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (s, _) = app.post("/api/auth/refresh", None, json!({"refresh_token": r3})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn projects_belong_to_their_owner_and_others_get_404() {
+    let app = spawn_app().await;
+    let (alice, _) = app.user("alice@example.com").await;
+    let (mallory, _) = app.user("mallory@example.com").await;
+    let (s, p) = app.post("/api/projects", Some(&alice), json!({"name": "  Launch video  "})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(p["name"], "Launch video");
+    assert!(p.get("owner_id").is_none(), "owners are not exposed");
+    let id = p["id"].as_str().unwrap().to_string();
+    let (s, list) = app.get("/api/projects", &alice).await;
+    assert_eq!((s, list.as_array().unwrap().len()), (StatusCode::OK, 1));
+    let (_, list) = app.get("/api/projects", &mallory).await;
+    assert!(list.as_array().unwrap().is_empty());
+    for req in [
+        app.http.get(format!("{}/api/projects/{id}", app.base)),
+        app.http.patch(format!("{}/api/projects/{id}", app.base)).json(&json!({"name": "mine now"})),
+        app.http.delete(format!("{}/api/projects/{id}", app.base)),
+    ] {
+        let resp = req.bearer_auth(&mallory).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    }
+    let resp = app.http.patch(format!("{}/api/projects/{id}", app.base)).bearer_auth(&alice).json(&json!({"name": "Launch v2"})).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (s, p) = app.get(&format!("/api/projects/{id}"), &alice).await;
+    assert_eq!((s, p["name"].as_str()), (StatusCode::OK, Some("Launch v2")));
+    let (s, _) = app.get("/api/projects/not-a-uuid", &alice).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, p) = app.post("/api/projects", Some(&alice), json!({"name": ""})).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name")));
+    let resp = app.http.delete(format!("{}/api/projects/{id}", app.base)).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (s, _) = app.get(&format!("/api/projects/{id}"), &alice).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn health_and_request_ids() {
+    let app = spawn_app().await;
+    let resp = app.http.get(format!("{}/health/ready", app.base)).header("x-request-id", "req-123").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["x-request-id"], "req-123", "echoed back");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+    let resp = app.http.get(format!("{}/health/live", app.base)).send().await.unwrap();
+    assert!(resp.headers().contains_key("x-request-id"), "made when absent");
+    let resp = app.http.get(format!("{}/nope", app.base)).send().await.unwrap();
+    assert_eq!((resp.status(), resp.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
+}

@@ -1,0 +1,60 @@
+//! Users, refresh-token families and projects: the records behind the API. Every project query
+//! takes the owner, so scoping cannot be forgotten by a caller.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+/// What happened to a presented refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshUse {
+    /// Valid: it is now spent; issue the next token in `family_id` for `user_id`.
+    Rotated { user_id: Uuid, family_id: Uuid },
+    /// Already spent: the family has now been revoked.
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Project {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub owner_id: Uuid,
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// Creates a user; [`StoreError::Conflict`] when the email is taken.
+    async fn create_user(&self, email: &str, password_hash: &str) -> Result<User, StoreError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+    /// Stores a new refresh token (by hash) in `family_id`.
+    async fn add_refresh_token(&self, user_id: Uuid, family_id: Uuid, token_hash: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Spends a refresh token, detecting reuse.
+    async fn use_refresh_token(&self, token_hash: &str) -> Result<RefreshUse, StoreError>;
+    /// Revokes the family of a token (logout); returns whether it was found.
+    async fn revoke_family_of(&self, token_hash: &str) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait Projects: Send + Sync {
+    async fn create_project(&self, owner: Uuid, name: &str) -> Result<Project, StoreError>;
+    async fn list_projects(&self, owner: Uuid) -> Result<Vec<Project>, StoreError>;
+    /// [`StoreError::NotFound`] unless the project exists *and* belongs to `owner`.
+    async fn project(&self, owner: Uuid, id: Uuid) -> Result<Project, StoreError>;
+    async fn rename_project(&self, owner: Uuid, id: Uuid, name: &str) -> Result<Project, StoreError>;
+    async fn delete_project(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError>;
+}

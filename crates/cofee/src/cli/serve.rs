@@ -1,0 +1,64 @@
+//! `cofee serve`: the all-in-one service on an embedded SQLite database in the data directory.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use cofee_server::{AppState, JwtKeys, router, serve};
+use cofee_store::sqlite::SqliteStore;
+
+use super::{CliError, CliResult};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "COFEE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where the database and files live.
+    #[arg(long, env = "COFEE_DATA_DIR", default_value = "./cofee-data")]
+    pub data_dir: PathBuf,
+}
+
+/// The signing secret: `COFEE_JWT_SECRET` if set, else one generated on first start and kept in
+/// the data directory (readable by the owner only), so sessions survive restarts.
+fn jwt_secret(data_dir: &Path) -> Result<Vec<u8>, CliError> {
+    if let Ok(s) = std::env::var("COFEE_JWT_SECRET") {
+        return Ok(s.into_bytes());
+    }
+    let path = data_dir.join("jwt.secret");
+    if let Ok(hex_secret) = std::fs::read_to_string(&path) {
+        return hex::decode(hex_secret.trim()).map_err(|_| CliError::internal(format!("{} is corrupt; delete it to make a new one (this signs everyone out)", path.display())));
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| CliError::internal(format!("no random source: {e}")))?;
+    write_private(&path, hex::encode(secret).as_bytes()).map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
+    Ok(secret.to_vec())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub async fn run(args: ServeArgs) -> CliResult {
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| CliError::bad_input(format!("cannot create data directory {}: {e}", args.data_dir.display())))?;
+    let db = SqliteStore::open(&args.data_dir.join("cofee.db")).await.map_err(|e| CliError::internal(e.to_string()))?;
+    let keys = JwtKeys::from_secret(&jwt_secret(&args.data_dir)?).map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
+    println!("Cofee is running at http://{addr} (data in {})", args.data_dir.display());
+    serve(listener, router(AppState::sqlite(db, keys)), shutdown_signal()).await.map_err(|e| CliError::internal(format!("server error: {e}")))?;
+    Ok(())
+}
