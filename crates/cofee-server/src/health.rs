@@ -13,6 +13,9 @@ pub async fn live() -> Json<Value> {
 /// Dependencies answer; 503 when one does not.
 pub async fn ready(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
     let db = s.db.ping().await.is_ok();
-    let status = if db { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({"status": if db { "ok" } else { "unavailable" }, "database": if db { "ok" } else { "down" }, "version": env!("CARGO_PKG_VERSION")})))
+    let storage = s.objects.ping().await.is_ok();
+    let up = |ok: bool| if ok { "ok" } else { "down" };
+    let status = if db && storage { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let overall = if db && storage { "ok" } else { "unavailable" };
+    (status, Json(json!({"status": overall, "database": up(db), "storage": up(storage), "queue": up(db), "version": env!("CARGO_PKG_VERSION")})))
 }

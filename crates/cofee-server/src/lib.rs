@@ -4,14 +4,21 @@
 
 pub mod auth;
 mod health;
+mod jobs;
+mod media;
 pub mod problem;
 mod projects;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
+use cofee_media::MediaLimits;
 use cofee_store::accounts::{Accounts, Projects};
+use cofee_store::media::MediaStore;
+use cofee_store::objects::Objects;
+use cofee_store::queue::JobQueue;
 use cofee_store::sqlite::SqliteStore;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -22,13 +29,21 @@ pub use auth::JwtKeys;
 pub struct AppState {
     pub accounts: Arc<dyn Accounts>,
     pub projects: Arc<dyn Projects>,
+    pub media: Arc<dyn MediaStore>,
+    pub queue: Arc<dyn JobQueue>,
     pub db: SqliteStore,
+    pub objects: Objects,
     pub keys: Arc<JwtKeys>,
+    pub limits: MediaLimits,
+    /// Where uploads are staged while they are checked.
+    pub scratch: PathBuf,
 }
 
 impl AppState {
-    pub fn sqlite(db: SqliteStore, keys: JwtKeys) -> Self {
-        Self { accounts: Arc::new(db.clone()), projects: Arc::new(db.clone()), db, keys: Arc::new(keys) }
+    /// Everything on one SQLite database and one object store.
+    pub fn sqlite(db: SqliteStore, objects: Objects, keys: JwtKeys, limits: MediaLimits, scratch: PathBuf) -> Self {
+        let shared = Arc::new(db.clone());
+        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared, db, objects, keys: Arc::new(keys), limits, scratch }
     }
 }
 
@@ -44,6 +59,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/projects", post(projects::create).get(projects::list))
         .route("/api/projects/{id}", get(projects::get).patch(projects::rename).delete(projects::delete))
+        .route("/api/projects/{id}/media", axum::routing::put(media::upload).get(media::get))
+        .route("/api/projects/{id}/transcribe", post(jobs::transcribe))
+        .route("/api/projects/{id}/captions", get(media::captions))
+        .route("/api/jobs/{id}", get(jobs::get))
+        .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .fallback(problem::not_found)
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -14,7 +14,8 @@ struct App {
 async fn spawn_app() -> App {
     let dir = tempfile::tempdir().unwrap();
     let db = SqliteStore::open(&dir.path().join("cofee.db")).await.unwrap();
-    let state = AppState::sqlite(db, JwtKeys::from_secret(&[42u8; 32]).unwrap());
+    let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
+    let state = AppState::sqlite(db, objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, router(state), std::future::pending()));

@@ -4,6 +4,8 @@
 //! express both dialects or their types).
 
 pub mod accounts;
+pub mod media;
+pub mod objects;
 pub mod queue;
 pub mod sqlite;
 
@@ -21,6 +23,8 @@ pub enum StoreError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    #[error("object storage error: {0}")]
+    Storage(String),
 }
 
 /// Milliseconds since the Unix epoch, from a clock tests can move.

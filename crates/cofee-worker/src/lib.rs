@@ -12,6 +12,8 @@
 //! Shutdown ([`run`]'s `shutdown` token): stop claiming at once, let running jobs finish within
 //! `shutdown_grace`, then cancel and release the rest.
 
+pub mod handlers;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +21,7 @@ use async_trait::async_trait;
 use cofee_store::queue::{Heartbeat, Job, JobQueue};
 use thiserror::Error;
 use tokio::sync::{Semaphore, watch};
-use tokio_util::sync::CancellationToken;
+pub use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 #[derive(Debug, Error)]

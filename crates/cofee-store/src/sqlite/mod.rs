@@ -4,6 +4,7 @@
 //! `UPDATE … RETURNING`.
 
 mod accounts;
+mod media;
 mod queue;
 
 use std::path::Path;

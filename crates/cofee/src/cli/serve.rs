@@ -3,11 +3,17 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use clap::Args;
 use cofee_server::{AppState, JwtKeys, router, serve};
+use cofee_store::objects::Objects;
 use cofee_store::sqlite::SqliteStore;
+use cofee_worker::handlers::TranscribeHandler;
+use cofee_worker::{CancellationToken, WorkerConfig};
 
-use super::{CliError, CliResult};
+use super::{CliError, CliResult, EngineArgs, LimitArgs};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -17,6 +23,13 @@ pub struct ServeArgs {
     /// Where the database and files live.
     #[arg(long, env = "COFEE_DATA_DIR", default_value = "./cofee-data")]
     pub data_dir: PathBuf,
+    /// Transcriptions run at once.
+    #[arg(long, env = "COFEE_TRANSCRIBE_CONCURRENCY", default_value_t = 1)]
+    pub transcribe_concurrency: usize,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// The signing secret: `COFEE_JWT_SECRET` if set, else one generated on first start and kept in
@@ -55,10 +68,26 @@ async fn shutdown_signal() {
 pub async fn run(args: ServeArgs) -> CliResult {
     std::fs::create_dir_all(&args.data_dir).map_err(|e| CliError::bad_input(format!("cannot create data directory {}: {e}", args.data_dir.display())))?;
     let db = SqliteStore::open(&args.data_dir.join("cofee.db")).await.map_err(|e| CliError::internal(e.to_string()))?;
+    let objects = Objects::local(&args.data_dir.join("objects")).map_err(|e| CliError::internal(e.to_string()))?;
     let keys = JwtKeys::from_secret(&jwt_secret(&args.data_dir)?).map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))?;
+    let scratch = args.data_dir.join("tmp");
+    let limits = args.limits.limits();
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
+
+    let (engine, note) = args.engine.resolve();
+    if let Some(n) = note {
+        eprintln!("note: {n}");
+    }
+    let stop = CancellationToken::new();
+    let transcribe = TranscribeHandler { media: Arc::new(db.clone()), objects: objects.clone(), engine, limits: limits.clone(), scratch: scratch.clone() };
+    let config = WorkerConfig { concurrency: args.transcribe_concurrency.max(1), lease: Duration::from_secs(60), ..WorkerConfig::new("transcribe", &format!("serve-{}", std::process::id())) };
+    let worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(transcribe), config, stop.clone()));
+
     println!("Cofee is running at http://{addr} (data in {})", args.data_dir.display());
-    serve(listener, router(AppState::sqlite(db, keys)), shutdown_signal()).await.map_err(|e| CliError::internal(format!("server error: {e}")))?;
-    Ok(())
+    let state = AppState::sqlite(db, objects, keys, limits, scratch);
+    let result = serve(listener, router(state), shutdown_signal()).await;
+    stop.cancel();
+    let _ = worker.await;
+    result.map_err(|e| CliError::internal(format!("server error: {e}")))
 }

@@ -141,3 +141,51 @@ pub fn streams(path: &Path) -> Vec<StreamInfo> {
 pub fn leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".part") || n.starts_with(".out")).collect()
 }
+
+/// A running `cofee serve` on a random port with its own data directory; stopped with SIGTERM
+/// when dropped.
+pub struct Served {
+    pub url: String,
+    pub child: std::process::Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl Served {
+    pub fn start() -> Self {
+        use std::io::{BufRead, BufReader};
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cofee"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env_remove("COFEE_JWT_SECRET")
+            .env_remove("COFEE_WHISPER_MODEL")
+            .env_remove("COFEE_ENGINE")
+            .env("COFEE_DATA_DIR", dir.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
+        Self { url, child, dir }
+    }
+
+    /// Sends SIGTERM and waits up to `secs` for a clean exit.
+    pub fn stop(&mut self, secs: u64) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        for _ in 0..secs * 20 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.child.kill().unwrap();
+        panic!("cofee serve did not stop within {secs} s of SIGTERM");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}

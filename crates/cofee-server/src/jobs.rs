@@ -1,0 +1,100 @@
+//! Starting work and watching it: jobs are enqueued for the signed-in user and only visible to
+//! them.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use cofee_store::StoreError;
+use cofee_store::queue::{Job, NewJob};
+use cofee_worker::handlers::TranscribePayload;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::problem::ApiError;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TranscribeRequest {
+    language: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Accepted {
+    job_id: Uuid,
+}
+
+pub async fn transcribe(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    id: Result<Path<Uuid>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Json<TranscribeRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let Path(id) = id?;
+    let req = match body {
+        Ok(Json(r)) => r,
+        Err(JsonRejection::MissingJsonContentType(_)) => TranscribeRequest::default(), // an empty POST is fine
+        Err(e) => return Err(e.into()),
+    };
+    s.projects.project(user, id).await?;
+    match s.media.media(user, id).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => return Err(ApiError::new(StatusCode::CONFLICT, "No media", "upload the project's video first (PUT /api/projects/{id}/media)")),
+        Err(e) => return Err(e.into()),
+    }
+    let payload = serde_json::to_value(TranscribePayload { project_id: id, language: req.language }).expect("payload serializes");
+    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let job = NewJob { owner_id: Some(user.to_string()), trace_context: request_id, ..NewJob::new("transcribe", "transcribe", payload) };
+    let job_id = s.queue.enqueue(job).await?;
+    Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
+}
+
+#[derive(Serialize)]
+pub struct JobView {
+    id: Uuid,
+    queue: String,
+    kind: String,
+    state: &'static str,
+    progress: f64,
+    attempts: u32,
+    max_attempts: u32,
+    error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+async fn owned_job(s: &AppState, user: Uuid, id: Uuid) -> Result<Job, ApiError> {
+    let job = s.queue.get(id).await?;
+    if job.owner_id.as_deref() != Some(user.to_string().as_str()) {
+        return Err(ApiError::not_found());
+    }
+    Ok(job)
+}
+
+pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<JobView>, ApiError> {
+    let Path(id) = id?;
+    let j = owned_job(&s, user, id).await?;
+    Ok(Json(JobView {
+        id: j.id,
+        queue: j.queue,
+        kind: j.kind,
+        state: j.state.as_str(),
+        progress: j.progress,
+        attempts: j.attempts,
+        max_attempts: j.max_attempts,
+        error: j.error,
+        created_at: j.created_at,
+        updated_at: j.updated_at,
+    }))
+}
+
+pub async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let Path(id) = id?;
+    owned_job(&s, user, id).await?;
+    let state = s.queue.cancel(id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"state": state.as_str()}))))
+}

@@ -1,0 +1,81 @@
+//! A project's media (raw `PUT`, streamed to disk, checked by ffprobe, then stored) and its
+//! captions.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cofee_media::MediaError;
+use cofee_store::media::MediaRecord;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use cofee_worker::CancellationToken;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::problem::ApiError;
+
+fn media_problem(e: MediaError) -> ApiError {
+    if e.is_bad_input() {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Unacceptable media", e.to_string())
+    } else {
+        tracing::error!(error = %e, "probing an upload failed");
+        ApiError::internal()
+    }
+}
+
+/// `PUT /api/projects/{id}/media`: the request body is the file. It is written to disk as it
+/// arrives (constant memory, any size up to the limit), probed, and only then stored.
+pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: Body) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
+    let Path(id) = id?;
+    s.projects.project(user, id).await?;
+    let limit = s.limits.max_bytes;
+    if headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).is_some_and(|n| n > limit) {
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("uploads are limited to {limit} bytes")));
+    }
+    tokio::fs::create_dir_all(&s.scratch).await.map_err(|_| ApiError::internal())?;
+    let staged = tempfile::Builder::new().prefix("upload-").tempfile_in(&s.scratch).map_err(|_| ApiError::internal())?;
+    let mut file = tokio::fs::File::create(staged.path()).await.map_err(|_| ApiError::internal())?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "Upload interrupted", e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("uploads are limited to {limit} bytes")));
+        }
+        file.write_all(&chunk).await.map_err(|_| ApiError::internal())?;
+    }
+    file.sync_all().await.map_err(|_| ApiError::internal())?;
+    drop(file);
+    let info = cofee_media::probe(staged.path(), &s.limits, &CancellationToken::new()).await.map_err(media_problem)?;
+    let video = info.require_video().map_err(media_problem)?;
+    let record = MediaRecord {
+        object_key: format!("projects/{id}/source"),
+        file_name: headers.get("x-file-name").and_then(|v| v.to_str().ok()).map(|n| n.chars().filter(|c| !c.is_control()).take(255).collect()),
+        size_bytes: size,
+        duration_secs: info.duration_secs,
+        width: Some(video.width),
+        height: Some(video.height),
+        fps: Some(video.fps),
+        has_audio: info.audio.is_some(),
+    };
+    s.objects.put_file(&record.object_key, staged.path()).await?;
+    s.media.set_media(user, id, &record).await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<MediaRecord>, ApiError> {
+    let Path(id) = id?;
+    Ok(Json(s.media.media(user, id).await?))
+}
+
+/// `GET /api/projects/{id}/captions`: the words, with the version as a strong `ETag`.
+pub async fn captions(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Response, ApiError> {
+    let Path(id) = id?;
+    let t = s.media.transcript(user, id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{}\"", t.version))], t.words).into_response())
+}

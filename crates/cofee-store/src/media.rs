@@ -1,0 +1,39 @@
+//! A project's media and transcript records.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MediaRecord {
+    #[serde(skip)]
+    pub object_key: String,
+    pub file_name: Option<String>,
+    pub size_bytes: u64,
+    pub duration_secs: f64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub fps: Option<f64>,
+    pub has_audio: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTranscript {
+    /// Cofee word JSON.
+    pub words: String,
+    pub version: i64,
+}
+
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// Records the project's media (replacing any earlier one); `NotFound` unless `owner` owns it.
+    async fn set_media(&self, owner: Uuid, project: Uuid, media: &MediaRecord) -> Result<(), StoreError>;
+    async fn media(&self, owner: Uuid, project: Uuid) -> Result<MediaRecord, StoreError>;
+    /// For workers, which act for the job's owner already checked at enqueue time.
+    async fn media_of_project(&self, project: Uuid) -> Result<MediaRecord, StoreError>;
+    async fn transcript(&self, owner: Uuid, project: Uuid) -> Result<StoredTranscript, StoreError>;
+    /// Writes the transcript (a worker's result; re-running replaces it) and bumps its version.
+    async fn save_transcript(&self, project: Uuid, words: &str) -> Result<i64, StoreError>;
+}

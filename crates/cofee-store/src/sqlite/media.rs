@@ -1,0 +1,88 @@
+//! [`MediaStore`] on SQLite.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::SqliteStore;
+use crate::StoreError;
+use crate::media::{MediaRecord, MediaStore, StoredTranscript};
+
+type MediaRow = (String, Option<String>, i64, f64, Option<i64>, Option<i64>, Option<f64>, i64);
+
+fn record(r: MediaRow) -> MediaRecord {
+    MediaRecord {
+        object_key: r.0,
+        file_name: r.1,
+        size_bytes: r.2 as u64,
+        duration_secs: r.3,
+        width: r.4.map(|w| w as u32),
+        height: r.5.map(|h| h as u32),
+        fps: r.6,
+        has_audio: r.7 != 0,
+    }
+}
+
+const MEDIA_COLUMNS: &str = "m.object_key, m.file_name, m.size_bytes, m.duration_secs, m.width, m.height, m.fps, m.has_audio";
+
+#[async_trait]
+impl MediaStore for SqliteStore {
+    async fn set_media(&self, owner: Uuid, project: Uuid, m: &MediaRecord) -> Result<(), StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO media (project_id, object_key, file_name, size_bytes, duration_secs, width, height, fps, has_audio, created_at)
+             SELECT id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM projects WHERE id = ?1 AND owner_id = ?2
+             ON CONFLICT (project_id) DO UPDATE SET object_key = excluded.object_key, file_name = excluded.file_name,
+                 size_bytes = excluded.size_bytes, duration_secs = excluded.duration_secs, width = excluded.width,
+                 height = excluded.height, fps = excluded.fps, has_audio = excluded.has_audio, created_at = excluded.created_at",
+        )
+        .bind(project.to_string())
+        .bind(owner.to_string())
+        .bind(&m.object_key)
+        .bind(&m.file_name)
+        .bind(m.size_bytes as i64)
+        .bind(m.duration_secs)
+        .bind(m.width.map(i64::from))
+        .bind(m.height.map(i64::from))
+        .bind(m.fps)
+        .bind(i64::from(m.has_audio))
+        .bind(self.now())
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn media(&self, owner: Uuid, project: Uuid) -> Result<MediaRecord, StoreError> {
+        let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m JOIN projects p ON p.id = m.project_id WHERE m.project_id = ?1 AND p.owner_id = ?2");
+        let row: Option<MediaRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project.to_string()).bind(owner.to_string()).fetch_optional(&self.pool).await?;
+        Ok(record(row.ok_or(StoreError::NotFound)?))
+    }
+
+    async fn media_of_project(&self, project: Uuid) -> Result<MediaRecord, StoreError> {
+        let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.project_id = ?1");
+        let row: Option<MediaRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project.to_string()).fetch_optional(&self.pool).await?;
+        Ok(record(row.ok_or(StoreError::NotFound)?))
+    }
+
+    async fn transcript(&self, owner: Uuid, project: Uuid) -> Result<StoredTranscript, StoreError> {
+        let row: Option<(String, i64)> = sqlx::query_as("SELECT t.words, t.version FROM transcripts t JOIN projects p ON p.id = t.project_id WHERE t.project_id = ?1 AND p.owner_id = ?2")
+            .bind(project.to_string())
+            .bind(owner.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let (words, version) = row.ok_or(StoreError::NotFound)?;
+        Ok(StoredTranscript { words, version })
+    }
+
+    async fn save_transcript(&self, project: Uuid, words: &str) -> Result<i64, StoreError> {
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO transcripts (project_id, words, version, updated_at) VALUES (?1, ?2, 1, ?3)
+             ON CONFLICT (project_id) DO UPDATE SET words = excluded.words, version = transcripts.version + 1, updated_at = excluded.updated_at
+             RETURNING version",
+        )
+        .bind(project.to_string())
+        .bind(words)
+        .bind(self.now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(version)
+    }
+}

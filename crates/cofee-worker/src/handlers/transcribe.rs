@@ -1,0 +1,56 @@
+//! `transcribe` jobs: recognise the speech of a project's media and store the words.
+//! Idempotent: running it again replaces the transcript.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cofee_core::formats::json;
+use cofee_media::MediaLimits;
+use cofee_pipeline::{EngineSpec, Silent};
+use cofee_store::media::MediaStore;
+use cofee_store::objects::Objects;
+use cofee_store::queue::Job;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{JobReporter, job_error};
+use crate::{JobContext, JobError, JobHandler};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TranscribePayload {
+    pub project_id: Uuid,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+pub struct TranscribeHandler {
+    pub media: Arc<dyn MediaStore>,
+    pub objects: Objects,
+    pub engine: EngineSpec,
+    pub limits: MediaLimits,
+    /// Where remote objects are downloaded for FFmpeg.
+    pub scratch: PathBuf,
+}
+
+#[async_trait]
+impl JobHandler for TranscribeHandler {
+    async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError> {
+        let p: TranscribePayload = serde_json::from_value(job.payload.clone()).map_err(|e| JobError::Permanent(format!("bad job payload: {e}")))?;
+        let media = self.media.media_of_project(p.project_id).await.map_err(|e| JobError::Permanent(format!("no media to transcribe: {e}")))?;
+        let scratch = self.scratch.join(format!("{}.source", job.id));
+        let path = self.objects.readable_path(&media.object_key, &scratch).await.map_err(|e| JobError::Retryable(e.to_string()))?;
+        let result = async {
+            let info = cofee_pipeline::probe(&path, &self.limits, &Silent, &ctx.cancel).await.map_err(job_error)?;
+            let reporter = JobReporter(ctx.clone());
+            let t = cofee_pipeline::transcribe(&info, &self.engine, p.language.clone(), &self.limits, &reporter, &ctx.cancel).await.map_err(job_error)?;
+            self.media.save_transcript(p.project_id, &json::write(&t)).await.map_err(|e| JobError::Retryable(e.to_string()))?;
+            Ok(())
+        }
+        .await;
+        if path == scratch {
+            let _ = tokio::fs::remove_file(&scratch).await;
+        }
+        result
+    }
+}

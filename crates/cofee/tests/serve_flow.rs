@@ -1,0 +1,95 @@
+//! The service end to end over HTTP, as a separate process: sign up, upload a real video,
+//! transcribe it with sphinx, read the captions — and another user sees none of it.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn token(&self, email: &str) -> String {
+        let creds = json!({"email": email, "password": "correct horse battery"});
+        let r = self.http.post(format!("{}/api/auth/register", self.base)).json(&creds).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let t: Value = self.http.post(format!("{}/api/auth/login", self.base)).json(&creds).send().await.unwrap().json().await.unwrap();
+        t["access_token"].as_str().unwrap().to_string()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+#[test]
+fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
+    let mut served = Served::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let api = Api { base: served.url.clone(), http: reqwest::Client::new() };
+        let alice = api.token("alice@example.com").await;
+        let mallory = api.token("mallory@example.com").await;
+        let project: Value = api.http.post(api.url("/api/projects")).bearer_auth(&alice).json(&json!({"name": "talk"})).send().await.unwrap().json().await.unwrap();
+        let pid = project["id"].as_str().unwrap().to_string();
+
+        // Not media: refused with a reason, nothing stored.
+        let r = api.http.put(api.url(&format!("/api/projects/{pid}/media"))).bearer_auth(&alice).body("just some notes").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let p: Value = r.json().await.unwrap();
+        assert!(p["detail"].as_str().unwrap().contains("not a video or audio file"), "{p}");
+        let r = api.http.post(api.url(&format!("/api/projects/{pid}/transcribe"))).bearer_auth(&alice).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT, "nothing to transcribe yet");
+
+        // The real thing, as a raw PUT.
+        let video = std::fs::read(talk_mp4()).unwrap();
+        let r = api.http.put(api.url(&format!("/api/projects/{pid}/media"))).bearer_auth(&alice).header("x-file-name", "talk.mp4").body(video).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let m: Value = r.json().await.unwrap();
+        assert_eq!((m["width"].as_u64(), m["height"].as_u64(), m["has_audio"].as_bool()), (Some(1080), Some(1920), Some(true)));
+
+        let r = api.http.post(api.url(&format!("/api/projects/{pid}/transcribe"))).bearer_auth(&alice).json(&json!({"language": "en"})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let job_id = r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+
+        let started = Instant::now();
+        let job = loop {
+            let j: Value = api.http.get(api.url(&format!("/api/jobs/{job_id}"))).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
+            if j["state"] != "queued" && j["state"] != "running" {
+                break j;
+            }
+            assert!(started.elapsed() < Duration::from_secs(180), "transcription took too long: {j}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!((job["state"].as_str(), job["progress"].as_f64()), (Some("succeeded"), Some(1.0)), "{job}");
+
+        let r = api.http.get(api.url(&format!("/api/projects/{pid}/captions"))).bearer_auth(&alice).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["etag"], "\"v1\"");
+        let words = cofee_core::formats::json::parse(&r.text().await.unwrap()).unwrap();
+        let norm = |t: &str| cofee_core::wer::normalize(t).into_iter().map(|w| if w == "mr" { "mister".to_string() } else { w }).collect::<Vec<_>>();
+        let wer = cofee_core::wer::word_error_rate(&norm(&reference_text()), &norm(&words.text()));
+        assert!(wer <= 0.40, "WER {wer:.3}: {}", words.text());
+
+        // Mallory knows every id and gets 404 for all of it.
+        for (method, path) in [
+            ("GET", format!("/api/projects/{pid}")),
+            ("GET", format!("/api/projects/{pid}/media")),
+            ("PUT", format!("/api/projects/{pid}/media")),
+            ("POST", format!("/api/projects/{pid}/transcribe")),
+            ("GET", format!("/api/projects/{pid}/captions")),
+            ("GET", format!("/api/jobs/{job_id}")),
+            ("POST", format!("/api/jobs/{job_id}/cancel")),
+        ] {
+            let r = api.http.request(method.parse().unwrap(), api.url(&path)).bearer_auth(&mallory).body("x").send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        }
+    });
+    assert!(served.stop(10).success());
+}
