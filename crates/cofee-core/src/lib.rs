@@ -6,6 +6,7 @@
 //! and import). Adapters (media, speech engines, storage) and delivery (CLI, HTTP, worker) depend
 //! on this crate; it depends on nothing of theirs.
 
+pub mod align;
 pub mod ass;
 pub mod formats;
 pub mod layout;

@@ -115,3 +115,62 @@ proptest! {
         for e in &doc.events { prop_assert!(e.start_ms <= e.end_ms); }
     }
 }
+
+/// A transcript and an edit of it: some words replaced, removed or added.
+fn edited() -> impl Strategy<Value = (Transcript, Vec<String>, Vec<usize>)> {
+    (transcript(), prop::collection::vec((0u8..6, "[a-z]{1,8}"), 0..80)).prop_map(|(t, edits)| {
+        // Distinct words (an index in each; edits have none), so the right alignment is unique.
+        let mut t = t.normalized();
+        for (i, w) in t.words.iter_mut().enumerate() {
+            w.text = format!("{}{i}", w.text);
+        }
+        let mut new: Vec<String> = Vec::new();
+        let mut untouched = Vec::new(); // indices into `new` of words copied unchanged
+        let mut e = edits.into_iter();
+        for w in &t.words {
+            match e.next() {
+                Some((0, x)) => new.push(x),          // replaced
+                Some((1, _)) => {}                    // deleted
+                Some((2, x)) => {
+                    untouched.push(new.len());
+                    new.push(w.text.clone());
+                    new.push(x);                      // inserted after
+                }
+                _ => {
+                    untouched.push(new.len());
+                    new.push(w.text.clone());
+                }
+            }
+        }
+        (t, new, untouched)
+    })
+}
+
+proptest! {
+    #[test]
+    fn retiming_an_unchanged_text_changes_nothing(t in transcript()) {
+        let t = t.normalized();
+        let texts: Vec<String> = t.words.iter().map(|w| w.text.clone()).collect();
+        prop_assert_eq!(cofee_core::align::retime(&t.words, &texts), t.words);
+    }
+
+    #[test]
+    fn retimed_words_are_in_order_with_the_new_text((t, new, _) in edited()) {
+        let out = cofee_core::align::retime(&t.words, &new);
+        prop_assert_eq!(out.iter().map(|w| w.text.clone()).collect::<Vec<_>>(), new);
+        let out_t = Transcript::new(None, out);
+        prop_assert!(out_t.validate().is_ok(), "{:?}", out_t.validate());
+    }
+}
+
+proptest! {
+    #[test]
+    fn words_left_alone_keep_times_of_a_matching_old_word((t, new, untouched) in edited()) {
+        let out = cofee_core::align::retime(&t.words, &new);
+        for k in untouched {
+            let w = &out[k];
+            let matches = t.words.iter().any(|o| o.text == w.text && o.start_ms == w.start_ms && o.end_ms == w.end_ms);
+            prop_assert!(matches, "{:?} lost its time", w);
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Re-timing edited text. A person fixes words in a transcript; the words they did not touch
+//! must keep their times, and new or changed words must get times from where they stand in the
+//! old sequence — not from spreading the whole segment evenly.
+//!
+//! The old and new word sequences are aligned with a minimum edit script (Levenshtein over
+//! words, compared case- and punctuation-insensitively). Then:
+//! - a kept word keeps its old times (its new spelling or punctuation is taken);
+//! - a replaced word takes the times of the word it replaces;
+//! - a word split in two (a replacement followed by insertions) shares the old word's span in
+//!   proportion to length; other inserted words share the pause between their neighbours, or,
+//!   when there is none, the span of a changed neighbour — never the time of a word the person
+//!   left alone (with no pause and no changed neighbour they get an instant at the boundary);
+//! - a deleted word's time goes to the replaced word before it when they were adjacent (two words
+//!   merged into one), else it becomes a pause.
+
+use crate::text::{normalize_word, width};
+use crate::transcript::Word;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Keep(usize, usize),
+    Replace(usize, usize),
+    Insert(usize),
+    Delete(usize),
+}
+
+fn edit_script(old: &[String], new: &[String]) -> Vec<Op> {
+    let (n, m) = (old.len(), new.len());
+    let mut d = vec![vec![0u32; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i as u32;
+    }
+    for j in 0..=m {
+        d[0][j] = j as u32;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let sub = d[i - 1][j - 1] + u32::from(old[i - 1] != new[j - 1]);
+            d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+        }
+    }
+    // Walk back preferring keep, then insert, then delete, then replace: ties then come out as
+    // "replace, then insert" for a split word and "replace, then delete" for merged words.
+    let (mut i, mut j, mut ops) = (n, m, Vec::new());
+    while i > 0 || j > 0 {
+        if i > 0 && j > 0 && old[i - 1] == new[j - 1] && d[i][j] == d[i - 1][j - 1] {
+            ops.push(Op::Keep(i - 1, j - 1));
+            (i, j) = (i - 1, j - 1);
+        } else if j > 0 && d[i][j] == d[i][j - 1] + 1 {
+            ops.push(Op::Insert(j - 1));
+            j -= 1;
+        } else if i > 0 && d[i][j] == d[i - 1][j] + 1 {
+            ops.push(Op::Delete(i - 1));
+            i -= 1;
+        } else {
+            ops.push(Op::Replace(i - 1, j - 1));
+            (i, j) = (i - 1, j - 1);
+        }
+    }
+    ops.reverse();
+    ops
+}
+
+/// New words for `new_text` tokens, timed against `old`.
+pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
+    let key = |t: &str| {
+        let n = normalize_word(t);
+        if n.is_empty() { t.to_string() } else { n }
+    };
+    let old_keys: Vec<String> = old.iter().map(|w| key(&w.text)).collect();
+    let new_keys: Vec<String> = new_text.iter().map(|t| key(t)).collect();
+    let mut out: Vec<Option<Word>> = vec![None; new_text.len()];
+    let mut split = vec![false; new_text.len()];
+    let mut replaced = vec![false; new_text.len()];
+    let mut last_timed: Option<usize> = None; // index into `out` of the last word given times
+    let mut last_op_replaced = false;
+    let mut deleted_from: Option<u64> = None; // start of words deleted just before this point
+    for op in edit_script(&old_keys, &new_keys) {
+        match op {
+            Op::Keep(i, j) => {
+                out[j] = Some(Word { text: new_text[j].clone(), ..old[i].clone() });
+                last_timed = Some(j);
+                last_op_replaced = false;
+                deleted_from = None;
+            }
+            Op::Replace(i, j) => {
+                // Words deleted right before a replaced one were merged into it.
+                let start = deleted_from.take().unwrap_or(old[i].start_ms).min(old[i].start_ms);
+                out[j] = Some(Word { text: new_text[j].clone(), confidence: 1.0, emphasis: old[i].emphasis, start_ms: start, ..old[i].clone() });
+                replaced[j] = true;
+                last_timed = Some(j);
+                last_op_replaced = true;
+            }
+            Op::Delete(i) => {
+                // Merged into the replaced word just before it: that word now spans both.
+                if let (true, Some(j)) = (last_op_replaced, last_timed)
+                    && let Some(w) = out[j].as_mut()
+                {
+                    w.end_ms = w.end_ms.max(old[i].end_ms);
+                } else {
+                    deleted_from.get_or_insert(old[i].start_ms);
+                }
+            }
+            Op::Insert(j) => {
+                // Right after a replaced word, an insertion is that word split in two.
+                split[j] = last_op_replaced;
+                deleted_from = None;
+            }
+        }
+    }
+    fill_inserted(out, &split, &replaced, new_text)
+}
+
+/// Gives times to runs of inserted words (the `None`s), between their timed neighbours.
+fn fill_inserted(mut out: Vec<Option<Word>>, split: &[bool], replaced: &[bool], new_text: &[String]) -> Vec<Word> {
+    let mut j = 0;
+    while j < out.len() {
+        if out[j].is_some() {
+            j += 1;
+            continue;
+        }
+        let run_end = (j..out.len()).find(|&k| out[k].is_some()).unwrap_or(out.len());
+        let prev = j.checked_sub(1).and_then(|p| out[p].clone());
+        let next_start = out.get(run_end).and_then(|w| w.as_ref()).map(|w| w.start_ms);
+        let from = prev.as_ref().map_or(0, |p| p.end_ms);
+        let to = next_start.unwrap_or(from + 400 * (run_end - j) as u64).max(from);
+        let run: Vec<String> = new_text[j..run_end].to_vec();
+        let needed = 60 * run.len() as u64;
+        let prev_changed = j > 0 && replaced[j - 1];
+        let next_changed = run_end < out.len() && replaced[run_end];
+        if prev.is_none() || (!split[j] && to - from >= needed) {
+            share(&mut out, j, &run, from, to);
+        } else if split[j] || prev_changed {
+            // A word split in two, or squeezed in after a changed word: they share its span.
+            let p = prev.expect("checked");
+            let end = if split[j] { p.end_ms } else { to.max(p.end_ms) };
+            let mut texts = vec![p.text.clone()];
+            texts.extend(run);
+            share(&mut out, j - 1, &texts, p.start_ms, end);
+            if let Some(w) = out[j - 1].as_mut() {
+                w.confidence = p.confidence;
+                w.emphasis = p.emphasis;
+            }
+        } else if next_changed {
+            // Squeezed in before a changed word: they share that word's span.
+            let n = out[run_end].clone().expect("timed");
+            let mut texts = run.clone();
+            texts.push(n.text.clone());
+            share(&mut out, j, &texts, from.min(n.start_ms), n.end_ms);
+            if let Some(w) = out[run_end].as_mut() {
+                w.confidence = n.confidence;
+                w.emphasis = n.emphasis;
+            }
+        } else {
+            // Between two words the person did not change, with no pause between them: their
+            // times stay as they were, so the new words get an instant at the boundary.
+            share(&mut out, j, &run, from, from);
+        }
+        j = run_end;
+    }
+    out.into_iter().map(|w| w.expect("every word timed")).collect()
+}
+
+/// Times `texts` (written from `out[at]` on) across `from..to` in proportion to their length.
+fn share(out: &mut [Option<Word>], at: usize, texts: &[String], from: u64, to: u64) {
+    let weights: Vec<u64> = texts.iter().map(|t| width(t) as u64 + 1).collect();
+    let total = weights.iter().sum::<u64>().max(1);
+    let mut acc = 0;
+    for (k, (t, w)) in texts.iter().zip(&weights).enumerate() {
+        let s = from + (to - from) * acc / total;
+        acc += w;
+        let e = from + (to - from) * acc / total;
+        out[at + k] = Some(Word::new(t.clone(), s, e));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(spec: &[(&str, u64, u64)]) -> Vec<Word> {
+        spec.iter().map(|(t, s, e)| Word::new(*t, *s, *e)).collect()
+    }
+
+    fn toks(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    fn times(w: &[Word]) -> Vec<(&str, u64, u64)> {
+        w.iter().map(|w| (w.text.as_str(), w.start_ms, w.end_ms)).collect()
+    }
+
+    const OLD: &[(&str, u64, u64)] = &[("the", 0, 200), ("quick", 200, 500), ("brown", 500, 800), ("fox", 1500, 1800)];
+
+    #[test]
+    fn unchanged_words_keep_their_times_and_a_fix_takes_the_old_slot() {
+        let t = retime(&words(OLD), &toks("The quick brown fax."));
+        assert_eq!(times(&t), [("The", 0, 200), ("quick", 200, 500), ("brown", 500, 800), ("fax.", 1500, 1800)]);
+    }
+
+    #[test]
+    fn inserted_words_fill_the_pause_they_stand_in() {
+        let t = retime(&words(OLD), &toks("the quick brown lazy fox"));
+        assert_eq!(times(&t)[3], ("lazy", 800, 1500));
+        assert_eq!(times(&t)[4], ("fox", 1500, 1800));
+    }
+
+    #[test]
+    fn a_split_word_shares_its_span_and_a_merge_takes_both() {
+        let t = retime(&words(OLD), &toks("the quick brow n fox"));
+        assert_eq!(times(&t)[2..4], [("brow", 500, 714), ("n", 714, 800)]);
+        let t = retime(&words(OLD), &toks("the quickbrown fox"));
+        assert_eq!(times(&t), [("the", 0, 200), ("quickbrown", 200, 800), ("fox", 1500, 1800)]);
+    }
+
+    #[test]
+    fn words_left_alone_are_never_retimed_to_make_room() {
+        // "quick" and "brown" touch: a word put between them gets an instant, they keep theirs.
+        let t = retime(&words(OLD), &toks("the quick red brown fox"));
+        assert_eq!(times(&t)[1..4], [("quick", 200, 500), ("red", 500, 500), ("brown", 500, 800)]);
+        // Next to a changed word, the new word shares that word's time instead.
+        let t = retime(&words(OLD), &toks("the quick red browner fox"));
+        assert_eq!(times(&t)[1..4], [("quick", 200, 500), ("red", 500, 600), ("browner", 600, 800)]);
+    }
+
+    #[test]
+    fn deleting_leaves_a_pause_and_everything_else_alone() {
+        let t = retime(&words(OLD), &toks("the brown fox"));
+        assert_eq!(times(&t), [("the", 0, 200), ("brown", 500, 800), ("fox", 1500, 1800)]);
+    }
+}
