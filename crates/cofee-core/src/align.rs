@@ -6,8 +6,8 @@
 //! words, compared case- and punctuation-insensitively). Then:
 //! - a kept word keeps its old times (its new spelling or punctuation is taken);
 //! - a replaced word takes the times of the word it replaces;
-//! - a word split in two (a replacement followed by insertions) shares the old word's span in
-//!   proportion to length; other inserted words share the pause between their neighbours, or,
+//! - a word split in two (a replacement and insertions that together spell the old word) shares
+//!   the old word's span in proportion to length; other inserted words share the pause between their neighbours, or,
 //!   when there is none, the span of a changed neighbour — never the time of a word the person
 //!   left alone (with no pause and no changed neighbour they get an instant at the boundary);
 //! - a deleted word's time goes to the replaced word before it when they were adjacent (two words
@@ -24,19 +24,32 @@ enum Op {
     Delete(usize),
 }
 
+/// Cost of putting `b` where `a` was: nothing for the same word, half an edit for a near
+/// spelling (so "brown" → "browner" is preferred to "brown" → "red"), one edit otherwise.
+fn replace_cost(a: &str, b: &str) -> u32 {
+    if a == b {
+        0
+    } else if similar(a, b) {
+        1
+    } else {
+        2
+    }
+}
+
 fn edit_script(old: &[String], new: &[String]) -> Vec<Op> {
+    const GAP: u32 = 2;
     let (n, m) = (old.len(), new.len());
     let mut d = vec![vec![0u32; m + 1]; n + 1];
     for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i as u32;
+        row[0] = i as u32 * GAP;
     }
-    for j in 0..=m {
-        d[0][j] = j as u32;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j as u32 * GAP;
     }
     for i in 1..=n {
         for j in 1..=m {
-            let sub = d[i - 1][j - 1] + u32::from(old[i - 1] != new[j - 1]);
-            d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+            let sub = d[i - 1][j - 1] + replace_cost(&old[i - 1], &new[j - 1]);
+            d[i][j] = sub.min(d[i - 1][j] + GAP).min(d[i][j - 1] + GAP);
         }
     }
     // Walk back preferring keep, then insert, then delete, then replace: ties then come out as
@@ -46,10 +59,10 @@ fn edit_script(old: &[String], new: &[String]) -> Vec<Op> {
         if i > 0 && j > 0 && old[i - 1] == new[j - 1] && d[i][j] == d[i - 1][j - 1] {
             ops.push(Op::Keep(i - 1, j - 1));
             (i, j) = (i - 1, j - 1);
-        } else if j > 0 && d[i][j] == d[i][j - 1] + 1 {
+        } else if j > 0 && d[i][j] == d[i][j - 1] + GAP {
             ops.push(Op::Insert(j - 1));
             j -= 1;
-        } else if i > 0 && d[i][j] == d[i - 1][j] + 1 {
+        } else if i > 0 && d[i][j] == d[i - 1][j] + GAP {
             ops.push(Op::Delete(i - 1));
             i -= 1;
         } else {
@@ -72,6 +85,7 @@ pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
     let mut out: Vec<Option<Word>> = vec![None; new_text.len()];
     let mut split = vec![false; new_text.len()];
     let mut replaced = vec![false; new_text.len()];
+    let mut replaced_old: Vec<Option<usize>> = vec![None; new_text.len()];
     let mut last_timed: Option<usize> = None; // index into `out` of the last word given times
     let mut last_op_replaced = false;
     let mut deleted_from: Option<u64> = None; // start of words deleted just before this point
@@ -88,6 +102,7 @@ pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
                 let start = deleted_from.take().unwrap_or(old[i].start_ms).min(old[i].start_ms);
                 out[j] = Some(Word { text: new_text[j].clone(), confidence: 1.0, emphasis: old[i].emphasis, start_ms: start, ..old[i].clone() });
                 replaced[j] = true;
+                replaced_old[j] = Some(i);
                 last_timed = Some(j);
                 last_op_replaced = true;
             }
@@ -101,14 +116,39 @@ pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
                     deleted_from.get_or_insert(old[i].start_ms);
                 }
             }
-            Op::Insert(j) => {
-                // Right after a replaced word, an insertion is that word split in two.
-                split[j] = last_op_replaced;
+            Op::Insert(_) => {
+                last_op_replaced = false;
                 deleted_from = None;
             }
         }
     }
+    // A replaced word followed by inserted words that together spell the old word ("brown" →
+    // "brow n") is that word split in two.
+    let mut j = 1;
+    while j < new_text.len() {
+        if out[j].is_none() && let Some(i) = replaced_old[j - 1] {
+            let run_end = (j..new_text.len()).find(|&k| out[k].is_some()).unwrap_or(new_text.len());
+            let joined: String = new_keys[j - 1..run_end].concat();
+            split[j] = similar(&joined, &old_keys[i]);
+            j = run_end;
+        }
+        j += 1;
+    }
     fill_inserted(out, &split, &replaced, new_text)
+}
+
+/// Whether two spellings are the same word give or take a typo (edit distance ≤ a third).
+fn similar(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (k, cb) in b.iter().enumerate() {
+            cur[k + 1] = (prev[k] + usize::from(ca != cb)).min(prev[k + 1] + 1).min(cur[k] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()] <= (a.len().max(b.len()) / 3).max(1)
 }
 
 /// Gives times to runs of inserted words (the `None`s), between their timed neighbours.
@@ -128,11 +168,15 @@ fn fill_inserted(mut out: Vec<Option<Word>>, split: &[bool], replaced: &[bool], 
         let needed = 60 * run.len() as u64;
         let prev_changed = j > 0 && replaced[j - 1];
         let next_changed = run_end < out.len() && replaced[run_end];
-        if prev.is_none() || (!split[j] && to - from >= needed) {
+        let Some(p) = prev else {
+            share(&mut out, j, &run, from, to);
+            j = run_end;
+            continue;
+        };
+        if !split[j] && to - from >= needed {
             share(&mut out, j, &run, from, to);
         } else if split[j] || prev_changed {
             // A word split in two, or squeezed in after a changed word: they share its span.
-            let p = prev.expect("checked");
             let end = if split[j] { p.end_ms } else { to.max(p.end_ms) };
             let mut texts = vec![p.text.clone()];
             texts.extend(run);
@@ -221,6 +265,13 @@ mod tests {
         // Next to a changed word, the new word shares that word's time instead.
         let t = retime(&words(OLD), &toks("the quick red browner fox"));
         assert_eq!(times(&t)[1..4], [("quick", 200, 500), ("red", 500, 600), ("browner", 600, 800)]);
+    }
+
+    #[test]
+    fn a_changed_word_then_new_words_is_not_a_split() {
+        let t = retime(&words(OLD), &toks("the quick brown fax jumping"));
+        assert_eq!(times(&t)[3], ("fax", 1500, 1800));
+        assert!(t[4].start_ms >= 1800);
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}", get(projects::get).patch(projects::rename).delete(projects::delete))
         .route("/api/projects/{id}/media", axum::routing::put(media::upload).get(media::get))
         .route("/api/projects/{id}/transcribe", post(jobs::transcribe))
-        .route("/api/projects/{id}/captions", get(media::captions))
+        .route("/api/projects/{id}/captions", get(media::captions).put(media::put_captions))
         .route("/api/jobs/{id}", get(jobs::get))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .fallback(problem::not_found)

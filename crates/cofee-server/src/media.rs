@@ -79,3 +79,47 @@ pub async fn captions(State(s): State<AppState>, AuthUser(user): AuthUser, id: R
     let t = s.media.transcript(user, id).await?;
     Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{}\"", t.version))], t.words).into_response())
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextEdit {
+    text: String,
+}
+
+fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
+    let value = headers.get(header::IF_MATCH).ok_or_else(|| {
+        ApiError::new(StatusCode::PRECONDITION_REQUIRED, "If-Match required", "send the ETag you loaded the captions with in If-Match, so a concurrent edit is not overwritten")
+    })?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().strip_prefix("\"v")?.strip_suffix('"')?.parse().ok())
+        .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_FAILED, "Stale captions", "If-Match does not name a version of these captions; reload them"))
+}
+
+/// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
+/// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
+/// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412.
+pub async fn put_captions(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: String) -> Result<Response, ApiError> {
+    let Path(id) = id?;
+    let current = s.media.transcript(user, id).await?;
+    let expected = parse_etag(&headers)?;
+    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid captions", m);
+    let edited = if let Ok(TextEdit { text }) = serde_json::from_str::<TextEdit>(&body) {
+        let old = cofee_core::formats::json::parse(&current.words).map_err(|_| ApiError::internal())?;
+        let words = cofee_core::align::retime(&old.words, &cofee_core::text::tokenize(&text));
+        cofee_core::Transcript::new(old.language, words)
+    } else {
+        // From the editor: taken exactly as sent, so it must already be valid.
+        let t: cofee_core::Transcript = serde_json::from_str(&body).map_err(|e| invalid(e.to_string()))?;
+        t.validate().map_err(|e| invalid(e.to_string()))?;
+        t
+    };
+    let json = cofee_core::formats::json::write(&edited);
+    let version = match s.media.replace_transcript(user, id, &json, expected).await {
+        Ok(v) => v,
+        Err(cofee_store::StoreError::Conflict(m)) => return Err(ApiError::new(StatusCode::PRECONDITION_FAILED, "Stale captions", format!("someone changed the captions since you loaded them ({m}); reload them and apply your edit again"))),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{version}\""))], json).into_response())
+}

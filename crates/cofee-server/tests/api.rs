@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 struct App {
     base: String,
     http: reqwest::Client,
+    db: SqliteStore,
     _dir: tempfile::TempDir,
 }
 
@@ -15,11 +16,11 @@ async fn spawn_app() -> App {
     let dir = tempfile::tempdir().unwrap();
     let db = SqliteStore::open(&dir.path().join("cofee.db")).await.unwrap();
     let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
-    let state = AppState::sqlite(db, objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp"));
+    let state = AppState::sqlite(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, router(state), std::future::pending()));
-    App { base, http: reqwest::Client::new(), _dir: dir }
+    App { base, http: reqwest::Client::new(), db, _dir: dir }
 }
 
 impl App {
@@ -147,4 +148,50 @@ async fn health_and_request_ids() {
     assert!(resp.headers().contains_key("x-request-id"), "made when absent");
     let resp = app.http.get(format!("{}/nope", app.base)).send().await.unwrap();
     assert_eq!((resp.status(), resp.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
+}
+
+#[tokio::test]
+async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412() {
+    use cofee_store::media::MediaStore;
+    let app = spawn_app().await;
+    let (alice, _) = app.user("alice@example.com").await;
+    let (mallory, _) = app.user("mallory@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "talk"})).await;
+    let pid: uuid::Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    let words = json!({"language": "en", "words": [
+        {"text": "the", "start": 0.0, "end": 0.2}, {"text": "quick", "start": 0.2, "end": 0.5},
+        {"text": "brown", "start": 0.5, "end": 0.8}, {"text": "fox", "start": 1.5, "end": 1.8}]});
+    app.db.save_transcript(pid, &words.to_string()).await.unwrap();
+    let url = format!("{}/api/projects/{pid}/captions", app.base);
+
+    let r = app.http.get(&url).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(r.headers()["etag"], "\"v1\"");
+    let r = app.http.put(&url).bearer_auth(&alice).json(&json!({"text": "the quick brown fax"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_REQUIRED);
+
+    let r = app.http.put(&url).bearer_auth(&alice).header("if-match", "\"v1\"").json(&json!({"text": "The quick brown fax, jumping"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["etag"], "\"v2\"");
+    let t: Value = r.json().await.unwrap();
+    let got: Vec<(String, f64, f64)> = t["words"].as_array().unwrap().iter().map(|w| (w["text"].as_str().unwrap().into(), w["start"].as_f64().unwrap(), w["end"].as_f64().unwrap())).collect();
+    assert_eq!(got[..4], [("The".into(), 0.0, 0.2), ("quick".into(), 0.2, 0.5), ("brown".into(), 0.5, 0.8), ("fax,".into(), 1.5, 1.8)]);
+    assert_eq!(got[4].0, "jumping");
+    assert!(got[4].1 >= 1.8, "the new word comes after the last one: {got:?}");
+
+    // A second editor still holding v1 is refused, and the first edit is intact.
+    let r = app.http.put(&url).bearer_auth(&alice).header("if-match", "\"v1\"").json(&json!({"text": "something else"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let p: Value = r.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains("reload"));
+    let now: Value = app.http.get(&url).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
+    assert_eq!(now["words"][3]["text"], "fax,");
+
+    // Full word JSON from an editor that re-timed words itself is taken as it is (validated).
+    let r = app.http.put(&url).bearer_auth(&alice).header("if-match", "\"v2\"").json(&json!({"words": [{"text": "hi", "start": 0.1, "end": 0.3}]})).send().await.unwrap();
+    assert_eq!((r.status(), r.headers()["etag"].to_str().unwrap()), (StatusCode::OK, "\"v3\""));
+    let r = app.http.put(&url).bearer_auth(&alice).header("if-match", "\"v3\"").json(&json!({"words": [{"text": "hi", "start": 2.0, "end": 1.0}]})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let r = app.http.put(&url).bearer_auth(&mallory).header("if-match", "\"v3\"").json(&json!({"text": "pwned"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

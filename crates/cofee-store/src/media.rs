@@ -36,4 +36,7 @@ pub trait MediaStore: Send + Sync {
     async fn transcript(&self, owner: Uuid, project: Uuid) -> Result<StoredTranscript, StoreError>;
     /// Writes the transcript (a worker's result; re-running replaces it) and bumps its version.
     async fn save_transcript(&self, project: Uuid, words: &str) -> Result<i64, StoreError>;
+    /// A person's edit: replaces the transcript only if it is still at `expected_version`
+    /// ([`StoreError::Conflict`] otherwise, and nothing changes). Returns the new version.
+    async fn replace_transcript(&self, owner: Uuid, project: Uuid, words: &str, expected_version: i64) -> Result<i64, StoreError>;
 }

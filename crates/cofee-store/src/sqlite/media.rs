@@ -85,4 +85,26 @@ impl MediaStore for SqliteStore {
         .await?;
         Ok(version)
     }
+
+    async fn replace_transcript(&self, owner: Uuid, project: Uuid, words: &str, expected_version: i64) -> Result<i64, StoreError> {
+        let version: Option<i64> = sqlx::query_scalar(
+            "UPDATE transcripts SET words = ?1, version = version + 1, updated_at = ?2
+             WHERE project_id = ?3 AND version = ?4 AND project_id IN (SELECT id FROM projects WHERE owner_id = ?5)
+             RETURNING version",
+        )
+        .bind(words)
+        .bind(self.now())
+        .bind(project.to_string())
+        .bind(expected_version)
+        .bind(owner.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        match version {
+            Some(v) => Ok(v),
+            None => {
+                let current = self.transcript(owner, project).await?; // NotFound when not theirs / none
+                Err(StoreError::Conflict(format!("the captions are at version {}, not {expected_version}", current.version)))
+            }
+        }
+    }
 }
