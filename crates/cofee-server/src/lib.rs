@@ -8,6 +8,7 @@ mod jobs;
 mod media;
 pub mod problem;
 mod projects;
+mod renders;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -62,6 +63,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/media", axum::routing::put(media::upload).get(media::get))
         .route("/api/projects/{id}/transcribe", post(jobs::transcribe))
         .route("/api/projects/{id}/captions", get(media::captions).put(media::put_captions))
+        .route("/api/projects/{id}/captions.srt", get(renders::export_srt))
+        .route("/api/projects/{id}/captions.vtt", get(renders::export_vtt))
+        .route("/api/projects/{id}/captions.ass", get(renders::export_ass))
+        .route("/api/projects/{id}/captions.json", get(renders::export_json))
+        .route("/api/projects/{id}/captions.txt", get(renders::export_txt))
+        .route("/api/projects/{id}/style", get(renders::get_style).put(renders::put_style))
+        .route("/api/projects/{id}/renders", post(renders::create).get(renders::list))
+        .route("/api/renders/{id}/download", get(renders::download))
+        .route("/api/styles", get(renders::presets))
         .route("/api/jobs/{id}", get(jobs::get))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .fallback(problem::not_found)

@@ -26,6 +26,20 @@ pub struct StoredTranscript {
     pub version: i64,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Render {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub project_id: Uuid,
+    pub job_id: Uuid,
+    pub preset: String,
+    #[serde(skip)]
+    pub output_key: Option<String>,
+    pub size_bytes: Option<u64>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     /// Records the project's media (replacing any earlier one); `NotFound` unless `owner` owns it.
@@ -39,4 +53,15 @@ pub trait MediaStore: Send + Sync {
     /// A person's edit: replaces the transcript only if it is still at `expected_version`
     /// ([`StoreError::Conflict`] otherwise, and nothing changes). Returns the new version.
     async fn replace_transcript(&self, owner: Uuid, project: Uuid, words: &str, expected_version: i64) -> Result<i64, StoreError>;
+    /// The project's style JSON, if one was set.
+    async fn style(&self, owner: Uuid, project: Uuid) -> Result<Option<String>, StoreError>;
+    async fn set_style(&self, owner: Uuid, project: Uuid, style: &str) -> Result<(), StoreError>;
+    async fn style_of_project(&self, project: Uuid) -> Result<Option<String>, StoreError>;
+    /// Creates a render and enqueues `job` for it in one transaction; the job's payload gets
+    /// `render_id`. Returns the render.
+    async fn create_render(&self, owner: Uuid, project: Uuid, preset: &str, job: crate::queue::NewJob) -> Result<Render, StoreError>;
+    async fn render(&self, owner: Uuid, id: Uuid) -> Result<Render, StoreError>;
+    async fn renders(&self, owner: Uuid, project: Uuid) -> Result<Vec<Render>, StoreError>;
+    /// Records the output (a worker's result; re-running replaces it).
+    async fn finish_render(&self, id: Uuid, output_key: &str, size_bytes: u64) -> Result<(), StoreError>;
 }

@@ -77,6 +77,44 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
         let wer = cofee_core::wer::word_error_rate(&norm(&reference_text()), &norm(&words.text()));
         assert!(wer <= 0.40, "WER {wer:.3}: {}", words.text());
 
+        // Style, render, download (with Range) and exports.
+        let r = api.http.put(api.url(&format!("/api/projects/{pid}/style"))).bearer_auth(&alice).body(r##"{"base": "bold-pop", "text_color": "#FFFFFF"}"##).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = api.http.put(api.url(&format!("/api/projects/{pid}/style"))).bearer_auth(&alice).body(r#"{"font_size": 99}"#).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let r = api.http.post(api.url(&format!("/api/projects/{pid}/renders"))).bearer_auth(&alice).json(&json!({"preset": "ultrafast"})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let accepted: Value = r.json().await.unwrap();
+        let (render_job, render_id) = (accepted["job_id"].as_str().unwrap().to_string(), accepted["render_id"].as_str().unwrap().to_string());
+        let started = Instant::now();
+        loop {
+            let j: Value = api.http.get(api.url(&format!("/api/jobs/{render_job}"))).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
+            if j["state"] == "succeeded" {
+                break;
+            }
+            assert!(j["state"] == "queued" || j["state"] == "running", "{j}");
+            assert!(started.elapsed() < Duration::from_secs(180), "render took too long: {j}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let renders: Value = api.http.get(api.url(&format!("/api/projects/{pid}/renders"))).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
+        assert_eq!((renders[0]["id"].as_str(), renders[0]["state"].as_str()), (Some(render_id.as_str()), Some("succeeded")));
+        let download = api.url(&format!("/api/renders/{render_id}/download"));
+        let r = api.http.get(&download).bearer_auth(&alice).header("range", "bytes=0-99").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(r.headers()["content-type"], "video/mp4");
+        assert_eq!(r.bytes().await.unwrap().len(), 100);
+        let r = api.http.get(&download).bearer_auth(&alice).send().await.unwrap();
+        assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"talk.mp4\""));
+        let out = served.dir.path().join("downloaded.mp4");
+        std::fs::write(&out, r.bytes().await.unwrap()).unwrap();
+        let video = streams(&out).into_iter().find(|s| s.codec_type == "video").unwrap();
+        assert_eq!((video.width, video.height), (Some(1080), Some(1920)));
+        assert!((probe_duration(&out) - probe_duration(&talk_mp4())).abs() <= 0.1);
+        let srt = api.http.get(api.url(&format!("/api/projects/{pid}/captions.srt"))).bearer_auth(&alice).send().await.unwrap().text().await.unwrap();
+        assert_eq!(cofee_core::formats::words_from_cues(&cofee_core::formats::srt::parse(&srt).unwrap()).text(), words.text());
+        let ass = api.http.get(api.url(&format!("/api/projects/{pid}/captions.ass"))).bearer_auth(&alice).send().await.unwrap().text().await.unwrap();
+        assert!(ass.contains("PlayResY: 1920") && ass.contains("Inter Black"), "the project's style and size");
+
         // Mallory knows every id and gets 404 for all of it.
         for (method, path) in [
             ("GET", format!("/api/projects/{pid}")),
@@ -86,6 +124,13 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
             ("GET", format!("/api/projects/{pid}/captions")),
             ("GET", format!("/api/jobs/{job_id}")),
             ("POST", format!("/api/jobs/{job_id}/cancel")),
+            ("GET", format!("/api/projects/{pid}/style")),
+            ("PUT", format!("/api/projects/{pid}/style")),
+            ("POST", format!("/api/projects/{pid}/renders")),
+            ("GET", format!("/api/projects/{pid}/renders")),
+            ("GET", format!("/api/renders/{render_id}/download")),
+            ("GET", format!("/api/projects/{pid}/captions.srt")),
+            ("GET", format!("/api/projects/{pid}/captions.ass")),
         ] {
             let r = api.http.request(method.parse().unwrap(), api.url(&path)).bearer_auth(&mallory).body("x").send().await.unwrap();
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");

@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::media::{MediaRecord, MediaStore, StoredTranscript};
+use crate::media::{MediaRecord, MediaStore, Render, StoredTranscript};
+use crate::queue::NewJob;
 
 type MediaRow = (String, Option<String>, i64, f64, Option<i64>, Option<i64>, Option<f64>, i64);
 
@@ -21,6 +22,15 @@ fn record(r: MediaRow) -> MediaRecord {
         has_audio: r.7 != 0,
     }
 }
+
+type RenderRow = (String, String, String, String, Option<String>, Option<i64>, i64, Option<i64>);
+
+fn render(r: RenderRow) -> Result<Render, StoreError> {
+    let id = |s: &str| Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("id {s:?}: {e}")));
+    Ok(Render { id: id(&r.0)?, project_id: id(&r.1)?, job_id: id(&r.2)?, preset: r.3, output_key: r.4, size_bytes: r.5.map(|b| b as u64), created_at: r.6, finished_at: r.7 })
+}
+
+const RENDER_COLUMNS: &str = "r.id, r.project_id, r.job_id, r.preset, r.output_key, r.size_bytes, r.created_at, r.finished_at";
 
 const MEDIA_COLUMNS: &str = "m.object_key, m.file_name, m.size_bytes, m.duration_secs, m.width, m.height, m.fps, m.has_audio";
 
@@ -106,5 +116,77 @@ impl MediaStore for SqliteStore {
                 Err(StoreError::Conflict(format!("the captions are at version {}, not {expected_version}", current.version)))
             }
         }
+    }
+
+    async fn style(&self, owner: Uuid, project: Uuid) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT s.style FROM projects p LEFT JOIN project_styles s ON s.project_id = p.id WHERE p.id = ?1 AND p.owner_id = ?2")
+            .bind(project.to_string())
+            .bind(owner.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.ok_or(StoreError::NotFound)?.0)
+    }
+
+    async fn set_style(&self, owner: Uuid, project: Uuid, style: &str) -> Result<(), StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO project_styles (project_id, style, updated_at) SELECT id, ?3, ?4 FROM projects WHERE id = ?1 AND owner_id = ?2
+             ON CONFLICT (project_id) DO UPDATE SET style = excluded.style, updated_at = excluded.updated_at",
+        )
+        .bind(project.to_string())
+        .bind(owner.to_string())
+        .bind(style)
+        .bind(self.now())
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn style_of_project(&self, project: Uuid) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT style FROM project_styles WHERE project_id = ?1").bind(project.to_string()).fetch_optional(&self.pool).await?)
+    }
+
+    async fn create_render(&self, owner: Uuid, project: Uuid, preset: &str, mut job: NewJob) -> Result<Render, StoreError> {
+        let now = self.now();
+        let id = Uuid::now_v7();
+        let mut tx = self.pool.begin().await?;
+        let owned: Option<String> = sqlx::query_scalar("SELECT id FROM projects WHERE id = ?1 AND owner_id = ?2").bind(project.to_string()).bind(owner.to_string()).fetch_optional(&mut *tx).await?;
+        owned.ok_or(StoreError::NotFound)?;
+        if let serde_json::Value::Object(m) = &mut job.payload {
+            m.insert("render_id".into(), serde_json::Value::String(id.to_string()));
+        }
+        let job_id = crate::sqlite::enqueue_in(&mut tx, &job, now).await?;
+        sqlx::query("INSERT INTO renders (id, project_id, job_id, preset, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(id.to_string())
+            .bind(project.to_string())
+            .bind(job_id.to_string())
+            .bind(preset)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Render { id, project_id: project, job_id, preset: preset.to_string(), output_key: None, size_bytes: None, created_at: now, finished_at: None })
+    }
+
+    async fn render(&self, owner: Uuid, id: Uuid) -> Result<Render, StoreError> {
+        let sql = format!("SELECT {RENDER_COLUMNS} FROM renders r JOIN projects p ON p.id = r.project_id WHERE r.id = ?1 AND p.owner_id = ?2");
+        let row: Option<RenderRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).bind(owner.to_string()).fetch_optional(&self.pool).await?;
+        render(row.ok_or(StoreError::NotFound)?)
+    }
+
+    async fn renders(&self, owner: Uuid, project: Uuid) -> Result<Vec<Render>, StoreError> {
+        let sql = format!("SELECT {RENDER_COLUMNS} FROM renders r JOIN projects p ON p.id = r.project_id WHERE r.project_id = ?1 AND p.owner_id = ?2 ORDER BY r.created_at DESC, r.id DESC");
+        let rows: Vec<RenderRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project.to_string()).bind(owner.to_string()).fetch_all(&self.pool).await?;
+        rows.into_iter().map(render).collect()
+    }
+
+    async fn finish_render(&self, id: Uuid, output_key: &str, size_bytes: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE renders SET output_key = ?1, size_bytes = ?2, finished_at = ?3 WHERE id = ?4")
+            .bind(output_key)
+            .bind(size_bytes as i64)
+            .bind(self.now())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -1,7 +1,9 @@
 //! The job handlers: the same pipeline `cofee caption` drives, fed from storage.
 
+mod render;
 mod transcribe;
 
+pub use render::{DEFAULT_STYLE, RenderHandler, RenderPayload};
 pub use transcribe::{TranscribeHandler, TranscribePayload};
 
 use cofee_pipeline::{PipelineError, Reporter, Stage};

@@ -10,7 +10,7 @@ use clap::Args;
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::objects::Objects;
 use cofee_store::sqlite::SqliteStore;
-use cofee_worker::handlers::TranscribeHandler;
+use cofee_worker::handlers::{RenderHandler, TranscribeHandler};
 use cofee_worker::{CancellationToken, WorkerConfig};
 
 use super::{CliError, CliResult, EngineArgs, LimitArgs};
@@ -26,6 +26,9 @@ pub struct ServeArgs {
     /// Transcriptions run at once.
     #[arg(long, env = "COFEE_TRANSCRIBE_CONCURRENCY", default_value_t = 1)]
     pub transcribe_concurrency: usize,
+    /// Renders run at once.
+    #[arg(long, env = "COFEE_RENDER_CONCURRENCY", default_value_t = 1)]
+    pub render_concurrency: usize,
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
@@ -83,11 +86,14 @@ pub async fn run(args: ServeArgs) -> CliResult {
     let transcribe = TranscribeHandler { media: Arc::new(db.clone()), objects: objects.clone(), engine, limits: limits.clone(), scratch: scratch.clone() };
     let config = WorkerConfig { concurrency: args.transcribe_concurrency.max(1), lease: Duration::from_secs(60), ..WorkerConfig::new("transcribe", &format!("serve-{}", std::process::id())) };
     let worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(transcribe), config, stop.clone()));
+    let render = RenderHandler { media: Arc::new(db.clone()), objects: objects.clone(), limits: limits.clone(), scratch: scratch.clone() };
+    let config = WorkerConfig { concurrency: args.render_concurrency.max(1), lease: Duration::from_secs(60), ..WorkerConfig::new("render", &format!("serve-{}", std::process::id())) };
+    let render_worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(render), config, stop.clone()));
 
     println!("Cofee is running at http://{addr} (data in {})", args.data_dir.display());
     let state = AppState::sqlite(db, objects, keys, limits, scratch);
     let result = serve(listener, router(state), shutdown_signal()).await;
     stop.cancel();
-    let _ = worker.await;
+    let _ = tokio::join!(worker, render_worker);
     result.map_err(|e| CliError::internal(format!("server error: {e}")))
 }

@@ -1,0 +1,87 @@
+//! `render` jobs: burn a project's captions into its video with its style. Idempotent: running
+//! it again writes the same object key and updates the same render row.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cofee_core::formats::json;
+use cofee_core::{AssDocument, Style, VideoSize};
+use cofee_media::{BurnIn, FontDir, MediaLimits, X264Preset};
+use cofee_pipeline::Silent;
+use cofee_store::media::MediaStore;
+use cofee_store::objects::Objects;
+use cofee_store::queue::Job;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::job_error;
+use crate::{JobContext, JobError, JobHandler};
+
+/// Style used when a project has none.
+pub const DEFAULT_STYLE: &str = "clean";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RenderPayload {
+    pub project_id: Uuid,
+    /// Filled in by the store when the render row is created.
+    #[serde(default)]
+    pub render_id: Option<Uuid>,
+    pub preset: String,
+    pub crf: u8,
+}
+
+pub struct RenderHandler {
+    pub media: Arc<dyn MediaStore>,
+    pub objects: Objects,
+    pub limits: MediaLimits,
+    pub scratch: PathBuf,
+}
+
+fn permanent(e: impl std::fmt::Display) -> JobError {
+    JobError::Permanent(e.to_string())
+}
+
+fn retryable(e: impl std::fmt::Display) -> JobError {
+    JobError::Retryable(e.to_string())
+}
+
+#[async_trait]
+impl JobHandler for RenderHandler {
+    async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError> {
+        let p: RenderPayload = serde_json::from_value(job.payload.clone()).map_err(permanent)?;
+        let render_id = p.render_id.ok_or_else(|| permanent("render job without a render id"))?;
+        let owner: Uuid = job.owner_id.as_deref().and_then(|o| o.parse().ok()).ok_or_else(|| permanent("render job without an owner"))?;
+        let preset: X264Preset = p.preset.parse().map_err(permanent)?;
+        let transcript = self.media.transcript(owner, p.project_id).await.map_err(|e| permanent(format!("no captions to render: {e}")))?;
+        let transcript = json::parse(&transcript.words).map_err(permanent)?;
+        let style = match self.media.style_of_project(p.project_id).await.map_err(retryable)? {
+            Some(s) => Style::from_json(&s).map_err(permanent)?,
+            None => cofee_core::style::preset(DEFAULT_STYLE).map_err(permanent)?,
+        };
+        let media = self.media.media_of_project(p.project_id).await.map_err(permanent)?;
+        tokio::fs::create_dir_all(&self.scratch).await.map_err(retryable)?;
+        let scratch_src = self.scratch.join(format!("{}.source", job.id));
+        let source = self.objects.readable_path(&media.object_key, &scratch_src).await.map_err(retryable)?;
+        let output = self.scratch.join(format!("{render_id}.mp4"));
+        let result = async {
+            let info = cofee_pipeline::probe(&source, &self.limits, &Silent, &ctx.cancel).await.map_err(job_error)?;
+            let video = info.require_video().map_err(|e| permanent(e.to_string()))?;
+            let ass = AssDocument::build(&transcript, &style, VideoSize { width: video.width, height: video.height }).to_ass();
+            let fonts = FontDir::with_bundled().map_err(retryable)?; // styles from the API carry no font files
+            let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: None, limits: &self.limits };
+            let progress = ctx.clone();
+            burn.run(move |b| progress.progress(b.fraction * 0.97), &ctx.cancel).await.map_err(|e| job_error(e.into()))?;
+            let key = format!("projects/{}/renders/{render_id}.mp4", p.project_id);
+            let size = self.objects.put_file(&key, &output).await.map_err(retryable)?;
+            self.media.finish_render(render_id, &key, size).await.map_err(retryable)?;
+            Ok(())
+        }
+        .await;
+        let _ = tokio::fs::remove_file(&output).await;
+        if source == scratch_src {
+            let _ = tokio::fs::remove_file(&scratch_src).await;
+        }
+        result
+    }
+}
