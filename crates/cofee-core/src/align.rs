@@ -24,32 +24,26 @@ enum Op {
     Delete(usize),
 }
 
-/// Cost of putting `b` where `a` was: nothing for the same word, half an edit for a near
-/// spelling (so "brown" → "browner" is preferred to "brown" → "red"), one edit otherwise.
-fn replace_cost(a: &str, b: &str) -> u32 {
-    if a == b {
-        0
-    } else if similar(a, b) {
-        1
-    } else {
-        2
-    }
-}
-
 fn edit_script(old: &[String], new: &[String]) -> Vec<Op> {
-    const GAP: u32 = 2;
+    // Costs: a gap (insert or delete) is G, replacing with a different word 2G (no cheaper than
+    // deleting and inserting), replacing with a near spelling 2G − 1. With G above n + m, the
+    // cheapest script keeps the most words unchanged (a longest common subsequence), so a word a
+    // person did not touch is never traded away; among those, near spellings pair up ("brown" →
+    // "browner" rather than "brown" → "red").
     let (n, m) = (old.len(), new.len());
-    let mut d = vec![vec![0u32; m + 1]; n + 1];
+    let gap = (n + m + 1) as u64;
+    let replace = |a: &str, b: &str| if a == b { 0 } else if similar(a, b) { 2 * gap - 1 } else { 2 * gap };
+    let mut d = vec![vec![0u64; m + 1]; n + 1];
     for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i as u32 * GAP;
+        row[0] = i as u64 * gap;
     }
     for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j as u32 * GAP;
+        *cell = j as u64 * gap;
     }
     for i in 1..=n {
         for j in 1..=m {
-            let sub = d[i - 1][j - 1] + replace_cost(&old[i - 1], &new[j - 1]);
-            d[i][j] = sub.min(d[i - 1][j] + GAP).min(d[i][j - 1] + GAP);
+            let sub = d[i - 1][j - 1] + replace(&old[i - 1], &new[j - 1]);
+            d[i][j] = sub.min(d[i - 1][j] + gap).min(d[i][j - 1] + gap);
         }
     }
     // Walk back preferring keep, then insert, then delete, then replace: ties then come out as
@@ -59,10 +53,10 @@ fn edit_script(old: &[String], new: &[String]) -> Vec<Op> {
         if i > 0 && j > 0 && old[i - 1] == new[j - 1] && d[i][j] == d[i - 1][j - 1] {
             ops.push(Op::Keep(i - 1, j - 1));
             (i, j) = (i - 1, j - 1);
-        } else if j > 0 && d[i][j] == d[i][j - 1] + GAP {
+        } else if j > 0 && d[i][j] == d[i][j - 1] + gap {
             ops.push(Op::Insert(j - 1));
             j -= 1;
-        } else if i > 0 && d[i][j] == d[i - 1][j] + GAP {
+        } else if i > 0 && d[i][j] == d[i - 1][j] + gap {
             ops.push(Op::Delete(i - 1));
             i -= 1;
         } else {
@@ -137,8 +131,12 @@ pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
     fill_inserted(out, &split, &replaced, new_text)
 }
 
-/// Whether two spellings are the same word give or take a typo (edit distance ≤ a third).
+/// Whether two spellings are the same word give or take a typo (edit distance ≤ a third), or one
+/// is part of the other (a word split or merged).
 fn similar(a: &str, b: &str) -> bool {
+    if !a.is_empty() && !b.is_empty() && (a.contains(b) || b.contains(a)) {
+        return true;
+    }
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {

@@ -27,8 +27,24 @@ pub fn command(tool: &'static str) -> Command {
         }
     }
     c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    die_with_parent(&mut c);
     c.arg("-hide_banner");
     c
+}
+
+/// Makes the kernel kill the child if Cofee dies without cleaning up (SIGKILL, OOM kill):
+/// `kill_on_drop` only covers an orderly exit, and an orphaned FFmpeg would otherwise keep a
+/// core busy until its timeout while the job runs again elsewhere.
+#[allow(unsafe_code)]
+pub fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: the closure runs in the child between fork and exec and calls only `prctl`, which
+    // is async-signal-safe. (The signal follows the thread that forked; tokio spawns children
+    // from its long-lived worker threads.)
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+        });
+    }
 }
 
 /// Input options that keep FFmpeg to local files and known single-file containers.

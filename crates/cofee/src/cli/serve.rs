@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// Renders run at once.
     #[arg(long, env = "COFEE_RENDER_CONCURRENCY", default_value_t = 1)]
     pub render_concurrency: usize,
+    /// How long a job stays leased to a worker without a heartbeat; after a crash, its jobs are
+    /// taken up again this long after the last heartbeat.
+    #[arg(long, env = "COFEE_JOB_LEASE_SECS", default_value_t = 60)]
+    pub job_lease_secs: u64,
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
@@ -84,10 +88,10 @@ pub async fn run(args: ServeArgs) -> CliResult {
     }
     let stop = CancellationToken::new();
     let transcribe = TranscribeHandler { media: Arc::new(db.clone()), objects: objects.clone(), engine, limits: limits.clone(), scratch: scratch.clone() };
-    let config = WorkerConfig { concurrency: args.transcribe_concurrency.max(1), lease: Duration::from_secs(60), ..WorkerConfig::new("transcribe", &format!("serve-{}", std::process::id())) };
+    let config = WorkerConfig { concurrency: args.transcribe_concurrency.max(1), lease: Duration::from_secs(args.job_lease_secs.max(1)), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("transcribe", &format!("serve-{}", std::process::id())) };
     let worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(transcribe), config, stop.clone()));
     let render = RenderHandler { media: Arc::new(db.clone()), objects: objects.clone(), limits: limits.clone(), scratch: scratch.clone() };
-    let config = WorkerConfig { concurrency: args.render_concurrency.max(1), lease: Duration::from_secs(60), ..WorkerConfig::new("render", &format!("serve-{}", std::process::id())) };
+    let config = WorkerConfig { concurrency: args.render_concurrency.max(1), lease: Duration::from_secs(args.job_lease_secs.max(1)), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("render", &format!("serve-{}", std::process::id())) };
     let render_worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(render), config, stop.clone()));
 
     println!("Cofee is running at http://{addr} (data in {})", args.data_dir.display());

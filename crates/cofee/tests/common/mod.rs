@@ -152,11 +152,16 @@ pub struct Served {
 
 impl Served {
     pub fn start() -> Self {
+        Self::start_in(tempfile::tempdir().unwrap(), &[])
+    }
+
+    /// Starts `cofee serve` on an existing data directory, with extra arguments.
+    pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
         use std::io::{BufRead, BufReader};
-        let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_cofee"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
+            .args(extra)
             .env_remove("COFEE_JWT_SECRET")
             .env_remove("COFEE_WHISPER_MODEL")
             .env_remove("COFEE_ENGINE")
