@@ -3,6 +3,7 @@
 //! looked up together with its owner, so another user's ids answer 404.
 
 pub mod auth;
+mod events;
 mod health;
 mod jobs;
 mod media;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/renders", post(renders::create).get(renders::list))
         .route("/api/renders/{id}/download", get(renders::download))
         .route("/api/styles", get(renders::presets))
+        .route("/api/projects/{id}/events", get(events::stream))
         .route("/api/jobs/{id}", get(jobs::get))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .fallback(problem::not_found)

@@ -168,6 +168,8 @@ pub trait JobQueue: Send + Sync {
     /// Moves running jobs whose lease expired on their last attempt to `dead`; returns how many.
     async fn bury_expired(&self) -> Result<u64, StoreError>;
     async fn depth(&self) -> Result<Vec<QueueDepth>, StoreError>;
+    /// Jobs `owner` started for `project` (payload `project_id`), newest first.
+    async fn jobs_for_project(&self, owner: &str, project: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
 }
 
 #[cfg(test)]

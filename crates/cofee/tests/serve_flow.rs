@@ -54,6 +54,21 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
         let m: Value = r.json().await.unwrap();
         assert_eq!((m["width"].as_u64(), m["height"].as_u64(), m["has_audio"].as_bool()), (Some(1080), Some(1920), Some(true)));
 
+        // Watch the project's events while it is transcribed.
+        let sse = api.http.get(api.url(&format!("/api/projects/{pid}/events"))).bearer_auth(&alice).send().await.unwrap();
+        assert_eq!(sse.headers()["content-type"], "text/event-stream");
+        let watcher = tokio::spawn(async move {
+            use futures_util::StreamExt;
+            let mut body = sse.bytes_stream();
+            let mut text = String::new();
+            while let Ok(Some(Ok(chunk))) = tokio::time::timeout(Duration::from_secs(120), body.next()).await {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+                if text.contains("\"state\":\"succeeded\"") {
+                    break;
+                }
+            }
+            text
+        });
         let r = api.http.post(api.url(&format!("/api/projects/{pid}/transcribe"))).bearer_auth(&alice).json(&json!({"language": "en"})).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::ACCEPTED);
         let job_id = r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
@@ -68,6 +83,11 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         assert_eq!((job["state"].as_str(), job["progress"].as_f64()), (Some("succeeded"), Some(1.0)), "{job}");
+        let events = watcher.await.unwrap();
+        let states: Vec<String> = events.lines().filter_map(|l| l.strip_prefix("data:")).map(|d| serde_json::from_str::<Value>(d.trim()).unwrap()["state"].as_str().unwrap().to_string()).collect();
+        assert!(matches!(states.first().map(String::as_str), Some("queued" | "running")), "{events}");
+        assert_eq!(states.last().map(String::as_str), Some("succeeded"), "{events}");
+        assert!(events.lines().all(|l| !l.starts_with("event:") || l == "event: job"));
 
         let r = api.http.get(api.url(&format!("/api/projects/{pid}/captions"))).bearer_auth(&alice).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);

@@ -266,4 +266,14 @@ impl JobQueue for SqliteStore {
             .map(|(queue, ready, running, oldest)| QueueDepth { queue, ready: ready as u64, running: running as u64, oldest_ready_age_ms: oldest.map(|t| now - t) })
             .collect())
     }
+
+    async fn jobs_for_project(&self, owner: &str, project: &str, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let rows: Vec<JobRow> = sqlx::query_as("SELECT * FROM jobs WHERE owner_id = ?1 AND json_extract(payload, '$.project_id') = ?2 ORDER BY created_at DESC, id DESC LIMIT ?3")
+            .bind(owner)
+            .bind(project)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Job::try_from).collect()
+    }
 }

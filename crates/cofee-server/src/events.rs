@@ -1,0 +1,49 @@
+//! `GET /api/projects/{id}/events`: Server-Sent Events with the project's job progress and
+//! state changes. The stream reads the job rows (every half second), so any API replica can
+//! serve it and it shows work done by any worker; nothing lives in the API process.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::problem::ApiError;
+
+const POLL: Duration = Duration::from_millis(500);
+
+pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let Path(id) = id?;
+    s.projects.project(user, id).await?;
+    let (owner, project) = (user.to_string(), id.to_string());
+    // What each job looked like when last sent, so only changes go out.
+    let seen: HashMap<Uuid, (String, i64)> = HashMap::new();
+    let events = futures_util::stream::unfold((s, seen, true), move |(s, mut seen, first)| {
+        let (owner, project) = (owner.clone(), project.clone());
+        async move {
+            if !first {
+                tokio::time::sleep(POLL).await;
+            }
+            let jobs = s.queue.jobs_for_project(&owner, &project, 50).await.unwrap_or_default();
+            let mut out = Vec::new();
+            for j in jobs.into_iter().rev() {
+                let now = (j.state.as_str().to_string(), (j.progress * 1000.0) as i64);
+                if seen.get(&j.id) != Some(&now) {
+                    let data = json!({"job_id": j.id, "kind": j.kind, "state": j.state.as_str(), "progress": j.progress, "attempts": j.attempts, "error": j.error});
+                    out.push(Ok(Event::default().event("job").data(data.to_string())));
+                    seen.insert(j.id, now);
+                }
+            }
+            Some((futures_util::stream::iter(out), (s, seen, false)))
+        }
+    });
+    use futures_util::StreamExt;
+    Ok(Sse::new(events.flatten()).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
