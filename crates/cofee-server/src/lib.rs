@@ -10,6 +10,7 @@ mod media;
 pub mod problem;
 mod projects;
 mod renders;
+mod tus;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
 use cofee_store::sqlite::SqliteStore;
+use uuid::Uuid;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -39,13 +41,15 @@ pub struct AppState {
     pub limits: MediaLimits,
     /// Where uploads are staged while they are checked.
     pub scratch: PathBuf,
+    /// tus uploads with a `PATCH` running (uploads live on this instance's disk).
+    pub uploads_in_progress: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
 }
 
 impl AppState {
     /// Everything on one SQLite database and one object store.
     pub fn sqlite(db: SqliteStore, objects: Objects, keys: JwtKeys, limits: MediaLimits, scratch: PathBuf) -> Self {
         let shared = Arc::new(db.clone());
-        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared, db, objects, keys: Arc::new(keys), limits, scratch }
+        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared, db, objects, keys: Arc::new(keys), limits, scratch, uploads_in_progress: Arc::default() }
     }
 }
 
@@ -73,6 +77,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/renders", post(renders::create).get(renders::list))
         .route("/api/renders/{id}/download", get(renders::download))
         .route("/api/styles", get(renders::presets))
+        .route("/api/uploads", post(tus::create).options(tus::options))
+        .route("/api/uploads/{id}", axum::routing::head(tus::head).patch(tus::patch).delete(tus::delete))
         .route("/api/projects/{id}/events", get(events::stream))
         .route("/api/jobs/{id}", get(jobs::get))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))

@@ -51,11 +51,19 @@ pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
     }
     file.sync_all().await.map_err(|_| ApiError::internal())?;
     drop(file);
-    let info = cofee_media::probe(staged.path(), &s.limits, &CancellationToken::new()).await.map_err(media_problem)?;
+    let name = headers.get("x-file-name").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let record = attach(&s, user, id, staged.path(), size, name).await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// Checks a fully received file with ffprobe and, if it is acceptable media, stores it as the
+/// project's media. Used by the raw `PUT` and by tus uploads.
+pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::Path, size: u64, file_name: Option<String>) -> Result<MediaRecord, ApiError> {
+    let info = cofee_media::probe(file, &s.limits, &CancellationToken::new()).await.map_err(media_problem)?;
     let video = info.require_video().map_err(media_problem)?;
     let record = MediaRecord {
-        object_key: format!("projects/{id}/source"),
-        file_name: headers.get("x-file-name").and_then(|v| v.to_str().ok()).map(|n| n.chars().filter(|c| !c.is_control()).take(255).collect()),
+        object_key: format!("projects/{project}/source"),
+        file_name: file_name.map(|n| n.chars().filter(|c| !c.is_control()).take(255).collect()),
         size_bytes: size,
         duration_secs: info.duration_secs,
         width: Some(video.width),
@@ -63,9 +71,9 @@ pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
         fps: Some(video.fps),
         has_audio: info.audio.is_some(),
     };
-    s.objects.put_file(&record.object_key, staged.path()).await?;
-    s.media.set_media(user, id, &record).await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    s.objects.put_file(&record.object_key, file).await?;
+    s.media.set_media(user, project, &record).await?;
+    Ok(record)
 }
 
 pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<MediaRecord>, ApiError> {

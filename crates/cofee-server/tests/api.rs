@@ -195,3 +195,84 @@ async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412() {
     let r = app.http.put(&url).bearer_auth(&mallory).header("if-match", "\"v3\"").json(&json!({"text": "pwned"})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let (alice, _) = app.user("alice@example.com").await;
+    let (mallory, _) = app.user("mallory@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "tus"})).await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    let video_path = app._dir.path().join("clip.mp4");
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"])
+        .arg(&video_path)
+        .status()
+        .unwrap();
+    assert!(out.success());
+    let video = std::fs::read(&video_path).unwrap();
+    let uploads = format!("{}/api/uploads", app.base);
+
+    let r = app.http.request(reqwest::Method::OPTIONS, &uploads).send().await.unwrap();
+    assert_eq!((r.status(), r.headers()["tus-version"].to_str().unwrap()), (StatusCode::NO_CONTENT, "1.0.0"));
+    assert!(r.headers()["tus-extension"].to_str().unwrap().contains("creation"));
+
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let meta = format!("project_id {},filename {}", b64(&pid), b64("clip.mp4"));
+    let r = app.http.post(&uploads).bearer_auth(&alice).header("upload-length", video.len()).header("upload-metadata", &meta).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED, "Tus-Resumable is required");
+    let r = app.http.post(&uploads).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-length", video.len()).header("upload-metadata", &meta).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let location = format!("{}{}", app.base, r.headers()["location"].to_str().unwrap());
+
+    // The connection drops after the first half.
+    let half = video.len() / 2;
+    let first = bytes::Bytes::copy_from_slice(&video[..half]);
+    let chunks = futures_util::stream::unfold(0, move |step| {
+        let first = first.clone();
+        async move {
+            match step {
+                0 => Some((Ok(first), 1)),
+                1 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the first half is on the wire
+                    Some((Err(std::io::Error::other("network gone")), 2))
+                }
+                _ => None,
+            }
+        }
+    });
+    let _ = app.http.patch(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", 0).header("content-type", "application/offset+octet-stream")
+        .body(reqwest::Body::wrap_stream(chunks)).send().await;
+    let mut offset = 0u64;
+    for _ in 0..50 {
+        let r = app.http.head(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").send().await.unwrap();
+        offset = r.headers()["upload-offset"].to_str().unwrap().parse().unwrap();
+        if offset > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(offset > 0 && offset < video.len() as u64, "kept what arrived: {offset} of {}", video.len());
+
+    let r = app.http.head(&location).bearer_auth(&mallory).header("tus-resumable", "1.0.0").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app.http.patch(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", 0).header("content-type", "application/offset+octet-stream").body(video.clone()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT, "a wrong offset is refused");
+
+    let r = app.http.patch(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", offset).header("content-type", "application/offset+octet-stream").body(video[offset as usize..].to_vec()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.headers()["upload-offset"].to_str().unwrap(), video.len().to_string());
+    let (s, m) = app.get(&format!("/api/projects/{pid}/media"), &alice).await;
+    assert_eq!((s, m["width"].as_u64(), m["file_name"].as_str()), (StatusCode::OK, Some(320), Some("clip.mp4")));
+
+    // Termination.
+    let r = app.http.post(&uploads).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-length", 10).header("upload-metadata", &meta).send().await.unwrap();
+    let location = format!("{}{}", app.base, r.headers()["location"].to_str().unwrap());
+    let r = app.http.delete(&location).bearer_auth(&mallory).header("tus-resumable", "1.0.0").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app.http.delete(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = app.http.head(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

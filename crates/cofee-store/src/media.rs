@@ -40,6 +40,16 @@ pub struct Render {
     pub finished_at: Option<i64>,
 }
 
+/// A resumable upload in progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upload {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub length: u64,
+    pub offset: u64,
+    pub file_name: Option<String>,
+}
+
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     /// Records the project's media (replacing any earlier one); `NotFound` unless `owner` owns it.
@@ -64,4 +74,10 @@ pub trait MediaStore: Send + Sync {
     async fn renders(&self, owner: Uuid, project: Uuid) -> Result<Vec<Render>, StoreError>;
     /// Records the output (a worker's result; re-running replaces it).
     async fn finish_render(&self, id: Uuid, output_key: &str, size_bytes: u64) -> Result<(), StoreError>;
+    /// Starts an upload into `project` (which `owner` must own).
+    async fn create_upload(&self, owner: Uuid, project: Uuid, length: u64, file_name: Option<&str>) -> Result<Upload, StoreError>;
+    async fn upload(&self, owner: Uuid, id: Uuid) -> Result<Upload, StoreError>;
+    /// Moves the offset from `from` to `to`; [`StoreError::Conflict`] when it is no longer `from`.
+    async fn advance_upload(&self, id: Uuid, from: u64, to: u64) -> Result<(), StoreError>;
+    async fn delete_upload(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError>;
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::media::{MediaRecord, MediaStore, Render, StoredTranscript};
+use crate::media::{MediaRecord, MediaStore, Render, StoredTranscript, Upload};
 use crate::queue::NewJob;
 
 type MediaRow = (String, Option<String>, i64, f64, Option<i64>, Option<i64>, Option<f64>, i64);
@@ -188,5 +188,50 @@ impl MediaStore for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn create_upload(&self, owner: Uuid, project: Uuid, length: u64, file_name: Option<&str>) -> Result<Upload, StoreError> {
+        let id = Uuid::now_v7();
+        let now = self.now();
+        let r = sqlx::query("INSERT INTO uploads (id, owner_id, project_id, length, file_name, created_at, updated_at) SELECT ?1, ?2, id, ?4, ?5, ?6, ?6 FROM projects WHERE id = ?3 AND owner_id = ?2")
+            .bind(id.to_string())
+            .bind(owner.to_string())
+            .bind(project.to_string())
+            .bind(length as i64)
+            .bind(file_name)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(Upload { id, project_id: project, length, offset: 0, file_name: file_name.map(str::to_string) })
+    }
+
+    async fn upload(&self, owner: Uuid, id: Uuid) -> Result<Upload, StoreError> {
+        let row: Option<(String, i64, i64, Option<String>)> = sqlx::query_as("SELECT project_id, length, offset, file_name FROM uploads WHERE id = ?1 AND owner_id = ?2")
+            .bind(id.to_string())
+            .bind(owner.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let (project, length, offset, file_name) = row.ok_or(StoreError::NotFound)?;
+        let project_id = Uuid::parse_str(&project).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Upload { id, project_id, length: length as u64, offset: offset as u64, file_name })
+    }
+
+    async fn advance_upload(&self, id: Uuid, from: u64, to: u64) -> Result<(), StoreError> {
+        let r = sqlx::query("UPDATE uploads SET offset = ?1, updated_at = ?2 WHERE id = ?3 AND offset = ?4")
+            .bind(to as i64)
+            .bind(self.now())
+            .bind(id.to_string())
+            .bind(from as i64)
+            .execute(&self.pool)
+            .await?;
+        if r.rows_affected() == 0 { Err(StoreError::Conflict("the upload moved on meanwhile".into())) } else { Ok(()) }
+    }
+
+    async fn delete_upload(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError> {
+        let r = sqlx::query("DELETE FROM uploads WHERE id = ?1 AND owner_id = ?2").bind(id.to_string()).bind(owner.to_string()).execute(&self.pool).await?;
+        if r.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 }
