@@ -23,6 +23,9 @@ const ISSUER: &str = "cofee";
 const AUDIENCE: &str = "cofee-api";
 const ACCESS_TTL_SECS: i64 = 15 * 60;
 const REFRESH_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+/// Personal API tokens look like `cofee_pat_…` so they can be told from access tokens (and found
+/// by secret scanners).
+pub const API_TOKEN_PREFIX: &str = "cofee_pat_";
 
 /// Keys for signing access tokens.
 pub struct JwtKeys {
@@ -72,6 +75,12 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| ApiError::unauthorized("sign in: send `Authorization: Bearer <access token>`"))?;
         let token = header.strip_prefix("Bearer ").ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <access token>`"))?;
+        if token.starts_with(API_TOKEN_PREFIX) {
+            return match state.accounts.user_for_api_token(&token_hash(token)).await? {
+                Some(user) => Ok(AuthUser(user)),
+                None => Err(ApiError::unauthorized("the API token is unknown or was deleted")),
+            };
+        }
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
         v.set_audience(&[AUDIENCE]);
@@ -202,4 +211,39 @@ mod tests {
         let h = Argon2::default().hash_password(b"correct horse battery").unwrap().to_string();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    name: String,
+}
+
+#[derive(Serialize)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    token: cofee_store::accounts::ApiToken,
+    /// Shown once; only its hash is stored.
+    secret: String,
+}
+
+pub async fn create_token(State(s): State<AppState>, AuthUser(user): AuthUser, body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let Json(t) = body?;
+    let name = t.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid(vec![FieldError { field: "name".into(), message: "must be 1 to 100 characters".into() }]));
+    }
+    let secret = format!("{API_TOKEN_PREFIX}{}", random_token());
+    let token = s.accounts.create_api_token(user, name, &token_hash(&secret)).await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
+}
+
+pub async fn list_tokens(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<cofee_store::accounts::ApiToken>>, ApiError> {
+    Ok(Json(s.accounts.api_tokens(user).await?))
+}
+
+pub async fn delete_token(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<axum::extract::Path<Uuid>, axum::extract::rejection::PathRejection>) -> Result<StatusCode, ApiError> {
+    let axum::extract::Path(id) = id?;
+    s.accounts.delete_api_token(user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

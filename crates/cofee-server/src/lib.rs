@@ -63,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/refresh", post(auth::refresh))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/tokens", post(auth::create_token).get(auth::list_tokens))
+        .route("/api/tokens/{id}", axum::routing::delete(auth::delete_token))
         .route("/api/projects", post(projects::create).get(projects::list))
         .route("/api/projects/{id}", get(projects::get).patch(projects::rename).delete(projects::delete))
         .route("/api/projects/{id}/media", axum::routing::put(media::upload).get(media::get))

@@ -276,3 +276,26 @@ async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video() {
     let r = app.http.head(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn personal_api_tokens_work_until_deleted_and_are_never_shown_again() {
+    let app = spawn_app().await;
+    let (alice, _) = app.user("alice@example.com").await;
+    let (mallory, _) = app.user("mallory@example.com").await;
+    let (s, t) = app.post("/api/tokens", Some(&alice), json!({"name": "ci script"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let secret = t["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("cofee_pat_"));
+    let (s, _) = app.post("/api/projects", Some(&secret), json!({"name": "from a script"})).await;
+    assert_eq!(s, StatusCode::CREATED, "a token signs requests in");
+    let (_, list) = app.get("/api/tokens", &alice).await;
+    assert_eq!(list[0]["name"], "ci script");
+    assert!(list[0].get("secret").is_none() && list[0]["last_used_at"].is_i64());
+    let id = list[0]["id"].as_str().unwrap();
+    let r = app.http.delete(format!("{}/api/tokens/{id}", app.base)).bearer_auth(&mallory).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app.http.delete(format!("{}/api/tokens/{id}", app.base)).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (s, _) = app.get("/api/projects", &secret).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

@@ -36,6 +36,14 @@ pub struct Project {
     pub updated_at: i64,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
 #[async_trait]
 pub trait Accounts: Send + Sync {
     /// Creates a user; [`StoreError::Conflict`] when the email is taken.
@@ -47,6 +55,11 @@ pub trait Accounts: Send + Sync {
     async fn use_refresh_token(&self, token_hash: &str) -> Result<RefreshUse, StoreError>;
     /// Revokes the family of a token (logout); returns whether it was found.
     async fn revoke_family_of(&self, token_hash: &str) -> Result<bool, StoreError>;
+    async fn create_api_token(&self, user: Uuid, name: &str, token_hash: &str) -> Result<ApiToken, StoreError>;
+    async fn api_tokens(&self, user: Uuid) -> Result<Vec<ApiToken>, StoreError>;
+    async fn delete_api_token(&self, user: Uuid, id: Uuid) -> Result<(), StoreError>;
+    /// The user a token belongs to (and notes its use), if it exists.
+    async fn user_for_api_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError>;
 }
 
 #[async_trait]

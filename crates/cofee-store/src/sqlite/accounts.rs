@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::accounts::{Accounts, Project, Projects, RefreshUse, User};
+use crate::accounts::{Accounts, ApiToken, Project, Projects, RefreshUse, User};
 
 fn uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("id {s:?}: {e}")))
@@ -88,6 +88,37 @@ impl Accounts for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(r.rows_affected() > 0)
+    }
+
+    async fn create_api_token(&self, user: Uuid, name: &str, token_hash: &str) -> Result<ApiToken, StoreError> {
+        let t = ApiToken { id: Uuid::now_v7(), name: name.to_string(), created_at: self.now(), last_used_at: None };
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(t.id.to_string())
+            .bind(user.to_string())
+            .bind(name)
+            .bind(token_hash)
+            .bind(t.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(t)
+    }
+
+    async fn api_tokens(&self, user: Uuid) -> Result<Vec<ApiToken>, StoreError> {
+        let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as("SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = ?1 ORDER BY created_at DESC")
+            .bind(user.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(|(id, name, created_at, last_used_at)| Ok(ApiToken { id: uuid(&id)?, name, created_at, last_used_at })).collect()
+    }
+
+    async fn delete_api_token(&self, user: Uuid, id: Uuid) -> Result<(), StoreError> {
+        let r = sqlx::query("DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2").bind(id.to_string()).bind(user.to_string()).execute(&self.pool).await?;
+        if r.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn user_for_api_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
+        let user: Option<String> = sqlx::query_scalar("UPDATE api_tokens SET last_used_at = ?1 WHERE token_hash = ?2 RETURNING user_id").bind(self.now()).bind(token_hash).fetch_optional(&self.pool).await?;
+        user.map(|u| uuid(&u)).transpose()
     }
 }
 
