@@ -11,6 +11,7 @@ pub mod problem;
 mod projects;
 mod renders;
 mod tus;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use cofee_store::accounts::{Accounts, Projects};
 use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
+use cofee_store::webhooks::Webhooks;
 use cofee_store::sqlite::SqliteStore;
 use uuid::Uuid;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -35,6 +37,7 @@ pub struct AppState {
     pub projects: Arc<dyn Projects>,
     pub media: Arc<dyn MediaStore>,
     pub queue: Arc<dyn JobQueue>,
+    pub webhooks: Arc<dyn Webhooks>,
     pub db: SqliteStore,
     pub objects: Objects,
     pub keys: Arc<JwtKeys>,
@@ -49,7 +52,7 @@ impl AppState {
     /// Everything on one SQLite database and one object store.
     pub fn sqlite(db: SqliteStore, objects: Objects, keys: JwtKeys, limits: MediaLimits, scratch: PathBuf) -> Self {
         let shared = Arc::new(db.clone());
-        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared, db, objects, keys: Arc::new(keys), limits, scratch, uploads_in_progress: Arc::default() }
+        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared.clone(), webhooks: shared, db, objects, keys: Arc::new(keys), limits, scratch, uploads_in_progress: Arc::default() }
     }
 }
 
@@ -79,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/renders", post(renders::create).get(renders::list))
         .route("/api/renders/{id}/download", get(renders::download))
         .route("/api/styles", get(renders::presets))
+        .route("/api/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/api/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/api/uploads", post(tus::create).options(tus::options))
         .route("/api/uploads/{id}", axum::routing::head(tus::head).patch(tus::patch).delete(tus::delete))
         .route("/api/projects/{id}/events", get(events::stream))

@@ -8,6 +8,7 @@ pub mod media;
 pub mod objects;
 pub mod queue;
 pub mod sqlite;
+pub mod webhooks;
 
 use thiserror::Error;
 

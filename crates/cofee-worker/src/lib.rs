@@ -49,6 +49,12 @@ impl JobContext {
     }
 }
 
+/// Told about every job outcome a worker records (webhook fan-out uses it).
+#[async_trait]
+pub trait JobObserver: Send + Sync {
+    async fn finished(&self, job: &Job, state: &str);
+}
+
 #[async_trait]
 pub trait JobHandler: Send + Sync {
     async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError>;
@@ -80,6 +86,11 @@ enum StopReason {
 
 /// Runs jobs from `cfg.queue` until `shutdown` is cancelled, then shuts down gracefully.
 pub async fn run(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: WorkerConfig, shutdown: CancellationToken) {
+    run_observed(queue, handler, cfg, shutdown, None).await;
+}
+
+/// [`run`], telling `observer` about each outcome.
+pub async fn run_observed(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: WorkerConfig, shutdown: CancellationToken, observer: Option<Arc<dyn JobObserver>>) {
     let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
     let tracker = TaskTracker::new();
     let hard_stop = CancellationToken::new();
@@ -91,9 +102,9 @@ pub async fn run(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: Wo
         let claimed = queue.claim(&cfg.queue, &cfg.worker_id, cfg.lease.as_millis() as i64).await;
         match claimed {
             Ok(Some(job)) => {
-                let (queue, handler, cfg, hard_stop) = (queue.clone(), handler.clone(), cfg.clone(), hard_stop.clone());
+                let (queue, handler, cfg, hard_stop, observer) = (queue.clone(), handler.clone(), cfg.clone(), hard_stop.clone(), observer.clone());
                 tracker.spawn(async move {
-                    run_one(queue, handler, &cfg, job, hard_stop).await;
+                    run_one(queue, handler, &cfg, job, hard_stop, observer).await;
                     drop(permit);
                 });
             }
@@ -123,7 +134,7 @@ pub async fn run(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: Wo
     }
 }
 
-async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &WorkerConfig, job: Job, hard_stop: CancellationToken) {
+async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &WorkerConfig, job: Job, hard_stop: CancellationToken, observer: Option<Arc<dyn JobObserver>>) {
     let id = job.id;
     let cancel = CancellationToken::new();
     let (progress, progress_rx) = watch::channel(job.progress);
@@ -189,7 +200,12 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
         (None, Err(JobError::Permanent(e))) => queue.fail(id, worker, &e, false).await.map(|s| s.as_str()),
     };
     match outcome {
-        Ok(state) => tracing::info!(job = %id, kind = %job.kind, state, "job finished"),
+        Ok(state) => {
+            tracing::info!(job = %id, kind = %job.kind, state, "job finished");
+            if let Some(o) = observer {
+                o.finished(&job, state).await;
+            }
+        }
         Err(e) => tracing::error!(job = %id, error = %e, "could not record the job's outcome; its lease will expire and it will run again"),
     }
 }

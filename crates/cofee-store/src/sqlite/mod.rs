@@ -6,6 +6,7 @@
 mod accounts;
 mod media;
 mod queue;
+mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,8 +1,10 @@
 //! The job handlers: the same pipeline `cofee caption` drives, fed from storage.
 
+mod notify;
 mod render;
 mod transcribe;
 
+pub use notify::{EVENTS, NotifyHandler, NotifyPayload, WebhookFanout, sign};
 pub use render::{DEFAULT_STYLE, RenderHandler, RenderPayload};
 pub use transcribe::{TranscribeHandler, TranscribePayload};
 

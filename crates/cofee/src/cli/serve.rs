@@ -10,7 +10,7 @@ use clap::Args;
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::objects::Objects;
 use cofee_store::sqlite::SqliteStore;
-use cofee_worker::handlers::{RenderHandler, TranscribeHandler};
+use cofee_worker::handlers::{NotifyHandler, RenderHandler, TranscribeHandler, WebhookFanout};
 use cofee_worker::{CancellationToken, WorkerConfig};
 
 use super::{CliError, CliResult, EngineArgs, LimitArgs};
@@ -33,6 +33,9 @@ pub struct ServeArgs {
     /// taken up again this long after the last heartbeat.
     #[arg(long, env = "COFEE_JOB_LEASE_SECS", default_value_t = 60)]
     pub job_lease_secs: u64,
+    /// Let webhooks reach loopback and private addresses (development only: it allows SSRF).
+    #[arg(long, env = "COFEE_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
@@ -89,15 +92,19 @@ pub async fn run(args: ServeArgs) -> CliResult {
     let stop = CancellationToken::new();
     let transcribe = TranscribeHandler { media: Arc::new(db.clone()), objects: objects.clone(), engine, limits: limits.clone(), scratch: scratch.clone() };
     let config = WorkerConfig { concurrency: args.transcribe_concurrency.max(1), lease: Duration::from_secs(args.job_lease_secs.max(1)), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("transcribe", &format!("serve-{}", std::process::id())) };
-    let worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(transcribe), config, stop.clone()));
+    let fanout: Arc<dyn cofee_worker::JobObserver> = Arc::new(WebhookFanout { webhooks: Arc::new(db.clone()), queue: Arc::new(db.clone()) });
+    let worker = tokio::spawn(cofee_worker::run_observed(Arc::new(db.clone()), Arc::new(transcribe), config, stop.clone(), Some(fanout.clone())));
     let render = RenderHandler { media: Arc::new(db.clone()), objects: objects.clone(), limits: limits.clone(), scratch: scratch.clone() };
     let config = WorkerConfig { concurrency: args.render_concurrency.max(1), lease: Duration::from_secs(args.job_lease_secs.max(1)), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("render", &format!("serve-{}", std::process::id())) };
-    let render_worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(render), config, stop.clone()));
+    let render_worker = tokio::spawn(cofee_worker::run_observed(Arc::new(db.clone()), Arc::new(render), config, stop.clone(), Some(fanout)));
+    let notify = NotifyHandler::new(Arc::new(db.clone()), args.webhook_allow_private);
+    let config = WorkerConfig { concurrency: 4, lease: Duration::from_secs(60), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("notify", &format!("serve-{}", std::process::id())) };
+    let notify_worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(notify), config, stop.clone()));
 
     println!("Cofee is running at http://{addr} (data in {})", args.data_dir.display());
     let state = AppState::sqlite(db, objects, keys, limits, scratch);
     let result = serve(listener, router(state), shutdown_signal()).await;
     stop.cancel();
-    let _ = tokio::join!(worker, render_worker);
+    let _ = tokio::join!(worker, render_worker, notify_worker);
     result.map_err(|e| CliError::internal(format!("server error: {e}")))
 }

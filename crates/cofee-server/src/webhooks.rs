@@ -1,0 +1,69 @@
+//! `POST/GET/DELETE /api/webhooks`: subscriptions to job outcomes, delivered signed (see
+//! `cofee_worker::handlers::NotifyHandler`). The signing secret is returned once, at creation.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use cofee_store::webhooks::Webhook;
+use cofee_worker::handlers::EVENTS;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::problem::{ApiError, FieldError};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    url: String,
+    events: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    webhook: Webhook,
+    /// HMAC-SHA256 key for `Cofee-Signature`; shown once.
+    secret: String,
+}
+
+fn validate(w: &NewWebhook) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    match reqwest_url(&w.url) {
+        Some(scheme) if scheme == "https" || scheme == "http" => {}
+        _ => errors.push(FieldError { field: "url".into(), message: "must be an absolute http(s) URL".into() }),
+    }
+    if w.events.is_empty() || w.events.iter().any(|e| e != "*" && !EVENTS.contains(&e.as_str())) {
+        errors.push(FieldError { field: "events".into(), message: format!("must list one or more of {}, or \"*\"", EVENTS.join(", ")) });
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors)) }
+}
+
+/// The scheme of an absolute URL with a host, if it is one.
+fn reqwest_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty() && url.len() <= 2048 && !url.chars().any(char::is_whitespace)).then(|| scheme.to_ascii_lowercase())
+}
+
+pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Result<Json<NewWebhook>, JsonRejection>) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
+    let Json(w) = body?;
+    validate(&w)?;
+    let mut raw = [0u8; 24];
+    getrandom::fill(&mut raw).expect("the OS has a random source");
+    let secret = format!("whsec_{}", hex::encode(raw));
+    let webhook = s.webhooks.create_webhook(user, &w.url, &w.events, &secret).await?;
+    Ok((StatusCode::CREATED, Json(CreatedWebhook { webhook, secret })))
+}
+
+pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<Webhook>>, ApiError> {
+    Ok(Json(s.webhooks.webhooks(user).await?))
+}
+
+pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<StatusCode, ApiError> {
+    let Path(id) = id?;
+    s.webhooks.delete_webhook(user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
