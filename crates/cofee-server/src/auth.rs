@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, FieldError, Problem};
 
 const ISSUER: &str = "cofee";
 const AUDIENCE: &str = "cofee-api";
@@ -90,13 +90,13 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     email: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Tokens {
     access_token: String,
     refresh_token: String,
@@ -145,12 +145,13 @@ async fn issue(state: &AppState, user: Uuid, family: Uuid) -> Result<Tokens, Api
     Ok(Tokens { access_token, refresh_token, token_type: "Bearer", expires_in: ACCESS_TTL_SECS })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Registered {
     id: Uuid,
     email: String,
 }
 
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = Credentials, responses((status = 201, body = Registered), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn register(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let Json(c) = body?;
     let email = validate(&c)?;
@@ -159,6 +160,7 @@ pub async fn register(State(state): State<AppState>, body: Result<Json<Credentia
     Ok((StatusCode::CREATED, Json(Registered { id: user.id, email: user.email })))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses((status = 200, body = Tokens), (status = 401, body = Problem)))]
 pub async fn login(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
     let Json(c) = body?;
     let email = c.email.trim().to_lowercase();
@@ -171,11 +173,12 @@ pub async fn login(State(state): State<AppState>, body: Result<Json<Credentials>
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
     refresh_token: String,
 }
 
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, body = Problem)))]
 pub async fn refresh(State(state): State<AppState>, body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
     let Json(r) = body?;
     match state.accounts.use_refresh_token(&token_hash(&r.refresh_token)).await? {
@@ -188,6 +191,7 @@ pub async fn refresh(State(state): State<AppState>, body: Result<Json<RefreshReq
     }
 }
 
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest, responses((status = 204)))]
 pub async fn logout(State(state): State<AppState>, body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>) -> Result<StatusCode, ApiError> {
     let Json(r) = body?;
     match state.accounts.revoke_family_of(&token_hash(&r.refresh_token)).await {
@@ -213,13 +217,13 @@ mod tests {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedToken {
     #[serde(flatten)]
     token: cofee_store::accounts::ApiToken,
@@ -227,6 +231,7 @@ pub struct CreatedToken {
     secret: String,
 }
 
+#[utoipa::path(post, path = "/api/tokens", tag = "auth", security(("bearer" = [])), request_body = NewToken, responses((status = 201, body = CreatedToken), (status = 422, body = Problem)))]
 pub async fn create_token(State(s): State<AppState>, AuthUser(user): AuthUser, body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let Json(t) = body?;
     let name = t.name.trim();
@@ -238,10 +243,12 @@ pub async fn create_token(State(s): State<AppState>, AuthUser(user): AuthUser, b
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
 }
 
+#[utoipa::path(get, path = "/api/tokens", tag = "auth", security(("bearer" = [])), responses((status = 200, body = Vec<cofee_store::accounts::ApiToken>)))]
 pub async fn list_tokens(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<cofee_store::accounts::ApiToken>>, ApiError> {
     Ok(Json(s.accounts.api_tokens(user).await?))
 }
 
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "auth", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_token(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<axum::extract::Path<Uuid>, axum::extract::rejection::PathRejection>) -> Result<StatusCode, ApiError> {
     let axum::extract::Path(id) = id?;
     s.accounts.delete_api_token(user, id).await?;

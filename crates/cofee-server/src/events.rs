@@ -19,6 +19,7 @@ use crate::problem::ApiError;
 
 const POLL: Duration = Duration::from_millis(500);
 
+#[utoipa::path(get, path = "/api/projects/{id}/events", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "text/event-stream", description = "`job` events: state and progress of the project's jobs")))]
 pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let Path(id) = id?;
     s.projects.project(user, id).await?;

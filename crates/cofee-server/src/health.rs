@@ -6,11 +6,13 @@ use serde_json::{Value, json};
 use crate::AppState;
 
 /// The process is up (no dependencies checked).
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = Object)))]
 pub async fn live() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// Dependencies answer; 503 when one does not.
+#[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, body = Object), (status = 503, body = Object)))]
 pub async fn ready(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
     let db = s.db.ping().await.is_ok();
     let storage = s.objects.ping().await.is_ok();

@@ -14,19 +14,20 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TranscribeRequest {
     language: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Accepted {
     job_id: Uuid,
 }
 
+#[utoipa::path(post, path = "/api/projects/{id}/transcribe", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<TranscribeRequest>), responses((status = 202, body = Accepted), (status = 409, description = "no media yet", body = Problem)))]
 pub async fn transcribe(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -53,7 +54,7 @@ pub async fn transcribe(
     Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct JobView {
     id: Uuid,
     queue: String,
@@ -75,6 +76,7 @@ async fn owned_job(s: &AppState, user: Uuid, id: Uuid) -> Result<Job, ApiError> 
     Ok(job)
 }
 
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = JobView), (status = 404, body = Problem)))]
 pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<JobView>, ApiError> {
     let Path(id) = id?;
     let j = owned_job(&s, user, id).await?;
@@ -92,6 +94,7 @@ pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result
     }))
 }
 
+#[utoipa::path(post, path = "/api/jobs/{id}/cancel", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 202, body = Object), (status = 404, body = Problem)))]
 pub async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let Path(id) = id?;
     owned_job(&s, user, id).await?;

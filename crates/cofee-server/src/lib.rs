@@ -7,6 +7,7 @@ mod events;
 mod health;
 mod jobs;
 mod media;
+pub mod openapi;
 pub mod problem;
 mod projects;
 mod renders;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/events", get(events::stream))
         .route("/api/jobs/{id}", get(jobs::get))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()))
         .fallback(problem::not_found)
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 
 fn media_problem(e: MediaError) -> ApiError {
     if e.is_bad_input() {
@@ -29,6 +29,7 @@ fn media_problem(e: MediaError) -> ApiError {
 
 /// `PUT /api/projects/{id}/media`: the request body is the file. It is written to disk as it
 /// arrives (constant memory, any size up to the limit), probed, and only then stored.
+#[utoipa::path(put, path = "/api/projects/{id}/media", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the video file"), responses((status = 201, body = MediaRecord), (status = 413, body = Problem), (status = 422, description = "not acceptable media", body = Problem)))]
 pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: Body) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
     let Path(id) = id?;
     s.projects.project(user, id).await?;
@@ -76,12 +77,14 @@ pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::P
     Ok(record)
 }
 
+#[utoipa::path(get, path = "/api/projects/{id}/media", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = MediaRecord), (status = 404, body = Problem)))]
 pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<MediaRecord>, ApiError> {
     let Path(id) = id?;
     Ok(Json(s.media.media(user, id).await?))
 }
 
 /// `GET /api/projects/{id}/captions`: the words, with the version as a strong `ETag`.
+#[utoipa::path(get, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, description = "Cofee word JSON; the ETag header carries its version", body = Object), (status = 404, body = Problem)))]
 pub async fn captions(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Response, ApiError> {
     let Path(id) = id?;
     let t = s.media.transcript(user, id).await?;
@@ -108,6 +111,7 @@ fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
 /// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
 /// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
 /// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412.
+#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), params(("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = Object, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = Object), (status = 412, body = Problem), (status = 428, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_captions(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: String) -> Result<Response, ApiError> {
     let Path(id) = id?;
     let current = s.media.transcript(user, id).await?;

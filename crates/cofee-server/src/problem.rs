@@ -7,10 +7,22 @@ use axum::response::{IntoResponse, Response};
 use cofee_store::StoreError;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+}
+
+/// The problem document every error response carries (RFC 9457), for the API description.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Field-level messages for invalid input.
+    pub errors: Option<Vec<FieldError>>,
 }
 
 #[derive(Debug)]

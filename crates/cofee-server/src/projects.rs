@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, FieldError, Problem};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectInput {
     name: String,
@@ -24,26 +24,31 @@ fn valid_name(name: &str) -> Result<String, ApiError> {
     Ok(n.to_string())
 }
 
+#[utoipa::path(post, path = "/api/projects", tag = "projects", security(("bearer" = [])), request_body = ProjectInput, responses((status = 201, body = Project), (status = 422, body = Problem)))]
 pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Result<Json<ProjectInput>, JsonRejection>) -> Result<(StatusCode, Json<Project>), ApiError> {
     let Json(p) = body?;
     let project = s.projects.create_project(user, &valid_name(&p.name)?).await?;
     Ok((StatusCode::CREATED, Json(project)))
 }
 
+#[utoipa::path(get, path = "/api/projects", tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<Project>)))]
 pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<Project>>, ApiError> {
     Ok(Json(s.projects.list_projects(user).await?))
 }
 
+#[utoipa::path(get, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Project), (status = 404, body = Problem)))]
 pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<Project>, ApiError> {
     let Path(id) = id?;
     Ok(Json(s.projects.project(user, id).await?))
 }
 
+#[utoipa::path(patch, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ProjectInput, responses((status = 200, body = Project), (status = 404, body = Problem)))]
 pub async fn rename(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, body: Result<Json<ProjectInput>, JsonRejection>) -> Result<Json<Project>, ApiError> {
     let (Path(id), Json(p)) = (id?, body?);
     Ok(Json(s.projects.rename_project(user, id, &valid_name(&p.name)?).await?))
 }
 
+#[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
     s.projects.delete_project(user, id).await?;

@@ -19,8 +19,9 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, FieldError, Problem};
 
+#[utoipa::path(get, path = "/api/styles", tag = "styles", responses((status = 200, description = "the style presets", body = Vec<Object>)))]
 pub async fn presets() -> Json<Vec<Style>> {
     Json(cofee_core::style::presets())
 }
@@ -32,12 +33,14 @@ async fn project_style(s: &AppState, user: Uuid, id: Uuid) -> Result<Style, ApiE
     }
 }
 
+#[utoipa::path(get, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
 pub async fn get_style(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<Style>, ApiError> {
     let Path(id) = id?;
     Ok(Json(project_style(&s, user, id).await?))
 }
 
 /// `PUT /api/projects/{id}/style`: a full style, or `{"base": "bold-pop", …overrides}`.
+#[utoipa::path(put, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Object, description = "a style, or {\"base\": preset, …overrides}"), responses((status = 200, body = Object), (status = 422, body = Problem)))]
 pub async fn put_style(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, body: String) -> Result<Json<Style>, ApiError> {
     let Path(id) = id?;
     s.projects.project(user, id).await?; // another user's project is not there, whatever the body
@@ -53,19 +56,20 @@ pub async fn put_style(State(s): State<AppState>, AuthUser(user): AuthUser, id: 
     Ok(Json(style))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenderRequest {
     preset: Option<String>,
     crf: Option<u8>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RenderAccepted {
     job_id: Uuid,
     render_id: Uuid,
 }
 
+#[utoipa::path(post, path = "/api/projects/{id}/renders", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<RenderRequest>), responses((status = 202, body = RenderAccepted), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, body: Result<Json<RenderRequest>, JsonRejection>) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
     let Path(id) = id?;
     let req = match body {
@@ -100,7 +104,7 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
     Ok((StatusCode::ACCEPTED, Json(RenderAccepted { job_id: render.job_id, render_id: render.id })))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RenderView {
     #[serde(flatten)]
     render: Render,
@@ -109,6 +113,7 @@ pub struct RenderView {
     error: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/projects/{id}/renders", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Vec<RenderView>)))]
 pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<Vec<RenderView>>, ApiError> {
     let Path(id) = id?;
     s.projects.project(user, id).await?;
@@ -121,6 +126,7 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser, id: Resul
 }
 
 /// `GET /api/renders/{id}/download`: the MP4, with HTTP Range support.
+#[utoipa::path(get, path = "/api/renders/{id}/download", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "video/mp4", body = Vec<u8>), (status = 206, description = "a Range of it"), (status = 409, description = "not finished", body = Problem)))]
 pub async fn download(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, request: Request) -> Result<Response, ApiError> {
     let Path(id) = id?;
     let render = s.media.render(user, id).await?;
@@ -160,7 +166,8 @@ pub async fn export(s: AppState, user: Uuid, id: Uuid, format: CaptionFormat) ->
 }
 
 macro_rules! export_route {
-    ($name:ident, $format:expr) => {
+    ($name:ident, $format:expr, $path:literal, $mime:literal) => {
+        #[utoipa::path(get, path = $path, tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = $mime, body = String), (status = 404, body = Problem)))]
         pub async fn $name(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Response, ApiError> {
             let Path(id) = id?;
             export(s, user, id, $format).await
@@ -168,8 +175,8 @@ macro_rules! export_route {
     };
 }
 
-export_route!(export_srt, CaptionFormat::Srt);
-export_route!(export_vtt, CaptionFormat::Vtt);
-export_route!(export_ass, CaptionFormat::Ass);
-export_route!(export_json, CaptionFormat::Json);
-export_route!(export_txt, CaptionFormat::Txt);
+export_route!(export_srt, CaptionFormat::Srt, "/api/projects/{id}/captions.srt", "application/x-subrip");
+export_route!(export_vtt, CaptionFormat::Vtt, "/api/projects/{id}/captions.vtt", "text/vtt");
+export_route!(export_ass, CaptionFormat::Ass, "/api/projects/{id}/captions.ass", "text/x-ssa");
+export_route!(export_json, CaptionFormat::Json, "/api/projects/{id}/captions.json", "application/json");
+export_route!(export_txt, CaptionFormat::Txt, "/api/projects/{id}/captions.txt", "text/plain");

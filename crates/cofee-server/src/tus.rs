@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 
 const VERSION: &str = "1.0.0";
 
@@ -89,6 +89,7 @@ impl Drop for Writing {
     }
 }
 
+#[utoipa::path(options, path = "/api/uploads", tag = "uploads", responses((status = 204, description = "tus capabilities")))]
 pub async fn options(State(s): State<AppState>) -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();
@@ -98,6 +99,7 @@ pub async fn options(State(s): State<AppState>) -> Response {
     tus_headers(r)
 }
 
+#[utoipa::path(post, path = "/api/uploads", tag = "uploads", security(("bearer" = [])), params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header, description = "project_id <base64>, filename <base64>"), ("Tus-Resumable" = String, Header)), responses((status = 201, description = "Location names the upload"), (status = 412, body = Problem)))]
 pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, headers: HeaderMap) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     let length = number(&headers, "upload-length")?;
@@ -119,6 +121,7 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, headers
     Ok(tus_headers(r))
 }
 
+#[utoipa::path(head, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, description = "Upload-Offset and Upload-Length")))]
 pub async fn head(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Response, ApiError> {
     let Path(id) = id?;
     let u = s.media.upload(user, id).await?;
@@ -129,6 +132,7 @@ pub async fn head(State(s): State<AppState>, AuthUser(user): AuthUser, id: Resul
     Ok(tus_headers(r))
 }
 
+#[utoipa::path(patch, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"), responses((status = 204, description = "Upload-Offset after the write"), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let Path(id) = id?;
     require_tus(&headers)?;
@@ -185,6 +189,7 @@ pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, id: Resu
     Ok(tus_headers(r))
 }
 
+#[utoipa::path(delete, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204)))]
 pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap) -> Result<Response, ApiError> {
     let Path(id) = id?;
     require_tus(&headers)?;

@@ -12,16 +12,16 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, FieldError, Problem};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     url: String,
     events: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedWebhook {
     #[serde(flatten)]
     webhook: Webhook,
@@ -48,6 +48,7 @@ fn reqwest_url(url: &str) -> Option<String> {
     (!host.is_empty() && url.len() <= 2048 && !url.chars().any(char::is_whitespace)).then(|| scheme.to_ascii_lowercase())
 }
 
+#[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])), request_body = NewWebhook, responses((status = 201, body = CreatedWebhook), (status = 422, body = Problem)))]
 pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Result<Json<NewWebhook>, JsonRejection>) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
     let Json(w) = body?;
     validate(&w)?;
@@ -58,10 +59,12 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: R
     Ok((StatusCode::CREATED, Json(CreatedWebhook { webhook, secret })))
 }
 
+#[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])), responses((status = 200, body = Vec<Webhook>)))]
 pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<Webhook>>, ApiError> {
     Ok(Json(s.webhooks.webhooks(user).await?))
 }
 
+#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
     s.webhooks.delete_webhook(user, id).await?;

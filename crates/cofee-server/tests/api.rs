@@ -299,3 +299,27 @@ async fn personal_api_tokens_work_until_deleted_and_are_never_shown_again() {
     let (s, _) = app.get("/api/projects", &secret).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_api_describes_itself_in_openapi_3_1_with_docs() {
+    let app = spawn_app().await;
+    let spec: Value = app.http.get(format!("{}/api/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
+    let paths = spec["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/auth/register", "post"), ("/api/auth/login", "post"), ("/api/auth/refresh", "post"), ("/api/auth/logout", "post"),
+        ("/api/tokens", "post"), ("/api/tokens/{id}", "delete"), ("/api/projects", "get"), ("/api/projects/{id}", "patch"),
+        ("/api/projects/{id}/media", "put"), ("/api/projects/{id}/captions", "put"), ("/api/projects/{id}/captions.srt", "get"),
+        ("/api/projects/{id}/transcribe", "post"), ("/api/jobs/{id}", "get"), ("/api/jobs/{id}/cancel", "post"),
+        ("/api/projects/{id}/events", "get"), ("/api/styles", "get"), ("/api/projects/{id}/style", "put"),
+        ("/api/projects/{id}/renders", "post"), ("/api/renders/{id}/download", "get"), ("/api/uploads", "post"),
+        ("/api/uploads/{id}", "patch"), ("/api/webhooks", "post"), ("/health/ready", "get"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not described");
+    }
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(spec["components"]["schemas"]["Problem"].is_object());
+    let docs = app.http.get(format!("{}/api/docs/", app.base)).send().await.unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"), "the docs page is served from the binary");
+}

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediaRecord {
     #[serde(skip)]
     pub object_key: String,
@@ -27,6 +28,7 @@ pub struct StoredTranscript {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Render {
     pub id: Uuid,
     #[serde(skip)]

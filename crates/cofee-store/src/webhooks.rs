@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Webhook {
     pub id: Uuid,
     #[serde(skip)]
