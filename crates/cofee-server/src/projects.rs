@@ -51,6 +51,16 @@ pub async fn rename(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
 #[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
+    // Collect the project's objects first: its rows go with it (ON DELETE CASCADE).
+    let mut keys: Vec<String> = s.media.renders(user, id).await?.into_iter().filter_map(|r| r.output_key).collect();
+    if let Ok(m) = s.media.media(user, id).await {
+        keys.push(m.object_key);
+    }
     s.projects.delete_project(user, id).await?;
+    for key in keys {
+        if let Err(e) = s.objects.delete(&key).await {
+            tracing::warn!(key, error = %e, "could not delete an object of a deleted project; it is orphaned");
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,7 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, matches!(cli.command, Command::Serve(_)));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     let result = runtime.block_on(async {
         match cli.command {
@@ -34,12 +34,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info,cofee=debug",
+/// Logs go to stderr: for one-shot commands only warnings by default; for the service, what it
+/// does (requests, jobs) — as JSON lines when stderr is not a terminal, for log collectors.
+fn init_logging(verbose: u8, service: bool) {
+    use std::io::IsTerminal;
+    let default = match (verbose, service) {
+        (0, false) => "warn",
+        (0, true) => "info,tower_http=info,sqlx=warn",
+        (1, _) => "info,cofee=debug",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("COFEE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    if service && !std::io::stderr().is_terminal() {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
 }

@@ -155,6 +155,19 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
             let r = api.http.request(method.parse().unwrap(), api.url(&path)).bearer_auth(&mallory).body("x").send().await.unwrap();
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
         }
+
+        // Deleting the project deletes its files too.
+        let objects = served.dir.path().join(format!("objects/projects/{pid}"));
+        let files = |dir: &std::path::Path| walk(dir).len();
+        assert_eq!(files(&objects), 2, "source and render stored");
+        let r = api.http.delete(api.url(&format!("/api/projects/{pid}"))).bearer_auth(&alice).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        assert_eq!(files(&objects), 0, "no orphaned objects");
     });
     assert!(served.stop(10).success());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries.flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
 }
