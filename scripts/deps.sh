@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Cofee needs to build, run and test (Debian/Ubuntu): FFmpeg with libass, CMU
 # PocketSphinx with its English model and test recordings, fonts for CJK/Arabic/Hebrew
-# fallback, and cmake + clang to build whisper.cpp. Idempotent: does nothing when everything is
+# fallback, cmake + clang to build whisper.cpp, Node.js to build the web app and Chromium for
+# its end-to-end test. Idempotent: does nothing when everything is
 # present.
 set -euo pipefail
 
-PACKAGES=(ffmpeg pocketsphinx pocketsphinx-en-us pocketsphinx-testdata fonts-noto-core fonts-noto-cjk cmake clang libclang-dev g++)
+PACKAGES=(ffmpeg pocketsphinx pocketsphinx-en-us pocketsphinx-testdata fonts-noto-core fonts-noto-cjk cmake clang libclang-dev g++ chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -18,3 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs) first" >&2; exit 1; }
+
+command -v npm >/dev/null || { echo "npm not found: install Node.js 20 or newer with npm" >&2; exit 1; }
+# The web app is built with Vite and embedded in the binary, so it is built before cargo runs.
+(cd "$(dirname "$0")/../web" && npm ci --no-fund --no-audit --loglevel=error && npm run build --silent)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets everything up and captions the bundled sample: installs the system packages, builds
-# cofee (with whisper.cpp), makes a 1080×1920 sample video with real speech (LibriVox recordings shipped in
-# Debian's pocketsphinx-testdata), and burns TikTok-style captions into it.
+# Sets everything up and starts Cofee: installs the system packages, builds the web app and
+# cofee (with whisper.cpp), captions a 1080×1920 sample video with real speech (LibriVox
+# recordings shipped in Debian's pocketsphinx-testdata) from the command line, then starts the
+# service (API, workers and web app) and prints its URL. Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -32,3 +33,6 @@ fi
 echo
 echo "captioned video: sample/talk.captioned.mp4"
 echo "captions:        sample/talk.srt sample/talk.vtt sample/talk.words.json sample/talk.ass"
+echo "the sample to try in the web app: sample/talk.mp4"
+echo
+exec "$COFEE" serve --listen "${COFEE_LISTEN:-127.0.0.1:8080}" --data-dir "${COFEE_DATA_DIR:-./cofee-data}"

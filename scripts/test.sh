@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs the system packages they need, then the whole Cargo workspace with
-# every feature (whisper.cpp included), and
+# every feature (whisper.cpp included), then the web app in Chromium, and
 # closes with one line adding up every test binary's result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace --all-features --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+# The web app end to end, in Chromium, against the binary the tests just built.
+export COFEE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/cofee"
+(cd web && node e2e/flow.mjs) 2>&1 | tee -a "$log" || status=$?
 python3 - "$log" <<'PY'
 import re, sys
 passed = failed = ignored = 0

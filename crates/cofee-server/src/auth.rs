@@ -31,6 +31,7 @@ pub const API_TOKEN_PREFIX: &str = "cofee_pat_";
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    secret: Vec<u8>,
 }
 
 impl JwtKeys {
@@ -39,7 +40,16 @@ impl JwtKeys {
         if secret.len() < 32 {
             return Err(format!("the JWT secret is {} bytes; it must be at least 32 random bytes", secret.len()));
         }
-        Ok(Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) })
+        Ok(Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), secret: secret.to_vec() })
+    }
+
+    /// A separate key for another purpose (HMAC of the purpose under the secret), so one secret
+    /// can be configured without reusing it across uses.
+    pub fn derive(&self, purpose: &[u8]) -> Vec<u8> {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("any key length");
+        mac.update(purpose);
+        mac.finalize().into_bytes().to_vec()
     }
 }
 

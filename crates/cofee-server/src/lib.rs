@@ -4,6 +4,8 @@
 
 pub mod auth;
 mod events;
+mod files;
+mod web;
 mod health;
 mod jobs;
 mod media;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub limits: MediaLimits,
     /// Where uploads are staged while they are checked.
     pub scratch: PathBuf,
+    /// Key for signed file URLs (derived from the JWT secret).
+    pub file_secret: Arc<[u8]>,
     /// tus uploads with a `PATCH` running (uploads live on this instance's disk).
     pub uploads_in_progress: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
 }
@@ -53,7 +57,8 @@ impl AppState {
     /// Everything on one SQLite database and one object store.
     pub fn sqlite(db: SqliteStore, objects: Objects, keys: JwtKeys, limits: MediaLimits, scratch: PathBuf) -> Self {
         let shared = Arc::new(db.clone());
-        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared.clone(), webhooks: shared, db, objects, keys: Arc::new(keys), limits, scratch, uploads_in_progress: Arc::default() }
+        let file_secret: Arc<[u8]> = keys.derive(b"cofee file urls").into();
+        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared.clone(), webhooks: shared, db, objects, keys: Arc::new(keys), limits, scratch, file_secret, uploads_in_progress: Arc::default() }
     }
 }
 
@@ -83,6 +88,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/renders", post(renders::create).get(renders::list))
         .route("/api/renders/{id}/download", get(renders::download))
         .route("/api/styles", get(renders::presets))
+        .route("/api/projects/{id}/media/url", get(files::media_url))
+        .route("/api/renders/{id}/url", get(files::render_url))
+        .route("/files/{*key}", get(files::serve))
+        .route("/fonts/{name}", get(web::font))
         .route("/api/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/api/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/api/uploads", post(tus::create).options(tus::options))
@@ -91,7 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs/{id}", get(jobs::get))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()))
-        .fallback(problem::not_found)
+        .fallback(web::app)
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())

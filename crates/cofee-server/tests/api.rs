@@ -146,7 +146,7 @@ async fn health_and_request_ids() {
     assert_eq!(body["database"], "ok");
     let resp = app.http.get(format!("{}/health/live", app.base)).send().await.unwrap();
     assert!(resp.headers().contains_key("x-request-id"), "made when absent");
-    let resp = app.http.get(format!("{}/nope", app.base)).send().await.unwrap();
+    let resp = app.http.get(format!("{}/api/nope", app.base)).send().await.unwrap();
     assert_eq!((resp.status(), resp.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
 }
 

@@ -1,0 +1,86 @@
+//! Signed file URLs. A browser's `<video src>` and download links cannot send an Authorization
+//! header, so the API hands out short-lived URLs signed with HMAC-SHA256 (the same idea as an S3
+//! presigned GET): `/files/{key}?exp=<unix seconds>&sig=<hex>`. The key comes from the server,
+//! never from the user, and the signature covers key and expiry.
+
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::problem::{ApiError, Problem};
+
+const TTL_SECS: i64 = 3600;
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn signature(secret: &[u8], key: &str, exp: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(format!("{key}\n{exp}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+pub fn signed_url(s: &AppState, key: &str) -> String {
+    let exp = now() + TTL_SECS;
+    format!("/files/{key}?exp={exp}&sig={}", signature(&s.file_secret, key, exp))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FileUrl {
+    url: String,
+    expires_in: i64,
+}
+
+/// `GET /api/projects/{id}/media/url`: a signed URL for the project's source video.
+#[utoipa::path(get, path = "/api/projects/{id}/media/url", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = FileUrl), (status = 404, body = Problem)))]
+pub async fn media_url(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<axum::Json<FileUrl>, ApiError> {
+    let Path(id) = id?;
+    let m = s.media.media(user, id).await?;
+    Ok(axum::Json(FileUrl { url: signed_url(&s, &m.object_key), expires_in: TTL_SECS }))
+}
+
+/// `GET /api/renders/{id}/url`: a signed download URL for a finished render.
+#[utoipa::path(get, path = "/api/renders/{id}/url", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = FileUrl), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn render_url(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<axum::Json<FileUrl>, ApiError> {
+    let Path(id) = id?;
+    let r = s.media.render(user, id).await?;
+    let key = r.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet"))?;
+    Ok(axum::Json(FileUrl { url: signed_url(&s, &key), expires_in: TTL_SECS }))
+}
+
+#[derive(Deserialize)]
+pub struct Signed {
+    exp: i64,
+    sig: String,
+}
+
+/// `GET /files/{key}`: serves an object (with HTTP Range) if the signature is valid and fresh.
+pub async fn serve(State(s): State<AppState>, Path(key): Path<String>, Query(q): Query<Signed>, request: Request) -> Result<Response, ApiError> {
+    let expected = signature(&s.file_secret, &key, q.exp);
+    let fresh = q.exp >= now();
+    // Constant-time comparison of the signatures.
+    let mut mac = Hmac::<Sha256>::new_from_slice(&s.file_secret).expect("any key length");
+    mac.update(format!("{key}\n{}", q.exp).as_bytes());
+    let valid = hex::decode(&q.sig).is_ok_and(|sig| mac.verify_slice(&sig).is_ok());
+    debug_assert_eq!(valid, expected == q.sig);
+    if !valid || !fresh {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "Link expired or invalid", "ask the API for a new link"));
+    }
+    let scratch = s.scratch.join(format!("file-{}", Uuid::now_v7()));
+    let path = s.objects.readable_path(&key, &scratch).await?;
+    let mime = if key.ends_with(".mp4") || key.ends_with("/source") { "video/mp4" } else { "application/octet-stream" };
+    let mut response = tower_http::services::ServeFile::new_with_mime(&path, &mime.parse().expect("valid mime")).oneshot(request).await.map_err(|_| ApiError::internal())?.map(Body::new);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    Ok(response)
+}
