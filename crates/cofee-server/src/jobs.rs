@@ -19,6 +19,9 @@ use crate::problem::{ApiError, Problem};
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TranscribeRequest {
+    /// `sphinx`, `whisper` or `openai` (default: the server's).
+    engine: Option<String>,
+    /// ISO 639-1 code; default: detect where the engine can.
     language: Option<String>,
 }
 
@@ -42,12 +45,18 @@ pub async fn transcribe(
         Err(e) => return Err(e.into()),
     };
     s.projects.project(user, id).await?;
+    if req.engine.as_deref().is_some_and(|e| !["sphinx", "whisper", "openai"].contains(&e)) {
+        return Err(ApiError::invalid(vec![crate::problem::FieldError { field: "engine".into(), message: "must be sphinx, whisper or openai".into() }]));
+    }
+    if req.language.as_deref().is_some_and(|l| l.is_empty() || l.len() > 12 || !l.chars().all(|c| c.is_ascii_alphabetic() || c == '-')) {
+        return Err(ApiError::invalid(vec![crate::problem::FieldError { field: "language".into(), message: "must be a language code such as en or pt-BR".into() }]));
+    }
     match s.media.media(user, id).await {
         Ok(_) => {}
         Err(StoreError::NotFound) => return Err(ApiError::new(StatusCode::CONFLICT, "No media", "upload the project's video first (PUT /api/projects/{id}/media)")),
         Err(e) => return Err(e.into()),
     }
-    let payload = serde_json::to_value(TranscribePayload { project_id: id, language: req.language }).expect("payload serializes");
+    let payload = serde_json::to_value(TranscribePayload { project_id: id, language: req.language, engine: req.engine }).expect("payload serializes");
     let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let job = NewJob { owner_id: Some(user.to_string()), trace_context: request_id, ..NewJob::new("transcribe", "transcribe", payload) };
     let job_id = s.queue.enqueue(job).await?;
@@ -100,4 +109,13 @@ pub async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
     owned_job(&s, user, id).await?;
     let state = s.queue.cancel(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"state": state.as_str()}))))
+}
+
+/// `POST /api/jobs/{id}/retry`: a dead or cancelled job goes back in the queue.
+#[utoipa::path(post, path = "/api/jobs/{id}/retry", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 202, body = Object), (status = 404, body = Problem), (status = 409, description = "the job is not dead or cancelled", body = Problem)))]
+pub async fn retry(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let Path(id) = id?;
+    owned_job(&s, user, id).await?;
+    s.queue.retry(id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"state": "queued"}))))
 }

@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/events", get(events::stream))
         .route("/api/jobs/{id}", get(jobs::get))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/api/jobs/{id}/retry", post(jobs::retry))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()))
         .fallback(web::app)
         .with_state(state)

@@ -14,7 +14,7 @@ use crate::{auth, events, files, health, jobs, media, problem, projects, renders
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
         media::upload, media::get, media::captions, media::put_captions, files::media_url, files::render_url,
         renders::export_srt, renders::export_vtt, renders::export_ass, renders::export_json, renders::export_txt,
-        jobs::transcribe, jobs::get, jobs::cancel, events::stream,
+        jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,
         renders::presets, renders::get_style, renders::put_style, renders::create, renders::list, renders::download,
         tus::options, tus::create, tus::head, tus::patch, tus::delete,
         webhooks::create, webhooks::list, webhooks::delete,

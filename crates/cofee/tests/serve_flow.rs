@@ -69,7 +69,9 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
             }
             text
         });
-        let r = api.http.post(api.url(&format!("/api/projects/{pid}/transcribe"))).bearer_auth(&alice).json(&json!({"language": "en"})).send().await.unwrap();
+        let r = api.http.post(api.url(&format!("/api/projects/{pid}/transcribe"))).bearer_auth(&alice).json(&json!({"engine": "vosk"})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let r = api.http.post(api.url(&format!("/api/projects/{pid}/transcribe"))).bearer_auth(&alice).json(&json!({"engine": "sphinx", "language": "en"})).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::ACCEPTED);
         let job_id = r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
 
@@ -83,6 +85,8 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         assert_eq!((job["state"].as_str(), job["progress"].as_f64()), (Some("succeeded"), Some(1.0)), "{job}");
+        let r = api.http.post(api.url(&format!("/api/jobs/{job_id}/retry"))).bearer_auth(&alice).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT, "only dead or cancelled jobs are retried by hand");
         let events = watcher.await.unwrap();
         let states: Vec<String> = events.lines().filter_map(|l| l.strip_prefix("data:")).map(|d| serde_json::from_str::<Value>(d.trim()).unwrap()["state"].as_str().unwrap().to_string()).collect();
         assert!(matches!(states.first().map(String::as_str), Some("queued" | "running")), "{events}");
@@ -144,6 +148,7 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
             ("GET", format!("/api/projects/{pid}/captions")),
             ("GET", format!("/api/jobs/{job_id}")),
             ("POST", format!("/api/jobs/{job_id}/cancel")),
+            ("POST", format!("/api/jobs/{job_id}/retry")),
             ("GET", format!("/api/projects/{pid}/style")),
             ("PUT", format!("/api/projects/{pid}/style")),
             ("POST", format!("/api/projects/{pid}/renders")),

@@ -22,12 +22,18 @@ pub struct TranscribePayload {
     pub project_id: Uuid,
     #[serde(default)]
     pub language: Option<String>,
+    /// `sphinx`, `whisper` or `openai`; the worker's default when absent.
+    #[serde(default)]
+    pub engine: Option<String>,
 }
 
 pub struct TranscribeHandler {
     pub media: Arc<dyn MediaStore>,
     pub objects: Objects,
+    /// The engine used when a job names none.
     pub engine: EngineSpec,
+    /// The whisper model, for jobs that ask for whisper.
+    pub whisper_model: Option<PathBuf>,
     pub limits: MediaLimits,
     /// Where remote objects are downloaded for FFmpeg.
     pub scratch: PathBuf,
@@ -43,7 +49,14 @@ impl JobHandler for TranscribeHandler {
         let result = async {
             let info = cofee_pipeline::probe(&path, &self.limits, &Silent, &ctx.cancel).await.map_err(job_error)?;
             let reporter = JobReporter(ctx.clone());
-            let t = cofee_pipeline::transcribe(&info, &self.engine, p.language.clone(), &self.limits, &reporter, &ctx.cancel).await.map_err(job_error)?;
+            let engine = match p.engine.as_deref() {
+                None => self.engine.clone(),
+                Some("sphinx") => EngineSpec::Sphinx,
+                Some("openai") => EngineSpec::OpenAi { model: None },
+                Some("whisper") => EngineSpec::Whisper { model: self.whisper_model.clone().ok_or_else(|| JobError::Permanent("no whisper model is configured on this server".into()))? },
+                Some(other) => return Err(JobError::Permanent(format!("unknown engine {other:?}"))),
+            };
+            let t = cofee_pipeline::transcribe(&info, &engine, p.language.clone(), &self.limits, &reporter, &ctx.cancel).await.map_err(job_error)?;
             self.media.save_transcript(p.project_id, &json::write(&t)).await.map_err(|e| JobError::Retryable(e.to_string()))?;
             Ok(())
         }

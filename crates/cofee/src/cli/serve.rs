@@ -86,11 +86,15 @@ pub async fn run(args: ServeArgs) -> CliResult {
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
 
     let (engine, note) = args.engine.resolve();
+    let whisper_model = match &engine {
+        cofee_pipeline::EngineSpec::Whisper { model } => Some(model.clone()),
+        _ => args.engine.model.clone(),
+    };
     if let Some(n) = note {
         eprintln!("note: {n}");
     }
     let stop = CancellationToken::new();
-    let transcribe = TranscribeHandler { media: Arc::new(db.clone()), objects: objects.clone(), engine, limits: limits.clone(), scratch: scratch.clone() };
+    let transcribe = TranscribeHandler { media: Arc::new(db.clone()), objects: objects.clone(), engine, whisper_model, limits: limits.clone(), scratch: scratch.clone() };
     let config = WorkerConfig { concurrency: args.transcribe_concurrency.max(1), lease: Duration::from_secs(args.job_lease_secs.max(1)), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("transcribe", &format!("serve-{}", std::process::id())) };
     let fanout: Arc<dyn cofee_worker::JobObserver> = Arc::new(WebhookFanout { webhooks: Arc::new(db.clone()), queue: Arc::new(db.clone()) });
     let worker = tokio::spawn(cofee_worker::run_observed(Arc::new(db.clone()), Arc::new(transcribe), config, stop.clone(), Some(fanout.clone())));
