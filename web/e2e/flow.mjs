@@ -89,6 +89,14 @@ try {
   check(bytes.length > 10_000 && bytes.subarray(4, 8).toString() === 'ftyp', 'the download is an MP4')
   const tampered = await fetch(href.replace(/sig=[0-9a-f]/, 'sig=0'))
   check(tampered.status === 403, 'a tampered link is refused')
+
+  // The project list shows it, with a thumbnail and its state.
+  await page.click('text=← Projects')
+  await page.waitForSelector('.project img')
+  await page.waitForFunction(() => document.querySelector('.project img').naturalWidth > 0, null, { timeout: 10_000 })
+  const status = await page.textContent('.project .status')
+  check(status === 'rendered', `the list shows the project as rendered (got ${status})`)
+  await page.screenshot({ path: join(out, 'projects.png') })
   passed = true
 } catch (e) {
   console.error('e2e failed:', e)

@@ -62,8 +62,10 @@ async function projectsScreen(): Promise<void> {
   app.replaceChildren(
     h('div', { className: 'row' }, h('h1', {}, 'Your projects'), h('button', { className: 'secondary', onclick: () => { signOut(); route() } }, 'Sign out')),
     h('div', { className: 'card row' }, name, h('button', { onclick: create, dataTestid: 'create-project' }, 'New project')), error, list)
-  const { data } = await api<Project[]>('GET', '/api/projects')
-  list.replaceChildren(...data.map((p) => h('div', { className: 'card' }, h('a', { href: `#/projects/${p.id}` }, p.name))))
+  const { data } = await api<(Project & { status: string, thumbnail_url: string | null })[]>('GET', '/api/projects')
+  list.replaceChildren(...data.map((p) => h('a', { className: 'card row project', href: `#/projects/${p.id}` },
+    p.thumbnail_url ? h('img', { src: p.thumbnail_url, alt: '', width: 96 }) : h('span', { className: 'thumb' }),
+    h('strong', {}, p.name), h('span', { className: 'status' }, p.status))))
 }
 
 /** Follows the project's jobs over Server-Sent Events (fetch, so the token goes in a header). */

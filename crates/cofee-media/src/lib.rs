@@ -14,6 +14,7 @@ pub mod fonts;
 pub mod limits;
 pub mod probe;
 pub mod process;
+pub mod thumbnail;
 
 pub use audio::{PcmExit, PcmStream};
 pub use burn::{BurnIn, BurnProgress, X264Preset};

@@ -78,7 +78,13 @@ pub async fn serve(State(s): State<AppState>, Path(key): Path<String>, Query(q):
     }
     let scratch = s.scratch.join(format!("file-{}", Uuid::now_v7()));
     let path = s.objects.readable_path(&key, &scratch).await?;
-    let mime = if key.ends_with(".mp4") || key.ends_with("/source") { "video/mp4" } else { "application/octet-stream" };
+    let mime = if key.ends_with(".jpg") {
+        "image/jpeg"
+    } else if key.ends_with(".mp4") || key.ends_with("/source") {
+        "video/mp4"
+    } else {
+        "application/octet-stream"
+    };
     let mut response = tower_http::services::ServeFile::new_with_mime(&path, &mime.parse().expect("valid mime")).oneshot(request).await.map_err(|_| ApiError::internal())?.map(Body::new);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -73,6 +73,15 @@ pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::P
         has_audio: info.audio.is_some(),
     };
     s.objects.put_file(&record.object_key, file).await?;
+    // A still for the project list; a video we cannot take one from is still a video.
+    let thumb = s.scratch.join(format!("thumb-{}.jpg", Uuid::now_v7()));
+    match cofee_media::thumbnail::thumbnail(&info, &thumb, 320, &s.limits, &CancellationToken::new()).await {
+        Ok(()) => {
+            s.objects.put_file(&format!("projects/{project}/thumbnail.jpg"), &thumb).await?;
+        }
+        Err(e) => tracing::warn!(error = %e, "no thumbnail for an upload"),
+    }
+    let _ = tokio::fs::remove_file(&thumb).await;
     s.media.set_media(user, project, &record).await?;
     Ok(record)
 }

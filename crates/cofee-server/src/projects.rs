@@ -31,9 +31,29 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: R
     Ok((StatusCode::CREATED, Json(project)))
 }
 
-#[utoipa::path(get, path = "/api/projects", tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<Project>)))]
-pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<Project>>, ApiError> {
-    Ok(Json(s.projects.list_projects(user).await?))
+/// A project in a list: its state and a signed thumbnail link.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProjectListItem {
+    #[serde(flatten)]
+    project: Project,
+    /// `new` (no video), `uploaded`, `transcribed` or `rendered`.
+    status: &'static str,
+    thumbnail_url: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/projects", tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<ProjectListItem>)))]
+pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<ProjectListItem>>, ApiError> {
+    let items = s.projects.project_summaries(user).await?.into_iter().map(|p| {
+        let status = match (p.has_media, p.has_captions, p.renders_done) {
+            (false, ..) => "new",
+            (true, false, _) => "uploaded",
+            (true, true, 0) => "transcribed",
+            _ => "rendered",
+        };
+        let thumbnail_url = p.has_media.then(|| crate::files::signed_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id)));
+        ProjectListItem { project: p.project, status, thumbnail_url }
+    });
+    Ok(Json(items.collect()))
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Project), (status = 404, body = Problem)))]
@@ -53,6 +73,7 @@ pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
     let Path(id) = id?;
     // Collect the project's objects first: its rows go with it (ON DELETE CASCADE).
     let mut keys: Vec<String> = s.media.renders(user, id).await?.into_iter().filter_map(|r| r.output_key).collect();
+    keys.push(format!("projects/{id}/thumbnail.jpg"));
     if let Ok(m) = s.media.media(user, id).await {
         keys.push(m.object_key);
     }

@@ -64,8 +64,19 @@ pub trait Accounts: Send + Sync {
     async fn user_for_api_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError>;
 }
 
+/// A project with what has been done to it, for lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectSummary {
+    pub project: Project,
+    pub has_media: bool,
+    pub has_captions: bool,
+    pub renders_done: u64,
+}
+
 #[async_trait]
 pub trait Projects: Send + Sync {
+    /// The owner's projects with their progress, newest first, in one query.
+    async fn project_summaries(&self, owner: Uuid) -> Result<Vec<ProjectSummary>, StoreError>;
     async fn create_project(&self, owner: Uuid, name: &str) -> Result<Project, StoreError>;
     async fn list_projects(&self, owner: Uuid) -> Result<Vec<Project>, StoreError>;
     /// [`StoreError::NotFound`] unless the project exists *and* belongs to `owner`.

@@ -164,7 +164,11 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
         // Deleting the project deletes its files too.
         let objects = served.dir.path().join(format!("objects/projects/{pid}"));
         let files = |dir: &std::path::Path| walk(dir).len();
-        assert_eq!(files(&objects), 2, "source and render stored");
+        assert_eq!(files(&objects), 3, "source, thumbnail and render stored");
+        let list: Value = api.http.get(api.url("/api/projects")).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
+        assert_eq!(list[0]["status"], "rendered");
+        let thumb = api.http.get(api.url(list[0]["thumbnail_url"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!((thumb.status(), thumb.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
         let r = api.http.delete(api.url(&format!("/api/projects/{pid}"))).bearer_auth(&alice).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         assert_eq!(files(&objects), 0, "no orphaned objects");

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use crate::StoreError;
-use crate::accounts::{Accounts, ApiToken, Project, Projects, RefreshUse, User};
+use crate::accounts::{Accounts, ApiToken, Project, ProjectSummary, Projects, RefreshUse, User};
 
 fn uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("id {s:?}: {e}")))
@@ -124,6 +124,22 @@ impl Accounts for SqliteStore {
 
 #[async_trait]
 impl Projects for SqliteStore {
+    async fn project_summaries(&self, owner: Uuid) -> Result<Vec<ProjectSummary>, StoreError> {
+        let rows: Vec<(String, String, String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT p.id, p.owner_id, p.name, p.created_at, p.updated_at,
+                    EXISTS (SELECT 1 FROM media m WHERE m.project_id = p.id),
+                    EXISTS (SELECT 1 FROM transcripts t WHERE t.project_id = p.id),
+                    (SELECT COUNT(*) FROM renders r WHERE r.project_id = p.id AND r.output_key IS NOT NULL)
+             FROM projects p WHERE p.owner_id = ?1 ORDER BY p.created_at DESC, p.id DESC",
+        )
+        .bind(owner.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| Ok(ProjectSummary { project: project((r.0, r.1, r.2, r.3, r.4))?, has_media: r.5 != 0, has_captions: r.6 != 0, renders_done: r.7 as u64 }))
+            .collect()
+    }
+
     async fn create_project(&self, owner: Uuid, name: &str) -> Result<Project, StoreError> {
         let now = self.now();
         let p = Project { id: Uuid::now_v7(), owner_id: owner, name: name.to_string(), created_at: now, updated_at: now };
