@@ -64,6 +64,14 @@ try {
   const after = await page.$$eval('[data-testid=words] span', (s) => s.map((e) => e.title))
   check(after[1] === before[1], `the second word kept its time (${before[1]} → ${after[1]})`)
 
+  // Re-time one word by hand: select it, move its end, save.
+  await page.click('[data-testid=words] span:nth-child(4)')
+  const [start4, end4] = (await page.$eval('[data-testid=words] span:nth-child(4)', (e) => e.title)).replace(' s', '').split('–').map(Number)
+  const newEnd = (start4 + (end4 - start4) / 2).toFixed(2)
+  await page.fill('input[name=word-end]', newEnd)
+  await page.click('[data-testid=save-timing]')
+  await page.waitForFunction((want) => document.querySelector('[data-testid=words] span:nth-child(4)')?.title.includes(`–${want}`), newEnd, { timeout: 10_000 })
+
   // Style, then look at the preview while a word is spoken.
   await page.selectOption('select[name=preset]', 'bold-pop')
   await page.waitForTimeout(1500)

@@ -140,7 +140,17 @@ async function editor(id: string): Promise<void> {
     const upper = h('input', { type: 'checkbox', name: 'uppercase' })
     const downloads = h('div', { className: 'row' })
     let etag = ''
+    let captions: Captions = { words: [] }
+    let selected = -1
     let jassub: JASSUB | null = null
+    // Re-timing the selected word (seconds), saved as word JSON.
+    const wordStart = h('input', { type: 'number', step: '0.01', min: '0', name: 'word-start' })
+    const wordEnd = h('input', { type: 'number', step: '0.01', min: '0', name: 'word-end' })
+    const wordLabel = h('strong', {}, '')
+    const timing = h('div', { className: 'card row', hidden: true }, wordLabel, ' from ', wordStart, ' to ', wordEnd,
+      h('button', { className: 'secondary', onclick: () => { wordStart.value = video.currentTime.toFixed(2) } }, 'start here'),
+      h('button', { className: 'secondary', onclick: () => { wordEnd.value = video.currentTime.toFixed(2) } }, 'end here'),
+      h('button', { onclick: () => saveTiming(), dataTestid: 'save-timing' }, 'Save timing'))
 
     const loadAss = async () => {
       const res = await fetch(`/api/projects/${id}/captions.ass`, { headers: { authorization: bearer() } })
@@ -159,12 +169,29 @@ async function editor(id: string): Promise<void> {
       const res = await fetch(`/api/projects/${id}/captions`, { headers: { authorization: bearer() } })
       if (!res.ok) return false
       etag = res.headers.get('etag') ?? ''
-      const captions: Captions = await res.json()
+      captions = await res.json()
       text.value = captions.words.map((w) => w.text).join(' ')
-      words.replaceChildren(...captions.words.map((w) => h('span', { onclick: () => { video.currentTime = w.start + 0.01 }, title: `${w.start.toFixed(2)}–${w.end.toFixed(2)} s` }, w.text, ' ')))
+      words.replaceChildren(...captions.words.map((w, i) => h('span', { onclick: () => select(i), title: `${w.start.toFixed(2)}–${w.end.toFixed(2)} s` }, w.text, ' ')))
       video.ontimeupdate = () => captions.words.forEach((w, i) => words.children[i]?.classList.toggle('active', video.currentTime >= w.start && video.currentTime < w.end))
       await loadAss()
       return true
+    }
+    const select = (i: number) => {
+      const w = captions.words[i]
+      selected = i
+      video.currentTime = w.start + 0.01
+      wordLabel.textContent = w.text
+      wordStart.value = w.start.toFixed(2)
+      wordEnd.value = w.end.toFixed(2)
+      timing.hidden = false
+    }
+    const saveTiming = async () => {
+      const words = captions.words.map((w, i) => i === selected ? { ...w, start: Number(wordStart.value), end: Number(wordEnd.value) } : w)
+      try {
+        const { res } = await api('PUT', `/api/projects/${id}/captions`, { ...captions, words }, { 'if-match': etag })
+        etag = res.headers.get('etag') ?? etag
+        await loadCaptions()
+      } catch (e) { fail(error, e) }
     }
     const saveText = async () => {
       try {
@@ -215,14 +242,16 @@ async function editor(id: string): Promise<void> {
         h('div', { className: 'card row' }, h('button', { onclick: transcribe, dataTestid: 'transcribe' }, 'Transcribe'), h('button', { onclick: render, dataTestid: 'render' }, 'Render')),
         h('div', { className: 'card row' }, 'Style ', presetSelect, ' text ', color, h('label', {}, upper, ' uppercase')),
         h('div', { className: 'card' }, words, text, h('button', { onclick: saveText, dataTestid: 'save-text' }, 'Save text')),
+        timing,
         downloads)))
     document.onkeydown = (e) => {
       if (e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLInputElement) return
       if (e.key === ' ') { e.preventDefault(); video.paused ? video.play() : video.pause() }
       const spans = [...words.querySelectorAll('span')]
       const i = spans.findIndex((s) => s.classList.contains('active'))
-      if (e.key === 'ArrowRight' && spans[i + 1]) (spans[i + 1] as HTMLElement).click()
-      if (e.key === 'ArrowLeft' && i > 0) (spans[i - 1] as HTMLElement).click()
+      const at = i >= 0 ? i : selected
+      if (e.key === 'ArrowRight' && spans[at + 1]) (spans[at + 1] as HTMLElement).click()
+      if (e.key === 'ArrowLeft' && at > 0) (spans[at - 1] as HTMLElement).click()
     }
     await loadCaptions()
   }
