@@ -75,6 +75,10 @@ try {
   // Style, then look at the preview while a word is spoken.
   await page.selectOption('select[name=preset]', 'bold-pop')
   await page.waitForTimeout(1500)
+  check(await page.isChecked('input[name=uppercase]'), 'choosing a preset shows its settings')
+  await page.fill('input[name=keywords]', 'john')
+  await page.dispatchEvent('input[name=keywords]', 'change')
+  await page.waitForTimeout(1500)
   const t = await page.$eval('[data-testid=words] span:nth-child(3)', (e) => parseFloat(e.title.split('–')[0]) + 0.05)
   await page.$eval('[data-testid=video]', (v, time) => { v.currentTime = time }, t)
   await page.waitForTimeout(2000)

@@ -137,7 +137,14 @@ async function editor(id: string): Promise<void> {
     const text = h('textarea', { name: 'transcript' })
     const presetSelect = h('select', { name: 'preset' })
     const color = h('input', { type: 'color', name: 'text-color', value: '#ffffff' })
+    const active = h('input', { type: 'color', name: 'active-color', value: '#ffe600' })
     const upper = h('input', { type: 'checkbox', name: 'uppercase' })
+    const font = h('select', { name: 'font' }, ...['Inter', 'Inter ExtraBold', 'Inter Black'].map((f) => h('option', { value: f }, f)))
+    const size = h('input', { type: 'range', min: '2', max: '10', step: '0.2', name: 'font-size' })
+    const position = h('select', { name: 'position' }, ...['top', 'middle', 'bottom'].map((p) => h('option', { value: p }, p)))
+    const perLine = h('select', { name: 'words-per-line' }, h('option', { value: '' }, 'any'), ...[1, 2, 3, 4, 5, 6].map((n) => h('option', { value: String(n) }, String(n))))
+    const animation = h('select', { name: 'animation' }, ...['none', 'pop', 'fade'].map((a) => h('option', { value: a }, a)))
+    const keywords = h('input', { name: 'keywords', placeholder: 'emphasise: word, word' })
     const downloads = h('div', { className: 'row' })
     let etag = ''
     let captions: Captions = { words: [] }
@@ -200,12 +207,26 @@ async function editor(id: string): Promise<void> {
         await loadCaptions()
       } catch (e) { fail(error, e) }
     }
-    type StyleView = { name: string, uppercase: boolean, text_color: string }
-    const showStyle = (s: StyleView) => { upper.checked = s.uppercase; color.value = s.text_color.slice(0, 7).toLowerCase() }
+    type StyleView = { name: string, uppercase: boolean, text_color: string, active_color: string, font_family: string, font_size: number, position: string, words_per_line?: number, animation: string, emphasis: { keywords: string[] } }
+    const showStyle = (s: StyleView) => {
+      upper.checked = s.uppercase
+      color.value = s.text_color.slice(0, 7).toLowerCase()
+      active.value = s.active_color.slice(0, 7).toLowerCase()
+      font.value = s.font_family
+      size.value = String(s.font_size)
+      position.value = s.position
+      perLine.value = s.words_per_line ? String(s.words_per_line) : ''
+      animation.value = s.animation
+      keywords.value = s.emphasis.keywords.join(', ')
+    }
     // A new preset starts from that preset's look; the other controls override it.
     const saveStyle = async (fromPreset: boolean) => {
       try {
-        const body = fromPreset ? { base: presetSelect.value } : { base: presetSelect.value, text_color: color.value.toUpperCase(), uppercase: upper.checked }
+        const body = fromPreset ? { base: presetSelect.value } : {
+          base: presetSelect.value, text_color: color.value.toUpperCase(), active_color: active.value.toUpperCase(), uppercase: upper.checked,
+          font_family: font.value, font_size: Number(size.value), position: position.value, words_per_line: perLine.value ? Number(perLine.value) : null,
+          animation: animation.value, emphasis: { keywords: keywords.value.split(',').map((k) => k.trim()).filter(Boolean) },
+        }
         const { data } = await api<StyleView>('PUT', `/api/projects/${id}/style`, body)
         showStyle(data)
         await loadAss()
@@ -234,13 +255,15 @@ async function editor(id: string): Promise<void> {
     presetSelect.replaceChildren(...presets.map((p) => h('option', { value: p.name, selected: style.name.startsWith(p.name) }, p.name)))
     showStyle(style)
     presetSelect.onchange = () => saveStyle(true)
-    color.onchange = upper.onchange = () => saveStyle(false)
+    for (const c of [color, active, upper, font, size, position, perLine, animation, keywords]) c.onchange = () => saveStyle(false)
 
     workspace.replaceChildren(h('div', { className: 'editor' },
       h('div', {}, player, h('p', {}, `${media.width}×${media.height} — space plays/pauses, ←/→ jump between words`)),
       h('div', {},
         h('div', { className: 'card row' }, h('button', { onclick: transcribe, dataTestid: 'transcribe' }, 'Transcribe'), h('button', { onclick: render, dataTestid: 'render' }, 'Render')),
-        h('div', { className: 'card row' }, 'Style ', presetSelect, ' text ', color, h('label', {}, upper, ' uppercase')),
+        h('div', { className: 'card row' }, 'Style ', presetSelect, font, h('label', {}, 'size ', size), position,
+          h('label', {}, 'text ', color), h('label', {}, 'spoken ', active), h('label', {}, upper, ' uppercase'),
+          h('label', {}, 'words/line ', perLine), h('label', {}, 'animation ', animation), keywords),
         h('div', { className: 'card' }, words, text, h('button', { onclick: saveText, dataTestid: 'save-text' }, 'Save text')),
         timing,
         downloads)))
