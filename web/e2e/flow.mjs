@@ -81,13 +81,17 @@ try {
   await page.waitForTimeout(1500)
   const t = await page.$eval('[data-testid=words] span:nth-child(3)', (e) => parseFloat(e.title.split('–')[0]) + 0.05)
   await page.$eval('[data-testid=video]', (v, time) => { v.currentTime = time }, t)
-  await page.waitForTimeout(2000)
+  // The preview renders in a worker: look until the caption canvas adds pixels (or give up).
   const player = page.locator('.player')
-  const withCaptions = await player.screenshot({ path: join(out, 'editor-preview.png') })
-  await page.$eval('[data-testid=preview]', (c) => { c.style.visibility = 'hidden' })
-  const without = await player.screenshot()
-  await page.$eval('[data-testid=preview]', (c) => { c.style.visibility = 'visible' })
-  const changed = differingBytes(withCaptions, without)
+  let changed = 0
+  for (let attempt = 0; attempt < 30 && changed <= 2000; attempt++) {
+    await page.waitForTimeout(500)
+    const withCaptions = await player.screenshot({ path: join(out, 'editor-preview.png') })
+    await page.$eval('[data-testid=preview]', (c) => { c.style.visibility = 'hidden' })
+    const without = await player.screenshot()
+    await page.$eval('[data-testid=preview]', (c) => { c.style.visibility = 'visible' })
+    changed = differingBytes(withCaptions, without)
+  }
   console.error(`preview: ${changed} bytes of the screenshot differ with the caption canvas shown`)
   check(changed > 2000, 'the libass preview draws captions over the video')
   await page.screenshot({ path: join(out, 'editor.png'), fullPage: true })
