@@ -11,7 +11,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cofee_core::{Transcript, Word, formats};
 use serde::Deserialize;
-use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::{AudioInput, Progress, SAMPLE_RATE, SpeechEngine, SpeechError, TranscribeOptions, wav};
@@ -156,14 +155,8 @@ impl SpeechEngine for OpenAi {
         let mut language = None;
         let mut eof = false;
         while !eof || !buf.is_empty() {
-            while !eof && buf.len() < window_bytes {
-                let mut chunk = vec![0u8; (window_bytes - buf.len()).min(256 * 1024)];
-                let n = tokio::select! {
-                    n = audio.pcm.read(&mut chunk) => n?,
-                    () = cancel.cancelled() => return Err(SpeechError::Cancelled),
-                };
-                eof = n == 0;
-                buf.extend_from_slice(&chunk[..n]);
+            if !eof {
+                eof = wav::fill_window(audio.pcm.as_mut(), &mut buf, window_bytes, cancel).await?;
             }
             if buf.len() < 2 {
                 break; // nothing (left) to send

@@ -40,6 +40,24 @@ pub fn quiet_cut(samples: &[i16], search: usize) -> usize {
     best.1
 }
 
+/// Reads from `pcm` until `buf` holds `window_bytes` or the stream ends (returns `true` at the
+/// end). Engines that work in windows call this in a loop; cancellation stops the read.
+pub async fn fill_window(pcm: &mut (dyn tokio::io::AsyncRead + Send + Unpin), buf: &mut Vec<u8>, window_bytes: usize, cancel: &tokio_util::sync::CancellationToken) -> Result<bool, crate::SpeechError> {
+    use tokio::io::AsyncReadExt;
+    while buf.len() < window_bytes {
+        let mut chunk = vec![0u8; (window_bytes - buf.len()).min(256 * 1024)];
+        let n = tokio::select! {
+            n = pcm.read(&mut chunk) => n?,
+            () = cancel.cancelled() => return Err(crate::SpeechError::Cancelled),
+        };
+        if n == 0 {
+            return Ok(true);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(false)
+}
+
 /// Little-endian bytes to samples (a trailing odd byte is ignored).
 pub fn samples(bytes: &[u8]) -> Vec<i16> {
     bytes.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect()

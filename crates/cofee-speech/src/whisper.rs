@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use cofee_core::{Transcript, Word};
-use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
@@ -141,14 +140,8 @@ impl SpeechEngine for Whisper {
         let mut language = options.language.clone();
         let mut eof = false;
         loop {
-            while !eof && buf.len() < window_bytes {
-                let mut chunk = vec![0u8; (window_bytes - buf.len()).min(256 * 1024)];
-                let n = tokio::select! {
-                    n = audio.pcm.read(&mut chunk) => n?,
-                    () = cancel.cancelled() => return Err(SpeechError::Cancelled),
-                };
-                eof = n == 0;
-                buf.extend_from_slice(&chunk[..n]);
+            if !eof {
+                eof = wav::fill_window(audio.pcm.as_mut(), &mut buf, window_bytes, cancel).await?;
             }
             if buf.len() < 2 {
                 break;
