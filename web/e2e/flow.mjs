@@ -113,6 +113,14 @@ try {
   const status = await page.textContent('.project .status')
   check(status === 'rendered', `the list shows the project as rendered (got ${status})`)
   await page.screenshot({ path: join(out, 'projects.png') })
+
+  // Phone width: the editor fits without sideways scrolling.
+  await page.setViewportSize({ width: 390, height: 844 })
+  await page.click('.project')
+  await page.waitForSelector('[data-testid=video]')
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  await page.screenshot({ path: join(out, 'phone.png'), fullPage: true })
+  check(overflow <= 1, `the editor fits a phone screen (overflows by ${overflow}px)`)
   passed = true
 } catch (e) {
   console.error('e2e failed:', e)

@@ -229,3 +229,26 @@ async fn bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt() {
     let j = q.claim("render", "w2", LEASE).await.unwrap().unwrap();
     assert_eq!((j.id, j.attempts), (id, 1), "available at once, attempt not counted");
 }
+
+#[tokio::test]
+async fn read_then_write_transactions_wait_for_each_other_instead_of_failing() {
+    let f = Fixture::new();
+    let q = f.store().await;
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = f.store().await; // separate connection pools, as separate processes would have
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..25 {
+                // Read, then write, in one transaction (as creating a render does).
+                let mut tx = store.write_transaction().await.unwrap();
+                let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(&mut *tx).await.unwrap();
+                enqueue_in(&mut tx, &NewJob::new("render", "t", json!({})), 0).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(q.depth().await.unwrap()[0].ready, 100);
+}

@@ -56,7 +56,7 @@ impl Accounts for SqliteStore {
 
     async fn use_refresh_token(&self, token_hash: &str) -> Result<RefreshUse, StoreError> {
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let row: Option<(String, String, i64, Option<i64>, Option<i64>)> =
             sqlx::query_as("SELECT user_id, family_id, expires_at, spent_at, revoked_at FROM refresh_tokens WHERE token_hash = ?1")
                 .bind(token_hash)

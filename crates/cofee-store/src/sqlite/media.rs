@@ -148,7 +148,7 @@ impl MediaStore for SqliteStore {
     async fn create_render(&self, owner: Uuid, project: Uuid, preset: &str, mut job: NewJob) -> Result<Render, StoreError> {
         let now = self.now();
         let id = Uuid::now_v7();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let owned: Option<String> = sqlx::query_scalar("SELECT id FROM projects WHERE id = ?1 AND owner_id = ?2").bind(project.to_string()).bind(owner.to_string()).fetch_optional(&mut *tx).await?;
         owned.ok_or(StoreError::NotFound)?;
         if let serde_json::Value::Object(m) = &mut job.payload {

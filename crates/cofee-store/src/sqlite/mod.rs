@@ -56,6 +56,13 @@ impl SqliteStore {
         (self.clock)()
     }
 
+    /// A transaction that takes the write lock up front (`BEGIN IMMEDIATE`). A default
+    /// (deferred) transaction that reads and then writes fails with SQLITE_BUSY_SNAPSHOT — no
+    /// waiting — when another connection wrote in between; this one waits its turn instead.
+    pub async fn write_transaction(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Whether the database answers (for readiness probes).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
