@@ -1,11 +1,12 @@
 //! Persistence adapters: the durable job queue ([`queue`]) and accounts/projects ([`accounts`]),
-//! on SQLite ([`sqlite`]); the PostgreSQL implementation of the same traits comes next. Each
+//! on SQLite ([`sqlite`]); the queue also on PostgreSQL ([`postgres`]), the rest follows. Each
 //! backend has its own migrations folder and its own implementation — no `sqlx::Any` (it cannot
 //! express both dialects or their types).
 
 pub mod accounts;
 pub mod media;
 pub mod objects;
+pub mod postgres;
 pub mod queue;
 pub mod sqlite;
 pub mod webhooks;

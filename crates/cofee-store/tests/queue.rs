@@ -1,9 +1,12 @@
-//! The queue's promises (see `src/queue.rs`), each on a real SQLite database file.
+//! The queue's promises (see `src/queue.rs`), each checked on SQLite (a real database file) and
+//! on PostgreSQL (a database made for the test on the server at `COFEE_TEST_PG_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`, dropped afterwards).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use cofee_store::postgres::PgStore;
 use cofee_store::queue::{Heartbeat, JobQueue, JobState, NewJob};
 use cofee_store::sqlite::{SqliteStore, enqueue_in};
 use cofee_store::{Clock, StoreError};
@@ -11,24 +14,66 @@ use serde_json::json;
 
 const LEASE: i64 = 30_000;
 
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 struct Fixture {
+    backend: Backend,
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
+    /// (server URL, database name) for PostgreSQL.
+    pg: Option<(String, String)>,
     time: Arc<AtomicI64>,
 }
 
+fn pg_admin_url() -> String {
+    std::env::var("COFEE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    format!("{base}/{db}")
+}
+
 impl Fixture {
-    fn new() -> Self {
+    async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cofee.db");
-        Self { _dir: dir, path, time: Arc::new(AtomicI64::new(1_800_000_000_000)) }
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let admin = pg_admin_url();
+                let name = format!("cofee_test_{}", uuid::Uuid::now_v7().simple());
+                let conn = PgStore::connect(&admin, 1).await.expect("PostgreSQL is reachable (set COFEE_TEST_PG_URL)");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(conn.pool()).await.unwrap();
+                PgStore::connect(&with_database(&admin, &name), 1).await.unwrap().migrate().await.unwrap();
+                Some((admin, name))
+            }
+        };
+        Self { backend, _dir: dir, path, pg, time: Arc::new(AtomicI64::new(1_800_000_000_000)) }
     }
 
-    /// A store on the shared file with its own connection pool (as another process would have).
-    async fn store(&self) -> SqliteStore {
+    fn clock(&self) -> Clock {
         let t = self.time.clone();
-        let clock: Clock = Arc::new(move || t.load(Ordering::SeqCst));
-        SqliteStore::open(&self.path).await.unwrap().with_clock(clock)
+        Arc::new(move || t.load(Ordering::SeqCst))
+    }
+
+    /// A queue on the shared database with its own connection pool (as another process would have).
+    async fn queue(&self) -> Arc<dyn JobQueue> {
+        match self.backend {
+            Backend::Sqlite => Arc::new(self.sqlite().await),
+            Backend::Postgres => {
+                let (admin, name) = self.pg.as_ref().expect("postgres fixture");
+                Arc::new(PgStore::connect(&with_database(admin, name), 4).await.unwrap().with_clock(self.clock()))
+            }
+        }
+    }
+
+    async fn sqlite(&self) -> SqliteStore {
+        SqliteStore::open(&self.path).await.unwrap().with_clock(self.clock())
     }
 
     fn advance(&self, ms: i64) {
@@ -36,14 +81,60 @@ impl Fixture {
     }
 }
 
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            // Drop the test database from a runtime of its own (Drop cannot await).
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(conn) = PgStore::connect(&admin, 1).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(conn.pool()).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Each listed test runs once per backend, as `NAME::sqlite` and `NAME::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name(super::Fixture::new(super::Backend::Sqlite).await).await
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name(super::Fixture::new(super::Backend::Postgres).await).await
+                }
+            }
+        )*
+    };
+}
+
+on_both_backends!(
+    a_claimed_job_is_leased_to_one_worker,
+    many_workers_on_several_connections_run_each_job_exactly_once,
+    a_dead_workers_job_is_taken_again_and_the_old_worker_is_fenced_off,
+    failures_back_off_then_die_and_can_be_retried_by_hand,
+    a_lease_lost_on_the_last_attempt_ends_dead,
+    cancellation_reaches_queued_and_running_jobs,
+    a_cancel_requested_job_whose_worker_died_ends_cancelled,
+    depth_reports_ready_running_and_the_oldest_wait,
+    bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt,
+);
+
 fn job(queue: &str) -> NewJob {
     NewJob::new(queue, "test", json!({"n": 1}))
 }
 
-#[tokio::test]
-async fn a_claimed_job_is_leased_to_one_worker() {
-    let f = Fixture::new();
-    let q = f.store().await;
+async fn a_claimed_job_is_leased_to_one_worker(f: Fixture) {
+    let q = f.queue().await;
     let id = q.enqueue(job("render")).await.unwrap();
     assert!(q.claim("transcribe", "w1", LEASE).await.unwrap().is_none(), "queues are separate");
     let j = q.claim("render", "w1", LEASE).await.unwrap().unwrap();
@@ -54,8 +145,8 @@ async fn a_claimed_job_is_leased_to_one_worker() {
 
 #[tokio::test]
 async fn enqueue_commits_with_the_callers_transaction() {
-    let f = Fixture::new();
-    let q = f.store().await;
+    let f = Fixture::new(Backend::Sqlite).await;
+    let q = f.sqlite().await;
     let mut tx = q.pool().begin().await.unwrap();
     let id = enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
     tx.rollback().await.unwrap();
@@ -66,17 +157,15 @@ async fn enqueue_commits_with_the_callers_transaction() {
     assert_eq!(q.get(id).await.unwrap().state, JobState::Queued);
 }
 
-#[tokio::test]
-async fn many_workers_on_several_connections_run_each_job_exactly_once() {
-    let f = Fixture::new();
-    let q = f.store().await;
+async fn many_workers_on_several_connections_run_each_job_exactly_once(f: Fixture) {
+    let q = f.queue().await;
     let mut ids = Vec::new();
     for _ in 0..120 {
         ids.push(q.enqueue(job("render")).await.unwrap());
     }
     let mut tasks = Vec::new();
     for s in 0..3 {
-        let store = f.store().await;
+        let store = f.queue().await;
         for w in 0..4 {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
@@ -104,10 +193,8 @@ async fn many_workers_on_several_connections_run_each_job_exactly_once() {
     }
 }
 
-#[tokio::test]
-async fn a_dead_workers_job_is_taken_again_and_the_old_worker_is_fenced_off() {
-    let f = Fixture::new();
-    let q = f.store().await;
+async fn a_dead_workers_job_is_taken_again_and_the_old_worker_is_fenced_off(f: Fixture) {
+    let q = f.queue().await;
     let id = q.enqueue(job("render")).await.unwrap();
     q.claim("render", "w1", LEASE).await.unwrap().unwrap();
     f.advance(LEASE / 2);
@@ -124,10 +211,8 @@ async fn a_dead_workers_job_is_taken_again_and_the_old_worker_is_fenced_off() {
     assert_eq!(q.get(id).await.unwrap().state, JobState::Succeeded);
 }
 
-#[tokio::test]
-async fn failures_back_off_then_die_and_can_be_retried_by_hand() {
-    let f = Fixture::new();
-    let q = f.store().await;
+async fn failures_back_off_then_die_and_can_be_retried_by_hand(f: Fixture) {
+    let q = f.queue().await;
     let id = q.enqueue(NewJob { max_attempts: 2, ..job("transcribe") }).await.unwrap();
     q.claim("transcribe", "w1", LEASE).await.unwrap().unwrap();
     assert_eq!(q.fail(id, "w1", "ffmpeg exploded", true).await.unwrap(), JobState::Queued);
@@ -147,10 +232,8 @@ async fn failures_back_off_then_die_and_can_be_retried_by_hand() {
     assert!(matches!(q.retry(id).await, Err(StoreError::Conflict(m)) if m.contains("succeeded")));
 }
 
-#[tokio::test]
-async fn a_lease_lost_on_the_last_attempt_ends_dead() {
-    let f = Fixture::new();
-    let q = f.store().await;
+async fn a_lease_lost_on_the_last_attempt_ends_dead(f: Fixture) {
+    let q = f.queue().await;
     let id = q.enqueue(NewJob { max_attempts: 1, ..job("render") }).await.unwrap();
     q.claim("render", "w1", LEASE).await.unwrap().unwrap();
     f.advance(LEASE + 1);
@@ -160,10 +243,8 @@ async fn a_lease_lost_on_the_last_attempt_ends_dead() {
     assert!(j.error.unwrap().contains("worker lost"));
 }
 
-#[tokio::test]
-async fn cancellation_reaches_queued_and_running_jobs() {
-    let f = Fixture::new();
-    let q = f.store().await;
+async fn cancellation_reaches_queued_and_running_jobs(f: Fixture) {
+    let q = f.queue().await;
     let first = q.enqueue(job("render")).await.unwrap();
     let second = q.enqueue(job("render")).await.unwrap();
     f.advance(1);
@@ -178,10 +259,8 @@ async fn cancellation_reaches_queued_and_running_jobs() {
     assert!(matches!(q.cancel(uuid::Uuid::now_v7()).await, Err(StoreError::NotFound)));
 }
 
-#[tokio::test]
-async fn a_cancel_requested_job_whose_worker_died_ends_cancelled() {
-    let f = Fixture::new();
-    let q = f.store().await;
+async fn a_cancel_requested_job_whose_worker_died_ends_cancelled(f: Fixture) {
+    let q = f.queue().await;
     let id = q.enqueue(job("render")).await.unwrap();
     q.claim("render", "w1", LEASE).await.unwrap().unwrap();
     q.cancel(id).await.unwrap();
@@ -190,10 +269,8 @@ async fn a_cancel_requested_job_whose_worker_died_ends_cancelled() {
     assert_eq!(q.get(id).await.unwrap().state, JobState::Cancelled);
 }
 
-#[tokio::test]
-async fn depth_reports_ready_running_and_the_oldest_wait() {
-    let f = Fixture::new();
-    let q = f.store().await;
+async fn depth_reports_ready_running_and_the_oldest_wait(f: Fixture) {
+    let q = f.queue().await;
     q.enqueue(job("render")).await.unwrap();
     f.advance(5_000);
     q.enqueue(job("render")).await.unwrap();
@@ -209,17 +286,15 @@ async fn depth_reports_ready_running_and_the_oldest_wait() {
 
 #[tokio::test]
 async fn the_database_is_durable_by_configuration() {
-    let f = Fixture::new();
-    let q = f.store().await;
+    let f = Fixture::new(Backend::Sqlite).await;
+    let q = f.sqlite().await;
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(q.pool()).await.unwrap();
     let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(q.pool()).await.unwrap();
     assert_eq!((mode.as_str(), sync), ("wal", 2), "WAL with synchronous=FULL");
 }
 
-#[tokio::test]
-async fn bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt() {
-    let f = Fixture::new();
-    let q = f.store().await;
+async fn bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt(f: Fixture) {
+    let q = f.queue().await;
     let id = q.enqueue(job("render")).await.unwrap();
     q.claim("render", "w1", LEASE).await.unwrap().unwrap();
     assert_eq!(q.fail(id, "w1", "not a video", false).await.unwrap(), JobState::Dead);
@@ -232,11 +307,11 @@ async fn bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt() {
 
 #[tokio::test]
 async fn read_then_write_transactions_wait_for_each_other_instead_of_failing() {
-    let f = Fixture::new();
-    let q = f.store().await;
+    let f = Fixture::new(Backend::Sqlite).await;
+    let q = f.sqlite().await;
     let mut tasks = Vec::new();
     for _ in 0..4 {
-        let store = f.store().await; // separate connection pools, as separate processes would have
+        let store = f.sqlite().await; // separate connection pools, as separate processes would have
         tasks.push(tokio::spawn(async move {
             for _ in 0..25 {
                 // Read, then write, in one transaction (as creating a render does).
@@ -251,4 +326,20 @@ async fn read_then_write_transactions_wait_for_each_other_instead_of_failing() {
         t.await.unwrap();
     }
     assert_eq!(q.depth().await.unwrap()[0].ready, 100);
+}
+
+#[tokio::test]
+async fn postgres_enqueue_commits_with_the_callers_transaction() {
+    let f = Fixture::new(Backend::Postgres).await;
+    let q = f.queue().await;
+    let (admin, name) = f.pg.clone().unwrap();
+    let store = PgStore::connect(&with_database(&admin, &name), 2).await.unwrap();
+    let mut tx = store.pool().begin().await.unwrap();
+    let id = cofee_store::postgres::enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert!(matches!(q.get(id).await, Err(StoreError::NotFound)));
+    let mut tx = store.pool().begin().await.unwrap();
+    let id = cofee_store::postgres::enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(q.get(id).await.unwrap().state, JobState::Queued);
 }
