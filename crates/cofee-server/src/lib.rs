@@ -12,6 +12,7 @@ mod media;
 pub mod openapi;
 pub mod problem;
 mod projects;
+pub mod telemetry;
 mod renders;
 mod tus;
 mod webhooks;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub scratch: PathBuf,
     /// Key for signed file URLs (derived from the JWT secret).
     pub file_secret: Arc<[u8]>,
+    /// Renders `/metrics` when the process installed a recorder.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// tus uploads with a `PATCH` running (uploads live on this instance's disk).
     pub uploads_in_progress: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
 }
@@ -58,7 +61,7 @@ impl AppState {
     pub fn sqlite(db: SqliteStore, objects: Objects, keys: JwtKeys, limits: MediaLimits, scratch: PathBuf) -> Self {
         let shared = Arc::new(db.clone());
         let file_secret: Arc<[u8]> = keys.derive(b"cofee file urls").into();
-        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared.clone(), webhooks: shared, db, objects, keys: Arc::new(keys), limits, scratch, file_secret, uploads_in_progress: Arc::default() }
+        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared.clone(), webhooks: shared, db, objects, keys: Arc::new(keys), limits, scratch, file_secret, metrics: None, uploads_in_progress: Arc::default() }
     }
 }
 
@@ -68,6 +71,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(telemetry::render))
         .route("/api/auth/register", post(auth::register))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/refresh", post(auth::refresh))
@@ -102,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs/{id}/retry", post(jobs::retry))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()))
         .fallback(web::app)
+        .route_layer(axum::middleware::from_fn(telemetry::track))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())

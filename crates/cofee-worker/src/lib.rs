@@ -178,6 +178,7 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
         let (handler, job) = (handler.clone(), job.clone());
         tokio::spawn(async move { handler.run(&job, ctx).await })
     };
+    let started = std::time::Instant::now();
     let result = match task.await {
         Ok(r) => r,
         Err(e) => Err(JobError::Retryable(format!("the job handler crashed: {e}"))),
@@ -199,8 +200,10 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
         (None, Err(JobError::Retryable(e))) => queue.fail(id, worker, &e, true).await.map(|s| s.as_str()),
         (None, Err(JobError::Permanent(e))) => queue.fail(id, worker, &e, false).await.map(|s| s.as_str()),
     };
+    metrics::histogram!("job_duration_seconds", "queue" => job.queue.clone(), "kind" => job.kind.clone()).record(started.elapsed().as_secs_f64());
     match outcome {
         Ok(state) => {
+            metrics::counter!("jobs_total", "queue" => job.queue.clone(), "kind" => job.kind.clone(), "outcome" => state).increment(1);
             tracing::info!(job = %id, kind = %job.kind, state, "job finished");
             if let Some(o) = observer {
                 o.finished(&job, state).await;

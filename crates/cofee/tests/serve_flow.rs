@@ -161,6 +161,18 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
         }
 
+        // What happened shows in the metrics.
+        let metrics = api.http.get(api.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        for expected in [
+            r#"http_requests_total{method="POST",route="/api/projects/{id}/renders",status="202"}"#,
+            r#"jobs_total{queue="render",kind="render",outcome="succeeded"}"#,
+            r#"jobs_total{queue="transcribe",kind="transcribe",outcome="succeeded"}"#,
+            "job_duration_seconds_bucket",
+            r#"queue_ready_jobs{queue="render"}"#,
+        ] {
+            assert!(metrics.contains(expected), "{expected} missing from /metrics:\n{metrics}");
+        }
+
         // Deleting the project deletes its files too.
         let objects = served.dir.path().join(format!("objects/projects/{pid}"));
         let files = |dir: &std::path::Path| walk(dir).len();

@@ -106,9 +106,12 @@ pub async fn run(args: ServeArgs) -> CliResult {
     let notify_worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(notify), config, stop.clone()));
 
     println!("Cofee is running at http://{addr} (data in {})", args.data_dir.display());
-    let state = AppState::sqlite(db, objects, keys, limits, scratch);
+    let mut state = AppState::sqlite(db.clone(), objects, keys, limits, scratch);
+    state.metrics = Some(cofee_server::telemetry::install());
+    let gauges = tokio::spawn(cofee_server::telemetry::watch_queues(Arc::new(db), Duration::from_secs(5)));
     let result = serve(listener, router(state), shutdown_signal()).await;
     stop.cancel();
+    gauges.abort();
     let _ = tokio::join!(worker, render_worker, notify_worker);
     result.map_err(|e| CliError::internal(format!("server error: {e}")))
 }

@@ -1,0 +1,78 @@
+//! Prometheus metrics: HTTP requests by route, method and status with a latency histogram,
+//! requests in flight, and (from the store) queue depth and the age of the oldest ready job per
+//! queue — the signal to scale workers on. Job outcomes and durations are recorded by the worker
+//! runtime. The recorder is process-wide; `GET /metrics` renders it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cofee_store::queue::JobQueue;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::AppState;
+
+/// Installs the process-wide recorder (once) and returns a handle to render it.
+pub fn install() -> PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets(&[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0])
+                .expect("valid buckets")
+                .install_recorder()
+                .expect("no other metrics recorder is installed")
+        })
+        .clone()
+}
+
+/// Middleware recording each request.
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    metrics::gauge!("http_requests_in_flight").increment(1.0);
+    let response = next.run(request).await;
+    metrics::gauge!("http_requests_in_flight").decrement(1.0);
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics` in Prometheus text format.
+pub async fn render(State(s): State<AppState>) -> Response {
+    match &s.metrics {
+        Some(h) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        None => crate::problem::ApiError::not_found().into_response(),
+    }
+}
+
+/// Updates the queue gauges every `every` until the process ends.
+pub async fn watch_queues(queue: Arc<dyn JobQueue>, every: Duration) {
+    let mut seen: std::collections::BTreeSet<String> = ["transcribe", "render", "notify"].map(String::from).into();
+    loop {
+        match queue.depth().await {
+            Ok(depths) => {
+                // A queue that drained is absent from the depth report: its gauges go to zero.
+                for q in &seen {
+                    if !depths.iter().any(|d| &d.queue == q) {
+                        metrics::gauge!("queue_ready_jobs", "queue" => q.clone()).set(0.0);
+                        metrics::gauge!("queue_running_jobs", "queue" => q.clone()).set(0.0);
+                        metrics::gauge!("queue_oldest_ready_age_seconds", "queue" => q.clone()).set(0.0);
+                    }
+                }
+                seen.extend(depths.iter().map(|d| d.queue.clone()));
+                for d in depths {
+                    metrics::gauge!("queue_ready_jobs", "queue" => d.queue.clone()).set(d.ready as f64);
+                    metrics::gauge!("queue_running_jobs", "queue" => d.queue.clone()).set(d.running as f64);
+                    metrics::gauge!("queue_oldest_ready_age_seconds", "queue" => d.queue).set(d.oldest_ready_age_ms.unwrap_or(0) as f64 / 1000.0);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read queue depth"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
