@@ -68,7 +68,7 @@ impl AppState {
 /// The whole API as one router.
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
-    Router::new()
+    let mut app = Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(telemetry::render))
@@ -110,7 +110,29 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    for (name, value) in SECURITY_HEADERS {
+        app = app.layer(header(name, value));
+    }
+    app
+}
+
+/// The content security policy: the app loads only from its own origin; `wasm-unsafe-eval` is
+/// what WebAssembly (the libass preview) needs, `blob:` covers the workers and files it creates.
+const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self' blob: data:; img-src 'self' blob: data:; media-src 'self' blob:; font-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Headers every response carries unless a handler set them.
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("content-security-policy", CSP),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+];
+
+fn header(name: &'static str, value: &'static str) -> tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue> {
+    tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::HeaderName::from_static(name), axum::http::HeaderValue::from_static(value))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, finishing requests in flight.

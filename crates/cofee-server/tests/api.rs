@@ -146,6 +146,11 @@ async fn health_and_request_ids() {
     assert_eq!(body["database"], "ok");
     let resp = app.http.get(format!("{}/health/live", app.base)).send().await.unwrap();
     assert!(resp.headers().contains_key("x-request-id"), "made when absent");
+    for (name, value) in [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "no-referrer")] {
+        assert_eq!(resp.headers()[name], value, "{name}");
+    }
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
     let resp = app.http.get(format!("{}/api/nope", app.base)).send().await.unwrap();
     assert_eq!((resp.status(), resp.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
 }
