@@ -41,17 +41,6 @@ fn parse_segment(line: &str) -> Option<Word> {
     Some(Word { confidence: prob.clamp(0.0, 1.0) as f32, ..Word::new(text, ms(start), ms(end)) })
 }
 
-/// The recogniser dies with Cofee (see `cofee_media::process::die_with_parent`).
-#[allow(unsafe_code)]
-fn die_with_parent(cmd: &mut Command) {
-    // SAFETY: only the async-signal-safe `prctl` runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
-        });
-    }
-}
-
 #[async_trait]
 impl SpeechEngine for Sphinx {
     fn name(&self) -> &'static str {
@@ -64,7 +53,8 @@ impl SpeechEngine for Sphinx {
         }
         let mut cmd = Command::new(&self.program);
         cmd.args(["-infile", "/dev/stdin", "-time", "yes", "-logfn", "/dev/null"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true);
-        die_with_parent(&mut cmd);
+        // The recogniser dies with Cofee, like FFmpeg does.
+        cofee_media::process::die_with_parent(&mut cmd);
         let mut child = cmd
             .spawn()
             .map_err(|e| match e.kind() {
