@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what Cofee needs to build, run and test (Debian/Ubuntu): FFmpeg with libass, CMU
+# Installs what Cofee needs to build, run and test (Debian/Ubuntu): FFmpeg with libass (and their
+# development files, for the burn-in compositor that links libavcodec and libass), CMU
 # PocketSphinx with its English model and test recordings, fonts for CJK/Arabic/Hebrew
 # fallback, cmake + clang to build whisper.cpp, Node.js to build the web app and Chromium for
 # its end-to-end test. Idempotent: does nothing when everything is
 # present.
 set -euo pipefail
 
-PACKAGES=(ffmpeg pocketsphinx pocketsphinx-en-us pocketsphinx-testdata fonts-noto-core fonts-noto-cjk cmake clang libclang-dev g++ chromium)
+PACKAGES=(ffmpeg libavcodec-dev libavformat-dev libavutil-dev libass-dev pkg-config pocketsphinx pocketsphinx-en-us pocketsphinx-testdata fonts-noto-core fonts-noto-cjk cmake clang libclang-dev g++ chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,10 +1,17 @@
-//! Burn-in: one FFmpeg run decodes the video once, draws the captions with libass (`ass`
-//! filter), encodes with x264 and copies the audio when MP4 can carry it. Output goes to a
-//! temporary file beside the target and is renamed into place only on success, so a failed or
-//! cancelled render leaves nothing behind.
+//! Burn-in: one pass decodes the video once, draws the captions with libass, encodes with x264
+//! and copies the audio when MP4 can carry it. Output goes to a temporary file beside the target
+//! and is renamed into place only on success, so a failed or cancelled render leaves nothing
+//! behind.
+//!
+//! Two compositors do the drawing, both as supervised child processes: Cofee's own
+//! (`cofee burn-frames`, crate `cofee-burn`), which costs next to nothing over a plain
+//! re-encode, and FFmpeg's `ass` filter, used for what the former does not handle (rotated
+//! video, pixel formats other than 8-bit 4:2:0, audio that must be re-encoded) or when no Cofee
+//! executable is at hand (library tests).
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -72,10 +79,32 @@ pub struct BurnProgress {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BurnStats {
+    /// Which compositor drew the captions: `cofee` or `ffmpeg ass filter`.
+    pub compositor: &'static str,
     pub frames: u64,
     pub elapsed: Duration,
     pub fps: f64,
 }
+
+/// Which program draws the captions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compositor {
+    /// Cofee's compositor: `program burn-frames …` (normally the running `cofee` executable),
+    /// falling back to the filter for inputs it does not handle.
+    Native { program: PathBuf },
+    /// FFmpeg's `ass` filter only.
+    FfmpegFilter,
+}
+
+impl Compositor {
+    /// The native compositor in the running executable, if it can be found.
+    pub fn current_exe() -> Self {
+        std::env::current_exe().map_or(Self::FfmpegFilter, |program| Self::Native { program })
+    }
+}
+
+/// Exit status of `cofee burn-frames` for "not for me": the filter takes over.
+const NATIVE_UNSUPPORTED: i32 = 3;
 
 /// One burn-in job.
 pub struct BurnIn<'a> {
@@ -89,6 +118,7 @@ pub struct BurnIn<'a> {
     /// x264 threads (`None`: FFmpeg's default, one per core).
     pub threads: Option<u32>,
     pub limits: &'a MediaLimits,
+    pub compositor: &'a Compositor,
 }
 
 /// Escapes a value for an FFmpeg filter option inside a filter graph (two levels of quoting).
@@ -128,6 +158,27 @@ impl BurnIn<'_> {
         Ok(a)
     }
 
+    /// Arguments for `cofee burn-frames`, or `None` when the input needs the filter.
+    pub fn native_args(&self, ass_path: &Path, target: &Path) -> Result<Option<Vec<String>>, MediaError> {
+        let video = self.input.require_video()?;
+        let audio_ok = self.input.audio.as_ref().is_none_or(|a| MP4_COPYABLE_AUDIO.contains(&a.codec.as_str()));
+        if video.rotation != 0 || !audio_ok {
+            return Ok(None);
+        }
+        let path = |p: &Path| p.display().to_string();
+        let mut a = vec!["burn-frames".to_string(), "--input".into(), path(&self.input.path), "--demuxer".into(), self.input.demuxer.clone(), "--video-stream".into(), video.index.to_string()];
+        if let Some(audio) = &self.input.audio {
+            a.extend(["--audio-stream".into(), audio.index.to_string()]);
+        }
+        a.extend(["--ass".into(), path(ass_path), "--fonts-dir".into(), path(self.fonts.path()), "--output".into(), path(target)]);
+        a.extend(["--preset".into(), self.preset.name().into(), "--crf".into(), self.crf.to_string()]);
+        if let Some(t) = self.threads {
+            a.extend(["--threads".into(), t.to_string()]);
+        }
+        a.extend(["--max-secs".into(), format!("{:.3}", self.input.duration_secs + 1.0)]);
+        Ok(Some(a))
+    }
+
     /// Runs the burn-in, reporting progress; the output appears at `self.output` only on success.
     pub async fn run(&self, mut on_progress: impl FnMut(BurnProgress), cancel: &CancellationToken) -> Result<BurnStats, MediaError> {
         let work = tempfile::Builder::new().prefix("cofee-burn-").tempdir()?;
@@ -137,10 +188,44 @@ impl BurnIn<'_> {
         let name = self.output.file_name().and_then(|n| n.to_str()).unwrap_or("output");
         let part = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".part").tempfile_in(out_dir)
             .map_err(|e| MediaError::Input { path: out_dir.display().to_string(), source: e })?;
-        let mut cmd = process::command("ffmpeg");
-        cmd.args(self.args(&ass_path, part.path())?);
         let started = Instant::now();
-        let mut child = process::spawn(&mut cmd, "ffmpeg")?;
+        let mut done = None;
+        let mut compositor = "ffmpeg ass filter";
+        if let (Compositor::Native { program }, Some(args)) = (self.compositor, self.native_args(&ass_path, part.path())?) {
+            let mut cmd = process::supervised(program);
+            cmd.args(args);
+            let (status, last, stderr) = self.run_child(cmd, "cofee burn-frames", &mut on_progress, cancel).await?;
+            if status.code() == Some(NATIVE_UNSUPPORTED) {
+                tracing::debug!(reason = %stderr, "the native compositor declined; using FFmpeg's ass filter");
+            } else {
+                process::check(status, "cofee burn-frames", stderr)?;
+                done = Some(last);
+                compositor = "cofee";
+            }
+        }
+        let last = match done {
+            Some(last) => last,
+            None => {
+                let mut cmd = process::command("ffmpeg");
+                cmd.args(self.args(&ass_path, part.path())?);
+                let (status, last, stderr) = self.run_child(cmd, "ffmpeg", &mut on_progress, cancel).await?;
+                process::check(status, "ffmpeg", stderr)?;
+                last
+            }
+        };
+        // A container that declares more than it holds decodes "successfully" but short.
+        let duration = self.input.duration_secs;
+        if last.out_time_secs + (duration * 0.02).max(0.5) < duration {
+            return Err(Rejection::Truncated { declared: duration, decoded: last.out_time_secs }.into());
+        }
+        part.persist(self.output).map_err(|e| MediaError::Io(e.error))?;
+        let elapsed = started.elapsed();
+        Ok(BurnStats { compositor, frames: last.frame, elapsed, fps: last.frame as f64 / elapsed.as_secs_f64().max(1e-9) })
+    }
+
+    /// Runs one renderer to its end, following its `-progress` output.
+    async fn run_child(&self, mut cmd: tokio::process::Command, tool: &'static str, on_progress: &mut impl FnMut(BurnProgress), cancel: &CancellationToken) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
+        let mut child = process::spawn(&mut cmd, tool)?;
         let stderr = collect_stderr(&mut child);
         let stdout = child.stdout.take().expect("piped");
         let duration = self.input.duration_secs;
@@ -165,16 +250,8 @@ impl BurnIn<'_> {
             last
         };
         let limit = self.limits.timeout_for(duration);
-        let (last, status) = tokio::join!(reader, process::wait(&mut child, "ffmpeg", limit, cancel));
-        let status = status?;
-        process::check(status, "ffmpeg", stderr.await.unwrap_or_default())?;
-        // A container that declares more than it holds decodes "successfully" but short.
-        if last.out_time_secs + (duration * 0.02).max(0.5) < duration {
-            return Err(Rejection::Truncated { declared: duration, decoded: last.out_time_secs }.into());
-        }
-        part.persist(self.output).map_err(|e| MediaError::Io(e.error))?;
-        let elapsed = started.elapsed();
-        Ok(BurnStats { frames: last.frame, elapsed, fps: last.frame as f64 / elapsed.as_secs_f64().max(1e-9) })
+        let (last, status) = tokio::join!(reader, process::wait(&mut child, tool, limit, cancel));
+        Ok((status?, last, stderr.await.unwrap_or_default()))
     }
 }
 

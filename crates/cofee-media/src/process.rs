@@ -17,9 +17,17 @@ const STDERR_TAIL: usize = 8 * 1024;
 /// Variables a child keeps; everything else (credentials, tokens) is withheld.
 const KEPT_ENV: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "FONTCONFIG_FILE", "FONTCONFIG_PATH", "XDG_CACHE_HOME"];
 
-/// A tool invocation with a clean environment, no stdin, piped output, killed when dropped.
+/// An FFmpeg tool invocation: `supervised`, and no banner.
 pub fn command(tool: &'static str) -> Command {
-    let mut c = Command::new(tool);
+    let mut c = supervised(tool);
+    c.arg("-hide_banner");
+    c
+}
+
+/// A child with a clean environment, no stdin, piped output, killed when dropped or when Cofee
+/// dies.
+pub fn supervised(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = Command::new(program);
     c.env_clear();
     for k in KEPT_ENV {
         if let Some(v) = std::env::var_os(k) {
@@ -28,7 +36,6 @@ pub fn command(tool: &'static str) -> Command {
     }
     c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
     die_with_parent(&mut c);
-    c.arg("-hide_banner");
     c
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use cofee_core::formats::{self, CaptionFormat};
 use cofee_core::{AssDocument, Style, Transcript, VideoSize};
-use cofee_media::{BurnIn, FontDir, MediaError, MediaInfo, MediaLimits, PcmStream, X264Preset};
+use cofee_media::{BurnIn, Compositor, FontDir, MediaError, MediaInfo, MediaLimits, PcmStream, X264Preset};
 use cofee_speech::{AudioInput, TranscribeOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -69,6 +69,7 @@ pub struct CaptionJob {
     pub crf: u8,
     pub threads: Option<u32>,
     pub limits: MediaLimits,
+    pub compositor: Compositor,
 }
 
 #[derive(Debug, Clone)]
@@ -143,7 +144,7 @@ pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &Cancell
     let doc = AssDocument::build(&transcript, &job.style, size);
     reporter.start(Stage::Render);
     let ass = doc.to_ass();
-    let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &job.output, preset: job.preset, crf: job.crf, threads: job.threads, limits: &job.limits };
+    let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &job.output, preset: job.preset, crf: job.crf, threads: job.threads, limits: &job.limits, compositor: &job.compositor };
     let stats = match burn.run(|p| reporter.progress(Stage::Render, p.fraction), cancel).await {
         Ok(stats) => stats,
         Err(e) => {
@@ -155,6 +156,6 @@ pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &Cancell
         }
     };
     job.exports.write(&transcript, &doc)?;
-    reporter.finish(Stage::Render, &format!("{} frames at {:.0} fps → {}", stats.frames, stats.fps, job.output.display()));
+    reporter.finish(Stage::Render, &format!("{} frames at {:.0} fps ({} compositor) → {}", stats.frames, stats.fps, stats.compositor, job.output.display()));
     Ok(CaptionOutcome { media: info, transcript, render_fps: stats.fps })
 }

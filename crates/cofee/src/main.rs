@@ -11,6 +11,11 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The compositor child is synchronous and owns its stdout; it needs no runtime or logging.
+    let cli = match cli.command {
+        Command::BurnFrames(args) => return cli::burn_frames::run(args),
+        _ => cli,
+    };
     init_logging(cli.verbose, matches!(cli.command, Command::Serve(_)));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     let result = runtime.block_on(async {
@@ -20,6 +25,7 @@ fn main() -> ExitCode {
             Command::Styles(args) => cli::styles::run(args),
             Command::Models(args) => cli::models::run(args).await,
             Command::Serve(args) => cli::serve::run(args).await,
+            Command::BurnFrames(_) => unreachable!("handled before the runtime starts"),
         }
     });
     match result {

@@ -22,6 +22,7 @@ fn captions_real_speech_into_a_valid_mp4_with_agreeing_exports() {
         "--preset", "ultrafast",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(cofee compositor)"), "drawn by Cofee's own compositor: {}", stderr(&o));
 
     // The output is the input's picture and sound, with captions.
     let s = streams(&p("out put.mp4"));
@@ -99,4 +100,22 @@ fn transcribe_writes_webvtt_with_word_times() {
     let o = cofee(&["transcribe", speech_wav().to_str().unwrap(), "--engine", "sphinx", "--language", "fr"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("does not support language \"fr\""), "{}", stderr(&o));
+}
+
+/// Phone video carries its rotation as metadata: FFmpeg's filter path (which rotates on decode)
+/// takes those, with the same result a user expects: upright picture, captions on top.
+#[test]
+fn rotated_video_is_captioned_upright_through_the_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let rotated = dir.path().join("rotated.mp4");
+    ffmpeg(&["-i", talk_mp4().to_str().unwrap(), "-t", "3", "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.to_str().unwrap()]);
+    let srt = dir.path().join("c.srt");
+    std::fs::write(&srt, "1\n00:00:00,500 --> 00:00:02,500\nHELLO THERE\n").unwrap();
+    let out = dir.path().join("out.mp4");
+    let o = cofee(&["caption", rotated.to_str().unwrap(), "-o", out.to_str().unwrap(), "--captions", srt.to_str().unwrap(), "--preset", "ultrafast"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(ffmpeg ass filter compositor)"), "{}", stderr(&o));
+    let s = streams(&out);
+    let video = s.iter().find(|s| s.codec_type == "video").unwrap();
+    assert_eq!((video.width, video.height), (Some(1920), Some(1080)), "upright");
 }

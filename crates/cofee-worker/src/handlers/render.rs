@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cofee_core::formats::json;
 use cofee_core::{AssDocument, Style, VideoSize};
-use cofee_media::{BurnIn, FontDir, MediaLimits, X264Preset};
+use cofee_media::{BurnIn, Compositor, FontDir, MediaLimits, X264Preset};
 use cofee_pipeline::Silent;
 use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
@@ -36,6 +36,7 @@ pub struct RenderHandler {
     pub objects: Objects,
     pub limits: MediaLimits,
     pub scratch: PathBuf,
+    pub compositor: Compositor,
 }
 
 fn permanent(e: impl std::fmt::Display) -> JobError {
@@ -69,7 +70,7 @@ impl JobHandler for RenderHandler {
             let video = info.require_video().map_err(|e| permanent(e.to_string()))?;
             let ass = AssDocument::build(&transcript, &style, VideoSize { width: video.width, height: video.height }).to_ass();
             let fonts = FontDir::with_bundled().map_err(retryable)?; // styles from the API carry no font files
-            let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: None, limits: &self.limits };
+            let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: None, limits: &self.limits, compositor: &self.compositor };
             let progress = ctx.clone();
             burn.run(move |b| progress.progress(b.fraction * 0.97), &ctx.cancel).await.map_err(|e| job_error(e.into()))?;
             let key = format!("projects/{}/renders/{render_id}.mp4", p.project_id);

@@ -7,7 +7,7 @@ use cofee_pipeline::{CaptionJob, Exports, WordSource};
 use tokio_util::sync::CancellationToken;
 
 use super::progress::TerminalProgress;
-use super::{CliError, CliResult, EngineArgs, LimitArgs};
+use super::{CliError, CliResult, EngineArgs, LimitArgs, RenderArgs};
 
 #[derive(Args)]
 pub struct CaptionArgs {
@@ -56,6 +56,8 @@ pub struct CaptionArgs {
     pub threads: Option<u32>,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -107,6 +109,7 @@ pub async fn run(args: CaptionArgs) -> CliResult {
         crf: args.crf,
         threads: args.threads,
         limits: args.limits.limits(),
+        compositor: args.render.compositor(),
     };
     let cancel = cancel_on_ctrl_c();
     cofee_pipeline::caption(&job, &progress, &cancel).await.map_err(|e| interrupted(&cancel).unwrap_or_else(|| e.into()))?;

@@ -1,5 +1,6 @@
 //! Command-line delivery: argument definitions and the commands they run.
 
+pub mod burn_frames;
 pub mod caption;
 pub mod models;
 pub mod progress;
@@ -10,7 +11,7 @@ pub mod transcribe;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use cofee_media::MediaLimits;
+use cofee_media::{Compositor, MediaLimits};
 use cofee_pipeline::{EngineSpec, PipelineError};
 use cofee_speech::models::ModelStore;
 
@@ -36,6 +37,9 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// Run the captioning service (API, and next workers and web app) on an embedded database.
     Serve(serve::ServeArgs),
+    /// Internal: the compositor process a render runs in.
+    #[command(hide = true)]
+    BurnFrames(burn_frames::BurnFramesArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -76,6 +80,31 @@ pub struct LimitArgs {
 impl LimitArgs {
     pub fn limits(&self) -> MediaLimits {
         MediaLimits { max_duration: std::time::Duration::from_secs(self.max_duration), max_bytes: self.max_file_mib << 20, ..MediaLimits::default() }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum CompositorName {
+    /// Cofee's own compositor (falls back to the filter for inputs it does not handle).
+    Native,
+    /// FFmpeg's `ass` filter.
+    Ffmpeg,
+}
+
+/// How captions are drawn into the video.
+#[derive(Args, Clone)]
+pub struct RenderArgs {
+    /// Caption compositor for burn-in.
+    #[arg(long, value_enum, env = "COFEE_COMPOSITOR", default_value = "native")]
+    pub compositor: CompositorName,
+}
+
+impl RenderArgs {
+    pub fn compositor(&self) -> Compositor {
+        match self.compositor {
+            CompositorName::Native => Compositor::current_exe(),
+            CompositorName::Ffmpeg => Compositor::FfmpegFilter,
+        }
     }
 }
 

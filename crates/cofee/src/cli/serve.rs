@@ -40,6 +40,8 @@ pub struct ServeArgs {
     pub engine: EngineArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub render: super::RenderArgs,
 }
 
 /// The signing secret: `COFEE_JWT_SECRET` if set, else one generated on first start and kept in
@@ -98,7 +100,7 @@ pub async fn run(args: ServeArgs) -> CliResult {
     let config = WorkerConfig { concurrency: args.transcribe_concurrency.max(1), lease: Duration::from_secs(args.job_lease_secs.max(1)), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("transcribe", &format!("serve-{}", std::process::id())) };
     let fanout: Arc<dyn cofee_worker::JobObserver> = Arc::new(WebhookFanout { webhooks: Arc::new(db.clone()), queue: Arc::new(db.clone()) });
     let worker = tokio::spawn(cofee_worker::run_observed(Arc::new(db.clone()), Arc::new(transcribe), config, stop.clone(), Some(fanout.clone())));
-    let render = RenderHandler { media: Arc::new(db.clone()), objects: objects.clone(), limits: limits.clone(), scratch: scratch.clone() };
+    let render = RenderHandler { media: Arc::new(db.clone()), objects: objects.clone(), limits: limits.clone(), scratch: scratch.clone(), compositor: args.render.compositor() };
     let config = WorkerConfig { concurrency: args.render_concurrency.max(1), lease: Duration::from_secs(args.job_lease_secs.max(1)), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("render", &format!("serve-{}", std::process::id())) };
     let render_worker = tokio::spawn(cofee_worker::run_observed(Arc::new(db.clone()), Arc::new(render), config, stop.clone(), Some(fanout)));
     let notify = NotifyHandler::new(Arc::new(db.clone()), args.webhook_allow_private);

@@ -1,0 +1,81 @@
+//! Cofee's own burn-in: one pass that decodes with libavcodec, draws the captions with libass
+//! and encodes with x264, so captioned output costs next to nothing over a plain re-encode.
+//!
+//! It runs in a child process (`cofee burn-frames`, started by `cofee-media`) rather than in the
+//! server: libavcodec parses untrusted media, and a crash there must take down one render, not
+//! the service. Inputs it does not handle (other pixel formats, odd sizes) are refused with
+//! [`BurnError::Unsupported`] and the caller falls back to FFmpeg's `ass` filter.
+
+mod captions;
+mod layer;
+mod libass;
+mod transcode;
+
+use std::path::Path;
+use std::time::Duration;
+
+pub use layer::{CaptionLayer, ColorMatrix, Planes};
+pub use libass::{AssImage, AssRenderer, Change};
+
+/// One burn-in: the input as ffprobe described it and how to encode the output.
+#[derive(Debug, Clone)]
+pub struct BurnJob<'a> {
+    pub input: &'a Path,
+    /// The demuxer ffprobe identified (`mov`, `matroska`, …); nothing else is tried.
+    pub demuxer: &'a str,
+    pub video_stream: usize,
+    /// Copied as is; `None` for no audio.
+    pub audio_stream: Option<usize>,
+    pub ass: &'a str,
+    pub fonts_dir: &'a Path,
+    /// Written as MP4 (with `+faststart`).
+    pub output: &'a Path,
+    pub preset: &'a str,
+    pub crf: u8,
+    /// x264 threads; `None` for one per core.
+    pub threads: Option<u32>,
+    /// Nothing after this many seconds is written (the input's declared duration plus slack).
+    pub max_secs: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BurnProgress {
+    pub frame: u64,
+    pub out_time_secs: f64,
+    pub done: bool,
+}
+
+impl BurnProgress {
+    /// The block FFmpeg's `-progress` writes, so one parser reads both.
+    pub fn ffmpeg_progress_block(&self, fps: f64) -> String {
+        format!("frame={}\nfps={fps:.2}\nout_time_us={}\nprogress={}\n", self.frame, (self.out_time_secs * 1e6).round() as i64, if self.done { "end" } else { "continue" })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BurnStats {
+    pub frames: u64,
+    pub out_time_secs: f64,
+    /// Frames with captions drawn on them.
+    pub captioned_frames: u64,
+    /// Of those, frames the decoder still held, so they were copied first.
+    pub copied_frames: u64,
+    /// Times libass's picture changed and the layer was composited again.
+    pub layer_changes: u64,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BurnError {
+    #[error("not handled by this compositor: {0}")]
+    Unsupported(String),
+    #[error("captions: {0}")]
+    Captions(String),
+    #[error("{what}: {source}")]
+    Ffmpeg { what: &'static str, source: ffmpeg_next::Error },
+}
+
+/// Runs the burn-in; `on_progress` is called about twice a second and once at the end.
+pub fn burn(job: &BurnJob<'_>, mut on_progress: impl FnMut(BurnProgress)) -> Result<BurnStats, BurnError> {
+    transcode::run(job, &mut on_progress)
+}

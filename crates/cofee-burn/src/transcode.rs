@@ -1,0 +1,361 @@
+//! Demux → decode → draw captions → encode with x264 → mux to MP4, in one pass, audio copied.
+//!
+//! Matches what `ffmpeg -i IN -vf ass=… -c:v libx264 -c:a copy OUT.mp4` does (timestamps shifted
+//! so the file starts at 0, decoder and encoder threads on "auto", `+faststart`), without the
+//! two costs the filter adds to every frame: see `layer.rs` for the blend, and `FrameQueue` for
+//! the copy.
+#![allow(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::ffi::CString;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ffmpeg_next as ff;
+use ff::format::Pixel;
+use ff::{Dictionary, Packet, Rational, codec, encoder, format, frame, media, picture};
+
+use crate::captions::{CaptionTrack, FrameCaptions};
+use crate::layer::{CaptionLayer, ColorMatrix, Planes};
+use crate::libass::AssRenderer;
+use crate::{BurnError, BurnJob, BurnProgress, BurnStats};
+
+/// How many decoded frames may wait for the decoder to let go of them (see `FrameQueue`).
+const RELEASE_WINDOW: usize = 8;
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+
+fn ctx(what: &'static str) -> impl Fn(ff::Error) -> BurnError {
+    move |source| BurnError::Ffmpeg { what, source }
+}
+
+pub fn run(job: &BurnJob<'_>, on_progress: &mut dyn FnMut(BurnProgress)) -> Result<BurnStats, BurnError> {
+    ff::init().map_err(ctx("initialising FFmpeg"))?;
+    ff::log::set_level(ff::log::Level::Error);
+    let started = Instant::now();
+    let mut input = open_input(job.input, job.demuxer)?;
+    let vi = job.video_stream;
+    let (video_tb, mut decoder, start_offset) = {
+        let ist = input.stream(vi).filter(|s| s.parameters().medium() == media::Type::Video).ok_or_else(|| BurnError::Unsupported(format!("stream {vi} is not a video stream")))?;
+        let mut dctx = codec::context::Context::from_parameters(ist.parameters()).map_err(ctx("reading the video parameters"))?;
+        // SAFETY: plain field writes on a context we own, before it is opened.
+        unsafe {
+            // "auto" threads, as the ffmpeg command line uses; frame threading by default.
+            (*dctx.as_mut_ptr()).thread_count = 0;
+            (*dctx.as_mut_ptr()).pkt_timebase = ist.time_base().into();
+        }
+        let decoder = dctx.decoder().video().map_err(ctx("opening the video decoder"))?;
+        // SAFETY: reading a field of the open input context.
+        let start = unsafe { (*input.as_ptr()).start_time };
+        let start = if start == ff::ffi::AV_NOPTS_VALUE { 0 } else { start };
+        (ist.time_base(), decoder, start)
+    };
+    let (width, height) = (decoder.width() as usize, decoder.height() as usize);
+    if decoder.format() != Pixel::YUV420P {
+        return Err(BurnError::Unsupported(format!("pixel format {:?} (this compositor draws on 8-bit 4:2:0)", decoder.format())));
+    }
+    if width == 0 || height == 0 || width % 2 != 0 || height % 2 != 0 {
+        return Err(BurnError::Unsupported(format!("odd frame size {width}x{height}")));
+    }
+    let audio = match job.audio_stream {
+        Some(ai) => Some(input.stream(ai).filter(|s| s.parameters().medium() == media::Type::Audio).map(|s| (ai, s.time_base(), s.parameters())).ok_or_else(|| BurnError::Unsupported(format!("stream {ai} is not an audio stream")))?),
+        None => None,
+    };
+
+    let mut output = format::output_as(job.output, "mp4").map_err(ctx("creating the output file"))?;
+    let global_header = output.format().flags().contains(format::Flags::GLOBAL_HEADER);
+    let x264 = encoder::find_by_name("libx264").ok_or_else(|| BurnError::Unsupported("this FFmpeg has no libx264".into()))?;
+    let rate = input.stream(vi).map(|s| s.avg_frame_rate()).filter(|r| r.numerator() > 0 && r.denominator() > 0).or_else(|| decoder.frame_rate());
+    let mut encoder = {
+        let mut enc = codec::context::Context::new_with_codec(x264).encoder().video().map_err(ctx("creating the encoder"))?;
+        enc.set_width(width as u32);
+        enc.set_height(height as u32);
+        enc.set_format(Pixel::YUV420P);
+        enc.set_aspect_ratio(decoder.aspect_ratio());
+        enc.set_time_base(video_tb);
+        // x264 takes its frame rate (and so its rate control) from here, as with the CLI.
+        enc.set_frame_rate(rate);
+        enc.set_colorspace(decoder.color_space());
+        enc.set_color_range(decoder.color_range());
+        // SAFETY: plain field writes on a context we own, before it is opened.
+        unsafe {
+            let (e, d) = (enc.as_mut_ptr(), decoder.as_ptr());
+            (*e).color_primaries = (*d).color_primaries;
+            (*e).color_trc = (*d).color_trc;
+            (*e).chroma_sample_location = (*d).chroma_sample_location;
+            (*e).thread_count = job.threads.map_or(0, |t| t as i32);
+        }
+        if global_header {
+            enc.set_flags(codec::Flags::GLOBAL_HEADER);
+        }
+        let mut opts = Dictionary::new();
+        opts.set("preset", job.preset);
+        opts.set("crf", &job.crf.to_string());
+        enc.open_with(opts).map_err(ctx("opening x264"))?
+    };
+    let video_out = {
+        let mut ost = output.add_stream(x264).map_err(ctx("adding the video stream"))?;
+        ost.set_parameters(&encoder);
+        ost.set_time_base(video_tb);
+        ost.index()
+    };
+    let audio_out = match &audio {
+        Some((_, tb, params)) => {
+            let mut ost = output.add_stream(encoder::find(codec::Id::None)).map_err(ctx("adding the audio stream"))?;
+            ost.set_parameters(params.clone());
+            ost.set_time_base(*tb);
+            // SAFETY: the stream's parameters are owned by the output context; the input's tag
+            // may not be valid in MP4, so the muxer picks one.
+            unsafe { (*ost.parameters().as_mut_ptr()).codec_tag = 0 };
+            Some(ost.index())
+        }
+        None => None,
+    };
+    let mut header_opts = Dictionary::new();
+    header_opts.set("movflags", "+faststart");
+    output.write_header_with(header_opts).map_err(ctx("writing the MP4 header"))?;
+    let video_out_tb = output.stream(video_out).map(|s| s.time_base()).unwrap_or(video_tb);
+    let audio_out_tb = audio_out.and_then(|i| output.stream(i)).map(|s| s.time_base());
+
+    let matrix = color_matrix(&decoder, height);
+    let captions = CaptionTrack::start(AssRenderer::new(job.ass, job.fonts_dir, width as u32, height as u32)?, width, height, matrix);
+    let mut sink = VideoSink { encoder: &mut encoder, stream: video_out, enc_tb: video_tb, out_tb: video_out_tb, stats: BurnStats::default(), last_pts: None, frame_duration: rate.map_or(0, |r| 1.rescale(r.invert(), video_tb)) };
+    let mut queue = FrameQueue::default();
+    let offset_in = |tb: Rational| start_offset.rescale(Rational(1, 1_000_000), tb);
+    let video_offset = offset_in(video_tb);
+    let max_ts = |tb: Rational| ((job.max_secs * 1_000_000.0) as i64).rescale(Rational(1, 1_000_000), tb);
+    let video_max = max_ts(video_tb);
+    let mut last_report = Instant::now();
+
+    let mut packet = Packet::empty();
+    loop {
+        match packet.read(&mut input) {
+            Ok(()) => {}
+            Err(ff::Error::Eof) => break,
+            Err(e) => return Err(BurnError::Ffmpeg { what: "reading the input", source: e }),
+        }
+        let index = packet.stream();
+        if index == vi {
+            decoder.send_packet(&packet).map_err(ctx("decoding the video"))?;
+            receive_frames(&mut decoder, &captions, &mut queue, &mut sink, &mut output, video_offset, video_max)?;
+        } else if let (Some((ai, atb, _)), Some(aout), Some(aout_tb)) = (&audio, audio_out, audio_out_tb) {
+            if index != *ai {
+                continue;
+            }
+            let shift = offset_in(*atb);
+            if packet.pts().is_some_and(|p| p - shift > max_ts(*atb)) {
+                continue;
+            }
+            packet.set_pts(packet.pts().map(|p| p - shift));
+            packet.set_dts(packet.dts().map(|d| d - shift));
+            packet.rescale_ts(*atb, aout_tb);
+            packet.set_position(-1);
+            packet.set_stream(aout);
+            packet.write_interleaved(&mut output).map_err(ctx("writing audio"))?;
+        }
+        if last_report.elapsed() >= PROGRESS_EVERY {
+            last_report = Instant::now();
+            on_progress(sink.progress());
+        }
+    }
+    decoder.send_eof().map_err(ctx("flushing the decoder"))?;
+    receive_frames(&mut decoder, &captions, &mut queue, &mut sink, &mut output, video_offset, video_max)?;
+    while let Some(item) = queue.pop(&captions, true)? {
+        sink.send(item, &mut output)?;
+    }
+    sink.encoder.send_eof().map_err(ctx("flushing x264"))?;
+    sink.drain(&mut output)?;
+    output.write_trailer().map_err(ctx("finishing the MP4"))?;
+    let mut stats = sink.stats;
+    stats.layer_changes = captions.finish();
+    stats.elapsed = started.elapsed();
+    on_progress(BurnProgress { frame: stats.frames, out_time_secs: stats.out_time_secs, done: true });
+    Ok(stats)
+}
+
+/// Opens a local file with the demuxer ffprobe identified, refusing every protocol but `file`.
+fn open_input(path: &Path, demuxer: &str) -> Result<format::context::Input, BurnError> {
+    let url = CString::new(format!("file:{}", path.display())).map_err(|_| BurnError::Unsupported("the input path contains a NUL byte".into()))?;
+    let name = CString::new(demuxer).map_err(|_| BurnError::Unsupported("bad demuxer name".into()))?;
+    let mut opts = Dictionary::new();
+    opts.set("protocol_whitelist", "file");
+    opts.set("format_whitelist", demuxer);
+    // SAFETY: standard libavformat open sequence; the dictionary is handed over and taken back,
+    // and the context is owned by `Input` from here on (closed on drop).
+    unsafe {
+        let fmt = ff::ffi::av_find_input_format(name.as_ptr());
+        if fmt.is_null() {
+            return Err(BurnError::Unsupported(format!("this FFmpeg has no demuxer {demuxer:?}")));
+        }
+        let mut ps = std::ptr::null_mut();
+        let mut raw_opts = opts.disown();
+        let rc = ff::ffi::avformat_open_input(&mut ps, url.as_ptr(), fmt, &mut raw_opts);
+        drop(Dictionary::own(raw_opts));
+        if rc < 0 {
+            return Err(BurnError::Ffmpeg { what: "opening the input", source: ff::Error::from(rc) });
+        }
+        let rc = ff::ffi::avformat_find_stream_info(ps, std::ptr::null_mut());
+        let input = format::context::Input::wrap(ps);
+        if rc < 0 {
+            return Err(BurnError::Ffmpeg { what: "reading the input's streams", source: ff::Error::from(rc) });
+        }
+        Ok(input)
+    }
+}
+
+/// Tagged matrices are honoured; untagged video gets what players assume (BT.709 from 720 lines).
+fn color_matrix(decoder: &ff::decoder::Video, height: usize) -> ColorMatrix {
+    use ff::color::{Range, Space};
+    let base = match decoder.color_space() {
+        Space::BT709 => ColorMatrix::BT709,
+        Space::BT470BG | Space::SMPTE170M | Space::SMPTE240M => ColorMatrix::BT601,
+        _ if height >= 720 => ColorMatrix::BT709,
+        _ => ColorMatrix::BT601,
+    };
+    if decoder.color_range() == Range::JPEG { base.full_range() } else { base }
+}
+
+fn receive_frames(decoder: &mut ff::decoder::Video, captions: &CaptionTrack, queue: &mut FrameQueue, sink: &mut VideoSink<'_>, output: &mut format::context::Output, offset: i64, max: i64) -> Result<(), BurnError> {
+    loop {
+        let mut frame = frame::Video::empty();
+        if decoder.receive_frame(&mut frame).is_err() {
+            return Ok(());
+        }
+        let Some(ts) = frame.timestamp() else { continue };
+        let pts = ts - offset;
+        if pts > max {
+            continue;
+        }
+        frame.set_pts(Some(pts));
+        frame.set_kind(picture::Type::None);
+        let time_ms = pts.rescale(sink.enc_tb, Rational(1, 1000));
+        captions.request(time_ms);
+        queue.push(frame);
+        while let Some(item) = queue.pop(captions, false)? {
+            sink.send(item, output)?;
+        }
+    }
+}
+
+/// Decoded frames waiting for their captions and to be drawn on.
+///
+/// A decoded frame is usually still a reference picture for frames the decoder has not finished
+/// (or holds in another thread's picture buffer), so drawing on it in place would corrupt the
+/// video; FFmpeg's filter copies every such frame. Most frames are released a few frames later,
+/// so captioned frames wait here, in order, up to `RELEASE_WINDOW` frames, until the decoder lets
+/// go; only a frame still held after that is copied. Meanwhile `CaptionTrack` renders their
+/// captions on another thread.
+#[derive(Default)]
+struct FrameQueue {
+    /// Frames in presentation order; the first `resolved.len()` have their captions.
+    frames: VecDeque<frame::Video>,
+    resolved: VecDeque<FrameCaptions>,
+}
+
+fn is_writable(frame: &frame::Video) -> bool {
+    // SAFETY: reads the reference counts of a valid frame.
+    unsafe { ff::ffi::av_frame_is_writable(frame.as_ptr() as *mut _) != 0 }
+}
+
+impl FrameQueue {
+    fn push(&mut self, frame: frame::Video) {
+        self.frames.push_back(frame);
+    }
+
+    /// The next frame to encode with its captions, if it is ready (or `flush`).
+    fn pop(&mut self, captions: &CaptionTrack, flush: bool) -> Result<Option<(frame::Video, FrameCaptions)>, BurnError> {
+        let Some(front) = self.frames.front() else { return Ok(None) };
+        let overdue = flush || self.frames.len() > RELEASE_WINDOW;
+        if self.resolved.is_empty() {
+            let answer = if overdue { Some(captions.next()?) } else { captions.try_next() };
+            let Some(answer) = answer else { return Ok(None) };
+            self.resolved.push_back(answer);
+        }
+        let ready = overdue || self.resolved.front().is_some_and(|l| l.is_none()) || is_writable(front);
+        if !ready {
+            return Ok(None);
+        }
+        Ok(self.frames.pop_front().zip(self.resolved.pop_front()))
+    }
+}
+
+struct VideoSink<'a> {
+    encoder: &'a mut ff::encoder::Video,
+    stream: usize,
+    enc_tb: Rational,
+    out_tb: Rational,
+    stats: BurnStats,
+    last_pts: Option<i64>,
+    /// One frame in `enc_tb`, for packets x264 leaves without a duration (so the last frame
+    /// keeps its length, as with the CLI).
+    frame_duration: i64,
+}
+
+impl VideoSink<'_> {
+    fn send(&mut self, (mut frame, layer): (frame::Video, FrameCaptions), output: &mut format::context::Output) -> Result<(), BurnError> {
+        if let Some(layer) = layer {
+            if !is_writable(&frame) {
+                // SAFETY: copies the picture into a buffer only this frame references.
+                let rc = unsafe { ff::ffi::av_frame_make_writable(frame.as_mut_ptr()) };
+                if rc < 0 {
+                    return Err(BurnError::Ffmpeg { what: "copying a frame", source: ff::Error::from(rc) });
+                }
+                self.stats.copied_frames += 1;
+            }
+            draw(&mut frame, &layer);
+            self.stats.captioned_frames += 1;
+        }
+        // Two frames with one timestamp cannot both go into MP4; the CLI drops the second too.
+        if frame.pts().is_some() && frame.pts() <= self.last_pts {
+            return Ok(());
+        }
+        self.last_pts = frame.pts();
+        self.stats.frames += 1;
+        if let Some(pts) = frame.pts() {
+            self.stats.out_time_secs = pts as f64 * f64::from(self.enc_tb);
+        }
+        self.encoder.send_frame(&frame).map_err(ctx("encoding the video"))?;
+        self.drain(output)
+    }
+
+    fn drain(&mut self, output: &mut format::context::Output) -> Result<(), BurnError> {
+        let mut packet = Packet::empty();
+        while self.encoder.receive_packet(&mut packet).is_ok() {
+            packet.set_stream(self.stream);
+            if packet.duration() == 0 {
+                packet.set_duration(self.frame_duration);
+            }
+            packet.rescale_ts(self.enc_tb, self.out_tb);
+            packet.write_interleaved(output).map_err(ctx("writing video"))?;
+        }
+        Ok(())
+    }
+
+    fn progress(&self) -> BurnProgress {
+        BurnProgress { frame: self.stats.frames, out_time_secs: self.stats.out_time_secs, done: false }
+    }
+}
+
+fn draw(frame: &mut frame::Video, layer: &CaptionLayer) {
+    let (ys, cbs, crs) = (frame.stride(0), frame.stride(1), frame.stride(2));
+    // SAFETY: the three planes of a 4:2:0 frame are disjoint buffers; `data_mut` only hands out
+    // one at a time, so the raw parts are split here. Lengths come from FFmpeg's own plane sizes.
+    unsafe {
+        let f = frame.as_mut_ptr();
+        let h = (*f).height as usize;
+        let y = std::slice::from_raw_parts_mut((*f).data[0], ys * h);
+        let cb = std::slice::from_raw_parts_mut((*f).data[1], cbs * h.div_ceil(2));
+        let cr = std::slice::from_raw_parts_mut((*f).data[2], crs * h.div_ceil(2));
+        layer.draw(Planes { y, y_stride: ys, cb, cb_stride: cbs, cr, cr_stride: crs });
+    }
+}
+
+trait Rescale {
+    fn rescale(self, from: Rational, to: Rational) -> i64;
+}
+
+impl Rescale for i64 {
+    fn rescale(self, from: Rational, to: Rational) -> i64 {
+        // SAFETY: pure arithmetic.
+        unsafe { ff::ffi::av_rescale_q(self, from.into(), to.into()) }
+    }
+}
