@@ -28,7 +28,7 @@ use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
 use cofee_store::webhooks::Webhooks;
-use cofee_store::sqlite::SqliteStore;
+use cofee_store::Database;
 use uuid::Uuid;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -42,7 +42,8 @@ pub struct AppState {
     pub media: Arc<dyn MediaStore>,
     pub queue: Arc<dyn JobQueue>,
     pub webhooks: Arc<dyn Webhooks>,
-    pub db: SqliteStore,
+    /// The same database as the stores above, for readiness.
+    pub db: Arc<dyn Database>,
     pub objects: Objects,
     pub keys: Arc<JwtKeys>,
     pub limits: MediaLimits,
@@ -57,11 +58,24 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Everything on one SQLite database and one object store.
-    pub fn sqlite(db: SqliteStore, objects: Objects, keys: JwtKeys, limits: MediaLimits, scratch: PathBuf) -> Self {
-        let shared = Arc::new(db.clone());
+    /// Everything on one database (SQLite or PostgreSQL) and one object store.
+    pub fn new(db: Arc<dyn Database>, objects: Objects, keys: JwtKeys, limits: MediaLimits, scratch: PathBuf) -> Self {
         let file_secret: Arc<[u8]> = keys.derive(b"cofee file urls").into();
-        Self { accounts: shared.clone(), projects: shared.clone(), media: shared.clone(), queue: shared.clone(), webhooks: shared, db, objects, keys: Arc::new(keys), limits, scratch, file_secret, metrics: None, uploads_in_progress: Arc::default() }
+        Self {
+            accounts: db.clone(),
+            projects: db.clone(),
+            media: db.clone(),
+            queue: db.clone(),
+            webhooks: db.clone(),
+            db,
+            objects,
+            keys: Arc::new(keys),
+            limits,
+            scratch,
+            file_secret,
+            metrics: None,
+            uploads_in_progress: Arc::default(),
+        }
     }
 }
 

@@ -1,26 +1,63 @@
-//! The API over HTTP: the real router on a random port, a fresh SQLite file per test.
+//! The API over HTTP: the real router on a random port, a fresh database per test. Every test
+//! runs twice, as `NAME::sqlite` (a new SQLite file) and `NAME::postgres` (a new database on the
+//! PostgreSQL server at `COFEE_TEST_PG_URL`, dropped afterwards).
+
+use std::sync::Arc;
 
 use cofee_server::{AppState, JwtKeys, router, serve};
+use cofee_store::Database;
 use cofee_store::sqlite::SqliteStore;
+use cofee_store::testing::PgTestDatabase;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 struct App {
     base: String,
     http: reqwest::Client,
-    db: SqliteStore,
+    db: Arc<dyn Database>,
     _dir: tempfile::TempDir,
+    _pg: Option<PgTestDatabase>,
 }
 
-async fn spawn_app() -> App {
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+async fn spawn_app(backend: Backend) -> App {
     let dir = tempfile::tempdir().unwrap();
-    let db = SqliteStore::open(&dir.path().join("cofee.db")).await.unwrap();
+    let (db, pg): (Arc<dyn Database>, _) = match backend {
+        Backend::Sqlite => (Arc::new(SqliteStore::open(&dir.path().join("cofee.db")).await.unwrap()), None),
+        Backend::Postgres => {
+            let pg = PgTestDatabase::create().await;
+            (cofee_store::DatabaseUrl::Postgres(pg.url()).connect(4).await.unwrap(), Some(pg))
+        }
+    };
     let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
-    let state = AppState::sqlite(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp"));
+    let state = AppState::new(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, router(state), std::future::pending()));
-    App { base, http: reqwest::Client::new(), db, _dir: dir }
+    App { base, http: reqwest::Client::new(), db, _dir: dir, _pg: pg }
+}
+
+/// Each listed test runs once per backend, as `NAME::sqlite` and `NAME::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name(super::spawn_app(super::Backend::Sqlite).await).await
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name(super::spawn_app(super::Backend::Postgres).await).await
+                }
+            }
+        )*
+    };
 }
 
 impl App {
@@ -50,9 +87,7 @@ impl App {
     }
 }
 
-#[tokio::test]
-async fn register_validates_and_refuses_duplicates_with_problem_json() {
-    let app = spawn_app().await;
+async fn register_validates_and_refuses_duplicates_with_problem_json(app: App) {
     let resp = app.http.post(format!("{}/api/auth/register", app.base)).json(&json!({"email": "nope", "password": "short"})).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
@@ -64,9 +99,7 @@ async fn register_validates_and_refuses_duplicates_with_problem_json() {
     assert_eq!((s, p["status"].as_u64()), (StatusCode::CONFLICT, Some(409)));
 }
 
-#[tokio::test]
-async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
-    let app = spawn_app().await;
+async fn wrong_passwords_and_unknown_users_get_the_same_answer(app: App) {
     app.user("bob@example.com").await;
     let (s1, p1) = app.post("/api/auth/login", None, json!({"email": "bob@example.com", "password": "wrong password!"})).await;
     let (s2, p2) = app.post("/api/auth/login", None, json!({"email": "nobody@example.com", "password": "wrong password!"})).await;
@@ -76,9 +109,7 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
-    let app = spawn_app().await;
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: App) {
     let (_, r1) = app.user("cy@example.com").await;
     let (s, t2) = app.post("/api/auth/refresh", None, json!({"refresh_token": r1})).await;
     assert_eq!(s, StatusCode::OK);
@@ -100,9 +131,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn projects_belong_to_their_owner_and_others_get_404() {
-    let app = spawn_app().await;
+async fn projects_belong_to_their_owner_and_others_get_404(app: App) {
     let (alice, _) = app.user("alice@example.com").await;
     let (mallory, _) = app.user("mallory@example.com").await;
     let (s, p) = app.post("/api/projects", Some(&alice), json!({"name": "  Launch video  "})).await;
@@ -136,9 +165,7 @@ async fn projects_belong_to_their_owner_and_others_get_404() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn health_and_request_ids() {
-    let app = spawn_app().await;
+async fn health_and_request_ids(app: App) {
     let resp = app.http.get(format!("{}/health/ready", app.base)).header("x-request-id", "req-123").send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["x-request-id"], "req-123", "echoed back");
@@ -155,10 +182,8 @@ async fn health_and_request_ids() {
     assert_eq!((resp.status(), resp.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
 }
 
-#[tokio::test]
-async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412() {
+async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412(app: App) {
     use cofee_store::media::MediaStore;
-    let app = spawn_app().await;
     let (alice, _) = app.user("alice@example.com").await;
     let (mallory, _) = app.user("mallory@example.com").await;
     let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "talk"})).await;
@@ -201,10 +226,8 @@ async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video() {
+async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video(app: App) {
     use base64::Engine;
-    let app = spawn_app().await;
     let (alice, _) = app.user("alice@example.com").await;
     let (mallory, _) = app.user("mallory@example.com").await;
     let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "tus"})).await;
@@ -282,9 +305,7 @@ async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn personal_api_tokens_work_until_deleted_and_are_never_shown_again() {
-    let app = spawn_app().await;
+async fn personal_api_tokens_work_until_deleted_and_are_never_shown_again(app: App) {
     let (alice, _) = app.user("alice@example.com").await;
     let (mallory, _) = app.user("mallory@example.com").await;
     let (s, t) = app.post("/api/tokens", Some(&alice), json!({"name": "ci script"})).await;
@@ -305,9 +326,7 @@ async fn personal_api_tokens_work_until_deleted_and_are_never_shown_again() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn the_api_describes_itself_in_openapi_3_1_with_docs() {
-    let app = spawn_app().await;
+async fn the_api_describes_itself_in_openapi_3_1_with_docs(app: App) {
     let spec: Value = app.http.get(format!("{}/api/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
     let paths = spec["paths"].as_object().unwrap();
@@ -328,3 +347,15 @@ async fn the_api_describes_itself_in_openapi_3_1_with_docs() {
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"), "the docs page is served from the binary");
 }
+
+on_both_backends!(
+    register_validates_and_refuses_duplicates_with_problem_json,
+    wrong_passwords_and_unknown_users_get_the_same_answer,
+    refresh_tokens_rotate_and_reuse_revokes_the_family,
+    projects_belong_to_their_owner_and_others_get_404,
+    health_and_request_ids,
+    caption_edits_keep_untouched_timing_and_stale_edits_get_412,
+    a_tus_upload_interrupted_midway_resumes_and_attaches_the_video,
+    personal_api_tokens_work_until_deleted_and_are_never_shown_again,
+    the_api_describes_itself_in_openapi_3_1_with_docs,
+);

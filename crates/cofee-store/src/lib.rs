@@ -1,5 +1,6 @@
-//! Persistence adapters: the durable job queue ([`queue`]) and accounts/projects ([`accounts`]),
-//! on SQLite ([`sqlite`]); the queue also on PostgreSQL ([`postgres`]), the rest follows. Each
+//! Persistence adapters: the durable job queue ([`queue`]), accounts/projects ([`accounts`]),
+//! media ([`media`]) and webhooks ([`webhooks`]), each on SQLite ([`sqlite`]) and PostgreSQL
+//! ([`postgres`]). Each
 //! backend has its own migrations folder and its own implementation — no `sqlx::Any` (it cannot
 //! express both dialects or their types).
 
@@ -27,6 +28,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("object storage error: {0}")]
     Storage(String),
+    #[error("{0}")]
+    Schema(String),
 }
 
 /// Milliseconds since the Unix epoch, from a clock tests can move.
@@ -35,3 +38,65 @@ pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
 pub fn system_clock() -> Clock {
     std::sync::Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64))
 }
+
+/// Every store on one database: what a process needs to serve the API or run jobs.
+#[async_trait::async_trait]
+pub trait Database: accounts::Accounts + accounts::Projects + media::MediaStore + queue::JobQueue + webhooks::Webhooks {
+    /// Whether the database answers (readiness probes).
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+/// Which database a `COFEE_DATABASE_URL` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite:///var/lib/cofee/cofee.db".into());
+            }
+            Ok(Self::Sqlite(path.into()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_string()))
+        } else {
+            Err("the database URL must start with sqlite:// or postgres://".into())
+        }
+    }
+}
+
+impl DatabaseUrl {
+    /// Connects. SQLite is opened and migrated in place (one process owns the file); PostgreSQL
+    /// is only connected, with at most `max_connections`, and must already be migrated
+    /// (`cofee migrate`) — [`DatabaseUrl::migrate`] does that.
+    pub async fn connect(&self, max_connections: u32) -> Result<std::sync::Arc<dyn Database>, StoreError> {
+        Ok(match self {
+            Self::Sqlite(path) => std::sync::Arc::new(sqlite::SqliteStore::open(path).await?),
+            Self::Postgres(url) => {
+                let store = postgres::PgStore::connect(url, max_connections).await?;
+                store.check_schema().await?;
+                std::sync::Arc::new(store)
+            }
+        })
+    }
+
+    /// Brings the schema up to date; returns how many migrations were applied.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        match self {
+            Self::Sqlite(path) => sqlite::SqliteStore::open(path).await.map(|_| 0),
+            Self::Postgres(url) => postgres::PgStore::connect(url, 2).await?.migrate().await,
+        }
+    }
+}
+
+/// A store whose database the tests create and drop.
+#[cfg(feature = "testing")]
+pub mod testing;

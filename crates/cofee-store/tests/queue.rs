@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use cofee_store::postgres::PgStore;
+use cofee_store::testing::PgTestDatabase;
 use cofee_store::queue::{Heartbeat, JobQueue, JobState, NewJob};
 use cofee_store::sqlite::{SqliteStore, enqueue_in};
 use cofee_store::{Clock, StoreError};
@@ -25,17 +26,8 @@ struct Fixture {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
     /// (server URL, database name) for PostgreSQL.
-    pg: Option<(String, String)>,
+    pg: Option<PgTestDatabase>,
     time: Arc<AtomicI64>,
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("COFEE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
-    format!("{base}/{db}")
 }
 
 impl Fixture {
@@ -44,14 +36,7 @@ impl Fixture {
         let path = dir.path().join("cofee.db");
         let pg = match backend {
             Backend::Sqlite => None,
-            Backend::Postgres => {
-                let admin = pg_admin_url();
-                let name = format!("cofee_test_{}", uuid::Uuid::now_v7().simple());
-                let conn = PgStore::connect(&admin, 1).await.expect("PostgreSQL is reachable (set COFEE_TEST_PG_URL)");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(conn.pool()).await.unwrap();
-                PgStore::connect(&with_database(&admin, &name), 1).await.unwrap().migrate().await.unwrap();
-                Some((admin, name))
-            }
+            Backend::Postgres => Some(PgTestDatabase::create().await),
         };
         Self { backend, _dir: dir, path, pg, time: Arc::new(AtomicI64::new(1_800_000_000_000)) }
     }
@@ -66,8 +51,8 @@ impl Fixture {
         match self.backend {
             Backend::Sqlite => Arc::new(self.sqlite().await),
             Backend::Postgres => {
-                let (admin, name) = self.pg.as_ref().expect("postgres fixture");
-                Arc::new(PgStore::connect(&with_database(admin, name), 4).await.unwrap().with_clock(self.clock()))
+                let db = self.pg.as_ref().expect("postgres fixture");
+                Arc::new(PgStore::connect(&db.url(), 4).await.unwrap().with_clock(self.clock()))
             }
         }
     }
@@ -78,23 +63,6 @@ impl Fixture {
 
     fn advance(&self, ms: i64) {
         self.time.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg.take() {
-            // Drop the test database from a runtime of its own (Drop cannot await).
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(async {
-                    if let Ok(conn) = PgStore::connect(&admin, 1).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(conn.pool()).await;
-                    }
-                });
-            })
-            .join();
-        }
     }
 }
 
@@ -332,8 +300,7 @@ async fn read_then_write_transactions_wait_for_each_other_instead_of_failing() {
 async fn postgres_enqueue_commits_with_the_callers_transaction() {
     let f = Fixture::new(Backend::Postgres).await;
     let q = f.queue().await;
-    let (admin, name) = f.pg.clone().unwrap();
-    let store = PgStore::connect(&with_database(&admin, &name), 2).await.unwrap();
+    let store = PgStore::connect(&f.pg.as_ref().unwrap().url(), 2).await.unwrap();
     let mut tx = store.pool().begin().await.unwrap();
     let id = cofee_store::postgres::enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
     tx.rollback().await.unwrap();

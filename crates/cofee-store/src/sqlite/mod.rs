@@ -63,9 +63,16 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// Whether the database answers (for readiness probes).
-    pub async fn ping(&self) -> Result<(), StoreError> {
+}
+
+#[async_trait::async_trait]
+impl crate::Database for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
     }
 }

@@ -108,7 +108,7 @@ pub async fn run(args: ServeArgs) -> CliResult {
     let notify_worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(notify), config, stop.clone()));
 
     println!("Cofee is running at http://{addr} (data in {})", args.data_dir.display());
-    let mut state = AppState::sqlite(db.clone(), objects, keys, limits, scratch);
+    let mut state = AppState::new(Arc::new(db.clone()), objects, keys, limits, scratch);
     state.metrics = Some(cofee_server::telemetry::install());
     let gauges = tokio::spawn(cofee_server::telemetry::watch_queues(Arc::new(db), Duration::from_secs(5)));
     let result = serve(listener, router(state), shutdown_signal()).await;
