@@ -183,7 +183,6 @@ async fn health_and_request_ids(app: App) {
 }
 
 async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412(app: App) {
-    use cofee_store::media::MediaStore;
     let (alice, _) = app.user("alice@example.com").await;
     let (mallory, _) = app.user("mallory@example.com").await;
     let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "talk"})).await;
