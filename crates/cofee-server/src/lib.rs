@@ -79,6 +79,30 @@ impl AppState {
     }
 }
 
+/// What health and metrics endpoints need; the worker serves them without the API.
+#[derive(Clone)]
+pub struct Probes {
+    pub db: Arc<dyn Database>,
+    pub objects: Objects,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl axum::extract::FromRef<AppState> for Probes {
+    fn from_ref(s: &AppState) -> Self {
+        Self { db: s.db.clone(), objects: s.objects.clone(), metrics: s.metrics.clone() }
+    }
+}
+
+/// `/health/live`, `/health/ready` and `/metrics` alone, for processes without the API.
+pub fn ops_router(probes: Probes) -> Router {
+    Router::new()
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/metrics", get(telemetry::render))
+        .route_layer(axum::middleware::from_fn(telemetry::track))
+        .with_state(probes)
+}
+
 /// The whole API as one router.
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use cofee_store::queue::JobQueue;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::AppState;
 
 /// Installs the process-wide recorder (once) and returns a handle to render it.
 pub fn install() -> PrometheusHandle {
@@ -43,7 +42,7 @@ pub async fn track(request: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics` in Prometheus text format.
-pub async fn render(State(s): State<AppState>) -> Response {
+pub async fn render(State(s): State<crate::Probes>) -> Response {
     match &s.metrics {
         Some(h) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
         None => crate::problem::ApiError::not_found().into_response(),

@@ -26,13 +26,18 @@ pub struct PgTestDatabase {
 
 impl PgTestDatabase {
     pub async fn create() -> Self {
+        let db = Self::create_empty().await;
+        PgStore::connect(&db.url(), 1).await.unwrap().migrate().await.expect("migrations apply");
+        db
+    }
+
+    /// A database with no schema at all (for testing `cofee migrate`).
+    pub async fn create_empty() -> Self {
         let admin = pg_admin_url();
         let name = format!("cofee_test_{}", uuid::Uuid::now_v7().simple());
         let conn = PgStore::connect(&admin, 1).await.expect("PostgreSQL is reachable (set COFEE_TEST_PG_URL)");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(conn.pool()).await.expect("CREATE DATABASE");
-        let db = Self { admin, name };
-        PgStore::connect(&db.url(), 1).await.unwrap().migrate().await.expect("migrations apply");
-        db
+        Self { admin, name }
     }
 
     pub fn url(&self) -> String {

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Command::BurnFrames(args) => return cli::burn_frames::run(args),
         _ => cli,
     };
-    init_logging(cli.verbose, matches!(cli.command, Command::Serve(_)));
+    init_logging(cli.verbose, matches!(cli.command, Command::Serve(_) | Command::Api(_) | Command::Worker(_)));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     let result = runtime.block_on(async {
         match cli.command {
@@ -25,6 +25,9 @@ fn main() -> ExitCode {
             Command::Styles(args) => cli::styles::run(args),
             Command::Models(args) => cli::models::run(args).await,
             Command::Serve(args) => cli::serve::run(args).await,
+            Command::Api(args) => cli::api::run(args).await,
+            Command::Worker(args) => cli::worker::run(args).await,
+            Command::Migrate(args) => cli::migrate::run(args).await,
             Command::BurnFrames(_) => unreachable!("handled before the runtime starts"),
         }
     });

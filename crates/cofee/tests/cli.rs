@@ -52,3 +52,29 @@ fn models_pull_downloads_verifies_and_lists() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("Without internet access"), "{}", stderr(&o));
 }
+
+/// `COFEE_ENV=production` refuses to start with a missing or weak secret or a default
+/// credential, and names every problem at once.
+#[test]
+fn production_refuses_weak_and_default_secrets_and_names_them() {
+    let env = |secret: Option<&str>| {
+        let mut e = vec![("COFEE_ENV", "production".to_string()), ("COFEE_DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:1/cofee".to_string()), ("COFEE_STORAGE_URL", "file:///nonexistent".to_string())];
+        if let Some(s) = secret {
+            e.push(("COFEE_JWT_SECRET", s.to_string()));
+        }
+        e
+    };
+    let o = cofee_with_env(&["api", "--listen", "127.0.0.1:0"], &env(None));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("COFEE_JWT_SECRET is not set") && e.contains("COFEE_DATABASE_URL uses a default password"), "{e}");
+    let o = cofee_with_env(&["worker", "--listen", "127.0.0.1:0"], &env(Some("changeme")));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("COFEE_DATABASE_URL uses a default password"), "{}", stderr(&o));
+    let o = cofee_with_env(&["api", "--listen", "127.0.0.1:0"], &env(Some("short")));
+    assert!(stderr(&o).contains("at least 32"), "{}", stderr(&o));
+    // A database URL of another kind is refused, saying what is accepted.
+    let o = cofee_with_env(&["migrate"], &[("COFEE_DATABASE_URL", "mysql://x".to_string())]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("sqlite:// or postgres://"), "{}", stderr(&o));
+}

@@ -46,8 +46,7 @@ fn a_render_interrupted_by_a_killed_process_completes_exactly_once() {
         assert_eq!(running["attempts"], 1);
         (token, pid, job, r["render_id"].as_str().unwrap().to_string())
     });
-    first.child.kill().unwrap(); // SIGKILL: no shutdown, no release
-    first.child.wait().unwrap();
+    first.kill(); // SIGKILL: no shutdown, no release
 
     let dir = std::mem::replace(&mut first.dir, tempfile::tempdir().unwrap());
     let mut second = Served::start_in(dir, &lease);

@@ -5,6 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use cofee_store::testing::PgTestDatabase;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -32,8 +33,55 @@ impl Api {
 fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
     let mut served = Served::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let objects = served.dir.path().join("objects");
+    rt.block_on(flow(&served.url, &served.url, &objects));
+    assert!(served.stop(10).success());
+}
+
+/// The same service on PostgreSQL (a database of its own on the machine's server).
+#[test]
+fn the_same_flow_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(PgTestDatabase::create());
+    let mut served = Served::start_in(tempfile::tempdir().unwrap(), &["--database-url", &db.url()]);
+    let objects = served.dir.path().join("objects");
+    rt.block_on(flow(&served.url, &served.url, &objects));
+    assert!(served.stop(10).success());
+}
+
+/// The scaled-out shape: `cofee migrate` once, then an API process and a worker process that
+/// share only PostgreSQL and the object store.
+#[test]
+fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(PgTestDatabase::create_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let objects = dir.path().join("objects");
+    let env = [("COFEE_DATABASE_URL", db.url()), ("COFEE_STORAGE_URL", format!("file://{}", objects.display()))];
+
+    // The API never migrates: on an empty database it refuses and says what to run.
+    let o = cofee_with_env(&["api", "--listen", "127.0.0.1:0"], &env);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cofee migrate"), "{}", stderr(&o));
+    let o = cofee_with_env(&["migrate"], &env);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("2 migration(s) applied"), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let o = cofee_with_env(&["migrate"], &env);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("0 migration(s) applied"), "migrating again changes nothing");
+
+    let mut api = Role::start(&["api", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("api-tmp").to_str().unwrap()], &env);
+    let mut worker = Role::start(&["worker", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("worker-tmp").to_str().unwrap(), "--webhook-allow-private"], &env);
     rt.block_on(async {
-        let api = Api { base: served.url.clone(), http: reqwest::Client::new() };
+        let ready: Value = reqwest::get(format!("{}/health/ready", worker.url)).await.unwrap().json().await.unwrap();
+        assert_eq!((ready["status"].as_str(), ready["backend"].as_str()), (Some("ok"), Some("postgres")), "{ready}");
+        flow(&api.url, &worker.url, &objects).await;
+    });
+    assert!(worker.stop(30).success(), "the worker stops cleanly on SIGTERM");
+    assert!(api.stop(10).success(), "the API stops cleanly on SIGTERM");
+}
+
+async fn flow(base: &str, jobs_base: &str, objects_dir: &std::path::Path) {
+    {
+        let api = Api { base: base.to_string(), http: reqwest::Client::new() };
         let alice = api.token("alice@example.com").await;
         let mallory = api.token("mallory@example.com").await;
         let project: Value = api.http.post(api.url("/api/projects")).bearer_auth(&alice).json(&json!({"name": "talk"})).send().await.unwrap().json().await.unwrap();
@@ -129,7 +177,8 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
         assert_eq!(r.bytes().await.unwrap().len(), 100);
         let r = api.http.get(&download).bearer_auth(&alice).send().await.unwrap();
         assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"talk.mp4\""));
-        let out = served.dir.path().join("downloaded.mp4");
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("downloaded.mp4");
         std::fs::write(&out, r.bytes().await.unwrap()).unwrap();
         let video = streams(&out).into_iter().find(|s| s.codec_type == "video").unwrap();
         assert_eq!((video.width, video.height), (Some(1080), Some(1920)));
@@ -161,20 +210,22 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
         }
 
-        // What happened shows in the metrics.
+        // What happened shows in the metrics: requests and queue gauges at the API, jobs where
+        // they ran (`jobs_base`: the same process for `serve`, the worker otherwise).
         let metrics = api.http.get(api.url("/metrics")).send().await.unwrap().text().await.unwrap();
-        for expected in [
-            r#"http_requests_total{method="POST",route="/api/projects/{id}/renders",status="202"}"#,
-            r#"jobs_total{queue="render",kind="render",outcome="succeeded"}"#,
-            r#"jobs_total{queue="transcribe",kind="transcribe",outcome="succeeded"}"#,
-            "job_duration_seconds_bucket",
-            r#"queue_ready_jobs{queue="render"}"#,
+        let job_metrics = api.http.get(format!("{jobs_base}/metrics")).send().await.unwrap().text().await.unwrap();
+        for (expected, text) in [
+            (r#"http_requests_total{method="POST",route="/api/projects/{id}/renders",status="202"}"#, &metrics),
+            (r#"queue_ready_jobs{queue="render"}"#, &metrics),
+            (r#"jobs_total{queue="render",kind="render",outcome="succeeded"}"#, &job_metrics),
+            (r#"jobs_total{queue="transcribe",kind="transcribe",outcome="succeeded"}"#, &job_metrics),
+            ("job_duration_seconds_bucket", &job_metrics),
         ] {
-            assert!(metrics.contains(expected), "{expected} missing from /metrics:\n{metrics}");
+            assert!(text.contains(expected), "{expected} missing from /metrics:\n{text}");
         }
 
         // Deleting the project deletes its files too.
-        let objects = served.dir.path().join(format!("objects/projects/{pid}"));
+        let objects = objects_dir.join(format!("projects/{pid}"));
         let files = |dir: &std::path::Path| walk(dir).len();
         assert_eq!(files(&objects), 3, "source, thumbnail and render stored");
         let list: Value = api.http.get(api.url("/api/projects")).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
@@ -184,8 +235,7 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
         let r = api.http.delete(api.url(&format!("/api/projects/{pid}"))).bearer_auth(&alice).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         assert_eq!(files(&objects), 0, "no orphaned objects");
-    });
-    assert!(served.stop(10).success());
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -1,12 +1,17 @@
 //! Command-line delivery: argument definitions and the commands they run.
 
+pub mod api;
 pub mod burn_frames;
 pub mod caption;
+pub mod config;
+pub mod migrate;
 pub mod models;
 pub mod progress;
+pub mod roles;
 pub mod serve;
 pub mod styles;
 pub mod transcribe;
+pub mod worker;
 
 use std::path::PathBuf;
 
@@ -35,8 +40,14 @@ pub enum Command {
     Styles(styles::StylesArgs),
     /// Manage whisper.cpp models.
     Models(models::ModelsArgs),
-    /// Run the captioning service (API, and next workers and web app) on an embedded database.
+    /// Run the whole service in one process (API, workers, web app), by default on an embedded database.
     Serve(serve::ServeArgs),
+    /// Run the HTTP API and web app only (scaled-out deployments).
+    Api(api::ApiArgs),
+    /// Run background jobs only (scaled-out deployments), with health and metrics on their own port.
+    Worker(worker::WorkerArgs),
+    /// Bring the database schema up to date, once per deploy.
+    Migrate(migrate::MigrateArgs),
     /// Internal: the compositor process a render runs in.
     #[command(hide = true)]
     BurnFrames(burn_frames::BurnFramesArgs),

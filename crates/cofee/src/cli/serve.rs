@@ -1,18 +1,17 @@
-//! `cofee serve`: the all-in-one service on an embedded SQLite database in the data directory.
+//! `cofee serve`: the all-in-one service (API, workers, web app) in one process, by default on
+//! an embedded SQLite database and files in the data directory.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use cofee_server::{AppState, JwtKeys, router, serve};
-use cofee_store::objects::Objects;
-use cofee_store::sqlite::SqliteStore;
-use cofee_worker::handlers::{NotifyHandler, RenderHandler, TranscribeHandler, WebhookFanout};
-use cofee_worker::{CancellationToken, WorkerConfig};
+use cofee_worker::CancellationToken;
 
+use super::config::{BackendArgs, SecretArgs, check_environment};
+use super::roles::{QueueName, WorkerSetup, shutdown_signal, worker_id};
 use super::{CliError, CliResult, EngineArgs, LimitArgs};
 
 #[derive(Args)]
@@ -42,6 +41,9 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub render: super::RenderArgs,
+    /// Database and storage (default: SQLite and files in the data directory).
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 /// The signing secret: `COFEE_JWT_SECRET` if set, else one generated on first start and kept in
@@ -68,21 +70,19 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
-    tracing::info!("shutting down: finishing requests in flight");
-}
-
 pub async fn run(args: ServeArgs) -> CliResult {
     std::fs::create_dir_all(&args.data_dir).map_err(|e| CliError::bad_input(format!("cannot create data directory {}: {e}", args.data_dir.display())))?;
-    let db = SqliteStore::open(&args.data_dir.join("cofee.db")).await.map_err(|e| CliError::internal(e.to_string()))?;
-    let objects = Objects::local(&args.data_dir.join("objects")).map_err(|e| CliError::internal(e.to_string()))?;
-    let keys = JwtKeys::from_secret(&jwt_secret(&args.data_dir)?).map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))?;
-    let scratch = args.data_dir.join("tmp");
+    let data_dir = std::path::absolute(&args.data_dir).map_err(|e| CliError::bad_input(format!("data directory {}: {e}", args.data_dir.display())))?;
+    // The embedded defaults: SQLite and files in the data directory, unless configured.
+    let mut backend = args.backend.clone();
+    backend.database_url.get_or_insert_with(|| format!("sqlite://{}", data_dir.join("cofee.db").display()));
+    backend.storage_url.get_or_insert_with(|| format!("file://{}", data_dir.join("objects").display()));
+    // In production the secret comes from the environment, never from a file made on first start.
+    check_environment(backend.env, &backend, Some(&SecretArgs { jwt_secret: std::env::var("COFEE_JWT_SECRET").ok() }))?;
+    let db = backend.connect().await?;
+    let objects = backend.objects()?;
+    let keys = JwtKeys::from_secret(&jwt_secret(&data_dir)?).map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))?;
+    let scratch = data_dir.join("tmp");
     let limits = args.limits.limits();
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
@@ -96,24 +96,30 @@ pub async fn run(args: ServeArgs) -> CliResult {
         eprintln!("note: {n}");
     }
     let stop = CancellationToken::new();
-    let transcribe = TranscribeHandler { media: Arc::new(db.clone()), objects: objects.clone(), engine, whisper_model, limits: limits.clone(), scratch: scratch.clone() };
-    let config = WorkerConfig { concurrency: args.transcribe_concurrency.max(1), lease: Duration::from_secs(args.job_lease_secs.max(1)), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("transcribe", &format!("serve-{}", std::process::id())) };
-    let fanout: Arc<dyn cofee_worker::JobObserver> = Arc::new(WebhookFanout { webhooks: Arc::new(db.clone()), queue: Arc::new(db.clone()) });
-    let worker = tokio::spawn(cofee_worker::run_observed(Arc::new(db.clone()), Arc::new(transcribe), config, stop.clone(), Some(fanout.clone())));
-    let render = RenderHandler { media: Arc::new(db.clone()), objects: objects.clone(), limits: limits.clone(), scratch: scratch.clone(), compositor: args.render.compositor() };
-    let config = WorkerConfig { concurrency: args.render_concurrency.max(1), lease: Duration::from_secs(args.job_lease_secs.max(1)), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("render", &format!("serve-{}", std::process::id())) };
-    let render_worker = tokio::spawn(cofee_worker::run_observed(Arc::new(db.clone()), Arc::new(render), config, stop.clone(), Some(fanout)));
-    let notify = NotifyHandler::new(Arc::new(db.clone()), args.webhook_allow_private);
-    let config = WorkerConfig { concurrency: 4, lease: Duration::from_secs(60), poll_interval: Duration::from_millis(250), ..WorkerConfig::new("notify", &format!("serve-{}", std::process::id())) };
-    let notify_worker = tokio::spawn(cofee_worker::run(Arc::new(db.clone()), Arc::new(notify), config, stop.clone()));
+    let setup = WorkerSetup {
+        db: db.clone(),
+        objects: objects.clone(),
+        engine,
+        whisper_model,
+        limits: limits.clone(),
+        compositor: args.render.compositor(),
+        scratch: scratch.clone(),
+        lease: Duration::from_secs(args.job_lease_secs.max(1)),
+        shutdown_grace: Duration::from_secs(30),
+        webhook_allow_private: args.webhook_allow_private,
+        worker_id: worker_id("serve"),
+    };
+    let mut workers = setup.spawn(&[QueueName::Transcribe], args.transcribe_concurrency, &stop);
+    workers.extend(setup.spawn(&[QueueName::Render], args.render_concurrency, &stop));
+    workers.extend(setup.spawn(&[QueueName::Notify], 1, &stop));
 
-    println!("Cofee is running at http://{addr} (data in {})", args.data_dir.display());
-    let mut state = AppState::new(Arc::new(db.clone()), objects, keys, limits, scratch);
+    println!("Cofee is running at http://{addr} (data in {})", data_dir.display());
+    let mut state = AppState::new(db.clone(), objects, keys, limits, scratch);
     state.metrics = Some(cofee_server::telemetry::install());
-    let gauges = tokio::spawn(cofee_server::telemetry::watch_queues(Arc::new(db), Duration::from_secs(5)));
+    let gauges = tokio::spawn(cofee_server::telemetry::watch_queues(db, Duration::from_secs(5)));
     let result = serve(listener, router(state), shutdown_signal()).await;
     stop.cancel();
     gauges.abort();
-    let _ = tokio::join!(worker, render_worker, notify_worker);
+    futures_util::future::join_all(workers).await;
     result.map_err(|e| CliError::internal(format!("server error: {e}")))
 }

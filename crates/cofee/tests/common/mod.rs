@@ -15,6 +15,21 @@ pub fn cofee(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cofee")).args(args).env("COFEE_DATA_DIR", fixtures_dir().join("data")).env_remove("COFEE_WHISPER_MODEL").output().expect("cofee runs")
 }
 
+/// `cofee` with these variables set and none of the service's other settings inherited.
+pub fn cofee_with_env(args: &[&str], env: &[(&str, String)]) -> Output {
+    service_command(args, env).output().expect("cofee runs")
+}
+
+fn service_command(args: &[&str], env: &[(&str, String)]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cofee"));
+    c.args(args);
+    for k in ["COFEE_JWT_SECRET", "COFEE_WHISPER_MODEL", "COFEE_ENGINE", "COFEE_DATABASE_URL", "COFEE_STORAGE_URL", "COFEE_ENV", "COFEE_LISTEN"] {
+        c.env_remove(k);
+    }
+    c.envs(env.iter().map(|(k, v)| (k, v)));
+    c
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -142,37 +157,25 @@ pub fn leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".part") || n.starts_with(".out")).collect()
 }
 
-/// A running `cofee serve` on a random port with its own data directory; stopped with SIGTERM
-/// when dropped.
-pub struct Served {
+/// A running service role (`serve`, `api`, `worker`) that printed its URL on its first line;
+/// killed when dropped.
+pub struct Role {
     pub url: String,
     pub child: std::process::Child,
-    pub dir: tempfile::TempDir,
 }
 
-impl Served {
-    pub fn start() -> Self {
-        Self::start_in(tempfile::tempdir().unwrap(), &[])
+impl Role {
+    pub fn start(args: &[&str], env: &[(&str, String)]) -> Self {
+        Self::spawn(service_command(args, env))
     }
 
-    /// Starts `cofee serve` on an existing data directory, with extra arguments.
-    pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
+    fn spawn(mut cmd: Command) -> Self {
         use std::io::{BufRead, BufReader};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cofee"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .args(extra)
-            .env_remove("COFEE_JWT_SECRET")
-            .env_remove("COFEE_WHISPER_MODEL")
-            .env_remove("COFEE_ENGINE")
-            .env("COFEE_DATA_DIR", dir.path())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
-        Self { url, child, dir }
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).trim_end_matches(['.', ',']).to_string();
+        Self { url, child }
     }
 
     /// Sends SIGTERM and waits up to `secs` for a clean exit.
@@ -185,12 +188,47 @@ impl Served {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         self.child.kill().unwrap();
-        panic!("cofee serve did not stop within {secs} s of SIGTERM");
+        panic!("cofee did not stop within {secs} s of SIGTERM");
     }
 }
 
-impl Drop for Served {
+impl Drop for Role {
     fn drop(&mut self) {
         let _ = self.child.kill();
+    }
+}
+
+/// A running `cofee serve` on a random port with its own data directory.
+pub struct Served {
+    pub url: String,
+    role: Role,
+    pub dir: tempfile::TempDir,
+}
+
+impl Served {
+    pub fn start() -> Self {
+        Self::start_in(tempfile::tempdir().unwrap(), &[])
+    }
+
+    /// Starts `cofee serve` on an existing data directory, with extra arguments.
+    pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap()];
+        args.extend(extra);
+        let role = Role::spawn(service_command(&args, &[("COFEE_DATA_DIR", dir.path().display().to_string())]));
+        Self { url: role.url.clone(), role, dir }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.role.child.id()
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.role.child.kill();
+        let _ = self.role.child.wait();
+    }
+
+    /// Sends SIGTERM and waits up to `secs` for a clean exit.
+    pub fn stop(&mut self, secs: u64) -> std::process::ExitStatus {
+        self.role.stop(secs)
     }
 }

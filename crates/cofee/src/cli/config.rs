@@ -1,0 +1,165 @@
+//! Configuration shared by the service roles (`serve`, `api`, `worker`, `migrate`): every flag
+//! has an environment twin (12-factor), and `COFEE_ENV=production` refuses to start with a
+//! missing or weak secret or a default credential, naming each problem.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use cofee_server::JwtKeys;
+use cofee_store::objects::Objects;
+use cofee_store::{Database, DatabaseUrl};
+
+use super::CliError;
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Where the shared state lives.
+#[derive(Args, Clone, Debug)]
+pub struct BackendArgs {
+    /// Database: `sqlite:///path/cofee.db` or `postgres://user:password@host:5432/cofee`.
+    #[arg(long, env = "COFEE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Connections this process may open (keep the sum over all processes below PostgreSQL's
+    /// `max_connections`; see docs/operations.md).
+    #[arg(long, env = "COFEE_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+    /// Object storage: `file:///path`.
+    #[arg(long, env = "COFEE_STORAGE_URL")]
+    pub storage_url: Option<String>,
+    /// `production` refuses missing or weak secrets and default credentials.
+    #[arg(long, env = "COFEE_ENV", value_enum, default_value = "development")]
+    pub env: Environment,
+}
+
+impl BackendArgs {
+    pub fn database(&self) -> Result<DatabaseUrl, CliError> {
+        let url = self.database_url.as_deref().ok_or_else(|| CliError::bad_input("no database configured").with_hint("set COFEE_DATABASE_URL (or --database-url), e.g. postgres://cofee:…@db:5432/cofee"))?;
+        url.parse().map_err(|e: String| CliError::bad_input(format!("COFEE_DATABASE_URL: {e}")))
+    }
+
+    pub async fn connect(&self) -> Result<Arc<dyn Database>, CliError> {
+        let url = self.database()?;
+        url.connect(self.db_max_connections).await.map_err(|e| CliError::internal(format!("database: {e}")))
+    }
+
+    pub fn objects(&self) -> Result<Objects, CliError> {
+        let url = self.storage_url.as_deref().ok_or_else(|| CliError::bad_input("no object storage configured").with_hint("set COFEE_STORAGE_URL (or --storage-url), e.g. file:///var/lib/cofee/objects"))?;
+        match url.strip_prefix("file://") {
+            Some(path) if path.starts_with('/') => Objects::local(Path::new(path)).map_err(|e| CliError::internal(format!("object storage: {e}"))),
+            _ => Err(CliError::bad_input(format!("COFEE_STORAGE_URL {url:?} is not supported: use file:///absolute/path"))),
+        }
+    }
+}
+
+/// The JWT signing secret: `COFEE_JWT_SECRET`, or in development a random one for this process
+/// (sessions then end with it and are not shared between replicas).
+#[derive(Args, Clone, Debug)]
+pub struct SecretArgs {
+    /// Secret that signs access tokens and file links (at least 32 bytes; random).
+    #[arg(long, env = "COFEE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+}
+
+impl SecretArgs {
+    pub fn keys(&self, env: Environment) -> Result<JwtKeys, CliError> {
+        let secret = match &self.jwt_secret {
+            Some(s) => s.clone().into_bytes(),
+            None if env == Environment::Production => return Err(CliError::bad_input("COFEE_JWT_SECRET is required with COFEE_ENV=production")),
+            None => {
+                tracing::warn!("COFEE_JWT_SECRET is not set: using a random secret for this process (sessions end when it stops)");
+                let mut secret = [0u8; 32];
+                getrandom::fill(&mut secret).map_err(|e| CliError::internal(format!("no random source: {e}")))?;
+                secret.to_vec()
+            }
+        };
+        JwtKeys::from_secret(&secret).map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))
+    }
+}
+
+/// Secrets anyone could guess, as shipped in examples and compose files.
+const WEAK_SECRETS: &[&str] = &["secret", "changeme", "change-me", "password", "cofee", "minioadmin", "development", "jwt-secret"];
+const DEFAULT_DB_PASSWORDS: &[&str] = &["postgres", "password", "cofee", "changeme", "secret"];
+
+/// What keeps a production deployment from starting; empty when it may.
+pub fn production_problems(jwt_secret: Option<&str>, database_url: Option<&str>, aws_secret: Option<&str>) -> Vec<String> {
+    let mut problems = Vec::new();
+    match jwt_secret {
+        None => problems.push("COFEE_JWT_SECRET is not set (use at least 32 random bytes, e.g. `openssl rand -hex 32`)".to_string()),
+        Some(s) if s.len() < 32 => problems.push(format!("COFEE_JWT_SECRET is {} bytes; it needs at least 32", s.len())),
+        Some(s) if WEAK_SECRETS.iter().any(|w| s.to_lowercase().contains(w)) || distinct_bytes(s) < 10 => {
+            problems.push("COFEE_JWT_SECRET looks guessable (a word or few distinct characters); use random bytes".to_string())
+        }
+        Some(_) => {}
+    }
+    if database_url.and_then(url_password).is_some_and(|p| DEFAULT_DB_PASSWORDS.contains(&p.as_str())) {
+        problems.push("COFEE_DATABASE_URL uses a default password".to_string());
+    }
+    if aws_secret.is_some_and(|key| WEAK_SECRETS.contains(&key) || key.len() < 16) {
+        problems.push("AWS_SECRET_ACCESS_KEY is a default or too short".to_string());
+    }
+    problems
+}
+
+fn distinct_bytes(s: &str) -> usize {
+    s.bytes().collect::<std::collections::BTreeSet<_>>().len()
+}
+
+/// The password part of `scheme://user:password@host/…`, if any.
+fn url_password(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let userinfo = rest.split_once('@')?.0;
+    Some(userinfo.split_once(':')?.1.to_string())
+}
+
+/// Refuses to go on in production when something is weak or missing.
+pub fn check_environment(env: Environment, backend: &BackendArgs, secrets: Option<&SecretArgs>) -> Result<(), CliError> {
+    if env != Environment::Production {
+        return Ok(());
+    }
+    let jwt = secrets.map(|s| s.jwt_secret.as_deref());
+    let aws = std::env::var("AWS_SECRET_ACCESS_KEY").ok();
+    let mut problems = production_problems(jwt.unwrap_or(Some("not needed by this role: a long random placeholder 0123456789abcdef")), backend.database_url.as_deref(), aws.as_deref());
+    if backend.database_url.is_none() {
+        problems.push("COFEE_DATABASE_URL is not set".into());
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::bad_input(format!("refusing to start with COFEE_ENV=production:\n  - {}", problems.join("\n  - "))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "9f3c1e0b7a64d2c85b1e4f70a3d96c2e8b05f4a1c7e3d9b6";
+
+    #[test]
+    fn production_needs_a_strong_secret_and_says_why() {
+        assert!(production_problems(Some(GOOD), Some("postgres://cofee:Zq8vN3xR@db/cofee"), None).is_empty());
+        assert!(production_problems(None, None, None)[0].contains("not set"));
+        assert!(production_problems(Some("short"), None, None)[0].contains("at least 32"));
+        assert!(production_problems(Some("changeme-changeme-changeme-changeme"), None, None)[0].contains("guessable"));
+        assert!(production_problems(Some(&"ab".repeat(20)), None, None)[0].contains("guessable"));
+    }
+
+    #[test]
+    fn default_credentials_are_named() {
+        let p = production_problems(Some(GOOD), Some("postgres://postgres:postgres@db/cofee"), Some("minioadmin"));
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("COFEE_DATABASE_URL") && p[1].contains("AWS_SECRET_ACCESS_KEY"));
+        assert!(production_problems(Some(GOOD), Some("postgres://db/cofee"), None).is_empty(), "no password in the URL (e.g. a .pgpass or IAM) is fine");
+    }
+
+    #[test]
+    fn database_urls_parse() {
+        assert_eq!("sqlite:///var/lib/cofee/cofee.db".parse::<DatabaseUrl>(), Ok(DatabaseUrl::Sqlite("/var/lib/cofee/cofee.db".into())));
+        assert!(matches!("postgres://u:p@h/db".parse::<DatabaseUrl>(), Ok(DatabaseUrl::Postgres(_))));
+        assert!("mysql://x".parse::<DatabaseUrl>().unwrap_err().contains("sqlite:// or postgres://"));
+    }
+}

@@ -1,0 +1,89 @@
+//! The pieces the service roles share: job workers for a set of queues, the shutdown signal.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use cofee_media::{Compositor, MediaLimits};
+use cofee_pipeline::EngineSpec;
+use cofee_store::Database;
+use cofee_store::objects::Objects;
+use cofee_worker::handlers::{NotifyHandler, RenderHandler, TranscribeHandler, WebhookFanout};
+use cofee_worker::{CancellationToken, JobHandler, JobObserver, WorkerConfig};
+use tokio::task::JoinHandle;
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum QueueName {
+    Transcribe,
+    Render,
+    Notify,
+}
+
+impl QueueName {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Transcribe => "transcribe",
+            Self::Render => "render",
+            Self::Notify => "notify",
+        }
+    }
+}
+
+/// Everything a job handler needs.
+pub struct WorkerSetup {
+    pub db: Arc<dyn Database>,
+    pub objects: Objects,
+    pub engine: EngineSpec,
+    pub whisper_model: Option<PathBuf>,
+    pub limits: MediaLimits,
+    pub compositor: Compositor,
+    pub scratch: PathBuf,
+    pub lease: Duration,
+    pub shutdown_grace: Duration,
+    pub webhook_allow_private: bool,
+    /// Names this process's claims (`host-pid`), for operators reading the jobs table.
+    pub worker_id: String,
+}
+
+impl WorkerSetup {
+    fn handler(&self, queue: QueueName) -> Arc<dyn JobHandler> {
+        let (db, objects, limits, scratch) = (self.db.clone(), self.objects.clone(), self.limits.clone(), self.scratch.clone());
+        match queue {
+            QueueName::Transcribe => Arc::new(TranscribeHandler { media: db, objects, engine: self.engine.clone(), whisper_model: self.whisper_model.clone(), limits, scratch }),
+            QueueName::Render => Arc::new(RenderHandler { media: db, objects, limits, scratch, compositor: self.compositor.clone() }),
+            QueueName::Notify => Arc::new(NotifyHandler::new(db, self.webhook_allow_private)),
+        }
+    }
+
+    /// Starts `concurrency` job slots on each queue (webhook deliveries get four times as many:
+    /// they mostly wait on the network). Jobs that finish tell webhook subscribers.
+    pub fn spawn(&self, queues: &[QueueName], concurrency: usize, stop: &CancellationToken) -> Vec<JoinHandle<()>> {
+        let fanout: Arc<dyn JobObserver> = Arc::new(WebhookFanout { webhooks: self.db.clone(), queue: self.db.clone() });
+        queues
+            .iter()
+            .map(|&q| {
+                let slots = if q == QueueName::Notify { concurrency.max(1) * 4 } else { concurrency.max(1) };
+                let config = WorkerConfig { concurrency: slots, lease: self.lease, poll_interval: Duration::from_millis(250), shutdown_grace: self.shutdown_grace, ..WorkerConfig::new(q.name(), &self.worker_id) };
+                let observer = (q != QueueName::Notify).then(|| fanout.clone());
+                tokio::spawn(cofee_worker::run_observed(self.db.clone(), self.handler(q), config, stop.clone(), observer))
+            })
+            .collect()
+    }
+}
+
+/// `host-pid`, unique enough to tell workers apart in the jobs table.
+pub fn worker_id(role: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
+    format!("{role}-{host}-{}", std::process::id())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down: finishing work in flight");
+}
