@@ -21,6 +21,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs) first" >&2; exit 1; }
 
+# An S3-compatible server for the object-storage tests: moto, from PyPI, in a virtualenv of its own.
+VENV=${COFEE_VENV:-/var/tmp/cofee-venv}
+if [ ! -x "$VENV/bin/moto_server" ]; then
+  python3 -m venv "$VENV" 2>/dev/null || {
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null && python3 -m venv "$VENV"
+  }
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5'
+fi
+
 command -v npm >/dev/null || { echo "npm not found: install Node.js 20 or newer with npm" >&2; exit 1; }
 # The web app is built with Vite and embedded in the binary, so it is built before cargo runs.
 (cd "$(dirname "$0")/../web" && npm ci --no-fund --no-audit --loglevel=error && npm run build --silent)

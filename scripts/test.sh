@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+export COFEE_TEST_MOTO_SERVER="${COFEE_VENV:-/var/tmp/cofee-venv}/bin/moto_server"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::auth::AuthUser;
 use crate::problem::{ApiError, Problem};
 
-const TTL_SECS: i64 = 3600;
+pub const TTL_SECS: i64 = 3600;
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
@@ -40,6 +40,14 @@ pub fn signed_url(s: &AppState, key: &str) -> String {
     format!("/files/{key}?exp={exp}&sig={}", signature(&s.file_secret, key, exp))
 }
 
+/// A link for the browser: presigned by S3 for its public endpoint, else signed by us.
+pub async fn browser_url(s: &AppState, key: &str) -> Result<String, ApiError> {
+    match s.objects.presigned_get(key, std::time::Duration::from_secs(TTL_SECS as u64)).await? {
+        Some(url) => Ok(url),
+        None => Ok(signed_url(s, key)),
+    }
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct FileUrl {
     url: String,
@@ -51,7 +59,7 @@ pub struct FileUrl {
 pub async fn media_url(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<axum::Json<FileUrl>, ApiError> {
     let Path(id) = id?;
     let m = s.media.media(user, id).await?;
-    Ok(axum::Json(FileUrl { url: signed_url(&s, &m.object_key), expires_in: TTL_SECS }))
+    Ok(axum::Json(FileUrl { url: browser_url(&s, &m.object_key).await?, expires_in: TTL_SECS }))
 }
 
 /// `GET /api/renders/{id}/url`: a signed download URL for a finished render.
@@ -60,7 +68,7 @@ pub async fn render_url(State(s): State<AppState>, AuthUser(user): AuthUser, id:
     let Path(id) = id?;
     let r = s.media.render(user, id).await?;
     let key = r.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet"))?;
-    Ok(axum::Json(FileUrl { url: signed_url(&s, &key), expires_in: TTL_SECS }))
+    Ok(axum::Json(FileUrl { url: browser_url(&s, &key).await?, expires_in: TTL_SECS }))
 }
 
 #[derive(Deserialize)]

@@ -106,6 +106,7 @@ pub fn ops_router(probes: Probes) -> Router {
 /// The whole API as one router.
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
+    let csp = content_security_policy(state.objects.public_origin());
     let mut app = Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
@@ -152,16 +153,23 @@ pub fn router(state: AppState) -> Router {
     for (name, value) in SECURITY_HEADERS {
         app = app.layer(header(name, value));
     }
-    app
+    let csp = axum::http::HeaderValue::from_str(&csp).expect("origins are header-safe");
+    app.layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::header::CONTENT_SECURITY_POLICY, csp))
 }
 
-/// The content security policy: the app loads only from its own origin; `wasm-unsafe-eval` is
-/// what WebAssembly (the libass preview) needs, `blob:` covers the workers and files it creates.
-const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self' blob: data:; img-src 'self' blob: data:; media-src 'self' blob:; font-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/// The content security policy: the app loads only from its own origin — plus, for media and
+/// thumbnails, the object storage's public endpoint when browsers fetch from it (S3);
+/// `wasm-unsafe-eval` is what WebAssembly (the libass preview) needs, `blob:` covers the workers
+/// and files it creates.
+fn content_security_policy(storage_origin: Option<&str>) -> String {
+    let storage = storage_origin.map(|o| format!(" {o}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self' blob: data:{storage}; img-src 'self' blob: data:{storage}; media-src 'self' blob:{storage}; font-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+}
 
 /// Headers every response carries unless a handler set them.
 const SECURITY_HEADERS: &[(&str, &str)] = &[
-    ("content-security-policy", CSP),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("referrer-policy", "no-referrer"),

@@ -43,17 +43,22 @@ pub struct ProjectListItem {
 
 #[utoipa::path(get, path = "/api/projects", tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<ProjectListItem>)))]
 pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<ProjectListItem>>, ApiError> {
-    let items = s.projects.project_summaries(user).await?.into_iter().map(|p| {
+    let mut items = Vec::new();
+    for p in s.projects.project_summaries(user).await? {
         let status = match (p.has_media, p.has_captions, p.renders_done) {
             (false, ..) => "new",
             (true, false, _) => "uploaded",
             (true, true, 0) => "transcribed",
             _ => "rendered",
         };
-        let thumbnail_url = p.has_media.then(|| crate::files::signed_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id)));
-        ProjectListItem { project: p.project, status, thumbnail_url }
-    });
-    Ok(Json(items.collect()))
+        // Signing is local computation (HMAC, or S3's SigV4), no round trip per project.
+        let thumbnail_url = match p.has_media {
+            true => Some(crate::files::browser_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id)).await?),
+            false => None,
+        };
+        items.push(ProjectListItem { project: p.project, status, thumbnail_url });
+    }
+    Ok(Json(items))
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Project), (status = 404, body = Problem)))]

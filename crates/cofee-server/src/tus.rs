@@ -77,7 +77,9 @@ impl Writing {
     fn take(s: &AppState, id: Uuid) -> Result<Self, ApiError> {
         let mut set = s.uploads_in_progress.lock().expect("not poisoned");
         if !set.insert(id) {
-            return Err(ApiError::new(StatusCode::CONFLICT, "Upload busy", "another PATCH to this upload is still running"));
+            // 423 as tusd answers: clients (tus-js-client too) retry it after a delay, which is
+            // what a resume right after a dropped connection needs while the server notices.
+            return Err(ApiError::new(StatusCode::LOCKED, "Upload busy", "another PATCH to this upload is still running; retry shortly"));
         }
         Ok(Self { set: s.uploads_in_progress.clone(), id })
     }
@@ -132,7 +134,7 @@ pub async fn head(State(s): State<AppState>, AuthUser(user): AuthUser, id: Resul
     Ok(tus_headers(r))
 }
 
-#[utoipa::path(patch, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"), responses((status = 204, description = "Upload-Offset after the write"), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(patch, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"), responses((status = 204, description = "Upload-Offset after the write"), (status = 409, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
 pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let Path(id) = id?;
     require_tus(&headers)?;

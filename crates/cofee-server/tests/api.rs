@@ -284,10 +284,24 @@ async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video(app: App
 
     let r = app.http.head(&location).bearer_auth(&mallory).header("tus-resumable", "1.0.0").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = app.http.patch(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", 0).header("content-type", "application/offset+octet-stream").body(video.clone()).send().await.unwrap();
+    // A PATCH right after a dropped one may find it still running (423); tus clients retry.
+    let patch = |offset: u64, body: Vec<u8>| {
+        let (http, location, alice) = (app.http.clone(), location.clone(), alice.clone());
+        async move {
+            for _ in 0..50 {
+                let r = http.patch(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", offset).header("content-type", "application/offset+octet-stream").body(body.clone()).send().await.unwrap();
+                if r.status() != StatusCode::LOCKED {
+                    return r;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("the upload stayed locked");
+        }
+    };
+    let r = patch(0, video.clone()).await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "a wrong offset is refused");
 
-    let r = app.http.patch(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", offset).header("content-type", "application/offset+octet-stream").body(video[offset as usize..].to_vec()).send().await.unwrap();
+    let r = patch(offset, video[offset as usize..].to_vec()).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(r.headers()["upload-offset"].to_str().unwrap(), video.len().to_string());
     let (s, m) = app.get(&format!("/api/projects/{pid}/media"), &alice).await;

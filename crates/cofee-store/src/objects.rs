@@ -1,13 +1,19 @@
-//! Object storage through the `object_store` crate: a local directory today (the embedded
-//! `cofee serve`), S3-compatible storage next, behind the same type. Files move in and out as
-//! streams of fixed-size parts, so no object is ever held whole in memory.
+//! Object storage through the `object_store` crate: a local directory (the embedded
+//! `cofee serve`) or S3-compatible storage (AWS S3, MinIO, …), behind the same type. Files move
+//! in and out as streams of fixed-size parts (S3 multipart uploads, aborted on failure), so no
+//! object is ever held whole in memory. With S3, browsers get presigned URLs for the public
+//! endpoint and fetch media from the storage directly.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::StreamExt;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
+use object_store::prefix::PrefixStore;
+use object_store::signer::{Method, Signer};
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -15,11 +21,70 @@ use crate::StoreError;
 
 const PART: usize = 8 << 20;
 
+/// The media type of the objects Cofee writes, by key.
+fn content_type(key: &str) -> Option<&'static str> {
+    if key.ends_with(".mp4") || key.ends_with("/source") {
+        Some("video/mp4")
+    } else if key.ends_with(".jpg") {
+        Some("image/jpeg")
+    } else {
+        None
+    }
+}
+
 #[derive(Clone)]
 pub struct Objects {
     inner: Arc<dyn ObjectStore>,
     /// Set for a local directory: workers read objects in place instead of copying them.
     local: Option<Arc<LocalFileSystem>>,
+    /// Set for S3: signs URLs for the endpoint browsers reach.
+    public: Option<PublicSigner>,
+}
+
+#[derive(Clone)]
+struct PublicSigner {
+    store: Arc<AmazonS3>,
+    /// The key prefix inside the bucket (`s3://bucket/prefix`), empty for none.
+    prefix: String,
+    origin: String,
+}
+
+/// Where an S3-compatible store is and how browsers reach it. Credentials come from the
+/// standard `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (or the instance's role).
+#[derive(Debug, Clone)]
+pub struct S3Location {
+    pub bucket: String,
+    pub prefix: String,
+    pub region: String,
+    /// What the service talks to (`http://minio:9000`); `None` for AWS itself.
+    pub endpoint: Option<String>,
+    /// What browsers get in presigned URLs (`https://media.example.com`); default: `endpoint`.
+    pub public_endpoint: Option<String>,
+    /// Access key id and secret, when not taken from the environment.
+    pub credentials: Option<(String, String)>,
+}
+
+impl S3Location {
+    /// Parses `s3://bucket` or `s3://bucket/prefix/path`.
+    pub fn parse(url: &str, region: &str, endpoint: Option<String>, public_endpoint: Option<String>) -> Result<Self, String> {
+        let rest = url.strip_prefix("s3://").ok_or("an S3 storage URL starts with s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err("the S3 URL names no bucket (s3://bucket/prefix)".into());
+        }
+        Ok(Self { bucket: bucket.into(), prefix: prefix.trim_matches('/').into(), region: region.into(), endpoint, public_endpoint, credentials: None })
+    }
+
+    fn builder(&self, endpoint: Option<&str>) -> AmazonS3Builder {
+        let mut b = AmazonS3Builder::from_env().with_bucket_name(&self.bucket).with_region(&self.region);
+        if let Some(e) = endpoint {
+            b = b.with_endpoint(e).with_allow_http(e.starts_with("http://"));
+        }
+        if let Some((id, secret)) = &self.credentials {
+            b = b.with_access_key_id(id).with_secret_access_key(secret);
+        }
+        b
+    }
 }
 
 fn storage(e: object_store::Error) -> StoreError {
@@ -38,24 +103,65 @@ impl Objects {
     pub fn local(root: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(root).map_err(io)?;
         let fs = Arc::new(LocalFileSystem::new_with_prefix(root).map_err(storage)?);
-        Ok(Self { inner: fs.clone(), local: Some(fs) })
+        Ok(Self { inner: fs.clone(), local: Some(fs), public: None })
+    }
+
+    /// Objects in an S3-compatible bucket.
+    pub fn s3(location: &S3Location) -> Result<Self, StoreError> {
+        let store = Arc::new(location.builder(location.endpoint.as_deref()).build().map_err(storage)?);
+        let public_endpoint = location.public_endpoint.as_deref().or(location.endpoint.as_deref());
+        let signer = Arc::new(location.builder(public_endpoint).build().map_err(storage)?);
+        let origin = public_endpoint.map_or_else(|| format!("https://{}.s3.{}.amazonaws.com", location.bucket, location.region), |e| e.trim_end_matches('/').to_string());
+        let inner: Arc<dyn ObjectStore> = if location.prefix.is_empty() { store } else { Arc::new(PrefixStore::new(store, location.prefix.as_str())) };
+        Ok(Self { inner, local: None, public: Some(PublicSigner { store: signer, prefix: location.prefix.clone(), origin }) })
+    }
+
+    /// A URL a browser can `GET` `key` from for `ttl`, when the store can sign one (S3); `None`
+    /// for a local directory, which the API serves itself.
+    pub async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError> {
+        let Some(p) = &self.public else { return Ok(None) };
+        let full = if p.prefix.is_empty() { key.to_string() } else { format!("{}/{key}", p.prefix) };
+        let url = p.store.signed_url(Method::GET, &Key::from(full), ttl).await.map_err(storage)?;
+        Ok(Some(url.to_string()))
+    }
+
+    /// The origin presigned URLs point at (for the web app's content security policy).
+    pub fn public_origin(&self) -> Option<&str> {
+        self.public.as_ref().map(|p| p.origin.as_str())
     }
 
     /// Streams a local file into the store under `key`.
     pub async fn put_file(&self, key: &str, file: &Path) -> Result<u64, StoreError> {
         let mut f = tokio::fs::File::open(file).await.map_err(io)?;
-        let upload = self.inner.put_multipart(&Key::from(key)).await.map_err(storage)?;
+        let upload = match (&self.public, content_type(key)) {
+            // S3 serves the type it was given, to browsers following presigned links; a local
+            // directory keeps no attributes (the API names the type when it serves files).
+            (Some(_), Some(mime)) => {
+                let attributes = object_store::Attributes::from_iter([(object_store::Attribute::ContentType, object_store::AttributeValue::from(mime))]);
+                self.inner.put_multipart_opts(&Key::from(key), object_store::PutMultipartOptions { attributes, ..Default::default() }).await
+            }
+            _ => self.inner.put_multipart(&Key::from(key)).await,
+        }
+        .map_err(storage)?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
         let mut buf = vec![0u8; 1 << 20];
         let mut total = 0u64;
-        loop {
-            let n = f.read(&mut buf).await.map_err(io)?;
-            if n == 0 {
-                break;
+        let copied: Result<(), StoreError> = async {
+            loop {
+                let n = f.read(&mut buf).await.map_err(io)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                writer.wait_for_capacity(2).await.map_err(storage)?;
+                writer.write(&buf[..n]);
+                total += n as u64;
             }
-            writer.wait_for_capacity(2).await.map_err(storage)?;
-            writer.write(&buf[..n]);
-            total += n as u64;
+        }
+        .await;
+        if let Err(e) = copied {
+            // An incomplete multipart upload keeps its parts (and costs) until aborted.
+            let _ = writer.abort().await;
+            return Err(e);
         }
         writer.finish().await.map_err(storage)?;
         Ok(total)

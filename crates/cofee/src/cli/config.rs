@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use cofee_server::JwtKeys;
-use cofee_store::objects::Objects;
+use cofee_store::objects::{Objects, S3Location};
 use cofee_store::{Database, DatabaseUrl};
 
 use super::CliError;
@@ -28,9 +28,18 @@ pub struct BackendArgs {
     /// `max_connections`; see docs/operations.md).
     #[arg(long, env = "COFEE_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
-    /// Object storage: `file:///path`.
+    /// Object storage: `file:///path` or `s3://bucket/prefix`.
     #[arg(long, env = "COFEE_STORAGE_URL")]
     pub storage_url: Option<String>,
+    /// S3 endpoint the service talks to (`http://minio:9000`); unset for AWS.
+    #[arg(long, env = "COFEE_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 endpoint browsers are sent to in presigned URLs (`https://media.example.com`);
+    /// default: the internal one.
+    #[arg(long, env = "COFEE_S3_PUBLIC_ENDPOINT")]
+    pub s3_public_endpoint: Option<String>,
+    #[arg(long, env = "COFEE_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
     /// `production` refuses missing or weak secrets and default credentials.
     #[arg(long, env = "COFEE_ENV", value_enum, default_value = "development")]
     pub env: Environment,
@@ -49,11 +58,25 @@ impl BackendArgs {
 
     pub fn objects(&self) -> Result<Objects, CliError> {
         let url = self.storage_url.as_deref().ok_or_else(|| CliError::bad_input("no object storage configured").with_hint("set COFEE_STORAGE_URL (or --storage-url), e.g. file:///var/lib/cofee/objects"))?;
+        if url.starts_with("s3://") {
+            for (name, endpoint) in [("COFEE_S3_ENDPOINT", &self.s3_endpoint), ("COFEE_S3_PUBLIC_ENDPOINT", &self.s3_public_endpoint)] {
+                if let Some(e) = endpoint.as_deref().filter(|e| !valid_endpoint(e)) {
+                    return Err(CliError::bad_input(format!("{name} {e:?} is not an http(s) URL like https://s3.example.com")));
+                }
+            }
+            let location = S3Location::parse(url, &self.s3_region, self.s3_endpoint.clone(), self.s3_public_endpoint.clone()).map_err(|e| CliError::bad_input(format!("COFEE_STORAGE_URL: {e}")))?;
+            return Objects::s3(&location).map_err(|e| CliError::bad_input(format!("object storage: {e}")));
+        }
         match url.strip_prefix("file://") {
             Some(path) if path.starts_with('/') => Objects::local(Path::new(path)).map_err(|e| CliError::internal(format!("object storage: {e}"))),
-            _ => Err(CliError::bad_input(format!("COFEE_STORAGE_URL {url:?} is not supported: use file:///absolute/path"))),
+            _ => Err(CliError::bad_input(format!("COFEE_STORAGE_URL {url:?} is not supported: use file:///absolute/path or s3://bucket/prefix"))),
         }
     }
+}
+
+/// `http(s)://host[:port][/path]`, nothing a header could choke on.
+fn valid_endpoint(e: &str) -> bool {
+    (e.starts_with("http://") || e.starts_with("https://")) && e.len() > 8 && e.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | ';' | ','))
 }
 
 /// The JWT signing secret: `COFEE_JWT_SECRET`, or in development a random one for this process
