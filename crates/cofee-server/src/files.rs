@@ -42,7 +42,7 @@ pub fn signed_url(s: &AppState, key: &str) -> String {
 
 /// A link for the browser: presigned by S3 for its public endpoint, else signed by us.
 pub async fn browser_url(s: &AppState, key: &str) -> Result<String, ApiError> {
-    match s.objects.presigned_get(key, std::time::Duration::from_secs(TTL_SECS as u64)).await? {
+    match s.objects.presigned_get(key, std::time::Duration::from_secs(TTL_SECS as u64), None).await? {
         Some(url) => Ok(url),
         None => Ok(signed_url(s, key)),
     }

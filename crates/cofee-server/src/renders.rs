@@ -133,16 +133,21 @@ pub async fn download(State(s): State<AppState>, AuthUser(user): AuthUser, id: R
     let key = render.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet; see its job"))?;
     let project = s.projects.project(user, render.project_id).await?;
     // From S3 the browser fetches the bytes itself, from the storage's public endpoint.
-    if let Some(url) = s.objects.presigned_get(&key, std::time::Duration::from_secs(crate::files::TTL_SECS as u64)).await? {
+    if let Some(url) = s.objects.presigned_get(&key, std::time::Duration::from_secs(crate::files::TTL_SECS as u64), Some(&download_name(&project.name))).await? {
         return Ok(axum::response::Redirect::temporary(&url).into_response());
     }
     let scratch = s.scratch.join(format!("download-{id}.mp4"));
     let path = s.objects.readable_path(&key, &scratch).await?;
     let mut response = tower_http::services::ServeFile::new_with_mime(&path, &mime_mp4()).oneshot(request).await.map_err(|_| ApiError::internal())?.map(Body::new);
-    let name: String = project.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    let disposition = format!("attachment; filename=\"{}.mp4\"", if name.is_empty() { "cofee" } else { &name });
+    let disposition = format!("attachment; filename=\"{}\"", download_name(&project.name));
     response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|_| ApiError::internal())?);
     Ok(response)
+}
+
+/// `name.mp4` with only characters safe in a header and any file system.
+fn download_name(project: &str) -> String {
+    let name: String = project.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("{}.mp4", if name.is_empty() { "cofee" } else { &name })
 }
 
 fn mime_mp4() -> mime::Mime {

@@ -13,7 +13,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
 use object_store::prefix::PrefixStore;
-use object_store::signer::{Method, Signer};
+use object_store::signer::{Method, SignedUrlOptions, Signer};
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -117,11 +117,19 @@ impl Objects {
     }
 
     /// A URL a browser can `GET` `key` from for `ttl`, when the store can sign one (S3); `None`
-    /// for a local directory, which the API serves itself.
-    pub async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError> {
+    /// for a local directory, which the API serves itself. With `download_as`, the response
+    /// carries `Content-Disposition: attachment` with that file name (signed, like the rest).
+    pub async fn presigned_get(&self, key: &str, ttl: Duration, download_as: Option<&str>) -> Result<Option<String>, StoreError> {
         let Some(p) = &self.public else { return Ok(None) };
-        let full = if p.prefix.is_empty() { key.to_string() } else { format!("{}/{key}", p.prefix) };
-        let url = p.store.signed_url(Method::GET, &Key::from(full), ttl).await.map_err(storage)?;
+        let full = Key::from(if p.prefix.is_empty() { key.to_string() } else { format!("{}/{key}", p.prefix) });
+        let url = match download_as {
+            None => p.store.signed_url(Method::GET, &full, ttl).await,
+            Some(name) => {
+                let options = SignedUrlOptions::new().with_query([("response-content-disposition", format!("attachment; filename=\"{name}\""))]);
+                p.store.signed_url_opts(Method::GET, &full, ttl, &options).await
+            }
+        }
+        .map_err(storage)?;
         Ok(Some(url.to_string()))
     }
 
@@ -175,6 +183,9 @@ impl Objects {
             return if p.is_file() { Ok(p) } else { Err(StoreError::NotFound) };
         }
         let mut stream = self.inner.get(&Key::from(key)).await.map_err(storage)?.into_stream();
+        if let Some(dir) = scratch.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+        }
         let mut out = tokio::fs::File::create(scratch).await.map_err(io)?;
         while let Some(chunk) = stream.next().await {
             out.write_all(&chunk.map_err(storage)?).await.map_err(io)?;

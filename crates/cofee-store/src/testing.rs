@@ -60,3 +60,65 @@ impl Drop for PgTestDatabase {
         .join();
     }
 }
+
+/// An S3-compatible server for tests: moto's `moto_server` (installed by `scripts/deps.sh`;
+/// `COFEE_TEST_MOTO_SERVER` names it), on a free port of its own; killed on drop.
+pub struct MotoServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl MotoServer {
+    pub fn start() -> Self {
+        use std::net::{TcpListener, TcpStream};
+        let program = std::env::var("COFEE_TEST_MOTO_SERVER").unwrap_or_else(|_| "/var/tmp/cofee-venv/bin/moto_server".into());
+        let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("an address").port();
+        let mut child = std::process::Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program} ({e}): run scripts/deps.sh or set COFEE_TEST_MOTO_SERVER"));
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Self { child, port };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("moto did not start on port {port}");
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Creates a bucket (moto accepts unsigned requests).
+    pub fn create_bucket(&self, name: &str) {
+        let status = self.request("PUT", &format!("/{name}"));
+        assert!(status.starts_with("HTTP/1.1 200"), "creating bucket {name}: {status}");
+    }
+
+    /// How many objects the bucket holds under `prefix`.
+    pub fn count(&self, bucket: &str, prefix: &str) -> usize {
+        self.request("GET", &format!("/{bucket}?list-type=2&prefix={prefix}")).matches("<Key>").count()
+    }
+
+    /// A bare HTTP/1.1 request (no client library needed); returns the whole response.
+    fn request(&self, method: &str, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("moto answers");
+        write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", self.port).expect("request sent");
+        let mut response = String::new();
+        s.read_to_string(&mut response).expect("response read");
+        response
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

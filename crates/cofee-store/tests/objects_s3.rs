@@ -1,58 +1,16 @@
-//! Object storage on a real S3-compatible server: moto's (from PyPI, installed by
-//! `scripts/deps.sh`; `COFEE_TEST_MOTO_SERVER` names its `moto_server`), started by the test on a
-//! port of its own.
+//! Object storage on a real S3-compatible server: moto's, started by the test (see
+//! `cofee_store::testing::MotoServer`).
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use cofee_store::StoreError;
 use cofee_store::objects::{Objects, S3Location};
-
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    async fn start() -> Self {
-        let program = std::env::var("COFEE_TEST_MOTO_SERVER").unwrap_or_else(|_| "/var/tmp/cofee-venv/bin/moto_server".into());
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program} ({e}): run scripts/deps.sh or set COFEE_TEST_MOTO_SERVER"));
-        let http = reqwest::Client::new();
-        for _ in 0..200 {
-            if http.get(format!("http://127.0.0.1:{port}/")).send().await.is_ok() {
-                return Self { child, port };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("moto did not start on port {port}");
-    }
-
-    async fn bucket(&self, name: &str) {
-        let r = reqwest::Client::new().put(format!("http://127.0.0.1:{}/{name}", self.port)).send().await.unwrap();
-        assert!(r.status().is_success(), "creating bucket: {}", r.status());
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use cofee_store::testing::MotoServer;
 
 #[tokio::test]
 async fn files_go_through_s3_in_parts_and_browsers_get_presigned_urls_for_the_public_host() {
-    let moto = Moto::start().await;
-    moto.bucket("media").await;
+    let moto = MotoServer::start();
+    moto.create_bucket("media");
     // The service talks to 127.0.0.1; browsers are told "localhost" (a different public host).
     let mut location = S3Location::parse("s3://media/cofee/prod", "us-east-1", Some(format!("http://127.0.0.1:{}", moto.port)), Some(format!("http://localhost:{}", moto.port))).unwrap();
     location.credentials = Some(("cofee-test".into(), "cofee-test-secret-key".into()));
@@ -71,15 +29,23 @@ async fn files_go_through_s3_in_parts_and_browsers_get_presigned_urls_for_the_pu
 
     // The object sits under the prefix in the bucket; the presigned URL names the public host and
     // works without credentials. (moto does not check signatures, so that part is S3's to prove.)
-    let url = objects.presigned_get("projects/p1/source", Duration::from_secs(60)).await.unwrap().unwrap();
+    let url = objects.presigned_get("projects/p1/source", Duration::from_secs(60), None).await.unwrap().unwrap();
     assert!(url.starts_with(&format!("http://localhost:{}/media/cofee/prod/projects/p1/source?", moto.port)), "{url}");
     assert_eq!(objects.public_origin(), Some(format!("http://localhost:{}", moto.port).as_str()));
     let r = reqwest::Client::new().get(&url).header("range", "bytes=0-9").send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::PARTIAL_CONTENT);
     assert_eq!(r.headers()["content-type"], "video/mp4", "stored with its media type");
-    assert_eq!(r.bytes().await.unwrap().as_ref(), &data[..10]);
+    let headers = format!("{:?}", r.headers());
+    let body = r.bytes().await.unwrap();
+    assert!(body.len() == 10 && body.as_ref() == &data[..10], "a range of 10 bytes, got {} bytes; headers {headers}", body.len());
+    // A download link names the file (the parameter is part of what is signed).
+    let url = objects.presigned_get("projects/p1/source", Duration::from_secs(60), Some("talk.mp4")).await.unwrap().unwrap();
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"talk.mp4\"");
 
+    assert_eq!(moto.count("media", "cofee/prod/projects/p1/"), 1);
     objects.delete("projects/p1/source").await.unwrap();
+    assert_eq!(moto.count("media", "cofee/prod/projects/p1/"), 0);
     assert!(matches!(objects.readable_path("projects/p1/source", &dir.path().join("s2")).await, Err(StoreError::NotFound)));
     objects.delete("projects/p1/source").await.unwrap(); // deleting twice is fine
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use cofee_store::testing::PgTestDatabase;
+use cofee_store::testing::{MotoServer, PgTestDatabase};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -34,7 +34,7 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
     let mut served = Served::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let objects = served.dir.path().join("objects");
-    rt.block_on(flow(&served.url, &served.url, &objects));
+    rt.block_on(flow(&served.url, &served.url, Stored::Dir(&objects)));
     assert!(served.stop(10).success());
 }
 
@@ -45,7 +45,7 @@ fn the_same_flow_on_postgres() {
     let db = rt.block_on(PgTestDatabase::create());
     let mut served = Served::start_in(tempfile::tempdir().unwrap(), &["--database-url", &db.url()]);
     let objects = served.dir.path().join("objects");
-    rt.block_on(flow(&served.url, &served.url, &objects));
+    rt.block_on(flow(&served.url, &served.url, Stored::Dir(&objects)));
     assert!(served.stop(10).success());
 }
 
@@ -73,13 +73,57 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
     rt.block_on(async {
         let ready: Value = reqwest::get(format!("{}/health/ready", worker.url)).await.unwrap().json().await.unwrap();
         assert_eq!((ready["status"].as_str(), ready["backend"].as_str()), (Some("ok"), Some("postgres")), "{ready}");
-        flow(&api.url, &worker.url, &objects).await;
+        flow(&api.url, &worker.url, Stored::Dir(&objects)).await;
     });
     assert!(worker.stop(30).success(), "the worker stops cleanly on SIGTERM");
     assert!(api.stop(10).success(), "the API stops cleanly on SIGTERM");
 }
 
-async fn flow(base: &str, jobs_base: &str, objects_dir: &std::path::Path) {
+/// Where a test looks to see which objects a project has.
+enum Stored<'a> {
+    Dir(&'a std::path::Path),
+    S3 { moto: &'a MotoServer, bucket: &'a str, prefix: &'a str },
+}
+
+impl Stored<'_> {
+    fn count(&self, project: &str) -> usize {
+        match self {
+            Self::Dir(dir) => walk(&dir.join(format!("projects/{project}"))).len(),
+            Self::S3 { moto, bucket, prefix } => moto.count(bucket, &format!("{prefix}/projects/{project}/")),
+        }
+    }
+}
+
+/// The same roles with S3-compatible storage (moto): workers download and upload through S3,
+/// browsers get presigned links for the public endpoint, downloads redirect there.
+#[test]
+fn the_same_flow_with_separate_processes_on_s3_storage() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(PgTestDatabase::create());
+    let moto = MotoServer::start();
+    moto.create_bucket("cofee-media");
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("COFEE_DATABASE_URL", db.url()),
+        ("COFEE_STORAGE_URL", "s3://cofee-media/tenant-a".to_string()),
+        ("COFEE_S3_ENDPOINT", moto.endpoint()),
+        ("COFEE_S3_PUBLIC_ENDPOINT", format!("http://localhost:{}", moto.port)),
+        ("AWS_ACCESS_KEY_ID", "cofee-test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "cofee-test-secret-key".to_string()),
+    ];
+    let mut api = Role::start(&["api", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("api-tmp").to_str().unwrap()], &env);
+    let mut worker = Role::start(&["worker", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("worker-tmp").to_str().unwrap()], &env);
+    rt.block_on(async {
+        let page = reqwest::get(format!("{}/", api.url)).await.unwrap();
+        let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains(&format!("media-src 'self' blob: http://localhost:{}", moto.port)), "the web app may load media from the storage: {csp}");
+        flow(&api.url, &worker.url, Stored::S3 { moto: &moto, bucket: "cofee-media", prefix: "tenant-a" }).await;
+    });
+    assert!(worker.stop(30).success());
+    assert!(api.stop(10).success());
+}
+
+async fn flow(base: &str, jobs_base: &str, stored: Stored<'_>) {
     {
         let api = Api { base: base.to_string(), http: reqwest::Client::new() };
         let alice = api.token("alice@example.com").await;
@@ -225,16 +269,16 @@ async fn flow(base: &str, jobs_base: &str, objects_dir: &std::path::Path) {
         }
 
         // Deleting the project deletes its files too.
-        let objects = objects_dir.join(format!("projects/{pid}"));
-        let files = |dir: &std::path::Path| walk(dir).len();
-        assert_eq!(files(&objects), 3, "source, thumbnail and render stored");
+        assert_eq!(stored.count(&pid), 3, "source, thumbnail and render stored");
         let list: Value = api.http.get(api.url("/api/projects")).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
         assert_eq!(list[0]["status"], "rendered");
-        let thumb = api.http.get(api.url(list[0]["thumbnail_url"].as_str().unwrap())).send().await.unwrap();
+        // A path on the API for local files, a presigned storage URL with S3.
+        let thumbnail = list[0]["thumbnail_url"].as_str().unwrap();
+        let thumb = api.http.get(if thumbnail.starts_with("http") { thumbnail.to_string() } else { api.url(thumbnail) }).send().await.unwrap();
         assert_eq!((thumb.status(), thumb.headers()["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
         let r = api.http.delete(api.url(&format!("/api/projects/{pid}"))).bearer_auth(&alice).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        assert_eq!(files(&objects), 0, "no orphaned objects");
+        assert_eq!(stored.count(&pid), 0, "no orphaned objects");
     }
 }
 
