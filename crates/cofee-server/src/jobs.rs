@@ -57,8 +57,7 @@ pub async fn transcribe(
         Err(e) => return Err(e.into()),
     }
     let payload = serde_json::to_value(TranscribePayload { project_id: id, language: req.language, engine: req.engine }).expect("payload serializes");
-    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let job = NewJob { owner_id: Some(user.to_string()), trace_context: request_id, ..NewJob::new("transcribe", "transcribe", payload) };
+    let job = NewJob { owner_id: Some(user.to_string()), trace_context: crate::request_id(&headers), ..NewJob::new("transcribe", "transcribe", payload) };
     let job_id = s.queue.enqueue(job).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
 }

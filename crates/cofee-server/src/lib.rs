@@ -79,6 +79,12 @@ impl AppState {
     }
 }
 
+/// The request's id (`X-Request-Id`, taken from the caller or made here), which jobs it
+/// enqueues carry into the workers' logs.
+pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
 /// What health and metrics endpoints need; the worker serves them without the API.
 #[derive(Clone)]
 pub struct Probes {
@@ -148,7 +154,12 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(telemetry::track))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            // One INFO line per request, in a span carrying its request id (set just outside).
+            TraceLayer::new_for_http()
+                .make_span_with(|r: &axum::http::Request<_>| tracing::info_span!("request", method = %r.method(), path = %r.uri().path(), request_id = crate::request_id(r.headers()).as_deref().unwrap_or("-")))
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
     for (name, value) in SECURITY_HEADERS {
         app = app.layer(header(name, value));

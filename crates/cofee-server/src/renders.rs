@@ -70,7 +70,7 @@ pub struct RenderAccepted {
 }
 
 #[utoipa::path(post, path = "/api/projects/{id}/renders", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<RenderRequest>), responses((status = 202, body = RenderAccepted), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, body: Result<Json<RenderRequest>, JsonRejection>) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
+pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: axum::http::HeaderMap, body: Result<Json<RenderRequest>, JsonRejection>) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
     let Path(id) = id?;
     let req = match body {
         Ok(Json(r)) => r,
@@ -99,7 +99,7 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
         other => other.into(),
     })?;
     let payload = serde_json::to_value(RenderPayload { project_id: id, render_id: None, preset: preset.clone(), crf }).expect("payload serializes");
-    let job = NewJob { owner_id: Some(user.to_string()), ..NewJob::new("render", "render", payload) };
+    let job = NewJob { owner_id: Some(user.to_string()), trace_context: crate::request_id(&headers), ..NewJob::new("render", "render", payload) };
     let render = s.media.create_render(user, id, &preset, job).await?;
     Ok((StatusCode::ACCEPTED, Json(RenderAccepted { job_id: render.job_id, render_id: render.id })))
 }

@@ -14,6 +14,7 @@
 
 pub mod handlers;
 
+use tracing::Instrument;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -104,7 +105,10 @@ pub async fn run_observed(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>
             Ok(Some(job)) => {
                 let (queue, handler, cfg, hard_stop, observer) = (queue.clone(), handler.clone(), cfg.clone(), hard_stop.clone(), observer.clone());
                 tracker.spawn(async move {
-                    run_one(queue, handler, &cfg, job, hard_stop, observer).await;
+                    // Every log line of the job (handlers, FFmpeg's failures) carries the request
+                    // that caused it, across processes.
+                    let span = tracing::info_span!("job", job = %job.id, kind = %job.kind, request_id = job.trace_context.as_deref().unwrap_or("-"));
+                    run_one(queue, handler, &cfg, job, hard_stop, observer).instrument(span).await;
                     drop(permit);
                 });
             }
@@ -174,9 +178,10 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
     });
 
     let ctx = JobContext { cancel: cancel.clone(), progress };
+    tracing::info!(attempt = job.attempts, "job started");
     let task = {
         let (handler, job) = (handler.clone(), job.clone());
-        tokio::spawn(async move { handler.run(&job, ctx).await })
+        tokio::spawn(async move { handler.run(&job, ctx).await }.in_current_span())
     };
     let started = std::time::Instant::now();
     let result = match task.await {

@@ -68,8 +68,9 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
     let o = cofee_with_env(&["migrate"], &env);
     assert!(String::from_utf8_lossy(&o.stdout).contains("0 migration(s) applied"), "migrating again changes nothing");
 
-    let mut api = Role::start(&["api", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("api-tmp").to_str().unwrap()], &env);
-    let mut worker = Role::start(&["worker", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("worker-tmp").to_str().unwrap(), "--webhook-allow-private"], &env);
+    let (api_log, worker_log) = (dir.path().join("api.log"), dir.path().join("worker.log"));
+    let mut api = Role::start_logged(&["api", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("api-tmp").to_str().unwrap()], &env, &api_log);
+    let mut worker = Role::start_logged(&["worker", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("worker-tmp").to_str().unwrap(), "--webhook-allow-private"], &env, &worker_log);
     rt.block_on(async {
         let ready: Value = reqwest::get(format!("{}/health/ready", worker.url)).await.unwrap().json().await.unwrap();
         assert_eq!((ready["status"].as_str(), ready["backend"].as_str()), (Some("ok"), Some("postgres")), "{ready}");
@@ -77,6 +78,22 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
     });
     assert!(worker.stop(30).success(), "the worker stops cleanly on SIGTERM");
     assert!(api.stop(10).success(), "the API stops cleanly on SIGTERM");
+
+    // Each job's log lines in the worker carry the id of the API request that caused it, and
+    // that request is in the API's log.
+    let json_lines = |path: &std::path::Path| -> Vec<Value> { std::fs::read_to_string(path).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect() };
+    let (api_lines, worker_lines) = (json_lines(&api_log), json_lines(&worker_log));
+    let finished: Vec<(String, String)> = worker_lines
+        .iter()
+        .filter(|l| l["message"] == "job finished" && l["state"] == "succeeded")
+        .map(|l| (l["span"]["kind"].as_str().unwrap_or_default().to_string(), l["span"]["request_id"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    for kind in ["transcribe", "render"] {
+        let (_, rid) = finished.iter().find(|(k, _)| k == kind).unwrap_or_else(|| panic!("no finished {kind} job in the worker log: {finished:?}"));
+        assert!(rid.len() >= 16, "the {kind} job carries a request id: {rid:?}");
+        let in_api = api_lines.iter().any(|l| l["span"]["request_id"].as_str() == Some(rid.as_str()) && l["span"]["method"] == "POST");
+        assert!(in_api, "request {rid} of the {kind} job is in the API log");
+    }
 }
 
 /// Where a test looks to see which objects a project has.

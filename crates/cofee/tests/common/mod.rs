@@ -169,6 +169,13 @@ impl Role {
         Self::spawn(service_command(args, env))
     }
 
+    /// As `start`, with the process's log (stderr: JSON lines) written to `log`.
+    pub fn start_logged(args: &[&str], env: &[(&str, String)], log: &Path) -> Self {
+        let mut cmd = service_command(args, env);
+        cmd.stderr(std::fs::File::create(log).expect("log file"));
+        Self::spawn(cmd)
+    }
+
     fn spawn(mut cmd: Command) -> Self {
         use std::io::{BufRead, BufReader};
         let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
