@@ -127,6 +127,7 @@ pub fn run(job: &BurnJob<'_>, on_progress: &mut dyn FnMut(BurnProgress)) -> Resu
     let mut last_report = Instant::now();
 
     let mut packet = Packet::empty();
+    let mut corrupt_packets = 0u64;
     loop {
         match packet.read(&mut input) {
             Ok(()) => {}
@@ -135,7 +136,14 @@ pub fn run(job: &BurnJob<'_>, on_progress: &mut dyn FnMut(BurnProgress)) -> Resu
         }
         let index = packet.stream();
         if index == vi {
-            decoder.send_packet(&packet).map_err(ctx("decoding the video"))?;
+            // Like the ffmpeg command line, a damaged packet costs its frames, not the render;
+            // a file that decodes short is caught by the caller's duration check.
+            if let Err(e) = decoder.send_packet(&packet) {
+                corrupt_packets += 1;
+                if corrupt_packets == 1 {
+                    eprintln!("warning: skipping undecodable video data ({e})");
+                }
+            }
             receive_frames(&mut decoder, &captions, &mut queue, &mut sink, &mut output, video_offset, video_max)?;
         } else if let (Some((ai, atb, _)), Some(aout), Some(aout_tb)) = (&audio, audio_out, audio_out_tb) {
             if index != *ai {
