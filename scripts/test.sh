@@ -13,6 +13,8 @@ cargo test --workspace --all-features --locked --no-fail-fast "$@" 2>&1 | tee "$
 # The web app end to end, in Chromium, against the binary the tests just built.
 export COFEE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/cofee"
 (cd web && node e2e/flow.mjs) 2>&1 | tee -a "$log" || status=$?
+# The deploy artefacts: yamllint, Kubernetes schemas, checkov (no Docker engine or cluster here).
+deploy/check.sh 2>&1 | grep -v -E '^\s*$' | tee -a "$log" || { status=1; echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (deploy checks)" | tee -a "$log"; }
 python3 - "$log" <<'PY'
 import re, sys
 passed = failed = ignored = 0
