@@ -108,8 +108,8 @@ impl SecretArgs {
 const WEAK_SECRETS: &[&str] = &["secret", "changeme", "change-me", "password", "cofee", "minioadmin", "development", "jwt-secret"];
 const DEFAULT_DB_PASSWORDS: &[&str] = &["postgres", "password", "cofee", "changeme", "secret"];
 
-/// What keeps a production deployment from starting; empty when it may.
-pub fn production_problems(jwt_secret: Option<&str>, database_url: Option<&str>, aws_secret: Option<&str>) -> Vec<String> {
+/// What is wrong with the JWT secret for production; empty when nothing.
+fn jwt_problems(jwt_secret: Option<&str>) -> Vec<String> {
     let mut problems = Vec::new();
     match jwt_secret {
         None => problems.push("COFEE_JWT_SECRET is not set (use at least 32 random bytes, e.g. `openssl rand -hex 32`)".to_string()),
@@ -119,6 +119,12 @@ pub fn production_problems(jwt_secret: Option<&str>, database_url: Option<&str>,
         }
         Some(_) => {}
     }
+    problems
+}
+
+/// Default or weak credentials for the database and object storage.
+fn credential_problems(database_url: Option<&str>, aws_secret: Option<&str>) -> Vec<String> {
+    let mut problems = Vec::new();
     if database_url.and_then(url_password).is_some_and(|p| DEFAULT_DB_PASSWORDS.contains(&p.as_str())) {
         problems.push("COFEE_DATABASE_URL uses a default password".to_string());
     }
@@ -144,9 +150,10 @@ pub fn check_environment(env: Environment, backend: &BackendArgs, secrets: Optio
     if env != Environment::Production {
         return Ok(());
     }
-    let jwt = secrets.map(|s| s.jwt_secret.as_deref());
     let aws = std::env::var("AWS_SECRET_ACCESS_KEY").ok();
-    let mut problems = production_problems(jwt.unwrap_or(Some("not needed by this role: a long random placeholder 0123456789abcdef")), backend.database_url.as_deref(), aws.as_deref());
+    // Only the roles that sign tokens (api, serve) need the JWT secret.
+    let mut problems = secrets.map(|s| jwt_problems(s.jwt_secret.as_deref())).unwrap_or_default();
+    problems.extend(credential_problems(backend.database_url.as_deref(), aws.as_deref()));
     if backend.database_url.is_none() {
         problems.push("COFEE_DATABASE_URL is not set".into());
     }
@@ -161,6 +168,12 @@ mod tests {
     use super::*;
 
     const GOOD: &str = "9f3c1e0b7a64d2c85b1e4f70a3d96c2e8b05f4a1c7e3d9b6";
+
+    fn production_problems(jwt: Option<&str>, database_url: Option<&str>, aws_secret: Option<&str>) -> Vec<String> {
+        let mut p = jwt_problems(jwt);
+        p.extend(credential_problems(database_url, aws_secret));
+        p
+    }
 
     #[test]
     fn production_needs_a_strong_secret_and_says_why() {
