@@ -155,10 +155,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
-            // One INFO line per request, in a span carrying its request id (set just outside).
-            TraceLayer::new_for_http()
-                .make_span_with(|r: &axum::http::Request<_>| tracing::info_span!("request", method = %r.method(), path = %r.uri().path(), request_id = crate::request_id(r.headers()).as_deref().unwrap_or("-")))
-                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+            // A span per request carrying its id (set just outside); `telemetry::track` logs in it.
+            TraceLayer::new_for_http().make_span_with(|r: &axum::http::Request<_>| tracing::info_span!("request", method = %r.method(), path = %r.uri().path(), request_id = crate::request_id(r.headers()).as_deref().unwrap_or("-"))),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
     for (name, value) in SECURITY_HEADERS {

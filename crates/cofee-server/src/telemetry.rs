@@ -27,7 +27,11 @@ pub fn install() -> PrometheusHandle {
         .clone()
 }
 
-/// Middleware recording each request.
+/// Probes and scrapes: counted, but not logged at INFO (they arrive every few seconds per pod).
+const QUIET_ROUTES: &[&str] = &["/health/live", "/health/ready", "/metrics"];
+
+/// Middleware recording each request: metrics, and one INFO log line (inside the request's span,
+/// so it carries the request id).
 pub async fn track(request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = request.method().to_string();
@@ -35,7 +39,11 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics::gauge!("http_requests_in_flight").increment(1.0);
     let response = next.run(request).await;
     metrics::gauge!("http_requests_in_flight").decrement(1.0);
-    let status = response.status().as_u16().to_string();
+    let code = response.status().as_u16();
+    if !QUIET_ROUTES.contains(&route.as_str()) {
+        tracing::info!(status = code, route = %route, latency_ms = started.elapsed().as_millis() as u64, "request");
+    }
+    let status = code.to_string();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
     response
