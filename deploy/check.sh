@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 VENV=${COFEE_VENV:-/var/tmp/cofee-venv}
 "$VENV/bin/pip" install -q --disable-pip-version-check 'yamllint==1.38.0' 'kubernetes-validate==1.37.0' 'checkov==3.3.30' >/dev/null
 
-"$VENV/bin/yamllint" -s -c deploy/yamllint.yaml deploy
+"$VENV/bin/yamllint" -s -c deploy/yamllint.yaml deploy .github
 echo "deploy: yamllint ok"
 
 # Custom resources (KEDA, Prometheus Operator) have no schema in kubernetes-validate.
