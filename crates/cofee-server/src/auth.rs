@@ -170,10 +170,23 @@ pub async fn register(State(state): State<AppState>, body: Result<Json<Credentia
     Ok((StatusCode::CREATED, Json(Registered { id: user.id, email: user.email })))
 }
 
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses((status = 200, body = Tokens), (status = 401, body = Problem)))]
+/// Sign-in attempts one account gets per minute (a burst of as many, then one every 12 s).
+pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 5;
+
+pub fn login_throttle() -> governor::DefaultKeyedRateLimiter<String> {
+    governor::RateLimiter::keyed(governor::Quota::per_minute(std::num::NonZeroU32::new(LOGIN_ATTEMPTS_PER_MINUTE).expect("non-zero")))
+}
+
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses((status = 200, body = Tokens), (status = 401, body = Problem), (status = 429, description = "too many attempts for this account; see Retry-After", body = Problem)))]
 pub async fn login(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
     let Json(c) = body?;
     let email = c.email.trim().to_lowercase();
+    // Online password guessing against one account is throttled, whoever tries and from where.
+    if let Err(not_until) = state.login_throttle.check_key(&email) {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+        tracing::warn!("sign-in attempts for one account throttled");
+        return Err(ApiError::too_many("too many sign-in attempts for this account; wait and try again", wait.as_secs() + 1));
+    }
     let user = state.accounts.user_by_email(&email).await?;
     let hash = user.as_ref().map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());
     let ok = verify_password(c.password, hash).await;

@@ -55,6 +55,8 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// tus uploads with a `PATCH` running (uploads live on this instance's disk).
     pub uploads_in_progress: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
+    /// Sign-in attempts per account (per process; see `auth::LOGIN_ATTEMPTS_PER_MINUTE`).
+    pub login_throttle: Arc<governor::DefaultKeyedRateLimiter<String>>,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             file_secret,
             metrics: None,
             uploads_in_progress: Arc::default(),
+            login_throttle: Arc::new(auth::login_throttle()),
         }
     }
 }

@@ -31,16 +31,22 @@ pub struct ApiError {
     pub title: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, title, detail: detail.into(), errors: Vec::new() }
+        Self { status, title, detail: detail.into(), errors: Vec::new(), retry_after: None }
+    }
+
+    pub fn too_many(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self { retry_after: Some(retry_after_secs.max(1)), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests", detail) }
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
         let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, title: "Invalid input", detail, errors }
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, title: "Invalid input", detail, errors, retry_after: None }
     }
 
     pub fn not_found() -> Self {
@@ -72,6 +78,9 @@ impl IntoResponse for ApiError {
         let body = Body { kind: "about:blank", title: self.title, status: self.status.as_u16(), detail: &self.detail, errors: &self.errors };
         let mut r = (self.status, Json(&body)).into_response();
         r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         r
     }
 }

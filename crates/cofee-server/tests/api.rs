@@ -109,6 +109,31 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer(app: App) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
+async fn sign_in_attempts_for_one_account_are_throttled_with_retry_after(app: App) {
+    app.user("victim@example.com").await; // one successful sign-in
+    let wrong = json!({"email": "Victim@Example.com", "password": "not the password"});
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = app.http.post(format!("{}/api/auth/login", app.base)).json(&wrong).send().await.unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=60).contains(&retry), "Retry-After {retry}");
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+        }
+    }
+    // Five attempts a minute per account (the successful one counted): then 429, whatever the
+    // password.
+    assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
+    let right = json!({"email": "victim@example.com", "password": "correct horse battery"});
+    let r = app.http.post(format!("{}/api/auth/login", app.base)).json(&right).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    // Other accounts are not affected.
+    let other = json!({"email": "someone@example.com", "password": "not the password"});
+    let r = app.http.post(format!("{}/api/auth/login", app.base)).json(&other).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: App) {
     let (_, r1) = app.user("cy@example.com").await;
     let (s, t2) = app.post("/api/auth/refresh", None, json!({"refresh_token": r1})).await;
@@ -362,6 +387,7 @@ async fn the_api_describes_itself_in_openapi_3_1_with_docs(app: App) {
 }
 
 on_both_backends!(
+    sign_in_attempts_for_one_account_are_throttled_with_retry_after,
     register_validates_and_refuses_duplicates_with_problem_json,
     wrong_passwords_and_unknown_users_get_the_same_answer,
     refresh_tokens_rotate_and_reuse_revokes_the_family,
