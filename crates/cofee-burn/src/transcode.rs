@@ -118,7 +118,7 @@ pub fn run(job: &BurnJob<'_>, on_progress: &mut dyn FnMut(BurnProgress)) -> Resu
 
     let matrix = color_matrix(&decoder, height);
     let captions = CaptionTrack::start(AssRenderer::new(job.ass, job.fonts_dir, width as u32, height as u32)?, width, height, matrix);
-    let mut sink = VideoSink { encoder: &mut encoder, stream: video_out, enc_tb: video_tb, out_tb: video_out_tb, stats: BurnStats::default(), last_pts: None, frame_duration: rate.map_or(0, |r| 1.rescale(r.invert(), video_tb)) };
+    let mut sink = VideoSink { encoder: &mut encoder, stream: video_out, enc_tb: video_tb, out_tb: video_out_tb, stats: BurnStats::default(), last_pts: None, frame_duration: rate.map_or(0, |r| 1.rescale(r.invert(), video_tb)), width: width as u32, height: height as u32 };
     let mut queue = FrameQueue::default();
     let offset_in = |tb: Rational| start_offset.rescale(Rational(1, 1_000_000), tb);
     let video_offset = offset_in(video_tb);
@@ -210,12 +210,13 @@ fn open_input(path: &Path, demuxer: &str) -> Result<format::context::Input, Burn
     }
 }
 
-/// Tagged matrices are honoured; untagged video gets what players assume (BT.709 from 720 lines).
+/// BT.709 and BT.601 tags are honoured; anything else (untagged, BT.2020 — which only reaches
+/// here as 8-bit SDR) gets what players assume: BT.709 from 720 lines up.
 fn color_matrix(decoder: &ff::decoder::Video, height: usize) -> ColorMatrix {
     use ff::color::{Range, Space};
     let base = match decoder.color_space() {
         Space::BT709 => ColorMatrix::BT709,
-        Space::BT470BG | Space::SMPTE170M | Space::SMPTE240M => ColorMatrix::BT601,
+        Space::BT470BG | Space::SMPTE170M => ColorMatrix::BT601,
         _ if height >= 720 => ColorMatrix::BT709,
         _ => ColorMatrix::BT601,
     };
@@ -296,11 +297,19 @@ struct VideoSink<'a> {
     /// One frame in `enc_tb`, for packets x264 leaves without a duration (so the last frame
     /// keeps its length, as with the CLI).
     frame_duration: i64,
+    /// The frame size everything was set up for.
+    width: u32,
+    height: u32,
 }
 
 impl VideoSink<'_> {
     fn send(&mut self, (mut frame, layer): (frame::Video, FrameCaptions), output: &mut format::context::Output) -> Result<(), BurnError> {
         if let Some(layer) = layer {
+            // A stream may change format or size midway (a new SPS); drawing assumes what was
+            // checked at the start.
+            if frame.format() != Pixel::YUV420P || (frame.width(), frame.height()) != (self.width, self.height) {
+                return Err(BurnError::Unsupported(format!("the video changes to {:?} {}x{} midway", frame.format(), frame.width(), frame.height())));
+            }
             if !is_writable(&frame) {
                 // SAFETY: copies the picture into a buffer only this frame references.
                 let rc = unsafe { ff::ffi::av_frame_make_writable(frame.as_mut_ptr()) };

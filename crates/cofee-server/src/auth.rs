@@ -182,6 +182,11 @@ pub async fn login(State(state): State<AppState>, body: Result<Json<Credentials>
     let Json(c) = body?;
     let email = c.email.trim().to_lowercase();
     // Online password guessing against one account is throttled, whoever tries and from where.
+    // (Someone who knows an address can keep it waiting 12 s per attempt; per-IP limits, next,
+    // narrow that.) Keys of quiet accounts are dropped so random addresses cannot grow memory.
+    if state.login_throttle.len() > 10_000 {
+        state.login_throttle.retain_recent();
+    }
     if let Err(not_until) = state.login_throttle.check_key(&email) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
         tracing::warn!("sign-in attempts for one account throttled");

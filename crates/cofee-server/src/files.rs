@@ -68,7 +68,13 @@ pub async fn render_url(State(s): State<AppState>, AuthUser(user): AuthUser, id:
     let Path(id) = id?;
     let r = s.media.render(user, id).await?;
     let key = r.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet"))?;
-    Ok(axum::Json(FileUrl { url: browser_url(&s, &key).await?, expires_in: TTL_SECS }))
+    // Browsers ignore `download` on cross-origin links: an S3 link names the file itself.
+    let name = crate::renders::download_name(&s.projects.project(user, r.project_id).await?.name);
+    let url = match s.objects.presigned_get(&key, std::time::Duration::from_secs(TTL_SECS as u64), Some(&name)).await? {
+        Some(url) => url,
+        None => signed_url(&s, &key),
+    };
+    Ok(axum::Json(FileUrl { url, expires_in: TTL_SECS }))
 }
 
 #[derive(Deserialize)]

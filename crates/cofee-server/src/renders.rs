@@ -145,7 +145,7 @@ pub async fn download(State(s): State<AppState>, AuthUser(user): AuthUser, id: R
 }
 
 /// `name.mp4` with only characters safe in a header and any file system.
-fn download_name(project: &str) -> String {
+pub fn download_name(project: &str) -> String {
     let name: String = project.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     format!("{}.mp4", if name.is_empty() { "cofee" } else { &name })
 }

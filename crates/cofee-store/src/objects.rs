@@ -77,9 +77,11 @@ impl S3Location {
 
     fn builder(&self, endpoint: Option<&str>) -> AmazonS3Builder {
         let mut b = AmazonS3Builder::from_env().with_bucket_name(&self.bucket).with_region(&self.region);
-        if let Some(e) = endpoint {
-            b = b.with_endpoint(e).with_allow_http(e.starts_with("http://"));
-        }
+        b = match endpoint {
+            Some(e) => b.with_endpoint(e).with_allow_http(e.starts_with("http://")),
+            // AWS itself: bucket.s3.region.amazonaws.com URLs, the origin the CSP names.
+            None => b.with_virtual_hosted_style_request(true),
+        };
         if let Some((id, secret)) = &self.credentials {
             b = b.with_access_key_id(id).with_secret_access_key(secret);
         }
@@ -125,6 +127,8 @@ impl Objects {
         let url = match download_as {
             None => p.store.signed_url(Method::GET, &full, ttl).await,
             Some(name) => {
+                // The name goes into a header: only characters that need no quoting there.
+                let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
                 let options = SignedUrlOptions::new().with_query([("response-content-disposition", format!("attachment; filename=\"{name}\""))]);
                 p.store.signed_url_opts(Method::GET, &full, ttl, &options).await
             }
@@ -187,10 +191,18 @@ impl Objects {
             tokio::fs::create_dir_all(dir).await.map_err(io)?;
         }
         let mut out = tokio::fs::File::create(scratch).await.map_err(io)?;
-        while let Some(chunk) = stream.next().await {
-            out.write_all(&chunk.map_err(storage)?).await.map_err(io)?;
+        let copied: Result<(), StoreError> = async {
+            while let Some(chunk) = stream.next().await {
+                out.write_all(&chunk.map_err(storage)?).await.map_err(io)?;
+            }
+            out.sync_all().await.map_err(io)
         }
-        out.sync_all().await.map_err(io)?;
+        .await;
+        if let Err(e) = copied {
+            // A partial download can be gigabytes; nobody else will remove it.
+            let _ = tokio::fs::remove_file(scratch).await;
+            return Err(e);
+        }
         Ok(scratch.to_path_buf())
     }
 

@@ -39,6 +39,12 @@ pub struct RenderHandler {
     pub compositor: Compositor,
 }
 
+/// The CPUs this process may use (the container's quota, not the node's core count), so x264 and
+/// the decoder do not start a thread per node core and get throttled.
+fn container_cpus() -> Option<u32> {
+    std::thread::available_parallelism().ok().map(|n| n.get() as u32)
+}
+
 fn permanent(e: impl std::fmt::Display) -> JobError {
     JobError::Permanent(e.to_string())
 }
@@ -70,7 +76,7 @@ impl JobHandler for RenderHandler {
             let video = info.require_video().map_err(|e| permanent(e.to_string()))?;
             let ass = AssDocument::build(&transcript, &style, VideoSize { width: video.width, height: video.height }).to_ass();
             let fonts = FontDir::with_bundled().map_err(retryable)?; // styles from the API carry no font files
-            let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: None, limits: &self.limits, compositor: &self.compositor };
+            let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: container_cpus(), limits: &self.limits, compositor: &self.compositor };
             let progress = ctx.clone();
             burn.run(move |b| progress.progress(b.fraction * 0.97), &ctx.cancel).await.map_err(|e| job_error(e.into()))?;
             let key = format!("projects/{}/renders/{render_id}.mp4", p.project_id);

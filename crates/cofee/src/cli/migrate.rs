@@ -1,5 +1,6 @@
 //! `cofee migrate`: brings the database schema up to date, once per deploy (a Kubernetes Job or
-//! a compose one-shot). The API and workers never migrate; they refuse an older schema.
+//! a compose one-shot). On PostgreSQL the API and workers never migrate; they refuse an older
+//! schema. (An embedded SQLite file is migrated by whichever process opens it: one owns it.)
 
 use clap::Args;
 
