@@ -1,0 +1,198 @@
+//! The scaled-out shape under load and under failure: `cofee migrate`, one `cofee api`, three
+//! `cofee worker`s on PostgreSQL and S3 (moto); 30 projects transcribed and rendered at once;
+//! one worker SIGKILLed and one SIGTERMed while renders run. Every job ends succeeded, each
+//! project has exactly one render and one output object — nothing lost, nothing done twice —, the
+//! killed worker's render is taken over after its lease, the stopped worker's is released and
+//! finished elsewhere, and the queue-depth gauge rose and fell back to zero.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cofee_store::postgres::PgStore;
+use cofee_store::queue::{JobQueue, JobState};
+use cofee_store::testing::{MotoServer, PgTestDatabase};
+use common::*;
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PROJECTS: usize = 30;
+
+/// Four seconds of real speech over a small test picture.
+fn short_clip() -> std::path::PathBuf {
+    let out = fixtures_dir().join("short talk.mp4");
+    if !out.exists() {
+        let tmp = fixtures_dir().join(format!(".short-{}.mp4", std::process::id()));
+        ffmpeg(&["-f", "lavfi", "-i", "testsrc2=s=360x640:r=25", "-i", speech_wav().to_str().unwrap(), "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", tmp.to_str().unwrap()]);
+        std::fs::rename(&tmp, &out).unwrap();
+    }
+    out
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    async fn job_state(&self, id: &str) -> (String, i64) {
+        let j: Value = self.http.get(format!("{}/api/jobs/{id}", self.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap();
+        (j["state"].as_str().unwrap_or("?").to_string(), j["attempts"].as_i64().unwrap_or(0))
+    }
+
+    /// Waits until every job has ended; returns (state, attempts) per job.
+    async fn wait_all(&self, jobs: &[String], secs: u64) -> Vec<(String, i64)> {
+        let until = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let states = join_all(jobs.iter().map(|j| self.job_state(j))).await;
+            if states.iter().all(|(s, _)| !matches!(s.as_str(), "queued" | "running")) {
+                return states;
+            }
+            assert!(Instant::now() < until, "jobs still open after {secs} s: {:?}", states.iter().filter(|(s, _)| s == "queued" || s == "running").count());
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
+
+fn gauge(metrics: &str, name: &str) -> Option<f64> {
+    metrics.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twice() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(PgTestDatabase::create_empty());
+    let moto = MotoServer::start();
+    moto.create_bucket("media");
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("COFEE_DATABASE_URL", db.url()),
+        ("COFEE_STORAGE_URL", "s3://media/scale".to_string()),
+        ("COFEE_S3_ENDPOINT", moto.endpoint()),
+        ("AWS_ACCESS_KEY_ID", "cofee-test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "cofee-test-secret-key".to_string()),
+        // Short leases, so the killed worker's jobs come back within seconds.
+        ("COFEE_JOB_LEASE_SECS", "3".to_string()),
+        ("COFEE_SHUTDOWN_GRACE_SECS", "0".to_string()),
+    ];
+    let o = cofee_with_env(&["migrate"], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut api = Role::start(&["api", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("api").to_str().unwrap()], &env);
+    let mut workers: Vec<Role> = (0..3)
+        .map(|i| Role::start(&["worker", "--listen", "127.0.0.1:0", "--concurrency", "2", "--engine", "sphinx", "--scratch-dir", dir.path().join(format!("w{i}")).to_str().unwrap()], &env))
+        .collect();
+
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let creds = json!({"email": "load@example.com", "password": "correct horse battery"});
+        assert_eq!(http.post(format!("{}/api/auth/register", api.url)).json(&creds).send().await.unwrap().status(), StatusCode::CREATED);
+        let t: Value = http.post(format!("{}/api/auth/login", api.url)).json(&creds).send().await.unwrap().json().await.unwrap();
+        let c = Client { http: http.clone(), base: api.url.clone(), token: t["access_token"].as_str().unwrap().to_string() };
+
+        // The API's queue gauge, sampled all along.
+        let samples = Arc::new(Mutex::new(Vec::<f64>::new()));
+        let sampler = {
+            let (samples, url, http) = (samples.clone(), format!("{}/metrics", api.url), http.clone());
+            tokio::spawn(async move {
+                loop {
+                    if let Ok(r) = http.get(&url).send().await {
+                        let text = r.text().await.unwrap_or_default();
+                        let depth = gauge(&text, r#"queue_ready_jobs{queue="transcribe"}"#).unwrap_or(0.0) + gauge(&text, r#"queue_ready_jobs{queue="render"}"#).unwrap_or(0.0);
+                        samples.lock().unwrap().push(depth);
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            })
+        };
+
+        let video = std::fs::read(short_clip()).unwrap();
+        let projects: Vec<String> = join_all((0..PROJECTS).map(|i| {
+            let (c, video) = (&c, video.clone());
+            async move {
+                let p = c.post("/api/projects", json!({"name": format!("talk {i}")})).await;
+                let pid = p["id"].as_str().unwrap().to_string();
+                let r = c.http.put(format!("{}/api/projects/{pid}/media", c.base)).bearer_auth(&c.token).header("x-file-name", "talk.mp4").body(video).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::CREATED, "upload {i}");
+                pid
+            }
+        }))
+        .await;
+
+        let transcribes: Vec<String> = join_all(projects.iter().map(|pid| {
+            let c = &c;
+            async move { c.post(&format!("/api/projects/{pid}/transcribe"), json!({})).await }
+        })).await.iter().map(|j| j["job_id"].as_str().unwrap().to_string()).collect();
+        let states = c.wait_all(&transcribes, 300).await;
+        assert!(states.iter().all(|(s, _)| s == "succeeded"), "every transcription succeeded: {states:?}");
+
+        let renders: Vec<String> = join_all(projects.iter().map(|pid| {
+            let c = &c;
+            async move { c.post(&format!("/api/projects/{pid}/renders"), json!({"preset": "slower"})).await }
+        })).await.iter().map(|j| j["job_id"].as_str().unwrap().to_string()).collect();
+        // Failure while renders run: a worker with a render in hand dies outright (SIGKILL), and
+        // another with a render in hand is asked to stop (SIGTERM, no grace: it must release).
+        let store = PgStore::connect(&db.url(), 2).await.unwrap();
+        let render_ids: Vec<uuid::Uuid> = renders.iter().map(|r| r.parse().unwrap()).collect();
+        let holding = |pid: u32| {
+            let (store, render_ids) = (&store, &render_ids);
+            async move {
+                let until = Instant::now() + Duration::from_secs(120);
+                loop {
+                    for id in render_ids {
+                        let job = store.get(*id).await.unwrap();
+                        if job.state == JobState::Running && job.worker_id.as_deref().is_some_and(|w| w.ends_with(&format!("-{pid}"))) {
+                            return *id;
+                        }
+                    }
+                    assert!(Instant::now() < until, "worker {pid} never held a render");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let killed_job = holding(workers[0].child.id()).await;
+        workers[0].child.kill().unwrap();
+        workers[0].child.wait().unwrap();
+        let released_job = holding(workers[1].child.id()).await;
+        assert!(workers[1].stop(20).success(), "SIGTERM ends a worker cleanly, releasing what it could not finish");
+        eprintln!("killed worker held {killed_job}, stopped worker held {released_job}");
+
+        let states = c.wait_all(&renders, 300).await;
+        assert!(states.iter().all(|(s, _)| s == "succeeded"), "every render succeeded: {states:?}");
+        let killed = store.get(killed_job).await.unwrap();
+        assert_eq!((killed.state, killed.attempts), (JobState::Succeeded, 2), "the killed worker's render was taken over once the lease expired");
+        let released = store.get(released_job).await.unwrap();
+        assert_eq!(released.state, JobState::Succeeded, "the released render was finished by another worker");
+        let stopped_pid = format!("-{}", workers[1].child.id());
+        let finisher = released.worker_id.clone().expect("the worker that finished it is recorded");
+        assert!(!finisher.ends_with(&stopped_pid), "not by the stopped one: {finisher}");
+
+        // Exactly once: one render per project, each finished, and exactly three objects per
+        // project (source, thumbnail, render) in the bucket.
+        for pid in &projects {
+            let list: Value = c.http.get(format!("{}/api/projects/{pid}/renders", c.base)).bearer_auth(&c.token).send().await.unwrap().json().await.unwrap();
+            let list = list.as_array().unwrap();
+            assert_eq!(list.len(), 1, "one render for {pid}: {list:?}");
+            assert!(list[0]["output_key"].is_string() || list[0]["finished_at"].is_number(), "finished: {list:?}");
+            assert_eq!(moto.count("media", &format!("scale/projects/{pid}/")), 3, "objects of {pid}");
+        }
+
+        // The gauge saw the backlog and saw it drain (it refreshes every 5 s).
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        sampler.abort();
+        let samples = samples.lock().unwrap().clone();
+        let peak = samples.iter().cloned().fold(0.0, f64::max);
+        assert!(peak >= 2.0, "queue depth rose under load: {samples:?}");
+        assert_eq!(samples.last().copied(), Some(0.0), "and fell back to zero: {samples:?}");
+    });
+    assert!(workers[2].stop(20).success());
+    assert!(api.stop(10).success());
+}
