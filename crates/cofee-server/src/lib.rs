@@ -57,6 +57,8 @@ pub struct AppState {
     pub uploads_in_progress: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
     /// Sign-in attempts per account (per process; see `auth::LOGIN_ATTEMPTS_PER_MINUTE`).
     pub login_throttle: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    /// Other origins whose pages may call the API (CORS); empty: same origin only.
+    pub cors_origins: Vec<axum::http::HeaderValue>,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             metrics: None,
             uploads_in_progress: Arc::default(),
             login_throttle: Arc::new(auth::login_throttle()),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -113,9 +116,62 @@ pub fn ops_router(probes: Probes) -> Router {
 }
 
 /// The whole API as one router.
+/// The most a request body read whole (JSON, captions text) may hold. Uploads stream, are not
+/// read whole, and are bounded by the media limits instead.
+pub const WHOLE_BODY_LIMIT: usize = 4 << 20;
+
+/// Re-exported for callers that configure the router.
+pub use axum::http;
+
+/// Origins for CORS, each checked to be `scheme://host[:port]` and nothing else (no path, no
+/// wildcard).
+pub fn cors_origins(origins: &[String]) -> Result<Vec<axum::http::HeaderValue>, String> {
+    origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let host = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://"));
+            let ok = host.is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')));
+            if !ok {
+                return Err(format!("{o:?} is not an origin like https://app.example.com (no path, no wildcard)"));
+            }
+            axum::http::HeaderValue::from_str(o).map_err(|_| format!("{o:?} is not a valid header value"))
+        })
+        .collect()
+}
+
+/// CORS for the configured origins only: no wildcard, no cookies (the API takes bearer tokens).
+/// Written here rather than with tower-http's `CorsLayer`, which answers every `OPTIONS` as a
+/// preflight — tus clients ask `OPTIONS /api/uploads` for the server's capabilities and must get
+/// the tus handler's answer; only requests with `Access-Control-Request-Method` are preflights.
+async fn cors(axum::extract::State(origins): axum::extract::State<Arc<[axum::http::HeaderValue]>>, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{HeaderValue, Method, StatusCode, header};
+    let origin = request.headers().get(header::ORIGIN).filter(|o| origins.contains(o)).cloned();
+    let Some(origin) = origin else { return next.run(request).await };
+    let preflight = request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = if preflight {
+        let mut r = axum::response::Response::new(axum::body::Body::empty());
+        *r.status_mut() = StatusCode::NO_CONTENT;
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, HEAD"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, if-match, tus-resumable, upload-length, upload-offset, upload-metadata, x-request-id, x-file-name"));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        r
+    } else {
+        next.run(request).await
+    };
+    let h = response.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("etag, location, retry-after, upload-offset, upload-length, tus-resumable, x-request-id"));
+    h.append(header::VARY, HeaderValue::from_static("origin"));
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let csp = content_security_policy(state.objects.public_origin());
+    let cors_origins = state.cors_origins.clone();
     let mut app = Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
@@ -155,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()))
         .fallback(web::app)
         .route_layer(axum::middleware::from_fn(telemetry::track))
+        .layer(axum::extract::DefaultBodyLimit::max(WHOLE_BODY_LIMIT))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -164,6 +221,9 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
     for (name, value) in SECURITY_HEADERS {
         app = app.layer(header(name, value));
+    }
+    if !cors_origins.is_empty() {
+        app = app.layer(axum::middleware::from_fn_with_state(Arc::<[axum::http::HeaderValue]>::from(cors_origins), cors));
     }
     let csp = axum::http::HeaderValue::from_str(&csp).expect("origins are header-safe");
     app.layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::header::CONTENT_SECURITY_POLICY, csp))

@@ -34,7 +34,8 @@ async fn spawn_app(backend: Backend) -> App {
         }
     };
     let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
-    let state = AppState::new(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp"));
+    let mut state = AppState::new(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp"));
+    state.cors_origins = cofee_server::cors_origins(&["https://app.example.com".to_string()]).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, router(state), std::future::pending()));
@@ -132,6 +133,32 @@ async fn sign_in_attempts_for_one_account_are_throttled_with_retry_after(app: Ap
     let other = json!({"email": "someone@example.com", "password": "not the password"});
     let r = app.http.post(format!("{}/api/auth/login", app.base)).json(&other).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn cross_origin_calls_only_from_configured_origins_and_bodies_are_bounded(app: App) {
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, format!("{}/api/projects", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let r = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(r.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("https://app.example.com"));
+    assert!(r.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    let r = preflight("https://evil.example.net").await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none(), "other origins get no CORS grant");
+    let r = app.http.get(format!("{}/api/styles", app.base)).header("origin", "https://app.example.com").send().await.unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://app.example.com");
+    assert!(r.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+
+    // A JSON body larger than the limit is refused before it is read whole.
+    let (token, _) = app.user("big@example.com").await;
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(cofee_server::WHOLE_BODY_LIMIT + 1));
+    let r = app.http.post(format!("{}/api/projects", app.base)).bearer_auth(&token).header("content-type", "application/json").body(huge).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(cofee_server::cors_origins(&["*".into()]).is_err() && cofee_server::cors_origins(&["https://a.example/x".into()]).is_err());
 }
 
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: App) {
@@ -387,6 +414,7 @@ async fn the_api_describes_itself_in_openapi_3_1_with_docs(app: App) {
 }
 
 on_both_backends!(
+    cross_origin_calls_only_from_configured_origins_and_bodies_are_bounded,
     sign_in_attempts_for_one_account_are_throttled_with_retry_after,
     register_validates_and_refuses_duplicates_with_problem_json,
     wrong_passwords_and_unknown_users_get_the_same_answer,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use cofee_server::{AppState, router, serve};
 
-use super::config::{BackendArgs, SecretArgs, check_environment};
+use super::config::{BackendArgs, HttpArgs, SecretArgs, check_environment};
 use super::roles::shutdown_signal;
 use super::{CliError, CliResult, LimitArgs};
 
@@ -25,6 +25,8 @@ pub struct ApiArgs {
     #[command(flatten)]
     pub secrets: SecretArgs,
     #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
     pub limits: LimitArgs,
 }
 
@@ -36,6 +38,7 @@ pub async fn run(args: ApiArgs) -> CliResult {
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
     let mut state = AppState::new(db.clone(), objects, keys, args.limits.limits(), args.scratch_dir);
+    state.cors_origins = args.http.cors_origins()?;
     state.metrics = Some(cofee_server::telemetry::install());
     let gauges = tokio::spawn(cofee_server::telemetry::watch_queues(db, Duration::from_secs(5)));
     println!("Cofee API is running at http://{addr}");

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
+use cofee_server::http as axum_header;
 use cofee_server::JwtKeys;
 use cofee_store::objects::{Objects, S3Location};
 use cofee_store::{Database, DatabaseUrl};
@@ -71,6 +72,21 @@ impl BackendArgs {
             Some(path) if path.starts_with('/') => Objects::local(Path::new(path)).map_err(|e| CliError::internal(format!("object storage: {e}"))),
             _ => Err(CliError::bad_input(format!("COFEE_STORAGE_URL {url:?} is not supported: use file:///absolute/path or s3://bucket/prefix"))),
         }
+    }
+}
+
+/// Who else may call the API from a browser.
+#[derive(Args, Clone, Debug)]
+pub struct HttpArgs {
+    /// Origins (`https://app.example.com`) whose pages may call the API (CORS); comma-separated.
+    /// Default: none, the web app is served from the API's own origin.
+    #[arg(long, env = "COFEE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+}
+
+impl HttpArgs {
+    pub fn cors_origins(&self) -> Result<Vec<axum_header::HeaderValue>, CliError> {
+        cofee_server::cors_origins(&self.cors_origins).map_err(|e| CliError::bad_input(format!("COFEE_CORS_ORIGINS: {e}")))
     }
 }
 

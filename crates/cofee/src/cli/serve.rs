@@ -44,6 +44,8 @@ pub struct ServeArgs {
     /// Database and storage (default: SQLite and files in the data directory).
     #[command(flatten)]
     pub backend: BackendArgs,
+    #[command(flatten)]
+    pub http: super::config::HttpArgs,
 }
 
 /// The signing secret: `COFEE_JWT_SECRET` if set, else one generated on first start and kept in
@@ -115,6 +117,7 @@ pub async fn run(args: ServeArgs) -> CliResult {
 
     println!("Cofee is running at http://{addr} (data in {})", data_dir.display());
     let mut state = AppState::new(db.clone(), objects, keys, limits, scratch);
+    state.cors_origins = args.http.cors_origins()?;
     state.metrics = Some(cofee_server::telemetry::install());
     let gauges = tokio::spawn(cofee_server::telemetry::watch_queues(db, Duration::from_secs(5)));
     let result = serve(listener, router(state), shutdown_signal()).await;
