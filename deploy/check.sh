@@ -27,4 +27,26 @@ echo "deploy: kubernetes-validate --strict ok ($(echo $core | wc -w) files)"
   --skip-check CKV_K8S_43,CKV_K8S_35,CKV_K8S_21
 "$VENV/bin/checkov" --quiet --compact --skip-download -f Dockerfile --framework dockerfile
 echo "deploy: checkov ok"
-echo "test result: ok. 3 passed; 0 failed; 0 ignored (deploy: yamllint, kubernetes-validate, checkov)"
+# The dashboard is valid JSON, and every metric it and the alert rules query is one the code
+# exports (a renamed metric would otherwise leave an empty panel or a silent alert).
+python3 - <<'PY'
+import json, re, pathlib, sys
+exported = set()
+for f in pathlib.Path("crates").rglob("*.rs"):
+    exported |= set(re.findall(r'metrics::(?:counter|gauge|histogram)!\("([a-z_]+)"', f.read_text()))
+dashboard = json.loads(pathlib.Path("deploy/grafana/cofee.json").read_text())
+exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+exprs += re.findall(r"expr: \|?\s*\n?((?:.*\n)*?)\s*(?:for|labels):", pathlib.Path("deploy/prometheus/alerts.yaml").read_text())
+used = set()
+for e in exprs:
+    e = re.sub(r"\{[^}]*\}", "", e)                            # label matchers
+    e = re.sub(r"\b(by|without)\s*\([^)]*\)", "", e)            # grouping labels
+    e = re.sub(r"\[[^\]]*\]", "", e)                           # range selectors
+    names = re.findall(r"\b([a-z_][a-z0-9_]*)\b(?!\s*\()", e)   # identifiers that are not calls
+    used |= {re.sub(r"_(bucket|sum|count)$", "", n) for n in names} - {"up", "bool", "and", "or", "unless", "on", "ignoring"}
+missing = sorted(used - exported)
+if missing or not exported:
+    sys.exit(f"deploy: metrics queried but not exported by the code: {missing}")
+print(f"deploy: dashboard and alerts query {len(used)} metrics, all exported")
+PY
+echo "test result: ok. 4 passed; 0 failed; 0 ignored (deploy: yamllint, kubernetes-validate, checkov, metric names)"
