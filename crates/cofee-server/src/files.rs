@@ -19,6 +19,7 @@ use crate::auth::AuthUser;
 use crate::problem::{ApiError, Problem};
 
 pub const TTL_SECS: i64 = 3600;
+pub const TTL: std::time::Duration = std::time::Duration::from_secs(TTL_SECS as u64);
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
@@ -40,9 +41,10 @@ pub fn signed_url(s: &AppState, key: &str) -> String {
     format!("/files/{key}?exp={exp}&sig={}", signature(&s.file_secret, key, exp))
 }
 
-/// A link for the browser: presigned by S3 for its public endpoint, else signed by us.
-pub async fn browser_url(s: &AppState, key: &str) -> Result<String, ApiError> {
-    match s.objects.presigned_get(key, std::time::Duration::from_secs(TTL_SECS as u64), None).await? {
+/// A link for the browser: presigned by S3 for its public endpoint (naming the file when
+/// `download_as` is given: browsers ignore `download` on cross-origin links), else signed by us.
+pub async fn browser_url(s: &AppState, key: &str, download_as: Option<&str>) -> Result<String, ApiError> {
+    match s.objects.presigned_get(key, TTL, download_as).await? {
         Some(url) => Ok(url),
         None => Ok(signed_url(s, key)),
     }
@@ -59,7 +61,7 @@ pub struct FileUrl {
 pub async fn media_url(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<axum::Json<FileUrl>, ApiError> {
     let Path(id) = id?;
     let m = s.media.media(user, id).await?;
-    Ok(axum::Json(FileUrl { url: browser_url(&s, &m.object_key).await?, expires_in: TTL_SECS }))
+    Ok(axum::Json(FileUrl { url: browser_url(&s, &m.object_key, None).await?, expires_in: TTL_SECS }))
 }
 
 /// `GET /api/renders/{id}/url`: a signed download URL for a finished render.
@@ -68,13 +70,8 @@ pub async fn render_url(State(s): State<AppState>, AuthUser(user): AuthUser, id:
     let Path(id) = id?;
     let r = s.media.render(user, id).await?;
     let key = r.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet"))?;
-    // Browsers ignore `download` on cross-origin links: an S3 link names the file itself.
     let name = crate::renders::download_name(&s.projects.project(user, r.project_id).await?.name);
-    let url = match s.objects.presigned_get(&key, std::time::Duration::from_secs(TTL_SECS as u64), Some(&name)).await? {
-        Some(url) => url,
-        None => signed_url(&s, &key),
-    };
-    Ok(axum::Json(FileUrl { url, expires_in: TTL_SECS }))
+    Ok(axum::Json(FileUrl { url: browser_url(&s, &key, Some(&name)).await?, expires_in: TTL_SECS }))
 }
 
 #[derive(Deserialize)]
@@ -92,13 +89,7 @@ pub async fn serve(State(s): State<AppState>, Path(key): Path<String>, Query(q):
     }
     let scratch = s.scratch.join(format!("file-{}", Uuid::now_v7()));
     let path = s.objects.readable_path(&key, &scratch).await?;
-    let mime = if key.ends_with(".jpg") {
-        "image/jpeg"
-    } else if key.ends_with(".mp4") || key.ends_with("/source") {
-        "video/mp4"
-    } else {
-        "application/octet-stream"
-    };
+    let mime = cofee_store::objects::content_type(&key).unwrap_or("application/octet-stream");
     let mut response = tower_http::services::ServeFile::new_with_mime(&path, &mime.parse().expect("valid mime")).oneshot(request).await.map_err(|_| ApiError::internal())?.map(Body::new);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

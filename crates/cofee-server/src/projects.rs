@@ -53,7 +53,7 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result
         };
         // Signing is local computation (HMAC, or S3's SigV4), no round trip per project.
         let thumbnail_url = match p.has_media {
-            true => Some(crate::files::browser_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id)).await?),
+            true => Some(crate::files::browser_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id), None).await?),
             false => None,
         };
         items.push(ProjectListItem { project: p.project, status, thumbnail_url });

@@ -133,7 +133,7 @@ pub async fn download(State(s): State<AppState>, AuthUser(user): AuthUser, id: R
     let key = render.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet; see its job"))?;
     let project = s.projects.project(user, render.project_id).await?;
     // From S3 the browser fetches the bytes itself, from the storage's public endpoint.
-    if let Some(url) = s.objects.presigned_get(&key, std::time::Duration::from_secs(crate::files::TTL_SECS as u64), Some(&download_name(&project.name))).await? {
+    if let Some(url) = s.objects.presigned_get(&key, crate::files::TTL, Some(&download_name(&project.name))).await? {
         return Ok(axum::response::Redirect::temporary(&url).into_response());
     }
     let scratch = s.scratch.join(format!("download-{id}.mp4"));

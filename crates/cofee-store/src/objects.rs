@@ -22,7 +22,7 @@ use crate::StoreError;
 const PART: usize = 8 << 20;
 
 /// The media type of the objects Cofee writes, by key.
-fn content_type(key: &str) -> Option<&'static str> {
+pub fn content_type(key: &str) -> Option<&'static str> {
     if key.ends_with(".mp4") || key.ends_with("/source") {
         Some("video/mp4")
     } else if key.ends_with(".jpg") {

@@ -133,6 +133,14 @@ pub fn model_store() -> ModelStore {
 }
 
 impl EngineArgs {
+    /// The whisper model for jobs that ask for whisper: the resolved default's, else `--model`.
+    pub fn whisper_model(&self, resolved: &EngineSpec) -> Option<PathBuf> {
+        match resolved {
+            EngineSpec::Whisper { model } => Some(model.clone()),
+            _ => self.model.clone(),
+        }
+    }
+
     /// The engine to use, and a note when a default was chosen for a reason worth saying.
     pub fn resolve(&self) -> (EngineSpec, Option<String>) {
         let whisper_built = cfg!(feature = "whisper");

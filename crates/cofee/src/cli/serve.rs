@@ -90,10 +90,7 @@ pub async fn run(args: ServeArgs) -> CliResult {
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
 
     let (engine, note) = args.engine.resolve();
-    let whisper_model = match &engine {
-        cofee_pipeline::EngineSpec::Whisper { model } => Some(model.clone()),
-        _ => args.engine.model.clone(),
-    };
+    let whisper_model = args.engine.whisper_model(&engine);
     if let Some(n) = note {
         eprintln!("note: {n}");
     }

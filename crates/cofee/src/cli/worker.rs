@@ -56,10 +56,7 @@ pub async fn run(args: WorkerArgs) -> CliResult {
     if let Some(n) = note {
         tracing::info!("{n}");
     }
-    let whisper_model = match &engine {
-        cofee_pipeline::EngineSpec::Whisper { model } => Some(model.clone()),
-        _ => args.engine.model.clone(),
-    };
+    let whisper_model = args.engine.whisper_model(&engine);
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
     let setup = WorkerSetup {
