@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use crate::BurnError;
 use crate::layer::{CaptionLayer, ColorMatrix};
 use crate::libass::{AssRenderer, Change};
+use crate::schedule::ChangeSchedule;
 
 /// A frame's captions: `None` when nothing is shown.
 pub type FrameCaptions = Option<Arc<CaptionLayer>>;
@@ -19,14 +20,23 @@ pub type FrameCaptions = Option<Arc<CaptionLayer>>;
 pub struct CaptionTrack {
     requests: Option<SyncSender<i64>>,
     layers: Receiver<FrameCaptions>,
-    worker: Option<JoinHandle<u64>>,
+    worker: Option<JoinHandle<CaptionCounts>>,
+}
+
+/// What the caption thread did, for the run's statistics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaptionCounts {
+    /// Calls to libass (the others were known not to change the picture).
+    pub renders: u64,
+    /// Times the picture changed and the layer was composited again.
+    pub changes: u64,
 }
 
 /// How far the renderer may run ahead of the frames that consume its layers.
 const AHEAD: usize = 64;
 
 impl CaptionTrack {
-    pub fn start(mut renderer: AssRenderer, width: usize, height: usize, matrix: ColorMatrix) -> Self {
+    pub fn start(mut renderer: AssRenderer, schedule: ChangeSchedule, width: usize, height: usize, matrix: ColorMatrix) -> Self {
         let (requests, incoming) = mpsc::sync_channel::<i64>(AHEAD);
         let (outgoing, layers) = mpsc::sync_channel::<FrameCaptions>(AHEAD);
         let worker = std::thread::Builder::new()
@@ -34,18 +44,25 @@ impl CaptionTrack {
             .spawn(move || {
                 let mut current = Arc::new(CaptionLayer::default());
                 let mut spares: Vec<Arc<CaptionLayer>> = Vec::new();
-                let mut changes = 0;
+                let mut counts = CaptionCounts::default();
+                // The time the current picture was rendered for.
+                let mut rendered_at: Option<i64> = None;
                 for time_ms in incoming {
-                    let (change, images) = renderer.render(time_ms);
-                    if change != Change::None && !(images.is_empty() && current.is_empty()) {
-                        changes += 1;
-                        // Reuse a layer no frame holds any more: a pop animation changes the
-                        // picture nearly every frame, and fresh buffers cost page faults.
-                        let mut next = spares.iter().position(|l| Arc::strong_count(l) == 1).map(|i| spares.swap_remove(i)).unwrap_or_default();
-                        Arc::get_mut(&mut next).expect("only the spare list held it").recompose(&images, width, height, matrix);
-                        let previous = std::mem::replace(&mut current, next);
-                        if spares.len() < 16 {
-                            spares.push(previous);
+                    // Between frames the schedule rules out any change, the picture stands.
+                    if rendered_at.is_none_or(|at| schedule.may_change(at, time_ms)) {
+                        rendered_at = Some(time_ms);
+                        counts.renders += 1;
+                        let (change, images) = renderer.render(time_ms);
+                        if change != Change::None && !(images.is_empty() && current.is_empty()) {
+                            counts.changes += 1;
+                            // Reuse a layer no frame holds any more: a pop animation changes the
+                            // picture nearly every frame, and fresh buffers cost page faults.
+                            let mut next = spares.iter().position(|l| Arc::strong_count(l) == 1).map(|i| spares.swap_remove(i)).unwrap_or_default();
+                            Arc::get_mut(&mut next).expect("only the spare list held it").recompose(&images, width, height, matrix);
+                            let previous = std::mem::replace(&mut current, next);
+                            if spares.len() < 16 {
+                                spares.push(previous);
+                            }
                         }
                     }
                     let layer = (!current.is_empty()).then(|| Arc::clone(&current));
@@ -53,7 +70,7 @@ impl CaptionTrack {
                         break;
                     }
                 }
-                changes
+                counts
             })
             .expect("a thread starts");
         Self { requests: Some(requests), layers, worker: Some(worker) }
@@ -77,9 +94,9 @@ impl CaptionTrack {
         self.layers.recv().map_err(|_| BurnError::Captions("the caption renderer stopped".into()))
     }
 
-    /// Stops the thread; returns how often the picture changed.
-    pub fn finish(mut self) -> u64 {
+    /// Stops the thread; returns what it did.
+    pub fn finish(mut self) -> CaptionCounts {
         self.requests = None;
-        self.worker.take().map_or(0, |w| w.join().unwrap_or(0))
+        self.worker.take().and_then(|w| w.join().ok()).unwrap_or_default()
     }
 }

@@ -7,8 +7,10 @@
 //! [`BurnError::Unsupported`] and the caller falls back to FFmpeg's `ass` filter.
 
 mod captions;
+mod kernels;
 mod layer;
 mod libass;
+mod schedule;
 mod transcode;
 
 use std::path::Path;
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 pub use layer::{CaptionLayer, ColorMatrix, Planes};
 pub use libass::{AssImage, AssRenderer, Change};
+pub use schedule::ChangeSchedule;
 
 /// One burn-in: the input as ffprobe described it and how to encode the output.
 #[derive(Debug, Clone)]
@@ -62,6 +65,9 @@ pub struct BurnStats {
     pub copied_frames: u64,
     /// Times libass's picture changed and the layer was composited again.
     pub layer_changes: u64,
+    /// Calls to libass; frames between which the captions cannot change (no event starts or
+    /// ends, no animation runs) reuse the previous picture without one.
+    pub ass_renders: u64,
     pub elapsed: Duration,
 }
 

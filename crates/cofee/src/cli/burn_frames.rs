@@ -70,7 +70,7 @@ pub fn run(args: BurnFramesArgs) -> ExitCode {
     });
     match result {
         Ok(stats) => {
-            eprintln!("burn-frames: {} frames, {} captioned, {} copied, {} layer changes, {:.2?}", stats.frames, stats.captioned_frames, stats.copied_frames, stats.layer_changes, stats.elapsed);
+            eprintln!("burn-frames: {} frames, {} captioned, {} copied, {} libass renders, {} layer changes, {:.2?}", stats.frames, stats.captioned_frames, stats.copied_frames, stats.ass_renders, stats.layer_changes, stats.elapsed);
             ExitCode::SUCCESS
         }
         Err(e @ BurnError::Unsupported(_)) => {
