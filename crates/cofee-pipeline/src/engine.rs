@@ -15,6 +15,17 @@ pub enum EngineSpec {
     OpenAi { model: Option<String> },
 }
 
+impl EngineSpec {
+    /// The engine's name, as `--engine` takes it (and for metrics labels).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sphinx => "sphinx",
+            Self::Whisper { .. } => "whisper",
+            Self::OpenAi { .. } => "openai",
+        }
+    }
+}
+
 pub fn build_engine(spec: &EngineSpec) -> Result<Box<dyn SpeechEngine>, PipelineError> {
     match spec {
         EngineSpec::Sphinx => Ok(Box::new(Sphinx::default())),

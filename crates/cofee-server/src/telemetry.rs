@@ -1,7 +1,8 @@
 //! Prometheus metrics: HTTP requests by route, method and status with a latency histogram,
 //! requests in flight, and (from the store) queue depth and the age of the oldest ready job per
-//! queue — the signal to scale workers on. Job outcomes and durations are recorded by the worker
-//! runtime. The recorder is process-wide; `GET /metrics` renders it.
+//! queue — the signal to scale workers on — and the database pool's use. Job outcomes and
+//! durations, render speed and transcription real-time factor are recorded by the worker, storage
+//! latency by the object store. The recorder is process-wide; `GET /metrics` renders it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,8 +10,9 @@ use std::time::{Duration, Instant};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use cofee_store::Database;
 use cofee_store::queue::JobQueue;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 
 /// Installs the process-wide recorder (once) and returns a handle to render it.
@@ -20,6 +22,12 @@ pub fn install() -> PrometheusHandle {
         .get_or_init(|| {
             PrometheusBuilder::new()
                 .set_buckets(&[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0])
+                .expect("valid buckets")
+                // Frames per second of a render: from a few (long filters, big frames) to hundreds.
+                .set_buckets_for_metric(Matcher::Full("render_frames_per_second".into()), &[5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 240.0, 360.0])
+                .expect("valid buckets")
+                // Processing time over audio time: below 1 is faster than real time.
+                .set_buckets_for_metric(Matcher::Full("transcription_real_time_factor".into()), &[0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0])
                 .expect("valid buckets")
                 .install_recorder()
                 .expect("no other metrics recorder is installed")
@@ -80,6 +88,19 @@ pub async fn watch_queues(queue: Arc<dyn JobQueue>, every: Duration) {
             }
             Err(e) => tracing::warn!(error = %e, "cannot read queue depth"),
         }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Updates the database pool gauges every `every` until the process ends: connections open and
+/// idle, and the cap (a pool at its cap with requests waiting is the first sign that
+/// `COFEE_DB_MAX_CONNECTIONS` or PostgreSQL's `max_connections` is too low).
+pub async fn watch_pool(db: Arc<dyn Database>, every: Duration) {
+    loop {
+        let p = db.pool_state();
+        metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(p.open.saturating_sub(p.idle)));
+        metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(p.idle));
+        metrics::gauge!("db_pool_max_connections").set(f64::from(p.max));
         tokio::time::sleep(every).await;
     }
 }

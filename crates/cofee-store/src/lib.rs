@@ -46,6 +46,22 @@ pub trait Database: accounts::Accounts + accounts::Projects + media::MediaStore 
     async fn ping(&self) -> Result<(), StoreError>;
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// The connection pool right now (for metrics).
+    fn pool_state(&self) -> PoolState;
+}
+
+/// How a database connection pool is used: open connections, of which idle, and the cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+impl PoolState {
+    fn of<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> Self {
+        Self { open: pool.size(), idle: pool.num_idle() as u32, max: pool.options().get_max_connections() }
+    }
 }
 
 /// Which database a `COFEE_DATABASE_URL` names.

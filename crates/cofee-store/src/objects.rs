@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
@@ -20,6 +20,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::StoreError;
 
 const PART: usize = 8 << 20;
+
+/// Records how long a storage operation took (`storage_operation_duration_seconds`, by
+/// operation, backend and outcome): slow storage shows up as slow uploads and renders, and this
+/// says which.
+async fn timed<T>(operation: &'static str, backend: &'static str, work: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+    let started = Instant::now();
+    let result = work.await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    metrics::histogram!("storage_operation_duration_seconds", "operation" => operation, "backend" => backend, "outcome" => outcome).record(started.elapsed().as_secs_f64());
+    result
+}
 
 /// The media type of the objects Cofee writes, by key.
 pub fn content_type(key: &str) -> Option<&'static str> {
@@ -137,6 +148,11 @@ impl Objects {
         Ok(Some(url.to_string()))
     }
 
+    /// `local` or `s3`, for metrics.
+    fn backend(&self) -> &'static str {
+        if self.local.is_some() { "local" } else { "s3" }
+    }
+
     /// The origin presigned URLs point at (for the web app's content security policy).
     pub fn public_origin(&self) -> Option<&str> {
         self.public.as_ref().map(|p| p.origin.as_str())
@@ -144,6 +160,10 @@ impl Objects {
 
     /// Streams a local file into the store under `key`.
     pub async fn put_file(&self, key: &str, file: &Path) -> Result<u64, StoreError> {
+        timed("put", self.backend(), self.put_file_untimed(key, file)).await
+    }
+
+    async fn put_file_untimed(&self, key: &str, file: &Path) -> Result<u64, StoreError> {
         let mut f = tokio::fs::File::open(file).await.map_err(io)?;
         let upload = match (&self.public, content_type(key)) {
             // S3 serves the type it was given, to browsers following presigned links; a local
@@ -186,6 +206,11 @@ impl Objects {
             let p = fs.path_to_filesystem(&Key::from(key)).map_err(storage)?;
             return if p.is_file() { Ok(p) } else { Err(StoreError::NotFound) };
         }
+        timed("get", self.backend(), self.download(key, scratch)).await
+    }
+
+    /// Streams `key` into the file `scratch`, removing it again on failure.
+    async fn download(&self, key: &str, scratch: &Path) -> Result<PathBuf, StoreError> {
         let mut stream = self.inner.get(&Key::from(key)).await.map_err(storage)?.into_stream();
         if let Some(dir) = scratch.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(io)?;
@@ -207,6 +232,10 @@ impl Objects {
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        timed("delete", self.backend(), self.delete_untimed(key)).await
+    }
+
+    async fn delete_untimed(&self, key: &str) -> Result<(), StoreError> {
         match self.inner.delete(&Key::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(storage(e)),
@@ -215,6 +244,10 @@ impl Objects {
 
     /// Whether the store answers (for readiness probes).
     pub async fn ping(&self) -> Result<(), StoreError> {
+        timed("head", self.backend(), self.ping_untimed()).await
+    }
+
+    async fn ping_untimed(&self) -> Result<(), StoreError> {
         match self.inner.head(&Key::from("health/probe")).await {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(storage(e)),

@@ -281,9 +281,24 @@ async fn flow(base: &str, jobs_base: &str, stored: Stored<'_>) {
             (r#"jobs_total{queue="render",kind="render",outcome="succeeded"}"#, &job_metrics),
             (r#"jobs_total{queue="transcribe",kind="transcribe",outcome="succeeded"}"#, &job_metrics),
             ("job_duration_seconds_bucket", &job_metrics),
+            (r#"storage_operation_duration_seconds_count{operation="put",backend=""#, &job_metrics),
+            (r#"db_pool_connections{state="idle"}"#, &metrics),
+            (r#"db_pool_connections{state="in_use"}"#, &job_metrics),
         ] {
             assert!(text.contains(expected), "{expected} missing from /metrics:\n{text}");
         }
+        // Render speed and recognition speed, measured: one render by Cofee's compositor at a
+        // real frame rate, one sphinx transcription at a plausible real-time factor.
+        let sample = |name: &str| -> f64 {
+            let line = job_metrics.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} missing from /metrics:\n{job_metrics}"));
+            line.rsplit(' ').next().unwrap().parse().unwrap()
+        };
+        assert_eq!(sample(r#"render_frames_per_second_count{compositor="cofee",preset="ultrafast"}"#), 1.0);
+        let fps = sample(r#"render_frames_per_second_sum{compositor="cofee",preset="ultrafast"}"#);
+        assert!(fps > 1.0 && fps < 10_000.0, "render fps {fps}");
+        assert_eq!(sample(r#"transcription_real_time_factor_count{engine="sphinx"}"#), 1.0);
+        let rtf = sample(r#"transcription_real_time_factor_sum{engine="sphinx"}"#);
+        assert!(rtf > 0.01 && rtf < 20.0, "sphinx real-time factor {rtf}");
 
         // Deleting the project deletes its files too.
         assert_eq!(stored.count(&pid), 3, "source, thumbnail and render stored");

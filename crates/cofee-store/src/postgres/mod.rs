@@ -87,4 +87,8 @@ impl crate::Database for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
+
+    fn pool_state(&self) -> crate::PoolState {
+        crate::PoolState::of(&self.pool)
+    }
 }

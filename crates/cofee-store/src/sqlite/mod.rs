@@ -75,4 +75,8 @@ impl crate::Database for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+
+    fn pool_state(&self) -> crate::PoolState {
+        crate::PoolState::of(&self.pool)
+    }
 }

@@ -78,7 +78,8 @@ impl JobHandler for RenderHandler {
             let fonts = FontDir::with_bundled().map_err(retryable)?; // styles from the API carry no font files
             let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: container_cpus(), limits: &self.limits, compositor: &self.compositor };
             let progress = ctx.clone();
-            burn.run(move |b| progress.progress(b.fraction * 0.97), &ctx.cancel).await.map_err(|e| job_error(e.into()))?;
+            let stats = burn.run(move |b| progress.progress(b.fraction * 0.97), &ctx.cancel).await.map_err(|e| job_error(e.into()))?;
+            metrics::histogram!("render_frames_per_second", "compositor" => stats.compositor, "preset" => preset.name()).record(stats.fps);
             let key = format!("projects/{}/renders/{render_id}.mp4", p.project_id);
             let size = self.objects.put_file(&key, &output).await.map_err(retryable)?;
             self.media.finish_render(render_id, &key, size).await.map_err(retryable)?;

@@ -56,7 +56,11 @@ impl JobHandler for TranscribeHandler {
                 Some("whisper") => EngineSpec::Whisper { model: self.whisper_model.clone().ok_or_else(|| JobError::Permanent("no whisper model is configured on this server".into()))? },
                 Some(other) => return Err(JobError::Permanent(format!("unknown engine {other:?}"))),
             };
+            let started = std::time::Instant::now();
             let t = cofee_pipeline::transcribe(&info, &engine, p.language.clone(), &self.limits, &reporter, &ctx.cancel).await.map_err(job_error)?;
+            if info.duration_secs > 0.0 {
+                metrics::histogram!("transcription_real_time_factor", "engine" => engine.name()).record(started.elapsed().as_secs_f64() / info.duration_secs);
+            }
             self.media.save_transcript(p.project_id, &json::write(&t)).await.map_err(|e| JobError::Retryable(e.to_string()))?;
             Ok(())
         }

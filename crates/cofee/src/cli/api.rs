@@ -40,9 +40,9 @@ pub async fn run(args: ApiArgs) -> CliResult {
     let mut state = AppState::new(db.clone(), objects, keys, args.limits.limits(), args.scratch_dir);
     state.cors_origins = args.http.cors_origins()?;
     state.metrics = Some(cofee_server::telemetry::install());
-    let gauges = tokio::spawn(cofee_server::telemetry::watch_queues(db, Duration::from_secs(5)));
+    let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
     println!("Cofee API is running at http://{addr}");
     let result = serve(listener, router(state), shutdown_signal()).await;
-    gauges.abort();
+    gauges.iter().for_each(|g| g.abort());
     result.map_err(|e| CliError::internal(format!("server error: {e}")))
 }

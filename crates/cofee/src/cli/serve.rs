@@ -116,10 +116,10 @@ pub async fn run(args: ServeArgs) -> CliResult {
     let mut state = AppState::new(db.clone(), objects, keys, limits, scratch);
     state.cors_origins = args.http.cors_origins()?;
     state.metrics = Some(cofee_server::telemetry::install());
-    let gauges = tokio::spawn(cofee_server::telemetry::watch_queues(db, Duration::from_secs(5)));
+    let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
     let result = serve(listener, router(state), shutdown_signal()).await;
     stop.cancel();
-    gauges.abort();
+    gauges.iter().for_each(|g| g.abort());
     futures_util::future::join_all(workers).await;
     result.map_err(|e| CliError::internal(format!("server error: {e}")))
 }

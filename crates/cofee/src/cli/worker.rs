@@ -74,7 +74,8 @@ pub async fn run(args: WorkerArgs) -> CliResult {
     };
     let stop = CancellationToken::new();
     let workers = setup.spawn(&args.queues, args.concurrency, &stop);
-    let probes = Probes { db, objects, metrics: Some(cofee_server::telemetry::install()) };
+    let probes = Probes { db: db.clone(), objects, metrics: Some(cofee_server::telemetry::install()) };
+    let pool_gauges = tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)));
     println!("Cofee worker is running ({:?}); health and metrics at http://{addr}", args.queues);
     let stopping = stop.clone();
     let ops = tokio::spawn(serve(listener, ops_router(probes), async move { stopping.cancelled().await }));
@@ -82,5 +83,6 @@ pub async fn run(args: WorkerArgs) -> CliResult {
     stop.cancel();
     futures_util::future::join_all(workers).await;
     let _ = ops.await;
+    pool_gauges.abort();
     Ok(())
 }
