@@ -22,21 +22,7 @@ while [ $# -gt 0 ]; do
 done
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 2; }
 
-cargo build --release -q -p cofee
-COFEE=$(realpath "${CARGO_TARGET_DIR:-target}/release/cofee")
-OUT=bench/out
-mkdir -p "$OUT"
-
-# Input: 1080×1920 30 fps H.264 with real speech (LibriVox clips from pocketsphinx-testdata).
-IN=$OUT/input-${SECS}s.mp4
-if [ ! -f "$IN" ]; then
-  ls /usr/share/pocketsphinx/test/data/librivox/*.wav | sed "s/^/file '/; s/$/'/" > "$OUT/speech.txt"
-  ffmpeg -v error -y -f concat -safe 0 -i "$OUT/speech.txt" -c:a pcm_s16le "$OUT/speech.wav"
-  ffmpeg -v error -y -f lavfi -i "testsrc2=s=1080x1920:r=30" -stream_loop -1 -i "$OUT/speech.wav" \
-    -t "$SECS" -c:v libx264 -preset veryfast -crf 23 -c:a aac -b:a 128k -movflags +faststart "$IN"
-fi
-WORDS=$OUT/words-${SECS}s.json
-[ -f "$WORDS" ] || "$COFEE" transcribe "$IN" --engine sphinx -o "$WORDS" -q
+source bench/input.sh
 
 # Sums the instructions of every process callgrind wrote a file for (`--trace-children`).
 count() { # $1: name, rest: command

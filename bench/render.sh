@@ -20,22 +20,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-cargo build --release -q -p cofee
-COFEE=${CARGO_TARGET_DIR:-target}/release/cofee
-OUT=bench/out
-mkdir -p "$OUT"
-
-# Input: 1080×1920 30 fps H.264 with real speech (LibriVox clips from pocketsphinx-testdata, looped).
-IN=$OUT/input-${SECS}s.mp4
-if [ ! -f "$IN" ]; then
-  ls /usr/share/pocketsphinx/test/data/librivox/*.wav | sed "s/^/file '/; s/$/'/" > "$OUT/speech.txt"
-  ffmpeg -v error -y -f concat -safe 0 -i "$OUT/speech.txt" -c:a pcm_s16le "$OUT/speech.wav"
-  ffmpeg -v error -y -f lavfi -i "testsrc2=s=1080x1920:r=30" -stream_loop -1 -i "$OUT/speech.wav" \
-    -t "$SECS" -c:v libx264 -preset veryfast -crf 23 -c:a aac -b:a 128k -movflags +faststart "$IN"
-fi
-# Captions: recognised once from the input itself, so words and timing are real.
-WORDS=$OUT/words-${SECS}s.json
-[ -f "$WORDS" ] || "$COFEE" transcribe "$IN" --engine sphinx -o "$WORDS" -q
+source bench/input.sh
 
 FRAMES=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$IN")
 THREAD_ARGS=(); COFEE_THREADS=()
