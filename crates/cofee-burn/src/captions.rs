@@ -11,8 +11,8 @@ use std::thread::JoinHandle;
 
 use crate::BurnError;
 use crate::layer::{CaptionLayer, ColorMatrix};
-use crate::libass::{AssRenderer, Change};
-use crate::schedule::ChangeSchedule;
+use crate::libass::Change;
+use crate::schedule::ScheduledRenderer;
 
 /// A frame's captions: `None` when nothing is shown.
 pub type FrameCaptions = Option<Arc<CaptionLayer>>;
@@ -36,7 +36,7 @@ pub struct CaptionCounts {
 const AHEAD: usize = 64;
 
 impl CaptionTrack {
-    pub fn start(mut renderer: AssRenderer, schedule: ChangeSchedule, width: usize, height: usize, matrix: ColorMatrix) -> Self {
+    pub fn start(mut renderer: ScheduledRenderer, width: usize, height: usize, matrix: ColorMatrix) -> Self {
         let (requests, incoming) = mpsc::sync_channel::<i64>(AHEAD);
         let (outgoing, layers) = mpsc::sync_channel::<FrameCaptions>(AHEAD);
         let worker = std::thread::Builder::new()
@@ -44,25 +44,21 @@ impl CaptionTrack {
             .spawn(move || {
                 let mut current = Arc::new(CaptionLayer::default());
                 let mut spares: Vec<Arc<CaptionLayer>> = Vec::new();
-                let mut counts = CaptionCounts::default();
-                // The time the current picture was rendered for.
-                let mut rendered_at: Option<i64> = None;
+                let mut changes = 0;
                 for time_ms in incoming {
-                    // Between frames the schedule rules out any change, the picture stands.
-                    if rendered_at.is_none_or(|at| schedule.may_change(at, time_ms)) {
-                        rendered_at = Some(time_ms);
-                        counts.renders += 1;
-                        let (change, images) = renderer.render(time_ms);
-                        if change != Change::None && !(images.is_empty() && current.is_empty()) {
-                            counts.changes += 1;
-                            // Reuse a layer no frame holds any more: a pop animation changes the
-                            // picture nearly every frame, and fresh buffers cost page faults.
-                            let mut next = spares.iter().position(|l| Arc::strong_count(l) == 1).map(|i| spares.swap_remove(i)).unwrap_or_default();
-                            Arc::get_mut(&mut next).expect("only the spare list held it").recompose(&images, width, height, matrix);
-                            let previous = std::mem::replace(&mut current, next);
-                            if spares.len() < 16 {
-                                spares.push(previous);
-                            }
+                    // `None`: the schedule rules out any change, the picture stands.
+                    if let Some((change, images)) = renderer.render(time_ms)
+                        && change != Change::None
+                        && !(images.is_empty() && current.is_empty())
+                    {
+                        changes += 1;
+                        // Reuse a layer no frame holds any more: a pop animation changes the
+                        // picture nearly every frame, and fresh buffers cost page faults.
+                        let mut next = spares.iter().position(|l| Arc::strong_count(l) == 1).map(|i| spares.swap_remove(i)).unwrap_or_default();
+                        Arc::get_mut(&mut next).expect("only the spare list held it").recompose(&images, width, height, matrix);
+                        let previous = std::mem::replace(&mut current, next);
+                        if spares.len() < 16 {
+                            spares.push(previous);
                         }
                     }
                     let layer = (!current.is_empty()).then(|| Arc::clone(&current));
@@ -70,7 +66,7 @@ impl CaptionTrack {
                         break;
                     }
                 }
-                counts
+                CaptionCounts { renders: renderer.renders(), changes }
             })
             .expect("a thread starts");
         Self { requests: Some(requests), layers, worker: Some(worker) }

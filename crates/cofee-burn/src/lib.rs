@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub use layer::{CaptionLayer, ColorMatrix, Planes};
 pub use libass::{AssImage, AssRenderer, Change};
-pub use schedule::ChangeSchedule;
+pub use schedule::{ChangeSchedule, ScheduledRenderer};
 
 /// One burn-in: the input as ffprobe described it and how to encode the output.
 #[derive(Debug, Clone)]

@@ -10,6 +10,38 @@
 //! Written by hand because no ASS parser crate exposes override-tag timing; anything this does
 //! not understand counts as animated for the whole event, so a mistake can only cost speed.
 
+use crate::libass::{AssImage, AssRenderer, Change};
+
+/// libass asked only when the schedule allows a change since the picture it last drew.
+pub struct ScheduledRenderer {
+    renderer: AssRenderer,
+    schedule: ChangeSchedule,
+    /// The time the current picture was rendered for.
+    rendered_at: Option<i64>,
+    renders: u64,
+}
+
+impl ScheduledRenderer {
+    pub fn new(renderer: AssRenderer, schedule: ChangeSchedule) -> Self {
+        Self { renderer, schedule, rendered_at: None, renders: 0 }
+    }
+
+    /// libass's answer at `time_ms`, or `None` when the picture cannot have changed (it stands).
+    pub fn render(&mut self, time_ms: i64) -> Option<(Change, Vec<AssImage<'_>>)> {
+        if self.rendered_at.is_some_and(|at| !self.schedule.may_change(at, time_ms)) {
+            return None;
+        }
+        self.rendered_at = Some(time_ms);
+        self.renders += 1;
+        Some(self.renderer.render(time_ms))
+    }
+
+    /// How often libass was asked.
+    pub fn renders(&self) -> u64 {
+        self.renders
+    }
+}
+
 /// Time ranges (ms, inclusive, sorted, disjoint) inside which the picture may change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeSchedule {

@@ -18,7 +18,7 @@ use ff::{Dictionary, Packet, Rational, codec, encoder, format, frame, media, pic
 use crate::captions::{CaptionTrack, FrameCaptions};
 use crate::layer::{CaptionLayer, ColorMatrix, Planes};
 use crate::libass::AssRenderer;
-use crate::schedule::ChangeSchedule;
+use crate::schedule::{ChangeSchedule, ScheduledRenderer};
 use crate::{BurnError, BurnJob, BurnProgress, BurnStats};
 
 /// How many decoded frames may wait for the decoder to let go of them (see `FrameQueue`).
@@ -119,7 +119,7 @@ pub fn run(job: &BurnJob<'_>, on_progress: &mut dyn FnMut(BurnProgress)) -> Resu
 
     let matrix = color_matrix(&decoder, height);
     let renderer = AssRenderer::new(job.ass, job.fonts_dir, width as u32, height as u32)?;
-    let captions = CaptionTrack::start(renderer, ChangeSchedule::parse(job.ass), width, height, matrix);
+    let captions = CaptionTrack::start(ScheduledRenderer::new(renderer, ChangeSchedule::parse(job.ass)), width, height, matrix);
     let mut sink = VideoSink { encoder: &mut encoder, stream: video_out, enc_tb: video_tb, out_tb: video_out_tb, stats: BurnStats::default(), last_pts: None, frame_duration: rate.map_or(0, |r| 1.rescale(r.invert(), video_tb)), width: width as u32, height: height as u32 };
     let mut queue = FrameQueue::default();
     let offset_in = |tb: Rational| start_offset.rescale(Rational(1, 1_000_000), tb);

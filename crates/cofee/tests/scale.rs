@@ -63,10 +63,6 @@ impl Client {
     }
 }
 
-fn gauge(metrics: &str, name: &str) -> Option<f64> {
-    metrics.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
-}
-
 #[test]
 fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twice() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -106,7 +102,7 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
                 loop {
                     if let Ok(r) = http.get(&url).send().await {
                         let text = r.text().await.unwrap_or_default();
-                        let depth = gauge(&text, r#"queue_ready_jobs{queue="transcribe"}"#).unwrap_or(0.0) + gauge(&text, r#"queue_ready_jobs{queue="render"}"#).unwrap_or(0.0);
+                        let depth = common::metric(&text, r#"queue_ready_jobs{queue="transcribe"}"#).unwrap_or(0.0) + common::metric(&text, r#"queue_ready_jobs{queue="render"}"#).unwrap_or(0.0);
                         samples.lock().unwrap().push(depth);
                     }
                     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -289,10 +289,7 @@ async fn flow(base: &str, jobs_base: &str, stored: Stored<'_>) {
         }
         // Render speed and recognition speed, measured: one render by Cofee's compositor at a
         // real frame rate, one sphinx transcription at a plausible real-time factor.
-        let sample = |name: &str| -> f64 {
-            let line = job_metrics.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} missing from /metrics:\n{job_metrics}"));
-            line.rsplit(' ').next().unwrap().parse().unwrap()
-        };
+        let sample = |name: &str| common::metric(&job_metrics, name).unwrap_or_else(|| panic!("{name} missing from /metrics:\n{job_metrics}"));
         assert_eq!(sample(r#"render_frames_per_second_count{compositor="cofee",preset="ultrafast"}"#), 1.0);
         let fps = sample(r#"render_frames_per_second_sum{compositor="cofee",preset="ultrafast"}"#);
         assert!(fps > 1.0 && fps < 10_000.0, "render fps {fps}");

@@ -239,3 +239,9 @@ impl Served {
         self.role.stop(secs)
     }
 }
+
+/// The value of the first sample in Prometheus text `metrics` whose line starts with `name`
+/// (a metric name, with labels as far as they should match).
+pub fn metric(metrics: &str, name: &str) -> Option<f64> {
+    metrics.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+}
