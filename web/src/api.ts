@@ -11,9 +11,23 @@ export function signedIn(): boolean { return token !== null }
 export function signOut(): void { token = null; sessionStorage.removeItem('cofee.token') }
 export function bearer(): string { return `Bearer ${token}` }
 
+// One W3C trace per editing session: every request the editor makes carries a `traceparent` in
+// it, so the server's spans for upload, transcription, render and download join one trace.
+let traceId: string | null = null
+const randomHex = (bytes: number) => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
+export function startTrace(): void { traceId = randomHex(16) }
+export function endTrace(): void { traceId = null }
+
+/** Headers for an API request: the bearer token and, inside an editing session, its trace. */
+export function authHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (token) headers.authorization = bearer()
+  if (traceId) headers.traceparent = `00-${traceId}-${randomHex(8)}-01`
+  return headers
+}
+
 export async function api<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ data: T, res: Response }> {
-  const init: RequestInit = { method, headers: { ...headers } }
-  if (token) (init.headers as Record<string, string>).authorization = bearer()
+  const init: RequestInit = { method, headers: { ...authHeaders(), ...headers } }
   if (body !== undefined) {
     (init.headers as Record<string, string>)['content-type'] = 'application/json'
     init.body = JSON.stringify(body)

@@ -5,7 +5,7 @@
 import './style.css'
 import JASSUB from 'jassub'
 import * as tus from 'tus-js-client'
-import { api, ApiError, bearer, signIn, signOut, signedIn, type Captions, type Job, type Project } from './api'
+import { api, ApiError, authHeaders, endTrace, signIn, startTrace, signOut, signedIn, type Captions, type Job, type Project } from './api'
 
 const app = document.querySelector<HTMLElement>('#app')!
 const FONTS = ['Inter-Regular.otf', 'Inter-Bold.otf', 'Inter-ExtraBold.otf', 'Inter-Black.otf'].map((f) => `/fonts/${f}`)
@@ -50,6 +50,7 @@ function authScreen(): void {
 }
 
 async function projectsScreen(): Promise<void> {
+  endTrace()
   const list = h('div')
   const name = h('input', { placeholder: 'New project name', name: 'project-name' })
   const error = h('p', { className: 'error' })
@@ -70,7 +71,7 @@ async function projectsScreen(): Promise<void> {
 
 /** Follows the project's jobs over Server-Sent Events (fetch, so the token goes in a header). */
 async function watchJobs(project: string, onJob: (j: Job & { job_id: string, kind: string }) => void, stop: AbortSignal): Promise<void> {
-  const res = await fetch(`/api/projects/${project}/events`, { headers: { authorization: bearer() }, signal: stop })
+  const res = await fetch(`/api/projects/${project}/events`, { headers: authHeaders(), signal: stop })
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
   let buffer = ''
   for (;;) {
@@ -88,6 +89,7 @@ async function watchJobs(project: string, onJob: (j: Job & { job_id: string, kin
 }
 
 async function editor(id: string): Promise<void> {
+  startTrace()
   const stop = new AbortController()
   window.addEventListener('hashchange', () => stop.abort(), { once: true })
   const status = h('p', { dataTestid: 'status' })
@@ -111,7 +113,7 @@ async function editor(id: string): Promise<void> {
   const startUpload = (f: File) => {
     const upload = new tus.Upload(f, {
       endpoint: '/api/uploads',
-      headers: { authorization: bearer() },
+      headers: authHeaders(),
       metadata: { project_id: id, filename: f.name },
       chunkSize: 8 * 1024 * 1024,
       retryDelays: [0, 1000, 3000, 5000],
@@ -160,7 +162,7 @@ async function editor(id: string): Promise<void> {
       h('button', { onclick: () => saveTiming(), dataTestid: 'save-timing' }, 'Save timing'))
 
     const loadAss = async () => {
-      const res = await fetch(`/api/projects/${id}/captions.ass`, { headers: { authorization: bearer() } })
+      const res = await fetch(`/api/projects/${id}/captions.ass`, { headers: authHeaders() })
       if (!res.ok) return
       const ass = await res.text()
       if (!jassub) {
@@ -173,7 +175,7 @@ async function editor(id: string): Promise<void> {
       }
     }
     const loadCaptions = async () => {
-      const res = await fetch(`/api/projects/${id}/captions`, { headers: { authorization: bearer() } })
+      const res = await fetch(`/api/projects/${id}/captions`, { headers: authHeaders() })
       if (!res.ok) return false
       etag = res.headers.get('etag') ?? ''
       captions = await res.json()
@@ -246,7 +248,7 @@ async function editor(id: string): Promise<void> {
         ...['srt', 'vtt', 'ass', 'json'].map((f) => h('button', { className: 'secondary', onclick: () => exportFile(f) }, f.toUpperCase())))
     }
     const exportFile = async (format: string) => {
-      const res = await fetch(`/api/projects/${id}/captions.${format}`, { headers: { authorization: bearer() } })
+      const res = await fetch(`/api/projects/${id}/captions.${format}`, { headers: authHeaders() })
       const a = h('a', { href: URL.createObjectURL(await res.blob()), download: `${project.name}.${format}` })
       a.click()
     }

@@ -57,7 +57,8 @@ pub async fn transcribe(
         Err(e) => return Err(e.into()),
     }
     let payload = serde_json::to_value(TranscribePayload { project_id: id, language: req.language, engine: req.engine }).expect("payload serializes");
-    let job = NewJob { owner_id: Some(user.to_string()), trace_context: crate::request_id(&headers), ..NewJob::new("transcribe", "transcribe", payload) };
+    let (trace_context, traceparent) = crate::job_origin(&headers);
+    let job = NewJob { owner_id: Some(user.to_string()), trace_context, traceparent, ..NewJob::new("transcribe", "transcribe", payload) };
     let job_id = s.queue.enqueue(job).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
 }

@@ -91,6 +91,11 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
     headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
+/// What a job enqueued by this request carries: the request id (logs) and trace context (traces).
+pub(crate) fn job_origin(headers: &axum::http::HeaderMap) -> (Option<String>, Option<String>) {
+    (request_id(headers), cofee_worker::trace::current_traceparent())
+}
+
 /// What health and metrics endpoints need; the worker serves them without the API.
 #[derive(Clone)]
 pub struct Probes {
@@ -155,7 +160,7 @@ async fn cors(axum::extract::State(origins): axum::extract::State<Arc<[axum::htt
         *r.status_mut() = StatusCode::NO_CONTENT;
         let h = r.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, HEAD"));
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, if-match, tus-resumable, upload-length, upload-offset, upload-metadata, x-request-id, x-file-name"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, if-match, tus-resumable, upload-length, upload-offset, upload-metadata, x-request-id, x-file-name, traceparent, tracestate"));
         h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         r
     } else {
@@ -216,7 +221,7 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             // A span per request carrying its id (set just outside); `telemetry::track` logs in it.
-            TraceLayer::new_for_http().make_span_with(|r: &axum::http::Request<_>| tracing::info_span!("request", method = %r.method(), path = %r.uri().path(), request_id = crate::request_id(r.headers()).as_deref().unwrap_or("-"))),
+            TraceLayer::new_for_http().make_span_with(telemetry::request_span),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
     for (name, value) in SECURITY_HEADERS {

@@ -99,7 +99,8 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
         other => other.into(),
     })?;
     let payload = serde_json::to_value(RenderPayload { project_id: id, render_id: None, preset: preset.clone(), crf }).expect("payload serializes");
-    let job = NewJob { owner_id: Some(user.to_string()), trace_context: crate::request_id(&headers), ..NewJob::new("render", "render", payload) };
+    let (trace_context, traceparent) = crate::job_origin(&headers);
+    let job = NewJob { owner_id: Some(user.to_string()), trace_context, traceparent, ..NewJob::new("render", "render", payload) };
     let render = s.media.create_render(user, id, &preset, job).await?;
     Ok((StatusCode::ACCEPTED, Json(RenderAccepted { job_id: render.job_id, render_id: render.id })))
 }

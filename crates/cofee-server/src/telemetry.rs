@@ -35,6 +35,31 @@ pub fn install() -> PrometheusHandle {
         .clone()
 }
 
+/// The span of one request: named for OpenTelemetry by method and route (the route is known
+/// only after routing, so `track` renames it), child of the caller's W3C `traceparent` when it
+/// sent one — the web app sends one per editing session, so upload, transcription, render and
+/// download of a project share a trace.
+pub fn request_span<B>(r: &axum::http::Request<B>) -> tracing::Span {
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %r.method(),
+        otel.kind = "server",
+        method = %r.method(),
+        path = %r.uri().path(),
+        request_id = crate::request_id(r.headers()).as_deref().unwrap_or("-"),
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&opentelemetry_http::HeaderExtractor(r.headers())));
+    if parent.span().span_context().is_valid() {
+        // Fails only without an OpenTelemetry layer (traces not exported): nothing to join then.
+        let _ = span.set_parent(parent);
+    }
+    span
+}
+
 /// Probes and scrapes: counted, but not logged at INFO (they arrive every few seconds per pod).
 const QUIET_ROUTES: &[&str] = &["/health/live", "/health/ready", "/metrics"];
 
@@ -48,6 +73,16 @@ pub async fn track(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     metrics::gauge!("http_requests_in_flight").decrement(1.0);
     let code = response.status().as_u16();
+    let span = tracing::Span::current();
+    {
+        use opentelemetry::trace::TraceContextExt as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        // The span started before routing; its OpenTelemetry name is set here, once the route
+        // is known (`otel.name` is only read when a span starts).
+        span.context().span().update_name(format!("{method} {route}"));
+    }
+    span.record("http.route", route.as_str());
+    span.record("http.response.status_code", i64::from(code)); // i64: the OpenTelemetry layer keeps it a number
     if !QUIET_ROUTES.contains(&route.as_str()) {
         tracing::info!(status = code, route = %route, latency_ms = started.elapsed().as_millis() as u64, "request");
     }

@@ -85,12 +85,15 @@ pub struct NewJob {
     pub max_attempts: u32,
     /// Delay before the job is ready, in milliseconds.
     pub delay_ms: i64,
+    /// The request id of the request that caused this job (for log correlation).
     pub trace_context: Option<String>,
+    /// The W3C `traceparent` of the span that enqueued it, when traces are exported.
+    pub traceparent: Option<String>,
 }
 
 impl NewJob {
     pub fn new(queue: &str, kind: &str, payload: serde_json::Value) -> Self {
-        Self { queue: queue.into(), kind: kind.into(), payload, owner_id: None, max_attempts: 5, delay_ms: 0, trace_context: None }
+        Self { queue: queue.into(), kind: kind.into(), payload, owner_id: None, max_attempts: 5, delay_ms: 0, trace_context: None, traceparent: None }
     }
 }
 
@@ -111,6 +114,7 @@ pub struct Job {
     pub error: Option<String>,
     pub cancel_requested: bool,
     pub trace_context: Option<String>,
+    pub traceparent: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub finished_at: Option<i64>,

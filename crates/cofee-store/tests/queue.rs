@@ -95,6 +95,7 @@ on_both_backends!(
     a_cancel_requested_job_whose_worker_died_ends_cancelled,
     depth_reports_ready_running_and_the_oldest_wait,
     bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt,
+    the_claimed_job_carries_its_origin,
 );
 
 fn job(queue: &str) -> NewJob {
@@ -109,6 +110,19 @@ async fn a_claimed_job_is_leased_to_one_worker(f: Fixture) {
     assert_eq!((j.id, j.state, j.attempts, j.worker_id.as_deref()), (id, JobState::Running, 1, Some("w1")));
     assert_eq!(j.lease_until, Some((f.time.load(Ordering::SeqCst)) + LEASE));
     assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none(), "a leased job is not handed out twice");
+}
+
+/// The request id and trace context of whatever enqueued a job reach the worker that claims it.
+async fn the_claimed_job_carries_its_origin(f: Fixture) {
+    let q = f.queue().await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let origin = NewJob { trace_context: Some("req-1".into()), traceparent: Some(traceparent.into()), ..job("render") };
+    q.enqueue(origin).await.unwrap();
+    q.enqueue(job("render")).await.unwrap();
+    let j = q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    assert_eq!((j.trace_context.as_deref(), j.traceparent.as_deref()), (Some("req-1"), Some(traceparent)));
+    let j = q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    assert_eq!((j.trace_context, j.traceparent), (None, None));
 }
 
 #[tokio::test]

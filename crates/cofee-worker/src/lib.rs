@@ -13,6 +13,7 @@
 //! `shutdown_grace`, then cancel and release the rest.
 
 pub mod handlers;
+pub mod trace;
 
 use tracing::Instrument;
 use std::sync::{Arc, Mutex};
@@ -107,7 +108,8 @@ pub async fn run_observed(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>
                 tracker.spawn(async move {
                     // Every log line of the job (handlers, FFmpeg's failures) carries the request
                     // that caused it, across processes.
-                    let span = tracing::info_span!("job", job = %job.id, kind = %job.kind, request_id = job.trace_context.as_deref().unwrap_or("-"));
+                    let span = tracing::info_span!("job", otel.name = %format!("job {}", job.kind), otel.kind = "consumer", job = %job.id, kind = %job.kind, attempt = i64::from(job.attempts), request_id = job.trace_context.as_deref().unwrap_or("-"));
+                    trace::continue_trace(&span, job.traceparent.as_deref());
                     run_one(queue, handler, &cfg, job, hard_stop, observer).instrument(span).await;
                     drop(permit);
                 });

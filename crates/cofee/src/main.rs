@@ -2,6 +2,7 @@
 //! errors into exit codes: 0 success, 2 bad input or usage (the user can fix it), 1 anything else.
 
 mod cli;
+mod telemetry;
 
 use std::process::ExitCode;
 
@@ -16,7 +17,13 @@ fn main() -> ExitCode {
         Command::BurnFrames(args) => return cli::burn_frames::run(args),
         _ => cli,
     };
-    init_logging(cli.verbose, matches!(cli.command, Command::Serve(_) | Command::Api(_) | Command::Worker(_)));
+    let service = match cli.command {
+        Command::Serve(_) => Some("serve"),
+        Command::Api(_) => Some("api"),
+        Command::Worker(_) => Some("worker"),
+        _ => None,
+    };
+    let telemetry = telemetry::init(cli.verbose, service);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     let result = runtime.block_on(async {
         match cli.command {
@@ -31,6 +38,8 @@ fn main() -> ExitCode {
             Command::BurnFrames(_) => unreachable!("handled before the runtime starts"),
         }
     });
+    drop(runtime);
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -43,21 +52,3 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr: for one-shot commands only warnings by default; for the service, what it
-/// does (requests, jobs) — as JSON lines when stderr is not a terminal, for log collectors.
-fn init_logging(verbose: u8, service: bool) {
-    use std::io::IsTerminal;
-    let default = match (verbose, service) {
-        (0, false) => "warn",
-        (0, true) => "info,tower_http=info,sqlx=warn",
-        (1, _) => "info,cofee=debug",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COFEE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
-    if service && !std::io::stderr().is_terminal() {
-        builder.json().flatten_event(true).init();
-    } else {
-        builder.init();
-    }
-}

@@ -34,7 +34,7 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
     let mut served = Served::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let objects = served.dir.path().join("objects");
-    rt.block_on(flow(&served.url, &served.url, Stored::Dir(&objects)));
+    rt.block_on(flow(&served.url, &served.url, Stored::Dir(&objects), &new_trace_id()));
     assert!(served.stop(10).success());
 }
 
@@ -45,7 +45,7 @@ fn the_same_flow_on_postgres() {
     let db = rt.block_on(PgTestDatabase::create());
     let mut served = Served::start_in(tempfile::tempdir().unwrap(), &["--database-url", &db.url()]);
     let objects = served.dir.path().join("objects");
-    rt.block_on(flow(&served.url, &served.url, Stored::Dir(&objects)));
+    rt.block_on(flow(&served.url, &served.url, Stored::Dir(&objects), &new_trace_id()));
     assert!(served.stop(10).success());
 }
 
@@ -57,14 +57,22 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
     let db = rt.block_on(PgTestDatabase::create_empty());
     let dir = tempfile::tempdir().unwrap();
     let objects = dir.path().join("objects");
-    let env = [("COFEE_DATABASE_URL", db.url()), ("COFEE_STORAGE_URL", format!("file://{}", objects.display()))];
+    let collector = rt.block_on(OtlpCollector::start());
+    let env = [
+        ("COFEE_DATABASE_URL", db.url()),
+        ("COFEE_STORAGE_URL", format!("file://{}", objects.display())),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint.clone()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json".to_string()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "200".to_string()),
+    ];
+    let trace_id = new_trace_id();
 
     // The API never migrates: on an empty database it refuses and says what to run.
     let o = cofee_with_env(&["api", "--listen", "127.0.0.1:0"], &env);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("cofee migrate"), "{}", stderr(&o));
     let o = cofee_with_env(&["migrate"], &env);
-    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("2 migration(s) applied"), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("3 migration(s) applied"), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
     let o = cofee_with_env(&["migrate"], &env);
     assert!(String::from_utf8_lossy(&o.stdout).contains("0 migration(s) applied"), "migrating again changes nothing");
 
@@ -74,10 +82,11 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
     rt.block_on(async {
         let ready: Value = reqwest::get(format!("{}/health/ready", worker.url)).await.unwrap().json().await.unwrap();
         assert_eq!((ready["status"].as_str(), ready["backend"].as_str()), (Some("ok"), Some("postgres")), "{ready}");
-        flow(&api.url, &worker.url, Stored::Dir(&objects)).await;
+        flow(&api.url, &worker.url, Stored::Dir(&objects), &trace_id).await;
     });
     assert!(worker.stop(30).success(), "the worker stops cleanly on SIGTERM");
     assert!(api.stop(10).success(), "the API stops cleanly on SIGTERM");
+    the_journey_is_one_trace(&collector.spans(), &trace_id);
 
     // Each job's log lines in the worker carry the id of the API request that caused it, and
     // that request is in the API's log.
@@ -93,6 +102,81 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
         assert!(rid.len() >= 16, "the {kind} job carries a request id: {rid:?}");
         let in_api = api_lines.iter().any(|l| l["span"]["request_id"].as_str() == Some(rid.as_str()) && l["span"]["method"] == "POST");
         assert!(in_api, "request {rid} of the {kind} job is in the API log");
+    }
+}
+
+/// Upload, transcription, render and download are one trace across the two processes: the API's
+/// request spans continue the caller's `traceparent`, each job's span is a child of the request
+/// that enqueued it (carried through the job row), and the work inside a job hangs under it.
+fn the_journey_is_one_trace(spans: &[Span], trace_id: &str) {
+    let in_trace: Vec<&Span> = spans.iter().filter(|s| s.trace_id == trace_id).collect();
+    let names: Vec<(&str, &str)> = in_trace.iter().map(|s| (s.service.as_str(), s.name.as_str())).collect();
+    let find = |service: &str, name: &str| -> &Span { in_trace.iter().find(|s| s.service == service && s.name == name).unwrap_or_else(|| panic!("no span {name:?} of {service} in the trace: {names:?}")) };
+    let upload = find("cofee-api", "PUT /api/projects/{id}/media");
+    assert_eq!(upload.parent_id, "00f067aa0ba902b7", "the request span continues the caller's traceparent");
+    find("cofee-api", "GET /api/renders/{id}/download");
+    for (request, job, inner) in [("POST /api/projects/{id}/transcribe", "job transcribe", "recognise speech"), ("POST /api/projects/{id}/renders", "job render", "burn")] {
+        let request = in_trace.iter().find(|s| s.service == "cofee-api" && s.name == request && s.status_code == Some(202)).unwrap_or_else(|| panic!("no accepted {request:?} in the trace: {names:?}"));
+        let job = find("cofee-worker", job);
+        assert_eq!(job.parent_id, request.span_id, "{} is a child of {}", job.name, request.name);
+        assert_eq!(find("cofee-worker", inner).parent_id, job.span_id, "{inner} runs inside {}", job.name);
+    }
+    assert!(spans.iter().all(|s| s.service != "cofee-worker" || s.trace_id == trace_id || !s.name.starts_with("job ")), "no job span starts a trace of its own");
+}
+
+fn new_trace_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// One exported span, as far as these tests look at it.
+#[derive(Debug)]
+struct Span {
+    service: String,
+    trace_id: String,
+    span_id: String,
+    parent_id: String,
+    name: String,
+    status_code: Option<u64>,
+}
+
+/// An OpenTelemetry collector stand-in: takes OTLP/HTTP JSON exports at `/v1/traces`.
+struct OtlpCollector {
+    endpoint: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl OtlpCollector {
+    async fn start() -> Self {
+        use axum::routing::post;
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = received.clone();
+        let app = axum::Router::new().route(
+            "/v1/traces",
+            post(move |body: String| async move {
+                sink.lock().unwrap().push(serde_json::from_str::<Value>(&body).expect("an OTLP JSON export"));
+                axum::Json(json!({}))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { endpoint, received }
+    }
+
+    fn spans(&self) -> Vec<Span> {
+        let attr = |attrs: &Value, key: &str| attrs.as_array().and_then(|a| a.iter().find(|kv| kv["key"] == key)).map(|kv| kv["value"].clone());
+        let mut spans = Vec::new();
+        for export in self.received.lock().unwrap().iter() {
+            for rs in export["resourceSpans"].as_array().into_iter().flatten() {
+                let service = attr(&rs["resource"]["attributes"], "service.name").and_then(|v| v["stringValue"].as_str().map(str::to_string)).unwrap_or_default();
+                for span in rs["scopeSpans"].as_array().into_iter().flatten().flat_map(|ss| ss["spans"].as_array().into_iter().flatten()) {
+                    let status_code = attr(&span["attributes"], "http.response.status_code").and_then(|v| v["intValue"].as_u64().or_else(|| v["intValue"].as_str().and_then(|s| s.parse().ok())));
+                    let text = |key: &str| span[key].as_str().unwrap_or_default().to_string();
+                    spans.push(Span { service: service.clone(), trace_id: text("traceId"), span_id: text("spanId"), parent_id: text("parentSpanId"), name: text("name"), status_code });
+                }
+            }
+        }
+        spans
     }
 }
 
@@ -134,15 +218,19 @@ fn the_same_flow_with_separate_processes_on_s3_storage() {
         let page = reqwest::get(format!("{}/", api.url)).await.unwrap();
         let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
         assert!(csp.contains(&format!("media-src 'self' blob: http://localhost:{}", moto.port)), "the web app may load media from the storage: {csp}");
-        flow(&api.url, &worker.url, Stored::S3 { moto: &moto, bucket: "cofee-media", prefix: "tenant-a" }).await;
+        flow(&api.url, &worker.url, Stored::S3 { moto: &moto, bucket: "cofee-media", prefix: "tenant-a" }, &new_trace_id()).await;
     });
     assert!(worker.stop(30).success());
     assert!(api.stop(10).success());
 }
 
-async fn flow(base: &str, jobs_base: &str, stored: Stored<'_>) {
+/// The whole user journey. Every request carries a W3C `traceparent` of trace `trace_id`, as the
+/// web app's editor sends one per session.
+async fn flow(base: &str, jobs_base: &str, stored: Stored<'_>, trace_id: &str) {
     {
-        let api = Api { base: base.to_string(), http: reqwest::Client::new() };
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01").parse().unwrap());
+        let api = Api { base: base.to_string(), http: reqwest::Client::builder().default_headers(headers).build().unwrap() };
         let alice = api.token("alice@example.com").await;
         let mallory = api.token("mallory@example.com").await;
         let project: Value = api.http.post(api.url("/api/projects")).bearer_auth(&alice).json(&json!({"name": "talk"})).send().await.unwrap().json().await.unwrap();

@@ -25,6 +25,7 @@ struct JobRow {
     error: Option<String>,
     cancel_requested: i64,
     trace_context: Option<String>,
+    traceparent: Option<String>,
     created_at: i64,
     updated_at: i64,
     finished_at: Option<i64>,
@@ -50,6 +51,7 @@ impl TryFrom<JobRow> for Job {
             error: r.error,
             cancel_requested: r.cancel_requested != 0,
             trace_context: r.trace_context,
+            traceparent: r.traceparent,
             created_at: r.created_at,
             updated_at: r.updated_at,
             finished_at: r.finished_at,
@@ -62,8 +64,8 @@ impl TryFrom<JobRow> for Job {
 pub async fn enqueue_in(conn: &mut SqliteConnection, job: &NewJob, now: i64) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
     sqlx::query(
-        "INSERT INTO jobs (id, queue, kind, payload, owner_id, state, attempts, max_attempts, run_at, trace_context, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?7, ?8, ?9, ?9)",
+        "INSERT INTO jobs (id, queue, kind, payload, owner_id, state, attempts, max_attempts, run_at, trace_context, traceparent, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?7, ?8, ?9, ?10, ?10)",
     )
     .bind(id.to_string())
     .bind(&job.queue)
@@ -73,6 +75,7 @@ pub async fn enqueue_in(conn: &mut SqliteConnection, job: &NewJob, now: i64) -> 
     .bind(job.max_attempts.max(1) as i64)
     .bind(now + job.delay_ms.max(0))
     .bind(&job.trace_context)
+    .bind(&job.traceparent)
     .bind(now)
     .execute(conn)
     .await?;

@@ -62,7 +62,7 @@ impl JobObserver for WebhookFanout {
                 "error": after.as_ref().and_then(|j| j.error.clone()),
             });
             let payload = serde_json::to_value(NotifyPayload { webhook_id: hook.id, event: event.clone(), data }).expect("payload serializes");
-            let delivery = NewJob { owner_id: Some(owner.to_string()), max_attempts: 8, trace_context: job.trace_context.clone(), ..NewJob::new("notify", "webhook", payload) };
+            let delivery = NewJob { owner_id: Some(owner.to_string()), max_attempts: 8, trace_context: job.trace_context.clone(), traceparent: crate::trace::current_traceparent(), ..NewJob::new("notify", "webhook", payload) };
             if let Err(e) = self.queue.enqueue(delivery).await {
                 tracing::error!(error = %e, webhook = %hook.id, "cannot enqueue a webhook delivery");
             }

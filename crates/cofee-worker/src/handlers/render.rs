@@ -13,6 +13,7 @@ use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
 use cofee_store::queue::Job;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use super::job_error;
@@ -69,7 +70,7 @@ impl JobHandler for RenderHandler {
         let media = self.media.media_of_project(p.project_id).await.map_err(permanent)?;
         tokio::fs::create_dir_all(&self.scratch).await.map_err(retryable)?;
         let scratch_src = self.scratch.join(format!("{}.source", job.id));
-        let source = self.objects.readable_path(&media.object_key, &scratch_src).await.map_err(retryable)?;
+        let source = self.objects.readable_path(&media.object_key, &scratch_src).instrument(tracing::info_span!("fetch source")).await.map_err(retryable)?;
         let output = self.scratch.join(format!("{render_id}.mp4"));
         let result = async {
             let info = cofee_pipeline::probe(&source, &self.limits, &Silent, &ctx.cancel).await.map_err(job_error)?;
@@ -78,10 +79,13 @@ impl JobHandler for RenderHandler {
             let fonts = FontDir::with_bundled().map_err(retryable)?; // styles from the API carry no font files
             let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: container_cpus(), limits: &self.limits, compositor: &self.compositor };
             let progress = ctx.clone();
-            let stats = burn.run(move |b| progress.progress(b.fraction * 0.97), &ctx.cancel).await.map_err(|e| job_error(e.into()))?;
+            // The span of the render proper (the compositor child process or FFmpeg's filter).
+            let span = tracing::info_span!("burn", preset = preset.name(), compositor = tracing::field::Empty, frames = tracing::field::Empty, fps = tracing::field::Empty);
+            let stats = burn.run(move |b| progress.progress(b.fraction * 0.97), &ctx.cancel).instrument(span.clone()).await.map_err(|e| job_error(e.into()))?;
+            span.record("compositor", stats.compositor).record("frames", stats.frames as i64).record("fps", stats.fps);
             metrics::histogram!("render_frames_per_second", "compositor" => stats.compositor, "preset" => preset.name()).record(stats.fps);
             let key = format!("projects/{}/renders/{render_id}.mp4", p.project_id);
-            let size = self.objects.put_file(&key, &output).await.map_err(retryable)?;
+            let size = self.objects.put_file(&key, &output).instrument(tracing::info_span!("store render")).await.map_err(retryable)?;
             self.media.finish_render(render_id, &key, size).await.map_err(retryable)?;
             Ok(())
         }

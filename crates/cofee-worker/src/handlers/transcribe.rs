@@ -12,6 +12,7 @@ use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
 use cofee_store::queue::Job;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use super::{JobReporter, job_error};
@@ -45,7 +46,7 @@ impl JobHandler for TranscribeHandler {
         let p: TranscribePayload = serde_json::from_value(job.payload.clone()).map_err(|e| JobError::Permanent(format!("bad job payload: {e}")))?;
         let media = self.media.media_of_project(p.project_id).await.map_err(|e| JobError::Permanent(format!("no media to transcribe: {e}")))?;
         let scratch = self.scratch.join(format!("{}.source", job.id));
-        let path = self.objects.readable_path(&media.object_key, &scratch).await.map_err(|e| JobError::Retryable(e.to_string()))?;
+        let path = self.objects.readable_path(&media.object_key, &scratch).instrument(tracing::info_span!("fetch source")).await.map_err(|e| JobError::Retryable(e.to_string()))?;
         let result = async {
             let info = cofee_pipeline::probe(&path, &self.limits, &Silent, &ctx.cancel).await.map_err(job_error)?;
             let reporter = JobReporter(ctx.clone());
@@ -57,7 +58,8 @@ impl JobHandler for TranscribeHandler {
                 Some(other) => return Err(JobError::Permanent(format!("unknown engine {other:?}"))),
             };
             let started = std::time::Instant::now();
-            let t = cofee_pipeline::transcribe(&info, &engine, p.language.clone(), &self.limits, &reporter, &ctx.cancel).await.map_err(job_error)?;
+            let span = tracing::info_span!("recognise speech", engine = engine.name(), audio_secs = info.duration_secs);
+            let t = cofee_pipeline::transcribe(&info, &engine, p.language.clone(), &self.limits, &reporter, &ctx.cancel).instrument(span).await.map_err(job_error)?;
             if info.duration_secs > 0.0 {
                 metrics::histogram!("transcription_real_time_factor", "engine" => engine.name()).record(started.elapsed().as_secs_f64() / info.duration_secs);
             }
