@@ -42,6 +42,9 @@ let passed = false
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } })
   page.on('pageerror', (e) => console.error('page error:', e.message))
+  // The W3C trace context of every API call, to check the editor sends one trace per session.
+  const traceparents = []
+  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/api/')) traceparents.push([new URL(r.url()).pathname, r.headers().traceparent]) })
   await page.goto(url)
   await page.fill('input[name=email]', 'e2e@example.com')
   await page.fill('input[name=password]', 'correct horse battery')
@@ -106,6 +109,11 @@ try {
   // Change the signature's first digit (to another digit: one in sixteen already is a 0).
   const tampered = await fetch(href.replace(/sig=([0-9a-f])/, (_, d) => `sig=${d === '0' ? '1' : '0'}`))
   check(tampered.status === 403, 'a tampered link is refused')
+
+  // Upload, transcription, render: every editor request carried a traceparent of one trace.
+  const inEditor = traceparents.filter(([path]) => path.startsWith('/api/uploads') || /^\/api\/projects\/[^/]+\/(transcribe|renders|captions)/.test(path))
+  const traceIds = new Set(inEditor.map(([, tp]) => /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(tp ?? '')?.[1] ?? `bad: ${tp}`))
+  check(inEditor.length >= 4 && traceIds.size === 1 && ![...traceIds][0].startsWith('bad'), `one trace for the editing session: ${[...traceIds].join(', ')} over ${inEditor.length} requests`)
 
   // The project list shows it, with a thumbnail and its state.
   await page.click('text=← Projects')

@@ -91,12 +91,7 @@ impl FromRequestParts<AppState> for AuthUser {
                 None => Err(ApiError::unauthorized("the API token is unknown or was deleted")),
             };
         }
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_issuer(&[ISSUER]);
-        v.set_audience(&[AUDIENCE]);
-        v.leeway = 5;
-        let data = jsonwebtoken::decode::<Claims>(token, &state.keys.decoding, &v).map_err(|_| ApiError::unauthorized("the access token is invalid or expired; refresh it or sign in again"))?;
-        Ok(AuthUser(data.claims.sub))
+        access_token_user(state, token).map(AuthUser).ok_or_else(|| ApiError::unauthorized("the access token is invalid or expired; refresh it or sign in again"))
     }
 }
 
@@ -171,26 +166,37 @@ pub async fn register(State(state): State<AppState>, body: Result<Json<Credentia
 }
 
 /// Sign-in attempts one account gets per minute (a burst of as many, then one every 12 s).
-pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 5;
+/// Whom an authenticated request spends budget as (`rate_limit`): the user of a valid access
+/// token, or the API token itself (checked against the database later, by the handler; an
+/// unknown one only spends its own budget). `None` for anonymous or forged requests, which
+/// spend only their address's budget.
+pub fn rate_limit_subject(state: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    let token = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?;
+    if token.starts_with(API_TOKEN_PREFIX) {
+        return Some(format!("token:{}", &token_hash(token)[..32]));
+    }
+    access_token_user(state, token).map(|u| u.to_string())
+}
 
-pub fn login_throttle() -> governor::DefaultKeyedRateLimiter<String> {
-    governor::RateLimiter::keyed(governor::Quota::per_minute(std::num::NonZeroU32::new(LOGIN_ATTEMPTS_PER_MINUTE).expect("non-zero")))
+fn access_token_user(state: &AppState, token: &str) -> Option<Uuid> {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[ISSUER]);
+    v.set_audience(&[AUDIENCE]);
+    v.leeway = 5;
+    jsonwebtoken::decode::<Claims>(token, &state.keys.decoding, &v).ok().map(|d| d.claims.sub)
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses((status = 200, body = Tokens), (status = 401, body = Problem), (status = 429, description = "too many attempts for this account; see Retry-After", body = Problem)))]
 pub async fn login(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
     let Json(c) = body?;
     let email = c.email.trim().to_lowercase();
-    // Online password guessing against one account is throttled, whoever tries and from where.
-    // (Someone who knows an address can keep it waiting 12 s per attempt; per-IP limits, next,
-    // narrow that.) Keys of quiet accounts are dropped so random addresses cannot grow memory.
-    if state.login_throttle.len() > 10_000 {
-        state.login_throttle.retain_recent();
-    }
-    if let Err(not_until) = state.login_throttle.check_key(&email) {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-        tracing::warn!("sign-in attempts for one account throttled");
-        return Err(ApiError::too_many("too many sign-in attempts for this account; wait and try again", wait.as_secs() + 1));
+    // Online password guessing against one account is throttled, whoever tries and from where
+    // (with Redis, across every API replica); the per-address sign-in budget narrows how long
+    // someone who knows an address can keep its owner waiting.
+    if let Some(quota) = state.rate_limits.per_account
+        && let Some(refused) = crate::rate_limit::spend(&state.rate_limiter, "account", &format!("account:{email}"), quota).await
+    {
+        return Err(refused);
     }
     let user = state.accounts.user_by_email(&email).await?;
     let hash = user.as_ref().map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());

@@ -17,10 +17,21 @@ pub async fn ready(State(s): State<Probes>) -> (StatusCode, Json<Value>) {
     // A dependency that does not answer within the probe's budget counts as down (a pool waiting
     // to connect to a stopped database would otherwise hold the probe for its whole timeout).
     let within = std::time::Duration::from_secs(2);
-    let (db, storage) = tokio::join!(tokio::time::timeout(within, s.db.ping()), tokio::time::timeout(within, s.objects.ping()));
+    let redis = async {
+        match &s.redis {
+            Some(r) => Some(matches!(tokio::time::timeout(within, r.ping()).await, Ok(Ok(())))),
+            None => None,
+        }
+    };
+    let (db, storage, redis) = tokio::join!(tokio::time::timeout(within, s.db.ping()), tokio::time::timeout(within, s.objects.ping()), redis);
     let (db, storage) = (matches!(db, Ok(Ok(()))), matches!(storage, Ok(Ok(()))));
     let up = |ok: bool| if ok { "ok" } else { "down" };
-    let status = if db && storage { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let overall = if db && storage { "ok" } else { "unavailable" };
-    (status, Json(json!({"status": overall, "database": up(db), "storage": up(storage), "queue": up(db), "backend": s.db.backend(), "version": env!("CARGO_PKG_VERSION")})))
+    let all = db && storage && redis != Some(false);
+    let status = if all { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let mut body = json!({"status": if all { "ok" } else { "unavailable" }, "database": up(db), "storage": up(storage), "queue": up(db), "backend": s.db.backend(), "version": env!("CARGO_PKG_VERSION")});
+    // Reported only where it is configured (shared rate limits across API replicas).
+    if let Some(redis) = redis {
+        body["redis"] = json!(up(redis));
+    }
+    (status, Json(body))
 }

@@ -12,8 +12,9 @@ mod media;
 pub mod openapi;
 pub mod problem;
 mod projects;
-pub mod telemetry;
+pub mod rate_limit;
 mod renders;
+pub mod telemetry;
 mod tus;
 mod webhooks;
 
@@ -55,8 +56,9 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// tus uploads with a `PATCH` running (uploads live on this instance's disk).
     pub uploads_in_progress: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
-    /// Sign-in attempts per account (per process; see `auth::LOGIN_ATTEMPTS_PER_MINUTE`).
-    pub login_throttle: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    /// Request budgets (see `rate_limit`) and where they are kept: this process, or Redis.
+    pub rate_limits: rate_limit::RateLimits,
+    pub rate_limiter: rate_limit::RateLimiter,
     /// Other origins whose pages may call the API (CORS); empty: same origin only.
     pub cors_origins: Vec<axum::http::HeaderValue>,
 }
@@ -79,7 +81,8 @@ impl AppState {
             file_secret,
             metrics: None,
             uploads_in_progress: Arc::default(),
-            login_throttle: Arc::new(auth::login_throttle()),
+            rate_limits: rate_limit::RateLimits::default(),
+            rate_limiter: rate_limit::RateLimiter::local(),
             cors_origins: Vec::new(),
         }
     }
@@ -102,11 +105,14 @@ pub struct Probes {
     pub db: Arc<dyn Database>,
     pub objects: Objects,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Redis, when the process uses it (shared rate limits): readiness reports it.
+    pub redis: Option<rate_limit::RateLimiter>,
 }
 
 impl axum::extract::FromRef<AppState> for Probes {
     fn from_ref(s: &AppState) -> Self {
-        Self { db: s.db.clone(), objects: s.objects.clone(), metrics: s.metrics.clone() }
+        let redis = matches!(s.rate_limiter, rate_limit::RateLimiter::Redis { .. }).then(|| s.rate_limiter.clone());
+        Self { db: s.db.clone(), objects: s.objects.clone(), metrics: s.metrics.clone(), redis }
     }
 }
 
@@ -215,6 +221,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs/{id}/retry", post(jobs::retry))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()))
         .fallback(web::app)
+        // Budgets before handlers; inside `track`, so refused requests are counted too.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .route_layer(axum::middleware::from_fn(telemetry::track))
         .layer(axum::extract::DefaultBodyLimit::max(WHOLE_BODY_LIMIT))
         .with_state(state)
@@ -260,5 +268,6 @@ fn header(name: &'static str, value: &'static str) -> tower_http::set_header::Se
 
 /// Serves `router` on `listener` until `shutdown` resolves, finishing requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    // The peer's address reaches handlers and middleware (per-IP rate limits).
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

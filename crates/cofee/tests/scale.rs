@@ -38,14 +38,27 @@ struct Client {
 }
 
 impl Client {
+    /// Sends a request as a well-behaved client does: over its rate limit (30 projects at once
+    /// are), it waits as long as `Retry-After` says and tries again.
+    async fn send(&self, request: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
+        loop {
+            let r = request().bearer_auth(&self.token).send().await.unwrap();
+            if r.status() != StatusCode::TOO_MANY_REQUESTS {
+                return r;
+            }
+            let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+        }
+    }
+
     async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let r = self.send(|| self.http.post(format!("{}{path}", self.base)).json(&body)).await;
         assert!(r.status().is_success(), "POST {path}: {}", r.status());
         r.json().await.unwrap()
     }
 
     async fn job_state(&self, id: &str) -> (String, i64) {
-        let j: Value = self.http.get(format!("{}/api/jobs/{id}", self.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap();
+        let j: Value = self.send(|| self.http.get(format!("{}/api/jobs/{id}", self.base))).await.json().await.unwrap();
         (j["state"].as_str().unwrap_or("?").to_string(), j["attempts"].as_i64().unwrap_or(0))
     }
 
@@ -116,7 +129,7 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
             async move {
                 let p = c.post("/api/projects", json!({"name": format!("talk {i}")})).await;
                 let pid = p["id"].as_str().unwrap().to_string();
-                let r = c.http.put(format!("{}/api/projects/{pid}/media", c.base)).bearer_auth(&c.token).header("x-file-name", "talk.mp4").body(video).send().await.unwrap();
+                let r = c.send(|| c.http.put(format!("{}/api/projects/{pid}/media", c.base)).header("x-file-name", "talk.mp4").body(video.clone())).await;
                 assert_eq!(r.status(), StatusCode::CREATED, "upload {i}");
                 pid
             }
@@ -174,7 +187,7 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
         // Exactly once: one render per project, each finished, and exactly three objects per
         // project (source, thumbnail, render) in the bucket.
         for pid in &projects {
-            let list: Value = c.http.get(format!("{}/api/projects/{pid}/renders", c.base)).bearer_auth(&c.token).send().await.unwrap().json().await.unwrap();
+            let list: Value = c.send(|| c.http.get(format!("{}/api/projects/{pid}/renders", c.base))).await.json().await.unwrap();
             let list = list.as_array().unwrap();
             assert_eq!(list.len(), 1, "one render for {pid}: {list:?}");
             assert!(list[0]["output_key"].is_string() || list[0]["finished_at"].is_number(), "finished: {list:?}");

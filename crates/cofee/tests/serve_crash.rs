@@ -12,12 +12,14 @@ use serde_json::{Value, json};
 async fn wait_job(http: &reqwest::Client, base: &str, token: &str, job: &str, until: impl Fn(&Value) -> bool) -> Value {
     let started = Instant::now();
     loop {
-        let j: Value = http.get(format!("{base}/api/jobs/{job}")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        let r = http.get(format!("{base}/api/jobs/{job}")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "polling five times a second stays inside the rate limit");
+        let j: Value = r.json().await.unwrap();
         if until(&j) {
             return j;
         }
         assert!(started.elapsed() < Duration::from_secs(240), "job never got there: {j}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

@@ -39,6 +39,8 @@ pub async fn run(args: ApiArgs) -> CliResult {
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
     let mut state = AppState::new(db.clone(), objects, keys, args.limits.limits(), args.scratch_dir);
     state.cors_origins = args.http.cors_origins()?;
+    state.rate_limits = args.http.rate_limits();
+    state.rate_limiter = args.http.rate_limiter().await?;
     state.metrics = Some(cofee_server::telemetry::install());
     let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
     println!("Cofee API is running at http://{addr}");

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use cofee_server::http as axum_header;
 use cofee_server::JwtKeys;
+use cofee_server::rate_limit::{Quota, RateLimiter, RateLimits};
 use cofee_store::objects::{Objects, S3Location};
 use cofee_store::{Database, DatabaseUrl};
 
@@ -82,11 +83,66 @@ pub struct HttpArgs {
     /// Default: none, the web app is served from the API's own origin.
     #[arg(long, env = "COFEE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Redis (`redis://[:password@]host:6379[/db]`) for what API replicas share: rate-limit
+    /// budgets. Default: none, each process keeps its own.
+    #[arg(long, env = "COFEE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Proxies (comma-separated CIDRs, e.g. the ingress controller's pod network) whose
+    /// `X-Forwarded-For` names the client for per-address limits. Default: none, the peer is the client.
+    #[arg(long, env = "COFEE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Requests a minute per client address on the API, `RATE[/BURST]` or `off` [default: 1200/300].
+    #[arg(long, env = "COFEE_RATE_LIMIT_IP")]
+    pub rate_limit_ip: Option<Budget>,
+    /// Requests a minute per signed-in user or API token, `RATE[/BURST]` or `off` [default: 600/150].
+    #[arg(long, env = "COFEE_RATE_LIMIT_USER")]
+    pub rate_limit_user: Option<Budget>,
+    /// Requests a minute per client address to `/api/auth/*`, `RATE[/BURST]` or `off` [default: 30/10].
+    #[arg(long, env = "COFEE_RATE_LIMIT_SIGN_IN")]
+    pub rate_limit_sign_in: Option<Budget>,
+    /// Sign-in attempts a minute per account, `RATE[/BURST]` or `off` [default: 5/5].
+    #[arg(long, env = "COFEE_RATE_LIMIT_ACCOUNT")]
+    pub rate_limit_account: Option<Budget>,
+}
+
+/// A rate limit given on the command line: `RATE[/BURST]` a minute, or `off`.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget(Option<Quota>);
+
+impl std::str::FromStr for Budget {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "off" {
+            return Ok(Self(None));
+        }
+        s.parse().map(|q| Self(Some(q)))
+    }
 }
 
 impl HttpArgs {
     pub fn cors_origins(&self) -> Result<Vec<axum_header::HeaderValue>, CliError> {
         cofee_server::cors_origins(&self.cors_origins).map_err(|e| CliError::bad_input(format!("COFEE_CORS_ORIGINS: {e}")))
+    }
+
+    pub fn rate_limits(&self) -> RateLimits {
+        let d = RateLimits::default();
+        let pick = |arg: Option<Budget>, default: Option<Quota>| arg.map_or(default, |b| b.0);
+        RateLimits {
+            per_ip: pick(self.rate_limit_ip, d.per_ip),
+            per_user: pick(self.rate_limit_user, d.per_user),
+            sign_in_per_ip: pick(self.rate_limit_sign_in, d.sign_in_per_ip),
+            per_account: pick(self.rate_limit_account, d.per_account),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
+
+    /// Where budgets are kept: Redis when configured (it must answer at start), else here.
+    pub async fn rate_limiter(&self) -> Result<RateLimiter, CliError> {
+        match &self.redis_url {
+            Some(url) => RateLimiter::redis(url, "cofee:").await.map_err(|e| CliError::internal(format!("cannot use Redis at COFEE_REDIS_URL: {e}"))),
+            None => Ok(RateLimiter::local()),
+        }
     }
 }
 

@@ -115,6 +115,8 @@ pub async fn run(args: ServeArgs) -> CliResult {
     println!("Cofee is running at http://{addr} (data in {})", data_dir.display());
     let mut state = AppState::new(db.clone(), objects, keys, limits, scratch);
     state.cors_origins = args.http.cors_origins()?;
+    state.rate_limits = args.http.rate_limits();
+    state.rate_limiter = args.http.rate_limiter().await?;
     state.metrics = Some(cofee_server::telemetry::install());
     let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
     let result = serve(listener, router(state), shutdown_signal()).await;

@@ -74,7 +74,7 @@ pub async fn run(args: WorkerArgs) -> CliResult {
     };
     let stop = CancellationToken::new();
     let workers = setup.spawn(&args.queues, args.concurrency, &stop);
-    let probes = Probes { db: db.clone(), objects, metrics: Some(cofee_server::telemetry::install()) };
+    let probes = Probes { db: db.clone(), objects, metrics: Some(cofee_server::telemetry::install()), redis: None };
     let pool_gauges = tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)));
     println!("Cofee worker is running ({:?}); health and metrics at http://{addr}", args.queues);
     let stopping = stop.clone();
