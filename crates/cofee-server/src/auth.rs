@@ -194,7 +194,8 @@ pub async fn login(State(state): State<AppState>, body: Result<Json<Credentials>
     // (with Redis, across every API replica); the per-address sign-in budget narrows how long
     // someone who knows an address can keep its owner waiting.
     if let Some(quota) = state.rate_limits.per_account
-        && let Some(refused) = crate::rate_limit::spend(&state.rate_limiter, "account", &format!("account:{email}"), quota).await
+        // Keyed by a hash: the address is whatever the caller typed, of any length.
+        && let Some(refused) = crate::rate_limit::spend(&state.rate_limiter, "account", &format!("account:{}", &token_hash(&email)[..32]), quota).await
     {
         return Err(refused);
     }
