@@ -97,7 +97,7 @@ pub struct RateLimitError(String);
 #[derive(Clone)]
 pub enum RateLimiter {
     /// In this process only (one API process, or limits per replica).
-    Local(Arc<Mutex<HashMap<String, u64>>>),
+    Local(Arc<Mutex<LocalBudgets>>),
     /// In Redis, shared by every replica.
     Redis { connection: redis::aio::ConnectionManager, script: Arc<redis::Script>, prefix: String, outage: Arc<Outage> },
 }
@@ -131,8 +131,17 @@ impl Outage {
 }
 
 /// Keys kept in process before spent ones are dropped (a spent key is one whose arrival time
-/// has passed: it would start afresh anyway), so random keys cannot grow memory.
+/// has passed: it would start afresh anyway), so random keys cannot grow memory; at most once a
+/// second, so a flood of live keys cannot make every request walk the map.
 const LOCAL_KEYS: usize = 100_000;
+const LOCAL_PRUNE_EVERY_US: u64 = 1_000_000;
+
+/// Each key's arrival time (µs), and when spent keys may next be dropped.
+#[derive(Default)]
+pub struct LocalBudgets {
+    arrivals: HashMap<String, u64>,
+    next_prune: u64,
+}
 
 impl RateLimiter {
     pub fn local() -> Self {
@@ -159,12 +168,13 @@ impl RateLimiter {
             Self::Local(state) => {
                 let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
                 let mut state = state.lock().expect("the rate limit map is never poisoned");
-                if state.len() >= LOCAL_KEYS {
-                    state.retain(|_, tat| *tat > now);
+                if state.arrivals.len() >= LOCAL_KEYS && now >= state.next_prune {
+                    state.arrivals.retain(|_, tat| *tat > now);
+                    state.next_prune = now + LOCAL_PRUNE_EVERY_US;
                 }
-                match gcra(state.get(key).copied(), now, quota) {
+                match gcra(state.arrivals.get(key).copied(), now, quota) {
                     Ok(next) => {
-                        state.insert(key.to_string(), next);
+                        state.arrivals.insert(key.to_string(), next);
                         Ok(None)
                     }
                     Err(wait) => Ok(Some(wait)),
@@ -258,6 +268,21 @@ pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[i
     Some(peer)
 }
 
+/// An address as a budget key: IPv4 as it is, IPv6 by its /64 (one subscriber's network, which
+/// hands out more addresses than any budget could count one by one).
+fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 /// Routes outside every budget: probes and scrapes come from the platform, every few seconds.
 const EXEMPT: &[&str] = &["/health/live", "/health/ready", "/metrics"];
 
@@ -272,7 +297,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
     let limits = &state.rate_limits;
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer, forwarded, &limits.trusted_proxies).map(|ip| ip.to_string());
+    let ip = client_ip(peer, forwarded, &limits.trusted_proxies).map(address_key);
     let user = crate::auth::rate_limit_subject(&state, request.headers());
     let mut budgets: Vec<(&'static str, String, Quota)> = Vec::new();
     if let (Some(q), Some(user)) = (limits.per_user, user) {
@@ -298,7 +323,8 @@ pub async fn spend(limiter: &RateLimiter, scope: &'static str, key: &str, quota:
         Ok(None) => None,
         Ok(Some(wait)) => {
             metrics::counter!("rate_limited_requests_total", "scope" => scope).increment(1);
-            tracing::warn!(scope, "request refused: over its rate limit");
+            // The request line (INFO, status 429) already says it; a flood must not double the logs.
+            tracing::debug!(scope, "request refused: over its rate limit");
             let detail = match scope {
                 "account" => "too many sign-in attempts for this account; wait and try again",
                 "sign_in" => "too many sign-in requests from this address; wait and try again",
@@ -332,6 +358,15 @@ mod tests {
         assert_eq!(gcra(tat, 10 * SECOND, q), Err(Duration::from_secs(1)));
         assert_eq!(gcra(tat, 10 * SECOND + SECOND / 2, q), Err(Duration::from_millis(500)));
         assert!(gcra(tat, 11 * SECOND, q).is_ok(), "after the wait it passes");
+    }
+
+    #[test]
+    fn an_ipv6_network_shares_one_budget() {
+        let key = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::2"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:198.51.100.7"), key("198.51.100.7"));
+        assert_ne!(key("198.51.100.7"), key("198.51.100.8"));
     }
 
     #[test]
