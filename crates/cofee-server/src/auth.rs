@@ -83,6 +83,9 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(&VerifiedAccessToken(user)) = parts.extensions.get() {
+            return Ok(AuthUser(user));
+        }
         let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| ApiError::unauthorized("sign in: send `Authorization: Bearer <access token>`"))?;
         let token = header.strip_prefix("Bearer ").ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <access token>`"))?;
         if token.starts_with(API_TOKEN_PREFIX) {
@@ -165,18 +168,25 @@ pub async fn register(State(state): State<AppState>, body: Result<Json<Credentia
     Ok((StatusCode::CREATED, Json(Registered { id: user.id, email: user.email })))
 }
 
-/// Sign-in attempts one account gets per minute (a burst of as many, then one every 12 s).
 /// Whom an authenticated request spends budget as (`rate_limit`): the user of a valid access
 /// token, or the API token itself (checked against the database later, by the handler; an
 /// unknown one only spends its own budget). `None` for anonymous or forged requests, which
 /// spend only their address's budget.
-pub fn rate_limit_subject(state: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
-    let token = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?;
+/// A user whose access token is verified, it is kept with the request so `AuthUser` does not
+/// verify it again.
+pub fn rate_limit_subject(state: &AppState, request: &mut axum::extract::Request) -> Option<String> {
+    let token = request.headers().get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?;
     if token.starts_with(API_TOKEN_PREFIX) {
         return Some(format!("token:{}", &token_hash(token)[..32]));
     }
-    access_token_user(state, token).map(|u| u.to_string())
+    let user = access_token_user(state, token)?;
+    request.extensions_mut().insert(VerifiedAccessToken(user));
+    Some(user.to_string())
 }
+
+/// The user of the request's access token, verified by the rate-limit middleware.
+#[derive(Clone, Copy)]
+struct VerifiedAccessToken(Uuid);
 
 fn access_token_user(state: &AppState, token: &str) -> Option<Uuid> {
     let mut v = Validation::new(Algorithm::HS256);

@@ -112,9 +112,14 @@ const REDIS_BACKOFF: Duration = Duration::from_secs(5);
 #[derive(Default)]
 pub struct Outage(std::sync::atomic::AtomicU64);
 
+/// Microseconds since the Unix epoch (the time budgets are kept in).
+fn unix_micros() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
+}
+
 impl Outage {
     fn now_ms() -> u64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+        unix_micros() / 1000
     }
 
     fn ongoing(&self) -> bool {
@@ -166,7 +171,7 @@ impl RateLimiter {
     pub async fn check(&self, key: &str, quota: Quota) -> Result<Option<Duration>, RateLimitError> {
         match self {
             Self::Local(state) => {
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+                let now = unix_micros();
                 let mut state = state.lock().expect("the rate limit map is never poisoned");
                 if state.arrivals.len() >= LOCAL_KEYS && now >= state.next_prune {
                     state.arrivals.retain(|_, tat| *tat > now);
@@ -289,21 +294,22 @@ const EXEMPT: &[&str] = &["/health/live", "/health/ready", "/metrics"];
 /// Middleware: spends the request's budgets, most specific first, and refuses it when one is
 /// spent. A budget store that does not answer lets requests through (and says so in the logs and
 /// metrics): rate limits protect the service, they must not take it down.
-pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn enforce(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if EXEMPT.contains(&path) || !(path.starts_with("/api/") || path.starts_with("/files/")) {
         return next.run(request).await;
     }
+    let sign_in = path.starts_with("/api/auth/");
     let limits = &state.rate_limits;
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let ip = client_ip(peer, forwarded, &limits.trusted_proxies).map(address_key);
-    let user = crate::auth::rate_limit_subject(&state, request.headers());
+    let user = limits.per_user.and_then(|_| crate::auth::rate_limit_subject(&state, &mut request));
     let mut budgets: Vec<(&'static str, String, Quota)> = Vec::new();
     if let (Some(q), Some(user)) = (limits.per_user, user) {
         budgets.push(("user", format!("user:{user}"), q));
     }
-    if let (Some(q), Some(ip), true) = (limits.sign_in_per_ip, &ip, path.starts_with("/api/auth/")) {
+    if let (Some(q), Some(ip), true) = (limits.sign_in_per_ip, &ip, sign_in) {
         budgets.push(("sign_in", format!("signin:{ip}"), q));
     }
     if let (Some(q), Some(ip)) = (limits.per_ip, &ip) {

@@ -40,8 +40,6 @@ pub fn install() -> PrometheusHandle {
 /// sent one — the web app sends one per editing session, so upload, transcription, render and
 /// download of a project share a trace.
 pub fn request_span<B>(r: &axum::http::Request<B>) -> tracing::Span {
-    use opentelemetry::trace::TraceContextExt as _;
-    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
     let span = tracing::info_span!(
         "request",
         otel.name = %r.method(),
@@ -52,11 +50,7 @@ pub fn request_span<B>(r: &axum::http::Request<B>) -> tracing::Span {
         http.route = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
     );
-    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&opentelemetry_http::HeaderExtractor(r.headers())));
-    if parent.span().span_context().is_valid() {
-        // Fails only without an OpenTelemetry layer (traces not exported): nothing to join then.
-        let _ = span.set_parent(parent);
-    }
+    cofee_worker::trace::continue_from(&span, &opentelemetry_http::HeaderExtractor(r.headers()));
     span
 }
 

@@ -23,8 +23,13 @@ pub fn current_traceparent() -> Option<String> {
 /// Makes `span` a child of the stored `traceparent` (if any, and if well formed).
 pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) {
     let Some(tp) = traceparent else { return };
-    let carrier = HashMap::from([("traceparent".to_string(), tp.to_string())]);
-    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier));
+    continue_from(span, &HashMap::from([("traceparent".to_string(), tp.to_string())]));
+}
+
+/// Makes `span` a child of the trace context `carrier` holds (HTTP headers, a job row's
+/// fields), if it holds a valid one.
+pub fn continue_from(span: &tracing::Span, carrier: &dyn opentelemetry::propagation::Extractor) {
+    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(carrier));
     if parent.span().span_context().is_valid() {
         // Fails only when no OpenTelemetry layer is installed: then there is nothing to join.
         let _ = span.set_parent(parent);
