@@ -1,6 +1,9 @@
 //! `GET /api/projects/{id}/events`: Server-Sent Events with the project's job progress and
-//! state changes. The stream reads the job rows (every half second), so any API replica can
-//! serve it and it shows work done by any worker; nothing lives in the API process.
+//! state changes. The stream reads the job rows, so any API replica can serve it and it shows
+//! work done by any worker; nothing lives in the API process. It reads them when a job signal
+//! says the project changed (`cofee_store::signals`: in-process for `cofee serve`, through Redis
+//! across processes) and, as a safety net, every few seconds; where no signals reach this
+//! process (separate API and workers without Redis, or Redis down) it reads every half second.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -17,7 +20,12 @@ use crate::AppState;
 use crate::auth::AuthUser;
 use crate::problem::ApiError;
 
+/// How often the rows are read when no signal would say they changed.
 const POLL: Duration = Duration::from_millis(500);
+/// How often they are read anyway when signals do reach this process (one could be lost).
+const SAFETY_NET: Duration = Duration::from_secs(5);
+/// Reads of one stream are at least this far apart: a burst of signals is one read.
+const COALESCE: Duration = Duration::from_millis(200);
 
 #[utoipa::path(get, path = "/api/projects/{id}/events", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "text/event-stream", description = "`job` events: state and progress of the project's jobs")))]
 pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -26,11 +34,17 @@ pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
     let (owner, project) = (user.to_string(), id.to_string());
     // What each job looked like when last sent, so only changes go out.
     let seen: HashMap<Uuid, (String, i64)> = HashMap::new();
-    let events = futures_util::stream::unfold((s, seen, true), move |(s, mut seen, first)| {
+    let changes = s.signals.watch(&project);
+    let events = futures_util::stream::unfold((s, seen, changes, true), move |(s, mut seen, mut changes, first)| {
         let (owner, project) = (owner.clone(), project.clone());
         async move {
             if !first {
-                tokio::time::sleep(POLL).await;
+                tokio::time::sleep(COALESCE).await;
+                let wait = if s.signals.live() { SAFETY_NET } else { POLL };
+                tokio::select! {
+                    () = changes.changed() => {}
+                    () = tokio::time::sleep(wait.saturating_sub(COALESCE)) => {}
+                }
             }
             let jobs = s.queue.jobs_for_project(&owner, &project, 50).await.unwrap_or_default();
             let mut out = Vec::new();
@@ -42,7 +56,7 @@ pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
                     seen.insert(j.id, now);
                 }
             }
-            Some((futures_util::stream::iter(out), (s, seen, false)))
+            Some((futures_util::stream::iter(out), (s, seen, changes, false)))
         }
     });
     use futures_util::StreamExt;

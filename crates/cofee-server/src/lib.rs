@@ -28,6 +28,7 @@ use cofee_store::accounts::{Accounts, Projects};
 use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
+use cofee_store::signals::{JobSignals, SignallingQueue};
 use cofee_store::webhooks::Webhooks;
 use cofee_store::Database;
 use uuid::Uuid;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub rate_limiter: rate_limit::RateLimiter,
     /// Other origins whose pages may call the API (CORS); empty: same origin only.
     pub cors_origins: Vec<axum::http::HeaderValue>,
+    /// What wakes event streams when a project's jobs change (see [`AppState::with_signals`]).
+    pub signals: JobSignals,
 }
 
 impl AppState {
@@ -84,7 +87,16 @@ impl AppState {
             rate_limits: rate_limit::RateLimits::default(),
             rate_limiter: rate_limit::RateLimiter::local(),
             cors_origins: Vec::new(),
+            signals: JobSignals::none(),
         }
+    }
+
+    /// Job changes made through this API (enqueue, cancel, retry) are signalled with `signals`,
+    /// and the event streams listen to them (and to the workers', when the signals reach them).
+    pub fn with_signals(mut self, signals: JobSignals) -> Self {
+        self.queue = Arc::new(SignallingQueue::new(self.queue, signals.clone()));
+        self.signals = signals;
+        self
     }
 }
 

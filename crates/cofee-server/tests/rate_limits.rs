@@ -4,14 +4,13 @@
 //! when Redis goes away (a server the test starts and stops itself), requests are still served
 //! and readiness says what is wrong.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use cofee_server::rate_limit::{Quota, RateLimiter, RateLimits};
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::Database;
 use cofee_store::sqlite::SqliteStore;
+use cofee_store::testing::RedisTestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -158,50 +157,15 @@ async fn password_guessing_is_limited_per_account_from_any_address() {
     assert_eq!(api.login(0, "203.0.113.4", "bob@example.com", "whatever it is").await.status(), StatusCode::UNAUTHORIZED, "other accounts are not held up");
 }
 
-/// A Redis server of the test's own, on a free port.
-struct OwnRedis {
-    child: Child,
-    url: String,
-}
-
-impl OwnRedis {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server (scripts/deps.sh installs it)");
-        let url = format!("redis://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if redis::Client::open(url.as_str()).unwrap().get_connection().is_ok() {
-                return Self { child, url };
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("redis-server did not start on port {port}");
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn when_redis_goes_away_requests_are_served_and_readiness_says_so() {
-    let mut redis = OwnRedis::start();
+    let redis = RedisTestServer::start();
     let limits = only(|l| l.sign_in_per_ip = Some(Quota::new(60, 1)));
-    let url = redis.url.clone();
+    let url = redis.url();
     let api = replicas(1, limits, async || RateLimiter::redis(&url, "cofee:").await.unwrap()).await;
     assert_eq!(api.register(0, "198.51.100.7", "u0@example.com").await.status(), StatusCode::CREATED);
     assert_eq!(api.register(0, "198.51.100.7", "u1@example.com").await.status(), StatusCode::TOO_MANY_REQUESTS);
-    redis.child.kill().unwrap();
-    redis.child.wait().unwrap();
+    redis.stop();
     let r = api.http.get(format!("{}/health/ready", api.bases[0])).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     let ready: Value = r.json().await.unwrap();

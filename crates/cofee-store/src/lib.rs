@@ -9,6 +9,7 @@ pub mod media;
 pub mod objects;
 pub mod postgres;
 pub mod queue;
+pub mod signals;
 pub mod sqlite;
 pub mod webhooks;
 

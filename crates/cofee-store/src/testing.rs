@@ -1,6 +1,7 @@
 //! Throwaway PostgreSQL databases for tests: one per test, created on the server at
 //! `COFEE_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`), migrated, and
-//! dropped when the guard goes — tests never assume an empty server or share state.
+//! dropped when the guard goes — tests never assume an empty server or share state. And Redis
+//! servers of a test's own, for tests that make Redis fail.
 
 use crate::postgres::PgStore;
 
@@ -120,5 +121,58 @@ impl Drop for MotoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A `redis-server` of the test's own on a free port (for tests that stop and restart it; tests
+/// that only need a Redis use the machine's, under a key prefix of their own). Killed on drop.
+pub struct RedisTestServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl RedisTestServer {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Self::start_on(port)
+    }
+
+    /// On `port` (again, after [`RedisTestServer::stop`]: clients see the same address return).
+    pub fn start_on(port: u16) -> Self {
+        let mut child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/deps.sh installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Self { child, port };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("redis-server did not start on port {port}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it (as a crash would); returns the port to start it on again.
+    pub fn stop(mut self) -> u16 {
+        self.kill();
+        self.port
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisTestServer {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

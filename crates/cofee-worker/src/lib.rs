@@ -2,9 +2,10 @@
 //! than `concurrency` at once.
 //!
 //! While a job runs, a heartbeat renews its lease every third of the lease and writes the
-//! progress the handler reports. A cancel request, a lost lease or a hard shutdown cancels the
-//! handler's [`CancellationToken`] (handlers pass it to FFmpeg and the speech engines, which kill
-//! their child processes). What happens to the job afterwards depends on why it stopped:
+//! progress the handler reports (sooner when progress moves, at most once a second). A cancel
+//! request, a lost lease or a hard shutdown cancels the handler's [`CancellationToken`]
+//! (handlers pass it to FFmpeg and the speech engines, which kill their child processes).
+//! What happens to the job afterwards depends on why it stopped:
 //! finished → `complete`; failed → `fail` (retried with backoff unless the input is at fault);
 //! cancel requested → `cancelled`; shutdown → `release` (back to the queue, attempt not counted);
 //! lease lost → nothing (another worker owns it now).
@@ -61,6 +62,9 @@ pub trait JobObserver: Send + Sync {
 pub trait JobHandler: Send + Sync {
     async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError>;
 }
+
+/// The shortest time between two heartbeats that carry new progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -157,13 +161,31 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
         let (queue, worker, lease) = (queue.clone(), cfg.worker_id.clone(), cfg.lease);
         let (on_cancel, on_lost) = (stop(StopReason::CancelRequested), stop(StopReason::LeaseLost));
         let cancel = cancel.clone();
+        let mut progress_rx = progress_rx;
+        progress_rx.mark_unchanged();
         tokio::spawn(async move {
+            // A beat every third of the lease, and sooner (at most one a `PROGRESS_EVERY`) when
+            // progress moved, so the row — which event streams read — shows progress as it goes.
+            let every = lease / 3;
+            let soonest = PROGRESS_EVERY.min(every);
+            let (mut last_beat, mut watching) = (tokio::time::Instant::now(), true);
             loop {
                 tokio::select! {
                     () = cancel.cancelled() => return,
-                    () = tokio::time::sleep(lease / 3) => {}
+                    () = tokio::time::sleep_until(last_beat + every) => {}
+                    moved = progress_rx.changed(), if watching => {
+                        if moved.is_err() {
+                            watching = false; // the handler let go of its context
+                            continue;
+                        }
+                        tokio::select! {
+                            () = cancel.cancelled() => return,
+                            () = tokio::time::sleep_until(last_beat + soonest) => {}
+                        }
+                    }
                 }
-                let p = *progress_rx.borrow();
+                last_beat = tokio::time::Instant::now();
+                let p = *progress_rx.borrow_and_update();
                 match queue.heartbeat(id, &worker, lease.as_millis() as i64, p).await {
                     Ok(Heartbeat::Held) => {}
                     Ok(Heartbeat::CancelRequested) => return on_cancel(),

@@ -109,6 +109,31 @@ async fn progress_is_written_and_a_cancel_request_stops_the_handler() {
 }
 
 #[tokio::test]
+async fn moving_progress_is_written_about_once_a_second_not_once_a_lease_third() {
+    let (_d, store, handler) = setup().await;
+    let id = store.enqueue(NewJob::new("render", "t", json!({"do": "forever"}))).await.unwrap();
+    let stop = CancellationToken::new();
+    // A 30 s lease: the renewal alone would write progress every 10 s.
+    let cfg = WorkerConfig { lease: Duration::from_secs(30), ..config(1) };
+    let worker = tokio::spawn(run(store.clone(), handler.clone(), cfg, stop.clone()));
+    // When the row's progress changes, as a reader polling every 20 ms sees it.
+    let started = std::time::Instant::now();
+    let (mut seen, mut writes) = (0.0, Vec::new());
+    while writes.len() < 2 && started.elapsed() < Duration::from_secs(4) {
+        let p = store.get(id).await.unwrap().progress;
+        if p != seen {
+            (seen, writes) = (p, [writes, vec![started.elapsed()]].concat());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(writes.len(), 2, "progress written {} time(s) in 4 s", writes.len());
+    // …and not more often than once a second, though the handler reports every 20 ms.
+    assert!(writes[1] - writes[0] >= Duration::from_millis(800), "writes at {writes:?}");
+    stop.cancel();
+    worker.await.unwrap();
+}
+
+#[tokio::test]
 async fn shutdown_releases_what_cannot_finish_in_the_grace_period() {
     let (_d, store, handler) = setup().await;
     let long = store.enqueue(NewJob::new("render", "t", json!({"do": "forever"}))).await.unwrap();

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use cofee_server::http as axum_header;
 use cofee_server::JwtKeys;
 use cofee_server::rate_limit::{Quota, RateLimiter, RateLimits};
+use cofee_store::signals::JobSignals;
 use cofee_store::objects::{Objects, S3Location};
 use cofee_store::{Database, DatabaseUrl};
 
@@ -84,7 +85,8 @@ pub struct HttpArgs {
     #[arg(long, env = "COFEE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// Redis (`redis://[:password@]host:6379[/db]`) for what API replicas share: rate-limit
-    /// budgets. Default: none, each process keeps its own.
+    /// budgets, and the workers' job signals that wake event streams. Default: none, each
+    /// process keeps its own budgets and event streams poll the database.
     #[arg(long, env = "COFEE_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     /// Proxies (comma-separated CIDRs, e.g. the ingress controller's pod network) whose
@@ -138,6 +140,11 @@ impl HttpArgs {
     }
 
     /// Where budgets are kept: Redis when configured (it must answer at start), else here.
+    /// Job signals through Redis when it is configured, else `otherwise`.
+    pub async fn job_signals(&self, otherwise: JobSignals) -> Result<JobSignals, CliError> {
+        job_signals(self.redis_url.as_deref(), otherwise).await
+    }
+
     pub async fn rate_limiter(&self) -> Result<RateLimiter, CliError> {
         match &self.redis_url {
             Some(url) => RateLimiter::redis(url, "cofee:").await.map_err(|e| CliError::internal(format!("cannot use Redis at COFEE_REDIS_URL: {e}"))),
@@ -235,6 +242,14 @@ pub fn check_environment(env: Environment, backend: &BackendArgs, secrets: Optio
     Err(CliError::bad_input(format!("refusing to start with COFEE_ENV=production:\n  - {}", problems.join("\n  - "))))
 }
 
+/// Job signals through the Redis at `url`, or `otherwise` without one.
+pub async fn job_signals(url: Option<&str>, otherwise: JobSignals) -> Result<JobSignals, CliError> {
+    match url {
+        Some(url) => JobSignals::redis(url, "cofee:").await.map_err(|e| CliError::internal(format!("cannot use Redis at COFEE_REDIS_URL: {e}"))),
+        None => Ok(otherwise),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,3 +286,4 @@ mod tests {
         assert!("mysql://x".parse::<DatabaseUrl>().unwrap_err().contains("sqlite:// or postgres://"));
     }
 }
+

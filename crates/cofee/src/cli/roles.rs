@@ -9,6 +9,8 @@ use cofee_media::{Compositor, MediaLimits};
 use cofee_pipeline::EngineSpec;
 use cofee_store::Database;
 use cofee_store::objects::Objects;
+use cofee_store::queue::JobQueue;
+use cofee_store::signals::{JobSignals, SignallingQueue};
 use cofee_worker::handlers::{NotifyHandler, RenderHandler, TranscribeHandler, WebhookFanout};
 use cofee_worker::{CancellationToken, JobHandler, JobObserver, WorkerConfig};
 use tokio::task::JoinHandle;
@@ -44,6 +46,8 @@ pub struct WorkerSetup {
     pub webhook_allow_private: bool,
     /// Names this process's claims (`host-pid`), for operators reading the jobs table.
     pub worker_id: String,
+    /// Tell event streams when a job of a project changes (claims, progress, outcomes).
+    pub signals: JobSignals,
 }
 
 impl WorkerSetup {
@@ -60,13 +64,14 @@ impl WorkerSetup {
     /// they mostly wait on the network). Jobs that finish tell webhook subscribers.
     pub fn spawn(&self, queues: &[QueueName], concurrency: usize, stop: &CancellationToken) -> Vec<JoinHandle<()>> {
         let fanout: Arc<dyn JobObserver> = Arc::new(WebhookFanout { webhooks: self.db.clone(), queue: self.db.clone() });
+        let jobs: Arc<dyn JobQueue> = Arc::new(SignallingQueue::new(self.db.clone(), self.signals.clone()));
         queues
             .iter()
             .map(|&q| {
                 let slots = if q == QueueName::Notify { concurrency.max(1) * 4 } else { concurrency.max(1) };
                 let config = WorkerConfig { concurrency: slots, lease: self.lease, poll_interval: Duration::from_millis(250), shutdown_grace: self.shutdown_grace, ..WorkerConfig::new(q.name(), &self.worker_id) };
                 let observer = (q != QueueName::Notify).then(|| fanout.clone());
-                tokio::spawn(cofee_worker::run_observed(self.db.clone(), self.handler(q), config, stop.clone(), observer))
+                tokio::spawn(cofee_worker::run_observed(jobs.clone(), self.handler(q), config, stop.clone(), observer))
             })
             .collect()
     }

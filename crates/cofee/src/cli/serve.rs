@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use cofee_server::{AppState, JwtKeys, router, serve};
+use cofee_store::signals::JobSignals;
 use cofee_worker::CancellationToken;
 
 use super::config::{BackendArgs, SecretArgs, check_environment};
@@ -94,6 +95,9 @@ pub async fn run(args: ServeArgs) -> CliResult {
     if let Some(n) = note {
         eprintln!("note: {n}");
     }
+    // The workers run in this process: their job signals reach the event streams directly
+    // (or through Redis, when other replicas share it).
+    let signals = args.http.job_signals(JobSignals::local()).await?;
     let stop = CancellationToken::new();
     let setup = WorkerSetup {
         db: db.clone(),
@@ -107,13 +111,14 @@ pub async fn run(args: ServeArgs) -> CliResult {
         shutdown_grace: Duration::from_secs(30),
         webhook_allow_private: args.webhook_allow_private,
         worker_id: worker_id("serve"),
+        signals: signals.clone(),
     };
     let mut workers = setup.spawn(&[QueueName::Transcribe], args.transcribe_concurrency, &stop);
     workers.extend(setup.spawn(&[QueueName::Render], args.render_concurrency, &stop));
     workers.extend(setup.spawn(&[QueueName::Notify], 1, &stop));
 
     println!("Cofee is running at http://{addr} (data in {})", data_dir.display());
-    let mut state = AppState::new(db.clone(), objects, keys, limits, scratch);
+    let mut state = AppState::new(db.clone(), objects, keys, limits, scratch).with_signals(signals);
     state.cors_origins = args.http.cors_origins()?;
     state.rate_limits = args.http.rate_limits();
     state.rate_limiter = args.http.rate_limiter().await?;

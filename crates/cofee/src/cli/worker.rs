@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use clap::Args;
 use cofee_server::{Probes, ops_router, serve};
+use cofee_store::signals::JobSignals;
 use cofee_worker::CancellationToken;
 
-use super::config::{BackendArgs, check_environment};
+use super::config::{BackendArgs, check_environment, job_signals};
 use super::roles::{QueueName, WorkerSetup, shutdown_signal, worker_id};
 use super::{CliError, CliResult, EngineArgs, LimitArgs, RenderArgs};
 
@@ -38,6 +39,10 @@ pub struct WorkerArgs {
     /// Let webhooks reach loopback and private addresses (development only: it allows SSRF).
     #[arg(long, env = "COFEE_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
+    /// Redis (`redis://[:password@]host:6379[/db]`) to signal job changes to the API replicas'
+    /// event streams. Default: none, the streams poll the database.
+    #[arg(long, env = "COFEE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
@@ -71,6 +76,7 @@ pub async fn run(args: WorkerArgs) -> CliResult {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         webhook_allow_private: args.webhook_allow_private,
         worker_id: worker_id("worker"),
+        signals: job_signals(args.redis_url.as_deref(), JobSignals::none()).await?,
     };
     let stop = CancellationToken::new();
     let workers = setup.spawn(&args.queues, args.concurrency, &stop);

@@ -1,0 +1,181 @@
+//! A project's event stream (`GET /api/projects/{id}/events`) as the web app sees it while a
+//! worker elsewhere runs the project's job. The "worker" here is a job queue of its own on the
+//! same database, with job signals of its own (another process's view).
+//!
+//! With Redis (the machine's, `COFEE_TEST_REDIS_URL`; channels under a prefix of the test's own)
+//! the stream hears each change by signal, well inside its 5 s safety-net read; a change that
+//! bypasses the signals still arrives by that read. Without Redis, the stream polls and still
+//! shows every change. And when Redis goes away (a server the test starts and kills), streams
+//! fall back to polling, and hear signals again when it returns.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cofee_server::{AppState, JwtKeys, router, serve};
+use cofee_store::Database;
+use cofee_store::queue::{JobQueue, NewJob};
+use cofee_store::signals::{JobSignals, SignallingQueue};
+use cofee_store::sqlite::SqliteStore;
+use cofee_store::testing::RedisTestServer;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+/// Inside the stream's 5 s safety-net read: an event this quick came by signal (or by polling,
+/// where no signals reach the API).
+const PROMPT: Duration = Duration::from_millis(2500);
+
+fn redis_url() -> String {
+    std::env::var("COFEE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+struct App {
+    base: String,
+    http: reqwest::Client,
+    db: Arc<dyn Database>,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app(signals: JobSignals) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let db: Arc<dyn Database> = Arc::new(SqliteStore::open(&dir.path().join("cofee.db")).await.unwrap());
+    let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
+    let state = AppState::new(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp")).with_signals(signals);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, router(state), std::future::pending()));
+    App { base, http: reqwest::Client::new(), db, _dir: dir }
+}
+
+/// An owner with a project; returns (owner id, project id, access token).
+async fn project(app: &App) -> (String, String, String) {
+    let creds = json!({"email": "ada@example.com", "password": "correct horse battery"});
+    let user: Value = app.http.post(format!("{}/api/auth/register", app.base)).json(&creds).send().await.unwrap().json().await.unwrap();
+    let tokens: Value = app.http.post(format!("{}/api/auth/login", app.base)).json(&creds).send().await.unwrap().json().await.unwrap();
+    let token = tokens["access_token"].as_str().unwrap().to_string();
+    let p: Value = app.http.post(format!("{}/api/projects", app.base)).bearer_auth(&token).json(&json!({"name": "talk"})).send().await.unwrap().json().await.unwrap();
+    (user["id"].as_str().unwrap().into(), p["id"].as_str().unwrap().into(), token)
+}
+
+/// The `job` events of one stream, as JSON, one at a time.
+struct Events {
+    body: futures_util::stream::BoxStream<'static, reqwest::Result<String>>,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(app: &App, project: &str, token: &str) -> Self {
+        let r = app.http.get(format!("{}/api/projects/{project}/events", app.base)).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "text/event-stream");
+        Self { body: r.bytes_stream().map(|chunk| chunk.map(|b| String::from_utf8_lossy(&b).into_owned())).boxed(), buffer: String::new() }
+    }
+
+    /// The next event, and how long it took to come; panics after `within`.
+    async fn next(&mut self, within: Duration) -> (Value, Duration) {
+        let started = Instant::now();
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) {
+                    return (serde_json::from_str(data.trim()).unwrap(), started.elapsed());
+                }
+                continue; // a keep-alive comment
+            }
+            let left = within.checked_sub(started.elapsed()).unwrap_or_default();
+            match tokio::time::timeout(left, self.body.next()).await {
+                Ok(Some(chunk)) => self.buffer.push_str(&chunk.unwrap()),
+                Ok(None) => panic!("the event stream ended"),
+                Err(_) => panic!("no event within {within:?}"),
+            }
+        }
+    }
+
+    /// The next event, which must say `state` and `progress`, within `within`.
+    async fn expect(&mut self, state: &str, progress: f64, within: Duration) {
+        let (e, took) = self.next(within).await;
+        assert_eq!((e["state"].as_str(), e["progress"].as_f64()), (Some(state), Some(progress)), "{e}");
+        assert!(took <= within, "{state} {progress} took {took:?}");
+    }
+}
+
+async fn until_live(signals: &JobSignals) {
+    let started = Instant::now();
+    while !signals.live() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the job signal subscription did not come up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A job of the project goes queued → running → 40 % → 60 % (written behind the signals' back)
+/// → succeeded, run by a "worker" queue with `worker_signals`; the stream must show each step,
+/// the signalled ones within `PROMPT`.
+async fn a_job_runs_while_the_stream_watches(app: &App, worker_signals: JobSignals) {
+    let (owner, project, token) = project(app).await;
+    let worker = SignallingQueue::new(app.db.clone(), worker_signals);
+    let job = NewJob { owner_id: Some(owner), ..NewJob::new("render", "render", json!({"project_id": project})) };
+    let id = worker.enqueue(job).await.unwrap();
+    let mut events = Events::open(app, &project, &token).await;
+    events.expect("queued", 0.0, PROMPT).await;
+
+    assert!(worker.claim("render", "w1", 60_000).await.unwrap().is_some());
+    events.expect("running", 0.0, PROMPT).await;
+    worker.heartbeat(id, "w1", 60_000, 0.4).await.unwrap();
+    events.expect("running", 0.4, PROMPT).await;
+    // No signal: only the stream's safety-net read (every 5 s) can find this one.
+    app.db.heartbeat(id, "w1", 60_000, 0.6).await.unwrap();
+    events.expect("running", 0.6, Duration::from_secs(8)).await;
+    assert!(worker.complete(id, "w1").await.unwrap());
+    events.expect("succeeded", 1.0, PROMPT).await;
+}
+
+#[tokio::test]
+async fn with_redis_the_stream_hears_a_worker_elsewhere_by_signal() {
+    let prefix = format!("cofee-test-{}:", uuid::Uuid::now_v7());
+    let (api_signals, worker_signals) = (JobSignals::redis(&redis_url(), &prefix).await.unwrap(), JobSignals::redis(&redis_url(), &prefix).await.unwrap());
+    until_live(&api_signals).await;
+    let app = spawn_app(api_signals).await;
+    a_job_runs_while_the_stream_watches(&app, worker_signals).await;
+}
+
+#[tokio::test]
+async fn without_redis_the_stream_polls() {
+    let app = spawn_app(JobSignals::none()).await;
+    a_job_runs_while_the_stream_watches(&app, JobSignals::none()).await;
+}
+
+#[tokio::test]
+async fn when_redis_goes_away_signals_stop_and_come_back_with_it() {
+    let redis = RedisTestServer::start();
+    let (a, b) = (JobSignals::redis(&redis.url(), "cofee:").await.unwrap(), JobSignals::redis(&redis.url(), "cofee:").await.unwrap());
+    until_live(&a).await;
+    until_live(&b).await;
+    let (mut watched, mut other) = (a.watch("p1"), a.watch("p2"));
+    b.notify("p1");
+    tokio::time::timeout(PROMPT, watched.changed()).await.expect("a signal from the other process");
+    assert!(tokio::time::timeout(Duration::from_millis(300), other.changed()).await.is_err(), "another project's watcher sleeps on");
+
+    let port = redis.stop();
+    let started = Instant::now();
+    while a.live() {
+        assert!(started.elapsed() < Duration::from_secs(5), "the lost subscription went unnoticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = Instant::now();
+    b.notify("p1"); // while Redis is down: neither an error nor a wait
+    assert!(started.elapsed() < Duration::from_millis(100));
+
+    let _redis = RedisTestServer::start_on(port);
+    until_live(&a).await;
+    // Whatever was missed meanwhile: every watcher looks again once the subscription is back.
+    tokio::time::timeout(PROMPT, other.changed()).await.expect("a wake-up after the gap");
+    tokio::time::timeout(PROMPT, watched.changed()).await.expect("a wake-up after the gap");
+    // The publishing connection reconnects on its own after a failed publish; signals are
+    // best-effort, so the first one after the gap may be lost.
+    until_live(&b).await;
+    for attempt in 1.. {
+        b.notify("p1");
+        if tokio::time::timeout(Duration::from_millis(500), watched.changed()).await.is_ok() {
+            break;
+        }
+        assert!(attempt < 10, "signals do not flow again");
+    }
+}
