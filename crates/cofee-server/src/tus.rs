@@ -2,11 +2,13 @@
 //! so tus-js-client and Uppy work. `Upload-Metadata` must carry `project_id`; when the last byte
 //! arrives the file is checked and attached to that project exactly like a raw `PUT`.
 //!
-//! Bytes are appended to a file in the upload directory as they arrive, and the file's length
-//! *is* the upload offset: if the connection drops mid-`PATCH` (the request is then simply
-//! dropped), what reached the disk is kept and `HEAD` reports it, so the client resumes from
-//! there. One `PATCH` per upload runs at a time.
-
+//! Any API replica takes any request of an upload: the bytes of each `PATCH` are kept in object
+//! storage as one piece (`uploads/ID/FROM-TO`), and the upload's offset lives in its database row,
+//! moved from `FROM` to `TO` only once the piece is stored (compare-and-set: of two `PATCH`es
+//! racing from one offset, one wins and the other gets `409`). If the connection drops mid-`PATCH`,
+//! what arrived is stored as a shorter piece and `HEAD` reports it, so the client resumes from
+//! there. When the last piece arrives, the pieces are joined in order into a local file for the
+//! checks. A `PATCH` carrying the whole file at once never touches the piece store.
 use std::path::PathBuf;
 
 use axum::body::Body;
@@ -17,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use cofee_store::StoreError;
 use futures_util::StreamExt;
+use tracing::Instrument;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
@@ -59,12 +62,64 @@ fn metadata(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-fn part_path(s: &AppState, id: Uuid) -> PathBuf {
-    s.scratch.join("uploads").join(id.to_string())
+/// Where the pieces of upload `id` are kept.
+fn pieces_prefix(id: Uuid) -> String {
+    format!("uploads/{id}")
 }
 
-async fn received(s: &AppState, id: Uuid) -> Result<u64, ApiError> {
-    tokio::fs::metadata(part_path(s, id)).await.map(|m| m.len()).map_err(|_| ApiError::not_found())
+fn piece_key(id: Uuid, from: u64, to: u64) -> String {
+    format!("uploads/{id}/{from:020}-{to:020}")
+}
+
+/// A local file of this replica's scratch space, removed when dropped.
+struct ScratchFile(PathBuf);
+
+impl ScratchFile {
+    fn new(s: &AppState, id: Uuid, what: &str) -> Self {
+        Self(s.scratch.join("uploads").join(format!("{id}.{what}.{}", Uuid::now_v7())))
+    }
+
+    async fn create(&self) -> Result<tokio::fs::File, ApiError> {
+        tokio::fs::create_dir_all(self.0.parent().expect("has a parent")).await.map_err(|_| ApiError::internal())?;
+        tokio::fs::File::create(&self.0).await.map_err(|_| ApiError::internal())
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The stored pieces that make bytes `0..length`, in order. Pieces another `PATCH` left behind
+/// (it lost the race, or its replica died before recording it) may overlap the chain; the
+/// chain is the one path through them from 0 to `length`.
+fn chain(keys: &[String], length: u64) -> Option<Vec<String>> {
+    let mut pieces: Vec<(u64, u64, &String)> = keys
+        .iter()
+        .filter_map(|k| {
+            let (from, to) = k.rsplit('/').next()?.split_once('-')?;
+            Some((from.parse().ok()?, to.parse().ok()?, k))
+        })
+        .filter(|(from, to, _)| from < to)
+        .collect();
+    pieces.sort();
+    // Depth-first from 0; the pieces are few (one per PATCH), so this stays small.
+    fn walk<'a>(at: u64, length: u64, pieces: &[(u64, u64, &'a String)], path: &mut Vec<&'a String>) -> bool {
+        if at == length {
+            return true;
+        }
+        for &(_, to, key) in pieces.iter().filter(|p| p.0 == at) {
+            path.push(key);
+            if to <= length && walk(to, length, pieces, path) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let mut path = Vec::new();
+    walk(0, length, &pieces, &mut path).then(|| path.into_iter().cloned().collect())
 }
 
 /// Marks an upload as being written; released when dropped (also when the request is cancelled).
@@ -115,9 +170,6 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, headers
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "Bad tus request", "Upload-Metadata must name the project: `project_id <base64 id>`"))?;
     let name = get("filename").or_else(|| get("name"));
     let upload = s.media.create_upload(user, project, length, name.as_deref()).await?;
-    let path = part_path(&s, upload.id);
-    tokio::fs::create_dir_all(path.parent().expect("has a parent")).await.map_err(|_| ApiError::internal())?;
-    tokio::fs::File::create(&path).await.map_err(|_| ApiError::internal())?;
     let mut r = StatusCode::CREATED.into_response();
     r.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&format!("/api/uploads/{}", upload.id)).expect("ascii"));
     Ok(tus_headers(r))
@@ -127,9 +179,8 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, headers
 pub async fn head(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Response, ApiError> {
     let Path(id) = id?;
     let u = s.media.upload(user, id).await?;
-    let offset = received(&s, id).await?;
     let mut r = StatusCode::OK.into_response();
-    r.headers_mut().insert("upload-offset", HeaderValue::from(offset));
+    r.headers_mut().insert("upload-offset", HeaderValue::from(u.offset));
     r.headers_mut().insert("upload-length", HeaderValue::from(u.length));
     Ok(tus_headers(r))
 }
@@ -143,19 +194,70 @@ pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, id: Resu
         return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Wrong content type", "PATCH bodies must be `application/offset+octet-stream`"));
     }
     let offset = number(&headers, "upload-offset")?;
-    let _writing = Writing::take(&s, id)?;
-    let current = received(&s, id).await?;
-    if offset != current {
-        return Err(ApiError::new(StatusCode::CONFLICT, "Offset mismatch", format!("the upload is at byte {current}; HEAD it and send from there")));
+    let writing = Writing::take(&s, id)?;
+    if offset != u.offset {
+        return Err(ApiError::new(StatusCode::CONFLICT, "Offset mismatch", format!("the upload is at byte {}; HEAD it and send from there", u.offset)));
     }
-    let path = part_path(&s, id);
-    let mut file = tokio::fs::OpenOptions::new().append(true).open(&path).await.map_err(|_| ApiError::internal())?;
+    // On a task of its own: when the client's connection drops, axum drops this handler, but
+    // what arrived must still be stored and recorded for the client to resume from. The upload
+    // stays busy (423) until then.
+    let task = tokio::spawn(
+        async move {
+            let _writing = writing;
+            store_patch(&s, user, &u, offset, body).await
+        }
+        .in_current_span(),
+    );
+    task.await.map_err(|_| ApiError::internal())?
+}
+
+/// Receives a `PATCH` body from `offset` and makes it part of the upload.
+async fn store_patch(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, offset: u64, body: Body) -> Result<Response, ApiError> {
+    let (s, id) = (s, u.id);
+    let piece = ScratchFile::new(s, id, "piece");
+    let (written, failure) = receive(body, piece.create().await?, offset, u.length).await?;
+    if written > offset {
+        if offset == 0 && written == u.length {
+            // The whole file in one request: nothing to keep for later requests.
+            s.media.advance_upload(id, offset, written).await.map_err(lost_race)?;
+            return finish(s, user, u, &piece.0).await;
+        }
+        s.objects.put_file(&piece_key(id, offset, written), &piece.0).await?;
+        // Only now is the piece part of the upload; a PATCH that raced this one from the same
+        // offset and got here first wins, and this one's piece is left over.
+        s.media.advance_upload(id, offset, written).await.map_err(lost_race)?;
+    }
+    drop(piece);
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    if written == u.length {
+        let whole = ScratchFile::new(s, id, "whole");
+        join_pieces(s, id, u.length, whole.create().await?).await?;
+        return finish(s, user, u, &whole.0).await;
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert("upload-offset", HeaderValue::from(written));
+    Ok(tus_headers(r))
+}
+
+fn lost_race(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "Offset mismatch", "another PATCH moved this upload on meanwhile; HEAD it and send from there"),
+        other => other.into(),
+    }
+}
+
+/// Streams a `PATCH` body from byte `offset` into `file`, never past `length`. Returns the
+/// offset reached and, when the body broke off or ran long, the error to answer with (what
+/// arrived before that is kept).
+async fn receive(body: Body, mut file: tokio::fs::File, offset: u64, length: u64) -> Result<(u64, Option<ApiError>), ApiError> {
     let mut written = offset;
     let mut stream = body.into_data_stream();
     let mut failure = None;
     while let Some(chunk) = stream.next().await {
         match chunk {
-            Ok(bytes) if written + bytes.len() as u64 <= u.length => {
+            Ok(bytes) if written + bytes.len() as u64 <= length => {
                 file.write_all(&bytes).await.map_err(|_| ApiError::internal())?;
                 written += bytes.len() as u64;
             }
@@ -170,32 +272,79 @@ pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, id: Resu
         }
     }
     file.sync_all().await.map_err(|_| ApiError::internal())?;
-    drop(file);
-    // For observers only; the file length is what counts.
-    if let Err(e) = s.media.advance_upload(id, u.offset, written).await
-        && !matches!(e, StoreError::Conflict(_))
-    {
-        tracing::warn!(upload = %id, error = %e, "could not record the upload offset");
+    Ok((written, failure))
+}
+
+/// Joins the stored pieces of upload `id` into `out`, in order.
+async fn join_pieces(s: &AppState, id: Uuid, length: u64, mut out: tokio::fs::File) -> Result<(), ApiError> {
+    let keys = s.objects.list(&pieces_prefix(id)).await?;
+    let Some(pieces) = chain(&keys, length) else {
+        tracing::error!(upload = %id, pieces = keys.len(), "the stored pieces of an upload do not add up to its length");
+        return Err(ApiError::internal());
+    };
+    for key in pieces {
+        s.objects.append_to(&key, &mut out).await?;
     }
-    if let Some(f) = failure {
-        return Err(f);
-    }
-    if written == u.length {
-        let result = crate::media::attach(&s, user, u.project_id, &path, u.length, u.file_name.clone()).await;
-        let _ = s.media.delete_upload(user, id).await;
-        let _ = tokio::fs::remove_file(&path).await;
-        result?;
-    }
+    out.sync_all().await.map_err(|_| ApiError::internal())
+}
+
+/// The last byte is in: check and attach the file, then forget the upload and its pieces
+/// (whether or not the file passed: a bad file will not get better).
+async fn finish(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, file: &std::path::Path) -> Result<Response, ApiError> {
+    let result = crate::media::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
+    forget(s, user, u.id).await;
+    result?;
     let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut().insert("upload-offset", HeaderValue::from(written));
+    r.headers_mut().insert("upload-offset", HeaderValue::from(u.length));
     Ok(tus_headers(r))
+}
+
+/// Deletes the upload's row and stored pieces (best effort: storage lifecycle rules catch what
+/// a failure here leaves).
+async fn forget(s: &AppState, user: Uuid, id: Uuid) {
+    let _ = s.media.delete_upload(user, id).await;
+    if let Ok(keys) = s.objects.list(&pieces_prefix(id)).await {
+        for key in keys {
+            if let Err(e) = s.objects.delete(&key).await {
+                tracing::warn!(upload = %id, error = %e, "a stored upload piece was not deleted");
+            }
+        }
+    }
 }
 
 #[utoipa::path(delete, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204)))]
 pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap) -> Result<Response, ApiError> {
     let Path(id) = id?;
     require_tus(&headers)?;
-    s.media.delete_upload(user, id).await?;
-    let _ = tokio::fs::remove_file(part_path(&s, id)).await;
+    s.media.upload(user, id).await?;
+    forget(&s, user, id).await;
     Ok(tus_headers(StatusCode::NO_CONTENT.into_response()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(ranges: &[(u64, u64)]) -> Vec<String> {
+        let id = Uuid::nil();
+        ranges.iter().map(|&(f, t)| piece_key(id, f, t)).collect()
+    }
+
+    #[test]
+    fn pieces_join_in_order_past_leftovers_of_lost_races() {
+        // (0,40) lost a race to (0,50); (50,70) is a piece whose PATCH died before recording it.
+        let stored = keys(&[(50, 100), (0, 40), (0, 50), (50, 70), (40, 90)]);
+        let joined = chain(&stored, 100).unwrap();
+        let ranges: Vec<&str> = joined.iter().map(|k| k.rsplit('/').next().unwrap()).collect();
+        assert_eq!(ranges.len(), 2, "{ranges:?}");
+        assert!(ranges[0].starts_with("00000000000000000000-") && ranges[1].ends_with("-00000000000000000100"), "{ranges:?}");
+    }
+
+    #[test]
+    fn a_gap_or_a_piece_past_the_end_is_no_chain() {
+        assert_eq!(chain(&keys(&[(0, 40), (50, 100)]), 100), None);
+        assert_eq!(chain(&keys(&[(0, 60), (60, 120)]), 100), None);
+        assert_eq!(chain(&[], 0), Some(vec![]));
+        assert_eq!(chain(&["uploads/x/junk".to_string()], 10), None);
+    }
 }

@@ -413,6 +413,60 @@ async fn the_api_describes_itself_in_openapi_3_1_with_docs(app: App) {
     assert!(docs.text().await.unwrap().contains("swagger"), "the docs page is served from the binary");
 }
 
+/// Another API replica on the app's database and object storage, with scratch space of its own
+/// (another pod); returns its base URL.
+async fn second_replica(app: &App) -> String {
+    let objects = cofee_store::objects::Objects::local(&app._dir.path().join("objects")).unwrap();
+    let state = AppState::new(app.db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), app._dir.path().join("tmp-b"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, router(state), std::future::pending()));
+    base
+}
+
+async fn a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request(app: App) {
+    use base64::Engine;
+    let (alice, _) = app.user("alice@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "tus"})).await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    let video_path = app._dir.path().join("clip.mp4");
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"])
+        .arg(&video_path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let video = std::fs::read(&video_path).unwrap();
+    let (a, b) = (app.base.clone(), second_replica(&app).await);
+    let meta = format!("project_id {}", base64::engine::general_purpose::STANDARD.encode(&pid));
+    let r = app.http.post(format!("{a}/api/uploads")).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-length", video.len()).header("upload-metadata", &meta).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let path = r.headers()["location"].to_str().unwrap().to_string();
+    let patch = |base: &str, from: usize, to: usize| {
+        app.http.patch(format!("{base}{path}")).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", from).header("content-type", "application/offset+octet-stream").body(video[from..to].to_vec()).send()
+    };
+    let offset_at = async |base: &str| -> u64 {
+        let r = app.http.head(format!("{base}{path}")).bearer_auth(&alice).header("tus-resumable", "1.0.0").send().await.unwrap();
+        r.headers()["upload-offset"].to_str().unwrap().parse().unwrap()
+    };
+    let (third, two_thirds) = (video.len() / 3, 2 * video.len() / 3);
+
+    assert_eq!(patch(&a, 0, third).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(offset_at(&b).await, third as u64, "the other replica knows how far the upload got");
+    assert_eq!(patch(&b, third, two_thirds).await.unwrap().status(), StatusCode::NO_CONTENT);
+    let stale = patch(&a, third, video.len()).await.unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT, "a PATCH from an offset that has moved on is refused on any replica");
+    let last = patch(&a, two_thirds, video.len()).await.unwrap();
+    assert_eq!((last.status(), last.headers()["upload-offset"].to_str().unwrap()), (StatusCode::NO_CONTENT, video.len().to_string().as_str()));
+
+    let (s, m) = app.get(&format!("/api/projects/{pid}/media"), &alice).await;
+    assert_eq!((s, m["width"].as_u64(), m["size_bytes"].as_u64()), (StatusCode::OK, Some(320), Some(video.len() as u64)), "{m}");
+    let stored = std::fs::read(app._dir.path().join(format!("objects/projects/{pid}/source"))).unwrap();
+    assert!(stored == video, "the pieces were joined in order");
+    let leftovers: Vec<_> = ["objects/uploads", "tmp/uploads", "tmp-b/uploads"].iter().flat_map(|d| std::fs::read_dir(app._dir.path().join(d)).into_iter().flatten()).collect();
+    assert!(leftovers.is_empty(), "pieces and scratch files are removed: {leftovers:?}");
+}
+
 on_both_backends!(
     cross_origin_calls_only_from_configured_origins_and_bodies_are_bounded,
     sign_in_attempts_for_one_account_are_throttled_with_retry_after,
@@ -423,6 +477,7 @@ on_both_backends!(
     health_and_request_ids,
     caption_edits_keep_untouched_timing_and_stale_edits_get_412,
     a_tus_upload_interrupted_midway_resumes_and_attaches_the_video,
+    a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request,
     personal_api_tokens_work_until_deleted_and_are_never_shown_again,
     the_api_describes_itself_in_openapi_3_1_with_docs,
 );

@@ -115,7 +115,8 @@ impl Objects {
     /// Objects under `root` on the local filesystem (created if missing).
     pub fn local(root: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(root).map_err(io)?;
-        let fs = Arc::new(LocalFileSystem::new_with_prefix(root).map_err(storage)?);
+        // Empty folders go with their last object (an upload's pieces, a deleted project's files).
+        let fs = Arc::new(LocalFileSystem::new_with_prefix(root).map_err(storage)?.with_automatic_cleanup(true));
         Ok(Self { inner: fs.clone(), local: Some(fs), public: None })
     }
 
@@ -229,6 +230,36 @@ impl Objects {
             return Err(e);
         }
         Ok(scratch.to_path_buf())
+    }
+
+    /// The keys under `prefix` (a folder: `uploads/ID`), in no particular order.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        timed("list", self.backend(), async {
+            let mut keys = Vec::new();
+            let mut listing = self.inner.list(Some(&Key::from(prefix)));
+            while let Some(meta) = listing.next().await {
+                keys.push(meta.map_err(storage)?.location.to_string());
+            }
+            Ok(keys)
+        })
+        .await
+    }
+
+    /// Streams `key` onto the end of `out`; returns the bytes copied.
+    pub async fn append_to(&self, key: &str, out: &mut tokio::fs::File) -> Result<u64, StoreError> {
+        timed("get", self.backend(), async {
+            let mut stream = self.inner.get(&Key::from(key)).await.map_err(storage)?.into_stream();
+            let mut copied = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(storage)?;
+                out.write_all(&chunk).await.map_err(io)?;
+                copied += chunk.len() as u64;
+            }
+            // tokio's File finishes a write in the background; dropping it unflushed loses it.
+            out.flush().await.map_err(io)?;
+            Ok(copied)
+        })
+        .await
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {

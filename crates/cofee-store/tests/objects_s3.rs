@@ -50,6 +50,32 @@ async fn files_go_through_s3_in_parts_and_browsers_get_presigned_urls_for_the_pu
     objects.delete("projects/p1/source").await.unwrap(); // deleting twice is fine
 }
 
+/// What resumable uploads need: the keys under a folder (relative to the store's prefix, not
+/// the bucket's root, and nothing from a neighbouring folder), and objects appended to a file.
+#[tokio::test]
+async fn a_folder_is_listed_under_the_prefix_and_objects_append_to_a_file() {
+    let moto = MotoServer::start();
+    moto.create_bucket("media");
+    let mut location = S3Location::parse("s3://media/tenant", "us-east-1", Some(format!("http://127.0.0.1:{}", moto.port)), None).unwrap();
+    location.credentials = Some(("cofee-test".into(), "cofee-test-secret-key".into()));
+    let objects = Objects::s3(&location).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (key, bytes) in [("uploads/u1/a", &b"hello "[..]), ("uploads/u1/b", b"world"), ("uploads/u10/a", b"other")] {
+        std::fs::write(dir.path().join("f"), bytes).unwrap();
+        objects.put_file(key, &dir.path().join("f")).await.unwrap();
+    }
+    let mut keys = objects.list("uploads/u1").await.unwrap();
+    keys.sort();
+    assert_eq!(keys, ["uploads/u1/a", "uploads/u1/b"]);
+    assert!(objects.list("uploads/none").await.unwrap().is_empty());
+    let mut out = tokio::fs::File::create(dir.path().join("joined")).await.unwrap();
+    for key in &keys {
+        objects.append_to(key, &mut out).await.unwrap();
+    }
+    drop(out);
+    assert_eq!(std::fs::read(dir.path().join("joined")).unwrap(), b"hello world");
+}
+
 #[test]
 fn storage_urls_parse() {
     let l = S3Location::parse("s3://bucket/a/b/", "eu-west-1", None, None).unwrap();
