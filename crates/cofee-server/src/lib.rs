@@ -91,6 +91,11 @@ impl AppState {
         }
     }
 
+    /// What the health and metrics endpoints of this API need (for serving them apart).
+    pub fn probes(&self) -> Probes {
+        <Probes as axum::extract::FromRef<AppState>>::from_ref(self)
+    }
+
     /// Job changes made through this API (enqueue, cancel, retry) are signalled with `signals`,
     /// and the event streams listen to them (and to the workers', when the signals reach them).
     pub fn with_signals(mut self, signals: JobSignals) -> Self {

@@ -34,7 +34,7 @@ fn upload_transcribe_and_read_captions_scoped_to_the_owner() {
     let mut served = Served::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let objects = served.dir.path().join("objects");
-    rt.block_on(flow(&served.url, &served.url, Stored::Dir(&objects), &new_trace_id()));
+    rt.block_on(flow(&served.url, &served.url, &format!("{}/metrics", served.url), Stored::Dir(&objects), &new_trace_id()));
     assert!(served.stop(10).success());
 }
 
@@ -45,7 +45,7 @@ fn the_same_flow_on_postgres() {
     let db = rt.block_on(PgTestDatabase::create());
     let mut served = Served::start_in(tempfile::tempdir().unwrap(), &["--database-url", &db.url()]);
     let objects = served.dir.path().join("objects");
-    rt.block_on(flow(&served.url, &served.url, Stored::Dir(&objects), &new_trace_id()));
+    rt.block_on(flow(&served.url, &served.url, &format!("{}/metrics", served.url), Stored::Dir(&objects), &new_trace_id()));
     assert!(served.stop(10).success());
 }
 
@@ -64,6 +64,8 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
         ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint.clone()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json".to_string()),
         ("OTEL_BSP_SCHEDULE_DELAY", "200".to_string()),
+        // Metrics on a port of their own, never on the public one.
+        ("COFEE_METRICS_LISTEN", "127.0.0.1:0".to_string()),
     ];
     let trace_id = new_trace_id();
 
@@ -82,7 +84,11 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
     rt.block_on(async {
         let ready: Value = reqwest::get(format!("{}/health/ready", worker.url)).await.unwrap().json().await.unwrap();
         assert_eq!((ready["status"].as_str(), ready["backend"].as_str()), (Some("ok"), Some("postgres")), "{ready}");
-        flow(&api.url, &worker.url, Stored::Dir(&objects), &trace_id).await;
+        let metrics = api.banner.split_whitespace().find(|w| w.ends_with("/metrics")).unwrap_or_else(|| panic!("no metrics address in {:?}", api.banner)).to_string();
+        assert_ne!(metrics, format!("{}/metrics", api.url));
+        let public = reqwest::get(format!("{}/metrics", api.url)).await.unwrap();
+        assert_eq!(public.status(), StatusCode::NOT_FOUND, "the API's port does not serve metrics when they have their own");
+        flow(&api.url, &worker.url, &metrics, Stored::Dir(&objects), &trace_id).await;
     });
     assert!(worker.stop(30).success(), "the worker stops cleanly on SIGTERM");
     assert!(api.stop(10).success(), "the API stops cleanly on SIGTERM");
@@ -218,7 +224,7 @@ fn the_same_flow_with_separate_processes_on_s3_storage() {
         let page = reqwest::get(format!("{}/", api.url)).await.unwrap();
         let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
         assert!(csp.contains(&format!("media-src 'self' blob: http://localhost:{}", moto.port)), "the web app may load media from the storage: {csp}");
-        flow(&api.url, &worker.url, Stored::S3 { moto: &moto, bucket: "cofee-media", prefix: "tenant-a" }, &new_trace_id()).await;
+        flow(&api.url, &worker.url, &format!("{}/metrics", api.url), Stored::S3 { moto: &moto, bucket: "cofee-media", prefix: "tenant-a" }, &new_trace_id()).await;
     });
     assert!(worker.stop(30).success());
     assert!(api.stop(10).success());
@@ -226,7 +232,7 @@ fn the_same_flow_with_separate_processes_on_s3_storage() {
 
 /// The whole user journey. Every request carries a W3C `traceparent` of trace `trace_id`, as the
 /// web app's editor sends one per session.
-async fn flow(base: &str, jobs_base: &str, stored: Stored<'_>, trace_id: &str) {
+async fn flow(base: &str, jobs_base: &str, api_metrics: &str, stored: Stored<'_>, trace_id: &str) {
     {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01").parse().unwrap());
@@ -361,7 +367,7 @@ async fn flow(base: &str, jobs_base: &str, stored: Stored<'_>, trace_id: &str) {
 
         // What happened shows in the metrics: requests and queue gauges at the API, jobs where
         // they ran (`jobs_base`: the same process for `serve`, the worker otherwise).
-        let metrics = api.http.get(api.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let metrics = api.http.get(api_metrics).send().await.unwrap().text().await.unwrap();
         let job_metrics = api.http.get(format!("{jobs_base}/metrics")).send().await.unwrap().text().await.unwrap();
         for (expected, text) in [
             (r#"http_requests_total{method="POST",route="/api/projects/{id}/renders",status="202"}"#, &metrics),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use cofee_server::{AppState, router, serve};
+use cofee_server::{AppState, Probes, ops_router, router, serve};
 use cofee_store::signals::JobSignals;
 
 use super::config::{BackendArgs, HttpArgs, SecretArgs, check_environment};
@@ -18,6 +18,10 @@ pub struct ApiArgs {
     /// Address to listen on.
     #[arg(long, env = "COFEE_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
+    /// Address for `/metrics` (and the health probes) apart from the API's port, so that the
+    /// public port never serves metrics. Default: none, `/metrics` is on the API's port.
+    #[arg(long, env = "COFEE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Local scratch space for uploads being checked.
     #[arg(long, env = "COFEE_SCRATCH_DIR", default_value = "/tmp/cofee")]
     pub scratch_dir: PathBuf,
@@ -42,10 +46,27 @@ pub async fn run(args: ApiArgs) -> CliResult {
     state.cors_origins = args.http.cors_origins()?;
     state.rate_limits = args.http.rate_limits();
     state.rate_limiter = args.http.rate_limiter().await?;
-    state.metrics = Some(cofee_server::telemetry::install());
+    let recorder = cofee_server::telemetry::install();
+    let mut banner = format!("Cofee API is running at http://{addr}");
+    let ops = match args.metrics_listen {
+        Some(at) => {
+            let ops_listener = tokio::net::TcpListener::bind(at).await.map_err(|e| CliError::bad_input(format!("cannot listen on {at} (COFEE_METRICS_LISTEN): {e}")))?;
+            let at = ops_listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
+            banner += &format!(", metrics at http://{at}/metrics");
+            let probes = Probes { metrics: Some(recorder), ..state.probes() };
+            Some(tokio::spawn(serve(ops_listener, ops_router(probes), std::future::pending())))
+        }
+        None => {
+            state.metrics = Some(recorder);
+            None
+        }
+    };
     let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
-    println!("Cofee API is running at http://{addr}");
+    println!("{banner}");
     let result = serve(listener, router(state), shutdown_signal()).await;
     gauges.iter().for_each(|g| g.abort());
+    if let Some(ops) = ops {
+        ops.abort();
+    }
     result.map_err(|e| CliError::internal(format!("server error: {e}")))
 }

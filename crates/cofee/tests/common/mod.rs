@@ -161,6 +161,8 @@ pub fn leftovers(dir: &Path) -> Vec<String> {
 /// killed when dropped.
 pub struct Role {
     pub url: String,
+    /// The whole first line, which may name other addresses (the API's metrics port).
+    pub banner: String,
     pub child: std::process::Child,
 }
 
@@ -182,7 +184,7 @@ impl Role {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).trim_end_matches(['.', ',']).to_string();
-        Self { url, child }
+        Self { url, banner: line.trim().to_string(), child }
     }
 
     /// Sends SIGTERM and waits up to `secs` for a clean exit.
