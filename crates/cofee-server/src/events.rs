@@ -35,6 +35,7 @@ pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
     // What each job looked like when last sent, so only changes go out.
     let seen: HashMap<Uuid, (String, i64)> = HashMap::new();
     let changes = s.signals.watch(&project);
+    let s_stopping = s.stopping.clone();
     let events = futures_util::stream::unfold((s, seen, changes, true), move |(s, mut seen, mut changes, first)| {
         let (owner, project) = (owner.clone(), project.clone());
         async move {
@@ -60,5 +61,8 @@ pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
         }
     });
     use futures_util::StreamExt;
-    Ok(Sse::new(events.flatten()).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    // A stream ends when the server begins to shut down (it would hold the shutdown up for
+    // ever); EventSource reconnects by itself, to a replica that is not stopping.
+    let until_stopping = s_stopping.cancelled_owned();
+    Ok(Sse::new(events.flatten().take_until(until_stopping)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

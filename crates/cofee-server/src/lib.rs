@@ -64,6 +64,9 @@ pub struct AppState {
     pub cors_origins: Vec<axum::http::HeaderValue>,
     /// What wakes event streams when a project's jobs change (see [`AppState::with_signals`]).
     pub signals: JobSignals,
+    /// Cancelled when the process begins to shut down: endless responses (event streams) end,
+    /// so that the requests still running can finish and the server can stop.
+    pub stopping: cofee_worker::CancellationToken,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ impl AppState {
             rate_limiter: rate_limit::RateLimiter::local(),
             cors_origins: Vec::new(),
             signals: JobSignals::none(),
+            stopping: cofee_worker::CancellationToken::new(),
         }
     }
 
@@ -238,6 +242,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs/{id}/retry", post(jobs::retry))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()))
         .fallback(web::app)
+        .route_layer(axum::middleware::from_fn(deadline))
         // Budgets before handlers; inside `track`, so refused requests are counted too.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .route_layer(axum::middleware::from_fn(telemetry::track))
@@ -283,8 +288,77 @@ fn header(name: &'static str, value: &'static str) -> tower_http::set_header::Se
     tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::HeaderName::from_static(name), axum::http::HeaderValue::from_static(value))
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, finishing requests in flight.
+/// How long a handler may take to answer, except the requests that stream (see `streams`).
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Requests whose handlers run as long as their bodies flow: uploads in (bounded by the media
+/// limits, not by time) and event streams out.
+fn streams(method: &axum::http::Method, route: &str) -> bool {
+    use axum::http::Method;
+    matches!((method, route), (&Method::PUT, "/api/projects/{id}/media") | (&Method::PATCH, "/api/uploads/{id}") | (&Method::GET, "/api/projects/{id}/events"))
+}
+
+/// Answers 503 when a handler (a stuck database or storage call) takes longer than
+/// [`REQUEST_DEADLINE`], instead of holding the client and a connection for ever.
+async fn deadline(route: Option<axum::extract::MatchedPath>, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if route.as_ref().is_some_and(|r| streams(request.method(), r.as_str())) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(deadline_secs = REQUEST_DEADLINE.as_secs(), "a request ran past its deadline");
+            let mut r = problem::ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "Took too long", "the server could not answer in time; try again shortly").into_response();
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+            r
+        }
+    }
+}
+
+/// How long requests in flight may take to finish once shutdown begins (below Kubernetes'
+/// default 30 s between SIGTERM and SIGKILL).
+pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(25);
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets the
+/// requests in flight finish within [`DRAIN_DEADLINE`].
 pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    serve_draining(listener, router, shutdown, DRAIN_DEADLINE).await
+}
+
+/// [`serve`] with a drain deadline of the caller's: requests still running after `drain` are
+/// cut off (their clients see the connection close).
+pub async fn serve_draining(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static, drain: std::time::Duration) -> std::io::Result<()> {
+    let begun = Arc::new(tokio::sync::Notify::new());
+    let signal = {
+        let begun = begun.clone();
+        async move {
+            shutdown.await;
+            begun.notify_one();
+        }
+    };
     // The peer's address reaches handlers and middleware (per-IP rate limits).
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(signal);
+    tokio::select! {
+        result = std::future::IntoFuture::into_future(server) => result,
+        () = async { begun.notified().await; tokio::time::sleep(drain).await } => {
+            tracing::warn!(deadline_secs = drain.as_secs(), "requests still running at the drain deadline are cut off");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use axum::http::Method;
+
+    #[test]
+    fn only_uploads_and_event_streams_run_without_a_deadline() {
+        assert!(super::streams(&Method::PUT, "/api/projects/{id}/media"));
+        assert!(super::streams(&Method::PATCH, "/api/uploads/{id}"));
+        assert!(super::streams(&Method::GET, "/api/projects/{id}/events"));
+        assert!(!super::streams(&Method::GET, "/api/projects/{id}/media"));
+        assert!(!super::streams(&Method::POST, "/api/uploads"));
+        assert!(!super::streams(&Method::POST, "/api/projects/{id}/renders"));
+    }
 }

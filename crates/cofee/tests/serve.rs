@@ -27,11 +27,31 @@ fn serve_starts_answers_and_stops_on_sigterm() {
     assert_eq!(mode & 0o777, 0o600, "the generated secret is private");
     assert!(dir.path().join("cofee.db").exists());
 
+    // A browser watching a project's events: an endless response, which must not hold the
+    // shutdown up — it ends, and the browser's EventSource reconnects elsewhere.
+    let events = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let creds = serde_json::json!({"email": "ada@example.com", "password": "correct horse battery"});
+        http.post(format!("{url}/api/auth/register")).json(&creds).send().await.unwrap();
+        let tokens: serde_json::Value = http.post(format!("{url}/api/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
+        let token = tokens["access_token"].as_str().unwrap().to_string();
+        let project: serde_json::Value = http.post(format!("{url}/api/projects")).bearer_auth(&token).json(&serde_json::json!({"name": "talk"})).send().await.unwrap().json().await.unwrap();
+        let r = http.get(format!("{url}/api/projects/{}/events", project["id"].as_str().unwrap())).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r
+    });
+    let ended = rt.spawn(async move {
+        use futures_util::StreamExt;
+        let mut body = events.bytes_stream();
+        while let Some(Ok(_)) = body.next().await {}
+    });
+
     let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     for _ in 0..100 {
         if let Some(status) = child.try_wait().unwrap() {
             assert!(status.success(), "exits cleanly: {status}");
+            rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), ended).await }).expect("the event stream ended").unwrap();
             return;
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -63,7 +63,12 @@ pub async fn run(args: ApiArgs) -> CliResult {
     };
     let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
     println!("{banner}");
-    let result = serve(listener, router(state), shutdown_signal()).await;
+    let stopping = state.stopping.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        stopping.cancel();
+    };
+    let result = serve(listener, router(state), shutdown).await;
     gauges.iter().for_each(|g| g.abort());
     if let Some(ops) = ops {
         ops.abort();

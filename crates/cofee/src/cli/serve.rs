@@ -124,7 +124,12 @@ pub async fn run(args: ServeArgs) -> CliResult {
     state.rate_limiter = args.http.rate_limiter().await?;
     state.metrics = Some(cofee_server::telemetry::install());
     let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
-    let result = serve(listener, router(state), shutdown_signal()).await;
+    let stopping = state.stopping.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        stopping.cancel();
+    };
+    let result = serve(listener, router(state), shutdown).await;
     stop.cancel();
     gauges.iter().for_each(|g| g.abort());
     futures_util::future::join_all(workers).await;
