@@ -118,8 +118,16 @@ fn readiness_follows_the_database_and_workers_resume_without_a_restart() {
         code == 503 && body["database"] == "down" && body["storage"] == "ok"
     });
 
+    // …and says so in its metrics, which the readiness alert watches.
+    let dependency = |name: &str| {
+        let out = Command::new("curl").args(["-s", "-m", "5", &format!("{}/metrics", worker.url)]).output().unwrap();
+        metric(&String::from_utf8_lossy(&out.stdout), &format!("dependency_up{{dependency=\"{name}\"}}"))
+    };
+    assert_eq!((dependency("database"), dependency("storage")), (Some(0.0), Some(1.0)));
+
     pg.up();
     wait_for("readiness to recover", 30, || ready(&worker.url).0 == 200);
+    assert_eq!(dependency("database"), Some(1.0));
 
     // The same worker process takes new work: a webhook delivery for a webhook that does not
     // exist ends dead at once — proof it was claimed and run.
