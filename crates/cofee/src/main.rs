@@ -11,7 +11,15 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Settings from a configuration file become environment variables before clap reads them.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(path) = cli::config_file::requested(&args) {
+        match cli::config_file::read(&path) {
+            Ok(settings) => cli::config_file::apply(settings),
+            Err(e) => return fail(&e),
+        }
+    }
+    let cli = Cli::parse_from(args);
     // The compositor child is synchronous and owns its stdout; it needs no runtime or logging.
     let cli = match cli.command {
         Command::BurnFrames(args) => return cli::burn_frames::run(args),
@@ -42,13 +50,15 @@ fn main() -> ExitCode {
     telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", e.message);
-            if let Some(hint) = e.hint {
-                eprintln!("hint: {hint}");
-            }
-            ExitCode::from(if e.bad_input { 2 } else { 1 })
-        }
+        Err(e) => fail(&e),
     }
+}
+
+fn fail(e: &cli::CliError) -> ExitCode {
+    eprintln!("error: {}", e.message);
+    if let Some(hint) = &e.hint {
+        eprintln!("hint: {hint}");
+    }
+    ExitCode::from(if e.bad_input { 2 } else { 1 })
 }
 

@@ -78,3 +78,23 @@ fn production_refuses_weak_and_default_secrets_and_names_them() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("sqlite:// or postgres://"), "{}", stderr(&o));
 }
+
+/// Settings from a configuration file, in the environment variables' names; the environment
+/// wins over the file, and a broken file is bad input.
+#[test]
+fn a_configuration_file_sets_what_the_environment_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (from_file, from_env) = (dir.path().join("file.db"), dir.path().join("env.db"));
+    let config = dir.path().join("cofee.env");
+    std::fs::write(&config, format!("# Cofee\nCOFEE_DATABASE_URL=sqlite://{}\n", from_file.display())).unwrap();
+
+    let o = cofee_with_env(&["migrate", "--config", config.to_str().unwrap()], &[]);
+    assert!(o.status.success() && from_file.exists(), "{}", stderr(&o));
+    let o = cofee_with_env(&["migrate"], &[("COFEE_CONFIG", config.display().to_string()), ("COFEE_DATABASE_URL", format!("sqlite://{}", from_env.display()))]);
+    assert!(o.status.success() && from_env.exists(), "the environment wins: {}", stderr(&o));
+
+    std::fs::write(&config, "COFEE_DATABASE_URL sqlite://nowhere.db\n").unwrap();
+    let o = cofee_with_env(&["migrate", "--config", config.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cofee.env") && stderr(&o).contains("NAME=value"), "{}", stderr(&o));
+}

@@ -4,6 +4,7 @@ pub mod api;
 pub mod burn_frames;
 pub mod caption;
 pub mod config;
+pub mod config_file;
 pub mod migrate;
 pub mod models;
 pub mod progress;
@@ -26,6 +27,10 @@ pub struct Cli {
     /// More log output (-v, -vv); `COFEE_LOG` takes a full filter.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// A file of settings (`NAME=value` lines, in the environment variables' names); the
+    /// environment and flags win over it.
+    #[arg(long, global = true, env = "COFEE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -163,6 +168,7 @@ impl EngineArgs {
 }
 
 /// An error ready for the terminal: what went wrong, what to do, and whose fault it is.
+#[derive(Debug)]
 pub struct CliError {
     pub message: String,
     pub hint: Option<String>,
