@@ -30,6 +30,9 @@ pub struct CaptionArgs {
     pub emphasize: Vec<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// Spoken language (ISO 639-1, e.g. `en`); default: detect where the engine can.
+    #[arg(long)]
+    pub language: Option<String>,
     /// Also write SubRip captions here.
     #[arg(long)]
     pub srt: Option<PathBuf>,
@@ -96,7 +99,7 @@ pub async fn run(args: CaptionArgs) -> CliResult {
             if let Some(n) = note {
                 progress.note(&format!("note: {n}"));
             }
-            WordSource::Engine { spec, language: args.engine.language.clone() }
+            WordSource::Engine { spec, language: args.language.clone() }
         }
     };
     let job = CaptionJob {

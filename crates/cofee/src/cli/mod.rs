@@ -77,9 +77,6 @@ pub struct EngineArgs {
     /// Model name for `--engine openai` [default: whisper-1].
     #[arg(long, env = "COFEE_OPENAI_MODEL")]
     pub openai_model: Option<String>,
-    /// Spoken language (ISO 639-1, e.g. `en`); default: detect where the engine can.
-    #[arg(long)]
-    pub language: Option<String>,
 }
 
 /// Limits on accepted media (defaults suit 4K phone footage up to two hours).
@@ -203,7 +200,7 @@ mod tests {
     use super::*;
 
     fn args(engine: Option<EngineName>, model: Option<&str>) -> EngineArgs {
-        EngineArgs { engine, model: model.map(PathBuf::from), openai_model: Some("gpt-4o-transcribe".into()), language: None }
+        EngineArgs { engine, model: model.map(PathBuf::from), openai_model: Some("gpt-4o-transcribe".into()) }
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct TranscribeArgs {
     pub input: PathBuf,
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// Spoken language (ISO 639-1, e.g. `en`); default: detect where the engine can.
+    #[arg(long)]
+    pub language: Option<String>,
     /// Output format [default: from the output file's extension, else srt].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -65,7 +68,7 @@ pub async fn run(args: TranscribeArgs) -> CliResult {
     let cancel = cancel_on_ctrl_c();
     let fail = |e: cofee_pipeline::PipelineError| interrupted(&cancel).unwrap_or_else(|| e.into());
     let info = cofee_pipeline::probe(&args.input, &limits, &Silent, &cancel).await.map_err(fail)?;
-    let t = cofee_pipeline::transcribe(&info, &spec, args.engine.language.clone(), &limits, &progress, &cancel).await.map_err(fail)?;
+    let t = cofee_pipeline::transcribe(&info, &spec, args.language.clone(), &limits, &progress, &cancel).await.map_err(fail)?;
     let text = match format {
         Format::Srt => formats::srt::write(&formats::cues(&t)),
         Format::Vtt => formats::vtt::write_transcript(&t),
