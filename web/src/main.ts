@@ -108,16 +108,34 @@ async function editor(id: string): Promise<void> {
   }, stop.signal).catch(() => {})
   const finished = (jobId: string) => new Promise<Job>((resolve) => jobs.set(jobId, (j) => { if (['succeeded', 'dead', 'cancelled'].includes(j.state)) resolve(j) }))
 
-  // Upload (tus: resumable; drag and drop or pick a file).
+  // Upload: straight into object storage where the server hands out links (S3), else through
+  // the API with tus (resumable). Drag and drop or pick a file.
   const file = h('input', { type: 'file', accept: 'video/*', name: 'video' })
-  const startUpload = (f: File) => {
+  const showProgress = (sent: number, total: number) => { progress.value = sent / total; status.textContent = `uploading ${(100 * sent / total).toFixed(0)}%` }
+  const startUpload = async (f: File) => {
+    let link: { upload_id: string, url: string } | null = null
+    try {
+      link = (await api<{ upload_id: string, url: string }>('POST', `/api/projects/${id}/media/direct`, { size: f.size })).data
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409)) return fail(error, e)
+    }
+    if (link) {
+      try {
+        await putWithProgress(link.url, f, showProgress)
+        status.textContent = 'checking the video'
+        await api('POST', `/api/projects/${id}/media/direct/${link.upload_id}/complete`, { file_name: f.name })
+        status.textContent = 'uploaded'
+        showWorkspace()
+      } catch (e) { fail(error, e) }
+      return
+    }
     const upload = new tus.Upload(f, {
       endpoint: '/api/uploads',
       headers: authHeaders(),
       metadata: { project_id: id, filename: f.name },
       chunkSize: 8 * 1024 * 1024,
       retryDelays: [0, 1000, 3000, 5000],
-      onProgress: (sent, total) => { progress.value = sent / total; status.textContent = `uploading ${(100 * sent / total).toFixed(0)}%` },
+      onProgress: showProgress,
       onError: (e) => fail(error, e),
       onSuccess: () => { status.textContent = 'uploaded'; showWorkspace() },
     })
@@ -284,3 +302,16 @@ async function editor(id: string): Promise<void> {
 }
 
 route()
+
+/// A PUT of a whole file to a presigned storage URL, reporting progress (fetch cannot report
+/// upload progress; XMLHttpRequest can).
+function putWithProgress(url: string, f: File, onProgress: (sent: number, total: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('PUT', url)
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total)
+    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error(`the storage refused the upload (${xhr.status})`)))
+    xhr.onerror = () => reject(new Error('the upload to storage failed (network, or the bucket lacks a CORS rule for this site)'))
+    xhr.send(f)
+  })
+}

@@ -217,6 +217,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects", post(projects::create).get(projects::list))
         .route("/api/projects/{id}", get(projects::get).patch(projects::rename).delete(projects::delete))
         .route("/api/projects/{id}/media", axum::routing::put(media::upload).get(media::get))
+        .route("/api/projects/{id}/media/direct", post(media::direct_upload))
+        .route("/api/projects/{id}/media/direct/{upload_id}/complete", post(media::complete_direct_upload))
         .route("/api/projects/{id}/transcribe", post(jobs::transcribe))
         .route("/api/projects/{id}/captions", get(media::captions).put(media::put_captions))
         .route("/api/projects/{id}/captions.srt", get(renders::export_srt))
@@ -292,10 +294,14 @@ fn header(name: &'static str, value: &'static str) -> tower_http::set_header::Se
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Requests whose handlers run as long as their bodies flow: uploads in (bounded by the media
-/// limits, not by time) and event streams out.
+/// limits, not by time), event streams out, and the completion of a direct upload (which
+/// fetches the whole file from storage to check it).
 fn streams(method: &axum::http::Method, route: &str) -> bool {
     use axum::http::Method;
-    matches!((method, route), (&Method::PUT, "/api/projects/{id}/media") | (&Method::PATCH, "/api/uploads/{id}") | (&Method::GET, "/api/projects/{id}/events"))
+    matches!(
+        (method, route),
+        (&Method::PUT, "/api/projects/{id}/media") | (&Method::PATCH, "/api/uploads/{id}") | (&Method::GET, "/api/projects/{id}/events") | (&Method::POST, "/api/projects/{id}/media/direct/{upload_id}/complete")
+    )
 }
 
 /// Answers 503 when a handler (a stuck database or storage call) takes longer than

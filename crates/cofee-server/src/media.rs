@@ -60,6 +60,12 @@ pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
 /// Checks a fully received file with ffprobe and, if it is acceptable media, stores it as the
 /// project's media. Used by the raw `PUT` and by tus uploads.
 pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::Path, size: u64, file_name: Option<String>) -> Result<MediaRecord, ApiError> {
+    attach_from(s, user, project, file, None, size, file_name).await
+}
+
+/// [`attach`], where `stored` names the object that already holds `file`'s bytes (a direct
+/// upload): it is copied inside the store instead of uploaded again.
+async fn attach_from(s: &AppState, user: Uuid, project: Uuid, file: &std::path::Path, stored: Option<&str>, size: u64, file_name: Option<String>) -> Result<MediaRecord, ApiError> {
     let info = cofee_media::probe(file, &s.limits, &CancellationToken::new()).await.map_err(media_problem)?;
     let video = info.require_video().map_err(media_problem)?;
     let record = MediaRecord {
@@ -72,7 +78,12 @@ pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::P
         fps: Some(video.fps),
         has_audio: info.audio.is_some(),
     };
-    s.objects.put_file(&record.object_key, file).await?;
+    match stored {
+        Some(key) => s.objects.copy(key, &record.object_key).await?,
+        None => {
+            s.objects.put_file(&record.object_key, file).await?;
+        }
+    }
     // A still for the project list; a video we cannot take one from is still a video.
     let thumb = s.scratch.join(format!("thumb-{}.jpg", Uuid::now_v7()));
     match cofee_media::thumbnail::thumbnail(&info, &thumb, 320, &s.limits, &CancellationToken::new()).await {
@@ -143,4 +154,79 @@ pub async fn put_captions(State(s): State<AppState>, AuthUser(user): AuthUser, i
         Err(e) => return Err(e.into()),
     };
     Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{version}\""))], json).into_response())
+}
+
+/// How long a direct-upload link stays valid.
+const DIRECT_UPLOAD_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+fn direct_key(project: Uuid, upload: Uuid) -> String {
+    format!("uploads/direct/{project}/{upload}")
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct DirectUploadRequest {
+    /// The file's size in bytes (checked against the upload limit before a link is given).
+    pub size: u64,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DirectUpload {
+    pub upload_id: Uuid,
+    /// `PUT` the file's bytes here (object storage, not the API), then call `complete`.
+    pub url: String,
+    pub method: &'static str,
+    pub expires_in_secs: u64,
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema, Default)]
+pub struct DirectUploadDone {
+    pub file_name: Option<String>,
+}
+
+fn too_large(limit: u64) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("uploads are limited to {limit} bytes"))
+}
+
+/// `POST /api/projects/{id}/media/direct`: a presigned link for the browser to `PUT` the file
+/// straight into object storage (S3), so video bytes never pass through the API. Where the
+/// storage cannot sign links (a local directory), `409`: upload through the API instead.
+#[utoipa::path(post, path = "/api/projects/{id}/media/direct", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = DirectUploadRequest, responses((status = 201, body = DirectUpload), (status = 409, description = "the storage takes no direct uploads; use PUT or tus", body = Problem), (status = 413, body = Problem)))]
+pub async fn direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, Json(req): Json<DirectUploadRequest>) -> Result<(StatusCode, Json<DirectUpload>), ApiError> {
+    let Path(id) = id?;
+    s.projects.project(user, id).await?;
+    if req.size > s.limits.max_bytes {
+        return Err(too_large(s.limits.max_bytes));
+    }
+    let upload_id = Uuid::now_v7();
+    let Some(url) = s.objects.presigned_put(&direct_key(id, upload_id), DIRECT_UPLOAD_TTL).await? else {
+        return Err(ApiError::new(StatusCode::CONFLICT, "No direct uploads here", "this server's storage cannot take uploads directly; PUT the file to /api/projects/{id}/media or use tus at /api/uploads"));
+    };
+    Ok((StatusCode::CREATED, Json(DirectUpload { upload_id, url, method: "PUT", expires_in_secs: DIRECT_UPLOAD_TTL.as_secs() })))
+}
+
+/// `POST /api/projects/{id}/media/direct/{upload_id}/complete`: the browser's `PUT` is done;
+/// the object is checked like any upload and becomes the project's media (copied inside the
+/// storage), or is deleted if it is too large or not acceptable media.
+#[utoipa::path(post, path = "/api/projects/{id}/media/direct/{upload_id}/complete", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path), ("upload_id" = Uuid, Path)), request_body = DirectUploadDone, responses((status = 201, body = MediaRecord), (status = 404, description = "nothing was uploaded with that link", body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn complete_direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, ids: Result<Path<(Uuid, Uuid)>, PathRejection>, body: Option<Json<DirectUploadDone>>) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
+    let Path((id, upload_id)) = ids?;
+    s.projects.project(user, id).await?;
+    let key = direct_key(id, upload_id);
+    let size = s.objects.size(&key).await?;
+    let result = async {
+        if size > s.limits.max_bytes {
+            return Err(too_large(s.limits.max_bytes));
+        }
+        // ffprobe and the thumbnail read a local copy; it goes when this is done.
+        let scratch = tempfile::Builder::new().prefix("direct-").tempdir_in(s.scratch.as_path()).or_else(|_| tempfile::tempdir()).map_err(|_| ApiError::internal())?;
+        let local = s.objects.readable_path(&key, &scratch.path().join("upload")).await?;
+        let name = body.map(|Json(b)| b.file_name).unwrap_or_default();
+        attach_from(&s, user, id, &local, Some(&key), size, name).await
+    }
+    .await;
+    // Taken or refused, the uploaded object is not needed any more.
+    if let Err(e) = s.objects.delete(&key).await {
+        tracing::warn!(error = %e, key, "a direct upload's object was not deleted");
+    }
+    Ok((StatusCode::CREATED, Json(result?)))
 }

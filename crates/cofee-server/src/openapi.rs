@@ -12,7 +12,7 @@ use crate::{auth, events, files, health, jobs, media, problem, projects, renders
     paths(
         auth::register, auth::login, auth::refresh, auth::logout, auth::create_token, auth::list_tokens, auth::delete_token,
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
-        media::upload, media::get, media::captions, media::put_captions, files::media_url, files::render_url,
+        media::upload, media::direct_upload, media::complete_direct_upload, media::get, media::captions, media::put_captions, files::media_url, files::render_url,
         renders::export_srt, renders::export_vtt, renders::export_ass, renders::export_json, renders::export_txt,
         jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,
         renders::presets, renders::get_style, renders::put_style, renders::create, renders::list, renders::download,

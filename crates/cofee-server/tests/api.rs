@@ -437,6 +437,8 @@ async fn a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request(app: Ap
         .unwrap();
     assert!(made.success());
     let video = std::fs::read(&video_path).unwrap();
+    let (s, _) = app.post(&format!("/api/projects/{pid}/media/direct"), Some(&alice), json!({"size": video.len()})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "a local directory takes no direct uploads: use PUT or tus");
     let (a, b) = (app.base.clone(), second_replica(&app).await);
     let meta = format!("project_id {}", base64::engine::general_purpose::STANDARD.encode(&pid));
     let r = app.http.post(format!("{a}/api/uploads")).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-length", video.len()).header("upload-metadata", &meta).send().await.unwrap();

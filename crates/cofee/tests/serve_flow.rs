@@ -225,9 +225,44 @@ fn the_same_flow_with_separate_processes_on_s3_storage() {
         let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
         assert!(csp.contains(&format!("media-src 'self' blob: http://localhost:{}", moto.port)), "the web app may load media from the storage: {csp}");
         flow(&api.url, &worker.url, &format!("{}/metrics", api.url), Stored::S3 { moto: &moto, bucket: "cofee-media", prefix: "tenant-a" }, &new_trace_id()).await;
+        a_browser_uploads_straight_into_the_bucket(&api.url, &moto).await;
     });
     assert!(worker.stop(30).success());
     assert!(api.stop(10).success());
+}
+
+/// Direct upload: the API hands out a presigned PUT for the public endpoint, the bytes go to
+/// the bucket without passing through the API, and completing it checks and attaches the file
+/// (copied inside the bucket); the uploaded object does not stay behind.
+async fn a_browser_uploads_straight_into_the_bucket(base: &str, moto: &MotoServer) {
+    let http = reqwest::Client::new();
+    let creds = json!({"email": "dora@example.com", "password": "correct horse battery"});
+    http.post(format!("{base}/api/auth/register")).json(&creds).send().await.unwrap();
+    let tokens: Value = http.post(format!("{base}/api/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    let project: Value = http.post(format!("{base}/api/projects")).bearer_auth(token).json(&json!({"name": "direct"})).send().await.unwrap().json().await.unwrap();
+    let pid = project["id"].as_str().unwrap();
+    let video = std::fs::read(talk_mp4()).unwrap();
+
+    let r = http.post(format!("{base}/api/projects/{pid}/media/direct")).bearer_auth(token).json(&json!({"size": 10u64 << 40})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "a file over the limit gets no link");
+    let r = http.post(format!("{base}/api/projects/{pid}/media/direct")).bearer_auth(token).json(&json!({"size": video.len()})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let link: Value = r.json().await.unwrap();
+    let url = link["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("http://localhost:{}/cofee-media/tenant-a/uploads/direct/{pid}/", moto.port)), "a link for the public host: {url}");
+    let put = http.put(url).body(video.clone()).send().await.unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+
+    let complete = format!("{base}/api/projects/{pid}/media/direct/{}/complete", link["upload_id"].as_str().unwrap());
+    let r = http.post(&complete).bearer_auth(token).json(&json!({"file_name": "talk.mp4"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let m: Value = r.json().await.unwrap();
+    assert_eq!((m["width"].as_u64(), m["size_bytes"].as_u64(), m["file_name"].as_str()), (Some(1080), Some(video.len() as u64), Some("talk.mp4")), "{m}");
+    assert_eq!(moto.count("cofee-media", &format!("tenant-a/projects/{pid}/source")), 1);
+    assert_eq!(moto.count("cofee-media", "tenant-a/uploads/"), 0, "the uploaded object is gone once taken");
+    let r = http.post(&complete).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "a link is used once");
 }
 
 /// The whole user journey. Every request carries a W3C `traceparent` of trace `trace_id`, as the
