@@ -1,9 +1,13 @@
 //! The scaled-out shape under load and under failure: `cofee migrate`, one `cofee api`, three
-//! `cofee worker`s on PostgreSQL and S3 (moto); 30 projects transcribed and rendered at once;
-//! one worker SIGKILLed and one SIGTERMed while renders run. Every job ends succeeded, each
-//! project has exactly one render and one output object — nothing lost, nothing done twice —, the
-//! killed worker's render is taken over after its lease, the stopped worker's is released and
-//! finished elsewhere, and the queue-depth gauge rose and fell back to zero.
+//! `cofee worker`s on a PostgreSQL of the test's own (`initdb` + `pg_ctl`, never the machine's
+//! shared server) and S3 (moto); 30 projects transcribed and rendered at once; one worker
+//! SIGKILLed and one SIGTERMed while renders run. Every job ends succeeded, each project has
+//! exactly one render and one output object — nothing lost, nothing done twice —, the killed
+//! worker's render is taken over after its lease, the stopped worker's is released and finished
+//! elsewhere, and the queue-depth gauge rose and fell back to zero. Every job's log lines in the
+//! workers carry the id of the API request that caused it. Then PostgreSQL stops: the API's and
+//! the worker's readiness answer 503, and 200 again when it is back, and the same processes take
+//! new work without a restart.
 
 mod common;
 
@@ -12,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use cofee_store::postgres::PgStore;
 use cofee_store::queue::{JobQueue, JobState};
-use cofee_store::testing::{MotoServer, PgTestDatabase};
+use cofee_store::testing::MotoServer;
 use common::*;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
@@ -79,7 +83,7 @@ impl Client {
 #[test]
 fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twice() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(PgTestDatabase::create_empty());
+    let db = ThrowawayPostgres::start();
     let moto = MotoServer::start();
     moto.create_bucket("media");
     let dir = tempfile::tempdir().unwrap();
@@ -95,12 +99,13 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
     ];
     let o = cofee_with_env(&["migrate"], &env);
     assert!(o.status.success(), "{}", stderr(&o));
-    let mut api = Role::start(&["api", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("api").to_str().unwrap()], &env);
+    let log = |name: &str| dir.path().join(format!("{name}.log"));
+    let mut api = Role::start_logged(&["api", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("api").to_str().unwrap()], &env, &log("api"));
     let mut workers: Vec<Role> = (0..3)
-        .map(|i| Role::start(&["worker", "--listen", "127.0.0.1:0", "--concurrency", "2", "--engine", "sphinx", "--scratch-dir", dir.path().join(format!("w{i}")).to_str().unwrap()], &env))
+        .map(|i| Role::start_logged(&["worker", "--listen", "127.0.0.1:0", "--concurrency", "2", "--engine", "sphinx", "--scratch-dir", dir.path().join(format!("w{i}")).to_str().unwrap()], &env, &log(&format!("worker{i}"))))
         .collect();
 
-    rt.block_on(async {
+    let (c, projects) = rt.block_on(async {
         let http = reqwest::Client::new();
         let creds = json!({"email": "load@example.com", "password": "correct horse battery"});
         assert_eq!(http.post(format!("{}/api/auth/register", api.url)).json(&creds).send().await.unwrap().status(), StatusCode::CREATED);
@@ -141,7 +146,7 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
             async move { c.post(&format!("/api/projects/{pid}/transcribe"), json!({})).await }
         })).await.iter().map(|j| j["job_id"].as_str().unwrap().to_string()).collect();
         let states = c.wait_all(&transcribes, 300).await;
-        assert!(states.iter().all(|(s, _)| s == "succeeded"), "every transcription succeeded: {states:?}");
+        assert!(states.iter().all(|(s, attempts)| s == "succeeded" && *attempts == 1), "every transcription succeeded, each in one attempt: {states:?}");
 
         let renders: Vec<String> = join_all(projects.iter().map(|pid| {
             let c = &c;
@@ -201,6 +206,33 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
         let peak = samples.iter().cloned().fold(0.0, f64::max);
         assert!(peak >= 2.0, "queue depth rose under load: {samples:?}");
         assert_eq!(samples.last().copied(), Some(0.0), "and fell back to zero: {samples:?}");
+        (c, projects)
+    });
+
+    // Every job the workers finished carries the request that caused it, which the API logged.
+    let json_lines = |path: &std::path::Path| -> Vec<Value> { std::fs::read_to_string(path).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect() };
+    let api_requests: std::collections::HashSet<String> = json_lines(&log("api")).iter().filter(|l| l["span"]["method"] == "POST").filter_map(|l| l["span"]["request_id"].as_str().map(str::to_string)).collect();
+    let finished: Vec<String> = (0..3).flat_map(|i| json_lines(&log(&format!("worker{i}")))).filter(|l| l["message"] == "job finished" && l["state"] == "succeeded").map(|l| l["span"]["request_id"].as_str().unwrap_or_default().to_string()).collect();
+    assert!(finished.len() >= 2 * PROJECTS, "every transcription and render finished in a worker's log: {}", finished.len());
+    let strays: Vec<&String> = finished.iter().filter(|rid| !api_requests.contains(*rid)).collect();
+    assert!(strays.is_empty(), "jobs whose request id is not in the API's log: {strays:?}");
+
+    // PostgreSQL goes away under the running API and worker, and comes back.
+    let (api_url, worker_url) = (api.url.clone(), workers[2].url.clone());
+    db.down();
+    wait_for("the API and the worker to report the database down", 20, || {
+        [&api_url, &worker_url].iter().all(|u| {
+            let (code, body) = ready(u);
+            code == 503 && body["database"] == "down" && body["storage"] == "ok"
+        })
+    });
+    db.up();
+    wait_for("readiness to recover", 30, || ready(&api_url).0 == 200 && ready(&worker_url).0 == 200);
+    rt.block_on(async {
+        // The same processes take new work: another render of the first project.
+        let job = c.post(&format!("/api/projects/{}/renders", projects[0]), json!({})).await;
+        let states = c.wait_all(&[job["job_id"].as_str().unwrap().to_string()], 120).await;
+        assert_eq!(states[0].0, "succeeded", "a render after the database came back: {states:?}");
     });
     assert!(workers[2].stop(20).success());
     assert!(api.stop(10).success());
