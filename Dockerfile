@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # Cofee: one image for every role (`cofee api`, `cofee worker`, `cofee migrate`, `cofee serve`).
-# Multi-stage: dependencies are compiled in a layer of their own (cached until Cargo.lock
-# changes), the web app is built with Node, and the runtime is Debian slim with FFmpeg, libass,
+# Multi-stage: dependencies are compiled in a layer of their own (cargo-chef; cached until the
+# dependency graph changes), the web app is built with Node, and the runtime is Debian slim with FFmpeg, libass,
 # PocketSphinx and fonts, running as an unprivileged user. No secret is baked into any layer:
 # configuration comes from the environment at run time.
 
@@ -12,20 +12,29 @@ RUN npm ci --no-fund --no-audit --loglevel=error
 COPY web/ ./
 RUN npm run build --silent
 
-FROM rust:1.95-bookworm AS build
+FROM rust:1.95-bookworm AS chef
 RUN apt-get update && apt-get install -y --no-install-recommends \
       clang libclang-dev cmake pkg-config libavcodec-dev libavformat-dev libavutil-dev libass-dev \
-    && rm -rf /var/lib/apt/lists/*
+    && rm -rf /var/lib/apt/lists/* \
+    && cargo install cargo-chef --locked --version 0.1.78
 WORKDIR /src
-# Cargo's registry and target directory live in BuildKit cache mounts, so a rebuild after a
-# source change recompiles only Cofee's own crates.
+
+# The dependency graph alone (Cargo manifests and lock file), as a recipe.
+FROM chef AS planner
+COPY Cargo.toml Cargo.lock ./
+COPY crates ./crates
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM chef AS build
+# Dependencies in a layer of their own: rebuilt only when the recipe changes, and kept by any
+# layer cache (a CI's registry or GitHub Actions cache too, unlike BuildKit cache mounts).
+COPY --from=planner /src/recipe.json recipe.json
+RUN cargo chef cook --release --locked --features whisper -p cofee --recipe-path recipe.json
 COPY Cargo.toml Cargo.lock ./
 COPY crates ./crates
 COPY assets ./assets
 COPY --from=web /src/web/dist ./web/dist
-RUN --mount=type=cache,target=/usr/local/cargo/registry \
-    --mount=type=cache,target=/src/target \
-    cargo build --release --locked --features whisper -p cofee \
+RUN cargo build --release --locked --features whisper -p cofee \
     && install -Dm755 target/release/cofee /out/cofee
 
 FROM debian:bookworm-slim AS runtime
