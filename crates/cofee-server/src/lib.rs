@@ -152,6 +152,15 @@ pub fn ops_router(probes: Probes) -> Router {
 /// read whole, and are bounded by the media limits instead.
 pub const WHOLE_BODY_LIMIT: usize = 4 << 20;
 
+/// The most the small JSON bodies (sign-in, projects, styles, webhooks, jobs) may hold; only
+/// captions need the larger [`WHOLE_BODY_LIMIT`].
+pub const SMALL_BODY_LIMIT: usize = 64 << 10;
+
+/// `routes` with bodies limited to [`SMALL_BODY_LIMIT`].
+fn small(routes: axum::routing::MethodRouter<AppState>) -> axum::routing::MethodRouter<AppState> {
+    routes.layer(axum::extract::DefaultBodyLimit::max(SMALL_BODY_LIMIT))
+}
+
 /// Re-exported for callers that configure the router.
 pub use axum::http;
 
@@ -208,33 +217,33 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(telemetry::render))
-        .route("/api/auth/register", post(auth::register))
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/auth/refresh", post(auth::refresh))
-        .route("/api/auth/logout", post(auth::logout))
-        .route("/api/tokens", post(auth::create_token).get(auth::list_tokens))
+        .route("/api/auth/register", small(post(auth::register)))
+        .route("/api/auth/login", small(post(auth::login)))
+        .route("/api/auth/refresh", small(post(auth::refresh)))
+        .route("/api/auth/logout", small(post(auth::logout)))
+        .route("/api/tokens", small(post(auth::create_token).get(auth::list_tokens)))
         .route("/api/tokens/{id}", axum::routing::delete(auth::delete_token))
-        .route("/api/projects", post(projects::create).get(projects::list))
-        .route("/api/projects/{id}", get(projects::get).patch(projects::rename).delete(projects::delete))
+        .route("/api/projects", small(post(projects::create).get(projects::list)))
+        .route("/api/projects/{id}", small(get(projects::get).patch(projects::rename).delete(projects::delete)))
         .route("/api/projects/{id}/media", axum::routing::put(media::upload).get(media::get))
-        .route("/api/projects/{id}/media/direct", post(media::direct_upload))
-        .route("/api/projects/{id}/media/direct/{upload_id}/complete", post(media::complete_direct_upload))
-        .route("/api/projects/{id}/transcribe", post(jobs::transcribe))
+        .route("/api/projects/{id}/media/direct", small(post(media::direct_upload)))
+        .route("/api/projects/{id}/media/direct/{upload_id}/complete", small(post(media::complete_direct_upload)))
+        .route("/api/projects/{id}/transcribe", small(post(jobs::transcribe)))
         .route("/api/projects/{id}/captions", get(media::captions).put(media::put_captions))
         .route("/api/projects/{id}/captions.srt", get(renders::export_srt))
         .route("/api/projects/{id}/captions.vtt", get(renders::export_vtt))
         .route("/api/projects/{id}/captions.ass", get(renders::export_ass))
         .route("/api/projects/{id}/captions.json", get(renders::export_json))
         .route("/api/projects/{id}/captions.txt", get(renders::export_txt))
-        .route("/api/projects/{id}/style", get(renders::get_style).put(renders::put_style))
-        .route("/api/projects/{id}/renders", post(renders::create).get(renders::list))
+        .route("/api/projects/{id}/style", small(get(renders::get_style).put(renders::put_style)))
+        .route("/api/projects/{id}/renders", small(post(renders::create).get(renders::list)))
         .route("/api/renders/{id}/download", get(renders::download))
         .route("/api/styles", get(renders::presets))
         .route("/api/projects/{id}/media/url", get(files::media_url))
         .route("/api/renders/{id}/url", get(files::render_url))
         .route("/files/{*key}", get(files::serve))
         .route("/fonts/{name}", get(web::font))
-        .route("/api/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/api/webhooks", small(post(webhooks::create).get(webhooks::list)))
         .route("/api/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/api/uploads", post(tus::create).options(tus::options))
         .route("/api/uploads/{id}", axum::routing::head(tus::head).patch(tus::patch).delete(tus::delete))

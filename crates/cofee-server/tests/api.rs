@@ -158,6 +158,15 @@ async fn cross_origin_calls_only_from_configured_origins_and_bodies_are_bounded(
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(cofee_server::WHOLE_BODY_LIMIT + 1));
     let r = app.http.post(format!("{}/api/projects", app.base)).bearer_auth(&token).header("content-type", "application/json").body(huge).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Small JSON routes take far less than captions do: a sign-in of 100 KiB is refused, the
+    // same size of captions text is taken.
+    let padded = json!({"email": "big@example.com", "password": "x".repeat(100 << 10)}).to_string();
+    let r = app.http.post(format!("{}/api/auth/login", app.base)).header("content-type", "application/json").body(padded).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let (_, p) = app.post("/api/projects", Some(&token), json!({"name": "long talk"})).await;
+    let words: Vec<Value> = (0..4000).map(|i| json!({"text": format!("word{i}"), "start": i as f64 * 0.5, "end": i as f64 * 0.5 + 0.4})).collect();
+    let r = app.http.put(format!("{}/api/projects/{}/captions", app.base, p["id"].as_str().unwrap())).bearer_auth(&token).json(&json!({"words": words})).send().await.unwrap();
+    assert_ne!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{} KiB of captions are within their limit", serde_json::to_vec(&json!({"words": words})).unwrap().len() >> 10);
     assert!(cofee_server::cors_origins(&["*".into()]).is_err() && cofee_server::cors_origins(&["https://a.example/x".into()]).is_err());
 }
 
