@@ -78,6 +78,18 @@ impl App {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// A 3 s 320×240 MP4 with sound, made with FFmpeg.
+    fn clip(&self) -> Vec<u8> {
+        let path = self._dir.path().join("clip.mp4");
+        let made = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::fs::read(&path).unwrap()
+    }
+
     /// Registers and signs in; returns (access, refresh).
     async fn user(&self, email: &str) -> (String, String) {
         let (s, _) = self.post("/api/auth/register", None, json!({"email": email, "password": "correct horse battery"})).await;
@@ -292,14 +304,7 @@ async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video(app: App
     let (mallory, _) = app.user("mallory@example.com").await;
     let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "tus"})).await;
     let pid = p["id"].as_str().unwrap().to_string();
-    let video_path = app._dir.path().join("clip.mp4");
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"])
-        .arg(&video_path)
-        .status()
-        .unwrap();
-    assert!(out.success());
-    let video = std::fs::read(&video_path).unwrap();
+    let video = app.clip();
     let uploads = format!("{}/api/uploads", app.base);
 
     let r = app.http.request(reqwest::Method::OPTIONS, &uploads).send().await.unwrap();
@@ -438,14 +443,7 @@ async fn a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request(app: Ap
     let (alice, _) = app.user("alice@example.com").await;
     let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "tus"})).await;
     let pid = p["id"].as_str().unwrap().to_string();
-    let video_path = app._dir.path().join("clip.mp4");
-    let made = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"])
-        .arg(&video_path)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let video = std::fs::read(&video_path).unwrap();
+    let video = app.clip();
     let (s, _) = app.post(&format!("/api/projects/{pid}/media/direct"), Some(&alice), json!({"size": video.len()})).await;
     assert_eq!(s, StatusCode::CONFLICT, "a local directory takes no direct uploads: use PUT or tus");
     let (a, b) = (app.base.clone(), second_replica(&app).await);

@@ -74,21 +74,13 @@ impl MotoServer {
         use std::net::{TcpListener, TcpStream};
         let program = std::env::var("COFEE_TEST_MOTO_SERVER").unwrap_or_else(|_| "/var/tmp/cofee-venv/bin/moto_server".into());
         let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("an address").port();
-        let mut child = std::process::Command::new(&program)
+        let child = std::process::Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program} ({e}): run scripts/deps.sh or set COFEE_TEST_MOTO_SERVER"));
-        for _ in 0..200 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { child, port };
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("moto did not start on port {port}");
+        Self { child: listening(child, port, "moto"), port }
     }
 
     pub fn endpoint(&self) -> String {
@@ -139,20 +131,12 @@ impl RedisTestServer {
 
     /// On `port` (again, after [`RedisTestServer::stop`]: clients see the same address return).
     pub fn start_on(port: u16) -> Self {
-        let mut child = std::process::Command::new("redis-server")
+        let child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server (scripts/deps.sh installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { child, port };
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("redis-server did not start on port {port}");
+        Self { child: listening(child, port, "redis-server"), port }
     }
 
     pub fn url(&self) -> String {
@@ -175,4 +159,18 @@ impl Drop for RedisTestServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// `child` once it accepts connections on `port` (within 10 s; else it is killed and the test
+/// fails saying which server did not start).
+fn listening(mut child: std::process::Child, port: u16, what: &str) -> std::process::Child {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("{what} did not start on port {port}");
 }
