@@ -71,7 +71,7 @@ pub struct MotoServer {
 
 impl MotoServer {
     pub fn start() -> Self {
-        use std::net::{TcpListener, TcpStream};
+        use std::net::TcpListener;
         let program = std::env::var("COFEE_TEST_MOTO_SERVER").unwrap_or_else(|_| "/var/tmp/cofee-venv/bin/moto_server".into());
         let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("an address").port();
         let child = std::process::Command::new(&program)
