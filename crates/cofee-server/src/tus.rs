@@ -91,35 +91,48 @@ impl Drop for ScratchFile {
     }
 }
 
+/// The most pieces an upload may have: each `PATCH` (or each broken-off one) makes one, and
+/// joining lists and fetches them all.
+const MAX_PIECES: usize = 10_000;
+
 /// The stored pieces that make bytes `0..length`, in order. Pieces another `PATCH` left behind
 /// (it lost the race, or its replica died before recording it) may overlap the chain; the
-/// chain is the one path through them from 0 to `length`.
+/// chain is a path through them from 0 to `length`, found breadth-first (each offset visited
+/// once, no recursion: the pieces are the client's to multiply).
 fn chain(keys: &[String], length: u64) -> Option<Vec<String>> {
-    let mut pieces: Vec<(u64, u64, &String)> = keys
-        .iter()
-        .filter_map(|k| {
-            let (from, to) = k.rsplit('/').next()?.split_once('-')?;
-            Some((from.parse().ok()?, to.parse().ok()?, k))
-        })
-        .filter(|(from, to, _)| from < to)
-        .collect();
-    pieces.sort();
-    // Depth-first from 0; the pieces are few (one per PATCH), so this stays small.
-    fn walk<'a>(at: u64, length: u64, pieces: &[(u64, u64, &'a String)], path: &mut Vec<&'a String>) -> bool {
+    let mut from_offset: std::collections::HashMap<u64, Vec<(u64, &String)>> = std::collections::HashMap::new();
+    for k in keys {
+        let Some((from, to)) = k.rsplit('/').next().and_then(|name| name.split_once('-')) else { continue };
+        if let (Ok(from), Ok(to)) = (from.parse::<u64>(), to.parse::<u64>())
+            && from < to
+            && to <= length
+        {
+            from_offset.entry(from).or_default().push((to, k));
+        }
+    }
+    // How each offset was first reached: (previous offset, piece).
+    let mut reached: std::collections::HashMap<u64, (u64, &String)> = std::collections::HashMap::new();
+    let mut next = std::collections::VecDeque::from([0u64]);
+    while let Some(at) = next.pop_front() {
         if at == length {
-            return true;
+            break;
         }
-        for &(_, to, key) in pieces.iter().filter(|p| p.0 == at) {
-            path.push(key);
-            if to <= length && walk(to, length, pieces, path) {
-                return true;
+        for &(to, key) in from_offset.get(&at).into_iter().flatten() {
+            if to != 0 && !reached.contains_key(&to) {
+                reached.insert(to, (at, key));
+                next.push_back(to);
             }
-            path.pop();
         }
-        false
     }
     let mut path = Vec::new();
-    walk(0, length, &pieces, &mut path).then(|| path.into_iter().cloned().collect())
+    let mut at = length;
+    while at != 0 {
+        let (previous, key) = reached.get(&at)?;
+        path.push((*key).clone());
+        at = *previous;
+    }
+    path.reverse();
+    Some(path)
 }
 
 /// Marks an upload as being written; released when dropped (also when the request is cancelled).
@@ -216,25 +229,28 @@ async fn store_patch(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, o
     let (s, id) = (s, u.id);
     let piece = ScratchFile::new(s, id, "piece");
     let (written, failure) = receive(body, piece.create().await?, offset, u.length).await?;
-    if written > offset {
-        if offset == 0 && written == u.length {
+    if written == u.length {
+        // The last byte is in. The row's offset never says "complete" before the file is
+        // attached: if this fails or this replica dies, the client (HEAD: not complete) sends
+        // the last part again.
+        if offset == 0 {
             // The whole file in one request: nothing to keep for later requests.
-            s.media.advance_upload(id, offset, written).await.map_err(lost_race)?;
             return finish(s, user, u, &piece.0).await;
         }
+        s.objects.put_file(&piece_key(id, offset, written), &piece.0).await?;
+        drop(piece);
+        let whole = ScratchFile::new(s, id, "whole");
+        join_pieces(s, id, u.length, whole.create().await?).await?;
+        return finish(s, user, u, &whole.0).await;
+    }
+    if written > offset {
         s.objects.put_file(&piece_key(id, offset, written), &piece.0).await?;
         // Only now is the piece part of the upload; a PATCH that raced this one from the same
         // offset and got here first wins, and this one's piece is left over.
         s.media.advance_upload(id, offset, written).await.map_err(lost_race)?;
     }
-    drop(piece);
     if let Some(f) = failure {
         return Err(f);
-    }
-    if written == u.length {
-        let whole = ScratchFile::new(s, id, "whole");
-        join_pieces(s, id, u.length, whole.create().await?).await?;
-        return finish(s, user, u, &whole.0).await;
     }
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert("upload-offset", HeaderValue::from(written));
@@ -278,6 +294,9 @@ async fn receive(body: Body, mut file: tokio::fs::File, offset: u64, length: u64
 /// Joins the stored pieces of upload `id` into `out`, in order.
 async fn join_pieces(s: &AppState, id: Uuid, length: u64, mut out: tokio::fs::File) -> Result<(), ApiError> {
     let keys = s.objects.list(&pieces_prefix(id)).await?;
+    if keys.len() > MAX_PIECES {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Too many pieces", format!("this upload came in over {MAX_PIECES} requests; upload the file again in larger parts")));
+    }
     let Some(pieces) = chain(&keys, length) else {
         tracing::error!(upload = %id, pieces = keys.len(), "the stored pieces of an upload do not add up to its length");
         return Err(ApiError::internal());
@@ -288,11 +307,14 @@ async fn join_pieces(s: &AppState, id: Uuid, length: u64, mut out: tokio::fs::Fi
     out.sync_all().await.map_err(|_| ApiError::internal())
 }
 
-/// The last byte is in: check and attach the file, then forget the upload and its pieces
-/// (whether or not the file passed: a bad file will not get better).
+/// The last byte is in: check and attach the file, then forget the upload and its pieces —
+/// also when the file was refused (a bad file will not get better), but not after a failure of
+/// ours, so that the client can send the last part again.
 async fn finish(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, file: &std::path::Path) -> Result<Response, ApiError> {
     let result = crate::media::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
-    forget(s, user, u.id).await;
+    if result.as_ref().is_ok() || result.as_ref().is_err_and(|e| e.status.is_client_error()) {
+        forget(s, user, u.id).await;
+    }
     result?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert("upload-offset", HeaderValue::from(u.length));
@@ -338,6 +360,15 @@ mod tests {
         let ranges: Vec<&str> = joined.iter().map(|k| k.rsplit('/').next().unwrap()).collect();
         assert_eq!(ranges.len(), 2, "{ranges:?}");
         assert!(ranges[0].starts_with("00000000000000000000-") && ranges[1].ends_with("-00000000000000000100"), "{ranges:?}");
+    }
+
+    #[test]
+    fn a_chain_of_many_tiny_pieces_is_joined_without_recursion() {
+        let n = 50_000u64;
+        let mut ranges: Vec<(u64, u64)> = (0..n).map(|i| (i, i + 1)).collect();
+        ranges.extend((0..n - 1).map(|i| (i, i + 2))); // leftovers everywhere
+        let joined = chain(&keys(&ranges), n).unwrap();
+        assert!(joined.len() <= n as usize && joined.last().unwrap().ends_with(&format!("-{n:020}")));
     }
 
     #[test]
