@@ -302,14 +302,21 @@ fn header(name: &'static str, value: &'static str) -> tower_http::set_header::Se
 /// How long a handler may take to answer, except the requests that stream (see `streams`).
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Requests whose handlers run as long as their bodies flow: uploads in (bounded by the media
-/// limits, not by time), event streams out, and the completion of a direct upload (which
-/// fetches the whole file from storage to check it).
+/// Requests without a deadline: those whose handlers run as long as their bodies flow —
+/// uploads in (bounded by the media limits, not by time), event streams out, the completion of
+/// a direct upload (which fetches the whole file to check it) — and those that must not be cut
+/// off halfway: deleting a project (rows, then objects) and starting a render (a 503 after the
+/// commit would have the client start a second one).
 fn streams(method: &axum::http::Method, route: &str) -> bool {
     use axum::http::Method;
     matches!(
         (method, route),
-        (&Method::PUT, "/api/projects/{id}/media") | (&Method::PATCH, "/api/uploads/{id}") | (&Method::GET, "/api/projects/{id}/events") | (&Method::POST, "/api/projects/{id}/media/direct/{upload_id}/complete")
+        (&Method::PUT, "/api/projects/{id}/media")
+            | (&Method::PATCH, "/api/uploads/{id}")
+            | (&Method::GET, "/api/projects/{id}/events")
+            | (&Method::POST, "/api/projects/{id}/media/direct/{upload_id}/complete")
+            | (&Method::DELETE, "/api/projects/{id}")
+            | (&Method::POST, "/api/projects/{id}/renders")
     )
 }
 
@@ -368,12 +375,14 @@ mod deadline_tests {
     use axum::http::Method;
 
     #[test]
-    fn only_uploads_and_event_streams_run_without_a_deadline() {
+    fn only_uploads_event_streams_and_non_idempotent_steps_run_without_a_deadline() {
         assert!(super::streams(&Method::PUT, "/api/projects/{id}/media"));
         assert!(super::streams(&Method::PATCH, "/api/uploads/{id}"));
         assert!(super::streams(&Method::GET, "/api/projects/{id}/events"));
         assert!(!super::streams(&Method::GET, "/api/projects/{id}/media"));
         assert!(!super::streams(&Method::POST, "/api/uploads"));
-        assert!(!super::streams(&Method::POST, "/api/projects/{id}/renders"));
+        assert!(super::streams(&Method::POST, "/api/projects/{id}/renders"));
+        assert!(!super::streams(&Method::GET, "/api/projects/{id}/renders"));
+        assert!(!super::streams(&Method::POST, "/api/projects"));
     }
 }

@@ -102,6 +102,9 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
     let (trace_context, traceparent) = crate::job_origin(&headers);
     let job = NewJob { owner_id: Some(user.to_string()), trace_context, traceparent, ..NewJob::new("render", "render", payload) };
     let render = s.media.create_render(user, id, &preset, job).await?;
+    // The render's job is enqueued with its row (one transaction), not through the signalling
+    // queue: say so to the project's event streams here.
+    s.signals.notify(&id.to_string());
     Ok((StatusCode::ACCEPTED, Json(RenderAccepted { job_id: render.job_id, render_id: render.id })))
 }
 

@@ -42,7 +42,7 @@ pub struct JobSignals {
 enum Reach {
     None,
     Local,
-    Redis { publisher: redis::aio::ConnectionManager, channel_prefix: String, subscribed: Arc<AtomicBool>, _subscriber: Arc<AbortOnDrop> },
+    Redis { publisher: redis::aio::ConnectionManager, channel_prefix: String, subscribed: Arc<AtomicBool>, subscriber: Option<Arc<AbortOnDrop>> },
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -64,16 +64,26 @@ impl JobSignals {
         Self { hub: Arc::default(), reach: Reach::Local }
     }
 
-    /// Signals go through the Redis at `url`, on channels under `prefix` (e.g. `cofee:`). The
-    /// subscription reconnects on its own; while it is down, [`JobSignals::live`] says so.
-    pub async fn redis(url: &str, prefix: &str) -> Result<Self, SignalError> {
+    /// Signals go through the Redis at `url`, on channels under `prefix` (e.g. `cofee:`), and
+    /// this process's watchers hear them: one pattern subscription, which reconnects on its own;
+    /// while it is down, [`JobSignals::live`] says so. Nothing waits for Redis to answer: a
+    /// process starts while it is down, and its signals flow once it is up.
+    pub fn redis(url: &str, prefix: &str) -> Result<Self, SignalError> {
+        let mut signals = Self::redis_publisher(url, prefix)?;
+        if let Reach::Redis { channel_prefix, subscribed, subscriber, .. } = &mut signals.reach {
+            let client = redis::Client::open(url).map_err(|e| SignalError(e.to_string()))?;
+            let task = tokio::spawn(subscribe(client, format!("{channel_prefix}*"), signals.hub.clone(), subscribed.clone()));
+            *subscriber = Some(Arc::new(AbortOnDrop(task)));
+        }
+        Ok(signals)
+    }
+
+    /// Signals go out through Redis, but this process watches none (a worker): no subscription.
+    pub fn redis_publisher(url: &str, prefix: &str) -> Result<Self, SignalError> {
         let client = redis::Client::open(url).map_err(|e| SignalError(e.to_string()))?;
-        let publisher = redis::aio::ConnectionManager::new(client.clone()).await.map_err(|e| SignalError(e.to_string()))?;
-        let hub = Arc::<Hub>::default();
-        let channel_prefix = format!("{prefix}jobs:");
-        let subscribed = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(subscribe(client, format!("{channel_prefix}*"), hub.clone(), subscribed.clone()));
-        Ok(Self { hub, reach: Reach::Redis { publisher, channel_prefix, subscribed, _subscriber: Arc::new(AbortOnDrop(task)) } })
+        let config = redis::aio::ConnectionManagerConfig::new().set_connection_timeout(Some(PUBLISH_TIMEOUT * 4));
+        let publisher = redis::aio::ConnectionManager::new_lazy_with_config(client, config).map_err(|e| SignalError(e.to_string()))?;
+        Ok(Self { hub: Arc::default(), reach: Reach::Redis { publisher, channel_prefix: format!("{prefix}jobs:"), subscribed: Arc::new(AtomicBool::new(false)), subscriber: None } })
     }
 
     /// `none`, `local` or `redis`.

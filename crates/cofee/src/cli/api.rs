@@ -42,7 +42,7 @@ pub async fn run(args: ApiArgs) -> CliResult {
     let keys = args.secrets.keys(args.backend.env)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
-    let mut state = AppState::new(db.clone(), objects, keys, args.limits.limits(), args.scratch_dir).with_signals(args.http.job_signals(JobSignals::none()).await?);
+    let mut state = AppState::new(db.clone(), objects, keys, args.limits.limits(), args.scratch_dir).with_signals(args.http.job_signals(JobSignals::none())?);
     state.cors_origins = args.http.cors_origins()?;
     state.rate_limits = args.http.rate_limits();
     state.rate_limiter = args.http.rate_limiter().await?;

@@ -140,9 +140,10 @@ impl HttpArgs {
     }
 
     /// Where budgets are kept: Redis when configured (it must answer at start), else here.
-    /// Job signals through Redis when it is configured, else `otherwise`.
-    pub async fn job_signals(&self, otherwise: JobSignals) -> Result<JobSignals, CliError> {
-        job_signals(self.redis_url.as_deref(), otherwise).await
+    /// Job signals through Redis when it is configured (this process's event streams hear
+    /// them), else `otherwise`.
+    pub fn job_signals(&self, otherwise: JobSignals) -> Result<JobSignals, CliError> {
+        job_signals(self.redis_url.as_deref(), true, otherwise)
     }
 
     pub async fn rate_limiter(&self) -> Result<RateLimiter, CliError> {
@@ -242,12 +243,12 @@ pub fn check_environment(env: Environment, backend: &BackendArgs, secrets: Optio
     Err(CliError::bad_input(format!("refusing to start with COFEE_ENV=production:\n  - {}", problems.join("\n  - "))))
 }
 
-/// Job signals through the Redis at `url`, or `otherwise` without one.
-pub async fn job_signals(url: Option<&str>, otherwise: JobSignals) -> Result<JobSignals, CliError> {
-    match url {
-        Some(url) => JobSignals::redis(url, "cofee:").await.map_err(|e| CliError::internal(format!("cannot use Redis at COFEE_REDIS_URL: {e}"))),
-        None => Ok(otherwise),
-    }
+/// Job signals through the Redis at `url` — heard by this process too when it is `watching`
+/// (it serves event streams) — or `otherwise` without one.
+pub fn job_signals(url: Option<&str>, watching: bool, otherwise: JobSignals) -> Result<JobSignals, CliError> {
+    let Some(url) = url else { return Ok(otherwise) };
+    let signals = if watching { JobSignals::redis(url, "cofee:") } else { JobSignals::redis_publisher(url, "cofee:") };
+    signals.map_err(|e| CliError::bad_input(format!("COFEE_REDIS_URL: {e}")))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The optional configuration file (`--config FILE` or `COFEE_CONFIG`): `NAME=value` lines
-//! (dotenv syntax: `#` comments, optional quotes) in the same names as the environment
-//! variables, so one contract covers both. The process's environment wins over the file and flags
+//! (dotenv syntax: `#` comments, optional quotes; `$NAME` in an unquoted or double-quoted value
+//! is replaced by that variable, so a value holding `$` — a password — goes in single quotes)
+//! in the same names as the environment variables, so one contract covers both. The process's environment wins over the file and flags
 //! win over both, so a secret can come from a Secret while the rest sits in a ConfigMap file.
 
 use std::ffi::OsString;
@@ -71,9 +72,10 @@ mod tests {
     fn the_environment_wins_over_the_file_and_bad_lines_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cofee.env");
-        std::fs::write(&file, "# comment\nCOFEE_TEST_CONFIG_A=from-file\nPATH=/nowhere\nCOFEE_TEST_CONFIG_B=\"quoted value\"\n").unwrap();
+        std::fs::write(&file, "# comment\nCOFEE_TEST_CONFIG_A=from-file\nPATH=/nowhere\nCOFEE_TEST_CONFIG_B=\"quoted value\"\nCOFEE_TEST_CONFIG_C='pa$word'\n").unwrap();
         let settings = read(&file).unwrap();
-        assert_eq!(settings, [("COFEE_TEST_CONFIG_A".to_string(), "from-file".to_string()), ("COFEE_TEST_CONFIG_B".to_string(), "quoted value".to_string())], "PATH is set in the environment, so the file's is ignored");
+        let expected = [("COFEE_TEST_CONFIG_A", "from-file"), ("COFEE_TEST_CONFIG_B", "quoted value"), ("COFEE_TEST_CONFIG_C", "pa$word")].map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(settings, expected, "PATH is set in the environment, so the file's is ignored; single quotes keep a `$`");
         std::fs::write(&file, "COFEE_LISTEN 0.0.0.0:8080\n").unwrap();
         let e = read(&file).unwrap_err();
         assert!(e.bad_input && e.message.contains("cofee.env"), "{}", e.message);

@@ -97,7 +97,7 @@ pub async fn run(args: ServeArgs) -> CliResult {
     }
     // The workers run in this process: their job signals reach the event streams directly
     // (or through Redis, when other replicas share it).
-    let signals = args.http.job_signals(JobSignals::local()).await?;
+    let signals = args.http.job_signals(JobSignals::local())?;
     let stop = CancellationToken::new();
     let setup = WorkerSetup {
         db: db.clone(),

@@ -76,7 +76,7 @@ pub async fn run(args: WorkerArgs) -> CliResult {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         webhook_allow_private: args.webhook_allow_private,
         worker_id: worker_id("worker"),
-        signals: job_signals(args.redis_url.as_deref(), JobSignals::none()).await?,
+        signals: job_signals(args.redis_url.as_deref(), false, JobSignals::none())?,
     };
     let stop = CancellationToken::new();
     let workers = setup.spawn(&args.queues, args.concurrency, &stop);
