@@ -40,7 +40,7 @@ impl PcmStream {
             .args(["-map", &format!("0:{}", audio.index), "-vn", "-sn", "-dn", "-ac", "1", "-ar", &SAMPLE_RATE.to_string()])
             .args(["-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"]);
         let mut child = process::spawn(&mut cmd, "ffmpeg")?;
-        let stderr = collect_stderr(&mut child);
+        let stderr = collect_stderr(&mut child, "ffmpeg");
         let stdout = child.stdout.take().expect("piped");
         Ok((Self { stdout }, PcmExit { child, stderr }))
     }

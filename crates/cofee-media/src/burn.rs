@@ -226,7 +226,7 @@ impl BurnIn<'_> {
     /// Runs one renderer to its end, following its `-progress` output.
     async fn run_child(&self, mut cmd: tokio::process::Command, tool: &'static str, on_progress: &mut impl FnMut(BurnProgress), cancel: &CancellationToken) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
         let mut child = process::spawn(&mut cmd, tool)?;
-        let stderr = collect_stderr(&mut child);
+        let stderr = collect_stderr(&mut child, tool);
         let stdout = child.stdout.take().expect("piped");
         let duration = self.input.duration_secs;
         let reader = async {

@@ -132,7 +132,7 @@ async fn run_ffprobe(path: &Path, limits: &MediaLimits, cancel: &CancellationTok
     let mut cmd = process::command("ffprobe");
     cmd.args(["-v", "error"]).args(input_guard_args()).args(["-print_format", "json", "-show_format", "-show_streams"]).arg(file_url(path));
     let mut child = process::spawn(&mut cmd, "ffprobe")?;
-    let stderr = collect_stderr(&mut child);
+    let stderr = collect_stderr(&mut child, "ffprobe");
     let mut stdout = child.stdout.take().expect("piped").take(MAX_PROBE_OUTPUT);
     let reader = async {
         let mut s = String::new();

@@ -3,7 +3,8 @@
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tracing::Instrument;
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -70,25 +71,44 @@ pub fn spawn(cmd: &mut Command, tool: &'static str) -> Result<Child, MediaError>
 }
 
 /// Keeps the last few KiB of a child's stderr in a background task.
-pub fn collect_stderr(child: &mut Child) -> JoinHandle<String> {
+pub fn collect_stderr(child: &mut Child, tool: &'static str) -> JoinHandle<String> {
     let stderr = child.stderr.take();
-    tokio::spawn(async move {
-        let Some(mut r) = stderr else { return String::new() };
-        tail(&mut r, STDERR_TAIL).await
-    })
+    tokio::spawn(
+        async move {
+            let Some(r) = stderr else { return String::new() };
+            tail(r, STDERR_TAIL, tool).await
+        }
+        // The lines are logged in the caller's span: a job's, with the request that caused it.
+        .in_current_span(),
+    )
 }
 
-async fn tail(r: &mut (impl AsyncRead + Unpin), keep: usize) -> String {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while let Ok(n) = r.read(&mut chunk).await {
-        if n == 0 {
-            break;
+/// Lines of a tool's stderr that are logged; the rest are only counted (a damaged file can make
+/// FFmpeg complain once per frame). The tools run with `-v error`: what they say is worth a line.
+const LOGGED_LINES: usize = 20;
+
+/// Logs `r`'s lines (the first [`LOGGED_LINES`]) and returns its last `keep` bytes.
+async fn tail(r: impl AsyncRead + Unpin, keep: usize, tool: &'static str) -> String {
+    let mut lines = BufReader::new(r).split(b'\n');
+    let (mut buf, mut seen) = (Vec::new(), 0usize);
+    while let Ok(Some(line)) = lines.next_segment().await {
+        let text = String::from_utf8_lossy(&line);
+        if !text.trim().is_empty() {
+            seen += 1;
+            if seen <= LOGGED_LINES {
+                tracing::warn!(tool, line = %text.trim_end(), "child process said");
+            }
         }
-        buf.extend_from_slice(&chunk[..n]);
+        if !buf.is_empty() {
+            buf.push(b'\n');
+        }
+        buf.extend_from_slice(&line);
         if buf.len() > 2 * keep {
             buf.drain(..buf.len() - keep);
         }
+    }
+    if seen > LOGGED_LINES {
+        tracing::warn!(tool, lines = seen - LOGGED_LINES, "child process said more (not logged)");
     }
     let start = buf.len().saturating_sub(keep);
     String::from_utf8_lossy(&buf[start..]).trim().to_string()
@@ -152,7 +172,42 @@ mod tests {
     #[tokio::test]
     async fn stderr_keeps_the_end() {
         let mut data: &[u8] = &[b'x'; 100_000];
-        let t = tail(&mut data, 10).await;
+        let t = tail(&mut data, 10, "test").await;
         assert_eq!(t.len(), 10);
+    }
+
+    /// A writer the test reads back.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn stderr_lines_are_logged_in_the_callers_span_up_to_a_limit() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let child = Command::new("sh").args(["-c", "for i in $(seq 25); do echo \"error $i\" >&2; done"]).stderr(Stdio::piped()).spawn();
+        let mut child = child.unwrap();
+        let span = tracing::info_span!("job", request_id = "req-42");
+        let stderr = span.in_scope(|| collect_stderr(&mut child, "ffmpeg"));
+        child.wait().await.unwrap();
+        assert!(stderr.await.unwrap().ends_with("error 25"));
+        let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = logged.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let said: Vec<&serde_json::Value> = lines.iter().filter(|l| l["fields"]["message"] == "child process said").collect();
+        assert_eq!(said.len(), LOGGED_LINES);
+        assert_eq!((said[0]["fields"]["line"].as_str(), said[0]["fields"]["tool"].as_str()), (Some("error 1"), Some("ffmpeg")));
+        assert!(said.iter().all(|l| l["span"]["request_id"] == "req-42"), "each line carries the job's request id: {logged}");
+        assert!(lines.iter().any(|l| l["fields"]["lines"] == 5), "the rest are counted: {logged}");
     }
 }

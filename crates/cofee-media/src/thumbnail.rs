@@ -19,7 +19,7 @@ pub async fn thumbnail(info: &MediaInfo, out: &Path, width: u32, limits: &MediaL
         .args(["-map", &format!("0:{}", video.index), "-frames:v", "1", "-vf", &format!("scale={width}:-2"), "-q:v", "4", "-f", "image2", "-c:v", "mjpeg", "-y"])
         .arg(file_url(out));
     let mut child = process::spawn(&mut cmd, "ffmpeg")?;
-    let stderr = collect_stderr(&mut child);
+    let stderr = collect_stderr(&mut child, "ffmpeg");
     let status = process::wait(&mut child, "ffmpeg", limits.process_timeout_base, cancel).await?;
     process::check(status, "ffmpeg", stderr.await.unwrap_or_default())
 }
