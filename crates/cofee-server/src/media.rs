@@ -60,12 +60,6 @@ pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
 /// Checks a fully received file with ffprobe and, if it is acceptable media, stores it as the
 /// project's media. Used by the raw `PUT` and by tus uploads.
 pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::Path, size: u64, file_name: Option<String>) -> Result<MediaRecord, ApiError> {
-    attach_from(s, user, project, file, None, size, file_name).await
-}
-
-/// [`attach`], where `stored` names the object that already holds `file`'s bytes (a direct
-/// upload): it is copied inside the store instead of uploaded again.
-async fn attach_from(s: &AppState, user: Uuid, project: Uuid, file: &std::path::Path, stored: Option<&str>, size: u64, file_name: Option<String>) -> Result<MediaRecord, ApiError> {
     let info = cofee_media::probe(file, &s.limits, &CancellationToken::new()).await.map_err(media_problem)?;
     let video = info.require_video().map_err(media_problem)?;
     let record = MediaRecord {
@@ -78,12 +72,7 @@ async fn attach_from(s: &AppState, user: Uuid, project: Uuid, file: &std::path::
         fps: Some(video.fps),
         has_audio: info.audio.is_some(),
     };
-    match stored {
-        Some(key) => s.objects.copy(key, &record.object_key).await?,
-        None => {
-            s.objects.put_file(&record.object_key, file).await?;
-        }
-    }
+    s.objects.put_file(&record.object_key, file).await?;
     // A still for the project list; a video we cannot take one from is still a video.
     let thumb = s.scratch.join(format!("thumb-{}.jpg", Uuid::now_v7()));
     match cofee_media::thumbnail::thumbnail(&info, &thumb, 320, &s.limits, &CancellationToken::new()).await {
@@ -205,44 +194,31 @@ pub async fn direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, 
 }
 
 /// `POST /api/projects/{id}/media/direct/{upload_id}/complete`: the browser's `PUT` is done;
-/// the object is copied where no link reaches, checked like any upload and becomes the
-/// project's media (copied inside the storage), or is deleted if it is too large or not
-/// acceptable media.
+/// the object is fetched once, checked like any upload, and the checked bytes — not whatever
+/// the link (valid for its hour) may hold by then — become the project's media. The uploaded
+/// object is deleted once taken or refused; after a failure of ours it stays for another try.
 #[utoipa::path(post, path = "/api/projects/{id}/media/direct/{upload_id}/complete", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path), ("upload_id" = Uuid, Path)), request_body = DirectUploadDone, responses((status = 201, body = MediaRecord), (status = 404, description = "nothing was uploaded with that link", body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn complete_direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, ids: Result<Path<(Uuid, Uuid)>, PathRejection>, body: Option<Json<DirectUploadDone>>) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
     let Path((id, upload_id)) = ids?;
     s.projects.project(user, id).await?;
-    // The link stays valid for its hour, so the object behind it could change while it is
-    // checked: take a copy under a key no link writes to, and check and keep that.
-    let (given, taken) = (direct_key(id, upload_id), format!("uploads/taken/{id}/{upload_id}"));
-    match s.objects.copy(&given, &taken).await {
-        Ok(()) => {
-            if let Err(e) = s.objects.delete(&given).await {
-                tracing::warn!(error = %e, key = given, "a direct upload's object was not deleted");
-            }
-        }
-        // Completing again after a failure of ours: the copy is still there.
-        Err(cofee_store::StoreError::NotFound) if s.objects.size(&taken).await.is_ok() => {}
-        Err(e) => return Err(e.into()),
-    }
+    let key = direct_key(id, upload_id);
+    // ffprobe and the thumbnail read a local copy, which is also what gets stored; it goes when
+    // this is done.
+    let scratch = tempfile::Builder::new().prefix("direct-").tempdir_in(s.scratch.as_path()).or_else(|_| tempfile::tempdir()).map_err(|_| ApiError::internal())?;
+    let local = s.objects.readable_path(&key, &scratch.path().join("upload")).await?;
     let result = async {
-        let size = s.objects.size(&taken).await?;
+        let size = tokio::fs::metadata(&local).await.map_err(|_| ApiError::internal())?.len();
         if size > s.limits.max_bytes {
             return Err(too_large(s.limits.max_bytes));
         }
-        // ffprobe and the thumbnail read a local copy; it goes when this is done.
-        let scratch = tempfile::Builder::new().prefix("direct-").tempdir_in(s.scratch.as_path()).or_else(|_| tempfile::tempdir()).map_err(|_| ApiError::internal())?;
-        let local = s.objects.readable_path(&taken, &scratch.path().join("upload")).await?;
         let name = body.map(|Json(b)| b.file_name).unwrap_or_default();
-        attach_from(&s, user, id, &local, Some(&taken), size, name).await
+        attach(&s, user, id, &local, size, name).await
     }
     .await;
-    // Taken or refused, the copy has served; after a failure of ours it stays for another try
-    // (the lifecycle rule on `uploads/` removes it if none comes).
     if (result.is_ok() || result.as_ref().is_err_and(|e| e.status.is_client_error()))
-        && let Err(e) = s.objects.delete(&taken).await
+        && let Err(e) = s.objects.delete(&key).await
     {
-        tracing::warn!(error = %e, key = taken, "a direct upload's copy was not deleted");
+        tracing::warn!(error = %e, key, "a direct upload's object was not deleted");
     }
     Ok((StatusCode::CREATED, Json(result?)))
 }

@@ -7,8 +7,10 @@
 //! moved from `FROM` to `TO` only once the piece is stored (compare-and-set: of two `PATCH`es
 //! racing from one offset, one wins and the other gets `409`). If the connection drops mid-`PATCH`,
 //! what arrived is stored as a shorter piece and `HEAD` reports it, so the client resumes from
-//! there. When the last piece arrives, the pieces are joined in order into a local file for the
-//! checks. A `PATCH` carrying the whole file at once never touches the piece store.
+//! there. When the last part arrives, the pieces are joined in order into a local file for the
+//! checks; the offset never reads "complete" before the file is attached, so after a failure
+//! there the client sends the last part again. A `PATCH` carrying the whole file at once never
+//! touches the piece store.
 use std::path::PathBuf;
 
 use axum::body::Body;

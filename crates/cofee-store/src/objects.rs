@@ -151,21 +151,11 @@ impl Objects {
 
     /// A URL a browser can `PUT` one object to, at `key`, for `ttl` (S3); `None` for a local
     /// directory (browsers upload through the API then). The URL does not bound the size: the
-    /// caller checks the object before taking it (`size`).
+    /// caller checks what it fetches before taking it.
     pub async fn presigned_put(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError> {
         let Some(p) = &self.public else { return Ok(None) };
         let full = Key::from(if p.prefix.is_empty() { key.to_string() } else { format!("{}/{key}", p.prefix) });
         Ok(Some(p.store.signed_url(Method::PUT, &full, ttl).await.map_err(storage)?.to_string()))
-    }
-
-    /// The size of the object at `key` ([`StoreError::NotFound`] when there is none).
-    pub async fn size(&self, key: &str) -> Result<u64, StoreError> {
-        timed("head", self.backend(), async { Ok(self.inner.head(&Key::from(key)).await.map_err(storage)?.size) }).await
-    }
-
-    /// Copies `from` to `to` inside the store (S3 copies server-side: no bytes pass through us).
-    pub async fn copy(&self, from: &str, to: &str) -> Result<(), StoreError> {
-        timed("copy", self.backend(), async { self.inner.copy(&Key::from(from), &Key::from(to)).await.map_err(storage) }).await
     }
 
     /// `local` or `s3`, for metrics.
