@@ -84,7 +84,8 @@ pub fn collect_stderr(child: &mut Child, tool: &'static str) -> JoinHandle<Strin
 }
 
 /// Lines of a tool's stderr that are logged; the rest are only counted (a damaged file can make
-/// FFmpeg complain once per frame). The tools run with `-v error`: what they say is worth a line.
+/// FFmpeg complain once per frame). At info: the services log them (with the job's request id),
+/// the one-shot commands, which show warnings only, keep the terminal quiet.
 const LOGGED_LINES: usize = 20;
 
 /// Logs `r`'s lines (the first [`LOGGED_LINES`]) and returns its last `keep` bytes.
@@ -96,7 +97,7 @@ async fn tail(r: impl AsyncRead + Unpin, keep: usize, tool: &'static str) -> Str
         if !text.trim().is_empty() {
             seen += 1;
             if seen <= LOGGED_LINES {
-                tracing::warn!(tool, line = %text.trim_end(), "child process said");
+                tracing::info!(tool, line = %text.trim_end(), "child process said");
             }
         }
         if !buf.is_empty() {
@@ -108,7 +109,7 @@ async fn tail(r: impl AsyncRead + Unpin, keep: usize, tool: &'static str) -> Str
         }
     }
     if seen > LOGGED_LINES {
-        tracing::warn!(tool, lines = seen - LOGGED_LINES, "child process said more (not logged)");
+        tracing::info!(tool, lines = seen - LOGGED_LINES, "child process said more (not logged)");
     }
     let start = buf.len().saturating_sub(keep);
     String::from_utf8_lossy(&buf[start..]).trim().to_string()
