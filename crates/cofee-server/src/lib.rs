@@ -299,7 +299,7 @@ fn header(name: &'static str, value: &'static str) -> tower_http::set_header::Se
     tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::HeaderName::from_static(name), axum::http::HeaderValue::from_static(value))
 }
 
-/// How long a handler may take to answer, except the requests that stream (see `streams`).
+/// How long a handler may take to answer (except the requests of `without_deadline`).
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Requests without a deadline: those whose handlers run as long as their bodies flow —
@@ -307,7 +307,7 @@ pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs
 /// a direct upload (which fetches the whole file to check it) — and those that must not be cut
 /// off halfway: deleting a project (rows, then objects) and starting a render (a 503 after the
 /// commit would have the client start a second one).
-fn streams(method: &axum::http::Method, route: &str) -> bool {
+fn without_deadline(method: &axum::http::Method, route: &str) -> bool {
     use axum::http::Method;
     matches!(
         (method, route),
@@ -324,7 +324,7 @@ fn streams(method: &axum::http::Method, route: &str) -> bool {
 /// [`REQUEST_DEADLINE`], instead of holding the client and a connection for ever.
 async fn deadline(route: Option<axum::extract::MatchedPath>, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     use axum::response::IntoResponse;
-    if route.as_ref().is_some_and(|r| streams(request.method(), r.as_str())) {
+    if route.as_ref().is_some_and(|r| without_deadline(request.method(), r.as_str())) {
         return next.run(request).await;
     }
     match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
@@ -343,14 +343,9 @@ async fn deadline(route: Option<axum::extract::MatchedPath>, request: axum::extr
 pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(25);
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets the
-/// requests in flight finish within [`DRAIN_DEADLINE`].
+/// requests in flight finish within [`DRAIN_DEADLINE`]; what still runs then is cut off (its
+/// client sees the connection close).
 pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    serve_draining(listener, router, shutdown, DRAIN_DEADLINE).await
-}
-
-/// [`serve`] with a drain deadline of the caller's: requests still running after `drain` are
-/// cut off (their clients see the connection close).
-pub async fn serve_draining(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static, drain: std::time::Duration) -> std::io::Result<()> {
     let begun = Arc::new(tokio::sync::Notify::new());
     let signal = {
         let begun = begun.clone();
@@ -363,8 +358,8 @@ pub async fn serve_draining(listener: tokio::net::TcpListener, router: Router, s
     let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(signal);
     tokio::select! {
         result = std::future::IntoFuture::into_future(server) => result,
-        () = async { begun.notified().await; tokio::time::sleep(drain).await } => {
-            tracing::warn!(deadline_secs = drain.as_secs(), "requests still running at the drain deadline are cut off");
+        () = async { begun.notified().await; tokio::time::sleep(DRAIN_DEADLINE).await } => {
+            tracing::warn!(deadline_secs = DRAIN_DEADLINE.as_secs(), "requests still running at the drain deadline are cut off");
             Ok(())
         }
     }
@@ -376,13 +371,13 @@ mod deadline_tests {
 
     #[test]
     fn only_uploads_event_streams_and_non_idempotent_steps_run_without_a_deadline() {
-        assert!(super::streams(&Method::PUT, "/api/projects/{id}/media"));
-        assert!(super::streams(&Method::PATCH, "/api/uploads/{id}"));
-        assert!(super::streams(&Method::GET, "/api/projects/{id}/events"));
-        assert!(!super::streams(&Method::GET, "/api/projects/{id}/media"));
-        assert!(!super::streams(&Method::POST, "/api/uploads"));
-        assert!(super::streams(&Method::POST, "/api/projects/{id}/renders"));
-        assert!(!super::streams(&Method::GET, "/api/projects/{id}/renders"));
-        assert!(!super::streams(&Method::POST, "/api/projects"));
+        assert!(super::without_deadline(&Method::PUT, "/api/projects/{id}/media"));
+        assert!(super::without_deadline(&Method::PATCH, "/api/uploads/{id}"));
+        assert!(super::without_deadline(&Method::GET, "/api/projects/{id}/events"));
+        assert!(!super::without_deadline(&Method::GET, "/api/projects/{id}/media"));
+        assert!(!super::without_deadline(&Method::POST, "/api/uploads"));
+        assert!(super::without_deadline(&Method::POST, "/api/projects/{id}/renders"));
+        assert!(!super::without_deadline(&Method::GET, "/api/projects/{id}/renders"));
+        assert!(!super::without_deadline(&Method::POST, "/api/projects"));
     }
 }

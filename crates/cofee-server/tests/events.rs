@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::Database;
 use cofee_store::queue::{JobQueue, NewJob};
-use cofee_store::signals::{JobSignals, SignallingQueue};
+use cofee_store::signals::{JobSignals, ProjectWatch, SignallingQueue};
 use cofee_store::sqlite::SqliteStore;
 use cofee_store::testing::RedisTestServer;
 use futures_util::StreamExt;
@@ -97,6 +97,19 @@ impl Events {
     }
 }
 
+/// Signals `project` from `from` until `watch` hears one (10 s at most). The publishing
+/// connection reconnects on its own after a failed publish, and signals are best-effort, so the
+/// first ones after Redis comes (back) may be lost.
+async fn until_heard(from: &JobSignals, watch: &mut ProjectWatch, project: &str) {
+    for attempt in 1.. {
+        from.notify(project);
+        if tokio::time::timeout(Duration::from_millis(500), watch.changed()).await.is_ok() {
+            return;
+        }
+        assert!(attempt < 20, "signals do not reach the watcher");
+    }
+}
+
 async fn until_live(signals: &JobSignals) {
     let started = Instant::now();
     while !signals.live() {
@@ -154,13 +167,7 @@ async fn a_process_starts_while_redis_is_down_and_signals_once_it_is_up() {
     let _redis = RedisTestServer::start_on(port);
     until_live(&a).await;
     let mut watched = a.watch("p1");
-    for attempt in 1.. {
-        b.notify("p1");
-        if tokio::time::timeout(Duration::from_millis(500), watched.changed()).await.is_ok() {
-            break;
-        }
-        assert!(attempt < 20, "signals do not flow once Redis is up");
-    }
+    until_heard(&b, &mut watched, "p1").await;
 }
 
 #[tokio::test]
@@ -190,13 +197,5 @@ async fn when_redis_goes_away_signals_stop_and_come_back_with_it() {
     // Whatever was missed meanwhile: every watcher looks again once the subscription is back.
     tokio::time::timeout(PROMPT, other.changed()).await.expect("a wake-up after the gap");
     tokio::time::timeout(PROMPT, watched.changed()).await.expect("a wake-up after the gap");
-    // The publishing connection reconnects on its own after a failed publish; signals are
-    // best-effort, so the first ones after the gap may be lost.
-    for attempt in 1.. {
-        b.notify("p1");
-        if tokio::time::timeout(Duration::from_millis(500), watched.changed()).await.is_ok() {
-            break;
-        }
-        assert!(attempt < 20, "signals do not flow again");
-    }
+    until_heard(&b, &mut watched, "p1").await;
 }

@@ -147,7 +147,7 @@ pub async fn run_observed(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>
 async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &WorkerConfig, job: Job, hard_stop: CancellationToken, observer: Option<Arc<dyn JobObserver>>) {
     let id = job.id;
     let cancel = CancellationToken::new();
-    let (progress, progress_rx) = watch::channel(job.progress);
+    let (progress, mut progress_rx) = watch::channel(job.progress);
     let reason: Arc<Mutex<Option<StopReason>>> = Arc::default();
     let stop = |why: StopReason| {
         let (reason, cancel) = (reason.clone(), cancel.clone());
@@ -161,8 +161,6 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
         let (queue, worker, lease) = (queue.clone(), cfg.worker_id.clone(), cfg.lease);
         let (on_cancel, on_lost) = (stop(StopReason::CancelRequested), stop(StopReason::LeaseLost));
         let cancel = cancel.clone();
-        let mut progress_rx = progress_rx;
-        progress_rx.mark_unchanged();
         tokio::spawn(async move {
             // A beat every third of the lease, and sooner (at most one a `PROGRESS_EVERY`) when
             // progress moved, so the row — which event streams read — shows progress as it goes.

@@ -210,7 +210,6 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
     });
 
     // Every job the workers finished carries the request that caused it, which the API logged.
-    let json_lines = |path: &std::path::Path| -> Vec<Value> { std::fs::read_to_string(path).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect() };
     let api_requests: std::collections::HashSet<String> = json_lines(&log("api")).iter().filter(|l| l["span"]["method"] == "POST").filter_map(|l| l["span"]["request_id"].as_str().map(str::to_string)).collect();
     let finished: Vec<String> = (0..3).flat_map(|i| json_lines(&log(&format!("worker{i}")))).filter(|l| l["message"] == "job finished" && l["state"] == "succeeded").map(|l| l["span"]["request_id"].as_str().unwrap_or_default().to_string()).collect();
     assert!(finished.len() >= 2 * PROJECTS, "every transcription and render finished in a worker's log: {}", finished.len());

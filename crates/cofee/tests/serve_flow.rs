@@ -96,7 +96,6 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
 
     // Each job's log lines in the worker carry the id of the API request that caused it, and
     // that request is in the API's log.
-    let json_lines = |path: &std::path::Path| -> Vec<Value> { std::fs::read_to_string(path).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect() };
     let (api_lines, worker_lines) = (json_lines(&api_log), json_lines(&worker_log));
     let finished: Vec<(String, String)> = worker_lines
         .iter()

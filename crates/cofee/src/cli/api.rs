@@ -10,7 +10,7 @@ use cofee_server::{AppState, Probes, ops_router, router, serve};
 use cofee_store::signals::JobSignals;
 
 use super::config::{BackendArgs, HttpArgs, SecretArgs, check_environment};
-use super::roles::shutdown_signal;
+use super::roles::stopping_on_signal;
 use super::{CliError, CliResult, LimitArgs};
 
 #[derive(Args)]
@@ -63,11 +63,7 @@ pub async fn run(args: ApiArgs) -> CliResult {
     };
     let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
     println!("{banner}");
-    let stopping = state.stopping.clone();
-    let shutdown = async move {
-        shutdown_signal().await;
-        stopping.cancel();
-    };
+    let shutdown = stopping_on_signal(state.stopping.clone());
     let result = serve(listener, router(state), shutdown).await;
     gauges.iter().for_each(|g| g.abort());
     if let Some(ops) = ops {

@@ -83,6 +83,13 @@ pub fn worker_id(role: &str) -> String {
     format!("{role}-{host}-{}", std::process::id())
 }
 
+/// Resolves on SIGTERM or Ctrl-C, after cancelling `stopping` (an API's `AppState::stopping`:
+/// its endless responses end, so that the server can drain).
+pub async fn stopping_on_signal(stopping: CancellationToken) {
+    shutdown_signal().await;
+    stopping.cancel();
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");

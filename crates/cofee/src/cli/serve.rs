@@ -12,7 +12,7 @@ use cofee_store::signals::JobSignals;
 use cofee_worker::CancellationToken;
 
 use super::config::{BackendArgs, SecretArgs, check_environment};
-use super::roles::{QueueName, WorkerSetup, shutdown_signal, worker_id};
+use super::roles::{QueueName, WorkerSetup, stopping_on_signal, worker_id};
 use super::{CliError, CliResult, EngineArgs, LimitArgs};
 
 #[derive(Args)]
@@ -124,11 +124,7 @@ pub async fn run(args: ServeArgs) -> CliResult {
     state.rate_limiter = args.http.rate_limiter().await?;
     state.metrics = Some(cofee_server::telemetry::install());
     let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
-    let stopping = state.stopping.clone();
-    let shutdown = async move {
-        shutdown_signal().await;
-        stopping.cancel();
-    };
+    let shutdown = stopping_on_signal(state.stopping.clone());
     let result = serve(listener, router(state), shutdown).await;
     stop.cancel();
     gauges.iter().for_each(|g| g.abort());
