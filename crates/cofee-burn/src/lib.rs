@@ -77,6 +77,9 @@ pub enum BurnError {
     Unsupported(String),
     #[error("captions: {0}")]
     Captions(String),
+    /// A thread of the compositor could not start or died.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("{what}: {source}")]
     Ffmpeg { what: &'static str, source: ffmpeg_next::Error },
 }

@@ -1,4 +1,6 @@
 //! Demux → decode → draw captions → encode with x264 → mux to MP4, in one pass, audio copied.
+//! Decoding runs on a thread of its own (`Source`), libass on another (`CaptionTrack`); drawing,
+//! encoding and muxing on the calling thread.
 //!
 //! Matches what `ffmpeg -i IN -vf ass=… -c:v libx264 -c:a copy OUT.mp4` does (timestamps shifted
 //! so the file starts at 0, decoder and encoder threads on "auto", `+faststart`), without the
@@ -9,6 +11,7 @@
 use std::collections::VecDeque;
 use std::ffi::CString;
 use std::path::Path;
+use std::sync::mpsc::{self, SyncSender};
 use std::time::{Duration, Instant};
 
 use ffmpeg_next as ff;
@@ -33,9 +36,9 @@ pub fn run(job: &BurnJob<'_>, on_progress: &mut dyn FnMut(BurnProgress)) -> Resu
     ff::init().map_err(ctx("initialising FFmpeg"))?;
     ff::log::set_level(ff::log::Level::Error);
     let started = Instant::now();
-    let mut input = open_input(job.input, job.demuxer)?;
+    let input = open_input(job.input, job.demuxer)?;
     let vi = job.video_stream;
-    let (video_tb, mut decoder, start_offset) = {
+    let (video_tb, decoder, start_offset) = {
         let ist = input.stream(vi).filter(|s| s.parameters().medium() == media::Type::Video).ok_or_else(|| BurnError::Unsupported(format!("stream {vi} is not a video stream")))?;
         let mut dctx = codec::context::Context::from_parameters(ist.parameters()).map_err(ctx("reading the video parameters"))?;
         // SAFETY: plain field writes on a context we own, before it is opened.
@@ -122,53 +125,30 @@ pub fn run(job: &BurnJob<'_>, on_progress: &mut dyn FnMut(BurnProgress)) -> Resu
     let captions = CaptionTrack::start(ScheduledRenderer::new(renderer, ChangeSchedule::parse(job.ass)), width, height, matrix);
     let mut sink = VideoSink { encoder: &mut encoder, stream: video_out, enc_tb: video_tb, out_tb: video_out_tb, stats: BurnStats::default(), last_pts: None, frame_duration: rate.map_or(0, |r| 1.rescale(r.invert(), video_tb)), width: width as u32, height: height as u32 };
     let mut queue = FrameQueue::default();
-    let offset_in = |tb: Rational| start_offset.rescale(Rational(1, 1_000_000), tb);
-    let video_offset = offset_in(video_tb);
-    let max_ts = |tb: Rational| ((job.max_secs * 1_000_000.0) as i64).rescale(Rational(1, 1_000_000), tb);
-    let video_max = max_ts(video_tb);
+    let source = Source { input, decoder, video: vi, start_offset, max_secs: job.max_secs, audio: audio.zip(audio_out.zip(audio_out_tb)).map(|((index, tb, _), (out, out_tb))| AudioRoute { index, tb, out, out_tb }) };
     let mut last_report = Instant::now();
-
-    let mut packet = Packet::empty();
-    let mut corrupt_packets = 0u64;
-    loop {
-        match packet.read(&mut input) {
-            Ok(()) => {}
-            Err(ff::Error::Eof) => break,
-            Err(e) => return Err(BurnError::Ffmpeg { what: "reading the input", source: e }),
-        }
-        let index = packet.stream();
-        if index == vi {
-            // Like the ffmpeg command line, a damaged packet costs its frames, not the render;
-            // a file that decodes short is caught by the caller's duration check.
-            if let Err(e) = decoder.send_packet(&packet) {
-                corrupt_packets += 1;
-                if corrupt_packets == 1 {
-                    eprintln!("warning: skipping undecodable video data ({e})");
+    std::thread::scope(|scope| {
+        let (items, incoming) = mpsc::sync_channel(DEMUXED_AHEAD);
+        let demuxer = std::thread::Builder::new().name("decode".into()).spawn_scoped(scope, move || source.run(&items)).map_err(|e| BurnError::Internal(format!("cannot start the decoding thread: {e}")))?;
+        for item in &incoming {
+            match item {
+                Demuxed::Frame(frame) => {
+                    let time_ms = frame.pts().unwrap_or(0).rescale(sink.enc_tb, Rational(1, 1000));
+                    captions.request(time_ms);
+                    queue.push(frame);
+                    while let Some(item) = queue.pop(&captions, false)? {
+                        sink.send(item, &mut output)?;
+                    }
                 }
+                Demuxed::Audio(packet) => packet.write_interleaved(&mut output).map_err(ctx("writing audio"))?,
             }
-            receive_frames(&mut decoder, &captions, &mut queue, &mut sink, &mut output, video_offset, video_max)?;
-        } else if let (Some((ai, atb, _)), Some(aout), Some(aout_tb)) = (&audio, audio_out, audio_out_tb) {
-            if index != *ai {
-                continue;
+            if last_report.elapsed() >= PROGRESS_EVERY {
+                last_report = Instant::now();
+                on_progress(sink.progress());
             }
-            let shift = offset_in(*atb);
-            if packet.pts().is_some_and(|p| p - shift > max_ts(*atb)) {
-                continue;
-            }
-            packet.set_pts(packet.pts().map(|p| p - shift));
-            packet.set_dts(packet.dts().map(|d| d - shift));
-            packet.rescale_ts(*atb, aout_tb);
-            packet.set_position(-1);
-            packet.set_stream(aout);
-            packet.write_interleaved(&mut output).map_err(ctx("writing audio"))?;
         }
-        if last_report.elapsed() >= PROGRESS_EVERY {
-            last_report = Instant::now();
-            on_progress(sink.progress());
-        }
-    }
-    decoder.send_eof().map_err(ctx("flushing the decoder"))?;
-    receive_frames(&mut decoder, &captions, &mut queue, &mut sink, &mut output, video_offset, video_max)?;
+        demuxer.join().map_err(|_| BurnError::Internal("the decoding thread panicked".into()))?
+    })?;
     while let Some(item) = queue.pop(&captions, true)? {
         sink.send(item, &mut output)?;
     }
@@ -226,25 +206,113 @@ fn color_matrix(decoder: &ff::decoder::Video, height: usize) -> ColorMatrix {
     if decoder.color_range() == Range::JPEG { base.full_range() } else { base }
 }
 
-fn receive_frames(decoder: &mut ff::decoder::Video, captions: &CaptionTrack, queue: &mut FrameQueue, sink: &mut VideoSink<'_>, output: &mut format::context::Output, offset: i64, max: i64) -> Result<(), BurnError> {
-    loop {
-        let mut frame = frame::Video::empty();
-        if decoder.receive_frame(&mut frame).is_err() {
-            return Ok(());
+/// How many decoded frames (and audio packets) the decoding thread may run ahead of the encoder.
+const DEMUXED_AHEAD: usize = 4;
+
+/// What the decoding thread hands the encoding thread, in file order.
+enum Demuxed {
+    /// A picture, its timestamp shifted so the file starts at 0.
+    Frame(frame::Video),
+    /// An audio packet, shifted likewise and already in the output stream's terms.
+    Audio(Packet),
+}
+
+struct AudioRoute {
+    index: usize,
+    tb: Rational,
+    out: usize,
+    out_tb: Rational,
+}
+
+/// Demuxing and decoding, on a thread of their own.
+///
+/// Both libavcodec's frame threads and x264's threads need feeding: a single thread that sends
+/// a packet, then a frame, then the next packet sits in whichever of the two calls is full while
+/// the other side's threads run dry. With the decoder on its own thread, decoding goes on while
+/// the encoder is busy, and a core left idle by one is taken by the other.
+struct Source {
+    input: format::context::Input,
+    decoder: ff::decoder::Video,
+    video: usize,
+    /// The input's start time, in microseconds; the output starts at 0.
+    start_offset: i64,
+    max_secs: f64,
+    audio: Option<AudioRoute>,
+}
+
+impl Source {
+    /// Sends everything up to the end of the input; stops early (without error) when the
+    /// encoding side has gone away.
+    fn run(mut self, items: &SyncSender<Demuxed>) -> Result<(), BurnError> {
+        let mut packet = Packet::empty();
+        let mut corrupt_packets = 0u64;
+        loop {
+            match packet.read(&mut self.input) {
+                Ok(()) => {}
+                Err(ff::Error::Eof) => break,
+                Err(e) => return Err(BurnError::Ffmpeg { what: "reading the input", source: e }),
+            }
+            let index = packet.stream();
+            if index == self.video {
+                // Like the ffmpeg command line, a damaged packet costs its frames, not the
+                // render; a file that decodes short is caught by the caller's duration check.
+                if let Err(e) = self.decoder.send_packet(&packet) {
+                    corrupt_packets += 1;
+                    if corrupt_packets == 1 {
+                        eprintln!("warning: skipping undecodable video data ({e})");
+                    }
+                }
+                if !self.receive_frames(items) {
+                    return Ok(());
+                }
+            } else if let Some(route) = self.audio.as_ref().filter(|r| r.index == index) {
+                let shift = self.offset_in(route.tb);
+                if packet.pts().is_some_and(|p| p - shift > self.max_ts(route.tb)) {
+                    continue;
+                }
+                packet.set_pts(packet.pts().map(|p| p - shift));
+                packet.set_dts(packet.dts().map(|d| d - shift));
+                packet.rescale_ts(route.tb, route.out_tb);
+                packet.set_position(-1);
+                packet.set_stream(route.out);
+                if items.send(Demuxed::Audio(std::mem::replace(&mut packet, Packet::empty()))).is_err() {
+                    return Ok(());
+                }
+            }
         }
-        let Some(ts) = frame.timestamp() else { continue };
-        let pts = ts - offset;
-        if pts > max {
-            continue;
+        self.decoder.send_eof().map_err(ctx("flushing the decoder"))?;
+        self.receive_frames(items);
+        Ok(())
+    }
+
+    /// Passes on the frames the decoder has finished; `false` when nobody takes them any more.
+    fn receive_frames(&mut self, items: &SyncSender<Demuxed>) -> bool {
+        let Some(tb) = self.input.stream(self.video).map(|s| s.time_base()) else { return false };
+        let (offset, max) = (self.offset_in(tb), self.max_ts(tb));
+        loop {
+            let mut frame = frame::Video::empty();
+            if self.decoder.receive_frame(&mut frame).is_err() {
+                return true;
+            }
+            let Some(ts) = frame.timestamp() else { continue };
+            let pts = ts - offset;
+            if pts > max {
+                continue;
+            }
+            frame.set_pts(Some(pts));
+            frame.set_kind(picture::Type::None);
+            if items.send(Demuxed::Frame(frame)).is_err() {
+                return false;
+            }
         }
-        frame.set_pts(Some(pts));
-        frame.set_kind(picture::Type::None);
-        let time_ms = pts.rescale(sink.enc_tb, Rational(1, 1000));
-        captions.request(time_ms);
-        queue.push(frame);
-        while let Some(item) = queue.pop(captions, false)? {
-            sink.send(item, output)?;
-        }
+    }
+
+    fn offset_in(&self, tb: Rational) -> i64 {
+        self.start_offset.rescale(Rational(1, 1_000_000), tb)
+    }
+
+    fn max_ts(&self, tb: Rational) -> i64 {
+        ((self.max_secs * 1_000_000.0) as i64).rescale(Rational(1, 1_000_000), tb)
     }
 }
 
