@@ -17,7 +17,7 @@ pub mod process;
 pub mod thumbnail;
 
 pub use audio::{PcmExit, PcmStream};
-pub use burn::{BurnIn, BurnProgress, Compositor, X264Preset};
+pub use burn::{BurnIn, BurnProgress, Compositor, CompositorStandby, JOB_ON_STDIN, X264Preset};
 pub use error::{MediaError, Rejection};
 pub use fonts::FontDir;
 pub use limits::MediaLimits;

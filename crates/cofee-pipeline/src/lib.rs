@@ -133,6 +133,8 @@ pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &Cancell
     if let Some(f) = &job.style.font_file {
         fonts.add(Path::new(f))?;
     }
+    // With the words at hand, the render follows the probe: its process can start meanwhile.
+    let standby = given.as_ref().and_then(|_| job.compositor.standby());
     let info = probe(&job.input, &job.limits, reporter, cancel).await?;
     let video = info.require_video()?.clone();
     let transcript = match (given, &job.words) {
@@ -144,7 +146,7 @@ pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &Cancell
     let doc = AssDocument::build(&transcript, &job.style, size);
     reporter.start(Stage::Render);
     let ass = doc.to_ass();
-    let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &job.output, preset: job.preset, crf: job.crf, threads: job.threads, limits: &job.limits, compositor: &job.compositor };
+    let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &job.output, preset: job.preset, crf: job.crf, threads: job.threads, limits: &job.limits, compositor: &job.compositor, standby };
     let stats = match burn.run(|p| reporter.progress(Stage::Render, p.fraction), cancel).await {
         Ok(stats) => stats,
         Err(e) => {

@@ -12,7 +12,13 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     // Settings from a configuration file become environment variables before clap reads them.
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args = match cli::burn_frames::job_from_stdin(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: reading the compositor's job: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     if let Some(path) = cli::config_file::requested(&args) {
         match cli::config_file::read(&path) {
             Ok(settings) => cli::config_file::apply(settings),

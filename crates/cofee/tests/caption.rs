@@ -119,3 +119,42 @@ fn rotated_video_is_captioned_upright_through_the_filter() {
     let video = s.iter().find(|s| s.codec_type == "video").unwrap();
     assert_eq!((video.width, video.height), (Some(1920), Some(1080)), "upright");
 }
+
+/// A render starts its compositor while the input is still being probed; the process then takes
+/// its job on stdin, NUL-separated, so paths with spaces and non-ASCII characters pass as is.
+#[test]
+fn a_compositor_started_ahead_takes_its_job_on_stdin() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let ass = dir.path().join("captions à.ass");
+    let srt = dir.path().join("c.srt");
+    std::fs::write(&srt, "1\n00:00:00,200 --> 00:00:01,800\nHELLO THERE\n").unwrap();
+    let o = cofee(&["caption", talk_mp4().to_str().unwrap(), "-o", dir.path().join("ignored.mp4").to_str().unwrap(), "--captions", srt.to_str().unwrap(), "--ass", ass.to_str().unwrap(), "--preset", "ultrafast", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("out put é.mp4");
+    let fonts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fonts");
+    let input = talk_mp4();
+    let job = ["burn-frames", "--input", input.to_str().unwrap(), "--demuxer", "mov", "--video-stream", "0", "--audio-stream", "1", "--ass", ass.to_str().unwrap(), "--fonts-dir", fonts.to_str().unwrap(), "--output", out.to_str().unwrap(), "--preset", "ultrafast", "--crf", "23", "--max-secs", "2"];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cofee")).args(["burn-frames", "--job-on-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // It is waiting, not failing for want of arguments.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "the standby waits for its job");
+    child.stdin.take().unwrap().write_all(job.iter().flat_map(|a| a.bytes().chain([0])).collect::<Vec<u8>>().as_slice()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("progress=end"), "FFmpeg-style progress on stdout");
+    assert!(stderr(&o).contains("captioned"), "{}", stderr(&o));
+    let s = streams(&out);
+    let video = s.iter().find(|s| s.codec_type == "video").unwrap();
+    assert_eq!((video.width, video.height), (Some(1080), Some(1920)));
+    assert!(s.iter().any(|s| s.codec_type == "audio"), "audio copied");
+    let secs = probe_duration(&out);
+    assert!((1.9..2.2).contains(&secs), "--max-secs bounds the output: {secs}");
+    assert!(half_difference(&talk_mp4(), &out, 1.0, Half::Bottom) > 1.5, "the captions are drawn");
+
+    // A standby whose job never comes (its parent took the filter, or died) ends with an error.
+    let o = Command::new(env!("CARGO_BIN_EXE_cofee")).args(["burn-frames", "--job-on-stdin"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no job arrived"), "{}", stderr(&o));
+}

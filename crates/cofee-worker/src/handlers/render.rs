@@ -70,6 +70,8 @@ impl JobHandler for RenderHandler {
         let media = self.media.media_of_project(p.project_id).await.map_err(permanent)?;
         tokio::fs::create_dir_all(&self.scratch).await.map_err(retryable)?;
         let scratch_src = self.scratch.join(format!("{}.source", job.id));
+        // The compositor's process starts while the source is fetched and probed.
+        let standby = self.compositor.standby();
         let source = self.objects.readable_path(&media.object_key, &scratch_src).instrument(tracing::info_span!("fetch source")).await.map_err(retryable)?;
         let output = self.scratch.join(format!("{render_id}.mp4"));
         let result = async {
@@ -77,7 +79,7 @@ impl JobHandler for RenderHandler {
             let video = info.require_video().map_err(|e| permanent(e.to_string()))?;
             let ass = AssDocument::build(&transcript, &style, VideoSize { width: video.width, height: video.height }).to_ass();
             let fonts = FontDir::with_bundled().map_err(retryable)?; // styles from the API carry no font files
-            let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: container_cpus(), limits: &self.limits, compositor: &self.compositor };
+            let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: container_cpus(), limits: &self.limits, compositor: &self.compositor, standby };
             let progress = ctx.clone();
             // The span of the render proper (the compositor child process or FFmpeg's filter).
             let span = tracing::info_span!("burn", preset = preset.name(), compositor = tracing::field::Empty, frames = tracing::field::Empty, fps = tracing::field::Empty);

@@ -2,7 +2,9 @@
 //! from help; its interface is internal. Progress goes to stdout in FFmpeg's `-progress` form so
 //! one parser reads both renderers.
 
-use std::io::Write;
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,6 +14,22 @@ use cofee_burn::{BurnError, BurnJob};
 
 /// Exit status meaning "not for this compositor": the caller falls back to FFmpeg's filter.
 pub const EXIT_UNSUPPORTED: u8 = 3;
+
+/// For a compositor started ahead of its job (`cofee burn-frames --job-on-stdin`, see
+/// `cofee_media::CompositorStandby`): the command line with the arguments read from stdin
+/// (NUL-separated, so any path passes) in place of the flag. Other command lines pass unchanged.
+pub fn job_from_stdin(args: Vec<OsString>) -> std::io::Result<Vec<OsString>> {
+    if args.len() != 3 || args[1] != "burn-frames" || args[2] != cofee_media::JOB_ON_STDIN {
+        return Ok(args);
+    }
+    let mut job = Vec::new();
+    std::io::stdin().lock().read_to_end(&mut job)?;
+    if job.is_empty() {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no job arrived on stdin"));
+    }
+    let given = job.strip_suffix(&[0]).unwrap_or(&job).split(|&b| b == 0).map(|a| OsString::from_vec(a.to_vec()));
+    Ok(args[..1].iter().cloned().chain(given).collect())
+}
 
 #[derive(Args)]
 pub struct BurnFramesArgs {
