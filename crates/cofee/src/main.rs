@@ -11,7 +11,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    // Settings from a configuration file become environment variables before clap reads them.
+    // A compositor started ahead of its render reads its arguments from stdin.
     let args = match cli::burn_frames::job_from_stdin(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(e) => {
@@ -19,6 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Settings from a configuration file become environment variables before clap reads them.
     if let Some(path) = cli::config_file::requested(&args) {
         match cli::config_file::read(&path) {
             Ok(settings) => cli::config_file::apply(settings),
