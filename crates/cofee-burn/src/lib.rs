@@ -10,6 +10,7 @@ mod captions;
 mod kernels;
 mod layer;
 mod libass;
+mod probe;
 mod schedule;
 mod transcode;
 
@@ -18,13 +19,15 @@ use std::time::Duration;
 
 pub use layer::{CaptionLayer, ColorMatrix, Planes};
 pub use libass::{AssImage, AssRenderer, Change};
+pub use probe::{OpenInput, open_and_describe};
 pub use schedule::{ChangeSchedule, ScheduledRenderer};
 
-/// One burn-in: the input as ffprobe described it and how to encode the output.
+/// One burn-in: the input as it was described (by ffprobe or `open_and_describe`) and how to
+/// encode the output.
 #[derive(Debug, Clone)]
 pub struct BurnJob<'a> {
     pub input: &'a Path,
-    /// The demuxer ffprobe identified (`mov`, `matroska`, …); nothing else is tried.
+    /// The demuxer the description named (`mov`, `matroska`, …); nothing else is tried.
     pub demuxer: &'a str,
     pub video_stream: usize,
     /// Copied as is; `None` for no audio.
@@ -68,6 +71,8 @@ pub struct BurnStats {
     /// Calls to libass; frames between which the captions cannot change (no event starts or
     /// ends, no animation runs) reuse the previous picture without one.
     pub ass_renders: u64,
+    /// The input was the one opened to describe it (`open_and_describe`), not opened again.
+    pub opened_ahead: bool,
     pub elapsed: Duration,
 }
 
@@ -84,7 +89,8 @@ pub enum BurnError {
     Ffmpeg { what: &'static str, source: ffmpeg_next::Error },
 }
 
-/// Runs the burn-in; `on_progress` is called about twice a second and once at the end.
-pub fn burn(job: &BurnJob<'_>, mut on_progress: impl FnMut(BurnProgress)) -> Result<BurnStats, BurnError> {
-    transcode::run(job, &mut on_progress)
+/// Runs the burn-in, reading from `opened` if it is the job's input (see `open_and_describe`);
+/// `on_progress` is called about twice a second and once at the end.
+pub fn burn(job: &BurnJob<'_>, opened: Option<OpenInput>, mut on_progress: impl FnMut(BurnProgress)) -> Result<BurnStats, BurnError> {
+    transcode::run(job, opened, &mut on_progress)
 }

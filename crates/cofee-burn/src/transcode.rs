@@ -9,8 +9,6 @@
 #![allow(unsafe_code)]
 
 use std::collections::VecDeque;
-use std::ffi::CString;
-use std::path::Path;
 use std::sync::mpsc::{self, SyncSender};
 use std::time::{Duration, Instant};
 
@@ -21,6 +19,7 @@ use ff::{Dictionary, Packet, Rational, codec, encoder, format, frame, media, pic
 use crate::captions::{CaptionTrack, FrameCaptions};
 use crate::layer::{CaptionLayer, ColorMatrix, Planes};
 use crate::libass::AssRenderer;
+use crate::probe::{self, OpenInput};
 use crate::schedule::{ChangeSchedule, ScheduledRenderer};
 use crate::{BurnError, BurnJob, BurnProgress, BurnStats};
 
@@ -32,11 +31,17 @@ fn ctx(what: &'static str) -> impl Fn(ff::Error) -> BurnError {
     move |source| BurnError::Ffmpeg { what, source }
 }
 
-pub fn run(job: &BurnJob<'_>, on_progress: &mut dyn FnMut(BurnProgress)) -> Result<BurnStats, BurnError> {
+pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn FnMut(BurnProgress)) -> Result<BurnStats, BurnError> {
     ff::init().map_err(ctx("initialising FFmpeg"))?;
     ff::log::set_level(ff::log::Level::Error);
     let started = Instant::now();
-    let input = open_input(job.input, job.demuxer)?;
+    let opened = opened.filter(|o| o.is(job.input, job.demuxer));
+    let opened_ahead = opened.is_some();
+    let input = match opened {
+        Some(opened) => opened.input,
+        // Only the demuxer the description named is tried.
+        None => probe::open(job.input, Some(job.demuxer), job.demuxer)?,
+    };
     let vi = job.video_stream;
     let (video_tb, decoder, start_offset) = {
         let ist = input.stream(vi).filter(|s| s.parameters().medium() == media::Type::Video).ok_or_else(|| BurnError::Unsupported(format!("stream {vi} is not a video stream")))?;
@@ -156,41 +161,12 @@ pub fn run(job: &BurnJob<'_>, on_progress: &mut dyn FnMut(BurnProgress)) -> Resu
     sink.drain(&mut output)?;
     output.write_trailer().map_err(ctx("finishing the MP4"))?;
     let mut stats = sink.stats;
+    stats.opened_ahead = opened_ahead;
     let counts = captions.finish();
     (stats.layer_changes, stats.ass_renders) = (counts.changes, counts.renders);
     stats.elapsed = started.elapsed();
     on_progress(BurnProgress { frame: stats.frames, out_time_secs: stats.out_time_secs, done: true });
     Ok(stats)
-}
-
-/// Opens a local file with the demuxer ffprobe identified, refusing every protocol but `file`.
-fn open_input(path: &Path, demuxer: &str) -> Result<format::context::Input, BurnError> {
-    let url = CString::new(format!("file:{}", path.display())).map_err(|_| BurnError::Unsupported("the input path contains a NUL byte".into()))?;
-    let name = CString::new(demuxer).map_err(|_| BurnError::Unsupported("bad demuxer name".into()))?;
-    let mut opts = Dictionary::new();
-    opts.set("protocol_whitelist", "file");
-    opts.set("format_whitelist", demuxer);
-    // SAFETY: standard libavformat open sequence; the dictionary is handed over and taken back,
-    // and the context is owned by `Input` from here on (closed on drop).
-    unsafe {
-        let fmt = ff::ffi::av_find_input_format(name.as_ptr());
-        if fmt.is_null() {
-            return Err(BurnError::Unsupported(format!("this FFmpeg has no demuxer {demuxer:?}")));
-        }
-        let mut ps = std::ptr::null_mut();
-        let mut raw_opts = opts.disown();
-        let rc = ff::ffi::avformat_open_input(&mut ps, url.as_ptr(), fmt, &mut raw_opts);
-        drop(Dictionary::own(raw_opts));
-        if rc < 0 {
-            return Err(BurnError::Ffmpeg { what: "opening the input", source: ff::Error::from(rc) });
-        }
-        let rc = ff::ffi::avformat_find_stream_info(ps, std::ptr::null_mut());
-        let input = format::context::Input::wrap(ps);
-        if rc < 0 {
-            return Err(BurnError::Ffmpeg { what: "reading the input's streams", source: ff::Error::from(rc) });
-        }
-        Ok(input)
-    }
 }
 
 /// BT.709 and BT.601 tags are honoured; anything else (untagged, BT.2020 — which only reaches

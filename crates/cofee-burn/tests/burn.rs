@@ -74,7 +74,7 @@ fn draws_what_the_ffmpeg_filter_draws_and_keeps_the_rest() {
     let fonts = fonts_dir();
     let ours = dir.path().join("ours.mp4");
     let mut reports = 0;
-    let stats = burn(&job(&input, &ass, &fonts, &ours), |_| reports += 1).unwrap();
+    let stats = burn(&job(&input, &ass, &fonts, &ours), None, |_| reports += 1).unwrap();
     assert_eq!(stats.frames, 100, "{stats:?}");
     assert!(reports >= 1);
     // 1.0–2.5 s at 25 fps: 37 or 38 frames carry the caption; the pop changes it on several.
@@ -113,9 +113,9 @@ fn inputs_it_does_not_handle_are_refused_as_unsupported() {
     let ass = document();
     let fonts = fonts_dir();
     let out = dir.path().join("out.mp4");
-    let err = burn(&job(&input, &ass, &fonts, &out), |_| {}).unwrap_err();
+    let err = burn(&job(&input, &ass, &fonts, &out), None, |_| {}).unwrap_err();
     assert!(matches!(err, BurnError::Unsupported(_)), "{err}");
-    let err = burn(&BurnJob { video_stream: 1, ..job(&input, &ass, &fonts, &out) }, |_| {}).unwrap_err();
+    let err = burn(&BurnJob { video_stream: 1, ..job(&input, &ass, &fonts, &out) }, None, |_| {}).unwrap_err();
     assert!(err.to_string().contains("not a video stream"), "{err}");
 }
 
@@ -128,8 +128,8 @@ fn broken_input_is_an_error_not_a_crash() {
     std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
     let ass = document();
     let fonts = fonts_dir();
-    let err = burn(&job(&cut, &ass, &fonts, &dir.path().join("out.mp4")), |_| {}).unwrap_err();
+    let err = burn(&job(&cut, &ass, &fonts, &dir.path().join("out.mp4")), None, |_| {}).unwrap_err();
     assert!(matches!(err, BurnError::Ffmpeg { .. }), "{err}");
-    let err = burn(&job(&dir.path().join("missing.mp4"), &ass, &fonts, &dir.path().join("o.mp4")), |_| {}).unwrap_err();
+    let err = burn(&job(&dir.path().join("missing.mp4"), &ass, &fonts, &dir.path().join("o.mp4")), None, |_| {}).unwrap_err();
     assert!(err.to_string().contains("opening the input"), "{err}");
 }

@@ -10,16 +10,18 @@
 //! executable is at hand (library tests).
 
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::Child;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio_util::sync::CancellationToken;
 
-use crate::limits::MP4_COPYABLE_AUDIO;
+use crate::limits::{ALLOWED_DEMUXERS, MP4_COPYABLE_AUDIO};
+use crate::probe::MAX_PROBE_OUTPUT;
 use crate::process::{self, collect_stderr, file_url, input_guard_args};
 use crate::{FontDir, MediaError, MediaInfo, MediaLimits, Rejection};
 
@@ -109,31 +111,75 @@ impl Compositor {
         let Self::Native { program } = self else { return None };
         let mut cmd = process::supervised(program);
         cmd.args(["burn-frames", JOB_ON_STDIN]).stdin(Stdio::piped());
-        process::spawn(&mut cmd, "cofee burn-frames").ok().map(|child| CompositorStandby { child })
+        let mut child = process::spawn(&mut cmd, "cofee burn-frames").ok()?;
+        let (stdin, stdout) = (child.stdin.take()?, child.stdout.take()?);
+        Some(CompositorStandby { child, stdin, stdout: BufReader::new(stdout), broken: false })
     }
 }
 
-/// The flag that has `cofee burn-frames` read its arguments from stdin, NUL-separated.
+/// The flag that has `cofee burn-frames` read its work from stdin: optionally a request to
+/// describe the input (`DESCRIBE_INPUT`, the path, the allowed demuxers), then the job's
+/// arguments up to the end of input; every field ends in a NUL byte, so any path passes.
 pub const JOB_ON_STDIN: &str = "--job-on-stdin";
 
+/// Asks a standby compositor to open the input and describe it as ffprobe would; it answers on
+/// stdout with the JSON (or nothing, if it could not) and a NUL byte.
+pub const DESCRIBE_INPUT: &str = "--describe-input";
+
 /// A native compositor process started ahead of its job. Loading its libraries is most of its
-/// start-up (~60 ms on a 2-core machine: 1–2 % of a short clip's render); started while the
-/// input is fetched and probed, that time is not added to the render. Dropped unused, it is
-/// killed.
+/// start-up (~30 ms on a 2-core machine); started while the input is fetched, that time is not
+/// added to the render, and asked to describe the input (`describe`) it spares starting ffprobe
+/// and opening the file a second time. Dropped unused, it is killed.
 pub struct CompositorStandby {
     child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    /// It stopped answering as agreed; the render starts a fresh one.
+    broken: bool,
 }
 
 impl CompositorStandby {
-    /// Hands over the job's arguments; `None` if the process has gone away meanwhile.
-    async fn start(mut self, args: &[String]) -> Option<Child> {
-        let mut stdin = self.child.stdin.take()?;
-        let job: Vec<u8> = args.iter().flat_map(|a| a.bytes().chain([0])).collect();
-        stdin.write_all(&job).await.ok()?;
-        // End of input: the job is complete.
-        drop(stdin);
-        Some(self.child)
+    /// The input described in ffprobe's JSON by the compositor, which keeps it open for the
+    /// render; `None` if it could not open it (the caller then asks ffprobe, whose answer also
+    /// explains a refusal).
+    pub(crate) async fn describe(&mut self, path: &Path, limit: Duration, cancel: &CancellationToken) -> Result<Option<String>, MediaError> {
+        let request = fields([DESCRIBE_INPUT.as_bytes(), path.as_os_str().as_bytes(), ALLOWED_DEMUXERS.join(",").as_bytes()]);
+        let exchange = async {
+            self.stdin.write_all(&request).await.ok()?;
+            self.stdin.flush().await.ok()?;
+            let mut reply = Vec::new();
+            (&mut self.stdout).take(MAX_PROBE_OUTPUT).read_until(0, &mut reply).await.ok()?;
+            Some(reply)
+        };
+        let reply = tokio::select! {
+            reply = tokio::time::timeout(limit, exchange) => reply.map_err(|_| MediaError::Timeout { tool: "cofee burn-frames", limit })?,
+            () = cancel.cancelled() => return Err(MediaError::Cancelled),
+        };
+        match reply.as_deref().and_then(|r| r.strip_suffix(&[0])) {
+            Some(json) => Ok(std::str::from_utf8(json).ok().filter(|j| !j.is_empty()).map(str::to_owned)),
+            None => {
+                self.broken = true;
+                Ok(None)
+            }
+        }
     }
+
+    /// Hands over the job's arguments; `None` if the process has gone away meanwhile.
+    async fn start(mut self, args: &[String]) -> Option<(Child, BufReader<ChildStdout>)> {
+        if self.broken {
+            return None;
+        }
+        let job = fields(args.iter().map(String::as_bytes));
+        self.stdin.write_all(&job).await.ok()?;
+        // End of input: the job is complete.
+        drop(self.stdin);
+        Some((self.child, self.stdout))
+    }
+}
+
+/// Fields for the stdin protocol, each followed by a NUL byte.
+fn fields<'a>(fields: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    fields.into_iter().flat_map(|f| f.iter().copied().chain([0])).collect()
 }
 
 /// Exit status of `cofee burn-frames` for "not for me": the filter takes over.
@@ -154,6 +200,13 @@ pub struct BurnIn<'a> {
     pub compositor: &'a Compositor,
     /// The compositor's process, if one was started ahead (`Compositor::standby`).
     pub standby: Option<CompositorStandby>,
+}
+
+/// A renderer's process with its progress output.
+fn spawned(cmd: &mut tokio::process::Command, tool: &'static str) -> Result<(Child, BufReader<ChildStdout>), MediaError> {
+    let mut child = process::spawn(cmd, tool)?;
+    let stdout = child.stdout.take().expect("piped");
+    Ok((child, BufReader::new(stdout)))
 }
 
 /// Escapes a value for an FFmpeg filter option inside a filter graph (two levels of quoting).
@@ -231,11 +284,11 @@ impl BurnIn<'_> {
                 Some(standby) => standby.start(&args).await,
                 None => None,
             };
-            let child = match started {
-                Some(child) => child,
-                None => process::spawn(process::supervised(program).args(args), "cofee burn-frames")?,
+            let (child, stdout) = match started {
+                Some(started) => started,
+                None => spawned(process::supervised(program).args(args), "cofee burn-frames")?,
             };
-            let (status, last, stderr) = self.run_child(child, "cofee burn-frames", &mut on_progress, cancel).await?;
+            let (status, last, stderr) = self.run_child(child, stdout, "cofee burn-frames", &mut on_progress, cancel).await?;
             if status.code() == Some(NATIVE_UNSUPPORTED) {
                 tracing::debug!(reason = %stderr, "the native compositor declined; using FFmpeg's ass filter");
             } else {
@@ -249,8 +302,8 @@ impl BurnIn<'_> {
             None => {
                 // A standby compositor is not needed any more.
                 drop(self.standby.take());
-                let child = process::spawn(process::command("ffmpeg").args(self.args(&ass_path, part.path())?), "ffmpeg")?;
-                let (status, last, stderr) = self.run_child(child, "ffmpeg", &mut on_progress, cancel).await?;
+                let (child, stdout) = spawned(process::command("ffmpeg").args(self.args(&ass_path, part.path())?), "ffmpeg")?;
+                let (status, last, stderr) = self.run_child(child, stdout, "ffmpeg", &mut on_progress, cancel).await?;
                 process::check(status, "ffmpeg", stderr)?;
                 last
             }
@@ -266,13 +319,12 @@ impl BurnIn<'_> {
     }
 
     /// Follows one renderer's process to its end, reading its `-progress` output.
-    async fn run_child(&self, mut child: Child, tool: &'static str, on_progress: &mut impl FnMut(BurnProgress), cancel: &CancellationToken) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
+    async fn run_child(&self, mut child: Child, stdout: BufReader<ChildStdout>, tool: &'static str, on_progress: &mut impl FnMut(BurnProgress), cancel: &CancellationToken) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
         let stderr = collect_stderr(&mut child, tool);
-        let stdout = child.stdout.take().expect("piped");
         let duration = self.input.duration_secs;
         let reader = async {
             let mut last = BurnProgress::default();
-            let mut lines = BufReader::new(stdout).lines();
+            let mut lines = stdout.lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 let Some((k, v)) = line.split_once('=') else { continue };
                 match k {

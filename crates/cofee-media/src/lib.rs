@@ -17,8 +17,8 @@ pub mod process;
 pub mod thumbnail;
 
 pub use audio::{PcmExit, PcmStream};
-pub use burn::{BurnIn, BurnProgress, Compositor, CompositorStandby, JOB_ON_STDIN, X264Preset};
+pub use burn::{BurnIn, BurnProgress, Compositor, CompositorStandby, DESCRIBE_INPUT, JOB_ON_STDIN, X264Preset};
 pub use error::{MediaError, Rejection};
 pub use fonts::FontDir;
 pub use limits::MediaLimits;
-pub use probe::{AudioInfo, MediaInfo, VideoInfo, probe};
+pub use probe::{AudioInfo, MediaInfo, VideoInfo, probe, probe_with};

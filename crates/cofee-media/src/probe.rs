@@ -8,10 +8,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::limits::{ALLOWED_AUDIO_CODECS, ALLOWED_VIDEO_CODECS};
 use crate::process::{self, collect_stderr, file_url, input_guard_args};
-use crate::{MediaError, MediaLimits, Rejection};
+use crate::{CompositorStandby, MediaError, MediaLimits, Rejection};
 
-/// Upper bound on ffprobe's JSON (a hostile file can declare thousands of streams).
-const MAX_PROBE_OUTPUT: u64 = 4 << 20;
+/// Upper bound on a description of the input (a hostile file can declare thousands of streams).
+pub(crate) const MAX_PROBE_OUTPUT: u64 = 4 << 20;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoInfo {
@@ -110,6 +110,12 @@ fn rate(s: Option<&str>) -> Option<f64> {
 
 /// Probes `path` and checks it against `limits`. Bad files are [`MediaError::Rejected`].
 pub async fn probe(path: &Path, limits: &MediaLimits, cancel: &CancellationToken) -> Result<MediaInfo, MediaError> {
+    probe_with(path, limits, None, cancel).await
+}
+
+/// As [`probe`], with the description from a standby compositor when there is one (it opens
+/// the input for its render anyway; see `CompositorStandby::describe`), from ffprobe otherwise.
+pub async fn probe_with(path: &Path, limits: &MediaLimits, standby: Option<&mut CompositorStandby>, cancel: &CancellationToken) -> Result<MediaInfo, MediaError> {
     let path = std::path::absolute(path).map_err(|e| MediaError::Input { path: path.display().to_string(), source: e })?;
     let meta = tokio::fs::metadata(&path).await.map_err(|e| MediaError::Input { path: path.display().to_string(), source: e })?;
     if !meta.is_file() {
@@ -122,7 +128,14 @@ pub async fn probe(path: &Path, limits: &MediaLimits, cancel: &CancellationToken
     if meta.len() > limits.max_bytes {
         return Err(Rejection::TooLarge { size: meta.len(), limit: limits.max_bytes }.into());
     }
-    let json = run_ffprobe(&path, limits, cancel).await?;
+    let described = match standby {
+        Some(standby) => standby.describe(&path, limits.process_timeout_base, cancel).await?,
+        None => None,
+    };
+    let json = match described {
+        Some(json) => json,
+        None => run_ffprobe(&path, limits, cancel).await?,
+    };
     let info = interpret(&path, meta.len(), &json)?;
     check_limits(&info, limits)?;
     Ok(info)

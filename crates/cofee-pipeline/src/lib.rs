@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use cofee_core::formats::{self, CaptionFormat};
 use cofee_core::{AssDocument, Style, Transcript, VideoSize};
-use cofee_media::{BurnIn, Compositor, FontDir, MediaError, MediaInfo, MediaLimits, PcmStream, X264Preset};
+use cofee_media::{BurnIn, Compositor, CompositorStandby, FontDir, MediaError, MediaInfo, MediaLimits, PcmStream, X264Preset};
 use cofee_speech::{AudioInput, TranscribeOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -79,10 +79,11 @@ pub struct CaptionOutcome {
     pub render_fps: f64,
 }
 
-/// Probes and checks the input.
-pub async fn probe(input: &Path, limits: &MediaLimits, reporter: &dyn Reporter, cancel: &CancellationToken) -> Result<MediaInfo, PipelineError> {
+/// Probes and checks the input; a compositor started ahead of the render (`standby`) is asked to
+/// describe it, as it opens it anyway.
+pub async fn probe(input: &Path, limits: &MediaLimits, standby: Option<&mut CompositorStandby>, reporter: &dyn Reporter, cancel: &CancellationToken) -> Result<MediaInfo, PipelineError> {
     reporter.start(Stage::Probe);
-    let info = cofee_media::probe(input, limits, cancel).await?;
+    let info = cofee_media::probe_with(input, limits, standby, cancel).await?;
     let summary = match &info.video {
         Some(v) => format!("{}×{} {:.2} fps, {:.1} s, {}", v.width, v.height, v.fps, info.duration_secs, v.codec),
         None => format!("audio, {:.1} s", info.duration_secs),
@@ -134,8 +135,8 @@ pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &Cancell
         fonts.add(Path::new(f))?;
     }
     // With the words at hand, the render follows the probe: its process can start meanwhile.
-    let standby = given.as_ref().and_then(|_| job.compositor.standby());
-    let info = probe(&job.input, &job.limits, reporter, cancel).await?;
+    let mut standby = given.as_ref().and_then(|_| job.compositor.standby());
+    let info = probe(&job.input, &job.limits, standby.as_mut(), reporter, cancel).await?;
     let video = info.require_video()?.clone();
     let transcript = match (given, &job.words) {
         (Some(t), _) => t,

@@ -12,8 +12,8 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     // A compositor started ahead of its render reads its arguments from stdin.
-    let args = match cli::burn_frames::job_from_stdin(std::env::args_os().collect()) {
-        Ok(args) => args,
+    let (args, opened) = match cli::burn_frames::job_from_stdin(std::env::args_os().collect()) {
+        Ok(given) => given,
         Err(e) => {
             eprintln!("error: reading the compositor's job: {e}");
             return ExitCode::FAILURE;
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     // The compositor child is synchronous and owns its stdout; it needs no runtime or logging.
     let cli = match cli.command {
-        Command::BurnFrames(args) => return cli::burn_frames::run(args),
+        Command::BurnFrames(args) => return cli::burn_frames::run(args, opened),
         _ => cli,
     };
     let service = match cli.command {

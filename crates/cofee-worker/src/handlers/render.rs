@@ -71,11 +71,11 @@ impl JobHandler for RenderHandler {
         tokio::fs::create_dir_all(&self.scratch).await.map_err(retryable)?;
         let scratch_src = self.scratch.join(format!("{}.source", job.id));
         // The compositor's process starts while the source is fetched and probed.
-        let standby = self.compositor.standby();
+        let mut standby = self.compositor.standby();
         let source = self.objects.readable_path(&media.object_key, &scratch_src).instrument(tracing::info_span!("fetch source")).await.map_err(retryable)?;
         let output = self.scratch.join(format!("{render_id}.mp4"));
         let result = async {
-            let info = cofee_pipeline::probe(&source, &self.limits, &Silent, &ctx.cancel).await.map_err(job_error)?;
+            let info = cofee_pipeline::probe(&source, &self.limits, standby.as_mut(), &Silent, &ctx.cancel).await.map_err(job_error)?;
             let video = info.require_video().map_err(|e| permanent(e.to_string()))?;
             let ass = AssDocument::build(&transcript, &style, VideoSize { width: video.width, height: video.height }).to_ass();
             let fonts = FontDir::with_bundled().map_err(retryable)?; // styles from the API carry no font files

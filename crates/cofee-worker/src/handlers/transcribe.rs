@@ -48,7 +48,7 @@ impl JobHandler for TranscribeHandler {
         let scratch = self.scratch.join(format!("{}.source", job.id));
         let path = self.objects.readable_path(&media.object_key, &scratch).instrument(tracing::info_span!("fetch source")).await.map_err(|e| JobError::Retryable(e.to_string()))?;
         let result = async {
-            let info = cofee_pipeline::probe(&path, &self.limits, &Silent, &ctx.cancel).await.map_err(job_error)?;
+            let info = cofee_pipeline::probe(&path, &self.limits, None, &Silent, &ctx.cancel).await.map_err(job_error)?;
             let reporter = JobReporter(ctx.clone());
             let engine = match p.engine.as_deref() {
                 None => self.engine.clone(),

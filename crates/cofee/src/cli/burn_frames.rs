@@ -3,32 +3,67 @@
 //! one parser reads both renderers.
 
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use cofee_burn::{BurnError, BurnJob};
+use cofee_burn::{BurnError, BurnJob, OpenInput};
 
 /// Exit status meaning "not for this compositor": the caller falls back to FFmpeg's filter.
 pub const EXIT_UNSUPPORTED: u8 = 3;
 
 /// For a compositor started ahead of its job (`cofee burn-frames --job-on-stdin`, see
-/// `cofee_media::CompositorStandby`): the command line with the arguments read from stdin
-/// (NUL-separated, so any path passes) in place of the flag. Other command lines pass unchanged.
-pub fn job_from_stdin(args: Vec<OsString>) -> std::io::Result<Vec<OsString>> {
+/// `cofee_media::CompositorStandby`): the command line with the job's arguments from stdin in
+/// place of the flag, and the input if it was asked to open and describe it first. Other
+/// command lines pass unchanged.
+pub fn job_from_stdin(args: Vec<OsString>) -> std::io::Result<(Vec<OsString>, Option<OpenInput>)> {
     if args.len() != 3 || args[1] != "burn-frames" || args[2] != cofee_media::JOB_ON_STDIN {
-        return Ok(args);
+        return Ok((args, None));
+    }
+    let mut stdin = std::io::stdin().lock();
+    let mut opened = None;
+    let mut first = field(&mut stdin)?;
+    if first.as_deref() == Some(cofee_media::DESCRIBE_INPUT.as_bytes()) {
+        let missing = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "an incomplete request to describe the input");
+        let path = PathBuf::from(OsString::from_vec(field(&mut stdin)?.ok_or_else(missing)?));
+        let allowed = String::from_utf8_lossy(&field(&mut stdin)?.ok_or_else(missing)?).into_owned();
+        let mut stdout = std::io::stdout().lock();
+        // Nothing but the NUL when it cannot: the caller asks ffprobe, which says why.
+        match cofee_burn::open_and_describe(&path, &allowed) {
+            Ok((input, description)) => {
+                stdout.write_all(description.as_bytes())?;
+                opened = Some(input);
+            }
+            Err(e) => eprintln!("describing {}: {e}", path.display()),
+        }
+        stdout.write_all(&[0])?;
+        stdout.flush()?;
+        first = field(&mut stdin)?;
     }
     let mut job = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut job)?;
+    while let Some(f) = first {
+        job.push(OsString::from_vec(f));
+        first = field(&mut stdin)?;
+    }
     if job.is_empty() {
         return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no job arrived on stdin"));
     }
-    let given = job.strip_suffix(&[0]).unwrap_or(&job).split(|&b| b == 0).map(|a| OsString::from_vec(a.to_vec()));
-    Ok(args[..1].iter().cloned().chain(given).collect())
+    Ok((args[..1].iter().cloned().chain(job).collect(), opened))
+}
+
+/// The next NUL-terminated field (a last one may lack the NUL); `None` at the end of input.
+fn field(r: &mut impl BufRead) -> std::io::Result<Option<Vec<u8>>> {
+    let mut f = Vec::new();
+    if r.read_until(0, &mut f)? == 0 {
+        return Ok(None);
+    }
+    if f.last() == Some(&0) {
+        f.pop();
+    }
+    Ok(Some(f))
 }
 
 #[derive(Args)]
@@ -58,7 +93,8 @@ pub struct BurnFramesArgs {
     max_secs: f64,
 }
 
-pub fn run(args: BurnFramesArgs) -> ExitCode {
+/// Runs the job, reading from `opened` when it is the job's input.
+pub fn run(args: BurnFramesArgs, opened: Option<OpenInput>) -> ExitCode {
     let ass = match std::fs::read_to_string(&args.ass) {
         Ok(a) => a,
         Err(e) => {
@@ -81,14 +117,15 @@ pub fn run(args: BurnFramesArgs) -> ExitCode {
     };
     let started = Instant::now();
     let mut stdout = std::io::stdout().lock();
-    let result = cofee_burn::burn(&job, |p| {
+    let result = cofee_burn::burn(&job, opened, |p| {
         let fps = p.frame as f64 / started.elapsed().as_secs_f64().max(1e-3);
         // A closed pipe means the parent is gone; the render is then killed with it anyway.
         let _ = stdout.write_all(p.ffmpeg_progress_block(fps).as_bytes()).and_then(|()| stdout.flush());
     });
     match result {
         Ok(stats) => {
-            eprintln!("burn-frames: {} frames, {} captioned, {} copied, {} libass renders, {} layer changes, {:.2?}", stats.frames, stats.captioned_frames, stats.copied_frames, stats.ass_renders, stats.layer_changes, stats.elapsed);
+            let input = if stats.opened_ahead { "opened ahead" } else { "opened for the job" };
+            eprintln!("burn-frames: {} frames, {} captioned, {} copied, {} libass renders, {} layer changes, input {input}, {:.2?}", stats.frames, stats.captioned_frames, stats.copied_frames, stats.ass_renders, stats.layer_changes, stats.elapsed);
             ExitCode::SUCCESS
         }
         Err(e @ BurnError::Unsupported(_)) => {

@@ -67,7 +67,7 @@ pub async fn run(args: TranscribeArgs) -> CliResult {
     let limits = args.limits.limits();
     let cancel = cancel_on_ctrl_c();
     let fail = |e: cofee_pipeline::PipelineError| interrupted(&cancel).unwrap_or_else(|| e.into());
-    let info = cofee_pipeline::probe(&args.input, &limits, &Silent, &cancel).await.map_err(fail)?;
+    let info = cofee_pipeline::probe(&args.input, &limits, None, &Silent, &cancel).await.map_err(fail)?;
     let t = cofee_pipeline::transcribe(&info, &spec, args.language.clone(), &limits, &progress, &cancel).await.map_err(fail)?;
     let text = match format {
         Format::Srt => formats::srt::write(&formats::cues(&t)),
