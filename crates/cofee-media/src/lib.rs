@@ -1,10 +1,11 @@
-//! Media adapter: every byte of user media is touched only by FFmpeg/ffprobe child processes,
-//! never parsed in-process, so a decoder crash or hang cannot take Cofee down.
+//! Media adapter: every byte of user media is touched only by child processes (FFmpeg, ffprobe
+//! and Cofee's compositor, `cofee burn-frames`), never parsed in-process, so a decoder crash or
+//! hang cannot take Cofee down.
 //!
 //! Hardening applied to every invocation (see [`process`]): `file:` inputs with
 //! `-protocol_whitelist file,pipe` (no network, no `concat:`/`subfile:` tricks), a demuxer
-//! allow-list (`-format_whitelist`: no HLS/DASH playlists, no concat lists, no image sequences)
-//! and an explicit `-f` once probed, limits checked from the probe before anything is decoded
+//! allow-list (`-format_whitelist`: no HLS/DASH playlists, no concat lists, no image sequences;
+//! the compositor opens with the same lists) and an explicit `-f` once probed, limits checked from the probe before anything is decoded
 //! ([`MediaLimits`]), a clean environment, a wall-clock timeout, and kill on cancel or drop.
 
 pub mod audio;

@@ -1,4 +1,6 @@
-//! ffprobe: what a file is, checked against [`MediaLimits`] before anything is decoded.
+//! What a file is, checked against [`MediaLimits`] before anything is decoded: described by
+//! ffprobe, or, when a render follows, by the compositor that will read it (in ffprobe's JSON,
+//! interpreted and checked by the same code).
 
 use std::path::{Path, PathBuf};
 

@@ -146,3 +146,22 @@ fn a_standby_renders_from_the_input_it_described() {
         assert!(half_difference(&talk_mp4(), &out, 1.0, Half::Bottom) > 1.5, "the captions are drawn");
     }
 }
+
+/// `cofee caption --captions`: the compositor started ahead describes the input and renders from
+/// it; ffprobe is not started at all.
+#[test]
+fn caption_with_given_captions_runs_no_ffprobe() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    ffmpeg(&["-i", talk_mp4().to_str().unwrap(), "-t", "2", "-c", "copy", clip.to_str().unwrap()]);
+    let srt = dir.path().join("c.srt");
+    std::fs::write(&srt, "1\n00:00:00,200 --> 00:00:01,800\nHELLO THERE\n").unwrap();
+    let out = dir.path().join("out.mp4");
+    let o = cofee(&["-vv", "caption", clip.to_str().unwrap(), "-o", out.to_str().unwrap(), "--captions", srt.to_str().unwrap(), "--preset", "ultrafast"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = stderr(&o);
+    assert!(log.contains("input opened ahead"), "{log}");
+    let spawned = |tool: &str| log.lines().any(|l| l.contains("spawning") && l.contains(tool));
+    assert!(spawned("burn-frames") && !spawned("ffprobe"), "{log}");
+    assert!(half_difference(&clip, &out, 1.0, Half::Bottom) > 1.5, "the captions are drawn");
+}
