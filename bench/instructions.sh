@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Render cost in CPU instructions: `cofee caption --captions …` (with every child process it
-# starts: ffprobe, the compositor) against a plain FFmpeg re-encode of the same clip with the same
+# starts: the compositor, and ffprobe where one runs) against a plain FFmpeg re-encode of the same clip with the same
 # x264 preset and CRF, both counted by valgrind's callgrind in one run.
 #
 # Instruction counts do not drift with the load of a shared machine the way seconds do (the same
