@@ -41,8 +41,8 @@ const BITMAP_CACHE_MB: c_int = 16;
 /// `ASS_FONTPROVIDER_AUTODETECT`: fontconfig on Linux, as FFmpeg's filter uses.
 const FONTPROVIDER_AUTODETECT: c_int = 1;
 
-/// The `va_list` argument is opaque here (x86-64 and aarch64 pass it as a pointer); the callback
-/// only forwards the format string, which is enough to tell what libass complained about.
+/// The `va_list` argument is opaque here: x86-64 and aarch64 both pass it as a pointer, which
+/// goes on to `vsnprintf` as it came.
 type MessageCallback = extern "C" fn(level: c_int, fmt: *const c_char, args: *mut c_void, data: *mut c_void);
 
 #[link(name = "ass")]
@@ -62,12 +62,21 @@ unsafe extern "C" {
     fn ass_render_frame(r: *mut AssRendererRaw, t: *mut AssTrack, now_ms: c_longlong, detect_change: *mut c_int) -> *const AssImageRaw;
 }
 
-extern "C" fn on_message(level: c_int, fmt: *const c_char, _args: *mut c_void, _data: *mut c_void) {
+unsafe extern "C" {
+    fn vsnprintf(buf: *mut c_char, size: usize, fmt: *const c_char, args: *mut c_void) -> c_int;
+}
+
+extern "C" fn on_message(level: c_int, fmt: *const c_char, args: *mut c_void, _data: *mut c_void) {
     // Levels 0–2 are errors and warnings worth keeping in the helper's stderr tail.
     if level <= 2 && !fmt.is_null() {
-        // SAFETY: libass passes a NUL-terminated printf format string.
-        let text = unsafe { std::ffi::CStr::from_ptr(fmt) }.to_string_lossy();
-        eprintln!("libass: {}", text.trim_end());
+        let mut buf = [0 as c_char; 512];
+        // SAFETY: libass passes a printf format string with the arguments it names; vsnprintf
+        // writes at most `buf.len()` bytes, NUL included, and the va_list is used only once.
+        let text = unsafe {
+            vsnprintf(buf.as_mut_ptr(), buf.len(), fmt, args);
+            std::ffi::CStr::from_ptr(buf.as_ptr())
+        };
+        eprintln!("libass: {}", text.to_string_lossy().trim_end());
     }
 }
 

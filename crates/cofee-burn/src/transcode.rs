@@ -130,7 +130,9 @@ pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn F
     let captions = CaptionTrack::start(ScheduledRenderer::new(renderer, ChangeSchedule::parse(job.ass)), width, height, matrix);
     let mut sink = VideoSink { encoder: &mut encoder, stream: video_out, enc_tb: video_tb, out_tb: video_out_tb, stats: BurnStats::default(), last_pts: None, frame_duration: rate.map_or(0, |r| 1.rescale(r.invert(), video_tb)), width: width as u32, height: height as u32 };
     let mut queue = FrameQueue::default();
-    let source = Source { input, decoder, video: vi, start_offset, max_secs: job.max_secs, audio: audio.zip(audio_out.zip(audio_out_tb)).map(|((index, tb, _), (out, out_tb))| AudioRoute { index, tb, out, out_tb }) };
+    let timeline = |tb| Timeline::new(start_offset, job.max_secs, tb);
+    let audio = audio.zip(audio_out.zip(audio_out_tb)).map(|((index, tb, _), (out, out_tb))| AudioRoute { index, tb, timeline: timeline(tb), out, out_tb });
+    let source = Source { input, decoder, video: vi, timeline: timeline(video_tb), audio };
     let mut last_report = Instant::now();
     std::thread::scope(|scope| {
         let (items, incoming) = mpsc::sync_channel(DEMUXED_AHEAD);
@@ -193,9 +195,32 @@ enum Demuxed {
     Audio(Packet),
 }
 
+/// A stream's timestamps shifted so the output starts at 0, and the last one written, in the
+/// stream's time base.
+#[derive(Debug, Clone, Copy)]
+struct Timeline {
+    shift: i64,
+    last: i64,
+}
+
+impl Timeline {
+    /// For an input starting at `start_us` microseconds, cut after `max_secs`.
+    fn new(start_us: i64, max_secs: f64, tb: Rational) -> Self {
+        let us = Rational(1, 1_000_000);
+        Self { shift: start_us.rescale(us, tb), last: ((max_secs * 1_000_000.0) as i64).rescale(us, tb) }
+    }
+
+    /// `ts` shifted, or `None` when it is past the end.
+    fn place(&self, ts: i64) -> Option<i64> {
+        let shifted = ts - self.shift;
+        (shifted <= self.last).then_some(shifted)
+    }
+}
+
 struct AudioRoute {
     index: usize,
     tb: Rational,
+    timeline: Timeline,
     out: usize,
     out_tb: Rational,
 }
@@ -210,9 +235,8 @@ struct Source {
     input: format::context::Input,
     decoder: ff::decoder::Video,
     video: usize,
-    /// The input's start time, in microseconds; the output starts at 0.
-    start_offset: i64,
-    max_secs: f64,
+    /// The video stream's.
+    timeline: Timeline,
     audio: Option<AudioRoute>,
 }
 
@@ -242,10 +266,10 @@ impl Source {
                     return Ok(());
                 }
             } else if let Some(route) = self.audio.as_ref().filter(|r| r.index == index) {
-                let shift = self.offset_in(route.tb);
-                if packet.pts().is_some_and(|p| p - shift > self.max_ts(route.tb)) {
+                if packet.pts().is_some_and(|p| route.timeline.place(p).is_none()) {
                     continue;
                 }
+                let shift = route.timeline.shift;
                 packet.set_pts(packet.pts().map(|p| p - shift));
                 packet.set_dts(packet.dts().map(|d| d - shift));
                 packet.rescale_ts(route.tb, route.out_tb);
@@ -263,32 +287,18 @@ impl Source {
 
     /// Passes on the frames the decoder has finished; `false` when nobody takes them any more.
     fn receive_frames(&mut self, items: &SyncSender<Demuxed>) -> bool {
-        let Some(tb) = self.input.stream(self.video).map(|s| s.time_base()) else { return false };
-        let (offset, max) = (self.offset_in(tb), self.max_ts(tb));
         loop {
             let mut frame = frame::Video::empty();
             if self.decoder.receive_frame(&mut frame).is_err() {
                 return true;
             }
-            let Some(ts) = frame.timestamp() else { continue };
-            let pts = ts - offset;
-            if pts > max {
-                continue;
-            }
+            let Some(pts) = frame.timestamp().and_then(|ts| self.timeline.place(ts)) else { continue };
             frame.set_pts(Some(pts));
             frame.set_kind(picture::Type::None);
             if items.send(Demuxed::Frame(frame)).is_err() {
                 return false;
             }
         }
-    }
-
-    fn offset_in(&self, tb: Rational) -> i64 {
-        self.start_offset.rescale(Rational(1, 1_000_000), tb)
-    }
-
-    fn max_ts(&self, tb: Rational) -> i64 {
-        ((self.max_secs * 1_000_000.0) as i64).rescale(Rational(1, 1_000_000), tb)
     }
 }
 

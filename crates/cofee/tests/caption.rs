@@ -158,3 +158,17 @@ fn a_compositor_started_ahead_takes_its_job_on_stdin() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no job arrived"), "{}", stderr(&o));
 }
+
+/// libass's warnings reach the log with their arguments filled in: a character no installed font
+/// has is named, not left as a format string.
+#[test]
+fn libass_warnings_are_logged_formatted() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    ffmpeg(&["-i", talk_mp4().to_str().unwrap(), "-t", "1", "-c", "copy", clip.to_str().unwrap()]);
+    let srt = dir.path().join("c.srt");
+    std::fs::write(&srt, "1\n00:00:00,100 --> 00:00:00,900\nHELLO \u{10FFFD} THERE\n").unwrap();
+    let o = cofee(&["-vv", "caption", clip.to_str().unwrap(), "-o", dir.path().join("out.mp4").to_str().unwrap(), "--captions", srt.to_str().unwrap(), "--preset", "ultrafast"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("libass: fontselect: failed to find any fallback with glyph 0x10FFFD"), "{}", stderr(&o));
+}
