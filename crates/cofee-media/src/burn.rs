@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::limits::{ALLOWED_DEMUXERS, MP4_COPYABLE_AUDIO};
@@ -112,8 +113,8 @@ impl Compositor {
         let mut cmd = process::supervised(program);
         cmd.args(["burn-frames", JOB_ON_STDIN]).stdin(Stdio::piped());
         let mut child = process::spawn(&mut cmd, "cofee burn-frames").ok()?;
-        let (stdin, stdout) = (child.stdin.take()?, child.stdout.take()?);
-        Some(CompositorStandby { child, stdin, stdout: BufReader::new(stdout), broken: false })
+        let stdin = child.stdin.take()?;
+        Some(CompositorStandby { process: Renderer::following(child, "cofee burn-frames"), stdin, broken: false })
     }
 }
 
@@ -131,9 +132,8 @@ pub const DESCRIBE_INPUT: &str = "--describe-input";
 /// added to the render, and asked to describe the input (`describe`) it spares starting ffprobe
 /// and opening the file a second time. Dropped unused, it is killed.
 pub struct CompositorStandby {
-    child: Child,
+    process: Renderer,
     stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
     /// It stopped answering as agreed; the render starts a fresh one.
     broken: bool,
 }
@@ -148,7 +148,7 @@ impl CompositorStandby {
             self.stdin.write_all(&request).await.ok()?;
             self.stdin.flush().await.ok()?;
             let mut reply = Vec::new();
-            (&mut self.stdout).take(MAX_PROBE_OUTPUT).read_until(0, &mut reply).await.ok()?;
+            (&mut self.process.stdout).take(MAX_PROBE_OUTPUT).read_until(0, &mut reply).await.ok()?;
             Some(reply)
         };
         let reply = tokio::select! {
@@ -165,7 +165,7 @@ impl CompositorStandby {
     }
 
     /// Hands over the job's arguments; `None` if the process has gone away meanwhile.
-    async fn start(mut self, args: &[String]) -> Option<(Child, BufReader<ChildStdout>)> {
+    async fn start(mut self, args: &[String]) -> Option<Renderer> {
         if self.broken {
             return None;
         }
@@ -173,7 +173,7 @@ impl CompositorStandby {
         self.stdin.write_all(&job).await.ok()?;
         // End of input: the job is complete.
         drop(self.stdin);
-        Some((self.child, self.stdout))
+        Some(self.process)
     }
 }
 
@@ -202,11 +202,25 @@ pub struct BurnIn<'a> {
     pub standby: Option<CompositorStandby>,
 }
 
-/// A renderer's process with its progress output.
-fn spawned(cmd: &mut tokio::process::Command, tool: &'static str) -> Result<(Child, BufReader<ChildStdout>), MediaError> {
-    let mut child = process::spawn(cmd, tool)?;
-    let stdout = child.stdout.take().expect("piped");
-    Ok((child, BufReader::new(stdout)))
+/// A renderer's process (the compositor or FFmpeg) with its progress output, and its stderr
+/// read from the start (a process whose stderr pipe fills up stops).
+struct Renderer {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    stderr: JoinHandle<String>,
+    tool: &'static str,
+}
+
+impl Renderer {
+    fn spawn(cmd: &mut tokio::process::Command, tool: &'static str) -> Result<Self, MediaError> {
+        Ok(Self::following(process::spawn(cmd, tool)?, tool))
+    }
+
+    fn following(mut child: Child, tool: &'static str) -> Self {
+        let stderr = collect_stderr(&mut child, tool);
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Self { child, stdout, stderr, tool }
+    }
 }
 
 /// Escapes a value for an FFmpeg filter option inside a filter graph (two levels of quoting).
@@ -284,11 +298,11 @@ impl BurnIn<'_> {
                 Some(standby) => standby.start(&args).await,
                 None => None,
             };
-            let (child, stdout) = match started {
+            let renderer = match started {
                 Some(started) => started,
-                None => spawned(process::supervised(program).args(args), "cofee burn-frames")?,
+                None => Renderer::spawn(process::supervised(program).args(args), "cofee burn-frames")?,
             };
-            let (status, last, stderr) = self.run_child(child, stdout, "cofee burn-frames", &mut on_progress, cancel).await?;
+            let (status, last, stderr) = self.follow(renderer, &mut on_progress, cancel).await?;
             if status.code() == Some(NATIVE_UNSUPPORTED) {
                 tracing::debug!(reason = %stderr, "the native compositor declined; using FFmpeg's ass filter");
             } else {
@@ -302,8 +316,8 @@ impl BurnIn<'_> {
             None => {
                 // A standby compositor is not needed any more.
                 drop(self.standby.take());
-                let (child, stdout) = spawned(process::command("ffmpeg").args(self.args(&ass_path, part.path())?), "ffmpeg")?;
-                let (status, last, stderr) = self.run_child(child, stdout, "ffmpeg", &mut on_progress, cancel).await?;
+                let renderer = Renderer::spawn(process::command("ffmpeg").args(self.args(&ass_path, part.path())?), "ffmpeg")?;
+                let (status, last, stderr) = self.follow(renderer, &mut on_progress, cancel).await?;
                 process::check(status, "ffmpeg", stderr)?;
                 last
             }
@@ -319,8 +333,8 @@ impl BurnIn<'_> {
     }
 
     /// Follows one renderer's process to its end, reading its `-progress` output.
-    async fn run_child(&self, mut child: Child, stdout: BufReader<ChildStdout>, tool: &'static str, on_progress: &mut impl FnMut(BurnProgress), cancel: &CancellationToken) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
-        let stderr = collect_stderr(&mut child, tool);
+    async fn follow(&self, renderer: Renderer, on_progress: &mut impl FnMut(BurnProgress), cancel: &CancellationToken) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
+        let Renderer { mut child, stdout, stderr, tool } = renderer;
         let duration = self.input.duration_secs;
         let reader = async {
             let mut last = BurnProgress::default();
