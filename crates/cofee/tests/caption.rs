@@ -164,11 +164,8 @@ fn a_compositor_started_ahead_takes_its_job_on_stdin() {
 #[test]
 fn libass_warnings_are_logged_formatted() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("clip.mp4");
-    ffmpeg(&["-i", talk_mp4().to_str().unwrap(), "-t", "1", "-c", "copy", clip.to_str().unwrap()]);
-    let srt = dir.path().join("c.srt");
-    std::fs::write(&srt, "1\n00:00:00,100 --> 00:00:00,900\nHELLO \u{10FFFD} THERE\n").unwrap();
-    let o = cofee(&["-vv", "caption", clip.to_str().unwrap(), "-o", dir.path().join("out.mp4").to_str().unwrap(), "--captions", srt.to_str().unwrap(), "--preset", "ultrafast"]);
+    let clip = talk_cut(dir.path(), 1);
+    let (o, _) = caption_logged(dir.path(), &clip, "1\n00:00:00,100 --> 00:00:00,900\nHELLO \u{10FFFD} THERE\n");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("libass: fontselect: failed to find any fallback with glyph 0x10FFFD"), "{}", stderr(&o));
 }

@@ -152,12 +152,8 @@ fn a_standby_renders_from_the_input_it_described() {
 #[test]
 fn caption_with_given_captions_runs_no_ffprobe() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("clip.mp4");
-    ffmpeg(&["-i", talk_mp4().to_str().unwrap(), "-t", "2", "-c", "copy", clip.to_str().unwrap()]);
-    let srt = dir.path().join("c.srt");
-    std::fs::write(&srt, "1\n00:00:00,200 --> 00:00:01,800\nHELLO THERE\n").unwrap();
-    let out = dir.path().join("out.mp4");
-    let o = cofee(&["-vv", "caption", clip.to_str().unwrap(), "-o", out.to_str().unwrap(), "--captions", srt.to_str().unwrap(), "--preset", "ultrafast"]);
+    let clip = talk_cut(dir.path(), 2);
+    let (o, out) = caption_logged(dir.path(), &clip, "1\n00:00:00,200 --> 00:00:01,800\nHELLO THERE\n");
     assert!(o.status.success(), "{}", stderr(&o));
     let log = stderr(&o);
     assert!(log.contains("input opened ahead"), "{log}");

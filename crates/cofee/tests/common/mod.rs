@@ -108,6 +108,22 @@ pub fn talk_mp4() -> PathBuf {
     .clone()
 }
 
+/// The first `secs` seconds of [`talk_mp4`], copied into `dir`.
+pub fn talk_cut(dir: &Path, secs: u32) -> PathBuf {
+    let clip = dir.join(format!("talk-{secs}s.mp4"));
+    ffmpeg(&["-i", talk_mp4().to_str().unwrap(), "-t", &secs.to_string(), "-c", "copy", clip.to_str().unwrap()]);
+    clip
+}
+
+/// `cofee -vv caption CLIP --captions SRT` (with `srt` as the file's text) into `dir`, at
+/// `ultrafast`: the run and the output's path.
+pub fn caption_logged(dir: &Path, clip: &Path, srt: &str) -> (Output, PathBuf) {
+    let (srt_path, out) = (dir.join("captions.srt"), dir.join("captioned.mp4"));
+    std::fs::write(&srt_path, srt).unwrap();
+    let o = cofee(&["-vv", "caption", clip.to_str().unwrap(), "-o", out.to_str().unwrap(), "--captions", srt_path.to_str().unwrap(), "--preset", "ultrafast"]);
+    (o, out)
+}
+
 pub enum Half {
     Top,
     Bottom,
