@@ -27,20 +27,7 @@ pub fn job_from_stdin(args: Vec<OsString>) -> std::io::Result<(Vec<OsString>, Op
     let mut opened = None;
     let mut first = field(&mut stdin)?;
     if first.as_deref() == Some(cofee_media::DESCRIBE_INPUT.as_bytes()) {
-        let missing = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "an incomplete request to describe the input");
-        let path = PathBuf::from(OsString::from_vec(field(&mut stdin)?.ok_or_else(missing)?));
-        let allowed = String::from_utf8_lossy(&field(&mut stdin)?.ok_or_else(missing)?).into_owned();
-        let mut stdout = std::io::stdout().lock();
-        // Nothing but the NUL when it cannot: the caller asks ffprobe, which says why.
-        match cofee_burn::open_and_describe(&path, &allowed) {
-            Ok((input, description)) => {
-                stdout.write_all(description.as_bytes())?;
-                opened = Some(input);
-            }
-            Err(e) => eprintln!("describing {}: {e}", path.display()),
-        }
-        stdout.write_all(&[0])?;
-        stdout.flush()?;
+        opened = describe_input(&mut stdin)?;
         first = field(&mut stdin)?;
     }
     let mut job = Vec::new();
@@ -52,6 +39,29 @@ pub fn job_from_stdin(args: Vec<OsString>) -> std::io::Result<(Vec<OsString>, Op
         return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no job arrived on stdin"));
     }
     Ok((args[..1].iter().cloned().chain(job).collect(), opened))
+}
+
+/// Answers a request to describe the input (its fields after `DESCRIBE_INPUT`: the path and the
+/// allowed demuxers) on stdout: the description and a NUL, or only the NUL when the input cannot
+/// be opened (the caller then asks ffprobe, which says why).
+fn describe_input(stdin: &mut impl BufRead) -> std::io::Result<Option<OpenInput>> {
+    let missing = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "an incomplete request to describe the input");
+    let path = PathBuf::from(OsString::from_vec(field(stdin)?.ok_or_else(missing)?));
+    let allowed = String::from_utf8_lossy(&field(stdin)?.ok_or_else(missing)?).into_owned();
+    let mut stdout = std::io::stdout().lock();
+    let opened = match cofee_burn::open_and_describe(&path, &allowed) {
+        Ok((input, description)) => {
+            stdout.write_all(description.as_bytes())?;
+            Some(input)
+        }
+        Err(e) => {
+            eprintln!("describing {}: {e}", path.display());
+            None
+        }
+    };
+    stdout.write_all(&[0])?;
+    stdout.flush()?;
+    Ok(opened)
 }
 
 /// The next NUL-terminated field (a last one may lack the NUL); `None` at the end of input.
