@@ -116,7 +116,10 @@ impl Objects {
     pub fn local(root: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(root).map_err(io)?;
         // Empty folders go with their last object (an upload's pieces, a deleted project's files).
-        let fs = Arc::new(LocalFileSystem::new_with_prefix(root).map_err(storage)?.with_automatic_cleanup(true));
+        // Written objects are fsynced, file and folder, before a put returns, as S3 makes them
+        // durable before it answers: the caller records the object in the database next, and a
+        // power cut must not leave a row pointing at a file that never reached the disk.
+        let fs = Arc::new(LocalFileSystem::new_with_prefix(root).map_err(storage)?.with_automatic_cleanup(true).with_fsync(true));
         Ok(Self { inner: fs.clone(), local: Some(fs), public: None })
     }
 
