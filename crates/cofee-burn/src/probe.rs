@@ -35,11 +35,17 @@ impl OpenInput {
 /// Opens `path` with any of `allowed_demuxers` (comma-separated) over the `file` protocol only,
 /// reads its streams, and returns it with its description in ffprobe's JSON.
 pub fn open_and_describe(path: &Path, allowed_demuxers: &str) -> Result<(OpenInput, String), BurnError> {
-    ff::init().map_err(|source| BurnError::Ffmpeg { what: "initialising FFmpeg", source })?;
-    ff::log::set_level(ff::log::Level::Error);
+    init()?;
     let input = open(path, None, allowed_demuxers)?;
     let description = describe(&input).to_string();
     Ok((OpenInput { path: path.to_path_buf(), input }, description))
+}
+
+/// Initialises libav for this process, logging errors only (stderr is the caller's tail).
+pub(crate) fn init() -> Result<(), BurnError> {
+    ff::init().map_err(|source| BurnError::Ffmpeg { what: "initialising FFmpeg", source })?;
+    ff::log::set_level(ff::log::Level::Error);
+    Ok(())
 }
 
 /// Opens a local file, refusing every protocol but `file` and every demuxer not allowed;

@@ -32,8 +32,7 @@ fn ctx(what: &'static str) -> impl Fn(ff::Error) -> BurnError {
 }
 
 pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn FnMut(BurnProgress)) -> Result<BurnStats, BurnError> {
-    ff::init().map_err(ctx("initialising FFmpeg"))?;
-    ff::log::set_level(ff::log::Level::Error);
+    probe::init()?;
     let started = Instant::now();
     let opened = opened.filter(|o| o.is(job.input, job.demuxer));
     let opened_ahead = opened.is_some();

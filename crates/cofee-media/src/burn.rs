@@ -21,7 +21,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::limits::{ALLOWED_DEMUXERS, MP4_COPYABLE_AUDIO};
+use crate::limits::MP4_COPYABLE_AUDIO;
 use crate::probe::MAX_PROBE_OUTPUT;
 use crate::process::{self, collect_stderr, file_url, input_guard_args};
 use crate::{FontDir, MediaError, MediaInfo, MediaLimits, Rejection};
@@ -143,7 +143,7 @@ impl CompositorStandby {
     /// render; `None` if it could not open it (the caller then asks ffprobe, whose answer also
     /// explains a refusal).
     pub(crate) async fn describe(&mut self, path: &Path, limit: Duration, cancel: &CancellationToken) -> Result<Option<String>, MediaError> {
-        let request = fields([DESCRIBE_INPUT.as_bytes(), path.as_os_str().as_bytes(), ALLOWED_DEMUXERS.join(",").as_bytes()]);
+        let request = fields([DESCRIBE_INPUT.as_bytes(), path.as_os_str().as_bytes(), process::allowed_demuxers().as_bytes()]);
         let exchange = async {
             self.stdin.write_all(&request).await.ok()?;
             self.stdin.flush().await.ok()?;

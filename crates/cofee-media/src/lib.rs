@@ -5,7 +5,8 @@
 //! Hardening applied to every invocation (see [`process`]): `file:` inputs with
 //! `-protocol_whitelist file,pipe` (no network, no `concat:`/`subfile:` tricks), a demuxer
 //! allow-list (`-format_whitelist`: no HLS/DASH playlists, no concat lists, no image sequences;
-//! the compositor opens with the same lists) and an explicit `-f` once probed, limits checked from the probe before anything is decoded
+//! the compositor opens with the same lists) and an explicit `-f` once probed, limits checked
+//! from the probe before anything is decoded
 //! ([`MediaLimits`]), a clean environment, a wall-clock timeout, and kill on cancel or drop.
 
 pub mod audio;

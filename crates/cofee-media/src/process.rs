@@ -57,7 +57,13 @@ pub fn die_with_parent(cmd: &mut Command) {
 
 /// Input options that keep FFmpeg to local files and known single-file containers.
 pub fn input_guard_args() -> Vec<String> {
-    vec!["-protocol_whitelist".into(), "file,pipe".into(), "-format_whitelist".into(), ALLOWED_DEMUXERS.join(",")]
+    vec!["-protocol_whitelist".into(), "file,pipe".into(), "-format_whitelist".into(), allowed_demuxers()]
+}
+
+/// The demuxer allow-list as FFmpeg's `format_whitelist` takes it (for the tools and the
+/// compositor alike).
+pub fn allowed_demuxers() -> String {
+    ALLOWED_DEMUXERS.join(",")
 }
 
 /// A path as an explicit `file:` URL, so names like `concat:…` or `http:…` stay file names.

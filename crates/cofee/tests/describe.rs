@@ -85,7 +85,7 @@ async fn a_standby_compositor_describes_inputs_as_ffprobe_does() {
 /// What a standby compositor answers when asked to describe `file` (`None`: an empty answer).
 fn described(file: &Path) -> Option<serde_json::Value> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cofee")).args(["burn-frames", "--job-on-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let request: Vec<u8> = ["--describe-input", file.to_str().unwrap(), &cofee_media::limits::ALLOWED_DEMUXERS.join(",")].iter().flat_map(|a| a.bytes().chain([0])).collect();
+    let request: Vec<u8> = ["--describe-input", file.to_str().unwrap(), &cofee_media::process::allowed_demuxers()].iter().flat_map(|a| a.bytes().chain([0])).collect();
     child.stdin.take().unwrap().write_all(&request).unwrap();
     let mut answer = Vec::new();
     BufReader::new(child.stdout.take().unwrap()).read_until(0, &mut answer).unwrap();
