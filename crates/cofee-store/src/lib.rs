@@ -1,18 +1,16 @@
 //! Persistence adapters: the durable job queue ([`queue`]), accounts/projects ([`accounts`]),
-//! media ([`media`]) and webhooks ([`webhooks`]), each on SQLite ([`sqlite`]) and PostgreSQL
-//! ([`postgres`]). Each
-//! backend has its own migrations folder and its own implementation — no `sqlx::Any` (it cannot
-//! express both dialects or their types).
+//! media ([`media`]) and webhooks ([`webhooks`]) — their traits here, their SQL once in [`db`]
+//! for SQLite and PostgreSQL alike — and object storage ([`objects`]).
 
 pub mod accounts;
+pub mod db;
 pub mod media;
 pub mod objects;
-pub mod postgres;
 pub mod queue;
 pub mod signals;
-pub mod sqlite;
 pub mod webhooks;
 
+pub use db::Store;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -25,12 +23,27 @@ pub enum StoreError {
     Corrupt(String),
     #[error("not found")]
     NotFound,
-    #[error("{0}")]
-    Conflict(String),
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
     #[error("object storage error: {0}")]
-    Storage(String),
-    #[error("{0}")]
-    Schema(String),
+    Storage(#[source] object_store::Error),
+    #[error("object storage error: {0}")]
+    Files(#[source] std::io::Error),
+    #[error("the database schema is at migration {applied}, this build needs {needed}: run `cofee migrate` first")]
+    SchemaBehind { applied: i64, needed: i64 },
+}
+
+/// A write refused because the data moved on (HTTP 409/412 at the edge).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Conflict {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("the captions are at version {current}, not {expected}")]
+    StaleVersion { current: i64, expected: i64 },
+    #[error("job is {}; only dead or cancelled jobs can be retried", .0.as_str())]
+    NotRetryable(queue::JobState),
+    #[error("the upload moved on meanwhile")]
+    UploadMoved,
 }
 
 /// Milliseconds since the Unix epoch, from a clock tests can move.
@@ -95,21 +108,19 @@ impl DatabaseUrl {
     /// is only connected, with at most `max_connections`, and must already be migrated
     /// (`cofee migrate`) — [`DatabaseUrl::migrate`] does that.
     pub async fn connect(&self, max_connections: u32) -> Result<std::sync::Arc<dyn Database>, StoreError> {
-        Ok(match self {
-            Self::Sqlite(path) => std::sync::Arc::new(sqlite::SqliteStore::open(path).await?),
-            Self::Postgres(url) => {
-                let store = postgres::PgStore::connect(url, max_connections).await?;
-                store.check_schema().await?;
-                std::sync::Arc::new(store)
-            }
-        })
+        let store = match self {
+            Self::Sqlite(path) => Store::open_sqlite(path).await?,
+            Self::Postgres(url) => Store::connect_postgres(url, max_connections).await?,
+        };
+        store.check_schema().await?;
+        Ok(std::sync::Arc::new(store))
     }
 
     /// Brings the schema up to date; returns how many migrations were applied.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         match self {
-            Self::Sqlite(path) => sqlite::SqliteStore::open(path).await.map(|_| 0),
-            Self::Postgres(url) => postgres::PgStore::connect(url, 2).await?.migrate().await,
+            Self::Sqlite(path) => Store::open_sqlite(path).await.map(|_| 0),
+            Self::Postgres(url) => Store::connect_postgres(url, 2).await?.migrate().await,
         }
     }
 }

@@ -69,9 +69,8 @@ pub trait MediaStore: Send + Sync {
     async fn style(&self, owner: Uuid, project: Uuid) -> Result<Option<String>, StoreError>;
     async fn set_style(&self, owner: Uuid, project: Uuid, style: &str) -> Result<(), StoreError>;
     async fn style_of_project(&self, project: Uuid) -> Result<Option<String>, StoreError>;
-    /// Creates a render and enqueues `job` for it in one transaction; the job's payload gets
-    /// `render_id`. Returns the render.
-    async fn create_render(&self, owner: Uuid, project: Uuid, preset: &str, job: crate::queue::NewJob) -> Result<Render, StoreError>;
+    /// Creates render `render` and enqueues `job` (which makes it) in one transaction.
+    async fn create_render(&self, owner: Uuid, render: Uuid, project: Uuid, preset: &str, job: crate::queue::NewJob) -> Result<Render, StoreError>;
     async fn render(&self, owner: Uuid, id: Uuid) -> Result<Render, StoreError>;
     async fn renders(&self, owner: Uuid, project: Uuid) -> Result<Vec<Render>, StoreError>;
     /// Records the output (a worker's result; re-running replaces it).

@@ -103,12 +103,12 @@ impl S3Location {
 fn storage(e: object_store::Error) -> StoreError {
     match e {
         object_store::Error::NotFound { .. } => StoreError::NotFound,
-        other => StoreError::Storage(other.to_string()),
+        other => StoreError::Storage(other),
     }
 }
 
 fn io(e: std::io::Error) -> StoreError {
-    StoreError::Storage(e.to_string())
+    StoreError::Files(e)
 }
 
 impl Objects {

@@ -6,7 +6,8 @@
 //! the same transaction as the row a job belongs to. graphile_worker is PostgreSQL-only; apalis
 //! 1.0 (two weeks old at the time of writing) has no progress or cancellation and tunes SQLite
 //! for speed over durability; sqlxmq/underway are on an older sqlx. The semantics below fit in
-//! one small module per backend, in the style of pict-rs's queue.
+//! one small module ([`crate::db`]'s queue, the same SQL on both backends), in the style of
+//! pict-rs's queue.
 //!
 //! Semantics (each sentence is tested in `tests/queue.rs`):
 //! - **Enqueue** inserts a `queued` job that is ready at `run_at` (now unless delayed). It can be
@@ -59,7 +60,15 @@ impl JobState {
         }
     }
 
-    pub fn parse(s: &str) -> Result<Self, StoreError> {
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Succeeded | Self::Dead | Self::Cancelled)
+    }
+}
+
+impl std::str::FromStr for JobState {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, StoreError> {
         Ok(match s {
             "queued" => Self::Queued,
             "running" => Self::Running,
@@ -69,10 +78,6 @@ impl JobState {
             other => return Err(StoreError::Corrupt(format!("unknown job state {other:?}"))),
         })
     }
-
-    pub fn is_final(&self) -> bool {
-        matches!(self, Self::Succeeded | Self::Dead | Self::Cancelled)
-    }
 }
 
 /// A job to enqueue.
@@ -81,7 +86,10 @@ pub struct NewJob {
     pub queue: String,
     pub kind: String,
     pub payload: serde_json::Value,
-    pub owner_id: Option<String>,
+    /// The user the job acts for.
+    pub owner_id: Option<Uuid>,
+    /// The project it works on (event streams list a project's jobs by it).
+    pub project_id: Option<Uuid>,
     pub max_attempts: u32,
     /// Delay before the job is ready, in milliseconds.
     pub delay_ms: i64,
@@ -93,7 +101,7 @@ pub struct NewJob {
 
 impl NewJob {
     pub fn new(queue: &str, kind: &str, payload: serde_json::Value) -> Self {
-        Self { queue: queue.into(), kind: kind.into(), payload, owner_id: None, max_attempts: 5, delay_ms: 0, trace_context: None, traceparent: None }
+        Self { queue: queue.into(), kind: kind.into(), payload, owner_id: None, project_id: None, max_attempts: 5, delay_ms: 0, trace_context: None, traceparent: None }
     }
 }
 
@@ -103,7 +111,8 @@ pub struct Job {
     pub queue: String,
     pub kind: String,
     pub payload: serde_json::Value,
-    pub owner_id: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
     pub state: JobState,
     pub attempts: u32,
     pub max_attempts: u32,
@@ -172,8 +181,8 @@ pub trait JobQueue: Send + Sync {
     /// Moves running jobs whose lease expired on their last attempt to `dead`; returns how many.
     async fn bury_expired(&self) -> Result<u64, StoreError>;
     async fn depth(&self) -> Result<Vec<QueueDepth>, StoreError>;
-    /// Jobs `owner` started for `project` (payload `project_id`), newest first.
-    async fn jobs_for_project(&self, owner: &str, project: &str, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// Jobs `owner` started for `project`, newest first.
+    async fn jobs_for_project(&self, owner: Uuid, project: Uuid, limit: u32) -> Result<Vec<Job>, StoreError>;
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use crate::queue::{Heartbeat, Job, JobQueue, JobState, NewJob, QueueDepth};
 
 #[derive(Debug, Error)]
 #[error("Redis for job signals: {0}")]
-pub struct SignalError(String);
+pub struct SignalError(#[from] redis::RedisError);
 
 /// A publish waits this long at most; signals are best-effort.
 const PUBLISH_TIMEOUT: Duration = Duration::from_millis(250);
@@ -71,7 +71,7 @@ impl JobSignals {
     pub fn redis(url: &str, prefix: &str) -> Result<Self, SignalError> {
         let mut signals = Self::redis_publisher(url, prefix)?;
         if let Reach::Redis { channel_prefix, subscribed, subscriber, .. } = &mut signals.reach {
-            let client = redis::Client::open(url).map_err(|e| SignalError(e.to_string()))?;
+            let client = redis::Client::open(url).map_err(SignalError)?;
             let task = tokio::spawn(subscribe(client, format!("{channel_prefix}*"), signals.hub.clone(), subscribed.clone()));
             *subscriber = Some(Arc::new(AbortOnDrop(task)));
         }
@@ -80,9 +80,9 @@ impl JobSignals {
 
     /// Signals go out through Redis, but this process watches none (a worker): no subscription.
     pub fn redis_publisher(url: &str, prefix: &str) -> Result<Self, SignalError> {
-        let client = redis::Client::open(url).map_err(|e| SignalError(e.to_string()))?;
+        let client = redis::Client::open(url).map_err(SignalError)?;
         let config = redis::aio::ConnectionManagerConfig::new().set_connection_timeout(Some(PUBLISH_TIMEOUT * 4));
-        let publisher = redis::aio::ConnectionManager::new_lazy_with_config(client, config).map_err(|e| SignalError(e.to_string()))?;
+        let publisher = redis::aio::ConnectionManager::new_lazy_with_config(client, config).map_err(SignalError)?;
         Ok(Self { hub: Arc::default(), reach: Reach::Redis { publisher, channel_prefix: format!("{prefix}jobs:"), subscribed: Arc::new(AtomicBool::new(false)), subscriber: None } })
     }
 
@@ -231,13 +231,13 @@ async fn listen(client: &redis::Client, pattern: &str, hub: &Hub, subscribed: &A
 }
 
 /// A [`JobQueue`] that signals the project's watchers after every change it makes to a job of
-/// a project (jobs whose payload has a `project_id`).
+/// a project (jobs with a `project_id`).
 pub struct SignallingQueue {
     inner: Arc<dyn JobQueue>,
     signals: JobSignals,
     /// The project of each job this process holds, so changes by job id can be signalled
     /// without reading the row back.
-    held: Mutex<HashMap<Uuid, String>>,
+    held: Mutex<HashMap<Uuid, Uuid>>,
 }
 
 impl SignallingQueue {
@@ -245,28 +245,24 @@ impl SignallingQueue {
         Self { inner, signals, held: Mutex::default() }
     }
 
-    fn project_of(payload: &serde_json::Value) -> Option<String> {
-        payload.get("project_id").and_then(|p| p.as_str()).map(str::to_string)
-    }
-
-    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, String>> {
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Uuid>> {
         self.held.lock().expect("the held-jobs map is never poisoned")
     }
 
     /// Signals the project of a job this process holds; `release` forgets it.
     fn signal_held(&self, id: Uuid, release: bool) {
-        let project = if release { self.held().remove(&id) } else { self.held().get(&id).cloned() };
+        let project = if release { self.held().remove(&id) } else { self.held().get(&id).copied() };
         if let Some(p) = project {
-            self.signals.notify(&p);
+            self.signals.notify(&p.to_string());
         }
     }
 
     /// Signals the project of a job this process does not hold (one read of the row).
     async fn signal_by_id(&self, id: Uuid) {
         if let Ok(job) = self.inner.get(id).await
-            && let Some(p) = Self::project_of(&job.payload)
+            && let Some(p) = job.project_id
         {
-            self.signals.notify(&p);
+            self.signals.notify(&p.to_string());
         }
     }
 }
@@ -274,10 +270,10 @@ impl SignallingQueue {
 #[async_trait]
 impl JobQueue for SignallingQueue {
     async fn enqueue(&self, job: NewJob) -> Result<Uuid, StoreError> {
-        let project = Self::project_of(&job.payload);
+        let project = job.project_id;
         let id = self.inner.enqueue(job).await?;
         if let Some(p) = project {
-            self.signals.notify(&p);
+            self.signals.notify(&p.to_string());
         }
         Ok(id)
     }
@@ -285,10 +281,10 @@ impl JobQueue for SignallingQueue {
     async fn claim(&self, queue: &str, worker_id: &str, lease_ms: i64) -> Result<Option<Job>, StoreError> {
         let job = self.inner.claim(queue, worker_id, lease_ms).await?;
         if let Some(j) = &job
-            && let Some(p) = Self::project_of(&j.payload)
+            && let Some(p) = j.project_id
         {
-            self.held().insert(j.id, p.clone());
-            self.signals.notify(&p);
+            self.held().insert(j.id, p);
+            self.signals.notify(&p.to_string());
         }
         Ok(job)
     }
@@ -347,7 +343,7 @@ impl JobQueue for SignallingQueue {
         self.inner.depth().await
     }
 
-    async fn jobs_for_project(&self, owner: &str, project: &str, limit: u32) -> Result<Vec<Job>, StoreError> {
+    async fn jobs_for_project(&self, owner: Uuid, project: Uuid, limit: u32) -> Result<Vec<Job>, StoreError> {
         self.inner.jobs_for_project(owner, project, limit).await
     }
 }

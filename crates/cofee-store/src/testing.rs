@@ -3,7 +3,7 @@
 //! dropped when the guard goes — tests never assume an empty server or share state. And Redis
 //! servers of a test's own, for tests that make Redis fail.
 
-use crate::postgres::PgStore;
+use crate::Store;
 
 pub fn pg_admin_url() -> String {
     std::env::var("COFEE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
@@ -28,7 +28,7 @@ pub struct PgTestDatabase {
 impl PgTestDatabase {
     pub async fn create() -> Self {
         let db = Self::create_empty().await;
-        PgStore::connect(&db.url(), 1).await.unwrap().migrate().await.expect("migrations apply");
+        Store::connect_postgres(&db.url(), 1).await.unwrap().migrate().await.expect("migrations apply");
         db
     }
 
@@ -36,8 +36,8 @@ impl PgTestDatabase {
     pub async fn create_empty() -> Self {
         let admin = pg_admin_url();
         let name = format!("cofee_test_{}", uuid::Uuid::now_v7().simple());
-        let conn = PgStore::connect(&admin, 1).await.expect("PostgreSQL is reachable (set COFEE_TEST_PG_URL)");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(conn.pool()).await.expect("CREATE DATABASE");
+        let conn = sqlx::PgPool::connect(&admin).await.expect("PostgreSQL is reachable (set COFEE_TEST_PG_URL)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&conn).await.expect("CREATE DATABASE");
         Self { admin, name }
     }
 
@@ -53,8 +53,8 @@ impl Drop for PgTestDatabase {
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
             rt.block_on(async {
-                if let Ok(conn) = PgStore::connect(&admin, 1).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(conn.pool()).await;
+                if let Ok(conn) = sqlx::PgPool::connect(&admin).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&conn).await;
                 }
             });
         })

@@ -6,11 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use cofee_store::postgres::PgStore;
-use cofee_store::testing::PgTestDatabase;
+use cofee_store::db::enqueue_in;
 use cofee_store::queue::{Heartbeat, JobQueue, JobState, NewJob};
-use cofee_store::sqlite::{SqliteStore, enqueue_in};
-use cofee_store::{Clock, StoreError};
+use cofee_store::testing::PgTestDatabase;
+use cofee_store::{Clock, Conflict, Store, StoreError};
 use serde_json::json;
 
 const LEASE: i64 = 30_000;
@@ -48,17 +47,21 @@ impl Fixture {
 
     /// A queue on the shared database with its own connection pool (as another process would have).
     async fn queue(&self) -> Arc<dyn JobQueue> {
+        Arc::new(self.store().await)
+    }
+
+    async fn store(&self) -> Store {
         match self.backend {
-            Backend::Sqlite => Arc::new(self.sqlite().await),
+            Backend::Sqlite => self.sqlite().await,
             Backend::Postgres => {
                 let db = self.pg.as_ref().expect("postgres fixture");
-                Arc::new(PgStore::connect(&db.url(), 4).await.unwrap().with_clock(self.clock()))
+                Store::connect_postgres(&db.url(), 4).await.unwrap().with_clock(self.clock())
             }
         }
     }
 
-    async fn sqlite(&self) -> SqliteStore {
-        SqliteStore::open(&self.path).await.unwrap().with_clock(self.clock())
+    async fn sqlite(&self) -> Store {
+        Store::open_sqlite(&self.path).await.unwrap().with_clock(self.clock())
     }
 
     fn advance(&self, ms: i64) {
@@ -96,6 +99,7 @@ on_both_backends!(
     depth_reports_ready_running_and_the_oldest_wait,
     bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt,
     the_claimed_job_carries_its_origin,
+    enqueue_commits_with_the_callers_transaction,
 );
 
 fn job(queue: &str) -> NewJob {
@@ -125,15 +129,13 @@ async fn the_claimed_job_carries_its_origin(f: Fixture) {
     assert_eq!((j.trace_context, j.traceparent), (None, None));
 }
 
-#[tokio::test]
-async fn enqueue_commits_with_the_callers_transaction() {
-    let f = Fixture::new(Backend::Sqlite).await;
-    let q = f.sqlite().await;
-    let mut tx = q.pool().begin().await.unwrap();
+async fn enqueue_commits_with_the_callers_transaction(f: Fixture) {
+    let q = f.store().await;
+    let mut tx = q.write_transaction().await.unwrap();
     let id = enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
     tx.rollback().await.unwrap();
     assert!(matches!(q.get(id).await, Err(StoreError::NotFound)), "rolled back with the transaction");
-    let mut tx = q.pool().begin().await.unwrap();
+    let mut tx = q.write_transaction().await.unwrap();
     let id = enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(q.get(id).await.unwrap().state, JobState::Queued);
@@ -211,7 +213,7 @@ async fn failures_back_off_then_die_and_can_be_retried_by_hand(f: Fixture) {
     let j = q.claim("transcribe", "w1", LEASE).await.unwrap().unwrap();
     assert_eq!((j.attempts, j.error), (1, None));
     assert!(q.complete(id, "w1").await.unwrap());
-    assert!(matches!(q.retry(id).await, Err(StoreError::Conflict(m)) if m.contains("succeeded")));
+    assert!(matches!(q.retry(id).await, Err(StoreError::Conflict(Conflict::NotRetryable(JobState::Succeeded)))));
 }
 
 async fn a_lease_lost_on_the_last_attempt_ends_dead(f: Fixture) {
@@ -270,8 +272,9 @@ async fn depth_reports_ready_running_and_the_oldest_wait(f: Fixture) {
 async fn the_database_is_durable_by_configuration() {
     let f = Fixture::new(Backend::Sqlite).await;
     let q = f.sqlite().await;
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(q.pool()).await.unwrap();
-    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(q.pool()).await.unwrap();
+    let cofee_store::db::Backend::Sqlite(pool) = q.pool() else { unreachable!("a SQLite store") };
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
     assert_eq!((mode.as_str(), sync), ("wal", 2), "WAL with synchronous=FULL");
 }
 
@@ -298,7 +301,8 @@ async fn read_then_write_transactions_wait_for_each_other_instead_of_failing() {
             for _ in 0..25 {
                 // Read, then write, in one transaction (as creating a render does).
                 let mut tx = store.write_transaction().await.unwrap();
-                let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(&mut *tx).await.unwrap();
+                let cofee_store::db::Backend::Sqlite(read) = &mut tx else { unreachable!("a SQLite store") };
+                let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(&mut **read).await.unwrap();
                 enqueue_in(&mut tx, &NewJob::new("render", "t", json!({})), 0).await.unwrap();
                 tx.commit().await.unwrap();
             }
@@ -308,19 +312,4 @@ async fn read_then_write_transactions_wait_for_each_other_instead_of_failing() {
         t.await.unwrap();
     }
     assert_eq!(q.depth().await.unwrap()[0].ready, 100);
-}
-
-#[tokio::test]
-async fn postgres_enqueue_commits_with_the_callers_transaction() {
-    let f = Fixture::new(Backend::Postgres).await;
-    let q = f.queue().await;
-    let store = PgStore::connect(&f.pg.as_ref().unwrap().url(), 2).await.unwrap();
-    let mut tx = store.pool().begin().await.unwrap();
-    let id = cofee_store::postgres::enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
-    tx.rollback().await.unwrap();
-    assert!(matches!(q.get(id).await, Err(StoreError::NotFound)));
-    let mut tx = store.pool().begin().await.unwrap();
-    let id = cofee_store::postgres::enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(q.get(id).await.unwrap().state, JobState::Queued);
 }

@@ -1,0 +1,219 @@
+//! The job contract: what the API enqueues and the workers run. Each queue, job kind and payload
+//! is defined here once; enqueueing ([`new_job`]) and dispatch ([`payload`]) go through these
+//! types, so no queue or kind is spelled anywhere else. The model is crates.io's
+//! `BackgroundJob`: a payload type names its kind and queue.
+//!
+//! A job row also carries, outside the payload, whom it acts for (`owner_id`), the project it
+//! works on (`project_id`, indexed: a project's event stream lists its jobs by it) and where it
+//! came from (request id and trace context, see [`trace`]).
+
+pub mod trace;
+
+use cofee_store::queue::{Job, NewJob};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// The queues workers take jobs from (`cofee worker --queues …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Queue {
+    Transcribe,
+    Render,
+    Notify,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 3] = [Queue::Transcribe, Queue::Render, Queue::Notify];
+
+    /// The queue's name in the `jobs` table, in metrics and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Transcribe => "transcribe",
+            Self::Render => "render",
+            Self::Notify => "notify",
+        }
+    }
+}
+
+impl std::fmt::Display for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Queue {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|q| q.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|q| q.name()).collect();
+            format!("unknown queue {s:?} (queues: {})", names.join(", "))
+        })
+    }
+}
+
+/// A kind of job: its payload type, with the kind's name and the queue it runs on.
+pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The `kind` column.
+    const KIND: &'static str;
+    const QUEUE: Queue;
+    /// Attempts before the job is `dead`.
+    const MAX_ATTEMPTS: u32 = 5;
+}
+
+/// Recognise the speech of the project's media and store the words as its captions.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Transcribe {
+    #[serde(default)]
+    pub language: Option<String>,
+    /// `sphinx`, `whisper` or `openai`; the worker's default when absent.
+    #[serde(default)]
+    pub engine: Option<String>,
+}
+
+impl BackgroundJob for Transcribe {
+    const KIND: &'static str = "transcribe";
+    const QUEUE: Queue = Queue::Transcribe;
+}
+
+/// Burn the project's captions, in its style, into its video, as render `render_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Render {
+    pub render_id: Uuid,
+    /// An x264 preset name.
+    pub preset: String,
+    pub crf: u8,
+}
+
+impl BackgroundJob for Render {
+    const KIND: &'static str = "render";
+    const QUEUE: Queue = Queue::Render;
+}
+
+/// Deliver one event to one webhook (a signed POST, retried with the queue's backoff).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct DeliverWebhook {
+    pub webhook_id: Uuid,
+    /// One of [`WEBHOOK_EVENTS`].
+    pub event: String,
+    pub data: serde_json::Value,
+}
+
+impl BackgroundJob for DeliverWebhook {
+    const KIND: &'static str = "webhook";
+    const QUEUE: Queue = Queue::Notify;
+    /// Receivers are often down for a while; eight attempts span about ten minutes.
+    const MAX_ATTEMPTS: u32 = 8;
+}
+
+/// The events a webhook can subscribe to: a job of the user's ended so.
+pub const WEBHOOK_EVENTS: &[&str] = &["job.succeeded", "job.dead", "job.cancelled"];
+
+/// Whom a job acts for, what it works on, and what caused it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobOrigin {
+    pub owner: Option<Uuid>,
+    pub project: Option<Uuid>,
+    /// The id of the request that caused the job (log correlation).
+    pub request_id: Option<String>,
+    /// The W3C `traceparent` of the span that enqueued it.
+    pub traceparent: Option<String>,
+}
+
+impl JobOrigin {
+    /// A job for `owner`'s `project`, caused by request `request_id`, in the current trace.
+    pub fn project(owner: Uuid, project: Uuid, request_id: Option<String>) -> Self {
+        Self { owner: Some(owner), project: Some(project), request_id, traceparent: trace::current_traceparent() }
+    }
+}
+
+/// The row to enqueue for `job`.
+pub fn new_job<J: BackgroundJob>(job: &J, origin: JobOrigin) -> NewJob {
+    let payload = serde_json::to_value(job).expect("job payloads are plain data and always serialize");
+    NewJob {
+        owner_id: origin.owner,
+        project_id: origin.project,
+        max_attempts: J::MAX_ATTEMPTS,
+        trace_context: origin.request_id,
+        traceparent: origin.traceparent,
+        ..NewJob::new(J::QUEUE.name(), J::KIND, payload)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    #[error("a {found:?} job reached the handler of {expected:?} jobs")]
+    WrongKind { expected: &'static str, found: String },
+    #[error("the payload of a {kind:?} job is not valid: {source}")]
+    Payload {
+        kind: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The payload of a claimed `job`, read as a `J`.
+pub fn payload<J: BackgroundJob>(job: &Job) -> Result<J, ContractError> {
+    if job.kind != J::KIND || job.queue != J::QUEUE.name() {
+        return Err(ContractError::WrongKind { expected: J::KIND, found: job.kind.clone() });
+    }
+    J::deserialize(&job.payload).map_err(|source| ContractError::Payload { kind: J::KIND, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claimed(new: NewJob) -> Job {
+        Job {
+            id: Uuid::now_v7(),
+            queue: new.queue,
+            kind: new.kind,
+            payload: new.payload,
+            owner_id: new.owner_id,
+            project_id: new.project_id,
+            state: cofee_store::queue::JobState::Running,
+            attempts: 1,
+            max_attempts: new.max_attempts,
+            run_at: 0,
+            lease_until: None,
+            worker_id: None,
+            progress: 0.0,
+            error: None,
+            cancel_requested: false,
+            trace_context: new.trace_context,
+            traceparent: new.traceparent,
+            created_at: 0,
+            updated_at: 0,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn a_job_is_enqueued_on_its_queue_and_read_back_as_its_type() {
+        let (owner, project) = (Uuid::now_v7(), Uuid::now_v7());
+        let render = Render { render_id: Uuid::now_v7(), preset: "veryfast".into(), crf: 20 };
+        let new = new_job(&render, JobOrigin::project(owner, project, Some("req-1".into())));
+        assert_eq!((new.queue.as_str(), new.kind.as_str(), new.owner_id, new.project_id), ("render", "render", Some(owner), Some(project)));
+        assert_eq!(new.trace_context.as_deref(), Some("req-1"));
+        assert_eq!(payload::<Render>(&claimed(new)).unwrap(), render);
+    }
+
+    #[test]
+    fn a_payload_of_another_kind_or_shape_is_refused() {
+        let hook = DeliverWebhook { webhook_id: Uuid::now_v7(), event: WEBHOOK_EVENTS[0].into(), data: serde_json::json!({}) };
+        let new = new_job(&hook, JobOrigin::default());
+        assert_eq!((new.queue.as_str(), new.max_attempts), ("notify", 8));
+        assert!(matches!(payload::<Render>(&claimed(new.clone())), Err(ContractError::WrongKind { expected: "render", .. })));
+        let broken = NewJob { payload: serde_json::json!({"webhook_id": "not a uuid"}), ..new };
+        assert!(matches!(payload::<DeliverWebhook>(&claimed(broken)), Err(ContractError::Payload { kind: "webhook", .. })));
+    }
+
+    #[test]
+    fn queues_are_named_once_and_parsed_back() {
+        for q in Queue::ALL {
+            assert_eq!(q.name().parse::<Queue>(), Ok(q));
+        }
+        assert!("nope".parse::<Queue>().unwrap_err().contains("transcribe, render, notify"));
+    }
+}
