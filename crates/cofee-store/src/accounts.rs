@@ -52,12 +52,23 @@ pub trait Accounts: Send + Sync {
     async fn create_user(&self, email: &str, password_hash: &str) -> Result<User, StoreError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
     /// Stores a new refresh token (by hash) in `family_id`.
-    async fn add_refresh_token(&self, user_id: Uuid, family_id: Uuid, token_hash: &str, expires_at: i64) -> Result<(), StoreError>;
+    async fn add_refresh_token(
+        &self,
+        user_id: Uuid,
+        family_id: Uuid,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
     /// Spends a refresh token, detecting reuse.
     async fn use_refresh_token(&self, token_hash: &str) -> Result<RefreshUse, StoreError>;
     /// Revokes the family of a token (logout); returns whether it was found.
     async fn revoke_family_of(&self, token_hash: &str) -> Result<bool, StoreError>;
-    async fn create_api_token(&self, user: Uuid, name: &str, token_hash: &str) -> Result<ApiToken, StoreError>;
+    async fn create_api_token(
+        &self,
+        user: Uuid,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiToken, StoreError>;
     async fn api_tokens(&self, user: Uuid) -> Result<Vec<ApiToken>, StoreError>;
     async fn delete_api_token(&self, user: Uuid, id: Uuid) -> Result<(), StoreError>;
     /// The user a token belongs to (and notes its use), if it exists.
@@ -81,6 +92,11 @@ pub trait Projects: Send + Sync {
     async fn list_projects(&self, owner: Uuid) -> Result<Vec<Project>, StoreError>;
     /// [`StoreError::NotFound`] unless the project exists *and* belongs to `owner`.
     async fn project(&self, owner: Uuid, id: Uuid) -> Result<Project, StoreError>;
-    async fn rename_project(&self, owner: Uuid, id: Uuid, name: &str) -> Result<Project, StoreError>;
+    async fn rename_project(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        name: &str,
+    ) -> Result<Project, StoreError>;
     async fn delete_project(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError>;
 }

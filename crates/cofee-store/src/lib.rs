@@ -29,7 +29,9 @@ pub enum StoreError {
     Storage(#[source] object_store::Error),
     #[error("object storage error: {0}")]
     Files(#[source] std::io::Error),
-    #[error("the database schema is at migration {applied}, this build needs {needed}: run `cofee migrate` first")]
+    #[error(
+        "the database schema is at migration {applied}, this build needs {needed}: run `cofee migrate` first"
+    )]
     SchemaBehind { applied: i64, needed: i64 },
 }
 
@@ -50,12 +52,18 @@ pub enum Conflict {
 pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
 
 pub fn system_clock() -> Clock {
-    std::sync::Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64))
+    std::sync::Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    })
 }
 
 /// Every store on one database: what a process needs to serve the API or run jobs.
 #[async_trait::async_trait]
-pub trait Database: accounts::Accounts + accounts::Projects + media::MediaStore + queue::JobQueue + webhooks::Webhooks {
+pub trait Database:
+    accounts::Accounts + accounts::Projects + media::MediaStore + queue::JobQueue + webhooks::Webhooks
+{
     /// Whether the database answers (readiness probes).
     async fn ping(&self) -> Result<(), StoreError>;
     /// `sqlite` or `postgres`.
@@ -74,7 +82,11 @@ pub struct PoolState {
 
 impl PoolState {
     fn of<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> Self {
-        Self { open: pool.size(), idle: pool.num_idle() as u32, max: pool.options().get_max_connections() }
+        Self {
+            open: pool.size(),
+            idle: pool.num_idle() as u32,
+            max: pool.options().get_max_connections(),
+        }
     }
 }
 
@@ -92,7 +104,9 @@ impl std::str::FromStr for DatabaseUrl {
         if let Some(path) = url.strip_prefix("sqlite://") {
             let path = path.split('?').next().unwrap_or(path);
             if path.is_empty() {
-                return Err("sqlite:// needs a file path, e.g. sqlite:///var/lib/cofee/cofee.db".into());
+                return Err(
+                    "sqlite:// needs a file path, e.g. sqlite:///var/lib/cofee/cofee.db".into()
+                );
             }
             Ok(Self::Sqlite(path.into()))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -107,7 +121,10 @@ impl DatabaseUrl {
     /// Connects. SQLite is opened and migrated in place (one process owns the file); PostgreSQL
     /// is only connected, with at most `max_connections`, and must already be migrated
     /// (`cofee migrate`) — [`DatabaseUrl::migrate`] does that.
-    pub async fn connect(&self, max_connections: u32) -> Result<std::sync::Arc<dyn Database>, StoreError> {
+    pub async fn connect(
+        &self,
+        max_connections: u32,
+    ) -> Result<std::sync::Arc<dyn Database>, StoreError> {
         let store = match self {
             Self::Sqlite(path) => Store::open_sqlite(path).await?,
             Self::Postgres(url) => Store::connect_postgres(url, max_connections).await?,

@@ -55,7 +55,12 @@ pub struct Upload {
 #[async_trait]
 pub trait MediaStore: Send + Sync {
     /// Records the project's media (replacing any earlier one); `NotFound` unless `owner` owns it.
-    async fn set_media(&self, owner: Uuid, project: Uuid, media: &MediaRecord) -> Result<(), StoreError>;
+    async fn set_media(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        media: &MediaRecord,
+    ) -> Result<(), StoreError>;
     async fn media(&self, owner: Uuid, project: Uuid) -> Result<MediaRecord, StoreError>;
     /// For workers, which act for the job's owner already checked at enqueue time.
     async fn media_of_project(&self, project: Uuid) -> Result<MediaRecord, StoreError>;
@@ -64,19 +69,43 @@ pub trait MediaStore: Send + Sync {
     async fn save_transcript(&self, project: Uuid, words: &str) -> Result<i64, StoreError>;
     /// A person's edit: replaces the transcript only if it is still at `expected_version`
     /// ([`StoreError::Conflict`] otherwise, and nothing changes). Returns the new version.
-    async fn replace_transcript(&self, owner: Uuid, project: Uuid, words: &str, expected_version: i64) -> Result<i64, StoreError>;
+    async fn replace_transcript(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        words: &str,
+        expected_version: i64,
+    ) -> Result<i64, StoreError>;
     /// The project's style JSON, if one was set.
     async fn style(&self, owner: Uuid, project: Uuid) -> Result<Option<String>, StoreError>;
     async fn set_style(&self, owner: Uuid, project: Uuid, style: &str) -> Result<(), StoreError>;
     async fn style_of_project(&self, project: Uuid) -> Result<Option<String>, StoreError>;
     /// Creates render `render` and enqueues `job` (which makes it) in one transaction.
-    async fn create_render(&self, owner: Uuid, render: Uuid, project: Uuid, preset: &str, job: crate::queue::NewJob) -> Result<Render, StoreError>;
+    async fn create_render(
+        &self,
+        owner: Uuid,
+        render: Uuid,
+        project: Uuid,
+        preset: &str,
+        job: crate::queue::NewJob,
+    ) -> Result<Render, StoreError>;
     async fn render(&self, owner: Uuid, id: Uuid) -> Result<Render, StoreError>;
     async fn renders(&self, owner: Uuid, project: Uuid) -> Result<Vec<Render>, StoreError>;
     /// Records the output (a worker's result; re-running replaces it).
-    async fn finish_render(&self, id: Uuid, output_key: &str, size_bytes: u64) -> Result<(), StoreError>;
+    async fn finish_render(
+        &self,
+        id: Uuid,
+        output_key: &str,
+        size_bytes: u64,
+    ) -> Result<(), StoreError>;
     /// Starts an upload into `project` (which `owner` must own).
-    async fn create_upload(&self, owner: Uuid, project: Uuid, length: u64, file_name: Option<&str>) -> Result<Upload, StoreError>;
+    async fn create_upload(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        length: u64,
+        file_name: Option<&str>,
+    ) -> Result<Upload, StoreError>;
     async fn upload(&self, owner: Uuid, id: Uuid) -> Result<Upload, StoreError>;
     /// Moves the offset from `from` to `to`; [`StoreError::Conflict`] when it is no longer `from`.
     async fn advance_upload(&self, id: Uuid, from: u64, to: u64) -> Result<(), StoreError>;

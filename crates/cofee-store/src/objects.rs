@@ -24,7 +24,11 @@ const PART: usize = 8 << 20;
 /// Records how long a storage operation took (`storage_operation_duration_seconds`, by
 /// operation, backend and outcome): slow storage shows up as slow uploads and renders, and this
 /// says which.
-async fn timed<T>(operation: &'static str, backend: &'static str, work: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+async fn timed<T>(
+    operation: &'static str,
+    backend: &'static str,
+    work: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
     let started = Instant::now();
     let result = work.await;
     let outcome = if result.is_ok() { "ok" } else { "error" };
@@ -77,17 +81,30 @@ pub struct S3Location {
 
 impl S3Location {
     /// Parses `s3://bucket` or `s3://bucket/prefix/path`.
-    pub fn parse(url: &str, region: &str, endpoint: Option<String>, public_endpoint: Option<String>) -> Result<Self, String> {
+    pub fn parse(
+        url: &str,
+        region: &str,
+        endpoint: Option<String>,
+        public_endpoint: Option<String>,
+    ) -> Result<Self, String> {
         let rest = url.strip_prefix("s3://").ok_or("an S3 storage URL starts with s3://")?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err("the S3 URL names no bucket (s3://bucket/prefix)".into());
         }
-        Ok(Self { bucket: bucket.into(), prefix: prefix.trim_matches('/').into(), region: region.into(), endpoint, public_endpoint, credentials: None })
+        Ok(Self {
+            bucket: bucket.into(),
+            prefix: prefix.trim_matches('/').into(),
+            region: region.into(),
+            endpoint,
+            public_endpoint,
+            credentials: None,
+        })
     }
 
     fn builder(&self, endpoint: Option<&str>) -> AmazonS3Builder {
-        let mut b = AmazonS3Builder::from_env().with_bucket_name(&self.bucket).with_region(&self.region);
+        let mut b =
+            AmazonS3Builder::from_env().with_bucket_name(&self.bucket).with_region(&self.region);
         b = match endpoint {
             Some(e) => b.with_endpoint(e).with_allow_http(e.starts_with("http://")),
             // AWS itself: bucket.s3.region.amazonaws.com URLs, the origin the CSP names.
@@ -119,32 +136,70 @@ impl Objects {
         // Written objects are fsynced, file and folder, before a put returns, as S3 makes them
         // durable before it answers: the caller records the object in the database next, and a
         // power cut must not leave a row pointing at a file that never reached the disk.
-        let fs = Arc::new(LocalFileSystem::new_with_prefix(root).map_err(storage)?.with_automatic_cleanup(true).with_fsync(true));
+        let fs = Arc::new(
+            LocalFileSystem::new_with_prefix(root)
+                .map_err(storage)?
+                .with_automatic_cleanup(true)
+                .with_fsync(true),
+        );
         Ok(Self { inner: fs.clone(), local: Some(fs), public: None })
     }
 
     /// Objects in an S3-compatible bucket.
     pub fn s3(location: &S3Location) -> Result<Self, StoreError> {
-        let store = Arc::new(location.builder(location.endpoint.as_deref()).build().map_err(storage)?);
+        let store =
+            Arc::new(location.builder(location.endpoint.as_deref()).build().map_err(storage)?);
         let public_endpoint = location.public_endpoint.as_deref().or(location.endpoint.as_deref());
         let signer = Arc::new(location.builder(public_endpoint).build().map_err(storage)?);
-        let origin = public_endpoint.map_or_else(|| format!("https://{}.s3.{}.amazonaws.com", location.bucket, location.region), |e| e.trim_end_matches('/').to_string());
-        let inner: Arc<dyn ObjectStore> = if location.prefix.is_empty() { store } else { Arc::new(PrefixStore::new(store, location.prefix.as_str())) };
-        Ok(Self { inner, local: None, public: Some(PublicSigner { store: signer, prefix: location.prefix.clone(), origin }) })
+        let origin = public_endpoint.map_or_else(
+            || format!("https://{}.s3.{}.amazonaws.com", location.bucket, location.region),
+            |e| e.trim_end_matches('/').to_string(),
+        );
+        let inner: Arc<dyn ObjectStore> = if location.prefix.is_empty() {
+            store
+        } else {
+            Arc::new(PrefixStore::new(store, location.prefix.as_str()))
+        };
+        Ok(Self {
+            inner,
+            local: None,
+            public: Some(PublicSigner { store: signer, prefix: location.prefix.clone(), origin }),
+        })
     }
 
     /// A URL a browser can `GET` `key` from for `ttl`, when the store can sign one (S3); `None`
     /// for a local directory, which the API serves itself. With `download_as`, the response
     /// carries `Content-Disposition: attachment` with that file name (signed, like the rest).
-    pub async fn presigned_get(&self, key: &str, ttl: Duration, download_as: Option<&str>) -> Result<Option<String>, StoreError> {
+    pub async fn presigned_get(
+        &self,
+        key: &str,
+        ttl: Duration,
+        download_as: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
         let Some(p) = &self.public else { return Ok(None) };
-        let full = Key::from(if p.prefix.is_empty() { key.to_string() } else { format!("{}/{key}", p.prefix) });
+        let full = Key::from(if p.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", p.prefix)
+        });
         let url = match download_as {
             None => p.store.signed_url(Method::GET, &full, ttl).await,
             Some(name) => {
                 // The name goes into a header: only characters that need no quoting there.
-                let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
-                let options = SignedUrlOptions::new().with_query([("response-content-disposition", format!("attachment; filename=\"{name}\""))]);
+                let name: String = name
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                let options = SignedUrlOptions::new().with_query([(
+                    "response-content-disposition",
+                    format!("attachment; filename=\"{name}\""),
+                )]);
                 p.store.signed_url_opts(Method::GET, &full, ttl, &options).await
             }
         }
@@ -155,9 +210,17 @@ impl Objects {
     /// A URL a browser can `PUT` one object to, at `key`, for `ttl` (S3); `None` for a local
     /// directory (browsers upload through the API then). The URL does not bound the size: the
     /// caller checks what it fetches before taking it.
-    pub async fn presigned_put(&self, key: &str, ttl: Duration) -> Result<Option<String>, StoreError> {
+    pub async fn presigned_put(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, StoreError> {
         let Some(p) = &self.public else { return Ok(None) };
-        let full = Key::from(if p.prefix.is_empty() { key.to_string() } else { format!("{}/{key}", p.prefix) });
+        let full = Key::from(if p.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", p.prefix)
+        });
         Ok(Some(p.store.signed_url(Method::PUT, &full, ttl).await.map_err(storage)?.to_string()))
     }
 
@@ -182,8 +245,16 @@ impl Objects {
             // S3 serves the type it was given, to browsers following presigned links; a local
             // directory keeps no attributes (the API names the type when it serves files).
             (Some(_), Some(mime)) => {
-                let attributes = object_store::Attributes::from_iter([(object_store::Attribute::ContentType, object_store::AttributeValue::from(mime))]);
-                self.inner.put_multipart_opts(&Key::from(key), object_store::PutMultipartOptions { attributes, ..Default::default() }).await
+                let attributes = object_store::Attributes::from_iter([(
+                    object_store::Attribute::ContentType,
+                    object_store::AttributeValue::from(mime),
+                )]);
+                self.inner
+                    .put_multipart_opts(
+                        &Key::from(key),
+                        object_store::PutMultipartOptions { attributes, ..Default::default() },
+                    )
+                    .await
             }
             _ => self.inner.put_multipart(&Key::from(key)).await,
         }
@@ -310,10 +381,14 @@ mod tests {
         let data: Vec<u8> = (0..20_000_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(&src, &data).unwrap();
         assert_eq!(objects.put_file("media/p1/source", &src).await.unwrap(), data.len() as u64);
-        let p = objects.readable_path("media/p1/source", &dir.path().join("scratch")).await.unwrap();
+        let p =
+            objects.readable_path("media/p1/source", &dir.path().join("scratch")).await.unwrap();
         assert_eq!(std::fs::read(p).unwrap(), data);
         objects.delete("media/p1/source").await.unwrap();
-        assert!(matches!(objects.readable_path("media/p1/source", &dir.path().join("s")).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            objects.readable_path("media/p1/source", &dir.path().join("s")).await,
+            Err(StoreError::NotFound)
+        ));
         objects.ping().await.unwrap();
     }
 }

@@ -101,7 +101,17 @@ pub struct NewJob {
 
 impl NewJob {
     pub fn new(queue: &str, kind: &str, payload: serde_json::Value) -> Self {
-        Self { queue: queue.into(), kind: kind.into(), payload, owner_id: None, project_id: None, max_attempts: 5, delay_ms: 0, trace_context: None, traceparent: None }
+        Self {
+            queue: queue.into(),
+            kind: kind.into(),
+            payload,
+            owner_id: None,
+            project_id: None,
+            max_attempts: 5,
+            delay_ms: 0,
+            trace_context: None,
+            traceparent: None,
+        }
     }
 }
 
@@ -161,13 +171,30 @@ pub fn backoff_ms(attempts: u32) -> i64 {
 pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, job: NewJob) -> Result<Uuid, StoreError>;
     /// Takes the oldest ready job of `queue` for `worker_id`, leased for `lease_ms`.
-    async fn claim(&self, queue: &str, worker_id: &str, lease_ms: i64) -> Result<Option<Job>, StoreError>;
-    async fn heartbeat(&self, id: Uuid, worker_id: &str, lease_ms: i64, progress: f64) -> Result<Heartbeat, StoreError>;
+    async fn claim(
+        &self,
+        queue: &str,
+        worker_id: &str,
+        lease_ms: i64,
+    ) -> Result<Option<Job>, StoreError>;
+    async fn heartbeat(
+        &self,
+        id: Uuid,
+        worker_id: &str,
+        lease_ms: i64,
+        progress: f64,
+    ) -> Result<Heartbeat, StoreError>;
     /// Returns `false` when the lease was lost (the result is not recorded).
     async fn complete(&self, id: Uuid, worker_id: &str) -> Result<bool, StoreError>;
     /// Records a failed attempt: back to the queue after a backoff, or `dead` when attempts are
     /// used up or `retry` is false (the input is at fault; running it again cannot help).
-    async fn fail(&self, id: Uuid, worker_id: &str, error: &str, retry: bool) -> Result<JobState, StoreError>;
+    async fn fail(
+        &self,
+        id: Uuid,
+        worker_id: &str,
+        error: &str,
+        retry: bool,
+    ) -> Result<JobState, StoreError>;
     /// Gives a job back untouched (a worker shutting down): queued again at once, and the
     /// attempt does not count.
     async fn release(&self, id: Uuid, worker_id: &str) -> Result<bool, StoreError>;
@@ -182,7 +209,12 @@ pub trait JobQueue: Send + Sync {
     async fn bury_expired(&self) -> Result<u64, StoreError>;
     async fn depth(&self) -> Result<Vec<QueueDepth>, StoreError>;
     /// Jobs `owner` started for `project`, newest first.
-    async fn jobs_for_project(&self, owner: Uuid, project: Uuid, limit: u32) -> Result<Vec<Job>, StoreError>;
+    async fn jobs_for_project(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError>;
 }
 
 #[cfg(test)]

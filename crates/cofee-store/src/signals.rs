@@ -42,7 +42,12 @@ pub struct JobSignals {
 enum Reach {
     None,
     Local,
-    Redis { publisher: redis::aio::ConnectionManager, channel_prefix: String, subscribed: Arc<AtomicBool>, subscriber: Option<Arc<AbortOnDrop>> },
+    Redis {
+        publisher: redis::aio::ConnectionManager,
+        channel_prefix: String,
+        subscribed: Arc<AtomicBool>,
+        subscriber: Option<Arc<AbortOnDrop>>,
+    },
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -72,7 +77,12 @@ impl JobSignals {
         let mut signals = Self::redis_publisher(url, prefix)?;
         if let Reach::Redis { channel_prefix, subscribed, subscriber, .. } = &mut signals.reach {
             let client = redis::Client::open(url).map_err(SignalError)?;
-            let task = tokio::spawn(subscribe(client, format!("{channel_prefix}*"), signals.hub.clone(), subscribed.clone()));
+            let task = tokio::spawn(subscribe(
+                client,
+                format!("{channel_prefix}*"),
+                signals.hub.clone(),
+                subscribed.clone(),
+            ));
             *subscriber = Some(Arc::new(AbortOnDrop(task)));
         }
         Ok(signals)
@@ -81,9 +91,19 @@ impl JobSignals {
     /// Signals go out through Redis, but this process watches none (a worker): no subscription.
     pub fn redis_publisher(url: &str, prefix: &str) -> Result<Self, SignalError> {
         let client = redis::Client::open(url).map_err(SignalError)?;
-        let config = redis::aio::ConnectionManagerConfig::new().set_connection_timeout(Some(PUBLISH_TIMEOUT * 4));
-        let publisher = redis::aio::ConnectionManager::new_lazy_with_config(client, config).map_err(SignalError)?;
-        Ok(Self { hub: Arc::default(), reach: Reach::Redis { publisher, channel_prefix: format!("{prefix}jobs:"), subscribed: Arc::new(AtomicBool::new(false)), subscriber: None } })
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(PUBLISH_TIMEOUT * 4));
+        let publisher = redis::aio::ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(SignalError)?;
+        Ok(Self {
+            hub: Arc::default(),
+            reach: Reach::Redis {
+                publisher,
+                channel_prefix: format!("{prefix}jobs:"),
+                subscribed: Arc::new(AtomicBool::new(false)),
+                subscriber: None,
+            },
+        })
     }
 
     /// `none`, `local` or `redis`.
@@ -112,13 +132,23 @@ impl JobSignals {
             Reach::Local => self.hub.wake(project),
             // Redis sends the message back to this process's own subscription too.
             Reach::Redis { publisher, channel_prefix, .. } => {
-                let (mut publisher, channel) = (publisher.clone(), format!("{channel_prefix}{project}"));
+                let (mut publisher, channel) =
+                    (publisher.clone(), format!("{channel_prefix}{project}"));
                 tokio::spawn(async move {
-                    let sent = tokio::time::timeout(PUBLISH_TIMEOUT, redis::cmd("PUBLISH").arg(&channel).arg("").query_async::<i64>(&mut publisher)).await;
+                    let sent = tokio::time::timeout(
+                        PUBLISH_TIMEOUT,
+                        redis::cmd("PUBLISH")
+                            .arg(&channel)
+                            .arg("")
+                            .query_async::<i64>(&mut publisher),
+                    )
+                    .await;
                     match sent {
                         Ok(Ok(_)) => {}
                         Ok(Err(e)) => tracing::debug!(error = %e, "job signal not published"),
-                        Err(_) => tracing::debug!("job signal not published: Redis did not answer in time"),
+                        Err(_) => tracing::debug!(
+                            "job signal not published: Redis did not answer in time"
+                        ),
                     }
                 });
             }
@@ -127,7 +157,11 @@ impl JobSignals {
 
     /// Wakes when the project's jobs may have changed.
     pub fn watch(&self, project: &str) -> ProjectWatch {
-        ProjectWatch { changes: self.hub.watch(project), hub: self.hub.clone(), project: project.to_string() }
+        ProjectWatch {
+            changes: self.hub.watch(project),
+            hub: self.hub.clone(),
+            project: project.to_string(),
+        }
     }
 }
 
@@ -194,18 +228,30 @@ impl Hub {
 
 /// Holds one pattern subscription for the process and wakes the hub's watchers; reconnects
 /// after any failure, and pings so that a connection that died silently is noticed.
-async fn subscribe(client: redis::Client, pattern: String, hub: Arc<Hub>, subscribed: Arc<AtomicBool>) {
+async fn subscribe(
+    client: redis::Client,
+    pattern: String,
+    hub: Arc<Hub>,
+    subscribed: Arc<AtomicBool>,
+) {
     loop {
         match listen(&client, &pattern, &hub, &subscribed).await {
             Ok(()) => tracing::warn!("job signal subscription closed by Redis; reconnecting"),
-            Err(e) => tracing::warn!(error = %e, "job signal subscription failed; event streams poll until it is back"),
+            Err(e) => {
+                tracing::warn!(error = %e, "job signal subscription failed; event streams poll until it is back")
+            }
         }
         subscribed.store(false, Ordering::Relaxed);
         tokio::time::sleep(RECONNECT_AFTER).await;
     }
 }
 
-async fn listen(client: &redis::Client, pattern: &str, hub: &Hub, subscribed: &AtomicBool) -> redis::RedisResult<()> {
+async fn listen(
+    client: &redis::Client,
+    pattern: &str,
+    hub: &Hub,
+    subscribed: &AtomicBool,
+) -> redis::RedisResult<()> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.psubscribe(pattern).await?;
     let (mut sink, mut messages) = pubsub.split();
@@ -278,7 +324,12 @@ impl JobQueue for SignallingQueue {
         Ok(id)
     }
 
-    async fn claim(&self, queue: &str, worker_id: &str, lease_ms: i64) -> Result<Option<Job>, StoreError> {
+    async fn claim(
+        &self,
+        queue: &str,
+        worker_id: &str,
+        lease_ms: i64,
+    ) -> Result<Option<Job>, StoreError> {
         let job = self.inner.claim(queue, worker_id, lease_ms).await?;
         if let Some(j) = &job
             && let Some(p) = j.project_id
@@ -289,7 +340,13 @@ impl JobQueue for SignallingQueue {
         Ok(job)
     }
 
-    async fn heartbeat(&self, id: Uuid, worker_id: &str, lease_ms: i64, progress: f64) -> Result<Heartbeat, StoreError> {
+    async fn heartbeat(
+        &self,
+        id: Uuid,
+        worker_id: &str,
+        lease_ms: i64,
+        progress: f64,
+    ) -> Result<Heartbeat, StoreError> {
         let beat = self.inner.heartbeat(id, worker_id, lease_ms, progress).await?;
         self.signal_held(id, beat == Heartbeat::Lost);
         Ok(beat)
@@ -301,7 +358,13 @@ impl JobQueue for SignallingQueue {
         done
     }
 
-    async fn fail(&self, id: Uuid, worker_id: &str, error: &str, retry: bool) -> Result<JobState, StoreError> {
+    async fn fail(
+        &self,
+        id: Uuid,
+        worker_id: &str,
+        error: &str,
+        retry: bool,
+    ) -> Result<JobState, StoreError> {
         let state = self.inner.fail(id, worker_id, error, retry).await;
         self.signal_held(id, true);
         state
@@ -343,7 +406,12 @@ impl JobQueue for SignallingQueue {
         self.inner.depth().await
     }
 
-    async fn jobs_for_project(&self, owner: Uuid, project: Uuid, limit: u32) -> Result<Vec<Job>, StoreError> {
+    async fn jobs_for_project(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
         self.inner.jobs_for_project(owner, project, limit).await
     }
 }
@@ -358,7 +426,10 @@ mod tests {
         let (mut a, mut b) = (signals.watch("a"), signals.watch("b"));
         signals.notify("a");
         tokio::time::timeout(Duration::from_secs(1), a.changed()).await.expect("a's watcher wakes");
-        assert!(tokio::time::timeout(Duration::from_millis(50), b.changed()).await.is_err(), "b's watcher sleeps on");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), b.changed()).await.is_err(),
+            "b's watcher sleeps on"
+        );
     }
 
     #[tokio::test]

@@ -6,7 +6,8 @@
 use crate::Store;
 
 pub fn pg_admin_url() -> String {
-    std::env::var("COFEE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("COFEE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// `url` with its database name replaced by `db`.
@@ -28,7 +29,12 @@ pub struct PgTestDatabase {
 impl PgTestDatabase {
     pub async fn create() -> Self {
         let db = Self::create_empty().await;
-        Store::connect_postgres(&db.url(), 1).await.unwrap().migrate().await.expect("migrations apply");
+        Store::connect_postgres(&db.url(), 1)
+            .await
+            .unwrap()
+            .migrate()
+            .await
+            .expect("migrations apply");
         db
     }
 
@@ -36,8 +42,13 @@ impl PgTestDatabase {
     pub async fn create_empty() -> Self {
         let admin = pg_admin_url();
         let name = format!("cofee_test_{}", uuid::Uuid::now_v7().simple());
-        let conn = sqlx::PgPool::connect(&admin).await.expect("PostgreSQL is reachable (set COFEE_TEST_PG_URL)");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&conn).await.expect("CREATE DATABASE");
+        let conn = sqlx::PgPool::connect(&admin)
+            .await
+            .expect("PostgreSQL is reachable (set COFEE_TEST_PG_URL)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&conn)
+            .await
+            .expect("CREATE DATABASE");
         Self { admin, name }
     }
 
@@ -51,10 +62,17 @@ impl Drop for PgTestDatabase {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         // Drop cannot await: a runtime of its own, on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
             rt.block_on(async {
                 if let Ok(conn) = sqlx::PgPool::connect(&admin).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&conn).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&conn)
+                    .await;
                 }
             });
         })
@@ -72,8 +90,13 @@ pub struct MotoServer {
 impl MotoServer {
     pub fn start() -> Self {
         use std::net::TcpListener;
-        let program = std::env::var("COFEE_TEST_MOTO_SERVER").unwrap_or_else(|_| "/var/tmp/cofee-venv/bin/moto_server".into());
-        let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("an address").port();
+        let program = std::env::var("COFEE_TEST_MOTO_SERVER")
+            .unwrap_or_else(|_| "/var/tmp/cofee-venv/bin/moto_server".into());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .expect("an address")
+            .port();
         let child = std::process::Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(std::process::Stdio::null())
@@ -95,7 +118,9 @@ impl MotoServer {
 
     /// How many objects the bucket holds under `prefix`.
     pub fn count(&self, bucket: &str, prefix: &str) -> usize {
-        self.request("GET", &format!("/{bucket}?list-type=2&prefix={prefix}")).matches("<Key>").count()
+        self.request("GET", &format!("/{bucket}?list-type=2&prefix={prefix}"))
+            .matches("<Key>")
+            .count()
     }
 
     /// A bare HTTP/1.1 request (no client library needed); returns the whole response.
@@ -132,7 +157,16 @@ impl RedisTestServer {
     /// On `port` (again, after [`RedisTestServer::stop`]: clients see the same address return).
     pub fn start_on(port: u16) -> Self {
         let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server (scripts/deps.sh installs it)");

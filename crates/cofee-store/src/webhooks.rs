@@ -21,7 +21,13 @@ pub struct Webhook {
 
 #[async_trait]
 pub trait Webhooks: Send + Sync {
-    async fn create_webhook(&self, owner: Uuid, url: &str, events: &[String], secret: &str) -> Result<Webhook, StoreError>;
+    async fn create_webhook(
+        &self,
+        owner: Uuid,
+        url: &str,
+        events: &[String],
+        secret: &str,
+    ) -> Result<Webhook, StoreError>;
     async fn webhooks(&self, owner: Uuid) -> Result<Vec<Webhook>, StoreError>;
     async fn delete_webhook(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError>;
     /// For the delivery worker.

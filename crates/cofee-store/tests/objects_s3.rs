@@ -12,7 +12,13 @@ async fn files_go_through_s3_in_parts_and_browsers_get_presigned_urls_for_the_pu
     let moto = MotoServer::start();
     moto.create_bucket("media");
     // The service talks to 127.0.0.1; browsers are told "localhost" (a different public host).
-    let mut location = S3Location::parse("s3://media/cofee/prod", "us-east-1", Some(format!("http://127.0.0.1:{}", moto.port)), Some(format!("http://localhost:{}", moto.port))).unwrap();
+    let mut location = S3Location::parse(
+        "s3://media/cofee/prod",
+        "us-east-1",
+        Some(format!("http://127.0.0.1:{}", moto.port)),
+        Some(format!("http://localhost:{}", moto.port)),
+    )
+    .unwrap();
     location.credentials = Some(("cofee-test".into(), "cofee-test-secret-key".into()));
     let objects = Objects::s3(&location).unwrap();
     objects.ping().await.unwrap();
@@ -29,24 +35,45 @@ async fn files_go_through_s3_in_parts_and_browsers_get_presigned_urls_for_the_pu
 
     // The object sits under the prefix in the bucket; the presigned URL names the public host and
     // works without credentials. (moto does not check signatures, so that part is S3's to prove.)
-    let url = objects.presigned_get("projects/p1/source", Duration::from_secs(60), None).await.unwrap().unwrap();
-    assert!(url.starts_with(&format!("http://localhost:{}/media/cofee/prod/projects/p1/source?", moto.port)), "{url}");
+    let url = objects
+        .presigned_get("projects/p1/source", Duration::from_secs(60), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        url.starts_with(&format!(
+            "http://localhost:{}/media/cofee/prod/projects/p1/source?",
+            moto.port
+        )),
+        "{url}"
+    );
     assert_eq!(objects.public_origin(), Some(format!("http://localhost:{}", moto.port).as_str()));
     let r = reqwest::Client::new().get(&url).header("range", "bytes=0-9").send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::PARTIAL_CONTENT);
     assert_eq!(r.headers()["content-type"], "video/mp4", "stored with its media type");
     let headers = format!("{:?}", r.headers());
     let body = r.bytes().await.unwrap();
-    assert!(body.len() == 10 && body.as_ref() == &data[..10], "a range of 10 bytes, got {} bytes; headers {headers}", body.len());
+    assert!(
+        body.len() == 10 && body.as_ref() == &data[..10],
+        "a range of 10 bytes, got {} bytes; headers {headers}",
+        body.len()
+    );
     // A download link names the file (the parameter is part of what is signed).
-    let url = objects.presigned_get("projects/p1/source", Duration::from_secs(60), Some("talk.mp4")).await.unwrap().unwrap();
+    let url = objects
+        .presigned_get("projects/p1/source", Duration::from_secs(60), Some("talk.mp4"))
+        .await
+        .unwrap()
+        .unwrap();
     let r = reqwest::get(&url).await.unwrap();
     assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"talk.mp4\"");
 
     assert_eq!(moto.count("media", "cofee/prod/projects/p1/"), 1);
     objects.delete("projects/p1/source").await.unwrap();
     assert_eq!(moto.count("media", "cofee/prod/projects/p1/"), 0);
-    assert!(matches!(objects.readable_path("projects/p1/source", &dir.path().join("s2")).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        objects.readable_path("projects/p1/source", &dir.path().join("s2")).await,
+        Err(StoreError::NotFound)
+    ));
     objects.delete("projects/p1/source").await.unwrap(); // deleting twice is fine
 }
 
@@ -56,11 +83,19 @@ async fn files_go_through_s3_in_parts_and_browsers_get_presigned_urls_for_the_pu
 async fn a_folder_is_listed_under_the_prefix_and_objects_append_to_a_file() {
     let moto = MotoServer::start();
     moto.create_bucket("media");
-    let mut location = S3Location::parse("s3://media/tenant", "us-east-1", Some(format!("http://127.0.0.1:{}", moto.port)), None).unwrap();
+    let mut location = S3Location::parse(
+        "s3://media/tenant",
+        "us-east-1",
+        Some(format!("http://127.0.0.1:{}", moto.port)),
+        None,
+    )
+    .unwrap();
     location.credentials = Some(("cofee-test".into(), "cofee-test-secret-key".into()));
     let objects = Objects::s3(&location).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    for (key, bytes) in [("uploads/u1/a", &b"hello "[..]), ("uploads/u1/b", b"world"), ("uploads/u10/a", b"other")] {
+    for (key, bytes) in
+        [("uploads/u1/a", &b"hello "[..]), ("uploads/u1/b", b"world"), ("uploads/u10/a", b"other")]
+    {
         std::fs::write(dir.path().join("f"), bytes).unwrap();
         objects.put_file(key, &dir.path().join("f")).await.unwrap();
     }

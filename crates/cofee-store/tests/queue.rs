@@ -111,20 +111,33 @@ async fn a_claimed_job_is_leased_to_one_worker(f: Fixture) {
     let id = q.enqueue(job("render")).await.unwrap();
     assert!(q.claim("transcribe", "w1", LEASE).await.unwrap().is_none(), "queues are separate");
     let j = q.claim("render", "w1", LEASE).await.unwrap().unwrap();
-    assert_eq!((j.id, j.state, j.attempts, j.worker_id.as_deref()), (id, JobState::Running, 1, Some("w1")));
+    assert_eq!(
+        (j.id, j.state, j.attempts, j.worker_id.as_deref()),
+        (id, JobState::Running, 1, Some("w1"))
+    );
     assert_eq!(j.lease_until, Some((f.time.load(Ordering::SeqCst)) + LEASE));
-    assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none(), "a leased job is not handed out twice");
+    assert!(
+        q.claim("render", "w2", LEASE).await.unwrap().is_none(),
+        "a leased job is not handed out twice"
+    );
 }
 
 /// The request id and trace context of whatever enqueued a job reach the worker that claims it.
 async fn the_claimed_job_carries_its_origin(f: Fixture) {
     let q = f.queue().await;
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    let origin = NewJob { trace_context: Some("req-1".into()), traceparent: Some(traceparent.into()), ..job("render") };
+    let origin = NewJob {
+        trace_context: Some("req-1".into()),
+        traceparent: Some(traceparent.into()),
+        ..job("render")
+    };
     q.enqueue(origin).await.unwrap();
     q.enqueue(job("render")).await.unwrap();
     let j = q.claim("render", "w1", LEASE).await.unwrap().unwrap();
-    assert_eq!((j.trace_context.as_deref(), j.traceparent.as_deref()), (Some("req-1"), Some(traceparent)));
+    assert_eq!(
+        (j.trace_context.as_deref(), j.traceparent.as_deref()),
+        (Some("req-1"), Some(traceparent))
+    );
     let j = q.claim("render", "w1", LEASE).await.unwrap().unwrap();
     assert_eq!((j.trace_context, j.traceparent), (None, None));
 }
@@ -134,7 +147,10 @@ async fn enqueue_commits_with_the_callers_transaction(f: Fixture) {
     let mut tx = q.write_transaction().await.unwrap();
     let id = enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
     tx.rollback().await.unwrap();
-    assert!(matches!(q.get(id).await, Err(StoreError::NotFound)), "rolled back with the transaction");
+    assert!(
+        matches!(q.get(id).await, Err(StoreError::NotFound)),
+        "rolled back with the transaction"
+    );
     let mut tx = q.write_transaction().await.unwrap();
     let id = enqueue_in(&mut tx, &job("render"), 0).await.unwrap();
     tx.commit().await.unwrap();
@@ -185,7 +201,10 @@ async fn a_dead_workers_job_is_taken_again_and_the_old_worker_is_fenced_off(f: F
     assert_eq!(q.heartbeat(id, "w1", LEASE, 0.25).await.unwrap(), Heartbeat::Held);
     assert_eq!(q.get(id).await.unwrap().progress, 0.25, "progress is written as the work goes");
     f.advance(LEASE - 1);
-    assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none(), "the heartbeat extended the lease");
+    assert!(
+        q.claim("render", "w2", LEASE).await.unwrap().is_none(),
+        "the heartbeat extended the lease"
+    );
     f.advance(2); // w1 stopped heartbeating: its lease has now passed
     let again = q.claim("render", "w2", LEASE).await.unwrap().unwrap();
     assert_eq!((again.id, again.attempts), (id, 2));
@@ -213,7 +232,10 @@ async fn failures_back_off_then_die_and_can_be_retried_by_hand(f: Fixture) {
     let j = q.claim("transcribe", "w1", LEASE).await.unwrap().unwrap();
     assert_eq!((j.attempts, j.error), (1, None));
     assert!(q.complete(id, "w1").await.unwrap());
-    assert!(matches!(q.retry(id).await, Err(StoreError::Conflict(Conflict::NotRetryable(JobState::Succeeded)))));
+    assert!(matches!(
+        q.retry(id).await,
+        Err(StoreError::Conflict(Conflict::NotRetryable(JobState::Succeeded)))
+    ));
 }
 
 async fn a_lease_lost_on_the_last_attempt_ends_dead(f: Fixture) {
@@ -234,7 +256,11 @@ async fn cancellation_reaches_queued_and_running_jobs(f: Fixture) {
     f.advance(1);
     let j = q.claim("render", "w1", LEASE).await.unwrap().unwrap();
     assert_eq!(j.id, first, "oldest first");
-    assert_eq!(q.cancel(second).await.unwrap(), JobState::Cancelled, "a queued job is cancelled at once");
+    assert_eq!(
+        q.cancel(second).await.unwrap(),
+        JobState::Cancelled,
+        "a queued job is cancelled at once"
+    );
     assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none());
     assert_eq!(q.cancel(first).await.unwrap(), JobState::Running, "a running job is asked to stop");
     assert_eq!(q.heartbeat(first, "w1", LEASE, 0.5).await.unwrap(), Heartbeat::CancelRequested);
@@ -301,8 +327,13 @@ async fn read_then_write_transactions_wait_for_each_other_instead_of_failing() {
             for _ in 0..25 {
                 // Read, then write, in one transaction (as creating a render does).
                 let mut tx = store.write_transaction().await.unwrap();
-                let cofee_store::db::Backend::Sqlite(read) = &mut tx else { unreachable!("a SQLite store") };
-                let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(&mut **read).await.unwrap();
+                let cofee_store::db::Backend::Sqlite(read) = &mut tx else {
+                    unreachable!("a SQLite store")
+                };
+                let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs")
+                    .fetch_one(&mut **read)
+                    .await
+                    .unwrap();
                 enqueue_in(&mut tx, &NewJob::new("render", "t", json!({})), 0).await.unwrap();
                 tx.commit().await.unwrap();
             }

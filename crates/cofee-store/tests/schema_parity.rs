@@ -17,7 +17,9 @@ fn sqlite_type_of(pg_type: &str) -> &'static str {
         "uuid" | "text" | "jsonb" => "TEXT",
         "bigint" | "integer" | "boolean" => "INTEGER",
         "double precision" => "REAL",
-        other => panic!("no SQLite type is declared for PostgreSQL's {other:?}: add it to the mapping"),
+        other => {
+            panic!("no SQLite type is declared for PostgreSQL's {other:?}: add it to the mapping")
+        }
     }
 }
 
@@ -43,28 +45,57 @@ async fn sqlite_schema(pool: &SqlitePool) -> Schema {
             .unwrap();
     for table in tables {
         facts.insert(format!("table {table}"));
-        let columns: Vec<(String, String, bool, i64)> =
-            sqlx::query_as("SELECT name, type, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid").bind(&table).fetch_all(pool).await.unwrap();
-        let primary: Vec<String> = columns.iter().filter(|c| c.3 > 0).map(|c| c.0.clone()).collect();
+        let columns: Vec<(String, String, bool, i64)> = sqlx::query_as(
+            "SELECT name, type, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid",
+        )
+        .bind(&table)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let primary: Vec<String> =
+            columns.iter().filter(|c| c.3 > 0).map(|c| c.0.clone()).collect();
         facts.insert(format!("primary key {table} ({})", primary.join(", ")));
         for (name, ty, not_null, pk) in columns {
             let null = if not_null || pk > 0 { "NOT NULL" } else { "NULL" };
             facts.insert(format!("column {table}.{name} {} {null}", ty.to_uppercase()));
         }
         let indexes: Vec<(String, bool, String)> =
-            sqlx::query_as("SELECT name, \"unique\", origin FROM pragma_index_list($1)").bind(&table).fetch_all(pool).await.unwrap();
+            sqlx::query_as("SELECT name, \"unique\", origin FROM pragma_index_list($1)")
+                .bind(&table)
+                .fetch_all(pool)
+                .await
+                .unwrap();
         for (index, unique, origin) in indexes {
-            let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno").bind(&index).fetch_all(pool).await.unwrap();
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                    .bind(&index)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
             match origin.as_str() {
                 "pk" => {}
                 "u" => _ = facts.insert(format!("unique {table} ({})", columns.join(", "))),
-                _ => _ = facts.insert(format!("index {index} on {table} ({}){}", columns.join(", "), if unique { " unique" } else { "" })),
+                _ => {
+                    _ = facts.insert(format!(
+                        "index {index} on {table} ({}){}",
+                        columns.join(", "),
+                        if unique { " unique" } else { "" }
+                    ))
+                }
             }
         }
-        let keys: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT \"from\", \"table\", \"to\", on_delete FROM pragma_foreign_key_list($1)").bind(&table).fetch_all(pool).await.unwrap();
+        let keys: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT \"from\", \"table\", \"to\", on_delete FROM pragma_foreign_key_list($1)",
+        )
+        .bind(&table)
+        .fetch_all(pool)
+        .await
+        .unwrap();
         for (from, to_table, to, action) in keys {
-            facts.insert(format!("foreign key {table}.{from} -> {to_table}.{to} on delete {}", on_delete(&action)));
+            facts.insert(format!(
+                "foreign key {table}.{from} -> {to_table}.{to} on delete {}",
+                on_delete(&action)
+            ));
         }
     }
     facts
@@ -104,7 +135,10 @@ async fn postgres_schema(pool: &PgPool) -> Schema {
         facts.insert(match (primary, constraint) {
             (true, _) => format!("primary key {table} ({columns})"),
             (false, true) => format!("unique {table} ({columns})"),
-            (false, false) => format!("index {index} on {table} ({columns}){}", if unique { " unique" } else { "" }),
+            (false, false) => format!(
+                "index {index} on {table} ({columns}){}",
+                if unique { " unique" } else { "" }
+            ),
         });
     }
     let keys: Vec<(String, String, String, String, String)> = sqlx::query_as(
@@ -120,7 +154,10 @@ async fn postgres_schema(pool: &PgPool) -> Schema {
     .await
     .unwrap();
     for (table, from, to_table, to, action) in keys {
-        facts.insert(format!("foreign key {table}.{from} -> {to_table}.{to} on delete {}", on_delete(&action)));
+        facts.insert(format!(
+            "foreign key {table}.{from} -> {to_table}.{to} on delete {}",
+            on_delete(&action)
+        ));
     }
     facts
 }
@@ -134,10 +171,21 @@ async fn sqlite_and_postgres_migrations_build_the_same_schema() {
     let postgres = PgPool::connect(&pg_db.url()).await.unwrap();
 
     let (on_sqlite, on_postgres) = (sqlite_schema(sqlite).await, postgres_schema(&postgres).await);
-    for fact in ["table jobs", "column jobs.project_id TEXT NULL", "index jobs_project on jobs (owner_id, project_id, created_at)", "unique users (email)"] {
-        assert!(on_sqlite.contains(fact) && on_postgres.contains(fact), "both schemas have {fact:?}");
+    for fact in [
+        "table jobs",
+        "column jobs.project_id TEXT NULL",
+        "index jobs_project on jobs (owner_id, project_id, created_at)",
+        "unique users (email)",
+    ] {
+        assert!(
+            on_sqlite.contains(fact) && on_postgres.contains(fact),
+            "both schemas have {fact:?}"
+        );
     }
     let only_sqlite: Vec<_> = on_sqlite.difference(&on_postgres).collect();
     let only_postgres: Vec<_> = on_postgres.difference(&on_sqlite).collect();
-    assert!(only_sqlite.is_empty() && only_postgres.is_empty(), "the schemas differ:\nonly on SQLite: {only_sqlite:#?}\nonly on PostgreSQL: {only_postgres:#?}");
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "the schemas differ:\nonly on SQLite: {only_sqlite:#?}\nonly on PostgreSQL: {only_postgres:#?}"
+    );
 }

@@ -14,27 +14,43 @@
 //! `shutdown_grace`, then cancel and release the rest.
 
 pub mod handlers;
-pub mod trace;
 
-use tracing::Instrument;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cofee_jobs::{BackgroundJob, Queue, trace};
 use cofee_store::queue::{Heartbeat, Job, JobQueue};
 use thiserror::Error;
+use tracing::Instrument;
 use tokio::sync::{Semaphore, watch};
 pub use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// Any error a handler meets, kept whole (its sources too).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, Error)]
 pub enum JobError {
     /// Worth another attempt (a crash, a timeout, a dependency that was down).
-    #[error("{0}")]
-    Retryable(String),
+    #[error(transparent)]
+    Retryable(BoxError),
     /// The job's input is at fault; running it again cannot help.
-    #[error("{0}")]
-    Permanent(String),
+    #[error(transparent)]
+    Permanent(BoxError),
+}
+
+impl JobError {
+    /// An error worth another attempt: a message or an error of any layer.
+    pub fn retryable(e: impl Into<BoxError>) -> Self {
+        Self::Retryable(e.into())
+    }
+
+    /// An error running again cannot cure.
+    pub fn permanent(e: impl Into<BoxError>) -> Self {
+        Self::Permanent(e.into())
+    }
 }
 
 /// What a handler gets besides the job.
@@ -58,9 +74,35 @@ pub trait JobObserver: Send + Sync {
     async fn finished(&self, job: &Job, state: &str);
 }
 
+/// Runs the jobs of one queue, whatever their kind.
 #[async_trait]
 pub trait JobHandler: Send + Sync {
     async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError>;
+}
+
+/// Runs jobs of kind `J`, given their payload already read as a `J`.
+#[async_trait]
+pub trait Perform<J: BackgroundJob>: Send + Sync + 'static {
+    async fn perform(&self, payload: J, job: &Job, ctx: JobContext) -> Result<(), JobError>;
+}
+
+/// The [`JobHandler`] for a queue of `J` jobs: each claimed job is read as a `J` through the
+/// job contract (a job of another kind, or one whose payload is not a `J`, fails for good).
+pub fn typed<J: BackgroundJob, H: Perform<J>>(handler: H) -> Arc<dyn JobHandler> {
+    Arc::new(Typed { handler, kind: PhantomData::<fn() -> J> })
+}
+
+struct Typed<J, H> {
+    handler: H,
+    kind: PhantomData<fn() -> J>,
+}
+
+#[async_trait]
+impl<J: BackgroundJob, H: Perform<J>> JobHandler for Typed<J, H> {
+    async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError> {
+        let payload = cofee_jobs::payload::<J>(job).map_err(JobError::permanent)?;
+        self.handler.perform(payload, job, ctx).await
+    }
 }
 
 /// The shortest time between two heartbeats that carry new progress.
@@ -68,7 +110,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    pub queue: String,
+    pub queue: Queue,
     pub worker_id: String,
     pub concurrency: usize,
     pub lease: Duration,
@@ -78,8 +120,8 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
-    pub fn new(queue: &str, worker_id: &str) -> Self {
-        Self { queue: queue.into(), worker_id: worker_id.into(), concurrency: 1, lease: Duration::from_secs(60), poll_interval: Duration::from_millis(500), shutdown_grace: Duration::from_secs(30) }
+    pub fn new(queue: Queue, worker_id: &str) -> Self {
+        Self { queue, worker_id: worker_id.into(), concurrency: 1, lease: Duration::from_secs(60), poll_interval: Duration::from_millis(500), shutdown_grace: Duration::from_secs(30) }
     }
 }
 
@@ -105,7 +147,7 @@ pub async fn run_observed(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>
             () = shutdown.cancelled() => break,
             p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
         };
-        let claimed = queue.claim(&cfg.queue, &cfg.worker_id, cfg.lease.as_millis() as i64).await;
+        let claimed = queue.claim(cfg.queue.name(), &cfg.worker_id, cfg.lease.as_millis() as i64).await;
         match claimed {
             Ok(Some(job)) => {
                 let (queue, handler, cfg, hard_stop, observer) = (queue.clone(), handler.clone(), cfg.clone(), hard_stop.clone(), observer.clone());
@@ -208,7 +250,7 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
     let started = std::time::Instant::now();
     let result = match task.await {
         Ok(r) => r,
-        Err(e) => Err(JobError::Retryable(format!("the job handler crashed: {e}"))),
+        Err(e) => Err(JobError::retryable(format!("the job handler crashed: {e}"))),
     };
     cancel.cancel(); // stops the heartbeat
     shutdown_watch.abort();
@@ -224,8 +266,8 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
         (Some(StopReason::CancelRequested), _) => queue.cancelled(id, worker).await.map(|_| "cancelled"),
         (Some(StopReason::Shutdown), _) => queue.release(id, worker).await.map(|_| "released"),
         (None, Ok(())) => queue.complete(id, worker).await.map(|_| "succeeded"),
-        (None, Err(JobError::Retryable(e))) => queue.fail(id, worker, &e, true).await.map(|s| s.as_str()),
-        (None, Err(JobError::Permanent(e))) => queue.fail(id, worker, &e, false).await.map(|s| s.as_str()),
+        (None, Err(JobError::Retryable(e))) => queue.fail(id, worker, &e.to_string(), true).await.map(|s| s.as_str()),
+        (None, Err(JobError::Permanent(e))) => queue.fail(id, worker, &e.to_string(), false).await.map(|s| s.as_str()),
     };
     metrics::histogram!("job_duration_seconds", "queue" => job.queue.clone(), "kind" => job.kind.clone()).record(started.elapsed().as_secs_f64());
     match outcome {

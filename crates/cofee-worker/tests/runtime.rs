@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cofee_store::queue::{Job, JobQueue, JobState, NewJob};
-use cofee_store::sqlite::SqliteStore;
+use cofee_jobs::Queue;
+use cofee_store::Store;
 use cofee_worker::{JobContext, JobError, JobHandler, WorkerConfig, run};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -53,17 +54,17 @@ impl JobHandler for TestHandler {
     }
 }
 
-async fn setup() -> (tempfile::TempDir, Arc<SqliteStore>, Arc<TestHandler>) {
+async fn setup() -> (tempfile::TempDir, Arc<Store>, Arc<TestHandler>) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("q.db")).await.unwrap());
+    let store = Arc::new(Store::open_sqlite(&dir.path().join("q.db")).await.unwrap());
     (dir, store, Arc::new(TestHandler::default()))
 }
 
 fn config(concurrency: usize) -> WorkerConfig {
-    WorkerConfig { concurrency, lease: Duration::from_millis(300), poll_interval: Duration::from_millis(20), shutdown_grace: Duration::from_millis(300), ..WorkerConfig::new("render", "w1") }
+    WorkerConfig { concurrency, lease: Duration::from_millis(300), poll_interval: Duration::from_millis(20), shutdown_grace: Duration::from_millis(300), ..WorkerConfig::new(Queue::Render, "w1") }
 }
 
-async fn wait_for(store: &SqliteStore, id: uuid::Uuid, pred: impl Fn(&Job) -> bool) -> Job {
+async fn wait_for(store: &Store, id: uuid::Uuid, pred: impl Fn(&Job) -> bool) -> Job {
     for _ in 0..300 {
         let j = store.get(id).await.unwrap();
         if pred(&j) {

@@ -4,7 +4,7 @@
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set; every other `OTEL_*` variable
 //! the OpenTelemetry SDK knows (protocol, headers, sampler, batch delay, service name, resource
 //! attributes) applies as documented there. The W3C `traceparent` of each request is carried in
-//! the job rows it creates (see `cofee_worker::trace`), so one trace spans API and workers.
+//! the job rows it creates (see `cofee_jobs::trace`), so one trace spans API and workers.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;

@@ -9,8 +9,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cofee_store::postgres::PgStore;
-use cofee_store::queue::{JobQueue, JobState, NewJob};
+use cofee_store::Store;
+use cofee_jobs::{DeliverWebhook, JobOrigin};
+use cofee_store::queue::{JobQueue, JobState};
 use common::*;
 use serde_json::json;
 
@@ -51,8 +52,8 @@ fn readiness_follows_the_database_and_workers_resume_without_a_restart() {
     // exist ends dead at once — proof it was claimed and run.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = PgStore::connect(&pg.url(), 2).await.unwrap();
-        let id = store.enqueue(NewJob::new("notify", "webhook", json!({"webhook_id": uuid::Uuid::now_v7(), "event": "job.succeeded", "data": {}}))).await.unwrap();
+        let store = Store::connect_postgres(&pg.url(), 2).await.unwrap();
+        let id = store.enqueue(cofee_jobs::new_job(&DeliverWebhook { webhook_id: uuid::Uuid::now_v7(), event: "job.succeeded".into(), data: json!({}) }, JobOrigin::default())).await.unwrap();
         let until = Instant::now() + Duration::from_secs(30);
         loop {
             let state = store.get(id).await.unwrap().state;

@@ -14,7 +14,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cofee_store::postgres::PgStore;
+use cofee_store::Store;
 use cofee_store::queue::{JobQueue, JobState};
 use cofee_store::testing::MotoServer;
 use common::*;
@@ -154,7 +154,7 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
         })).await.iter().map(|j| j["job_id"].as_str().unwrap().to_string()).collect();
         // Failure while renders run: a worker with a render in hand dies outright (SIGKILL), and
         // another with a render in hand is asked to stop (SIGTERM, no grace: it must release).
-        let store = PgStore::connect(&db.url(), 2).await.unwrap();
+        let store = Store::connect_postgres(&db.url(), 2).await.unwrap();
         let render_ids: Vec<uuid::Uuid> = renders.iter().map(|r| r.parse().unwrap()).collect();
         let holding = |pid: u32| {
             let (store, render_ids) = (&store, &render_ids);

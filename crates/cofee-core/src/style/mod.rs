@@ -8,7 +8,7 @@ mod color;
 mod presets;
 
 pub use color::{Color, ColorError};
-pub use presets::{PRESET_NAMES, preset, presets};
+pub use presets::{DEFAULT_PRESET, PRESET_NAMES, preset, presets};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

@@ -3,6 +3,9 @@
 
 use super::{Align, Animation, Color, Emphasis, Highlight, Position, Style, StyleError};
 
+/// The style of a project that has none of its own.
+pub const DEFAULT_PRESET: &str = "clean";
+
 pub const PRESET_NAMES: &[&str] = &["clean", "bold-pop", "karaoke", "boxed", "minimal-lower-third", "one-word"];
 
 const WHITE: Color = Color::rgb(255, 255, 255);

@@ -22,7 +22,10 @@ pub trait Dialect {
     /// the write lock up front — a default (deferred) transaction that reads and then writes
     /// fails at once with SQLITE_BUSY_SNAPSHOT when another connection wrote in between; this one
     /// waits its turn. PostgreSQL: a plain `BEGIN` (row locks do the rest).
-    fn begin_write(&self, pool: &Pool<Self::Db>) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+    fn begin_write(
+        &self,
+        pool: &Pool<Self::Db>,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
 }
 
 pub struct SqliteDialect;
@@ -40,7 +43,10 @@ impl Dialect for SqliteDialect {
         ""
     }
 
-    fn begin_write(&self, pool: &Pool<Sqlite>) -> impl Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
+    fn begin_write(
+        &self,
+        pool: &Pool<Sqlite>,
+    ) -> impl Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
         pool.begin_with("BEGIN IMMEDIATE")
     }
 }
@@ -56,7 +62,10 @@ impl Dialect for PostgresDialect {
         "FOR SHARE"
     }
 
-    fn begin_write(&self, pool: &Pool<Postgres>) -> impl Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
+    fn begin_write(
+        &self,
+        pool: &Pool<Postgres>,
+    ) -> impl Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
         pool.begin()
     }
 }

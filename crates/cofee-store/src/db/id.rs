@@ -29,7 +29,10 @@ impl Type<Sqlite> for Id {
 }
 
 impl Encode<'_, Sqlite> for Id {
-    fn encode_by_ref(&self, buf: &mut sqlx::sqlite::SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::sqlite::SqliteArgumentsBuffer,
+    ) -> Result<IsNull, BoxDynError> {
         <Hyphenated as Encode<Sqlite>>::encode_by_ref(&self.0.hyphenated(), buf)
     }
 }
@@ -47,7 +50,10 @@ impl Type<Postgres> for Id {
 }
 
 impl Encode<'_, Postgres> for Id {
-    fn encode_by_ref(&self, buf: &mut sqlx::postgres::PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
         <Uuid as Encode<Postgres>>::encode_by_ref(&self.0, buf)
     }
 }

@@ -68,8 +68,14 @@ const RENDER_COLUMNS: &str = "r.id, r.project_id, r.job_id, r.preset, r.output_k
 
 #[async_trait]
 impl MediaStore for Store {
-    async fn set_media(&self, owner: Uuid, project: Uuid, m: &MediaRecord) -> Result<(), StoreError> {
-        touched(db_run!(&self.pool, pool => sqlx::query(
+    async fn set_media(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        m: &MediaRecord,
+    ) -> Result<(), StoreError> {
+        touched(db_run!(&self.pool, |pool| {
+            sqlx::query(
             "INSERT INTO media (project_id, object_key, file_name, size_bytes, duration_secs, width, height, fps, has_audio, created_at)
              SELECT id, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM projects WHERE id = $1 AND owner_id = $2
              ON CONFLICT (project_id) DO UPDATE SET object_key = excluded.object_key, file_name = excluded.file_name,
@@ -89,35 +95,50 @@ impl MediaStore for Store {
         .bind(self.now())
         .execute(pool)
         .await?
-        .rows_affected()))
+        .rows_affected()
+        }))
     }
 
     async fn media(&self, owner: Uuid, project: Uuid) -> Result<MediaRecord, StoreError> {
-        let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m JOIN projects p ON p.id = m.project_id WHERE m.project_id = $1 AND p.owner_id = $2");
-        let row: Option<MediaRow> = db_run!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(Id(project)).bind(Id(owner)).fetch_optional(pool).await?);
+        let sql = format!(
+            "SELECT {MEDIA_COLUMNS} FROM media m JOIN projects p ON p.id = m.project_id WHERE m.project_id = $1 AND p.owner_id = $2"
+        );
+        let row: Option<MediaRow> =
+            db_run!(&self.pool, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(Id(project))
+                .bind(Id(owner))
+                .fetch_optional(pool)
+                .await?);
         Ok(row.ok_or(StoreError::NotFound)?.into())
     }
 
     async fn media_of_project(&self, project: Uuid) -> Result<MediaRecord, StoreError> {
         let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.project_id = $1");
-        let row: Option<MediaRow> = db_run!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(Id(project)).fetch_optional(pool).await?);
+        let row: Option<MediaRow> =
+            db_run!(&self.pool, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(Id(project))
+                .fetch_optional(pool)
+                .await?);
         Ok(row.ok_or(StoreError::NotFound)?.into())
     }
 
     async fn transcript(&self, owner: Uuid, project: Uuid) -> Result<StoredTranscript, StoreError> {
-        let row: Option<(String, i64)> = db_run!(&self.pool, pool => sqlx::query_as(
+        let row: Option<(String, i64)> = db_run!(&self.pool, |pool| {
+            sqlx::query_as(
             "SELECT t.words, t.version FROM transcripts t JOIN projects p ON p.id = t.project_id WHERE t.project_id = $1 AND p.owner_id = $2",
         )
         .bind(Id(project))
         .bind(Id(owner))
         .fetch_optional(pool)
-        .await?);
+        .await?
+        });
         let (words, version) = row.ok_or(StoreError::NotFound)?;
         Ok(StoredTranscript { words, version })
     }
 
     async fn save_transcript(&self, project: Uuid, words: &str) -> Result<i64, StoreError> {
-        Ok(db_run!(&self.pool, pool => sqlx::query_scalar(
+        Ok(db_run!(&self.pool, |pool| {
+            sqlx::query_scalar(
             "INSERT INTO transcripts (project_id, words, version, updated_at) VALUES ($1, $2, 1, $3)
              ON CONFLICT (project_id) DO UPDATE SET words = excluded.words, version = transcripts.version + 1, updated_at = excluded.updated_at
              RETURNING version",
@@ -126,11 +147,19 @@ impl MediaStore for Store {
         .bind(words)
         .bind(self.now())
         .fetch_one(pool)
-        .await?))
+        .await?
+        }))
     }
 
-    async fn replace_transcript(&self, owner: Uuid, project: Uuid, words: &str, expected_version: i64) -> Result<i64, StoreError> {
-        let version: Option<i64> = db_run!(&self.pool, pool => sqlx::query_scalar(
+    async fn replace_transcript(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        words: &str,
+        expected_version: i64,
+    ) -> Result<i64, StoreError> {
+        let version: Option<i64> = db_run!(&self.pool, |pool| {
+            sqlx::query_scalar(
             "UPDATE transcripts SET words = $1, version = version + 1, updated_at = $2
              WHERE project_id = $3 AND version = $4 AND project_id IN (SELECT id FROM projects WHERE owner_id = $5)
              RETURNING version",
@@ -141,29 +170,34 @@ impl MediaStore for Store {
         .bind(expected_version)
         .bind(Id(owner))
         .fetch_optional(pool)
-        .await?);
+        .await?
+        });
         match version {
             Some(v) => Ok(v),
             None => {
                 let current = self.transcript(owner, project).await?; // NotFound when not theirs / none
-                Err(Conflict::StaleVersion { current: current.version, expected: expected_version }.into())
+                Err(Conflict::StaleVersion { current: current.version, expected: expected_version }
+                    .into())
             }
         }
     }
 
     async fn style(&self, owner: Uuid, project: Uuid) -> Result<Option<String>, StoreError> {
-        let row: Option<(Option<String>,)> = db_run!(&self.pool, pool => sqlx::query_as(
+        let row: Option<(Option<String>,)> = db_run!(&self.pool, |pool| {
+            sqlx::query_as(
             "SELECT s.style FROM projects p LEFT JOIN project_styles s ON s.project_id = p.id WHERE p.id = $1 AND p.owner_id = $2",
         )
         .bind(Id(project))
         .bind(Id(owner))
         .fetch_optional(pool)
-        .await?);
+        .await?
+        });
         Ok(row.ok_or(StoreError::NotFound)?.0)
     }
 
     async fn set_style(&self, owner: Uuid, project: Uuid, style: &str) -> Result<(), StoreError> {
-        touched(db_run!(&self.pool, pool => sqlx::query(
+        touched(db_run!(&self.pool, |pool| {
+            sqlx::query(
             "INSERT INTO project_styles (project_id, style, updated_at) SELECT id, $3, $4 FROM projects WHERE id = $1 AND owner_id = $2
              ON CONFLICT (project_id) DO UPDATE SET style = excluded.style, updated_at = excluded.updated_at",
         )
@@ -173,37 +207,75 @@ impl MediaStore for Store {
         .bind(self.now())
         .execute(pool)
         .await?
-        .rows_affected()))
+        .rows_affected()
+        }))
     }
 
     async fn style_of_project(&self, project: Uuid) -> Result<Option<String>, StoreError> {
-        Ok(db_run!(&self.pool, pool => sqlx::query_scalar("SELECT style FROM project_styles WHERE project_id = $1").bind(Id(project)).fetch_optional(pool).await?))
+        Ok(db_run!(&self.pool, |pool| sqlx::query_scalar(
+            "SELECT style FROM project_styles WHERE project_id = $1"
+        )
+        .bind(Id(project))
+        .fetch_optional(pool)
+        .await?))
     }
 
-    async fn create_render(&self, owner: Uuid, render: Uuid, project: Uuid, preset: &str, job: NewJob) -> Result<Render, StoreError> {
+    async fn create_render(
+        &self,
+        owner: Uuid,
+        render: Uuid,
+        project: Uuid,
+        preset: &str,
+        job: NewJob,
+    ) -> Result<Render, StoreError> {
         let now = self.now();
         let mut tx = self.write_transaction().await?;
-        let owned: Option<Id> = db_run!(&mut tx, tx, dialect => {
-            let sql = format!("SELECT id FROM projects WHERE id = $1 AND owner_id = $2 {}", dialect.read_lock());
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(Id(project)).bind(Id(owner)).fetch_optional(&mut **tx).await?
+        let owned: Option<Id> = db_run!(&mut tx, |tx, dialect| {
+            let sql = format!(
+                "SELECT id FROM projects WHERE id = $1 AND owner_id = $2 {}",
+                dialect.read_lock()
+            );
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(Id(project))
+                .bind(Id(owner))
+                .fetch_optional(&mut **tx)
+                .await?
         });
         owned.ok_or(StoreError::NotFound)?;
         let job_id = enqueue_in(&mut tx, &job, now).await?;
-        db_run!(&mut tx, tx => { sqlx::query("INSERT INTO renders (id, project_id, job_id, preset, created_at) VALUES ($1, $2, $3, $4, $5)")
+        db_run!(&mut tx, |tx| {
+            sqlx::query("INSERT INTO renders (id, project_id, job_id, preset, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(Id(render))
             .bind(Id(project))
             .bind(Id(job_id))
             .bind(preset)
             .bind(now)
             .execute(&mut **tx)
-            .await?; });
+            .await?;
+        });
         tx.commit().await?;
-        Ok(Render { id: render, project_id: project, job_id, preset: preset.to_string(), output_key: None, size_bytes: None, created_at: now, finished_at: None })
+        Ok(Render {
+            id: render,
+            project_id: project,
+            job_id,
+            preset: preset.to_string(),
+            output_key: None,
+            size_bytes: None,
+            created_at: now,
+            finished_at: None,
+        })
     }
 
     async fn render(&self, owner: Uuid, id: Uuid) -> Result<Render, StoreError> {
-        let sql = format!("SELECT {RENDER_COLUMNS} FROM renders r JOIN projects p ON p.id = r.project_id WHERE r.id = $1 AND p.owner_id = $2");
-        let row: Option<RenderRow> = db_run!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(Id(id)).bind(Id(owner)).fetch_optional(pool).await?);
+        let sql = format!(
+            "SELECT {RENDER_COLUMNS} FROM renders r JOIN projects p ON p.id = r.project_id WHERE r.id = $1 AND p.owner_id = $2"
+        );
+        let row: Option<RenderRow> =
+            db_run!(&self.pool, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(Id(id))
+                .bind(Id(owner))
+                .fetch_optional(pool)
+                .await?);
         Ok(row.ok_or(StoreError::NotFound)?.into())
     }
 
@@ -212,24 +284,43 @@ impl MediaStore for Store {
             "SELECT {RENDER_COLUMNS} FROM renders r JOIN projects p ON p.id = r.project_id
              WHERE r.project_id = $1 AND p.owner_id = $2 ORDER BY r.created_at DESC, r.id DESC"
         );
-        let rows: Vec<RenderRow> = db_run!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(Id(project)).bind(Id(owner)).fetch_all(pool).await?);
+        let rows: Vec<RenderRow> =
+            db_run!(&self.pool, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(Id(project))
+                .bind(Id(owner))
+                .fetch_all(pool)
+                .await?);
         Ok(rows.into_iter().map(Render::from).collect())
     }
 
-    async fn finish_render(&self, id: Uuid, output_key: &str, size_bytes: u64) -> Result<(), StoreError> {
-        db_run!(&self.pool, pool => { sqlx::query("UPDATE renders SET output_key = $1, size_bytes = $2, finished_at = $3 WHERE id = $4")
+    async fn finish_render(
+        &self,
+        id: Uuid,
+        output_key: &str,
+        size_bytes: u64,
+    ) -> Result<(), StoreError> {
+        db_run!(&self.pool, |pool| {
+            sqlx::query("UPDATE renders SET output_key = $1, size_bytes = $2, finished_at = $3 WHERE id = $4")
             .bind(output_key)
             .bind(size_bytes as i64)
             .bind(self.now())
             .bind(Id(id))
             .execute(pool)
-            .await?; });
+            .await?;
+        });
         Ok(())
     }
 
-    async fn create_upload(&self, owner: Uuid, project: Uuid, length: u64, file_name: Option<&str>) -> Result<Upload, StoreError> {
+    async fn create_upload(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        length: u64,
+        file_name: Option<&str>,
+    ) -> Result<Upload, StoreError> {
         let id = Uuid::now_v7();
-        touched(db_run!(&self.pool, pool => sqlx::query(
+        touched(db_run!(&self.pool, |pool| {
+            sqlx::query(
             "INSERT INTO uploads (id, owner_id, project_id, length, file_name, created_at, updated_at)
              SELECT $1, $2, id, $4, $5, $6, $6 FROM projects WHERE id = $3 AND owner_id = $2",
         )
@@ -241,35 +332,59 @@ impl MediaStore for Store {
         .bind(self.now())
         .execute(pool)
         .await?
-        .rows_affected()))?;
-        Ok(Upload { id, project_id: project, length, offset: 0, file_name: file_name.map(str::to_string) })
+        .rows_affected()
+        }))?;
+        Ok(Upload {
+            id,
+            project_id: project,
+            length,
+            offset: 0,
+            file_name: file_name.map(str::to_string),
+        })
     }
 
     async fn upload(&self, owner: Uuid, id: Uuid) -> Result<Upload, StoreError> {
-        let row: Option<(Id, i64, i64, Option<String>)> = db_run!(&self.pool, pool => sqlx::query_as(
+        let row: Option<(Id, i64, i64, Option<String>)> = db_run!(&self.pool, |pool| {
+            sqlx::query_as(
             r#"SELECT project_id, length, "offset", file_name FROM uploads WHERE id = $1 AND owner_id = $2"#,
         )
         .bind(Id(id))
         .bind(Id(owner))
         .fetch_optional(pool)
-        .await?);
+        .await?
+        });
         let (project, length, offset, file_name) = row.ok_or(StoreError::NotFound)?;
-        Ok(Upload { id, project_id: project.0, length: length as u64, offset: offset as u64, file_name })
+        Ok(Upload {
+            id,
+            project_id: project.0,
+            length: length as u64,
+            offset: offset as u64,
+            file_name,
+        })
     }
 
     async fn advance_upload(&self, id: Uuid, from: u64, to: u64) -> Result<(), StoreError> {
-        let moved = db_run!(&self.pool, pool => sqlx::query(r#"UPDATE uploads SET "offset" = $1, updated_at = $2 WHERE id = $3 AND "offset" = $4"#)
-            .bind(to as i64)
-            .bind(self.now())
-            .bind(Id(id))
-            .bind(from as i64)
-            .execute(pool)
-            .await?
-            .rows_affected());
+        let moved = db_run!(&self.pool, |pool| sqlx::query(
+            r#"UPDATE uploads SET "offset" = $1, updated_at = $2 WHERE id = $3 AND "offset" = $4"#
+        )
+        .bind(to as i64)
+        .bind(self.now())
+        .bind(Id(id))
+        .bind(from as i64)
+        .execute(pool)
+        .await?
+        .rows_affected());
         if moved == 0 { Err(Conflict::UploadMoved.into()) } else { Ok(()) }
     }
 
     async fn delete_upload(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError> {
-        touched(db_run!(&self.pool, pool => sqlx::query("DELETE FROM uploads WHERE id = $1 AND owner_id = $2").bind(Id(id)).bind(Id(owner)).execute(pool).await?.rows_affected()))
+        touched(db_run!(&self.pool, |pool| sqlx::query(
+            "DELETE FROM uploads WHERE id = $1 AND owner_id = $2"
+        )
+        .bind(Id(id))
+        .bind(Id(owner))
+        .execute(pool)
+        .await?
+        .rows_affected()))
     }
 }

@@ -44,19 +44,20 @@ pub enum Backend<S, P> {
 pub type Pool = Backend<sqlx::SqlitePool, sqlx::PgPool>;
 
 /// A transaction that writes (see [`Dialect::begin_write`]), on either backend.
-pub type WriteTx = Backend<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Transaction<'static, sqlx::Postgres>>;
+pub type WriteTx =
+    Backend<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Transaction<'static, sqlx::Postgres>>;
 
-/// Runs one body on whichever backend `$on` (a [`Backend`]) holds, with `$x` bound to its
-/// value and, optionally, `$d` to its [`Dialect`]: the body is compiled once per backend, so
-/// everything in it must work on both.
+/// `db_run!(on, |x| body)` runs `body` on whichever backend `on` (a [`Backend`]) holds, with `x`
+/// bound to its value — and in `db_run!(on, |x, d| body)`, `d` to its [`Dialect`]. The body is
+/// compiled once per backend, so everything in it must work on both.
 macro_rules! db_run {
-    ($on:expr, $x:ident => $body:expr) => {
+    ($on:expr, |$x:ident| $body:expr) => {
         match $on {
             $crate::db::Backend::Sqlite($x) => $body,
             $crate::db::Backend::Postgres($x) => $body,
         }
     };
-    ($on:expr, $x:ident, $d:ident => $body:expr) => {
+    ($on:expr, |$x:ident, $d:ident| $body:expr) => {
         match $on {
             $crate::db::Backend::Sqlite($x) => {
                 let $d = $crate::db::dialect::SqliteDialect;
@@ -73,12 +74,16 @@ pub(crate) use db_run;
 
 impl WriteTx {
     pub async fn commit(self) -> Result<(), StoreError> {
-        db_run!(self, tx => { tx.commit().await?; });
+        db_run!(self, |tx| {
+            tx.commit().await?;
+        });
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
-        db_run!(self, tx => { tx.rollback().await?; });
+        db_run!(self, |tx| {
+            tx.rollback().await?;
+        });
         Ok(())
     }
 }
@@ -113,7 +118,9 @@ impl Store {
     pub async fn write_transaction(&self) -> Result<WriteTx, StoreError> {
         Ok(match &self.pool {
             Backend::Sqlite(p) => Backend::Sqlite(dialect::SqliteDialect.begin_write(p).await?),
-            Backend::Postgres(p) => Backend::Postgres(dialect::PostgresDialect.begin_write(p).await?),
+            Backend::Postgres(p) => {
+                Backend::Postgres(dialect::PostgresDialect.begin_write(p).await?)
+            }
         })
     }
 }
@@ -121,7 +128,9 @@ impl Store {
 #[async_trait::async_trait]
 impl crate::Database for Store {
     async fn ping(&self) -> Result<(), StoreError> {
-        db_run!(&self.pool, pool => { sqlx::query("SELECT 1").execute(pool).await?; });
+        db_run!(&self.pool, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
         Ok(())
     }
 
@@ -133,7 +142,7 @@ impl crate::Database for Store {
     }
 
     fn pool_state(&self) -> crate::PoolState {
-        db_run!(&self.pool, pool => crate::PoolState::of(pool))
+        db_run!(&self.pool, |pool| crate::PoolState::of(pool))
     }
 }
 

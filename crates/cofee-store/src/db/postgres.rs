@@ -15,7 +15,11 @@ impl Store {
     /// Connects with at most `max_connections` (keep the sum over all processes under the
     /// server's `max_connections`). Neither migrates nor checks the schema.
     pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
         Ok(Self::new(Backend::Postgres(pool)))
     }
 
@@ -27,7 +31,12 @@ impl Store {
         let before = applied_version(pool).await?;
         MIGRATIONS.run(pool).await?;
         let after = applied_version(pool).await?;
-        Ok(MIGRATIONS.iter().filter(|m| !m.migration_type.is_down_migration() && m.version > before && m.version <= after).count())
+        Ok(MIGRATIONS
+            .iter()
+            .filter(|m| {
+                !m.migration_type.is_down_migration() && m.version > before && m.version <= after
+            })
+            .count())
     }
 
     /// Fails unless every migration this build knows is applied: the API and workers never
@@ -45,9 +54,16 @@ impl Store {
 
 /// The newest migration applied, 0 for none.
 async fn applied_version(pool: &PgPool) -> Result<i64, StoreError> {
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
     if !exists {
         return Ok(0);
     }
-    Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(pool).await?.unwrap_or(0))
+    Ok(sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT MAX(version) FROM _sqlx_migrations WHERE success",
+    )
+    .fetch_one(pool)
+    .await?
+    .unwrap_or(0))
 }

@@ -89,7 +89,9 @@ macro_rules! insert_job {
 /// belongs to.
 pub async fn enqueue_in(tx: &mut WriteTx, job: &NewJob, now: i64) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
-    db_run!(tx, tx => { insert_job!(id, job, now).execute(&mut **tx).await?; });
+    db_run!(tx, |tx| {
+        insert_job!(id, job, now).execute(&mut **tx).await?;
+    });
     Ok(id)
 }
 
@@ -97,14 +99,21 @@ pub async fn enqueue_in(tx: &mut WriteTx, job: &NewJob, now: i64) -> Result<Uuid
 impl JobQueue for Store {
     async fn enqueue(&self, job: NewJob) -> Result<Uuid, StoreError> {
         let (id, now) = (Uuid::now_v7(), self.now());
-        db_run!(&self.pool, pool => { insert_job!(id, job, now).execute(pool).await?; });
+        db_run!(&self.pool, |pool| {
+            insert_job!(id, job, now).execute(pool).await?;
+        });
         Ok(id)
     }
 
-    async fn claim(&self, queue: &str, worker_id: &str, lease_ms: i64) -> Result<Option<Job>, StoreError> {
+    async fn claim(
+        &self,
+        queue: &str,
+        worker_id: &str,
+        lease_ms: i64,
+    ) -> Result<Option<Job>, StoreError> {
         self.bury_expired().await?;
         let now = self.now();
-        let row: Option<JobRow> = db_run!(&self.pool, pool, dialect => {
+        let row: Option<JobRow> = db_run!(&self.pool, |pool, dialect| {
             let sql = format!(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = $1, lease_until = $2 + $3, updated_at = $2
                  WHERE id = (
@@ -116,14 +125,26 @@ impl JobQueue for Store {
                  RETURNING *",
                 dialect.claim_lock()
             );
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(worker_id).bind(now).bind(lease_ms).bind(queue).fetch_optional(pool).await?
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(worker_id)
+                .bind(now)
+                .bind(lease_ms)
+                .bind(queue)
+                .fetch_optional(pool)
+                .await?
         });
         row.map(Job::try_from).transpose()
     }
 
-    async fn heartbeat(&self, id: Uuid, worker_id: &str, lease_ms: i64, progress: f64) -> Result<Heartbeat, StoreError> {
+    async fn heartbeat(
+        &self,
+        id: Uuid,
+        worker_id: &str,
+        lease_ms: i64,
+        progress: f64,
+    ) -> Result<Heartbeat, StoreError> {
         let now = self.now();
-        let cancel: Option<bool> = db_run!(&self.pool, pool => sqlx::query_scalar(
+        let cancel: Option<bool> = db_run!(&self.pool, |pool| sqlx::query_scalar(
             "UPDATE jobs SET lease_until = $1 + $2, progress = $3, updated_at = $1
              WHERE id = $4 AND worker_id = $5 AND state = 'running' RETURNING cancel_requested",
         )
@@ -151,10 +172,16 @@ impl JobQueue for Store {
         .await
     }
 
-    async fn fail(&self, id: Uuid, worker_id: &str, error: &str, retry: bool) -> Result<JobState, StoreError> {
+    async fn fail(
+        &self,
+        id: Uuid,
+        worker_id: &str,
+        error: &str,
+        retry: bool,
+    ) -> Result<JobState, StoreError> {
         let now = self.now();
         let backoff = backoff_ms(self.get(id).await?.attempts);
-        let state: Option<String> = db_run!(&self.pool, pool => sqlx::query_scalar(
+        let state: Option<String> = db_run!(&self.pool, |pool| sqlx::query_scalar(
             "UPDATE jobs SET
                  state = CASE WHEN attempts >= max_attempts OR NOT $6 THEN 'dead' ELSE 'queued' END,
                  finished_at = CASE WHEN attempts >= max_attempts OR NOT $6 THEN $1 END,
@@ -197,7 +224,8 @@ impl JobQueue for Store {
     }
 
     async fn cancel(&self, id: Uuid) -> Result<JobState, StoreError> {
-        let state: Option<String> = db_run!(&self.pool, pool => sqlx::query_scalar(
+        let state: Option<String> = db_run!(&self.pool, |pool| {
+            sqlx::query_scalar(
             "UPDATE jobs SET
                  cancel_requested = CASE WHEN state IN ('queued', 'running') THEN TRUE ELSE cancel_requested END,
                  finished_at = CASE WHEN state = 'queued' THEN $1 ELSE finished_at END,
@@ -208,12 +236,14 @@ impl JobQueue for Store {
         .bind(self.now())
         .bind(Id(id))
         .fetch_optional(pool)
-        .await?);
+        .await?
+        });
         state.ok_or(StoreError::NotFound)?.parse()
     }
 
     async fn retry(&self, id: Uuid) -> Result<(), StoreError> {
-        let done = db_run!(&self.pool, pool => sqlx::query(
+        let done = db_run!(&self.pool, |pool| {
+            sqlx::query(
             "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, error = NULL, cancel_requested = FALSE, progress = 0,
                  worker_id = NULL, lease_until = NULL, finished_at = NULL, updated_at = $1
              WHERE id = $2 AND state IN ('dead', 'cancelled')",
@@ -222,7 +252,8 @@ impl JobQueue for Store {
         .bind(Id(id))
         .execute(pool)
         .await?
-        .rows_affected());
+        .rows_affected()
+        });
         if done == 0 {
             let job = self.get(id).await?;
             return Err(crate::Conflict::NotRetryable(job.state).into());
@@ -231,12 +262,17 @@ impl JobQueue for Store {
     }
 
     async fn get(&self, id: Uuid) -> Result<Job, StoreError> {
-        let row: Option<JobRow> = db_run!(&self.pool, pool => sqlx::query_as("SELECT * FROM jobs WHERE id = $1").bind(Id(id)).fetch_optional(pool).await?);
+        let row: Option<JobRow> =
+            db_run!(&self.pool, |pool| sqlx::query_as("SELECT * FROM jobs WHERE id = $1")
+                .bind(Id(id))
+                .fetch_optional(pool)
+                .await?);
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
     async fn bury_expired(&self) -> Result<u64, StoreError> {
-        Ok(db_run!(&self.pool, pool => sqlx::query(
+        Ok(db_run!(&self.pool, |pool| {
+            sqlx::query(
             "UPDATE jobs SET
                  state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'dead' END,
                  error = CASE WHEN cancel_requested THEN error ELSE COALESCE(error || '; ', '') || 'worker lost on the last attempt' END,
@@ -246,36 +282,50 @@ impl JobQueue for Store {
         .bind(self.now())
         .execute(pool)
         .await?
-        .rows_affected()))
+        .rows_affected()
+        }))
     }
 
     async fn depth(&self) -> Result<Vec<QueueDepth>, StoreError> {
         let now = self.now();
-        let rows: Vec<(String, i64, i64, Option<i64>)> = db_run!(&self.pool, pool => sqlx::query_as(
-            "SELECT queue,
+        let rows: Vec<(String, i64, i64, Option<i64>)> =
+            db_run!(&self.pool, |pool| sqlx::query_as(
+                "SELECT queue,
                     COUNT(*) FILTER (WHERE state = 'queued' AND run_at <= $1),
                     COUNT(*) FILTER (WHERE state = 'running'),
                     MIN(run_at) FILTER (WHERE state = 'queued' AND run_at <= $1)
              FROM jobs WHERE state IN ('queued', 'running') GROUP BY queue ORDER BY queue",
-        )
-        .bind(now)
-        .fetch_all(pool)
-        .await?);
+            )
+            .bind(now)
+            .fetch_all(pool)
+            .await?);
         Ok(rows
             .into_iter()
-            .map(|(queue, ready, running, oldest)| QueueDepth { queue, ready: ready as u64, running: running as u64, oldest_ready_age_ms: oldest.map(|t| now - t) })
+            .map(|(queue, ready, running, oldest)| QueueDepth {
+                queue,
+                ready: ready as u64,
+                running: running as u64,
+                oldest_ready_age_ms: oldest.map(|t| now - t),
+            })
             .collect())
     }
 
-    async fn jobs_for_project(&self, owner: Uuid, project: Uuid, limit: u32) -> Result<Vec<Job>, StoreError> {
-        let rows: Vec<JobRow> = db_run!(&self.pool, pool => sqlx::query_as(
+    async fn jobs_for_project(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        let rows: Vec<JobRow> = db_run!(&self.pool, |pool| {
+            sqlx::query_as(
             "SELECT * FROM jobs WHERE owner_id = $1 AND project_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
         )
         .bind(Id(owner))
         .bind(Id(project))
         .bind(i64::from(limit))
         .fetch_all(pool)
-        .await?);
+        .await?
+        });
         rows.into_iter().map(Job::try_from).collect()
     }
 }
@@ -283,8 +333,19 @@ impl JobQueue for Store {
 impl Store {
     /// Runs `sql` — an update of a job `worker_id` holds, taking `$1` now, `$2` the job and `$3`
     /// the worker — and says whether the job was still theirs.
-    async fn finish_held(&self, sql: &'static str, id: Uuid, worker_id: &str) -> Result<bool, StoreError> {
-        let done = db_run!(&self.pool, pool => sqlx::query(sql).bind(self.now()).bind(Id(id)).bind(worker_id).execute(pool).await?.rows_affected());
+    async fn finish_held(
+        &self,
+        sql: &'static str,
+        id: Uuid,
+        worker_id: &str,
+    ) -> Result<bool, StoreError> {
+        let done = db_run!(&self.pool, |pool| sqlx::query(sql)
+            .bind(self.now())
+            .bind(Id(id))
+            .bind(worker_id)
+            .execute(pool)
+            .await?
+            .rows_affected());
         Ok(done == 1)
     }
 }

@@ -4,9 +4,9 @@ mod notify;
 mod render;
 mod transcribe;
 
-pub use notify::{EVENTS, NotifyHandler, NotifyPayload, WebhookFanout, sign};
-pub use render::{DEFAULT_STYLE, RenderHandler, RenderPayload};
-pub use transcribe::{TranscribeHandler, TranscribePayload};
+pub use notify::{NotifyHandler, WebhookFanout, sign};
+pub use render::RenderHandler;
+pub use transcribe::TranscribeHandler;
 
 use cofee_pipeline::{PipelineError, Reporter, Stage};
 
@@ -25,5 +25,10 @@ impl Reporter for JobReporter {
 
 /// Bad input will fail again, so it is not retried; anything else may pass next time.
 fn job_error(e: PipelineError) -> JobError {
-    if e.is_bad_input() { JobError::Permanent(e.to_string()) } else { JobError::Retryable(e.to_string()) }
+    if e.is_bad_input() { JobError::permanent(e) } else { JobError::retryable(e) }
+}
+
+/// The project a job works on (every transcription and render has one).
+fn project_of(job: &cofee_store::queue::Job) -> Result<uuid::Uuid, JobError> {
+    job.project_id.ok_or_else(|| JobError::permanent(format!("a {} job without a project", job.kind)))
 }

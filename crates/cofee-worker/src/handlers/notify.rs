@@ -9,25 +9,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cofee_jobs::{DeliverWebhook, JobOrigin, Queue, WEBHOOK_EVENTS};
 use cofee_store::StoreError;
-use cofee_store::queue::{Job, JobQueue, NewJob};
+use cofee_store::queue::{Job, JobQueue};
 use cofee_store::webhooks::Webhooks;
 use hmac::{Hmac, KeyInit, Mac};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Sha256;
-use uuid::Uuid;
 
-use crate::{JobContext, JobError, JobHandler, JobObserver};
-
-pub const EVENTS: &[&str] = &["job.succeeded", "job.dead", "job.cancelled"];
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NotifyPayload {
-    pub webhook_id: Uuid,
-    pub event: String,
-    pub data: serde_json::Value,
-}
+use crate::{JobContext, JobError, JobObserver, Perform};
 
 /// `v1` signature of `body` sent at `timestamp`.
 pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
@@ -46,8 +36,8 @@ pub struct WebhookFanout {
 impl JobObserver for WebhookFanout {
     async fn finished(&self, job: &Job, state: &str) {
         let event = format!("job.{state}");
-        let Some(owner) = job.owner_id.as_deref().and_then(|o| o.parse::<Uuid>().ok()) else { return };
-        if job.queue == "notify" || !EVENTS.contains(&event.as_str()) {
+        let Some(owner) = job.owner_id else { return };
+        if job.queue == Queue::Notify.name() || !WEBHOOK_EVENTS.contains(&event.as_str()) {
             return;
         }
         let hooks = match self.webhooks.webhooks(owner).await {
@@ -58,11 +48,11 @@ impl JobObserver for WebhookFanout {
         for hook in hooks.into_iter().filter(|h| h.events.iter().any(|e| e == &event || e == "*")) {
             let data = json!({
                 "job_id": job.id, "queue": job.queue, "kind": job.kind, "state": state,
-                "project_id": job.payload.get("project_id"), "render_id": job.payload.get("render_id"),
+                "project_id": job.project_id, "render_id": job.payload.get("render_id"),
                 "error": after.as_ref().and_then(|j| j.error.clone()),
             });
-            let payload = serde_json::to_value(NotifyPayload { webhook_id: hook.id, event: event.clone(), data }).expect("payload serializes");
-            let delivery = NewJob { owner_id: Some(owner.to_string()), max_attempts: 8, trace_context: job.trace_context.clone(), traceparent: crate::trace::current_traceparent(), ..NewJob::new("notify", "webhook", payload) };
+            let origin = JobOrigin { owner: Some(owner), project: None, request_id: job.trace_context.clone(), traceparent: cofee_jobs::trace::current_traceparent() };
+            let delivery = cofee_jobs::new_job(&DeliverWebhook { webhook_id: hook.id, event: event.clone(), data }, origin);
             if let Err(e) = self.queue.enqueue(delivery).await {
                 tracing::error!(error = %e, webhook = %hook.id, "cannot enqueue a webhook delivery");
             }
@@ -92,21 +82,20 @@ fn is_private(ip: IpAddr) -> bool {
 }
 
 #[async_trait]
-impl JobHandler for NotifyHandler {
-    async fn run(&self, job: &Job, _ctx: JobContext) -> Result<(), JobError> {
-        let p: NotifyPayload = serde_json::from_value(job.payload.clone()).map_err(|e| JobError::Permanent(e.to_string()))?;
+impl Perform<DeliverWebhook> for NotifyHandler {
+    async fn perform(&self, p: DeliverWebhook, job: &Job, _ctx: JobContext) -> Result<(), JobError> {
         let hook = match self.webhooks.webhook(p.webhook_id).await {
             Ok(h) => h,
-            Err(StoreError::NotFound) => return Err(JobError::Permanent("the webhook was deleted".into())),
-            Err(e) => return Err(JobError::Retryable(e.to_string())),
+            Err(StoreError::NotFound) => return Err(JobError::permanent("the webhook was deleted")),
+            Err(e) => return Err(JobError::retryable(e)),
         };
-        let url = reqwest::Url::parse(&hook.url).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let url = reqwest::Url::parse(&hook.url).map_err(JobError::permanent)?;
         if !self.allow_private {
             let host = url.host_str().unwrap_or_default().to_string();
             let port = url.port_or_known_default().unwrap_or(443);
-            let addrs = tokio::net::lookup_host((host.as_str(), port)).await.map_err(|e| JobError::Retryable(format!("cannot resolve {host}: {e}")))?;
+            let addrs = tokio::net::lookup_host((host.as_str(), port)).await.map_err(|e| JobError::retryable(format!("cannot resolve {host}: {e}")))?;
             if addrs.into_iter().any(|a| is_private(a.ip())) {
-                return Err(JobError::Permanent(format!("{host} resolves to a private address; webhooks only go to public hosts")));
+                return Err(JobError::permanent(format!("{host} resolves to a private address; webhooks only go to public hosts")));
             }
         }
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
@@ -122,8 +111,8 @@ impl JobHandler for NotifyHandler {
             .body(body)
             .send()
             .await
-            .map_err(|e| JobError::Retryable(format!("delivery failed: {e}")))?;
-        if resp.status().is_success() { Ok(()) } else { Err(JobError::Retryable(format!("the receiver answered {}", resp.status()))) }
+            .map_err(|e| JobError::retryable(format!("delivery failed: {e}")))?;
+        if resp.status().is_success() { Ok(()) } else { Err(JobError::retryable(format!("the receiver answered {}", resp.status()))) }
     }
 }
 

@@ -7,30 +7,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cofee_core::formats::json;
 use cofee_core::{AssDocument, Style, VideoSize};
+use cofee_jobs::Render;
 use cofee_media::{BurnIn, Compositor, FontDir, MediaLimits, X264Preset};
 use cofee_pipeline::Silent;
 use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
 use cofee_store::queue::Job;
-use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
-use uuid::Uuid;
 
-use super::job_error;
-use crate::{JobContext, JobError, JobHandler};
-
-/// Style used when a project has none.
-pub const DEFAULT_STYLE: &str = "clean";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RenderPayload {
-    pub project_id: Uuid,
-    /// Filled in by the store when the render row is created.
-    #[serde(default)]
-    pub render_id: Option<Uuid>,
-    pub preset: String,
-    pub crf: u8,
-}
+use super::{job_error, project_of};
+use crate::{JobContext, JobError, Perform};
 
 pub struct RenderHandler {
     pub media: Arc<dyn MediaStore>,
@@ -46,39 +32,32 @@ fn container_cpus() -> Option<u32> {
     std::thread::available_parallelism().ok().map(|n| n.get() as u32)
 }
 
-fn permanent(e: impl std::fmt::Display) -> JobError {
-    JobError::Permanent(e.to_string())
-}
-
-fn retryable(e: impl std::fmt::Display) -> JobError {
-    JobError::Retryable(e.to_string())
-}
+use JobError as E;
 
 #[async_trait]
-impl JobHandler for RenderHandler {
-    async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError> {
-        let p: RenderPayload = serde_json::from_value(job.payload.clone()).map_err(permanent)?;
-        let render_id = p.render_id.ok_or_else(|| permanent("render job without a render id"))?;
-        let owner: Uuid = job.owner_id.as_deref().and_then(|o| o.parse().ok()).ok_or_else(|| permanent("render job without an owner"))?;
-        let preset: X264Preset = p.preset.parse().map_err(permanent)?;
-        let transcript = self.media.transcript(owner, p.project_id).await.map_err(|e| permanent(format!("no captions to render: {e}")))?;
-        let transcript = json::parse(&transcript.words).map_err(permanent)?;
-        let style = match self.media.style_of_project(p.project_id).await.map_err(retryable)? {
-            Some(s) => Style::from_json(&s).map_err(permanent)?,
-            None => cofee_core::style::preset(DEFAULT_STYLE).map_err(permanent)?,
+impl Perform<Render> for RenderHandler {
+    async fn perform(&self, p: Render, job: &Job, ctx: JobContext) -> Result<(), JobError> {
+        let (render_id, project) = (p.render_id, project_of(job)?);
+        let owner = job.owner_id.ok_or_else(|| E::permanent("render job without an owner"))?;
+        let preset: X264Preset = p.preset.parse().map_err(E::permanent)?;
+        let transcript = self.media.transcript(owner, project).await.map_err(|e| E::permanent(format!("no captions to render: {e}")))?;
+        let transcript = json::parse(&transcript.words).map_err(E::permanent)?;
+        let style = match self.media.style_of_project(project).await.map_err(E::retryable)? {
+            Some(s) => Style::from_json(&s).map_err(E::permanent)?,
+            None => cofee_core::style::preset(cofee_core::style::DEFAULT_PRESET).map_err(E::permanent)?,
         };
-        let media = self.media.media_of_project(p.project_id).await.map_err(permanent)?;
-        tokio::fs::create_dir_all(&self.scratch).await.map_err(retryable)?;
+        let media = self.media.media_of_project(project).await.map_err(E::permanent)?;
+        tokio::fs::create_dir_all(&self.scratch).await.map_err(E::retryable)?;
         let scratch_src = self.scratch.join(format!("{}.source", job.id));
         // The compositor's process starts while the source is fetched and probed.
         let mut standby = self.compositor.standby();
-        let source = self.objects.readable_path(&media.object_key, &scratch_src).instrument(tracing::info_span!("fetch source")).await.map_err(retryable)?;
+        let source = self.objects.readable_path(&media.object_key, &scratch_src).instrument(tracing::info_span!("fetch source")).await.map_err(E::retryable)?;
         let output = self.scratch.join(format!("{render_id}.mp4"));
         let result = async {
             let info = cofee_pipeline::probe(&source, &self.limits, standby.as_mut(), &Silent, &ctx.cancel).await.map_err(job_error)?;
-            let video = info.require_video().map_err(|e| permanent(e.to_string()))?;
+            let video = info.require_video().map_err(E::permanent)?;
             let ass = AssDocument::build(&transcript, &style, VideoSize { width: video.width, height: video.height }).to_ass();
-            let fonts = FontDir::with_bundled().map_err(retryable)?; // styles from the API carry no font files
+            let fonts = FontDir::with_bundled().map_err(E::retryable)?; // styles from the API carry no font files
             let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &output, preset, crf: p.crf, threads: container_cpus(), limits: &self.limits, compositor: &self.compositor, standby };
             let progress = ctx.clone();
             // The span of the render proper (the compositor child process or FFmpeg's filter).
@@ -86,9 +65,9 @@ impl JobHandler for RenderHandler {
             let stats = burn.run(move |b| progress.progress(b.fraction * 0.97), &ctx.cancel).instrument(span.clone()).await.map_err(|e| job_error(e.into()))?;
             span.record("compositor", stats.compositor).record("frames", stats.frames as i64).record("fps", stats.fps);
             metrics::histogram!("render_frames_per_second", "compositor" => stats.compositor, "preset" => preset.name()).record(stats.fps);
-            let key = format!("projects/{}/renders/{render_id}.mp4", p.project_id);
-            let size = self.objects.put_file(&key, &output).instrument(tracing::info_span!("store render")).await.map_err(retryable)?;
-            self.media.finish_render(render_id, &key, size).await.map_err(retryable)?;
+            let key = format!("projects/{project}/renders/{render_id}.mp4");
+            let size = self.objects.put_file(&key, &output).instrument(tracing::info_span!("store render")).await.map_err(E::retryable)?;
+            self.media.finish_render(render_id, &key, size).await.map_err(E::retryable)?;
             Ok(())
         }
         .await;

@@ -6,27 +6,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cofee_core::formats::json;
+use cofee_jobs::Transcribe;
 use cofee_media::MediaLimits;
 use cofee_pipeline::{EngineSpec, Silent};
 use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
 use cofee_store::queue::Job;
-use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
-use uuid::Uuid;
 
-use super::{JobReporter, job_error};
-use crate::{JobContext, JobError, JobHandler};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TranscribePayload {
-    pub project_id: Uuid,
-    #[serde(default)]
-    pub language: Option<String>,
-    /// `sphinx`, `whisper` or `openai`; the worker's default when absent.
-    #[serde(default)]
-    pub engine: Option<String>,
-}
+use super::{JobReporter, job_error, project_of};
+use crate::{JobContext, JobError, Perform};
 
 pub struct TranscribeHandler {
     pub media: Arc<dyn MediaStore>,
@@ -41,12 +30,12 @@ pub struct TranscribeHandler {
 }
 
 #[async_trait]
-impl JobHandler for TranscribeHandler {
-    async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError> {
-        let p: TranscribePayload = serde_json::from_value(job.payload.clone()).map_err(|e| JobError::Permanent(format!("bad job payload: {e}")))?;
-        let media = self.media.media_of_project(p.project_id).await.map_err(|e| JobError::Permanent(format!("no media to transcribe: {e}")))?;
+impl Perform<Transcribe> for TranscribeHandler {
+    async fn perform(&self, p: Transcribe, job: &Job, ctx: JobContext) -> Result<(), JobError> {
+        let project = project_of(job)?;
+        let media = self.media.media_of_project(project).await.map_err(|e| JobError::permanent(format!("no media to transcribe: {e}")))?;
         let scratch = self.scratch.join(format!("{}.source", job.id));
-        let path = self.objects.readable_path(&media.object_key, &scratch).instrument(tracing::info_span!("fetch source")).await.map_err(|e| JobError::Retryable(e.to_string()))?;
+        let path = self.objects.readable_path(&media.object_key, &scratch).instrument(tracing::info_span!("fetch source")).await.map_err(JobError::retryable)?;
         let result = async {
             let info = cofee_pipeline::probe(&path, &self.limits, None, &Silent, &ctx.cancel).await.map_err(job_error)?;
             let reporter = JobReporter(ctx.clone());
@@ -54,8 +43,8 @@ impl JobHandler for TranscribeHandler {
                 None => self.engine.clone(),
                 Some("sphinx") => EngineSpec::Sphinx,
                 Some("openai") => EngineSpec::OpenAi { model: None },
-                Some("whisper") => EngineSpec::Whisper { model: self.whisper_model.clone().ok_or_else(|| JobError::Permanent("no whisper model is configured on this server".into()))? },
-                Some(other) => return Err(JobError::Permanent(format!("unknown engine {other:?}"))),
+                Some("whisper") => EngineSpec::Whisper { model: self.whisper_model.clone().ok_or_else(|| JobError::permanent("no whisper model is configured on this server"))? },
+                Some(other) => return Err(JobError::permanent(format!("unknown engine {other:?}"))),
             };
             let started = std::time::Instant::now();
             let span = tracing::info_span!("recognise speech", engine = engine.name(), audio_secs = info.duration_secs);
@@ -63,7 +52,7 @@ impl JobHandler for TranscribeHandler {
             if info.duration_secs > 0.0 {
                 metrics::histogram!("transcription_real_time_factor", "engine" => engine.name()).record(started.elapsed().as_secs_f64() / info.duration_secs);
             }
-            self.media.save_transcript(p.project_id, &json::write(&t)).await.map_err(|e| JobError::Retryable(e.to_string()))?;
+            self.media.save_transcript(project, &json::write(&t)).await.map_err(JobError::retryable)?;
             Ok(())
         }
         .await;

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::ValueEnum;
 use cofee_media::{Compositor, MediaLimits};
 use cofee_pipeline::EngineSpec;
 use cofee_store::Database;
@@ -12,25 +11,9 @@ use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
 use cofee_store::signals::{JobSignals, SignallingQueue};
 use cofee_worker::handlers::{NotifyHandler, RenderHandler, TranscribeHandler, WebhookFanout};
-use cofee_worker::{CancellationToken, JobHandler, JobObserver, WorkerConfig};
+use cofee_jobs::Queue;
+use cofee_worker::{CancellationToken, JobHandler, JobObserver, WorkerConfig, typed};
 use tokio::task::JoinHandle;
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
-pub enum QueueName {
-    Transcribe,
-    Render,
-    Notify,
-}
-
-impl QueueName {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Transcribe => "transcribe",
-            Self::Render => "render",
-            Self::Notify => "notify",
-        }
-    }
-}
 
 /// Everything a job handler needs.
 pub struct WorkerSetup {
@@ -51,26 +34,27 @@ pub struct WorkerSetup {
 }
 
 impl WorkerSetup {
-    fn handler(&self, queue: QueueName) -> Arc<dyn JobHandler> {
+    /// What runs the jobs of `queue` (each queue holds one kind of job, see `cofee_jobs`).
+    fn handler(&self, queue: Queue) -> Arc<dyn JobHandler> {
         let (db, objects, limits, scratch) = (self.db.clone(), self.objects.clone(), self.limits.clone(), self.scratch.clone());
         match queue {
-            QueueName::Transcribe => Arc::new(TranscribeHandler { media: db, objects, engine: self.engine.clone(), whisper_model: self.whisper_model.clone(), limits, scratch }),
-            QueueName::Render => Arc::new(RenderHandler { media: db, objects, limits, scratch, compositor: self.compositor.clone() }),
-            QueueName::Notify => Arc::new(NotifyHandler::new(db, self.webhook_allow_private)),
+            Queue::Transcribe => typed(TranscribeHandler { media: db, objects, engine: self.engine.clone(), whisper_model: self.whisper_model.clone(), limits, scratch }),
+            Queue::Render => typed(RenderHandler { media: db, objects, limits, scratch, compositor: self.compositor.clone() }),
+            Queue::Notify => typed(NotifyHandler::new(db, self.webhook_allow_private)),
         }
     }
 
     /// Starts `concurrency` job slots on each queue (webhook deliveries get four times as many:
     /// they mostly wait on the network). Jobs that finish tell webhook subscribers.
-    pub fn spawn(&self, queues: &[QueueName], concurrency: usize, stop: &CancellationToken) -> Vec<JoinHandle<()>> {
+    pub fn spawn(&self, queues: &[Queue], concurrency: usize, stop: &CancellationToken) -> Vec<JoinHandle<()>> {
         let fanout: Arc<dyn JobObserver> = Arc::new(WebhookFanout { webhooks: self.db.clone(), queue: self.db.clone() });
         let jobs: Arc<dyn JobQueue> = Arc::new(SignallingQueue::new(self.db.clone(), self.signals.clone()));
         queues
             .iter()
             .map(|&q| {
-                let slots = if q == QueueName::Notify { concurrency.max(1) * 4 } else { concurrency.max(1) };
-                let config = WorkerConfig { concurrency: slots, lease: self.lease, poll_interval: Duration::from_millis(250), shutdown_grace: self.shutdown_grace, ..WorkerConfig::new(q.name(), &self.worker_id) };
-                let observer = (q != QueueName::Notify).then(|| fanout.clone());
+                let slots = if q == Queue::Notify { concurrency.max(1) * 4 } else { concurrency.max(1) };
+                let config = WorkerConfig { concurrency: slots, lease: self.lease, poll_interval: Duration::from_millis(250), shutdown_grace: self.shutdown_grace, ..WorkerConfig::new(q, &self.worker_id) };
+                let observer = (q != Queue::Notify).then(|| fanout.clone());
                 tokio::spawn(cofee_worker::run_observed(jobs.clone(), self.handler(q), config, stop.clone(), observer))
             })
             .collect()

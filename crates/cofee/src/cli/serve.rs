@@ -9,10 +9,11 @@ use std::time::Duration;
 use clap::Args;
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::signals::JobSignals;
+use cofee_jobs::Queue;
 use cofee_worker::CancellationToken;
 
 use super::config::{BackendArgs, SecretArgs, check_environment};
-use super::roles::{QueueName, WorkerSetup, stopping_on_signal, worker_id};
+use super::roles::{WorkerSetup, stopping_on_signal, worker_id};
 use super::{CliError, CliResult, EngineArgs, LimitArgs};
 
 #[derive(Args)]
@@ -113,9 +114,9 @@ pub async fn run(args: ServeArgs) -> CliResult {
         worker_id: worker_id("serve"),
         signals: signals.clone(),
     };
-    let mut workers = setup.spawn(&[QueueName::Transcribe], args.transcribe_concurrency, &stop);
-    workers.extend(setup.spawn(&[QueueName::Render], args.render_concurrency, &stop));
-    workers.extend(setup.spawn(&[QueueName::Notify], 1, &stop));
+    let mut workers = setup.spawn(&[Queue::Transcribe], args.transcribe_concurrency, &stop);
+    workers.extend(setup.spawn(&[Queue::Render], args.render_concurrency, &stop));
+    workers.extend(setup.spawn(&[Queue::Notify], 1, &stop));
 
     println!("Cofee is running at http://{addr} (data in {})", data_dir.display());
     let mut state = AppState::new(db.clone(), objects, keys, limits, scratch).with_signals(signals);

@@ -10,17 +10,18 @@ use std::time::Duration;
 use clap::Args;
 use cofee_server::{Probes, ops_router, serve};
 use cofee_store::signals::JobSignals;
+use cofee_jobs::Queue;
 use cofee_worker::CancellationToken;
 
 use super::config::{BackendArgs, check_environment, job_signals};
-use super::roles::{QueueName, WorkerSetup, shutdown_signal, worker_id};
+use super::roles::{WorkerSetup, shutdown_signal, worker_id};
 use super::{CliError, CliResult, EngineArgs, LimitArgs, RenderArgs};
 
 #[derive(Args)]
 pub struct WorkerArgs {
-    /// Queues to take jobs from.
-    #[arg(long, env = "COFEE_QUEUES", value_enum, value_delimiter = ',', default_value = "transcribe,render,notify")]
-    pub queues: Vec<QueueName>,
+    /// Queues to take jobs from: transcribe, render, notify.
+    #[arg(long, env = "COFEE_QUEUES", value_parser = parse_queue, value_delimiter = ',', default_value = "transcribe,render,notify")]
+    pub queues: Vec<Queue>,
     /// Jobs run at once per queue (webhook deliveries: four times as many).
     #[arg(long, env = "COFEE_CONCURRENCY", default_value_t = 1)]
     pub concurrency: usize,
@@ -91,4 +92,8 @@ pub async fn run(args: WorkerArgs) -> CliResult {
     let _ = ops.await;
     pool_gauges.abort();
     Ok(())
+}
+
+fn parse_queue(name: &str) -> Result<Queue, String> {
+    name.parse()
 }
