@@ -16,9 +16,9 @@ use futures_util::Stream;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// How often the rows are read when no signal would say they changed.
 const POLL: Duration = Duration::from_millis(500);

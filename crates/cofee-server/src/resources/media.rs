@@ -1,31 +1,21 @@
-//! A project's media (raw `PUT`, streamed to disk, checked by ffprobe, then stored) and its
-//! captions.
+//! A project's media: the raw `PUT` (streamed to disk, checked by ffprobe, then stored), its
+//! record, and direct uploads straight into object storage. Resumable (tus) uploads are in
+//! `uploads`.
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use cofee_media::MediaError;
 use cofee_store::media::MediaRecord;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
-use cofee_worker::CancellationToken;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
+use crate::ingest::attach;
 use crate::problem::{ApiError, Problem};
-
-fn media_problem(e: MediaError) -> ApiError {
-    if e.is_bad_input() {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Unacceptable media", e.to_string())
-    } else {
-        tracing::error!(error = %e, "probing an upload failed");
-        ApiError::internal()
-    }
-}
+use crate::state::AppState;
 
 /// `PUT /api/projects/{id}/media`: the request body is the file. It is written to disk as it
 /// arrives (constant memory, any size up to the limit), probed, and only then stored.
@@ -57,92 +47,10 @@ pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
     Ok((StatusCode::CREATED, Json(record)))
 }
 
-/// Checks a fully received file with ffprobe and, if it is acceptable media, stores it as the
-/// project's media. Used by the raw `PUT` and by tus uploads.
-pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::Path, size: u64, file_name: Option<String>) -> Result<MediaRecord, ApiError> {
-    let info = cofee_media::probe(file, &s.limits, &CancellationToken::new()).await.map_err(media_problem)?;
-    let video = info.require_video().map_err(media_problem)?;
-    let record = MediaRecord {
-        object_key: format!("projects/{project}/source"),
-        file_name: file_name.map(|n| n.chars().filter(|c| !c.is_control()).take(255).collect()),
-        size_bytes: size,
-        duration_secs: info.duration_secs,
-        width: Some(video.width),
-        height: Some(video.height),
-        fps: Some(video.fps),
-        has_audio: info.audio.is_some(),
-    };
-    s.objects.put_file(&record.object_key, file).await?;
-    // A still for the project list; a video we cannot take one from is still a video.
-    let thumb = s.scratch.join(format!("thumb-{}.jpg", Uuid::now_v7()));
-    match cofee_media::thumbnail::thumbnail(&info, &thumb, 320, &s.limits, &CancellationToken::new()).await {
-        Ok(()) => {
-            s.objects.put_file(&format!("projects/{project}/thumbnail.jpg"), &thumb).await?;
-        }
-        Err(e) => tracing::warn!(error = %e, "no thumbnail for an upload"),
-    }
-    let _ = tokio::fs::remove_file(&thumb).await;
-    s.media.set_media(user, project, &record).await?;
-    Ok(record)
-}
-
 #[utoipa::path(get, path = "/api/projects/{id}/media", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = MediaRecord), (status = 404, body = Problem)))]
 pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<MediaRecord>, ApiError> {
     let Path(id) = id?;
     Ok(Json(s.media.media(user, id).await?))
-}
-
-/// `GET /api/projects/{id}/captions`: the words, with the version as a strong `ETag`.
-#[utoipa::path(get, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, description = "Cofee word JSON; the ETag header carries its version", body = Object), (status = 404, body = Problem)))]
-pub async fn captions(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Response, ApiError> {
-    let Path(id) = id?;
-    let t = s.media.transcript(user, id).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{}\"", t.version))], t.words).into_response())
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TextEdit {
-    text: String,
-}
-
-fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
-    let value = headers.get(header::IF_MATCH).ok_or_else(|| {
-        ApiError::new(StatusCode::PRECONDITION_REQUIRED, "If-Match required", "send the ETag you loaded the captions with in If-Match, so a concurrent edit is not overwritten")
-    })?;
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().strip_prefix("\"v")?.strip_suffix('"')?.parse().ok())
-        .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_FAILED, "Stale captions", "If-Match does not name a version of these captions; reload them"))
-}
-
-/// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
-/// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
-/// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412.
-#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), params(("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = Object, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = Object), (status = 412, body = Problem), (status = 428, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_captions(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: String) -> Result<Response, ApiError> {
-    let Path(id) = id?;
-    let current = s.media.transcript(user, id).await?;
-    let expected = parse_etag(&headers)?;
-    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid captions", m);
-    let edited = if let Ok(TextEdit { text }) = serde_json::from_str::<TextEdit>(&body) {
-        let old = cofee_core::formats::json::parse(&current.words).map_err(|_| ApiError::internal())?;
-        let words = cofee_core::align::retime(&old.words, &cofee_core::text::tokenize(&text));
-        cofee_core::Transcript::new(old.language, words)
-    } else {
-        // From the editor: taken exactly as sent, so it must already be valid.
-        let t: cofee_core::Transcript = serde_json::from_str(&body).map_err(|e| invalid(e.to_string()))?;
-        t.validate().map_err(|e| invalid(e.to_string()))?;
-        t
-    };
-    let json = cofee_core::formats::json::write(&edited);
-    let version = match s.media.replace_transcript(user, id, &json, expected).await {
-        Ok(v) => v,
-        Err(cofee_store::StoreError::Conflict(m)) => return Err(ApiError::new(StatusCode::PRECONDITION_FAILED, "Stale captions", format!("someone changed the captions since you loaded them ({m}); reload them and apply your edit again"))),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{version}\""))], json).into_response())
 }
 
 /// How long a direct-upload link stays valid.

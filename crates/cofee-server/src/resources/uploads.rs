@@ -25,9 +25,9 @@ use tracing::Instrument;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
 use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
 
 const VERSION: &str = "1.0.0";
 
@@ -313,7 +313,7 @@ async fn join_pieces(s: &AppState, id: Uuid, length: u64, mut out: tokio::fs::Fi
 /// also when the file was refused (a bad file will not get better), but not after a failure of
 /// ours, so that the client can send the last part again.
 async fn finish(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, file: &std::path::Path) -> Result<Response, ApiError> {
-    let result = crate::media::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
+    let result = crate::ingest::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
     if result.as_ref().is_ok() || result.as_ref().is_err_and(|e| e.status.is_client_error()) {
         forget(s, user, u.id).await;
     }

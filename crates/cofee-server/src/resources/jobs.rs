@@ -1,4 +1,5 @@
-//! Starting work and watching it: jobs are enqueued for the signed-in user and only visible to
+//! Jobs: starting a transcription (`POST /api/projects/{id}/transcribe`), and reading,
+//! cancelling and retrying a job. Jobs are enqueued for the signed-in user and only visible to
 //! them.
 
 use axum::Json;
@@ -12,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
 use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,3 +1,6 @@
+//! `/api/projects`: the signed-in user's projects: create, list (with each one's state and a
+//! thumbnail link), read, rename and delete (with its stored objects).
+
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
@@ -6,9 +9,9 @@ use cofee_store::accounts::Project;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
 use crate::problem::{ApiError, FieldError, Problem};
+use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,7 +56,7 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result
         };
         // Signing is local computation (HMAC, or S3's SigV4), no round trip per project.
         let thumbnail_url = match p.has_media {
-            true => Some(crate::files::browser_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id), None).await?),
+            true => Some(crate::links::browser_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id), None).await?),
             false => None,
         };
         items.push(ProjectListItem { project: p.project, status, thumbnail_url });
