@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod budgets;
+mod extract;
 mod ingest;
 mod keys;
 mod limits;

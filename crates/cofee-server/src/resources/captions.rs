@@ -1,8 +1,7 @@
 //! A project's captions: the words as Cofee word JSON (`GET`, and `PUT` with `If-Match`), and
 //! exports as SRT, WebVTT, ASS (in the project's style), JSON and plain text.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cofee_core::formats::{self, CaptionFormat};
@@ -10,14 +9,14 @@ use cofee_core::{AssDocument, VideoSize};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::problem::{ApiError, Problem};
 use crate::project_style::project_style;
 use crate::state::AppState;
 
 /// `GET /api/projects/{id}/captions`: the words, with the version as a strong `ETag`.
 #[utoipa::path(get, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, description = "Cofee word JSON; the ETag header carries its version", body = Object), (status = 404, body = Problem)))]
-pub async fn captions(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Response, ApiError> {
-    let Path(id) = id?;
+pub async fn captions(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Response, ApiError> {
     let t = s.media.transcript(user, id).await?;
     Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{}\"", t.version))], t.words).into_response())
 }
@@ -43,8 +42,7 @@ fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
 /// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
 /// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412.
 #[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), params(("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = Object, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = Object), (status = 412, body = Problem), (status = 428, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_captions(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: String) -> Result<Response, ApiError> {
-    let Path(id) = id?;
+pub async fn put_captions(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: HeaderMap, body: String) -> Result<Response, ApiError> {
     let current = s.media.transcript(user, id).await?;
     let expected = parse_etag(&headers)?;
     let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid captions", m);
@@ -90,8 +88,7 @@ pub async fn export(s: AppState, user: Uuid, id: Uuid, format: CaptionFormat) ->
 macro_rules! export_route {
     ($name:ident, $format:expr, $path:literal, $mime:literal) => {
         #[utoipa::path(get, path = $path, tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = $mime, body = String), (status = 404, body = Problem)))]
-        pub async fn $name(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Response, ApiError> {
-            let Path(id) = id?;
+        pub async fn $name(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Response, ApiError> {
             export(s, user, id, $format).await
         }
     };

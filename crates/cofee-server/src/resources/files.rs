@@ -2,7 +2,6 @@
 //! which serves what our own signed links point to.
 
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -11,6 +10,7 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::links::{self, TTL_SECS, browser_url};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -23,16 +23,14 @@ pub struct FileUrl {
 
 /// `GET /api/projects/{id}/media/url`: a signed URL for the project's source video.
 #[utoipa::path(get, path = "/api/projects/{id}/media/url", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = FileUrl), (status = 404, body = Problem)))]
-pub async fn media_url(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<axum::Json<FileUrl>, ApiError> {
-    let Path(id) = id?;
+pub async fn media_url(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<axum::Json<FileUrl>, ApiError> {
     let m = s.media.media(user, id).await?;
     Ok(axum::Json(FileUrl { url: browser_url(&s, &m.object_key, None).await?, expires_in: TTL_SECS }))
 }
 
 /// `GET /api/renders/{id}/url`: a signed download URL for a finished render.
 #[utoipa::path(get, path = "/api/renders/{id}/url", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = FileUrl), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn render_url(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<axum::Json<FileUrl>, ApiError> {
-    let Path(id) = id?;
+pub async fn render_url(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<axum::Json<FileUrl>, ApiError> {
     let r = s.media.render(user, id).await?;
     let key = r.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet"))?;
     let name = links::download_name(&s.projects.project(user, r.project_id).await?.name);

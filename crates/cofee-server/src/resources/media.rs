@@ -4,8 +4,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use cofee_store::media::MediaRecord;
 use futures_util::StreamExt;
@@ -13,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::ingest::attach;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -20,8 +20,7 @@ use crate::state::AppState;
 /// `PUT /api/projects/{id}/media`: the request body is the file. It is written to disk as it
 /// arrives (constant memory, any size up to the limit), probed, and only then stored.
 #[utoipa::path(put, path = "/api/projects/{id}/media", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the video file"), responses((status = 201, body = MediaRecord), (status = 413, body = Problem), (status = 422, description = "not acceptable media", body = Problem)))]
-pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: Body) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
-    let Path(id) = id?;
+pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: HeaderMap, body: Body) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
     s.projects.project(user, id).await?;
     let limit = s.limits.max_bytes;
     if headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).is_some_and(|n| n > limit) {
@@ -48,8 +47,7 @@ pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}/media", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = MediaRecord), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<MediaRecord>, ApiError> {
-    let Path(id) = id?;
+pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<MediaRecord>, ApiError> {
     Ok(Json(s.media.media(user, id).await?))
 }
 
@@ -88,8 +86,7 @@ fn too_large(limit: u64) -> ApiError {
 /// straight into object storage (S3), so video bytes never pass through the API. Where the
 /// storage cannot sign links (a local directory), `409`: upload through the API instead.
 #[utoipa::path(post, path = "/api/projects/{id}/media/direct", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = DirectUploadRequest, responses((status = 201, body = DirectUpload), (status = 409, description = "the storage takes no direct uploads; use PUT or tus", body = Problem), (status = 413, body = Problem)))]
-pub async fn direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, Json(req): Json<DirectUploadRequest>) -> Result<(StatusCode, Json<DirectUpload>), ApiError> {
-    let Path(id) = id?;
+pub async fn direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, Json(req): Json<DirectUploadRequest>) -> Result<(StatusCode, Json<DirectUpload>), ApiError> {
     s.projects.project(user, id).await?;
     if req.size > s.limits.max_bytes {
         return Err(too_large(s.limits.max_bytes));
@@ -106,8 +103,7 @@ pub async fn direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, 
 /// the link (valid for its hour) may hold by then — become the project's media. The uploaded
 /// object is deleted once taken or refused; after a failure of ours it stays for another try.
 #[utoipa::path(post, path = "/api/projects/{id}/media/direct/{upload_id}/complete", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path), ("upload_id" = Uuid, Path)), request_body = DirectUploadDone, responses((status = 201, body = MediaRecord), (status = 404, description = "nothing was uploaded with that link", body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
-pub async fn complete_direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, ids: Result<Path<(Uuid, Uuid)>, PathRejection>, body: Option<Json<DirectUploadDone>>) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
-    let Path((id, upload_id)) = ids?;
+pub async fn complete_direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, Id((id, upload_id)): Id<(Uuid, Uuid)>, body: Option<Json<DirectUploadDone>>) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
     s.projects.project(user, id).await?;
     let key = direct_key(id, upload_id);
     // ffprobe and the thumbnail read a local copy, which is also what gets stored; it goes when

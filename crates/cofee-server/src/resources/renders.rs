@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, Request, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cofee_media::X264Preset;
@@ -17,6 +17,7 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::links::download_name;
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::state::AppState;
@@ -35,8 +36,7 @@ pub struct RenderAccepted {
 }
 
 #[utoipa::path(post, path = "/api/projects/{id}/renders", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<RenderRequest>), responses((status = 202, body = RenderAccepted), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: axum::http::HeaderMap, body: Result<Json<RenderRequest>, JsonRejection>) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
-    let Path(id) = id?;
+pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: axum::http::HeaderMap, body: Result<Json<RenderRequest>, JsonRejection>) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
     let req = match body {
         Ok(Json(r)) => r,
         Err(JsonRejection::MissingJsonContentType(_)) => RenderRequest::default(),
@@ -83,8 +83,7 @@ pub struct RenderView {
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}/renders", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Vec<RenderView>)))]
-pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<Vec<RenderView>>, ApiError> {
-    let Path(id) = id?;
+pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<Vec<RenderView>>, ApiError> {
     s.projects.project(user, id).await?;
     let mut out = Vec::new();
     for render in s.media.renders(user, id).await? {
@@ -96,8 +95,7 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser, id: Resul
 
 /// `GET /api/renders/{id}/download`: the MP4, with HTTP Range support.
 #[utoipa::path(get, path = "/api/renders/{id}/download", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "video/mp4", body = Vec<u8>), (status = 206, description = "a Range of it"), (status = 409, description = "not finished", body = Problem)))]
-pub async fn download(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, request: Request) -> Result<Response, ApiError> {
-    let Path(id) = id?;
+pub async fn download(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, request: Request) -> Result<Response, ApiError> {
     let render = s.media.render(user, id).await?;
     let key = render.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet; see its job"))?;
     let project = s.projects.project(user, render.project_id).await?;

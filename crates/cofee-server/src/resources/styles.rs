@@ -2,13 +2,12 @@
 //! (`GET/PUT /api/projects/{id}/style`).
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use cofee_core::Style;
-use uuid::Uuid;
 
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::project_style::project_style;
 use crate::state::AppState;
@@ -19,15 +18,13 @@ pub async fn presets() -> Json<Vec<Style>> {
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
-pub async fn get_style(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<Style>, ApiError> {
-    let Path(id) = id?;
+pub async fn get_style(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<Style>, ApiError> {
     Ok(Json(project_style(&s, user, id).await?))
 }
 
 /// `PUT /api/projects/{id}/style`: a full style, or `{"base": "bold-pop", …overrides}`.
 #[utoipa::path(put, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Object, description = "a style, or {\"base\": preset, …overrides}"), responses((status = 200, body = Object), (status = 422, body = Problem)))]
-pub async fn put_style(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, body: String) -> Result<Json<Style>, ApiError> {
-    let Path(id) = id?;
+pub async fn put_style(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, body: String) -> Result<Json<Style>, ApiError> {
     s.projects.project(user, id).await?; // another user's project is not there, whatever the body
     let style = Style::from_json(&body).map_err(|e| match e {
         cofee_core::StyleError::Invalid(errs) => ApiError::invalid(errs.into_iter().map(|e| FieldError { field: e.field.into(), message: e.message }).collect()),

@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::auth::{API_TOKEN_PREFIX, AuthUser, random_token, token_hash};
+use crate::extract::Id;
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::state::AppState;
 
@@ -43,8 +43,7 @@ pub async fn list_tokens(State(s): State<AppState>, AuthUser(user): AuthUser) ->
 }
 
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "auth", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete_token(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<axum::extract::Path<Uuid>, axum::extract::rejection::PathRejection>) -> Result<StatusCode, ApiError> {
-    let axum::extract::Path(id) = id?;
+pub async fn delete_token(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<StatusCode, ApiError> {
     s.accounts.delete_api_token(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
