@@ -4,19 +4,20 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, events, files, health, jobs, media, problem, projects, renders, tus, webhooks};
+use crate::problem;
+use crate::resources::{auth, captions, events, files, health, jobs, media, projects, renders, styles, tokens, uploads, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Cofee API", description = "Captioning: upload a video, transcribe it, edit and style the captions, render, download. Every object belongs to the signed-in user; another user's ids answer 404. Errors are application/problem+json."),
     paths(
-        auth::register, auth::login, auth::refresh, auth::logout, auth::create_token, auth::list_tokens, auth::delete_token,
+        auth::register, auth::login, auth::refresh, auth::logout, tokens::create_token, tokens::list_tokens, tokens::delete_token,
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
-        media::upload, media::direct_upload, media::complete_direct_upload, media::get, media::captions, media::put_captions, files::media_url, files::render_url,
-        renders::export_srt, renders::export_vtt, renders::export_ass, renders::export_json, renders::export_txt,
+        media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, files::media_url, files::render_url,
+        captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt,
         jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,
-        renders::presets, renders::get_style, renders::put_style, renders::create, renders::list, renders::download,
-        tus::options, tus::create, tus::head, tus::patch, tus::delete,
+        styles::presets, styles::get_style, styles::put_style, renders::create, renders::list, renders::download,
+        uploads::options, uploads::create, uploads::head, uploads::patch, uploads::delete,
         webhooks::create, webhooks::list, webhooks::delete,
         health::live, health::ready,
     ),

@@ -103,7 +103,7 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
         // A body over the limit keeps its 413; anything else about the body is a 400.
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request too large", format!("the body is over this request's limit ({} KiB; captions {} MiB)", crate::SMALL_BODY_LIMIT >> 10, crate::WHOLE_BODY_LIMIT >> 20));
+            return Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request too large", format!("the body is over this request's limit ({} KiB; captions {} MiB)", crate::limits::SMALL_BODY_LIMIT >> 10, crate::limits::WHOLE_BODY_LIMIT >> 20));
         }
         Self::new(StatusCode::BAD_REQUEST, "Malformed request", r.body_text())
     }

@@ -1,54 +1,19 @@
-//! Signed file URLs. A browser's `<video src>` and download links cannot send an Authorization
-//! header, so the API hands out short-lived URLs signed with HMAC-SHA256 (the same idea as an S3
-//! presigned GET): `/files/{key}?exp=<unix seconds>&sig=<hex>`. The key comes from the server,
-//! never from the user, and the signature covers key and expiry.
+//! Signed links to a project's video and a render's MP4 (see `links`), and `GET /files/{key}`,
+//! which serves what our own signed links point to.
 
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
+use crate::extract::Id;
+use crate::links::{self, TTL_SECS, browser_url};
 use crate::problem::{ApiError, Problem};
-
-pub const TTL_SECS: i64 = 3600;
-pub const TTL: std::time::Duration = std::time::Duration::from_secs(TTL_SECS as u64);
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
-/// The MAC over what a link grants: this key until this time.
-fn mac(secret: &[u8], key: &str, exp: i64) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
-    mac.update(format!("{key}\n{exp}").as_bytes());
-    mac
-}
-
-fn signature(secret: &[u8], key: &str, exp: i64) -> String {
-    hex::encode(mac(secret, key, exp).finalize().into_bytes())
-}
-
-pub fn signed_url(s: &AppState, key: &str) -> String {
-    let exp = now() + TTL_SECS;
-    format!("/files/{key}?exp={exp}&sig={}", signature(&s.file_secret, key, exp))
-}
-
-/// A link for the browser: presigned by S3 for its public endpoint (naming the file when
-/// `download_as` is given: browsers ignore `download` on cross-origin links), else signed by us.
-pub async fn browser_url(s: &AppState, key: &str, download_as: Option<&str>) -> Result<String, ApiError> {
-    match s.objects.presigned_get(key, TTL, download_as).await? {
-        Some(url) => Ok(url),
-        None => Ok(signed_url(s, key)),
-    }
-}
+use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct FileUrl {
@@ -58,19 +23,17 @@ pub struct FileUrl {
 
 /// `GET /api/projects/{id}/media/url`: a signed URL for the project's source video.
 #[utoipa::path(get, path = "/api/projects/{id}/media/url", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = FileUrl), (status = 404, body = Problem)))]
-pub async fn media_url(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<axum::Json<FileUrl>, ApiError> {
-    let Path(id) = id?;
+pub async fn media_url(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<axum::Json<FileUrl>, ApiError> {
     let m = s.media.media(user, id).await?;
     Ok(axum::Json(FileUrl { url: browser_url(&s, &m.object_key, None).await?, expires_in: TTL_SECS }))
 }
 
 /// `GET /api/renders/{id}/url`: a signed download URL for a finished render.
 #[utoipa::path(get, path = "/api/renders/{id}/url", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = FileUrl), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn render_url(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<axum::Json<FileUrl>, ApiError> {
-    let Path(id) = id?;
+pub async fn render_url(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<axum::Json<FileUrl>, ApiError> {
     let r = s.media.render(user, id).await?;
     let key = r.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet"))?;
-    let name = crate::renders::download_name(&s.projects.project(user, r.project_id).await?.name);
+    let name = links::download_name(&s.projects.project(user, r.project_id).await?.name);
     Ok(axum::Json(FileUrl { url: browser_url(&s, &key, Some(&name)).await?, expires_in: TTL_SECS }))
 }
 
@@ -82,9 +45,7 @@ pub struct Signed {
 
 /// `GET /files/{key}`: serves an object (with HTTP Range) if the signature is valid and fresh.
 pub async fn serve(State(s): State<AppState>, Path(key): Path<String>, Query(q): Query<Signed>, request: Request) -> Result<Response, ApiError> {
-    let fresh = q.exp >= now();
-    let valid = hex::decode(&q.sig).is_ok_and(|sig| mac(&s.file_secret, &key, q.exp).verify_slice(&sig).is_ok()); // constant time
-    if !valid || !fresh {
+    if !links::is_valid(&s.file_secret, &key, q.exp, &q.sig) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "Link expired or invalid", "ask the API for a new link"));
     }
     let scratch = s.scratch.join(format!("file-{}", Uuid::now_v7()));

@@ -9,16 +9,16 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// How often the rows are read when no signal would say they changed.
 const POLL: Duration = Duration::from_millis(500);
@@ -28,8 +28,7 @@ const SAFETY_NET: Duration = Duration::from_secs(5);
 const COALESCE: Duration = Duration::from_millis(200);
 
 #[utoipa::path(get, path = "/api/projects/{id}/events", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "text/event-stream", description = "`job` events: state and progress of the project's jobs")))]
-pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let Path(id) = id?;
+pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     s.projects.project(user, id).await?;
     let (owner, project) = (user.to_string(), id.to_string());
     // What each job looked like when last sent, so only changes go out.

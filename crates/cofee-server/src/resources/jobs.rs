@@ -1,9 +1,10 @@
-//! Starting work and watching it: jobs are enqueued for the signed-in user and only visible to
+//! Jobs: starting a transcription (`POST /api/projects/{id}/transcribe`), and reading,
+//! cancelling and retrying a job. Jobs are enqueued for the signed-in user and only visible to
 //! them.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use cofee_store::StoreError;
 use cofee_store::queue::{Job, NewJob};
@@ -12,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,11 +36,10 @@ pub struct Accepted {
 pub async fn transcribe(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
-    id: Result<Path<Uuid>, PathRejection>,
+    Id(id): Id,
     headers: HeaderMap,
     body: Result<Json<TranscribeRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    let Path(id) = id?;
     let req = match body {
         Ok(Json(r)) => r,
         Err(JsonRejection::MissingJsonContentType(_)) => TranscribeRequest::default(), // an empty POST is fine
@@ -86,8 +87,7 @@ async fn owned_job(s: &AppState, user: Uuid, id: Uuid) -> Result<Job, ApiError> 
 }
 
 #[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = JobView), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<JobView>, ApiError> {
-    let Path(id) = id?;
+pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<JobView>, ApiError> {
     let j = owned_job(&s, user, id).await?;
     Ok(Json(JobView {
         id: j.id,
@@ -104,8 +104,7 @@ pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result
 }
 
 #[utoipa::path(post, path = "/api/jobs/{id}/cancel", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 202, body = Object), (status = 404, body = Problem)))]
-pub async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let Path(id) = id?;
+pub async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     owned_job(&s, user, id).await?;
     let state = s.queue.cancel(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"state": state.as_str()}))))
@@ -113,8 +112,7 @@ pub async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, id: Res
 
 /// `POST /api/jobs/{id}/retry`: a dead or cancelled job goes back in the queue.
 #[utoipa::path(post, path = "/api/jobs/{id}/retry", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 202, body = Object), (status = 404, body = Problem), (status = 409, description = "the job is not dead or cancelled", body = Problem)))]
-pub async fn retry(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let Path(id) = id?;
+pub async fn retry(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     owned_job(&s, user, id).await?;
     s.queue.retry(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"state": "queued"}))))

@@ -2,17 +2,17 @@
 //! `cofee_worker::handlers::NotifyHandler`). The signing secret is returned once, at creation.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
 use axum::http::StatusCode;
 use cofee_store::webhooks::Webhook;
 use cofee_worker::handlers::EVENTS;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::problem::{ApiError, FieldError, Problem};
+use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,8 +65,7 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result
 }
 
 #[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<StatusCode, ApiError> {
-    let Path(id) = id?;
+pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<StatusCode, ApiError> {
     s.webhooks.delete_webhook(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,14 @@
+//! The probes: liveness, readiness (database, storage and, where configured, Redis) and the
+//! Prometheus metrics; the worker serves them too, without the API.
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::Probes;
+use crate::problem::ApiError;
+use crate::state::Probes;
 
 /// The process is up (no dependencies checked).
 #[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = Object)))]
@@ -40,4 +45,12 @@ pub async fn ready(State(s): State<Probes>) -> (StatusCode, Json<Value>) {
         body["redis"] = json!(up(redis));
     }
     (status, Json(body))
+}
+
+/// `GET /metrics` in Prometheus text format.
+pub async fn metrics(State(s): State<Probes>) -> Response {
+    match &s.metrics {
+        Some(h) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        None => ApiError::not_found().into_response(),
+    }
 }

@@ -1,14 +1,17 @@
+//! `/api/projects`: the signed-in user's projects: create, list (with each one's state and a
+//! thumbnail link), read, rename and delete (with its stored objects).
+
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
 use axum::http::StatusCode;
 use cofee_store::accounts::Project;
 use serde::Deserialize;
-use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::problem::{ApiError, FieldError, Problem};
+use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,7 +56,7 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result
         };
         // Signing is local computation (HMAC, or S3's SigV4), no round trip per project.
         let thumbnail_url = match p.has_media {
-            true => Some(crate::files::browser_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id), None).await?),
+            true => Some(crate::links::browser_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id), None).await?),
             false => None,
         };
         items.push(ProjectListItem { project: p.project, status, thumbnail_url });
@@ -62,20 +65,18 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Project), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Json<Project>, ApiError> {
-    let Path(id) = id?;
+pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<Project>, ApiError> {
     Ok(Json(s.projects.project(user, id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ProjectInput, responses((status = 200, body = Project), (status = 404, body = Problem)))]
-pub async fn rename(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, body: Result<Json<ProjectInput>, JsonRejection>) -> Result<Json<Project>, ApiError> {
-    let (Path(id), Json(p)) = (id?, body?);
+pub async fn rename(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, body: Result<Json<ProjectInput>, JsonRejection>) -> Result<Json<Project>, ApiError> {
+    let Json(p) = body?;
     Ok(Json(s.projects.rename_project(user, id, &valid_name(&p.name)?).await?))
 }
 
 #[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<StatusCode, ApiError> {
-    let Path(id) = id?;
+pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<StatusCode, ApiError> {
     // Collect the project's objects first: its rows go with it (ON DELETE CASCADE).
     let mut keys: Vec<String> = s.media.renders(user, id).await?.into_iter().filter_map(|r| r.output_key).collect();
     keys.push(format!("projects/{id}/thumbnail.jpg"));

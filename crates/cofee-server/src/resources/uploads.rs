@@ -14,8 +14,7 @@
 use std::path::PathBuf;
 
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -25,9 +24,10 @@ use tracing::Instrument;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
+use crate::extract::Id;
 use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
 
 const VERSION: &str = "1.0.0";
 
@@ -191,8 +191,7 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, headers
 }
 
 #[utoipa::path(head, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, description = "Upload-Offset and Upload-Length")))]
-pub async fn head(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>) -> Result<Response, ApiError> {
-    let Path(id) = id?;
+pub async fn head(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Response, ApiError> {
     let u = s.media.upload(user, id).await?;
     let mut r = StatusCode::OK.into_response();
     r.headers_mut().insert("upload-offset", HeaderValue::from(u.offset));
@@ -201,8 +200,7 @@ pub async fn head(State(s): State<AppState>, AuthUser(user): AuthUser, id: Resul
 }
 
 #[utoipa::path(patch, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"), responses((status = 204, description = "Upload-Offset after the write"), (status = 409, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
-pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
-    let Path(id) = id?;
+pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     let u = s.media.upload(user, id).await?;
     if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/offset+octet-stream") {
@@ -313,7 +311,7 @@ async fn join_pieces(s: &AppState, id: Uuid, length: u64, mut out: tokio::fs::Fi
 /// also when the file was refused (a bad file will not get better), but not after a failure of
 /// ours, so that the client can send the last part again.
 async fn finish(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, file: &std::path::Path) -> Result<Response, ApiError> {
-    let result = crate::media::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
+    let result = crate::ingest::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
     if result.as_ref().is_ok() || result.as_ref().is_err_and(|e| e.status.is_client_error()) {
         forget(s, user, u.id).await;
     }
@@ -337,8 +335,7 @@ async fn forget(s: &AppState, user: Uuid, id: Uuid) {
 }
 
 #[utoipa::path(delete, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204)))]
-pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, id: Result<Path<Uuid>, PathRejection>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let Path(id) = id?;
+pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: HeaderMap) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     s.media.upload(user, id).await?;
     forget(&s, user, id).await;

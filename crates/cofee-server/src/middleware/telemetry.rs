@@ -2,18 +2,18 @@
 //! requests in flight, and (from the store) queue depth and the age of the oldest ready job per
 //! queue — the signal to scale workers on — and the database pool's use. Job outcomes and
 //! durations, render speed and transcription real-time factor are recorded by the worker, storage
-//! latency by the object store. The recorder is process-wide; `GET /metrics` renders it.
+//! latency by the object store. The recorder is process-wide; `GET /metrics` (`resources::health`)
+//! renders it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use cofee_store::Database;
 use cofee_store::queue::JobQueue;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
 
 /// Installs the process-wide recorder (once) and returns a handle to render it.
 pub fn install() -> PrometheusHandle {
@@ -46,7 +46,7 @@ pub fn request_span<B>(r: &axum::http::Request<B>) -> tracing::Span {
         otel.kind = "server",
         method = %r.method(),
         path = %r.uri().path(),
-        request_id = crate::request_id(r.headers()).as_deref().unwrap_or("-"),
+        request_id = crate::origin::request_id(r.headers()).as_deref().unwrap_or("-"),
         http.route = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
     );
@@ -84,14 +84,6 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
     response
-}
-
-/// `GET /metrics` in Prometheus text format.
-pub async fn render(State(s): State<crate::Probes>) -> Response {
-    match &s.metrics {
-        Some(h) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
-        None => crate::problem::ApiError::not_found().into_response(),
-    }
 }
 
 /// Updates the queue gauges every `every` until the process ends.

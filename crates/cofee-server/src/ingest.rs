@@ -1,0 +1,49 @@
+//! Checking a fully received file and making it a project's media: what a raw `PUT`, a tus
+//! upload and a direct upload all end with.
+
+use axum::http::StatusCode;
+use cofee_media::MediaError;
+use cofee_store::media::MediaRecord;
+use cofee_worker::CancellationToken;
+use uuid::Uuid;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+fn media_problem(e: MediaError) -> ApiError {
+    if e.is_bad_input() {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Unacceptable media", e.to_string())
+    } else {
+        tracing::error!(error = %e, "probing an upload failed");
+        ApiError::internal()
+    }
+}
+
+/// Checks a fully received file with ffprobe and, if it is acceptable media, stores it as the
+/// project's media. Used by the raw `PUT`, by tus uploads and by direct uploads.
+pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::Path, size: u64, file_name: Option<String>) -> Result<MediaRecord, ApiError> {
+    let info = cofee_media::probe(file, &s.limits, &CancellationToken::new()).await.map_err(media_problem)?;
+    let video = info.require_video().map_err(media_problem)?;
+    let record = MediaRecord {
+        object_key: format!("projects/{project}/source"),
+        file_name: file_name.map(|n| n.chars().filter(|c| !c.is_control()).take(255).collect()),
+        size_bytes: size,
+        duration_secs: info.duration_secs,
+        width: Some(video.width),
+        height: Some(video.height),
+        fps: Some(video.fps),
+        has_audio: info.audio.is_some(),
+    };
+    s.objects.put_file(&record.object_key, file).await?;
+    // A still for the project list; a video we cannot take one from is still a video.
+    let thumb = s.scratch.join(format!("thumb-{}.jpg", Uuid::now_v7()));
+    match cofee_media::thumbnail::thumbnail(&info, &thumb, 320, &s.limits, &CancellationToken::new()).await {
+        Ok(()) => {
+            s.objects.put_file(&format!("projects/{project}/thumbnail.jpg"), &thumb).await?;
+        }
+        Err(e) => tracing::warn!(error = %e, "no thumbnail for an upload"),
+    }
+    let _ = tokio::fs::remove_file(&thumb).await;
+    s.media.set_media(user, project, &record).await?;
+    Ok(record)
+}

@@ -1,0 +1,153 @@
+//! `/api/auth/*`: accounts and sessions. Argon2id password hashes (OWASP parameters: m = 19 MiB,
+//! t = 2, p = 1, the crate's defaults), short-lived HS256 access tokens, and rotating refresh
+//! tokens whose reuse revokes the whole family (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP).
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use cofee_store::StoreError;
+use cofee_store::accounts::RefreshUse;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::{random_token, token_hash};
+use crate::keys::ACCESS_TTL_SECS;
+use crate::problem::{ApiError, FieldError, Problem};
+use crate::state::AppState;
+
+const REFRESH_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Credentials {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Tokens {
+    access_token: String,
+    refresh_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+fn validate(c: &Credentials) -> Result<String, ApiError> {
+    let email = c.email.trim().to_lowercase();
+    let mut errors = Vec::new();
+    let at = email.find('@');
+    if email.len() > 254 || at.is_none_or(|i| i == 0 || i == email.len() - 1) || email.contains(char::is_whitespace) {
+        errors.push(FieldError { field: "email".into(), message: "must be an email address".into() });
+    }
+    let chars = c.password.chars().count();
+    if !(10..=1024).contains(&chars) {
+        errors.push(FieldError { field: "password".into(), message: "must be between 10 and 1024 characters".into() });
+    }
+    if errors.is_empty() { Ok(email) } else { Err(ApiError::invalid(errors)) }
+}
+
+async fn hash_password(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|_| ApiError::internal())
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()).await.unwrap_or(false)
+}
+
+/// A valid Argon2id hash of nothing anyone can type: verified against when the email is
+/// unknown, so a login takes as long whether or not the account exists.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| Argon2::default().hash_password(random_token().as_bytes()).map(|h| h.to_string()).expect("hashing works"))
+}
+
+async fn issue(state: &AppState, user: Uuid, family: Uuid) -> Result<Tokens, ApiError> {
+    let now = now_secs();
+    let access_token = state.keys.access_token(user, now).map_err(|_| ApiError::internal())?;
+    let refresh_token = random_token();
+    state.accounts.add_refresh_token(user, family, &token_hash(&refresh_token), now * 1000 + REFRESH_TTL_MS).await?;
+    Ok(Tokens { access_token, refresh_token, token_type: "Bearer", expires_in: ACCESS_TTL_SECS })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Registered {
+    id: Uuid,
+    email: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = Credentials, responses((status = 201, body = Registered), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn register(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<(StatusCode, Json<Registered>), ApiError> {
+    let Json(c) = body?;
+    let email = validate(&c)?;
+    let hash = hash_password(c.password).await?;
+    let user = state.accounts.create_user(&email, &hash).await?;
+    Ok((StatusCode::CREATED, Json(Registered { id: user.id, email: user.email })))
+}
+
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses((status = 200, body = Tokens), (status = 401, body = Problem), (status = 429, description = "too many attempts for this account; see Retry-After", body = Problem)))]
+pub async fn login(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
+    let Json(c) = body?;
+    let email = c.email.trim().to_lowercase();
+    // Online password guessing against one account is throttled, whoever tries and from where
+    // (with Redis, across every API replica); the per-address sign-in budget narrows how long
+    // someone who knows an address can keep its owner waiting.
+    if let Some(quota) = state.rate_limits.per_account
+        // Keyed by a hash: the address is whatever the caller typed, of any length.
+        && let Some(refused) = crate::budgets::spend(&state.rate_limiter, "account", &format!("account:{}", &token_hash(&email)[..32]), quota).await
+    {
+        return Err(refused);
+    }
+    let user = state.accounts.user_by_email(&email).await?;
+    let hash = user.as_ref().map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());
+    let ok = verify_password(c.password, hash).await;
+    match user {
+        Some(u) if ok => Ok(Json(issue(&state, u.id, Uuid::now_v7()).await?)),
+        _ => Err(ApiError::unauthorized("wrong email or password")),
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, body = Problem)))]
+pub async fn refresh(State(state): State<AppState>, body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
+    let Json(r) = body?;
+    match state.accounts.use_refresh_token(&token_hash(&r.refresh_token)).await? {
+        RefreshUse::Rotated { user_id, family_id } => Ok(Json(issue(&state, user_id, family_id).await?)),
+        RefreshUse::Reused => {
+            tracing::warn!("a spent refresh token was presented again; its session family is revoked");
+            Err(ApiError::unauthorized("this refresh token was already used; for safety the session has been ended, sign in again"))
+        }
+        RefreshUse::Invalid => Err(ApiError::unauthorized("the refresh token is invalid or expired; sign in again")),
+    }
+}
+
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest, responses((status = 204)))]
+pub async fn logout(State(state): State<AppState>, body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>) -> Result<StatusCode, ApiError> {
+    let Json(r) = body?;
+    match state.accounts.revoke_family_of(&token_hash(&r.refresh_token)).await {
+        Ok(_) | Err(StoreError::NotFound) => Ok(StatusCode::NO_CONTENT),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argon2_defaults_are_owasp_argon2id() {
+        let h = Argon2::default().hash_password(b"correct horse battery").unwrap().to_string();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+    }
+}

@@ -1,0 +1,17 @@
+//! The handlers, one module per resource — and the web app, its fonts and the probes. A resource
+//! uses the shared modules (`auth`, `state`, `links`, `ingest`, …), not another resource.
+
+pub mod auth;
+pub mod captions;
+pub mod events;
+pub mod files;
+pub mod health;
+pub mod jobs;
+pub mod media;
+pub mod projects;
+pub mod renders;
+pub mod styles;
+pub mod tokens;
+pub mod uploads;
+pub mod web;
+pub mod webhooks;
