@@ -63,7 +63,7 @@ pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync + 'static {
 
 /// Recognise the speech of the project's media and store the words as its captions.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Transcribe {
+pub struct TranscribeJob {
     #[serde(default)]
     pub language: Option<String>,
     /// `sphinx`, `whisper` or `openai`; the worker's default when absent.
@@ -71,35 +71,35 @@ pub struct Transcribe {
     pub engine: Option<String>,
 }
 
-impl BackgroundJob for Transcribe {
+impl BackgroundJob for TranscribeJob {
     const KIND: &'static str = "transcribe";
     const QUEUE: Queue = Queue::Transcribe;
 }
 
 /// Burn the project's captions, in its style, into its video, as render `render_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Render {
+pub struct RenderJob {
     pub render_id: Uuid,
     /// An x264 preset name.
     pub preset: String,
     pub crf: u8,
 }
 
-impl BackgroundJob for Render {
+impl BackgroundJob for RenderJob {
     const KIND: &'static str = "render";
     const QUEUE: Queue = Queue::Render;
 }
 
 /// Deliver one event to one webhook (a signed POST, retried with the queue's backoff).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct DeliverWebhook {
+pub struct WebhookDelivery {
     pub webhook_id: Uuid,
     /// One of [`WEBHOOK_EVENTS`].
     pub event: String,
     pub data: serde_json::Value,
 }
 
-impl BackgroundJob for DeliverWebhook {
+impl BackgroundJob for WebhookDelivery {
     const KIND: &'static str = "webhook";
     const QUEUE: Queue = Queue::Notify;
     /// Receivers are often down for a while; eight attempts span about ten minutes.
@@ -192,21 +192,21 @@ mod tests {
     #[test]
     fn a_job_is_enqueued_on_its_queue_and_read_back_as_its_type() {
         let (owner, project) = (Uuid::now_v7(), Uuid::now_v7());
-        let render = Render { render_id: Uuid::now_v7(), preset: "veryfast".into(), crf: 20 };
+        let render = RenderJob { render_id: Uuid::now_v7(), preset: "veryfast".into(), crf: 20 };
         let new = new_job(&render, JobOrigin::project(owner, project, Some("req-1".into())));
         assert_eq!((new.queue.as_str(), new.kind.as_str(), new.owner_id, new.project_id), ("render", "render", Some(owner), Some(project)));
         assert_eq!(new.trace_context.as_deref(), Some("req-1"));
-        assert_eq!(payload::<Render>(&claimed(new)).unwrap(), render);
+        assert_eq!(payload::<RenderJob>(&claimed(new)).unwrap(), render);
     }
 
     #[test]
     fn a_payload_of_another_kind_or_shape_is_refused() {
-        let hook = DeliverWebhook { webhook_id: Uuid::now_v7(), event: WEBHOOK_EVENTS[0].into(), data: serde_json::json!({}) };
+        let hook = WebhookDelivery { webhook_id: Uuid::now_v7(), event: WEBHOOK_EVENTS[0].into(), data: serde_json::json!({}) };
         let new = new_job(&hook, JobOrigin::default());
         assert_eq!((new.queue.as_str(), new.max_attempts), ("notify", 8));
-        assert!(matches!(payload::<Render>(&claimed(new.clone())), Err(ContractError::WrongKind { expected: "render", .. })));
+        assert!(matches!(payload::<RenderJob>(&claimed(new.clone())), Err(ContractError::WrongKind { expected: "render", .. })));
         let broken = NewJob { payload: serde_json::json!({"webhook_id": "not a uuid"}), ..new };
-        assert!(matches!(payload::<DeliverWebhook>(&claimed(broken)), Err(ContractError::Payload { kind: "webhook", .. })));
+        assert!(matches!(payload::<WebhookDelivery>(&claimed(broken)), Err(ContractError::Payload { kind: "webhook", .. })));
     }
 
     #[test]

@@ -1,18 +1,17 @@
 //! Checking a fully received file and making it a project's media: what a raw `PUT`, a tus
 //! upload and a direct upload all end with.
 
-use axum::http::StatusCode;
 use cofee_media::MediaError;
 use cofee_store::media::MediaRecord;
-use cofee_worker::CancellationToken;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ProblemType};
 use crate::state::AppState;
 
 fn media_problem(e: MediaError) -> ApiError {
     if e.is_bad_input() {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Unacceptable media", e.to_string())
+        ApiError::new(ProblemType::UnacceptableMedia, e.to_string())
     } else {
         tracing::error!(error = %e, "probing an upload failed");
         ApiError::internal()

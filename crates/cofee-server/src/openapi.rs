@@ -19,19 +19,42 @@ use crate::resources::{auth, captions, events, files, health, jobs, media, proje
         styles::presets, styles::get_style, styles::put_style, renders::create, renders::list, renders::download,
         uploads::options, uploads::create, uploads::head, uploads::patch, uploads::delete,
         webhooks::create, webhooks::list, webhooks::delete,
-        health::live, health::ready,
+        health::live, health::ready, problem::describe,
     ),
-    components(schemas(problem::Problem, problem::FieldError)),
-    modifiers(&BearerAuth),
+    components(schemas(problem::Problem, problem::FieldError, problem::ProblemDescription)),
+    modifiers(&BearerAuth, &ProblemTypes),
     tags(
         (name = "auth", description = "Accounts, sessions and API tokens"),
         (name = "projects"), (name = "media"), (name = "uploads", description = "tus 1.0 resumable uploads"),
         (name = "captions"), (name = "styles"), (name = "jobs"), (name = "renders"), (name = "webhooks"), (name = "health"),
+        (name = "problems", description = "What each problem `type` means"),
     )
 )]
 pub struct ApiDoc;
 
 struct BearerAuth;
+
+/// The `type` of a problem is one of [`problem::ProblemType`]'s URIs: listed in the schema, each
+/// with its status and title.
+struct ProblemTypes;
+
+impl Modify for ProblemTypes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let kinds = problem::ProblemType::ALL;
+        let listed: Vec<String> = kinds.iter().map(|k| format!("`{}` ({} {})", k.uri(), k.status().as_u16(), k.title())).collect();
+        let kind = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(kinds.iter().map(|k| k.uri())))
+            .description(Some(format!("The kind of problem; `GET` it for a description. One of: {}.", listed.join(", "))))
+            .build();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
+            problem.properties.insert("type".into(), RefOr::T(Schema::Object(kind)));
+        }
+    }
+}
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

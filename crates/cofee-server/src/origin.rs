@@ -7,7 +7,8 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
     headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
-/// What a job enqueued by this request carries: the request id (logs) and trace context (traces).
-pub(crate) fn job_origin(headers: &axum::http::HeaderMap) -> (Option<String>, Option<String>) {
-    (request_id(headers), cofee_worker::trace::current_traceparent())
+/// What a job this request enqueues for `owner`'s `project` carries: the request id (logs) and
+/// the trace context (traces).
+pub(crate) fn job_origin(headers: &axum::http::HeaderMap, owner: uuid::Uuid, project: uuid::Uuid) -> cofee_jobs::JobOrigin {
+    cofee_jobs::JobOrigin::project(owner, project, request_id(headers))
 }

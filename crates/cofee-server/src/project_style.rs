@@ -2,7 +2,6 @@
 //! set through `resources::styles`; the ASS export of `resources::captions` uses them too.
 
 use cofee_core::Style;
-use cofee_worker::handlers::DEFAULT_STYLE;
 use uuid::Uuid;
 
 use crate::problem::ApiError;
@@ -11,6 +10,6 @@ use crate::state::AppState;
 pub async fn project_style(s: &AppState, user: Uuid, id: Uuid) -> Result<Style, ApiError> {
     match s.media.style(user, id).await? {
         Some(json) => Style::from_json(&json).map_err(|_| ApiError::internal()),
-        None => Ok(cofee_core::style::preset(DEFAULT_STYLE).expect("the default preset exists")),
+        None => Ok(cofee_core::style::preset(cofee_core::style::DEFAULT_PRESET).expect("the default preset exists")),
     }
 }

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/media/url", get(files::media_url))
         .route("/api/renders/{id}/url", get(files::render_url))
         .route("/files/{*key}", get(files::serve))
+        .route("/problems/{slug}", get(crate::problem::describe))
         .route("/fonts/{name}", get(web::font))
         .route("/api/webhooks", small(post(webhooks::create).get(webhooks::list)))
         .route("/api/webhooks/{id}", axum::routing::delete(webhooks::delete))

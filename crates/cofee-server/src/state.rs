@@ -46,7 +46,7 @@ pub struct AppState {
     pub signals: JobSignals,
     /// Cancelled when the process begins to shut down: endless responses (event streams) end,
     /// so that the requests still running can finish and the server can stop.
-    pub stopping: cofee_worker::CancellationToken,
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
@@ -71,7 +71,7 @@ impl AppState {
             rate_limiter: RateLimiter::local(),
             cors_origins: Vec::new(),
             signals: JobSignals::none(),
-            stopping: cofee_worker::CancellationToken::new(),
+            stopping: tokio_util::sync::CancellationToken::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::Database;
-use cofee_store::sqlite::SqliteStore;
+use cofee_store::Store;
 use cofee_store::testing::PgTestDatabase;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -27,7 +27,7 @@ enum Backend {
 async fn spawn_app(backend: Backend) -> App {
     let dir = tempfile::tempdir().unwrap();
     let (db, pg): (Arc<dyn Database>, _) = match backend {
-        Backend::Sqlite => (Arc::new(SqliteStore::open(&dir.path().join("cofee.db")).await.unwrap()), None),
+        Backend::Sqlite => (Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap()), None),
         Backend::Postgres => {
             let pg = PgTestDatabase::create().await;
             (cofee_store::DatabaseUrl::Postgres(pg.url()).connect(4).await.unwrap(), Some(pg))
@@ -110,6 +110,18 @@ async fn register_validates_and_refuses_duplicates_with_problem_json(app: App) {
     app.user("Ada@Example.com").await;
     let (s, p) = app.post("/api/auth/register", None, json!({"email": "ada@example.com", "password": "another long one"})).await;
     assert_eq!((s, p["status"].as_u64()), (StatusCode::CONFLICT, Some(409)));
+}
+
+/// Each kind of problem has a `type` of its own, and the `type` resolves to what it means.
+async fn problem_types_name_the_kind_of_error_and_resolve_to_a_description(app: App) {
+    let (_, invalid) = app.post("/api/auth/register", None, json!({"email": "nope", "password": "short"})).await;
+    let missing = app.http.get(format!("{}/api/projects/{}", app.base, uuid::Uuid::now_v7())).bearer_auth(app.user("grace@example.com").await.0).send().await.unwrap();
+    let missing: Value = missing.json().await.unwrap();
+    assert_eq!((invalid["type"].as_str(), missing["type"].as_str()), (Some("/problems/invalid-input"), Some("/problems/not-found")));
+    let about: Value = app.http.get(format!("{}{}", app.base, missing["type"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
+    assert_eq!((about["type"].as_str(), about["status"].as_u64(), about["title"].as_str()), (Some("/problems/not-found"), Some(404), missing["title"].as_str()));
+    let unknown = app.http.get(format!("{}/problems/no-such-kind", app.base)).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
 async fn wrong_passwords_and_unknown_users_get_the_same_answer(app: App) {
@@ -422,6 +434,10 @@ async fn the_api_describes_itself_in_openapi_3_1_with_docs(app: App) {
     }
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     assert!(spec["components"]["schemas"]["Problem"].is_object());
+    let kinds: Vec<&str> = spec["components"]["schemas"]["Problem"]["properties"]["type"]["enum"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    for kind in ["/problems/not-found", "/problems/invalid-input", "/problems/stale-captions", "/problems/too-many-requests"] {
+        assert!(kinds.contains(&kind), "{kind} is listed among the problem types: {kinds:?}");
+    }
     let docs = app.http.get(format!("{}/api/docs/", app.base)).send().await.unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"), "the docs page is served from the binary");
@@ -489,4 +505,5 @@ on_both_backends!(
     a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request,
     personal_api_tokens_work_until_deleted_and_are_never_shown_again,
     the_api_describes_itself_in_openapi_3_1_with_docs,
+    problem_types_name_the_kind_of_error_and_resolve_to_a_description,
 );

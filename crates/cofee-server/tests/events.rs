@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::Database;
-use cofee_store::queue::{JobQueue, NewJob};
+use cofee_jobs::{JobOrigin, Queue, RenderJob};
+use cofee_store::queue::JobQueue;
 use cofee_store::signals::{JobSignals, ProjectWatch, SignallingQueue};
-use cofee_store::sqlite::SqliteStore;
+use cofee_store::Store;
 use cofee_store::testing::RedisTestServer;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -37,7 +38,7 @@ struct App {
 
 async fn spawn_app(signals: JobSignals) -> App {
     let dir = tempfile::tempdir().unwrap();
-    let db: Arc<dyn Database> = Arc::new(SqliteStore::open(&dir.path().join("cofee.db")).await.unwrap());
+    let db: Arc<dyn Database> = Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap());
     let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
     let state = AppState::new(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp")).with_signals(signals);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -124,12 +125,13 @@ async fn until_live(signals: &JobSignals) {
 async fn a_job_runs_while_the_stream_watches(app: &App, worker_signals: JobSignals) {
     let (owner, project, token) = project(app).await;
     let worker = SignallingQueue::new(app.db.clone(), worker_signals);
-    let job = NewJob { owner_id: Some(owner), ..NewJob::new("render", "render", json!({"project_id": project})) };
+    let origin = JobOrigin { owner: owner.parse().ok(), project: project.parse().ok(), ..JobOrigin::default() };
+    let job = cofee_jobs::new_job(&RenderJob { render_id: uuid::Uuid::now_v7(), preset: "veryfast".into(), crf: 20 }, origin);
     let id = worker.enqueue(job).await.unwrap();
     let mut events = Events::open(app, &project, &token).await;
     events.expect("queued", 0.0, PROMPT).await;
 
-    assert!(worker.claim("render", "w1", 60_000).await.unwrap().is_some());
+    assert!(worker.claim(Queue::Render.name(), "w1", 60_000).await.unwrap().is_some());
     events.expect("running", 0.0, PROMPT).await;
     worker.heartbeat(id, "w1", 60_000, 0.4).await.unwrap();
     events.expect("running", 0.4, PROMPT).await;

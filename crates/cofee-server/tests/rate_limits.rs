@@ -9,7 +9,7 @@ use std::sync::Arc;
 use cofee_server::rate_limit::{Quota, RateLimiter, RateLimits};
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::Database;
-use cofee_store::sqlite::SqliteStore;
+use cofee_store::Store;
 use cofee_store::testing::RedisTestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -47,7 +47,7 @@ struct Replicas {
 /// `n` API replicas on one SQLite database, each with the limiter `limiter()` makes.
 async fn replicas(n: usize, limits: RateLimits, mut limiter: impl AsyncFnMut() -> RateLimiter) -> Replicas {
     let dir = tempfile::tempdir().unwrap();
-    let db: Arc<dyn Database> = Arc::new(SqliteStore::open(&dir.path().join("cofee.db")).await.unwrap());
+    let db: Arc<dyn Database> = Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap());
     let mut bases = Vec::new();
     for i in 0..n {
         let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cofee_store::Store;
-use cofee_jobs::{DeliverWebhook, JobOrigin};
+use cofee_jobs::{WebhookDelivery, JobOrigin};
 use cofee_store::queue::{JobQueue, JobState};
 use common::*;
 use serde_json::json;
@@ -53,7 +53,7 @@ fn readiness_follows_the_database_and_workers_resume_without_a_restart() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = Store::connect_postgres(&pg.url(), 2).await.unwrap();
-        let id = store.enqueue(cofee_jobs::new_job(&DeliverWebhook { webhook_id: uuid::Uuid::now_v7(), event: "job.succeeded".into(), data: json!({}) }, JobOrigin::default())).await.unwrap();
+        let id = store.enqueue(cofee_jobs::new_job(&WebhookDelivery { webhook_id: uuid::Uuid::now_v7(), event: "job.succeeded".into(), data: json!({}) }, JobOrigin::default())).await.unwrap();
         let until = Instant::now() + Duration::from_secs(30);
         loop {
             let state = store.get(id).await.unwrap().state;

@@ -35,7 +35,7 @@ pub async fn deadline(route: Option<axum::extract::MatchedPath>, request: axum::
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(deadline_secs = REQUEST_DEADLINE.as_secs(), "a request ran past its deadline");
-            let mut r = problem::ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "Took too long", "the server could not answer in time; try again shortly").into_response();
+            let mut r = problem::ApiError::new(problem::ProblemType::Timeout, "the server could not answer in time; try again shortly").into_response();
             r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
             r
         }

@@ -50,7 +50,7 @@ pub fn request_span<B>(r: &axum::http::Request<B>) -> tracing::Span {
         http.route = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
     );
-    cofee_worker::trace::continue_from(&span, &opentelemetry_http::HeaderExtractor(r.headers()));
+    cofee_jobs::trace::continue_from(&span, &opentelemetry_http::HeaderExtractor(r.headers()));
     span
 }
 
@@ -88,7 +88,7 @@ pub async fn track(request: Request, next: Next) -> Response {
 
 /// Updates the queue gauges every `every` until the process ends.
 pub async fn watch_queues(queue: Arc<dyn JobQueue>, every: Duration) {
-    let mut seen: std::collections::BTreeSet<String> = ["transcribe", "render", "notify"].map(String::from).into();
+    let mut seen: std::collections::BTreeSet<String> = cofee_jobs::Queue::ALL.iter().map(|q| q.name().to_string()).collect();
     loop {
         match queue.depth().await {
             Ok(depths) => {

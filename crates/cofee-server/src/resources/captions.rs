@@ -2,7 +2,7 @@
 //! exports as SRT, WebVTT, ASS (in the project's style), JSON and plain text.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use cofee_core::formats::{self, CaptionFormat};
 use cofee_core::{AssDocument, VideoSize};
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemType, Problem};
 use crate::project_style::project_style;
 use crate::state::AppState;
 
@@ -29,13 +29,13 @@ struct TextEdit {
 
 fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
     let value = headers.get(header::IF_MATCH).ok_or_else(|| {
-        ApiError::new(StatusCode::PRECONDITION_REQUIRED, "If-Match required", "send the ETag you loaded the captions with in If-Match, so a concurrent edit is not overwritten")
+        ApiError::new(ProblemType::IfMatchRequired, "send the ETag you loaded the captions with in If-Match, so a concurrent edit is not overwritten")
     })?;
     value
         .to_str()
         .ok()
         .and_then(|v| v.trim().strip_prefix("\"v")?.strip_suffix('"')?.parse().ok())
-        .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_FAILED, "Stale captions", "If-Match does not name a version of these captions; reload them"))
+        .ok_or_else(|| ApiError::new(ProblemType::StaleCaptions, "If-Match does not name a version of these captions; reload them"))
 }
 
 /// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
@@ -45,7 +45,7 @@ fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
 pub async fn put_captions(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: HeaderMap, body: String) -> Result<Response, ApiError> {
     let current = s.media.transcript(user, id).await?;
     let expected = parse_etag(&headers)?;
-    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid captions", m);
+    let invalid = |m: String| ApiError::new(ProblemType::InvalidCaptions, m);
     let edited = if let Ok(TextEdit { text }) = serde_json::from_str::<TextEdit>(&body) {
         let old = cofee_core::formats::json::parse(&current.words).map_err(|_| ApiError::internal())?;
         let words = cofee_core::align::retime(&old.words, &cofee_core::text::tokenize(&text));
@@ -59,7 +59,7 @@ pub async fn put_captions(State(s): State<AppState>, AuthUser(user): AuthUser, I
     let json = cofee_core::formats::json::write(&edited);
     let version = match s.media.replace_transcript(user, id, &json, expected).await {
         Ok(v) => v,
-        Err(cofee_store::StoreError::Conflict(m)) => return Err(ApiError::new(StatusCode::PRECONDITION_FAILED, "Stale captions", format!("someone changed the captions since you loaded them ({m}); reload them and apply your edit again"))),
+        Err(cofee_store::StoreError::Conflict(m)) => return Err(ApiError::new(ProblemType::StaleCaptions, format!("someone changed the captions since you loaded them ({m}); reload them and apply your edit again"))),
         Err(e) => return Err(e.into()),
     };
     Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{version}\""))], json).into_response())

@@ -30,13 +30,11 @@ const COALESCE: Duration = Duration::from_millis(200);
 #[utoipa::path(get, path = "/api/projects/{id}/events", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "text/event-stream", description = "`job` events: state and progress of the project's jobs")))]
 pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     s.projects.project(user, id).await?;
-    let (owner, project) = (user.to_string(), id.to_string());
     // What each job looked like when last sent, so only changes go out.
     let seen: HashMap<Uuid, (String, i64)> = HashMap::new();
-    let changes = s.signals.watch(&project);
+    let changes = s.signals.watch(&id.to_string());
     let s_stopping = s.stopping.clone();
     let events = futures_util::stream::unfold((s, seen, changes, true), move |(s, mut seen, mut changes, first)| {
-        let (owner, project) = (owner.clone(), project.clone());
         async move {
             if !first {
                 tokio::time::sleep(COALESCE).await;
@@ -46,7 +44,7 @@ pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id):
                     () = tokio::time::sleep(wait.saturating_sub(COALESCE)) => {}
                 }
             }
-            let jobs = s.queue.jobs_for_project(&owner, &project, 50).await.unwrap_or_default();
+            let jobs = s.queue.jobs_for_project(user, id, 50).await.unwrap_or_default();
             let mut out = Vec::new();
             for j in jobs.into_iter().rev() {
                 let now = (j.state.as_str().to_string(), (j.progress * 1000.0) as i64);

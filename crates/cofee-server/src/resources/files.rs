@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::links::{self, TTL_SECS, browser_url};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemType, Problem};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -32,7 +32,7 @@ pub async fn media_url(State(s): State<AppState>, AuthUser(user): AuthUser, Id(i
 #[utoipa::path(get, path = "/api/renders/{id}/url", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = FileUrl), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn render_url(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<axum::Json<FileUrl>, ApiError> {
     let r = s.media.render(user, id).await?;
-    let key = r.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet"))?;
+    let key = r.output_key.ok_or_else(|| ApiError::new(ProblemType::NotReady, "the render has not finished yet"))?;
     let name = links::download_name(&s.projects.project(user, r.project_id).await?.name);
     Ok(axum::Json(FileUrl { url: browser_url(&s, &key, Some(&name)).await?, expires_in: TTL_SECS }))
 }
@@ -46,7 +46,7 @@ pub struct Signed {
 /// `GET /files/{key}`: serves an object (with HTTP Range) if the signature is valid and fresh.
 pub async fn serve(State(s): State<AppState>, Path(key): Path<String>, Query(q): Query<Signed>, request: Request) -> Result<Response, ApiError> {
     if !links::is_valid(&s.file_secret, &key, q.exp, &q.sig) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "Link expired or invalid", "ask the API for a new link"));
+        return Err(ApiError::new(ProblemType::LinkInvalid, "ask the API for a new link"));
     }
     let scratch = s.scratch.join(format!("file-{}", Uuid::now_v7()));
     let path = s.objects.readable_path(&key, &scratch).await?;

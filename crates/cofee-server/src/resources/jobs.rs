@@ -7,15 +7,15 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use cofee_store::StoreError;
-use cofee_store::queue::{Job, NewJob};
-use cofee_worker::handlers::TranscribePayload;
+use cofee_jobs::TranscribeJob;
+use cofee_store::queue::Job;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemType, Problem};
 use crate::state::AppState;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -54,12 +54,10 @@ pub async fn transcribe(
     }
     match s.media.media(user, id).await {
         Ok(_) => {}
-        Err(StoreError::NotFound) => return Err(ApiError::new(StatusCode::CONFLICT, "No media", "upload the project's video first (PUT /api/projects/{id}/media)")),
+        Err(StoreError::NotFound) => return Err(ApiError::new(ProblemType::NoMedia, "upload the project's video first (PUT /api/projects/{id}/media)")),
         Err(e) => return Err(e.into()),
     }
-    let payload = serde_json::to_value(TranscribePayload { project_id: id, language: req.language, engine: req.engine }).expect("payload serializes");
-    let (trace_context, traceparent) = crate::job_origin(&headers);
-    let job = NewJob { owner_id: Some(user.to_string()), trace_context, traceparent, ..NewJob::new("transcribe", "transcribe", payload) };
+    let job = cofee_jobs::new_job(&TranscribeJob { language: req.language, engine: req.engine }, crate::job_origin(&headers, user, id));
     let job_id = s.queue.enqueue(job).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
 }
@@ -80,7 +78,7 @@ pub struct JobView {
 
 async fn owned_job(s: &AppState, user: Uuid, id: Uuid) -> Result<Job, ApiError> {
     let job = s.queue.get(id).await?;
-    if job.owner_id.as_deref() != Some(user.to_string().as_str()) {
+    if job.owner_id != Some(user) {
         return Err(ApiError::not_found());
     }
     Ok(job)

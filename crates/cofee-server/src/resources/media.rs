@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::ingest::attach;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemType, Problem};
 use crate::state::AppState;
 
 /// `PUT /api/projects/{id}/media`: the request body is the file. It is written to disk as it
@@ -24,7 +24,7 @@ pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id):
     s.projects.project(user, id).await?;
     let limit = s.limits.max_bytes;
     if headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).is_some_and(|n| n > limit) {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("uploads are limited to {limit} bytes")));
+        return Err(ApiError::new(ProblemType::TooLarge, format!("uploads are limited to {limit} bytes")));
     }
     tokio::fs::create_dir_all(&s.scratch).await.map_err(|_| ApiError::internal())?;
     let staged = tempfile::Builder::new().prefix("upload-").tempfile_in(&s.scratch).map_err(|_| ApiError::internal())?;
@@ -32,10 +32,10 @@ pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id):
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "Upload interrupted", e.to_string()))?;
+        let chunk = chunk.map_err(|e| ApiError::new(ProblemType::UploadInterrupted, e.to_string()))?;
         size += chunk.len() as u64;
         if size > limit {
-            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("uploads are limited to {limit} bytes")));
+            return Err(ApiError::new(ProblemType::TooLarge, format!("uploads are limited to {limit} bytes")));
         }
         file.write_all(&chunk).await.map_err(|_| ApiError::internal())?;
     }
@@ -79,7 +79,7 @@ pub struct DirectUploadDone {
 }
 
 fn too_large(limit: u64) -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("uploads are limited to {limit} bytes"))
+    ApiError::new(ProblemType::TooLarge, format!("uploads are limited to {limit} bytes"))
 }
 
 /// `POST /api/projects/{id}/media/direct`: a presigned link for the browser to `PUT` the file
@@ -93,7 +93,7 @@ pub async fn direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, 
     }
     let upload_id = Uuid::now_v7();
     let Some(url) = s.objects.presigned_put(&direct_key(id, upload_id), DIRECT_UPLOAD_TTL).await? else {
-        return Err(ApiError::new(StatusCode::CONFLICT, "No direct uploads here", "this server's storage cannot take uploads directly; PUT the file to /api/projects/{id}/media or use tus at /api/uploads"));
+        return Err(ApiError::new(ProblemType::NoDirectUploads, "this server's storage cannot take uploads directly; PUT the file to /api/projects/{id}/media or use tus at /api/uploads"));
     };
     Ok((StatusCode::CREATED, Json(DirectUpload { upload_id, url, method: "PUT", expires_in_secs: DIRECT_UPLOAD_TTL.as_secs() })))
 }
@@ -119,7 +119,7 @@ pub async fn complete_direct_upload(State(s): State<AppState>, AuthUser(user): A
         attach(&s, user, id, &local, size, name).await
     }
     .await;
-    if (result.is_ok() || result.as_ref().is_err_and(|e| e.status.is_client_error()))
+    if (result.is_ok() || result.as_ref().is_err_and(|e| e.status().is_client_error()))
         && let Err(e) = s.objects.delete(&key).await
     {
         tracing::warn!(error = %e, key, "a direct upload's object was not deleted");

@@ -10,8 +10,7 @@ use axum::response::{IntoResponse, Response};
 use cofee_media::X264Preset;
 use cofee_store::StoreError;
 use cofee_store::media::Render;
-use cofee_store::queue::NewJob;
-use cofee_worker::handlers::RenderPayload;
+use cofee_jobs::RenderJob;
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -19,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::links::download_name;
-use crate::problem::{ApiError, FieldError, Problem};
+use crate::problem::{ApiError, ProblemType, FieldError, Problem};
 use crate::state::AppState;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -56,17 +55,16 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id):
         return Err(ApiError::invalid(errors));
     }
     s.media.media(user, id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::new(StatusCode::CONFLICT, "No media", "upload the project's video first"),
+        StoreError::NotFound => ApiError::new(ProblemType::NoMedia, "upload the project's video first"),
         other => other.into(),
     })?;
     s.media.transcript(user, id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::new(StatusCode::CONFLICT, "No captions", "transcribe the video (or upload captions) first"),
+        StoreError::NotFound => ApiError::new(ProblemType::NoCaptions, "transcribe the video (or upload captions) first"),
         other => other.into(),
     })?;
-    let payload = serde_json::to_value(RenderPayload { project_id: id, render_id: None, preset: preset.clone(), crf }).expect("payload serializes");
-    let (trace_context, traceparent) = crate::job_origin(&headers);
-    let job = NewJob { owner_id: Some(user.to_string()), trace_context, traceparent, ..NewJob::new("render", "render", payload) };
-    let render = s.media.create_render(user, id, &preset, job).await?;
+    let render = RenderJob { render_id: Uuid::now_v7(), preset: preset.clone(), crf };
+    let job = cofee_jobs::new_job(&render, crate::job_origin(&headers, user, id));
+    let render = s.media.create_render(user, render.render_id, id, &preset, job).await?;
     // The render's job is enqueued with its row (one transaction), not through the signalling
     // queue: say so to the project's event streams here.
     s.signals.notify(&id.to_string());
@@ -97,7 +95,7 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): I
 #[utoipa::path(get, path = "/api/renders/{id}/download", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "video/mp4", body = Vec<u8>), (status = 206, description = "a Range of it"), (status = 409, description = "not finished", body = Problem)))]
 pub async fn download(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, request: Request) -> Result<Response, ApiError> {
     let render = s.media.render(user, id).await?;
-    let key = render.output_key.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "Not ready", "the render has not finished yet; see its job"))?;
+    let key = render.output_key.ok_or_else(|| ApiError::new(ProblemType::NotReady, "the render has not finished yet; see its job"))?;
     let project = s.projects.project(user, render.project_id).await?;
     // From S3 the browser fetches the bytes itself, from the storage's public endpoint.
     if let Some(url) = s.objects.presigned_get(&key, crate::links::TTL, Some(&download_name(&project.name))).await? {

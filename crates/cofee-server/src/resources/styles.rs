@@ -3,12 +3,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use cofee_core::Style;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, FieldError, Problem};
+use crate::problem::{ApiError, ProblemType, FieldError, Problem};
 use crate::project_style::project_style;
 use crate::state::AppState;
 
@@ -28,7 +27,7 @@ pub async fn put_style(State(s): State<AppState>, AuthUser(user): AuthUser, Id(i
     s.projects.project(user, id).await?; // another user's project is not there, whatever the body
     let style = Style::from_json(&body).map_err(|e| match e {
         cofee_core::StyleError::Invalid(errs) => ApiError::invalid(errs.into_iter().map(|e| FieldError { field: e.field.into(), message: e.message }).collect()),
-        other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid style", other.to_string()),
+        other => ApiError::new(ProblemType::InvalidStyle, other.to_string()),
     })?;
     if style.font_file.is_some() {
         // A path on the server is not something a browser may choose.

@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, ProblemType, Problem};
 use crate::state::AppState;
 
 const VERSION: &str = "1.0.0";
@@ -40,7 +40,7 @@ fn tus_headers(mut r: Response) -> Response {
 fn require_tus(headers: &HeaderMap) -> Result<(), ApiError> {
     match headers.get("tus-resumable").and_then(|v| v.to_str().ok()) {
         Some(VERSION) => Ok(()),
-        _ => Err(ApiError::new(StatusCode::PRECONDITION_FAILED, "Unsupported tus version", "send `Tus-Resumable: 1.0.0`")),
+        _ => Err(ApiError::new(ProblemType::UnsupportedTusVersion, "send `Tus-Resumable: 1.0.0`")),
     }
 }
 
@@ -48,7 +48,7 @@ fn number(headers: &HeaderMap, name: &str) -> Result<u64, ApiError> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok()?.trim().parse().ok())
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "Bad tus request", format!("the {name} header must be a non-negative integer")))
+        .ok_or_else(|| ApiError::new(ProblemType::BadTusRequest, format!("the {name} header must be a non-negative integer")))
 }
 
 /// `Upload-Metadata: key base64,key base64`.
@@ -149,7 +149,7 @@ impl Writing {
         if !set.insert(id) {
             // 423 as tusd answers: clients (tus-js-client too) retry it after a delay, which is
             // what a resume right after a dropped connection needs while the server notices.
-            return Err(ApiError::new(StatusCode::LOCKED, "Upload busy", "another PATCH to this upload is still running; retry shortly"));
+            return Err(ApiError::new(ProblemType::UploadBusy, "another PATCH to this upload is still running; retry shortly"));
         }
         Ok(Self { set: s.uploads_in_progress.clone(), id })
     }
@@ -176,13 +176,13 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, headers
     require_tus(&headers)?;
     let length = number(&headers, "upload-length")?;
     if length > s.limits.max_bytes {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", format!("uploads are limited to {} bytes", s.limits.max_bytes)));
+        return Err(ApiError::new(ProblemType::TooLarge, format!("uploads are limited to {} bytes", s.limits.max_bytes)));
     }
     let meta = metadata(&headers);
     let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let project: Uuid = get("project_id")
         .and_then(|p| p.parse().ok())
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "Bad tus request", "Upload-Metadata must name the project: `project_id <base64 id>`"))?;
+        .ok_or_else(|| ApiError::new(ProblemType::BadTusRequest, "Upload-Metadata must name the project: `project_id <base64 id>`"))?;
     let name = get("filename").or_else(|| get("name"));
     let upload = s.media.create_upload(user, project, length, name.as_deref()).await?;
     let mut r = StatusCode::CREATED.into_response();
@@ -204,12 +204,12 @@ pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): 
     require_tus(&headers)?;
     let u = s.media.upload(user, id).await?;
     if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/offset+octet-stream") {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Wrong content type", "PATCH bodies must be `application/offset+octet-stream`"));
+        return Err(ApiError::new(ProblemType::WrongContentType, "PATCH bodies must be `application/offset+octet-stream`"));
     }
     let offset = number(&headers, "upload-offset")?;
     let writing = Writing::take(&s, id)?;
     if offset != u.offset {
-        return Err(ApiError::new(StatusCode::CONFLICT, "Offset mismatch", format!("the upload is at byte {}; HEAD it and send from there", u.offset)));
+        return Err(ApiError::new(ProblemType::OffsetMismatch, format!("the upload is at byte {}; HEAD it and send from there", u.offset)));
     }
     // On a task of its own: when the client's connection drops, axum drops this handler, but
     // what arrived must still be stored and recorded for the client to resume from. The upload
@@ -259,7 +259,7 @@ async fn store_patch(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, o
 
 fn lost_race(e: StoreError) -> ApiError {
     match e {
-        StoreError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "Offset mismatch", "another PATCH moved this upload on meanwhile; HEAD it and send from there"),
+        StoreError::Conflict(_) => ApiError::new(ProblemType::OffsetMismatch, "another PATCH moved this upload on meanwhile; HEAD it and send from there"),
         other => other.into(),
     }
 }
@@ -278,11 +278,11 @@ async fn receive(body: Body, mut file: tokio::fs::File, offset: u64, length: u64
                 written += bytes.len() as u64;
             }
             Ok(_) => {
-                failure = Some(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too much data", "the body goes past Upload-Length"));
+                failure = Some(ApiError::new(ProblemType::TooMuchData, "the body goes past Upload-Length"));
                 break;
             }
             Err(e) => {
-                failure = Some(ApiError::new(StatusCode::BAD_REQUEST, "Upload interrupted", format!("kept {written} bytes; resume from there ({e})")));
+                failure = Some(ApiError::new(ProblemType::UploadInterrupted, format!("kept {written} bytes; resume from there ({e})")));
                 break;
             }
         }
@@ -295,7 +295,7 @@ async fn receive(body: Body, mut file: tokio::fs::File, offset: u64, length: u64
 async fn join_pieces(s: &AppState, id: Uuid, length: u64, mut out: tokio::fs::File) -> Result<(), ApiError> {
     let keys = s.objects.list(&pieces_prefix(id)).await?;
     if keys.len() > MAX_PIECES {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Too many pieces", format!("this upload came in over {MAX_PIECES} requests; upload the file again in larger parts")));
+        return Err(ApiError::new(ProblemType::TooManyPieces, format!("this upload came in over {MAX_PIECES} requests; upload the file again in larger parts")));
     }
     let Some(pieces) = chain(&keys, length) else {
         tracing::error!(upload = %id, pieces = keys.len(), "the stored pieces of an upload do not add up to its length");
@@ -312,7 +312,7 @@ async fn join_pieces(s: &AppState, id: Uuid, length: u64, mut out: tokio::fs::Fi
 /// ours, so that the client can send the last part again.
 async fn finish(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, file: &std::path::Path) -> Result<Response, ApiError> {
     let result = crate::ingest::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
-    if result.as_ref().is_ok() || result.as_ref().is_err_and(|e| e.status.is_client_error()) {
+    if result.as_ref().is_ok() || result.as_ref().is_err_and(|e| e.status().is_client_error()) {
         forget(s, user, u.id).await;
     }
     result?;

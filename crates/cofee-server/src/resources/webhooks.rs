@@ -6,7 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use cofee_store::webhooks::Webhook;
-use cofee_worker::handlers::EVENTS;
+use cofee_jobs::WEBHOOK_EVENTS as EVENTS;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthUser;

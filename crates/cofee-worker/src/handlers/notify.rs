@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cofee_jobs::{DeliverWebhook, JobOrigin, Queue, WEBHOOK_EVENTS};
+use cofee_jobs::{WebhookDelivery, JobOrigin, Queue, WEBHOOK_EVENTS};
 use cofee_store::StoreError;
 use cofee_store::queue::{Job, JobQueue};
 use cofee_store::webhooks::Webhooks;
@@ -52,7 +52,7 @@ impl JobObserver for WebhookFanout {
                 "error": after.as_ref().and_then(|j| j.error.clone()),
             });
             let origin = JobOrigin { owner: Some(owner), project: None, request_id: job.trace_context.clone(), traceparent: cofee_jobs::trace::current_traceparent() };
-            let delivery = cofee_jobs::new_job(&DeliverWebhook { webhook_id: hook.id, event: event.clone(), data }, origin);
+            let delivery = cofee_jobs::new_job(&WebhookDelivery { webhook_id: hook.id, event: event.clone(), data }, origin);
             if let Err(e) = self.queue.enqueue(delivery).await {
                 tracing::error!(error = %e, webhook = %hook.id, "cannot enqueue a webhook delivery");
             }
@@ -82,8 +82,8 @@ fn is_private(ip: IpAddr) -> bool {
 }
 
 #[async_trait]
-impl Perform<DeliverWebhook> for NotifyHandler {
-    async fn perform(&self, p: DeliverWebhook, job: &Job, _ctx: JobContext) -> Result<(), JobError> {
+impl Perform<WebhookDelivery> for NotifyHandler {
+    async fn perform(&self, p: WebhookDelivery, job: &Job, _ctx: JobContext) -> Result<(), JobError> {
         let hook = match self.webhooks.webhook(p.webhook_id).await {
             Ok(h) => h,
             Err(StoreError::NotFound) => return Err(JobError::permanent("the webhook was deleted")),

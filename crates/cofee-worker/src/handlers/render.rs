@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cofee_core::formats::json;
 use cofee_core::{AssDocument, Style, VideoSize};
-use cofee_jobs::Render;
+use cofee_jobs::RenderJob;
 use cofee_media::{BurnIn, Compositor, FontDir, MediaLimits, X264Preset};
 use cofee_pipeline::Silent;
 use cofee_store::media::MediaStore;
@@ -35,8 +35,8 @@ fn container_cpus() -> Option<u32> {
 use JobError as E;
 
 #[async_trait]
-impl Perform<Render> for RenderHandler {
-    async fn perform(&self, p: Render, job: &Job, ctx: JobContext) -> Result<(), JobError> {
+impl Perform<RenderJob> for RenderHandler {
+    async fn perform(&self, p: RenderJob, job: &Job, ctx: JobContext) -> Result<(), JobError> {
         let (render_id, project) = (p.render_id, project_of(job)?);
         let owner = job.owner_id.ok_or_else(|| E::permanent("render job without an owner"))?;
         let preset: X264Preset = p.preset.parse().map_err(E::permanent)?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cofee_core::formats::json;
-use cofee_jobs::Transcribe;
+use cofee_jobs::TranscribeJob;
 use cofee_media::MediaLimits;
 use cofee_pipeline::{EngineSpec, Silent};
 use cofee_store::media::MediaStore;
@@ -30,8 +30,8 @@ pub struct TranscribeHandler {
 }
 
 #[async_trait]
-impl Perform<Transcribe> for TranscribeHandler {
-    async fn perform(&self, p: Transcribe, job: &Job, ctx: JobContext) -> Result<(), JobError> {
+impl Perform<TranscribeJob> for TranscribeHandler {
+    async fn perform(&self, p: TranscribeJob, job: &Job, ctx: JobContext) -> Result<(), JobError> {
         let project = project_of(job)?;
         let media = self.media.media_of_project(project).await.map_err(|e| JobError::permanent(format!("no media to transcribe: {e}")))?;
         let scratch = self.scratch.join(format!("{}.source", job.id));
