@@ -17,7 +17,7 @@ use cofee_jobs::{JobOrigin, Queue, RenderJob};
 use cofee_store::queue::JobQueue;
 use cofee_store::signals::{JobSignals, ProjectWatch, SignallingQueue};
 use cofee_store::Store;
-use cofee_store::testing::RedisTestServer;
+use cofee_store::testing::{RedisSocket, RedisTestServer};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
@@ -159,14 +159,14 @@ async fn without_redis_the_stream_polls() {
 
 #[tokio::test]
 async fn a_process_starts_while_redis_is_down_and_signals_once_it_is_up() {
-    let port = RedisTestServer::start().stop();
-    let url = format!("redis://127.0.0.1:{port}");
+    let socket = RedisSocket::new(); // nothing listens there yet
+    let url = socket.url();
     let started = Instant::now();
     let (a, b) = (JobSignals::redis(&url, "cofee:").unwrap(), JobSignals::redis_publisher(&url, "cofee:").unwrap());
     b.notify("p1"); // lost, and no wait
     assert!(started.elapsed() < Duration::from_millis(100), "nothing waits for Redis");
     assert!(!a.live());
-    let _redis = RedisTestServer::start_on(port);
+    let _redis = RedisTestServer::start_at(socket);
     until_live(&a).await;
     let mut watched = a.watch("p1");
     until_heard(&b, &mut watched, "p1").await;
@@ -184,7 +184,7 @@ async fn when_redis_goes_away_signals_stop_and_come_back_with_it() {
     tokio::time::timeout(PROMPT, watched.changed()).await.expect("a signal from the other process");
     assert!(tokio::time::timeout(Duration::from_millis(300), other.changed()).await.is_err(), "another project's watcher sleeps on");
 
-    let port = redis.stop();
+    let socket = redis.stop();
     let started = Instant::now();
     while a.live() {
         assert!(started.elapsed() < Duration::from_secs(5), "the lost subscription went unnoticed");
@@ -194,7 +194,7 @@ async fn when_redis_goes_away_signals_stop_and_come_back_with_it() {
     b.notify("p1"); // while Redis is down: neither an error nor a wait
     assert!(started.elapsed() < Duration::from_millis(100));
 
-    let _redis = RedisTestServer::start_on(port);
+    let _redis = RedisTestServer::start_at(socket);
     until_live(&a).await;
     // Whatever was missed meanwhile: every watcher looks again once the subscription is back.
     tokio::time::timeout(PROMPT, other.changed()).await.expect("a wake-up after the gap");

@@ -1,7 +1,7 @@
 //! Readiness follows the database: a throwaway PostgreSQL of the test's own (`initdb` + `pg_ctl`
-//! on a free port, never the machine's shared server) is stopped under a running worker and
-//! started again; `/health/ready` answers 503 while it is gone and 200 when it is back, and the
-//! worker takes jobs again without a restart.
+//! on a unix socket of its own, never the machine's shared server) is stopped under a running
+//! worker and started again; `/health/ready` answers 503 while it is gone and 200 when it is
+//! back, and the worker takes jobs again without a restart.
 
 mod common;
 

@@ -264,21 +264,29 @@ pub fn metric(metrics: &str, name: &str) -> Option<f64> {
     metrics.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
 }
 
-/// A PostgreSQL cluster of the test's own (`initdb` + `pg_ctl` on a free port, never the machine's
-/// shared server), in a temporary directory, for tests that stop and start it. initdb refuses to run as root, so as root the
-/// tools run as the `postgres` system user.
+/// A PostgreSQL cluster of the test's own (`initdb` + `pg_ctl`, never the machine's shared
+/// server), in a temporary directory, for tests that stop and start it. initdb refuses to run as
+/// root, so as root the tools run as the `postgres` system user.
+///
+/// It listens on a unix socket in that directory only (`listen_addresses=''`; the port merely
+/// names the socket file), and clients reach it there (the URL's host is the directory). No TCP
+/// port, so nothing to race for: a port picked free here and handed to `pg_ctl` could be taken
+/// by another test's server before PostgreSQL binds it, or while it is down between
+/// [`ThrowawayPostgres::down`] and [`ThrowawayPostgres::up`]; nobody else can create a socket in
+/// our directory.
 pub struct ThrowawayPostgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
-    port: u16,
 }
+
+/// Names the socket file (`.s.PGSQL.5432`) in the cluster's own directory; no TCP port.
+const THROWAWAY_PG_PORT: u16 = 5432;
 
 impl ThrowawayPostgres {
     pub fn start() -> Self {
         let bin = std::fs::read_dir("/usr/lib/postgresql").expect("PostgreSQL server binaries are installed").flatten().map(|e| e.path().join("bin")).find(|b| b.join("initdb").exists()).expect("initdb");
         let dir = tempfile::Builder::new().prefix("cofee-pg-").tempdir_in("/tmp").unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let pg = Self { dir, bin, port };
+        let pg = Self { dir, bin };
         if pg.as_root() {
             assert!(Command::new("chown").args(["-R", "postgres:postgres"]).arg(pg.dir.path()).status().unwrap().success());
         }
@@ -310,7 +318,7 @@ impl ThrowawayPostgres {
     }
 
     pub fn up(&self) {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.path().display());
+        let options = format!("-p {THROWAWAY_PG_PORT} -k {} -c listen_addresses='' -c fsync=off", self.dir.path().display());
         self.run("pg_ctl", &["-D", &self.data(), "-o", &options, "-l", &self.dir.path().join("log").display().to_string(), "-w", "start"]);
     }
 
@@ -318,8 +326,13 @@ impl ThrowawayPostgres {
         self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
     }
 
+    /// The socket's directory as the URL's host, percent-encoded (sqlx reads a host that starts
+    /// with `/` as a socket directory; as a host name it would resolve nowhere, never to the
+    /// machine's server).
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        let dir = self.dir.path().display().to_string();
+        let host: String = dir.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        format!("postgres://postgres@{host}:{THROWAWAY_PG_PORT}/postgres")
     }
 }
 
