@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs the system packages they need, then the whole Cargo workspace with
-# every feature (whisper.cpp included), then the web app in Chromium, and
+# Runs every test: installs the system packages they need, checks the formatting, then the whole
+# Cargo workspace with every feature (whisper.cpp included), then the web app in Chromium, and
 # closes with one line adding up every test binary's result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,11 @@ export COFEE_TEST_MOTO_SERVER="${COFEE_VENV:-/var/tmp/cofee-venv}/bin/moto_serve
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
+# Formatting (rustfmt.toml) is checked like a test: an unformatted file fails the run.
+if ! cargo fmt --all -- --check >/dev/null; then
+  status=1
+  echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (cargo fmt --check: run cargo fmt)" | tee -a "$log"
+fi
 cargo test --workspace --all-features --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 # The web app end to end, in Chromium, against the binary the tests just built.
 export COFEE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/cofee"

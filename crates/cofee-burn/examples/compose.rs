@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use cofee_burn::{AssRenderer, CaptionLayer, Change, ChangeSchedule, ColorMatrix, Planes, ScheduledRenderer};
+use cofee_burn::{
+    AssRenderer, CaptionLayer, Change, ChangeSchedule, ColorMatrix, Planes, ScheduledRenderer,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -13,10 +15,14 @@ fn main() {
         eprintln!("usage: compose CAPTIONS.ass FONTS_DIR [WIDTH HEIGHT FPS SECONDS]");
         std::process::exit(2);
     };
-    let num = |i: usize, default: u32| rest.get(i).map_or(default, |v| v.parse().expect("a number"));
+    let num =
+        |i: usize, default: u32| rest.get(i).map_or(default, |v| v.parse().expect("a number"));
     let (w, h, fps, secs) = (num(0, 1080), num(1, 1920), num(2, 30), num(3, 45));
     let document = std::fs::read_to_string(ass).expect("the ASS file");
-    let mut renderer = ScheduledRenderer::new(AssRenderer::new(&document, Path::new(fonts), w, h).expect("libass"), ChangeSchedule::parse(&document));
+    let mut renderer = ScheduledRenderer::new(
+        AssRenderer::new(&document, Path::new(fonts), w, h).expect("libass"),
+        ChangeSchedule::parse(&document),
+    );
     let mut layer = CaptionLayer::default();
     let mut frame = vec![128u8; (w * h * 3 / 2) as usize];
     let mut changes = 0;
@@ -30,7 +36,14 @@ fn main() {
         }
         let (y, chroma) = frame.split_at_mut((w * h) as usize);
         let (cb, cr) = chroma.split_at_mut((w * h / 4) as usize);
-        layer.draw(Planes { y, y_stride: w as usize, cb, cb_stride: w as usize / 2, cr, cr_stride: w as usize / 2 });
+        layer.draw(Planes {
+            y,
+            y_stride: w as usize,
+            cb,
+            cb_stride: w as usize / 2,
+            cr,
+            cr_stride: w as usize / 2,
+        });
     }
     println!("{} libass renders, {changes} changes over {} frames", renderer.renders(), fps * secs);
 }

@@ -36,7 +36,12 @@ pub struct CaptionCounts {
 const AHEAD: usize = 64;
 
 impl CaptionTrack {
-    pub fn start(mut renderer: ScheduledRenderer, width: usize, height: usize, matrix: ColorMatrix) -> Self {
+    pub fn start(
+        mut renderer: ScheduledRenderer,
+        width: usize,
+        height: usize,
+        matrix: ColorMatrix,
+    ) -> Self {
         let (requests, incoming) = mpsc::sync_channel::<i64>(AHEAD);
         let (outgoing, layers) = mpsc::sync_channel::<FrameCaptions>(AHEAD);
         let worker = std::thread::Builder::new()
@@ -54,8 +59,14 @@ impl CaptionTrack {
                         changes += 1;
                         // Reuse a layer no frame holds any more: a pop animation changes the
                         // picture nearly every frame, and fresh buffers cost page faults.
-                        let mut next = spares.iter().position(|l| Arc::strong_count(l) == 1).map(|i| spares.swap_remove(i)).unwrap_or_default();
-                        Arc::get_mut(&mut next).expect("only the spare list held it").recompose(&images, width, height, matrix);
+                        let mut next = spares
+                            .iter()
+                            .position(|l| Arc::strong_count(l) == 1)
+                            .map(|i| spares.swap_remove(i))
+                            .unwrap_or_default();
+                        Arc::get_mut(&mut next)
+                            .expect("only the spare list held it")
+                            .recompose(&images, width, height, matrix);
                         let previous = std::mem::replace(&mut current, next);
                         if spares.len() < 16 {
                             spares.push(previous);

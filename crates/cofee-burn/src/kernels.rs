@@ -45,14 +45,21 @@ fn blend_row_any(dst: &mut [u8], premultiplied: &[u8], keep: &[u8]) {
     let n = dst.len();
     let (premultiplied, keep) = (&premultiplied[..n], &keep[..n]);
     for i in 0..n {
-        dst[i] = premultiplied[i].saturating_add(div255(u16::from(dst[i]) * u16::from(keep[i])) as u8);
+        dst[i] =
+            premultiplied[i].saturating_add(div255(u16::from(dst[i]) * u16::from(keep[i])) as u8);
     }
 }
 
 /// Composites one colour with per-pixel coverage over premultiplied rows ("over"). Plain
 /// indexing over equal-length slices, so it vectorises.
 #[inline(always)]
-fn over_row_any(planes: [&mut [u8]; 3], keep: &mut [u8], coverage: &[u8], opacity: u8, colour: [u8; 3]) {
+fn over_row_any(
+    planes: [&mut [u8]; 3],
+    keep: &mut [u8],
+    coverage: &[u8],
+    opacity: u8,
+    colour: [u8; 3],
+) {
     let n = coverage.len();
     let [y, cb, cr] = planes;
     let (y, cb, cr, keep) = (&mut y[..n], &mut cb[..n], &mut cr[..n], &mut keep[..n]);
@@ -81,7 +88,6 @@ fn halve_any(top: &[u8], bottom: &[u8], out: &mut [u8]) {
         out[i] = ((sum + 2) >> 2) as u8;
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -33,7 +33,11 @@ impl ColorMatrix {
         let y = self.kr * r + (1.0 - self.kr - self.kb) * g + self.kb * b;
         let cb = (b - y) / (2.0 * (1.0 - self.kb));
         let cr = (r - y) / (2.0 * (1.0 - self.kr));
-        if self.full_range { [255.0 * y, 128.0 + 255.0 * cb, 128.0 + 255.0 * cr] } else { [16.0 + 219.0 * y, 128.0 + 224.0 * cb, 128.0 + 224.0 * cr] }
+        if self.full_range {
+            [255.0 * y, 128.0 + 255.0 * cb, 128.0 + 255.0 * cr]
+        } else {
+            [16.0 + 219.0 * y, 128.0 + 224.0 * cb, 128.0 + 224.0 * cr]
+        }
     }
 }
 
@@ -93,10 +97,12 @@ impl LayerPlane {
 /// Equal when they draw the same: same spans, same values inside them.
 impl PartialEq for LayerPlane {
     fn eq(&self, other: &Self) -> bool {
-        self.same_spans(other) && self.rows().all(|(r, s, e)| {
-            let (a, b) = (r * self.width, r * other.width);
-            self.premultiplied[a + s..a + e] == other.premultiplied[b + s..b + e] && self.keep[a + s..a + e] == other.keep[b + s..b + e]
-        })
+        self.same_spans(other)
+            && self.rows().all(|(r, s, e)| {
+                let (a, b) = (r * self.width, r * other.width);
+                self.premultiplied[a + s..a + e] == other.premultiplied[b + s..b + e]
+                    && self.keep[a + s..a + e] == other.keep[b + s..b + e]
+            })
     }
 }
 
@@ -115,23 +121,48 @@ struct ChromaPlanes {
 
 impl PartialEq for ChromaPlanes {
     fn eq(&self, other: &Self) -> bool {
-        self.cb == other.cb && self.cb.rows().all(|(r, s, e)| self.cr[r * self.cb.width + s..r * self.cb.width + e] == other.cr[r * other.cb.width + s..r * other.cb.width + e])
+        self.cb == other.cb
+            && self.cb.rows().all(|(r, s, e)| {
+                self.cr[r * self.cb.width + s..r * self.cb.width + e]
+                    == other.cr[r * other.cb.width + s..r * other.cb.width + e]
+            })
     }
 }
 
 impl ChromaPlanes {
-    fn draw(&self, cb: &mut [u8], cb_stride: usize, cr: &mut [u8], cr_stride: usize, x: usize, y: usize) {
+    fn draw(
+        &self,
+        cb: &mut [u8],
+        cb_stride: usize,
+        cr: &mut [u8],
+        cr_stride: usize,
+        x: usize,
+        y: usize,
+    ) {
         self.cb.draw(cb, cb_stride, x, y);
         draw_rows(self.cb.rows(), self.cb.width, &self.cr, &self.cb.keep, cr, cr_stride, x, y);
     }
 }
 
 #[allow(clippy::too_many_arguments)] // one plane's geometry, spelled out
-fn draw_rows(rows: impl Iterator<Item = (usize, usize, usize)>, width: usize, premultiplied: &[u8], keep: &[u8], dst: &mut [u8], stride: usize, x: usize, y: usize) {
+fn draw_rows(
+    rows: impl Iterator<Item = (usize, usize, usize)>,
+    width: usize,
+    premultiplied: &[u8],
+    keep: &[u8],
+    dst: &mut [u8],
+    stride: usize,
+    x: usize,
+    y: usize,
+) {
     for (r, start, end) in rows {
         let src = r * width;
         let row = (y + r) * stride + x;
-        blend_row(&mut dst[row + start..row + end], &premultiplied[src + start..src + end], &keep[src + start..src + end]);
+        blend_row(
+            &mut dst[row + start..row + end],
+            &premultiplied[src + start..src + end],
+            &keep[src + start..src + end],
+        );
     }
 }
 
@@ -151,7 +182,12 @@ pub struct CaptionLayer {
 impl CaptionLayer {
     /// Composites libass's images (back to front) for a `frame_width × frame_height` 4:2:0 frame
     /// (both even).
-    pub fn compose(images: &[AssImage<'_>], frame_width: usize, frame_height: usize, matrix: ColorMatrix) -> Self {
+    pub fn compose(
+        images: &[AssImage<'_>],
+        frame_width: usize,
+        frame_height: usize,
+        matrix: ColorMatrix,
+    ) -> Self {
         let mut layer = Self::default();
         layer.recompose(images, frame_width, frame_height, matrix);
         layer
@@ -162,7 +198,13 @@ impl CaptionLayer {
     ///
     /// Everything is composited at luma resolution; chroma is then the mean of each 2×2 block
     /// of premultiplied colour and coverage, which is exactly what the block shows.
-    pub fn recompose(&mut self, images: &[AssImage<'_>], frame_width: usize, frame_height: usize, matrix: ColorMatrix) {
+    pub fn recompose(
+        &mut self,
+        images: &[AssImage<'_>],
+        frame_width: usize,
+        frame_height: usize,
+        matrix: ColorMatrix,
+    ) {
         let Some((x0, y0, x1, y1)) = covered_box(images, frame_width, frame_height) else {
             self.luma.prepare(0, 0);
             return;
@@ -194,7 +236,11 @@ impl CaptionLayer {
                 let ly = (i64::from(img.y) + row as i64) as usize - y0;
                 let at = ly * w + lx;
                 let coverage = &img.bitmap[row * img.stride + c0..row * img.stride + c1];
-                let planes = [&mut self.luma.premultiplied[at..at + n], &mut self.full_cb[at..at + n], &mut self.full_cr[at..at + n]];
+                let planes = [
+                    &mut self.luma.premultiplied[at..at + n],
+                    &mut self.full_cb[at..at + n],
+                    &mut self.full_cr[at..at + n],
+                ];
                 over_row(planes, &mut self.luma.keep[at..at + n], coverage, 255 - t, colour);
                 self.luma.widen_span(ly, lx, lx + n);
             }
@@ -214,16 +260,31 @@ impl CaptionLayer {
             };
             let (cs, ce) = (s / 2, e.div_ceil(2));
             self.chroma.cb.widen_span(r, cs, ce);
-            let (t, b, out) = ((2 * r) * w + 2 * cs..(2 * r) * w + 2 * ce, (2 * r + 1) * w + 2 * cs..(2 * r + 1) * w + 2 * ce, r * cw + cs..r * cw + ce);
-            halve(&self.full_cb[t.clone()], &self.full_cb[b.clone()], &mut self.chroma.cb.premultiplied[out.clone()]);
-            halve(&self.full_cr[t.clone()], &self.full_cr[b.clone()], &mut self.chroma.cr[out.clone()]);
+            let (t, b, out) = (
+                (2 * r) * w + 2 * cs..(2 * r) * w + 2 * ce,
+                (2 * r + 1) * w + 2 * cs..(2 * r + 1) * w + 2 * ce,
+                r * cw + cs..r * cw + ce,
+            );
+            halve(
+                &self.full_cb[t.clone()],
+                &self.full_cb[b.clone()],
+                &mut self.chroma.cb.premultiplied[out.clone()],
+            );
+            halve(
+                &self.full_cr[t.clone()],
+                &self.full_cr[b.clone()],
+                &mut self.chroma.cr[out.clone()],
+            );
             halve(&self.luma.keep[t], &self.luma.keep[b], &mut self.chroma.cb.keep[out]);
         }
     }
 
     /// Whether the two draw the same on any frame.
     pub fn draws_like(&self, other: &Self) -> bool {
-        (self.is_empty() && other.is_empty()) || ((self.x, self.y) == (other.x, other.y) && self.luma == other.luma && self.chroma == other.chroma)
+        (self.is_empty() && other.is_empty())
+            || ((self.x, self.y) == (other.x, other.y)
+                && self.luma == other.luma
+                && self.chroma == other.chroma)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -236,17 +297,31 @@ impl CaptionLayer {
             return;
         }
         self.luma.draw(planes.y, planes.y_stride, self.x, self.y);
-        self.chroma.draw(planes.cb, planes.cb_stride, planes.cr, planes.cr_stride, self.x / 2, self.y / 2);
+        self.chroma.draw(
+            planes.cb,
+            planes.cb_stride,
+            planes.cr,
+            planes.cr_stride,
+            self.x / 2,
+            self.y / 2,
+        );
     }
 }
 
 /// The union of the images' boxes clipped to the frame, widened to even coordinates.
-fn covered_box(images: &[AssImage<'_>], frame_width: usize, frame_height: usize) -> Option<(usize, usize, usize, usize)> {
+fn covered_box(
+    images: &[AssImage<'_>],
+    frame_width: usize,
+    frame_height: usize,
+) -> Option<(usize, usize, usize, usize)> {
     let (fw, fh) = (frame_width as i64, frame_height as i64);
     let mut bounds: Option<(i64, i64, i64, i64)> = None;
     for img in images {
         let (x0, y0) = (i64::from(img.x).max(0), i64::from(img.y).max(0));
-        let (x1, y1) = ((i64::from(img.x) + img.width as i64).min(fw), (i64::from(img.y) + img.height as i64).min(fh));
+        let (x1, y1) = (
+            (i64::from(img.x) + img.width as i64).min(fw),
+            (i64::from(img.y) + img.height as i64).min(fh),
+        );
         if x0 >= x1 || y0 >= y1 {
             continue;
         }
@@ -257,7 +332,12 @@ fn covered_box(images: &[AssImage<'_>], frame_width: usize, frame_height: usize)
     }
     let (x0, y0, x1, y1) = bounds?;
     let even_up = |v: i64, limit: i64| ((v + 1) & !1).min(limit);
-    Some(((x0 & !1) as usize, (y0 & !1) as usize, even_up(x1, fw) as usize, even_up(y1, fh) as usize))
+    Some((
+        (x0 & !1) as usize,
+        (y0 & !1) as usize,
+        even_up(x1, fw) as usize,
+        even_up(y1, fh) as usize,
+    ))
 }
 
 #[cfg(test)]
@@ -283,14 +363,26 @@ mod tests {
         }
         fn draw(&mut self, layer: &CaptionLayer) {
             let (w, cw) = (self.w, self.w / 2);
-            layer.draw(Planes { y: &mut self.y, y_stride: w, cb: &mut self.cb, cb_stride: cw, cr: &mut self.cr, cr_stride: cw });
+            layer.draw(Planes {
+                y: &mut self.y,
+                y_stride: w,
+                cb: &mut self.cb,
+                cb_stride: cw,
+                cr: &mut self.cr,
+                cr_stride: cw,
+            });
         }
     }
 
     #[test]
     fn opaque_white_covers_exactly_its_pixels() {
         let mask = [255u8; 6];
-        let layer = CaptionLayer::compose(&[image(&mask, 3, 2, 0xFFFFFF00, 5, 3)], 16, 8, ColorMatrix::BT709);
+        let layer = CaptionLayer::compose(
+            &[image(&mask, 3, 2, 0xFFFFFF00, 5, 3)],
+            16,
+            8,
+            ColorMatrix::BT709,
+        );
         let mut f = Frame::grey(16, 8, 50);
         f.draw(&layer);
         for y in 0..8 {
@@ -305,7 +397,12 @@ mod tests {
     fn transparency_of_the_colour_scales_coverage() {
         // 0x80 transparency: about half of black over white luma.
         let mask = [255u8; 4];
-        let layer = CaptionLayer::compose(&[image(&mask, 2, 2, 0x00000080, 0, 0)], 4, 4, ColorMatrix::BT601);
+        let layer = CaptionLayer::compose(
+            &[image(&mask, 2, 2, 0x00000080, 0, 0)],
+            4,
+            4,
+            ColorMatrix::BT601,
+        );
         let mut f = Frame::grey(4, 4, 235);
         f.draw(&layer);
         // Opacity 127/255 of Y' 16 over Y' 235.
@@ -324,24 +421,44 @@ mod tests {
         let mut f = Frame::grey(4, 4, 128);
         f.draw(&layer);
         let [y, cb, cr] = ColorMatrix::BT709.ycbcr(0, 0, 255);
-        assert_eq!((f.y[0], f.cb[0], f.cr[0]), (y.round() as u8, cb.round() as u8, cr.round() as u8));
+        assert_eq!(
+            (f.y[0], f.cb[0], f.cr[0]),
+            (y.round() as u8, cb.round() as u8, cr.round() as u8)
+        );
     }
 
     #[test]
     fn images_outside_the_frame_are_clipped() {
         let mask = [255u8; 16];
-        let layer = CaptionLayer::compose(&[image(&mask, 4, 4, 0xFFFFFF00, -2, 6)], 8, 8, ColorMatrix::BT709);
+        let layer = CaptionLayer::compose(
+            &[image(&mask, 4, 4, 0xFFFFFF00, -2, 6)],
+            8,
+            8,
+            ColorMatrix::BT709,
+        );
         let mut f = Frame::grey(8, 8, 0);
         f.draw(&layer);
-        let covered: Vec<(usize, usize)> = (0..64).filter(|i| f.y[*i] != 0).map(|i| (i % 8, i / 8)).collect();
+        let covered: Vec<(usize, usize)> =
+            (0..64).filter(|i| f.y[*i] != 0).map(|i| (i % 8, i / 8)).collect();
         assert_eq!(covered, vec![(0, 6), (1, 6), (0, 7), (1, 7)]);
-        assert!(CaptionLayer::compose(&[image(&mask, 4, 4, 0xFFFFFF00, 9, 0)], 8, 8, ColorMatrix::BT709).is_empty());
+        assert!(
+            CaptionLayer::compose(
+                &[image(&mask, 4, 4, 0xFFFFFF00, 9, 0)],
+                8,
+                8,
+                ColorMatrix::BT709
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn limited_and_full_range_white() {
         assert_eq!(ColorMatrix::BT709.ycbcr(255, 255, 255).map(f32::round), [235.0, 128.0, 128.0]);
-        assert_eq!(ColorMatrix::BT709.full_range().ycbcr(255, 255, 255).map(f32::round), [255.0, 128.0, 128.0]);
+        assert_eq!(
+            ColorMatrix::BT709.full_range().ycbcr(255, 255, 255).map(f32::round),
+            [255.0, 128.0, 128.0]
+        );
         assert_eq!(ColorMatrix::BT601.ycbcr(0, 0, 0).map(f32::round), [16.0, 128.0, 128.0]);
     }
 

@@ -54,7 +54,12 @@ pub struct BurnProgress {
 impl BurnProgress {
     /// The block FFmpeg's `-progress` writes, so one parser reads both.
     pub fn ffmpeg_progress_block(&self, fps: f64) -> String {
-        format!("frame={}\nfps={fps:.2}\nout_time_us={}\nprogress={}\n", self.frame, (self.out_time_secs * 1e6).round() as i64, if self.done { "end" } else { "continue" })
+        format!(
+            "frame={}\nfps={fps:.2}\nout_time_us={}\nprogress={}\n",
+            self.frame,
+            (self.out_time_secs * 1e6).round() as i64,
+            if self.done { "end" } else { "continue" }
+        )
     }
 }
 
@@ -91,6 +96,10 @@ pub enum BurnError {
 
 /// Runs the burn-in, reading from `opened` if it is the job's input (see `open_and_describe`);
 /// `on_progress` is called about twice a second and once at the end.
-pub fn burn(job: &BurnJob<'_>, opened: Option<OpenInput>, mut on_progress: impl FnMut(BurnProgress)) -> Result<BurnStats, BurnError> {
+pub fn burn(
+    job: &BurnJob<'_>,
+    opened: Option<OpenInput>,
+    mut on_progress: impl FnMut(BurnProgress),
+) -> Result<BurnStats, BurnError> {
     transcode::run(job, opened, &mut on_progress)
 }

@@ -43,7 +43,8 @@ const FONTPROVIDER_AUTODETECT: c_int = 1;
 
 /// The `va_list` argument is opaque here: x86-64 and aarch64 both pass it as a pointer, which
 /// goes on to `vsnprintf` as it came.
-type MessageCallback = extern "C" fn(level: c_int, fmt: *const c_char, args: *mut c_void, data: *mut c_void);
+type MessageCallback =
+    extern "C" fn(level: c_int, fmt: *const c_char, args: *mut c_void, data: *mut c_void);
 
 #[link(name = "ass")]
 unsafe extern "C" {
@@ -56,10 +57,27 @@ unsafe extern "C" {
     fn ass_set_frame_size(r: *mut AssRendererRaw, w: c_int, h: c_int);
     fn ass_set_storage_size(r: *mut AssRendererRaw, w: c_int, h: c_int);
     fn ass_set_cache_limits(r: *mut AssRendererRaw, glyph_max: c_int, bitmap_max_mb: c_int);
-    fn ass_set_fonts(r: *mut AssRendererRaw, default_font: *const c_char, default_family: *const c_char, provider: c_int, config: *const c_char, update: c_int);
-    fn ass_read_memory(lib: *mut AssLibrary, buf: *mut c_char, size: usize, codepage: *const c_char) -> *mut AssTrack;
+    fn ass_set_fonts(
+        r: *mut AssRendererRaw,
+        default_font: *const c_char,
+        default_family: *const c_char,
+        provider: c_int,
+        config: *const c_char,
+        update: c_int,
+    );
+    fn ass_read_memory(
+        lib: *mut AssLibrary,
+        buf: *mut c_char,
+        size: usize,
+        codepage: *const c_char,
+    ) -> *mut AssTrack;
     fn ass_free_track(t: *mut AssTrack);
-    fn ass_render_frame(r: *mut AssRendererRaw, t: *mut AssTrack, now_ms: c_longlong, detect_change: *mut c_int) -> *const AssImageRaw;
+    fn ass_render_frame(
+        r: *mut AssRendererRaw,
+        t: *mut AssTrack,
+        now_ms: c_longlong,
+        detect_change: *mut c_int,
+    ) -> *const AssImageRaw;
 }
 
 unsafe extern "C" {
@@ -117,13 +135,23 @@ unsafe impl Send for AssRenderer {}
 impl AssRenderer {
     /// Parses `document` and prepares to draw it on `width × height` frames with the fonts in
     /// `fonts_dir` (plus the system's, through fontconfig — as FFmpeg's `ass` filter does).
-    pub fn new(document: &str, fonts_dir: &Path, width: u32, height: u32) -> Result<Self, BurnError> {
-        let dir = CString::new(fonts_dir.as_os_str().as_encoded_bytes()).map_err(|_| BurnError::Captions("the fonts directory contains a NUL byte".into()))?;
-        let (w, h) = (c_int::try_from(width).map_err(|_| BurnError::Unsupported("frame too wide".into()))?, c_int::try_from(height).map_err(|_| BurnError::Unsupported("frame too tall".into()))?);
+    pub fn new(
+        document: &str,
+        fonts_dir: &Path,
+        width: u32,
+        height: u32,
+    ) -> Result<Self, BurnError> {
+        let dir = CString::new(fonts_dir.as_os_str().as_encoded_bytes())
+            .map_err(|_| BurnError::Captions("the fonts directory contains a NUL byte".into()))?;
+        let (w, h) = (
+            c_int::try_from(width).map_err(|_| BurnError::Unsupported("frame too wide".into()))?,
+            c_int::try_from(height).map_err(|_| BurnError::Unsupported("frame too tall".into()))?,
+        );
         // SAFETY: plain constructor calls; every pointer is checked before use and released in
         // `Drop` (or here on failure).
         unsafe {
-            let library = NonNull::new(ass_library_init()).ok_or_else(|| BurnError::Captions("libass failed to initialise".into()))?;
+            let library = NonNull::new(ass_library_init())
+                .ok_or_else(|| BurnError::Captions("libass failed to initialise".into()))?;
             ass_set_message_cb(library.as_ptr(), on_message, std::ptr::null_mut());
             ass_set_fonts_dir(library.as_ptr(), dir.as_ptr());
             let Some(renderer) = NonNull::new(ass_renderer_init(library.as_ptr())) else {
@@ -132,14 +160,26 @@ impl AssRenderer {
             };
             ass_set_frame_size(renderer.as_ptr(), w, h);
             ass_set_storage_size(renderer.as_ptr(), w, h);
-            ass_set_fonts(renderer.as_ptr(), std::ptr::null(), std::ptr::null(), FONTPROVIDER_AUTODETECT, std::ptr::null(), 1);
+            ass_set_fonts(
+                renderer.as_ptr(),
+                std::ptr::null(),
+                std::ptr::null(),
+                FONTPROVIDER_AUTODETECT,
+                std::ptr::null(),
+                1,
+            );
             // Animated captions (a scale pop) make new bitmaps on nearly every frame, which are
             // never reused; libass's default caches (hundreds of MB) would only fill up with
             // them, and every new page costs a fault. A small cache keeps the static parts.
             ass_set_cache_limits(renderer.as_ptr(), 0, BITMAP_CACHE_MB);
             // libass may modify the buffer while parsing, so it gets its own copy.
             let mut bytes = document.as_bytes().to_vec();
-            let track = ass_read_memory(library.as_ptr(), bytes.as_mut_ptr().cast(), bytes.len(), std::ptr::null());
+            let track = ass_read_memory(
+                library.as_ptr(),
+                bytes.as_mut_ptr().cast(),
+                bytes.len(),
+                std::ptr::null(),
+            );
             let Some(track) = NonNull::new(track) else {
                 ass_renderer_done(renderer.as_ptr());
                 ass_library_done(library.as_ptr());
@@ -157,12 +197,21 @@ impl AssRenderer {
         // `ass_render_frame`, which needs `&mut self`, so the borrow below cannot outlive it.
         let mut images = Vec::new();
         unsafe {
-            let mut img = ass_render_frame(self.renderer.as_ptr(), self.track.as_ptr(), time_ms, &mut change);
+            let mut img =
+                ass_render_frame(self.renderer.as_ptr(), self.track.as_ptr(), time_ms, &mut change);
             while let Some(i) = img.as_ref() {
                 if i.w > 0 && i.h > 0 && !i.bitmap.is_null() {
                     let (w, h, stride) = (i.w as usize, i.h as usize, i.stride as usize);
                     let len = stride * (h - 1) + w;
-                    images.push(AssImage { width: w, height: h, stride, bitmap: std::slice::from_raw_parts(i.bitmap, len), rgba: i.color, x: i.dst_x, y: i.dst_y });
+                    images.push(AssImage {
+                        width: w,
+                        height: h,
+                        stride,
+                        bitmap: std::slice::from_raw_parts(i.bitmap, len),
+                        rgba: i.color,
+                        x: i.dst_x,
+                        y: i.dst_y,
+                    });
                 }
                 img = i.next;
             }

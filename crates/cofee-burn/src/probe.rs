@@ -12,8 +12,8 @@
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ff;
 use ff::{Dictionary, format};
+use ffmpeg_next as ff;
 use serde_json::{Map, Value, json};
 
 use crate::BurnError;
@@ -34,7 +34,10 @@ impl OpenInput {
 
 /// Opens `path` with any of `allowed_demuxers` (comma-separated) over the `file` protocol only,
 /// reads its streams, and returns it with its description in ffprobe's JSON.
-pub fn open_and_describe(path: &Path, allowed_demuxers: &str) -> Result<(OpenInput, String), BurnError> {
+pub fn open_and_describe(
+    path: &Path,
+    allowed_demuxers: &str,
+) -> Result<(OpenInput, String), BurnError> {
     init()?;
     let input = open(path, None, allowed_demuxers)?;
     let description = describe(&input).to_string();
@@ -50,9 +53,17 @@ pub(crate) fn init() -> Result<(), BurnError> {
 
 /// Opens a local file, refusing every protocol but `file` and every demuxer not allowed;
 /// `demuxer` forces one (as `-f` does) rather than probing.
-pub(crate) fn open(path: &Path, demuxer: Option<&str>, allowed_demuxers: &str) -> Result<format::context::Input, BurnError> {
-    let url = CString::new(format!("file:{}", path.display())).map_err(|_| BurnError::Unsupported("the input path contains a NUL byte".into()))?;
-    let name = demuxer.map(CString::new).transpose().map_err(|_| BurnError::Unsupported("bad demuxer name".into()))?;
+pub(crate) fn open(
+    path: &Path,
+    demuxer: Option<&str>,
+    allowed_demuxers: &str,
+) -> Result<format::context::Input, BurnError> {
+    let url = CString::new(format!("file:{}", path.display()))
+        .map_err(|_| BurnError::Unsupported("the input path contains a NUL byte".into()))?;
+    let name = demuxer
+        .map(CString::new)
+        .transpose()
+        .map_err(|_| BurnError::Unsupported("bad demuxer name".into()))?;
     let mut opts = Dictionary::new();
     opts.set("protocol_whitelist", "file");
     opts.set("format_whitelist", allowed_demuxers);
@@ -63,7 +74,9 @@ pub(crate) fn open(path: &Path, demuxer: Option<&str>, allowed_demuxers: &str) -
             Some(name) => {
                 let fmt = ff::ffi::av_find_input_format(name.as_ptr());
                 if fmt.is_null() {
-                    return Err(BurnError::Unsupported(format!("this FFmpeg has no demuxer {demuxer:?}")));
+                    return Err(BurnError::Unsupported(format!(
+                        "this FFmpeg has no demuxer {demuxer:?}"
+                    )));
                 }
                 fmt
             }
@@ -74,12 +87,18 @@ pub(crate) fn open(path: &Path, demuxer: Option<&str>, allowed_demuxers: &str) -
         let rc = ff::ffi::avformat_open_input(&mut ps, url.as_ptr(), fmt, &mut raw_opts);
         drop(Dictionary::own(raw_opts));
         if rc < 0 {
-            return Err(BurnError::Ffmpeg { what: "opening the input", source: ff::Error::from(rc) });
+            return Err(BurnError::Ffmpeg {
+                what: "opening the input",
+                source: ff::Error::from(rc),
+            });
         }
         let rc = ff::ffi::avformat_find_stream_info(ps, std::ptr::null_mut());
         let input = format::context::Input::wrap(ps);
         if rc < 0 {
-            return Err(BurnError::Ffmpeg { what: "reading the input's streams", source: ff::Error::from(rc) });
+            return Err(BurnError::Ffmpeg {
+                what: "reading the input's streams",
+                source: ff::Error::from(rc),
+            });
         }
         Ok(input)
     }
@@ -94,7 +113,8 @@ fn describe(input: &format::context::Input) -> Value {
     // SAFETY: reads a field of the open context.
     let duration = unsafe { (*input.as_ptr()).duration };
     if duration != ff::ffi::AV_NOPTS_VALUE {
-        format.insert("duration".into(), seconds(duration as f64 / f64::from(ff::ffi::AV_TIME_BASE)));
+        format
+            .insert("duration".into(), seconds(duration as f64 / f64::from(ff::ffi::AV_TIME_BASE)));
     }
     json!({ "streams": streams, "format": format })
 }
@@ -130,7 +150,10 @@ fn describe_stream(stream: &format::stream::Stream<'_>) -> Value {
         s.insert("avg_frame_rate".into(), q((*st).avg_frame_rate).into());
         if (*st).duration != ff::ffi::AV_NOPTS_VALUE {
             let tb = (*st).time_base;
-            s.insert("duration".into(), seconds((*st).duration as f64 * f64::from(tb.num) / f64::from(tb.den)));
+            s.insert(
+                "duration".into(),
+                seconds((*st).duration as f64 * f64::from(tb.num) / f64::from(tb.den)),
+            );
         }
         if (*st).nb_frames != 0 {
             s.insert("nb_frames".into(), (*st).nb_frames.to_string().into());
@@ -138,11 +161,18 @@ fn describe_stream(stream: &format::stream::Stream<'_>) -> Value {
         let attached_pic = (*st).disposition & ff::ffi::AV_DISPOSITION_ATTACHED_PIC != 0;
         s.insert("disposition".into(), json!({ "attached_pic": u8::from(attached_pic) }));
         let mut size = 0;
-        let matrix = ff::ffi::av_stream_get_side_data(st, ff::ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX, &mut size);
+        let matrix = ff::ffi::av_stream_get_side_data(
+            st,
+            ff::ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX,
+            &mut size,
+        );
         if !matrix.is_null() && size >= 9 * 4 {
             // ffprobe prints the angle as an integer, truncated.
             let rotation = ff::ffi::av_display_rotation_get(matrix as *const i32) as i64;
-            s.insert("side_data_list".into(), json!([{ "side_data_type": "Display Matrix", "rotation": rotation }]));
+            s.insert(
+                "side_data_list".into(),
+                json!([{ "side_data_type": "Display Matrix", "rotation": rotation }]),
+            );
         }
     }
     if let Some(rotate) = stream.metadata().get("rotate") {

@@ -74,7 +74,9 @@ impl ChangeSchedule {
                 continue;
             }
             let Some(fields) = line.strip_prefix("Dialogue:") else { continue };
-            let Some(event) = columns.unwrap_or_default().event(fields) else { return Self::always() };
+            let Some(event) = columns.unwrap_or_default().event(fields) else {
+                return Self::always();
+            };
             event.windows(&mut windows);
         }
         Self::from_windows(windows)
@@ -127,7 +129,12 @@ impl Columns {
         let names: Vec<String> = format.split(',').map(|n| n.trim().to_ascii_lowercase()).collect();
         let at = |name: &str| names.iter().position(|n| n == name);
         (names.last().map(String::as_str) == Some("text")).then_some(())?;
-        Some(Self { start: at("start")?, end: at("end")?, effect: at("effect").unwrap_or(usize::MAX), count: names.len() })
+        Some(Self {
+            start: at("start")?,
+            end: at("end")?,
+            effect: at("effect").unwrap_or(usize::MAX),
+            count: names.len(),
+        })
     }
 
     fn event<'a>(&self, fields: &'a str) -> Option<Event<'a>> {
@@ -136,7 +143,12 @@ impl Columns {
             return None;
         }
         let effect = parts.get(self.effect).map_or("", |e| e.trim());
-        Some(Event { start: parse_time(parts[self.start])?, end: parse_time(parts[self.end])?, animated_throughout: !effect.is_empty(), text: parts[self.count - 1] })
+        Some(Event {
+            start: parse_time(parts[self.start])?,
+            end: parse_time(parts[self.end])?,
+            animated_throughout: !effect.is_empty(),
+            text: parts[self.count - 1],
+        })
     }
 }
 
@@ -163,7 +175,9 @@ impl Event<'_> {
         }
         for tag in tags(self.text) {
             let window = match tag {
-                Tag::Transform(Some((t1, t2))) | Tag::Move(Some((t1, t2))) if t2 > t1 => Some((self.start + t1.max(0), self.start + t2)),
+                Tag::Transform(Some((t1, t2))) | Tag::Move(Some((t1, t2))) if t2 > t1 => {
+                    Some((self.start + t1.max(0), self.start + t2))
+                }
                 Tag::Fade(a, b) => {
                     out.push((self.start, self.start + a.max(0)));
                     Some((self.end - b.max(0), self.end))
@@ -198,7 +212,9 @@ fn tags(text: &str) -> impl Iterator<Item = Tag> + '_ {
     text.split('\\').skip(1).map(|tag| {
         let args = || tag.split_once('(').map(|(_, a)| numbers(a));
         if tag.starts_with("t(") {
-            Tag::Transform(args().and_then(|n| (n.len() >= 2 && n.len() <= 3).then(|| (n[0], n[1]))))
+            Tag::Transform(
+                args().and_then(|n| (n.len() >= 2 && n.len() <= 3).then(|| (n[0], n[1]))),
+            )
         } else if tag.starts_with("move(") {
             Tag::Move(args().and_then(|n| (n.len() == 6).then(|| (n[4], n[5]))))
         } else if tag.starts_with("fade(") {
@@ -240,7 +256,11 @@ fn parse_time(field: &str) -> Option<i64> {
         2 => frac.parse::<i64>().ok()? * 10,
         _ => frac.get(..3)?.parse::<i64>().ok()?,
     };
-    Some(((h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?) * 60 + secs.parse::<i64>().ok()?) * 1000 + frac_ms)
+    Some(
+        ((h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?) * 60 + secs.parse::<i64>().ok()?)
+            * 1000
+            + frac_ms,
+    )
 }
 
 #[cfg(test)]
@@ -248,7 +268,9 @@ mod tests {
     use super::*;
 
     fn doc(events: &[&str]) -> String {
-        let mut d = String::from("[Script Info]\nPlayResX: 100\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
+        let mut d = String::from(
+            "[Script Info]\nPlayResX: 100\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n",
+        );
         for e in events {
             d.push_str(e);
             d.push('\n');
@@ -266,7 +288,9 @@ mod tests {
 
     #[test]
     fn a_static_event_changes_only_at_its_boundaries() {
-        let s = ChangeSchedule::parse(&doc(&["Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,Hello, world"]));
+        let s = ChangeSchedule::parse(&doc(&[
+            "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,Hello, world",
+        ]));
         assert!(!s.may_change(0, 900));
         assert!(s.may_change(966, 1000), "appears at its start");
         assert!(!s.may_change(1033, 1966));
@@ -277,7 +301,9 @@ mod tests {
 
     #[test]
     fn a_timed_transform_is_unstable_only_in_its_window() {
-        let s = ChangeSchedule::parse(&doc(&["Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,,A {\\fscx95\\t(0,100,\\fscx112)}B{\\r} C"]));
+        let s = ChangeSchedule::parse(&doc(&[
+            "Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,,A {\\fscx95\\t(0,100,\\fscx112)}B{\\r} C",
+        ]));
         assert!(s.may_change(1033, 1066));
         assert!(s.may_change(1066, 1100));
         assert!(!s.may_change(1133, 1166), "the pop is over");
@@ -286,21 +312,37 @@ mod tests {
 
     #[test]
     fn untimed_animation_karaoke_moves_fades_and_effects() {
-        for text in ["{\\t(\\fscx120)}x", "{\\t(0.5,\\fscx120)}x", "{\\k50}a{\\k50}b", "{\\K50}a", "{\\kf50}a", "{\\move(0,0,10,10)}x", "{\\fade(255,0,255,0,500,1000,1500)}x"] {
-            let s = ChangeSchedule::parse(&doc(&[&format!("Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,,{text}")]));
+        for text in [
+            "{\\t(\\fscx120)}x",
+            "{\\t(0.5,\\fscx120)}x",
+            "{\\k50}a{\\k50}b",
+            "{\\K50}a",
+            "{\\kf50}a",
+            "{\\move(0,0,10,10)}x",
+            "{\\fade(255,0,255,0,500,1000,1500)}x",
+        ] {
+            let s = ChangeSchedule::parse(&doc(&[&format!(
+                "Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,,{text}"
+            )]));
             assert!(s.may_change(2000, 2033), "{text}");
             assert!(!s.may_change(3033, 3066), "{text}");
         }
-        let s = ChangeSchedule::parse(&doc(&["Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,Scroll up;10;100;5,x"]));
+        let s = ChangeSchedule::parse(&doc(&[
+            "Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,Scroll up;10;100;5,x",
+        ]));
         assert!(s.may_change(2000, 2033));
-        let s = ChangeSchedule::parse(&doc(&["Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,,{\\move(0,0,10,10,200,400)}x"]));
+        let s = ChangeSchedule::parse(&doc(&[
+            "Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,,{\\move(0,0,10,10,200,400)}x",
+        ]));
         assert!(s.may_change(1300, 1333));
         assert!(!s.may_change(1500, 1533));
     }
 
     #[test]
     fn fades_change_at_both_ends_only() {
-        let s = ChangeSchedule::parse(&doc(&["Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,,{\\fad(200,300)}x"]));
+        let s = ChangeSchedule::parse(&doc(&[
+            "Dialogue: 0,0:00:01.00,0:00:03.00,Default,,0,0,0,,{\\fad(200,300)}x",
+        ]));
         assert!(s.may_change(1100, 1133));
         assert!(!s.may_change(1300, 2600));
         assert!(s.may_change(2800, 2833));
@@ -323,7 +365,8 @@ mod tests {
 
     #[test]
     fn going_back_in_time_asks_again() {
-        let s = ChangeSchedule::parse(&doc(&["Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,x"]));
+        let s =
+            ChangeSchedule::parse(&doc(&["Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,x"]));
         assert!(s.may_change(1500, 1400));
         assert!(!s.may_change(1500, 1500));
     }

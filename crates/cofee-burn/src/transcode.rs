@@ -12,9 +12,9 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{self, SyncSender};
 use std::time::{Duration, Instant};
 
-use ffmpeg_next as ff;
 use ff::format::Pixel;
 use ff::{Dictionary, Packet, Rational, codec, encoder, format, frame, media, picture};
+use ffmpeg_next as ff;
 
 use crate::captions::{CaptionTrack, FrameCaptions};
 use crate::layer::{CaptionLayer, ColorMatrix, Planes};
@@ -31,7 +31,11 @@ fn ctx(what: &'static str) -> impl Fn(ff::Error) -> BurnError {
     move |source| BurnError::Ffmpeg { what, source }
 }
 
-pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn FnMut(BurnProgress)) -> Result<BurnStats, BurnError> {
+pub fn run(
+    job: &BurnJob<'_>,
+    opened: Option<OpenInput>,
+    on_progress: &mut dyn FnMut(BurnProgress),
+) -> Result<BurnStats, BurnError> {
     probe::init()?;
     let started = Instant::now();
     let opened = opened.filter(|o| o.is(job.input, job.demuxer));
@@ -43,8 +47,12 @@ pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn F
     };
     let vi = job.video_stream;
     let (video_tb, decoder, start_offset) = {
-        let ist = input.stream(vi).filter(|s| s.parameters().medium() == media::Type::Video).ok_or_else(|| BurnError::Unsupported(format!("stream {vi} is not a video stream")))?;
-        let mut dctx = codec::context::Context::from_parameters(ist.parameters()).map_err(ctx("reading the video parameters"))?;
+        let ist = input
+            .stream(vi)
+            .filter(|s| s.parameters().medium() == media::Type::Video)
+            .ok_or_else(|| BurnError::Unsupported(format!("stream {vi} is not a video stream")))?;
+        let mut dctx = codec::context::Context::from_parameters(ist.parameters())
+            .map_err(ctx("reading the video parameters"))?;
         // SAFETY: plain field writes on a context we own, before it is opened.
         unsafe {
             // "auto" threads, as the ffmpeg command line uses; frame threading by default.
@@ -59,22 +67,42 @@ pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn F
     };
     let (width, height) = (decoder.width() as usize, decoder.height() as usize);
     if decoder.format() != Pixel::YUV420P {
-        return Err(BurnError::Unsupported(format!("pixel format {:?} (this compositor draws on 8-bit 4:2:0)", decoder.format())));
+        return Err(BurnError::Unsupported(format!(
+            "pixel format {:?} (this compositor draws on 8-bit 4:2:0)",
+            decoder.format()
+        )));
     }
     if width == 0 || height == 0 || width % 2 != 0 || height % 2 != 0 {
         return Err(BurnError::Unsupported(format!("odd frame size {width}x{height}")));
     }
     let audio = match job.audio_stream {
-        Some(ai) => Some(input.stream(ai).filter(|s| s.parameters().medium() == media::Type::Audio).map(|s| (ai, s.time_base(), s.parameters())).ok_or_else(|| BurnError::Unsupported(format!("stream {ai} is not an audio stream")))?),
+        Some(ai) => Some(
+            input
+                .stream(ai)
+                .filter(|s| s.parameters().medium() == media::Type::Audio)
+                .map(|s| (ai, s.time_base(), s.parameters()))
+                .ok_or_else(|| {
+                    BurnError::Unsupported(format!("stream {ai} is not an audio stream"))
+                })?,
+        ),
         None => None,
     };
 
-    let mut output = format::output_as(job.output, "mp4").map_err(ctx("creating the output file"))?;
+    let mut output =
+        format::output_as(job.output, "mp4").map_err(ctx("creating the output file"))?;
     let global_header = output.format().flags().contains(format::Flags::GLOBAL_HEADER);
-    let x264 = encoder::find_by_name("libx264").ok_or_else(|| BurnError::Unsupported("this FFmpeg has no libx264".into()))?;
-    let rate = input.stream(vi).map(|s| s.avg_frame_rate()).filter(|r| r.numerator() > 0 && r.denominator() > 0).or_else(|| decoder.frame_rate());
+    let x264 = encoder::find_by_name("libx264")
+        .ok_or_else(|| BurnError::Unsupported("this FFmpeg has no libx264".into()))?;
+    let rate = input
+        .stream(vi)
+        .map(|s| s.avg_frame_rate())
+        .filter(|r| r.numerator() > 0 && r.denominator() > 0)
+        .or_else(|| decoder.frame_rate());
     let mut encoder = {
-        let mut enc = codec::context::Context::new_with_codec(x264).encoder().video().map_err(ctx("creating the encoder"))?;
+        let mut enc = codec::context::Context::new_with_codec(x264)
+            .encoder()
+            .video()
+            .map_err(ctx("creating the encoder"))?;
         enc.set_width(width as u32);
         enc.set_height(height as u32);
         enc.set_format(Pixel::YUV420P);
@@ -108,7 +136,9 @@ pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn F
     };
     let audio_out = match &audio {
         Some((_, tb, params)) => {
-            let mut ost = output.add_stream(encoder::find(codec::Id::None)).map_err(ctx("adding the audio stream"))?;
+            let mut ost = output
+                .add_stream(encoder::find(codec::Id::None))
+                .map_err(ctx("adding the audio stream"))?;
             ost.set_parameters(params.clone());
             ost.set_time_base(*tb);
             // SAFETY: the stream's parameters are owned by the output context; the input's tag
@@ -126,16 +156,36 @@ pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn F
 
     let matrix = color_matrix(&decoder, height);
     let renderer = AssRenderer::new(job.ass, job.fonts_dir, width as u32, height as u32)?;
-    let captions = CaptionTrack::start(ScheduledRenderer::new(renderer, ChangeSchedule::parse(job.ass)), width, height, matrix);
-    let mut sink = VideoSink { encoder: &mut encoder, stream: video_out, enc_tb: video_tb, out_tb: video_out_tb, stats: BurnStats::default(), last_pts: None, frame_duration: rate.map_or(0, |r| 1.rescale(r.invert(), video_tb)), width: width as u32, height: height as u32 };
+    let captions = CaptionTrack::start(
+        ScheduledRenderer::new(renderer, ChangeSchedule::parse(job.ass)),
+        width,
+        height,
+        matrix,
+    );
+    let mut sink = VideoSink {
+        encoder: &mut encoder,
+        stream: video_out,
+        enc_tb: video_tb,
+        out_tb: video_out_tb,
+        stats: BurnStats::default(),
+        last_pts: None,
+        frame_duration: rate.map_or(0, |r| 1.rescale(r.invert(), video_tb)),
+        width: width as u32,
+        height: height as u32,
+    };
     let mut queue = FrameQueue::default();
     let timeline = |tb| Timeline::new(start_offset, job.max_secs, tb);
-    let audio = audio.zip(audio_out.zip(audio_out_tb)).map(|((index, tb, _), (out, out_tb))| AudioRoute { index, tb, timeline: timeline(tb), out, out_tb });
+    let audio = audio.zip(audio_out.zip(audio_out_tb)).map(|((index, tb, _), (out, out_tb))| {
+        AudioRoute { index, tb, timeline: timeline(tb), out, out_tb }
+    });
     let source = Source { input, decoder, video: vi, timeline: timeline(video_tb), audio };
     let mut last_report = Instant::now();
     std::thread::scope(|scope| {
         let (items, incoming) = mpsc::sync_channel(DEMUXED_AHEAD);
-        let demuxer = std::thread::Builder::new().name("decode".into()).spawn_scoped(scope, move || source.run(&items)).map_err(|e| BurnError::Internal(format!("cannot start the decoding thread: {e}")))?;
+        let demuxer = std::thread::Builder::new()
+            .name("decode".into())
+            .spawn_scoped(scope, move || source.run(&items))
+            .map_err(|e| BurnError::Internal(format!("cannot start the decoding thread: {e}")))?;
         for item in &incoming {
             match item {
                 Demuxed::Frame(frame) => {
@@ -146,7 +196,9 @@ pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn F
                         sink.send(item, &mut output)?;
                     }
                 }
-                Demuxed::Audio(packet) => packet.write_interleaved(&mut output).map_err(ctx("writing audio"))?,
+                Demuxed::Audio(packet) => {
+                    packet.write_interleaved(&mut output).map_err(ctx("writing audio"))?
+                }
             }
             if last_report.elapsed() >= PROGRESS_EVERY {
                 last_report = Instant::now();
@@ -166,7 +218,11 @@ pub fn run(job: &BurnJob<'_>, opened: Option<OpenInput>, on_progress: &mut dyn F
     let counts = captions.finish();
     (stats.layer_changes, stats.ass_renders) = (counts.changes, counts.renders);
     stats.elapsed = started.elapsed();
-    on_progress(BurnProgress { frame: stats.frames, out_time_secs: stats.out_time_secs, done: true });
+    on_progress(BurnProgress {
+        frame: stats.frames,
+        out_time_secs: stats.out_time_secs,
+        done: true,
+    });
     Ok(stats)
 }
 
@@ -206,7 +262,10 @@ impl Timeline {
     /// For an input starting at `start_us` microseconds, cut after `max_secs`.
     fn new(start_us: i64, max_secs: f64, tb: Rational) -> Self {
         let us = Rational(1, 1_000_000);
-        Self { shift: start_us.rescale(us, tb), last: ((max_secs * 1_000_000.0) as i64).rescale(us, tb) }
+        Self {
+            shift: start_us.rescale(us, tb),
+            last: ((max_secs * 1_000_000.0) as i64).rescale(us, tb),
+        }
     }
 
     /// `ts` shifted, or `None` when it is past the end.
@@ -274,7 +333,10 @@ impl Source {
                 packet.rescale_ts(route.tb, route.out_tb);
                 packet.set_position(-1);
                 packet.set_stream(route.out);
-                if items.send(Demuxed::Audio(std::mem::replace(&mut packet, Packet::empty()))).is_err() {
+                if items
+                    .send(Demuxed::Audio(std::mem::replace(&mut packet, Packet::empty())))
+                    .is_err()
+                {
                     return Ok(());
                 }
             }
@@ -291,7 +353,9 @@ impl Source {
             if self.decoder.receive_frame(&mut frame).is_err() {
                 return true;
             }
-            let Some(pts) = frame.timestamp().and_then(|ts| self.timeline.place(ts)) else { continue };
+            let Some(pts) = frame.timestamp().and_then(|ts| self.timeline.place(ts)) else {
+                continue;
+            };
             frame.set_pts(Some(pts));
             frame.set_kind(picture::Type::None);
             if items.send(Demuxed::Frame(frame)).is_err() {
@@ -327,7 +391,11 @@ impl FrameQueue {
     }
 
     /// The next frame to encode with its captions, if it is ready (or `flush`).
-    fn pop(&mut self, captions: &CaptionTrack, flush: bool) -> Result<Option<(frame::Video, FrameCaptions)>, BurnError> {
+    fn pop(
+        &mut self,
+        captions: &CaptionTrack,
+        flush: bool,
+    ) -> Result<Option<(frame::Video, FrameCaptions)>, BurnError> {
         let Some(front) = self.frames.front() else { return Ok(None) };
         let overdue = flush || self.frames.len() > RELEASE_WINDOW;
         if self.resolved.is_empty() {
@@ -335,7 +403,8 @@ impl FrameQueue {
             let Some(answer) = answer else { return Ok(None) };
             self.resolved.push_back(answer);
         }
-        let ready = overdue || self.resolved.front().is_some_and(|l| l.is_none()) || is_writable(front);
+        let ready =
+            overdue || self.resolved.front().is_some_and(|l| l.is_none()) || is_writable(front);
         if !ready {
             return Ok(None);
         }
@@ -359,18 +428,32 @@ struct VideoSink<'a> {
 }
 
 impl VideoSink<'_> {
-    fn send(&mut self, (mut frame, layer): (frame::Video, FrameCaptions), output: &mut format::context::Output) -> Result<(), BurnError> {
+    fn send(
+        &mut self,
+        (mut frame, layer): (frame::Video, FrameCaptions),
+        output: &mut format::context::Output,
+    ) -> Result<(), BurnError> {
         if let Some(layer) = layer {
             // A stream may change format or size midway (a new SPS); drawing assumes what was
             // checked at the start.
-            if frame.format() != Pixel::YUV420P || (frame.width(), frame.height()) != (self.width, self.height) {
-                return Err(BurnError::Unsupported(format!("the video changes to {:?} {}x{} midway", frame.format(), frame.width(), frame.height())));
+            if frame.format() != Pixel::YUV420P
+                || (frame.width(), frame.height()) != (self.width, self.height)
+            {
+                return Err(BurnError::Unsupported(format!(
+                    "the video changes to {:?} {}x{} midway",
+                    frame.format(),
+                    frame.width(),
+                    frame.height()
+                )));
             }
             if !is_writable(&frame) {
                 // SAFETY: copies the picture into a buffer only this frame references.
                 let rc = unsafe { ff::ffi::av_frame_make_writable(frame.as_mut_ptr()) };
                 if rc < 0 {
-                    return Err(BurnError::Ffmpeg { what: "copying a frame", source: ff::Error::from(rc) });
+                    return Err(BurnError::Ffmpeg {
+                        what: "copying a frame",
+                        source: ff::Error::from(rc),
+                    });
                 }
                 self.stats.copied_frames += 1;
             }
@@ -404,7 +487,11 @@ impl VideoSink<'_> {
     }
 
     fn progress(&self) -> BurnProgress {
-        BurnProgress { frame: self.stats.frames, out_time_secs: self.stats.out_time_secs, done: false }
+        BurnProgress {
+            frame: self.stats.frames,
+            out_time_secs: self.stats.out_time_secs,
+            done: false,
+        }
     }
 }
 

@@ -10,7 +10,11 @@ const W: usize = 360;
 const H: usize = 640;
 
 fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).output().expect("ffmpeg runs");
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg runs");
     assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -23,8 +27,29 @@ fn fonts_dir() -> PathBuf {
 fn clip(dir: &Path, pix_fmt: &str) -> PathBuf {
     let path = dir.join(format!("clip-{pix_fmt}.mp4"));
     ffmpeg(&[
-        "-f", "lavfi", "-i", &format!("testsrc2=s={W}x{H}:r=25"), "-f", "lavfi", "-i", "sine=f=440:r=48000", "-t", "4",
-        "-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-pix_fmt", pix_fmt, "-c:a", "aac", "-b:a", "96k", path.to_str().unwrap(),
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("testsrc2=s={W}x{H}:r=25"),
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:r=48000",
+        "-t",
+        "4",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-bf",
+        "3",
+        "-pix_fmt",
+        pix_fmt,
+        "-c:a",
+        "aac",
+        "-b:a",
+        "96k",
+        path.to_str().unwrap(),
     ]);
     path
 }
@@ -41,16 +66,47 @@ fn document() -> String {
 }
 
 fn job<'a>(input: &'a Path, ass: &'a str, fonts: &'a Path, output: &'a Path) -> BurnJob<'a> {
-    BurnJob { input, demuxer: "mov", video_stream: 0, audio_stream: Some(1), ass, fonts_dir: fonts, output, preset: "ultrafast", crf: 12, threads: None, max_secs: 5.0 }
+    BurnJob {
+        input,
+        demuxer: "mov",
+        video_stream: 0,
+        audio_stream: Some(1),
+        ass,
+        fonts_dir: fonts,
+        output,
+        preset: "ultrafast",
+        crf: 12,
+        threads: None,
+        max_secs: 5.0,
+    }
 }
 
 /// One frame at `t` seconds as RGB.
 fn frame_at(video: &Path, t: f64) -> Vec<u8> {
     let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-ss", &format!("{t}"), "-i", video.to_str().unwrap(), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .args([
+            "-v",
+            "error",
+            "-ss",
+            &format!("{t}"),
+            "-i",
+            video.to_str().unwrap(),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success() && out.stdout.len() == W * H * 3, "decoding {}: {}", video.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && out.stdout.len() == W * H * 3,
+        "decoding {}: {}",
+        video.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -62,7 +118,10 @@ fn caption_area_difference(a: &[u8], b: &[u8]) -> f64 {
 }
 
 fn probe(path: &Path, entries: &str) -> String {
-    let out = Command::new("ffprobe").args(["-v", "error", "-show_entries", entries, "-of", "csv=p=0", path.to_str().unwrap()]).output().unwrap();
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", entries, "-of", "csv=p=0", path.to_str().unwrap()])
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -90,15 +149,34 @@ fn draws_what_the_ffmpeg_filter_draws_and_keeps_the_rest() {
     let filter = dir.path().join("filter.mp4");
     let ass_path = dir.path().join("c.ass");
     std::fs::write(&ass_path, &ass).unwrap();
-    ffmpeg(&["-i", input.to_str().unwrap(), "-vf", &format!("ass={}:fontsdir={}", ass_path.display(), fonts.display()), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12", "-c:a", "copy", filter.to_str().unwrap()]);
+    ffmpeg(&[
+        "-i",
+        input.to_str().unwrap(),
+        "-vf",
+        &format!("ass={}:fontsdir={}", ass_path.display(), fonts.display()),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "12",
+        "-c:a",
+        "copy",
+        filter.to_str().unwrap(),
+    ]);
 
     for t in [1.6, 2.2] {
         let (o, f, i) = (frame_at(&ours, t), frame_at(&filter, t), frame_at(&input, t));
         let drawn = caption_area_difference(&o, &i);
         let versus_filter = caption_area_difference(&o, &f);
-        eprintln!("at {t}s: captions change the area by {drawn:.2}, ours vs the filter {versus_filter:.2}");
+        eprintln!(
+            "at {t}s: captions change the area by {drawn:.2}, ours vs the filter {versus_filter:.2}"
+        );
         assert!(drawn > 10.0, "the caption is drawn at {t}s: {drawn}");
-        assert!(versus_filter < 1.0, "at {t}s ours differs from the filter's by {versus_filter} (captions add {drawn})");
+        assert!(
+            versus_filter < 1.0,
+            "at {t}s ours differs from the filter's by {versus_filter} (captions add {drawn})"
+        );
     }
     for t in [0.5, 3.2] {
         let d = caption_area_difference(&frame_at(&ours, t), &frame_at(&input, t));
@@ -115,7 +193,8 @@ fn inputs_it_does_not_handle_are_refused_as_unsupported() {
     let out = dir.path().join("out.mp4");
     let err = burn(&job(&input, &ass, &fonts, &out), None, |_| {}).unwrap_err();
     assert!(matches!(err, BurnError::Unsupported(_)), "{err}");
-    let err = burn(&BurnJob { video_stream: 1, ..job(&input, &ass, &fonts, &out) }, None, |_| {}).unwrap_err();
+    let err = burn(&BurnJob { video_stream: 1, ..job(&input, &ass, &fonts, &out) }, None, |_| {})
+        .unwrap_err();
     assert!(err.to_string().contains("not a video stream"), "{err}");
 }
 
@@ -128,8 +207,14 @@ fn broken_input_is_an_error_not_a_crash() {
     std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
     let ass = document();
     let fonts = fonts_dir();
-    let err = burn(&job(&cut, &ass, &fonts, &dir.path().join("out.mp4")), None, |_| {}).unwrap_err();
+    let err =
+        burn(&job(&cut, &ass, &fonts, &dir.path().join("out.mp4")), None, |_| {}).unwrap_err();
     assert!(matches!(err, BurnError::Ffmpeg { .. }), "{err}");
-    let err = burn(&job(&dir.path().join("missing.mp4"), &ass, &fonts, &dir.path().join("o.mp4")), None, |_| {}).unwrap_err();
+    let err = burn(
+        &job(&dir.path().join("missing.mp4"), &ass, &fonts, &dir.path().join("o.mp4")),
+        None,
+        |_| {},
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("opening the input"), "{err}");
 }

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use cofee_burn::{AssRenderer, CaptionLayer, Change, ChangeSchedule, ColorMatrix, ScheduledRenderer};
+use cofee_burn::{
+    AssRenderer, CaptionLayer, Change, ChangeSchedule, ColorMatrix, ScheduledRenderer,
+};
 use cofee_core::{AssDocument, Transcript, VideoSize, Word};
 
 const W: u32 = 540;
@@ -35,7 +37,10 @@ fn skipping_unchanged_frames_draws_what_libass_draws_on_every_frame() {
     for style in cofee_core::style::presets() {
         let ass = AssDocument::build(&t, &style, VideoSize { width: W, height: H }).to_ass();
         let mut every = AssRenderer::new(&ass, &fonts, W, H).unwrap();
-        let mut skipping = ScheduledRenderer::new(AssRenderer::new(&ass, &fonts, W, H).unwrap(), ChangeSchedule::parse(&ass));
+        let mut skipping = ScheduledRenderer::new(
+            AssRenderer::new(&ass, &fonts, W, H).unwrap(),
+            ChangeSchedule::parse(&ass),
+        );
         let (mut expected, mut actual) = (CaptionLayer::default(), CaptionLayer::default());
         let mut frames = 0;
         // 30 fps, times as the compositor computes them.
@@ -47,18 +52,27 @@ fn skipping_unchanged_frames_draws_what_libass_draws_on_every_frame() {
             frames += 1;
             let (change, images) = every.render(time_ms);
             if change != Change::None {
-                expected = CaptionLayer::compose(&images, W as usize, H as usize, ColorMatrix::BT709);
+                expected =
+                    CaptionLayer::compose(&images, W as usize, H as usize, ColorMatrix::BT709);
             }
             if let Some((change, images)) = skipping.render(time_ms)
                 && change != Change::None
             {
                 actual = CaptionLayer::compose(&images, W as usize, H as usize, ColorMatrix::BT709);
             }
-            assert!(actual.draws_like(&expected), "style {}: the picture at {time_ms} ms differs", style.name);
+            assert!(
+                actual.draws_like(&expected),
+                "style {}: the picture at {time_ms} ms differs",
+                style.name
+            );
         }
         let renders = skipping.renders();
         // Static stretches exist in every preset (karaoke fills run through whole pages).
-        assert!(renders < frames, "style {}: {renders} libass calls for {frames} frames", style.name);
+        assert!(
+            renders < frames,
+            "style {}: {renders} libass calls for {frames} frames",
+            style.name
+        );
         eprintln!("{}: {renders} libass calls for {frames} frames", style.name);
     }
 }

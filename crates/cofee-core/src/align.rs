@@ -32,7 +32,15 @@ fn edit_script(old: &[String], new: &[String]) -> Vec<Op> {
     // "browner" rather than "brown" → "red").
     let (n, m) = (old.len(), new.len());
     let gap = (n + m + 1) as u64;
-    let replace = |a: &str, b: &str| if a == b { 0 } else if similar(a, b) { 2 * gap - 1 } else { 2 * gap };
+    let replace = |a: &str, b: &str| {
+        if a == b {
+            0
+        } else if similar(a, b) {
+            2 * gap - 1
+        } else {
+            2 * gap
+        }
+    };
     let mut d = vec![vec![0u64; m + 1]; n + 1];
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i as u64 * gap;
@@ -94,7 +102,13 @@ pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
             Op::Replace(i, j) => {
                 // Words deleted right before a replaced one were merged into it.
                 let start = deleted_from.take().unwrap_or(old[i].start_ms).min(old[i].start_ms);
-                out[j] = Some(Word { text: new_text[j].clone(), confidence: 1.0, emphasis: old[i].emphasis, start_ms: start, ..old[i].clone() });
+                out[j] = Some(Word {
+                    text: new_text[j].clone(),
+                    confidence: 1.0,
+                    emphasis: old[i].emphasis,
+                    start_ms: start,
+                    ..old[i].clone()
+                });
                 replaced[j] = true;
                 replaced_old[j] = Some(i);
                 last_timed = Some(j);
@@ -120,7 +134,9 @@ pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
     // "brow n") is that word split in two.
     let mut j = 1;
     while j < new_text.len() {
-        if out[j].is_none() && let Some(i) = replaced_old[j - 1] {
+        if out[j].is_none()
+            && let Some(i) = replaced_old[j - 1]
+        {
             let run_end = (j..new_text.len()).find(|&k| out[k].is_some()).unwrap_or(new_text.len());
             let joined: String = new_keys[j - 1..run_end].concat();
             split[j] = similar(&joined, &old_keys[i]);
@@ -150,7 +166,12 @@ fn similar(a: &str, b: &str) -> bool {
 }
 
 /// Gives times to runs of inserted words (the `None`s), between their timed neighbours.
-fn fill_inserted(mut out: Vec<Option<Word>>, split: &[bool], replaced: &[bool], new_text: &[String]) -> Vec<Word> {
+fn fill_inserted(
+    mut out: Vec<Option<Word>>,
+    split: &[bool],
+    replaced: &[bool],
+    new_text: &[String],
+) -> Vec<Word> {
     let mut j = 0;
     while j < out.len() {
         if out[j].is_some() {
@@ -232,12 +253,16 @@ mod tests {
         w.iter().map(|w| (w.text.as_str(), w.start_ms, w.end_ms)).collect()
     }
 
-    const OLD: &[(&str, u64, u64)] = &[("the", 0, 200), ("quick", 200, 500), ("brown", 500, 800), ("fox", 1500, 1800)];
+    const OLD: &[(&str, u64, u64)] =
+        &[("the", 0, 200), ("quick", 200, 500), ("brown", 500, 800), ("fox", 1500, 1800)];
 
     #[test]
     fn unchanged_words_keep_their_times_and_a_fix_takes_the_old_slot() {
         let t = retime(&words(OLD), &toks("The quick brown fax."));
-        assert_eq!(times(&t), [("The", 0, 200), ("quick", 200, 500), ("brown", 500, 800), ("fax.", 1500, 1800)]);
+        assert_eq!(
+            times(&t),
+            [("The", 0, 200), ("quick", 200, 500), ("brown", 500, 800), ("fax.", 1500, 1800)]
+        );
     }
 
     #[test]
@@ -262,7 +287,10 @@ mod tests {
         assert_eq!(times(&t)[1..4], [("quick", 200, 500), ("red", 500, 500), ("brown", 500, 800)]);
         // Next to a changed word, the new word shares that word's time instead.
         let t = retime(&words(OLD), &toks("the quick red browner fox"));
-        assert_eq!(times(&t)[1..4], [("quick", 200, 500), ("red", 500, 600), ("browner", 600, 800)]);
+        assert_eq!(
+            times(&t)[1..4],
+            [("quick", 200, 500), ("red", 500, 600), ("browner", 600, 800)]
+        );
     }
 
     #[test]

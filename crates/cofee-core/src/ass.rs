@@ -67,13 +67,25 @@ pub struct AssDocument {
 
 impl AssDocument {
     pub fn build(transcript: &Transcript, style: &Style, size: VideoSize) -> Self {
-        let words: Vec<Word> = transcript.words.iter().map(|w| Word { text: display(style, &w.text), ..w.clone() }).collect();
+        let words: Vec<Word> = transcript
+            .words
+            .iter()
+            .map(|w| Word { text: display(style, &w.text), ..w.clone() })
+            .collect();
         let layout = CaptionLayout::build(&words, &layout_rules(style, size));
         let mut events = Vec::new();
         for page in &layout.pages {
             match style.highlight {
-                Highlight::None => events.push(AssEvent { start_ms: page.start_ms, end_ms: page.end_ms, text: fade(style, true, true) + &page_text(style, &words, page, None) }),
-                Highlight::Karaoke => events.push(AssEvent { start_ms: page.start_ms, end_ms: page.end_ms, text: fade(style, true, true) + &karaoke_text(style, &words, page) }),
+                Highlight::None => events.push(AssEvent {
+                    start_ms: page.start_ms,
+                    end_ms: page.end_ms,
+                    text: fade(style, true, true) + &page_text(style, &words, page, None),
+                }),
+                Highlight::Karaoke => events.push(AssEvent {
+                    start_ms: page.start_ms,
+                    end_ms: page.end_ms,
+                    text: fade(style, true, true) + &karaoke_text(style, &words, page),
+                }),
                 Highlight::Word => word_events(style, &words, page, &mut events),
             }
         }
@@ -84,7 +96,13 @@ impl AssDocument {
     pub fn to_ass(&self) -> String {
         let mut out = self.header.clone();
         for e in &self.events {
-            let _ = writeln!(out, "Dialogue: 0,{},{},Default,,0,0,0,,{}", time::ass(e.start_ms), time::ass(e.end_ms), e.text);
+            let _ = writeln!(
+                out,
+                "Dialogue: 0,{},{},Default,,0,0,0,,{}",
+                time::ass(e.start_ms),
+                time::ass(e.end_ms),
+                e.text
+            );
         }
         out
     }
@@ -171,7 +189,11 @@ fn fade(style: &Style, first: bool, last: bool) -> String {
     if style.animation != Animation::Fade || !(first || last) {
         return String::new();
     }
-    format!("{{\\fad({},{})}}", if first { FADE_IN_MS } else { 0 }, if last { FADE_OUT_MS } else { 0 })
+    format!(
+        "{{\\fad({},{})}}",
+        if first { FADE_IN_MS } else { 0 },
+        if last { FADE_OUT_MS } else { 0 }
+    )
 }
 
 /// Override tags for one word; empty when it looks like the rest of the page.
@@ -193,7 +215,8 @@ fn word_tags(style: &Style, word: &Word, active: bool) -> String {
         }
         if style.animation == Animation::Pop {
             let from = scale * 85 / 100;
-            let _ = write!(tags, "\\fscx{from}\\fscy{from}\\t(0,{POP_MS},\\fscx{scale}\\fscy{scale})");
+            let _ =
+                write!(tags, "\\fscx{from}\\fscy{from}\\t(0,{POP_MS},\\fscx{scale}\\fscy{scale})");
             scale = 100; // handled by the transform
         }
     }
@@ -229,12 +252,21 @@ fn page_text(style: &Style, words: &[Word], page: &Page, active: Option<usize>) 
 fn word_events(style: &Style, words: &[Word], page: &Page, out: &mut Vec<AssEvent>) {
     let range = page.words();
     for i in range.clone() {
-        let start_ms = if i == range.start { page.start_ms } else { words[i].start_ms.clamp(page.start_ms, page.end_ms) };
-        let end_ms = if i + 1 == range.end { page.end_ms } else { words[i + 1].start_ms.clamp(start_ms, page.end_ms) };
+        let start_ms = if i == range.start {
+            page.start_ms
+        } else {
+            words[i].start_ms.clamp(page.start_ms, page.end_ms)
+        };
+        let end_ms = if i + 1 == range.end {
+            page.end_ms
+        } else {
+            words[i + 1].start_ms.clamp(start_ms, page.end_ms)
+        };
         if end_ms <= start_ms && i + 1 != range.end {
             continue; // a word with no time of its own (same start as the next) is never shown active
         }
-        let text = fade(style, i == range.start, i + 1 == range.end) + &page_text(style, words, page, Some(i));
+        let text = fade(style, i == range.start, i + 1 == range.end)
+            + &page_text(style, words, page, Some(i));
         out.push(AssEvent { start_ms, end_ms, text });
     }
 }
@@ -251,7 +283,8 @@ fn karaoke_text(style: &Style, words: &[Word], page: &Page) -> String {
         }
         for i in line.words.clone() {
             let w = &words[i];
-            let (start, end) = (cs(w.start_ms).max(cursor), cs(w.end_ms).max(cs(w.start_ms).max(cursor)));
+            let (start, end) =
+                (cs(w.start_ms).max(cursor), cs(w.end_ms).max(cs(w.start_ms).max(cursor)));
             if start > cursor {
                 let _ = write!(out, "{{\\k{}}}", start - cursor);
             }
@@ -283,27 +316,53 @@ mod tests {
     const LANDSCAPE: VideoSize = VideoSize { width: 1920, height: 1080 };
 
     fn transcript() -> Transcript {
-        let spec = [("Coffee", 0, 400), ("costs", 400, 800), ("$4", 900, 1300), ("today.", 1300, 1900), ("Wow", 3000, 3400)];
-        Transcript::new(Some("en".into()), spec.iter().map(|(t, s, e)| Word::new(*t, *s, *e)).collect())
+        let spec = [
+            ("Coffee", 0, 400),
+            ("costs", 400, 800),
+            ("$4", 900, 1300),
+            ("today.", 1300, 1900),
+            ("Wow", 3000, 3400),
+        ];
+        Transcript::new(
+            Some("en".into()),
+            spec.iter().map(|(t, s, e)| Word::new(*t, *s, *e)).collect(),
+        )
     }
 
     #[test]
     fn narrow_frames_get_fewer_characters_per_line() {
         let s = preset("clean").unwrap();
-        assert!(layout_rules(&s, PORTRAIT).max_chars_per_line < layout_rules(&s, LANDSCAPE).max_chars_per_line);
-        assert_eq!(layout_rules(&s, LANDSCAPE).max_chars_per_line, 36, "the style's own limit caps wide frames");
+        assert!(
+            layout_rules(&s, PORTRAIT).max_chars_per_line
+                < layout_rules(&s, LANDSCAPE).max_chars_per_line
+        );
+        assert_eq!(
+            layout_rules(&s, LANDSCAPE).max_chars_per_line,
+            36,
+            "the style's own limit caps wide frames"
+        );
     }
 
     #[test]
     fn shadows_are_offset_by_whole_video_pixels() {
-        let sizes = [PORTRAIT, LANDSCAPE, VideoSize { width: 720, height: 1280 }, VideoSize { width: 854, height: 480 }];
+        let sizes = [
+            PORTRAIT,
+            LANDSCAPE,
+            VideoSize { width: 720, height: 1280 },
+            VideoSize { width: 854, height: 480 },
+        ];
         for style in crate::style::presets() {
             for size in sizes {
                 let ass = AssDocument::build(&transcript(), &style, size).to_ass();
                 let line = ass.lines().find(|l| l.starts_with("Style: ")).unwrap();
                 let shadow: f32 = line.split(',').nth(17).unwrap().parse().unwrap();
                 assert_eq!(shadow.fract(), 0.0, "{} at {size:?}: {line}", style.name);
-                assert_eq!(shadow == 0.0, style.shadow == 0.0, "{} at {size:?}: a shadow stays a shadow", style.name);
+                assert_eq!(
+                    shadow == 0.0,
+                    style.shadow == 0.0,
+                    "{} at {size:?}: a shadow stays a shadow",
+                    style.name
+                );
             }
         }
     }
@@ -315,9 +374,17 @@ mod tests {
         // Events tile each page: each ends where the next begins.
         assert_eq!((doc.events[0].start_ms, doc.events[0].end_ms), (0, 400));
         assert_eq!((doc.events[1].start_ms, doc.events[1].end_ms), (400, 900));
-        assert!(doc.events[0].text.contains("\\t(0,100,\\fscx112\\fscy112)}COFFEE{\\r}"), "{}", doc.events[0].text);
+        assert!(
+            doc.events[0].text.contains("\\t(0,100,\\fscx112\\fscy112)}COFFEE{\\r}"),
+            "{}",
+            doc.events[0].text
+        );
         // "$4" is emphasised (numbers) in every event, and active in its own.
-        assert!(doc.events[0].text.contains("{\\c&H76E600&\\fscx110\\fscy110}$4{\\r}"), "{}", doc.events[0].text);
+        assert!(
+            doc.events[0].text.contains("{\\c&H76E600&\\fscx110\\fscy110}$4{\\r}"),
+            "{}",
+            doc.events[0].text
+        );
     }
 
     #[test]
@@ -328,10 +395,21 @@ mod tests {
             .text
             .split("\\k")
             .skip(1)
-            .map(|s| s.trim_start_matches('f').chars().take_while(char::is_ascii_digit).collect::<String>().parse::<u64>().unwrap())
+            .map(|s| {
+                s.trim_start_matches('f')
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse::<u64>()
+                    .unwrap()
+            })
             .sum();
         assert_eq!(total, 190, "{}", first.text);
-        assert!(first.text.contains("{\\k10}"), "the 100 ms pause before $4 is an empty syllable: {}", first.text);
+        assert!(
+            first.text.contains("{\\k10}"),
+            "the 100 ms pause before $4 is an empty syllable: {}",
+            first.text
+        );
     }
 
     #[test]

@@ -63,7 +63,8 @@ pub struct Page {
 impl Page {
     /// All word indices on the page.
     pub fn words(&self) -> Range<usize> {
-        self.lines.first().map_or(0, |l| l.words.start)..self.lines.last().map_or(0, |l| l.words.end)
+        self.lines.first().map_or(0, |l| l.words.start)
+            ..self.lines.last().map_or(0, |l| l.words.end)
     }
 }
 
@@ -83,7 +84,12 @@ impl CaptionLayout {
                 .map(|r| Line { words: r.start + range.start..r.end + range.start })
                 .collect();
             let start_ms = words[range.start].start_ms;
-            let end_ms = words[range.clone()].iter().map(|w| w.end_ms).max().unwrap_or(start_ms).max(start_ms);
+            let end_ms = words[range.clone()]
+                .iter()
+                .map(|w| w.end_ms)
+                .max()
+                .unwrap_or(start_ms)
+                .max(start_ms);
             pages.push(Page { start_ms, end_ms, lines });
         }
         settle_times(&mut pages, rules);
@@ -127,7 +133,9 @@ impl Widths {
 
 fn line_fits(w: &Widths, r: Range<usize>, rules: &LayoutRules) -> bool {
     let n = r.len();
-    n >= 1 && (n == 1 || w.line(r) <= rules.max_chars_per_line) && rules.max_words_per_line.is_none_or(|m| n <= m)
+    n >= 1
+        && (n == 1 || w.line(r) <= rules.max_chars_per_line)
+        && rules.max_words_per_line.is_none_or(|m| n <= m)
 }
 
 /// Fewest lines the tokens can be broken into.
@@ -206,7 +214,14 @@ fn page_ranges(words: &[Word], tokens: &[&str], rules: &LayoutRules) -> Vec<Rang
 }
 
 /// Whether word `i` must start a new page, given the page so far is `start..i`.
-fn breaks_before(words: &[Word], tokens: &[&str], start: usize, i: usize, capacity: usize, rules: &LayoutRules) -> bool {
+fn breaks_before(
+    words: &[Word],
+    tokens: &[&str],
+    start: usize,
+    i: usize,
+    capacity: usize,
+    rules: &LayoutRules,
+) -> bool {
     let (prev, word) = (&words[i - 1], &words[i]);
     let count = i - start;
     let page_width = text::joined_width(tokens[start..i].iter().copied());
@@ -214,7 +229,9 @@ fn breaks_before(words: &[Word], tokens: &[&str], start: usize, i: usize, capaci
         || rules.max_words_per_page.is_some_and(|m| count >= m)
         || word.end_ms.saturating_sub(words[start].start_ms) > rules.max_page_ms
         || (rules.break_at_punctuation && text::ends_sentence(&prev.text))
-        || (rules.break_at_punctuation && text::ends_clause(&prev.text) && page_width * 2 >= capacity)
+        || (rules.break_at_punctuation
+            && text::ends_clause(&prev.text)
+            && page_width * 2 >= capacity)
         || min_lines(&tokens[start..=i], rules) > rules.max_lines
 }
 
@@ -240,7 +257,10 @@ mod tests {
     }
 
     fn flow(text: &str, step: u64) -> Vec<Word> {
-        text.split_whitespace().enumerate().map(|(i, t)| Word::new(t, i as u64 * step, i as u64 * step + step - 20)).collect()
+        text.split_whitespace()
+            .enumerate()
+            .map(|(i, t)| Word::new(t, i as u64 * step, i as u64 * step + step - 20))
+            .collect()
     }
 
     fn texts(ws: &[Word], l: &CaptionLayout) -> Vec<Vec<String>> {
@@ -257,9 +277,19 @@ mod tests {
 
     #[test]
     fn breaks_at_pause_and_sentence_end() {
-        let ws = words(&[("Hello", 0, 300), ("there.", 300, 600), ("New", 700, 900), ("thought", 900, 1200), ("after", 3000, 3300), ("pause", 3300, 3600)]);
+        let ws = words(&[
+            ("Hello", 0, 300),
+            ("there.", 300, 600),
+            ("New", 700, 900),
+            ("thought", 900, 1200),
+            ("after", 3000, 3300),
+            ("pause", 3300, 3600),
+        ]);
         let l = CaptionLayout::build(&ws, &LayoutRules::default());
-        assert_eq!(texts(&ws, &l), [vec!["Hello there."], vec!["New thought"], vec!["after pause"]]);
+        assert_eq!(
+            texts(&ws, &l),
+            [vec!["Hello there."], vec!["New thought"], vec!["after pause"]]
+        );
         // The second page lingers over no gap it does not own: it ends before the pause page.
         assert!(l.pages[1].end_ms <= l.pages[2].start_ms);
     }
@@ -267,7 +297,12 @@ mod tests {
     #[test]
     fn respects_word_limits() {
         let ws = flow("one two three four five six seven", 300);
-        let rules = LayoutRules { max_words_per_line: Some(3), max_lines: 1, max_words_per_page: Some(3), ..Default::default() };
+        let rules = LayoutRules {
+            max_words_per_line: Some(3),
+            max_lines: 1,
+            max_words_per_page: Some(3),
+            ..Default::default()
+        };
         let l = CaptionLayout::build(&ws, &rules);
         assert_eq!(texts(&ws, &l), [vec!["one two three"], vec!["four five six"], vec!["seven"]]);
     }
@@ -300,6 +335,9 @@ mod tests {
         assert_eq!((l.pages[0].start_ms, l.pages[0].end_ms), (0, 700));
         let ws = words(&[("Hi.", 0, 100), ("Then", 300, 500)]);
         let l = CaptionLayout::build(&ws, &LayoutRules::default());
-        assert_eq!(l.pages[0].end_ms, 300, "capped at the next page and lingers over the short gap");
+        assert_eq!(
+            l.pages[0].end_ms, 300,
+            "capped at the next page and lingers over the short gap"
+        );
     }
 }

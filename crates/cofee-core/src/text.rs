@@ -25,8 +25,41 @@ pub fn is_spaceless(c: char) -> bool {
 
 /// Punctuation that belongs to the token before it (never starts a line).
 fn is_closing_punct(g: &str) -> bool {
-    matches!(g, "。" | "、" | "，" | "．" | "！" | "？" | "：" | "；" | "」" | "』" | "）" | "〕" | "】" | "》" | "〉" | "…" | "ー"
-        | "," | "." | "!" | "?" | ":" | ";" | ")" | "]" | "%" | "\"" | "'" | "”" | "’" | "،" | "؛" | "؟")
+    matches!(
+        g,
+        "。" | "、"
+            | "，"
+            | "．"
+            | "！"
+            | "？"
+            | "："
+            | "；"
+            | "」"
+            | "』"
+            | "）"
+            | "〕"
+            | "】"
+            | "》"
+            | "〉"
+            | "…"
+            | "ー"
+            | ","
+            | "."
+            | "!"
+            | "?"
+            | ":"
+            | ";"
+            | ")"
+            | "]"
+            | "%"
+            | "\""
+            | "'"
+            | "”"
+            | "’"
+            | "،"
+            | "؛"
+            | "؟"
+    )
 }
 
 /// Columns a grapheme takes on a caption line: spaceless scripts are full width (2), others 1.
@@ -43,7 +76,9 @@ pub fn width(token: &str) -> usize {
 pub fn needs_space(prev: &str, next: &str) -> bool {
     // Look through closing punctuation: "好。" ends in a spaceless script as much as "好" does.
     let mut tail = prev.chars().rev().skip_while(|c| is_closing_punct(c.encode_utf8(&mut [0; 4])));
-    let (Some(a), Some(b)) = (tail.next().or_else(|| prev.chars().next_back()), next.chars().next()) else {
+    let (Some(a), Some(b)) =
+        (tail.next().or_else(|| prev.chars().next_back()), next.chars().next())
+    else {
         return false;
     };
     !(is_spaceless(a) || is_spaceless(b))
@@ -93,7 +128,11 @@ pub fn tokenize(text: &str) -> Vec<String> {
             let spaceless = g.chars().next().is_some_and(is_spaceless);
             // Closing punctuation joins the token before it, but never across whitespace.
             if is_closing_punct(g) && (!run.is_empty() || out.len() > chunk_start) {
-                if run.is_empty() { out.last_mut().expect("checked").push_str(g) } else { run.push_str(g) }
+                if run.is_empty() {
+                    out.last_mut().expect("checked").push_str(g)
+                } else {
+                    run.push_str(g)
+                }
             } else if spaceless {
                 if !run.is_empty() {
                     out.push(std::mem::take(&mut run));
@@ -129,7 +168,8 @@ pub fn is_numeric(token: &str) -> bool {
 /// Normal form of a word for comparisons: lowercase, letters, digits and inner apostrophes only.
 pub fn normalize_word(token: &str) -> String {
     let lower = token.to_lowercase();
-    let kept: String = lower.chars().filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '’').collect();
+    let kept: String =
+        lower.chars().filter(|c| c.is_alphanumeric() || *c == '\'' || *c == '’').collect();
     kept.trim_matches(['\'', '’']).to_string()
 }
 

@@ -4,7 +4,9 @@
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error("invalid timestamp {0:?}: expected HH:MM:SS,mmm or HH:MM:SS.mmm (hours optional in WebVTT)")]
+#[error(
+    "invalid timestamp {0:?}: expected HH:MM:SS,mmm or HH:MM:SS.mmm (hours optional in WebVTT)"
+)]
 pub struct TimestampError(pub String);
 
 fn split_ms(ms: u64) -> (u64, u64, u64, u64) {
@@ -41,7 +43,13 @@ pub fn parse(s: &str) -> Result<u64, TimestampError> {
     let parts: Vec<&str> = clock.split(':').collect();
     let nums: Vec<u64> = parts
         .iter()
-        .map(|p| if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) { Err(err()) } else { p.parse().map_err(|_| err()) })
+        .map(|p| {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                Err(err())
+            } else {
+                p.parse().map_err(|_| err())
+            }
+        })
         .collect::<Result<_, _>>()?;
     let (h, m, sec) = match nums[..] {
         [h, m, s] => (h, m, s),
@@ -51,7 +59,11 @@ pub fn parse(s: &str) -> Result<u64, TimestampError> {
     if m >= 60 || sec >= 60 || frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err());
     }
-    let ms = if frac.is_empty() { 0 } else { frac.parse::<u64>().map_err(|_| err())? * 10u64.pow(3 - frac.len() as u32) };
+    let ms = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<u64>().map_err(|_| err())? * 10u64.pow(3 - frac.len() as u32)
+    };
     Ok(((h * 60 + m) * 60 + sec) * 1000 + ms)
 }
 

@@ -40,7 +40,9 @@ pub struct Transcript {
 pub enum TranscriptError {
     #[error("word {index} ({text:?}) ends at {end_ms} ms, before it starts at {start_ms} ms")]
     EndsBeforeStart { index: usize, text: String, start_ms: u64, end_ms: u64 },
-    #[error("word {index} ({text:?}) starts at {start_ms} ms, before the word before it ({previous_ms} ms); words must be in time order")]
+    #[error(
+        "word {index} ({text:?}) starts at {start_ms} ms, before the word before it ({previous_ms} ms); words must be in time order"
+    )]
     OutOfOrder { index: usize, text: String, start_ms: u64, previous_ms: u64 },
     #[error("word {index} is empty; remove it or give it text")]
     Empty { index: usize },
@@ -68,13 +70,27 @@ impl Transcript {
                 return Err(TranscriptError::LineBreak { index, text: text() });
             }
             if w.end_ms < w.start_ms {
-                return Err(TranscriptError::EndsBeforeStart { index, text: text(), start_ms: w.start_ms, end_ms: w.end_ms });
+                return Err(TranscriptError::EndsBeforeStart {
+                    index,
+                    text: text(),
+                    start_ms: w.start_ms,
+                    end_ms: w.end_ms,
+                });
             }
             if w.start_ms < previous {
-                return Err(TranscriptError::OutOfOrder { index, text: text(), start_ms: w.start_ms, previous_ms: previous });
+                return Err(TranscriptError::OutOfOrder {
+                    index,
+                    text: text(),
+                    start_ms: w.start_ms,
+                    previous_ms: previous,
+                });
             }
             if !(0.0..=1.0).contains(&w.confidence) {
-                return Err(TranscriptError::Confidence { index, text: text(), confidence: w.confidence });
+                return Err(TranscriptError::Confidence {
+                    index,
+                    text: text(),
+                    confidence: w.confidence,
+                });
             }
             previous = w.start_ms;
         }
@@ -176,7 +192,12 @@ impl<'de> Deserialize<'de> for Transcript {
             .into_iter()
             .enumerate()
             .map(|(i, w)| {
-                let bad = |field: &str, v: f64| D::Error::custom(format!("word {i} ({:?}): {field} = {v} is not a time in seconds", w.text));
+                let bad = |field: &str, v: f64| {
+                    D::Error::custom(format!(
+                        "word {i} ({:?}): {field} = {v} is not a time in seconds",
+                        w.text
+                    ))
+                };
                 Ok(Word {
                     start_ms: time::from_secs(w.start).ok_or_else(|| bad("start", w.start))?,
                     end_ms: time::from_secs(w.end).ok_or_else(|| bad("end", w.end))?,
@@ -196,15 +217,23 @@ mod tests {
 
     #[test]
     fn json_round_trip_in_seconds() {
-        let t = Transcript::new(Some("en".into()), vec![Word { emphasis: Some(true), confidence: 0.5, ..Word::new("Hi", 120, 480) }]);
+        let t = Transcript::new(
+            Some("en".into()),
+            vec![Word { emphasis: Some(true), confidence: 0.5, ..Word::new("Hi", 120, 480) }],
+        );
         let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, r#"{"language":"en","words":[{"text":"Hi","start":0.12,"end":0.48,"confidence":0.5,"emphasis":true}]}"#);
+        assert_eq!(
+            json,
+            r#"{"language":"en","words":[{"text":"Hi","start":0.12,"end":0.48,"confidence":0.5,"emphasis":true}]}"#
+        );
         assert_eq!(serde_json::from_str::<Transcript>(&json).unwrap(), t);
     }
 
     #[test]
     fn json_rejects_negative_times_and_unknown_fields() {
-        let e = serde_json::from_str::<Transcript>(r#"{"words":[{"text":"a","start":-1,"end":1}]}"#).unwrap_err();
+        let e =
+            serde_json::from_str::<Transcript>(r#"{"words":[{"text":"a","start":-1,"end":1}]}"#)
+                .unwrap_err();
         assert!(e.to_string().contains("start = -1"), "{e}");
         assert!(serde_json::from_str::<Transcript>(r#"{"words":[],"wat":1}"#).is_err());
     }
@@ -219,8 +248,16 @@ mod tests {
 
     #[test]
     fn normalized_repairs_engine_output() {
-        let t = Transcript::new(None, vec![Word::new(" b ", 300, 900), Word::new("", 0, 1), Word::new("a", 100, 50), Word::new("c", 600, 700)])
-            .normalized();
+        let t = Transcript::new(
+            None,
+            vec![
+                Word::new(" b ", 300, 900),
+                Word::new("", 0, 1),
+                Word::new("a", 100, 50),
+                Word::new("c", 600, 700),
+            ],
+        )
+        .normalized();
         assert_eq!(t.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!((t.words[0].start_ms, t.words[0].end_ms), (100, 100));
         assert_eq!(t.words[1].end_ms, 600, "overlap with the next word removed");

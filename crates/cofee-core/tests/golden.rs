@@ -14,15 +14,26 @@ fn check(name: &str, actual: &str) {
     if std::env::var_os("COFEE_UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, actual).unwrap();
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing golden file {}; run with COFEE_UPDATE_GOLDEN=1", path.display()));
-    assert!(expected == actual, "{name} differs from its golden file:\n--- expected\n{expected}\n--- actual\n{actual}");
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("missing golden file {}; run with COFEE_UPDATE_GOLDEN=1", path.display())
+    });
+    assert!(
+        expected == actual,
+        "{name} differs from its golden file:\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
 }
 
 #[test]
 fn presets_render_to_their_golden_ass() {
     for s in style::presets() {
-        for (tag, size) in [("portrait", VideoSize { width: 1080, height: 1920 }), ("landscape", VideoSize { width: 1920, height: 1080 })] {
-            check(&format!("{}.{tag}.ass", s.name), &AssDocument::build(&transcript(), &s, size).to_ass());
+        for (tag, size) in [
+            ("portrait", VideoSize { width: 1080, height: 1920 }),
+            ("landscape", VideoSize { width: 1920, height: 1080 }),
+        ] {
+            check(
+                &format!("{}.{tag}.ass", s.name),
+                &AssDocument::build(&transcript(), &s, size).to_ass(),
+            );
         }
     }
 }

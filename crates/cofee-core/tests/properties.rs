@@ -29,8 +29,16 @@ fn transcript() -> impl Strategy<Value = Transcript> {
 }
 
 fn rules() -> impl Strategy<Value = LayoutRules> {
-    (4usize..60, 1usize..4, prop::option::of(1usize..6), prop::option::of(1usize..12), 0u64..1500, 300u64..2000, any::<bool>()).prop_map(
-        |(chars, lines, wpl, wpp, min_page, pause, punct)| LayoutRules {
+    (
+        4usize..60,
+        1usize..4,
+        prop::option::of(1usize..6),
+        prop::option::of(1usize..12),
+        0u64..1500,
+        300u64..2000,
+        any::<bool>(),
+    )
+        .prop_map(|(chars, lines, wpl, wpp, min_page, pause, punct)| LayoutRules {
             max_chars_per_line: chars,
             max_lines: lines,
             max_words_per_line: wpl,
@@ -39,8 +47,7 @@ fn rules() -> impl Strategy<Value = LayoutRules> {
             pause_ms: pause,
             break_at_punctuation: punct,
             ..LayoutRules::default()
-        },
-    )
+        })
 }
 
 proptest! {
@@ -129,12 +136,12 @@ fn edited() -> impl Strategy<Value = (Transcript, Vec<String>, Vec<usize>)> {
         let mut e = edits.into_iter();
         for w in &t.words {
             match e.next() {
-                Some((0, x)) => new.push(x),          // replaced
-                Some((1, _)) => {}                    // deleted
+                Some((0, x)) => new.push(x), // replaced
+                Some((1, _)) => {}           // deleted
                 Some((2, x)) => {
                     untouched.push(new.len());
                     new.push(w.text.clone());
-                    new.push(x);                      // inserted after
+                    new.push(x); // inserted after
                 }
                 _ => {
                     untouched.push(new.len());

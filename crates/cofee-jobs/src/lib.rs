@@ -123,13 +123,19 @@ pub struct JobOrigin {
 impl JobOrigin {
     /// A job for `owner`'s `project`, caused by request `request_id`, in the current trace.
     pub fn project(owner: Uuid, project: Uuid, request_id: Option<String>) -> Self {
-        Self { owner: Some(owner), project: Some(project), request_id, traceparent: trace::current_traceparent() }
+        Self {
+            owner: Some(owner),
+            project: Some(project),
+            request_id,
+            traceparent: trace::current_traceparent(),
+        }
     }
 }
 
 /// The row to enqueue for `job`.
 pub fn new_job<J: BackgroundJob>(job: &J, origin: JobOrigin) -> NewJob {
-    let payload = serde_json::to_value(job).expect("job payloads are plain data and always serialize");
+    let payload =
+        serde_json::to_value(job).expect("job payloads are plain data and always serialize");
     NewJob {
         owner_id: origin.owner,
         project_id: origin.project,
@@ -194,19 +200,32 @@ mod tests {
         let (owner, project) = (Uuid::now_v7(), Uuid::now_v7());
         let render = RenderJob { render_id: Uuid::now_v7(), preset: "veryfast".into(), crf: 20 };
         let new = new_job(&render, JobOrigin::project(owner, project, Some("req-1".into())));
-        assert_eq!((new.queue.as_str(), new.kind.as_str(), new.owner_id, new.project_id), ("render", "render", Some(owner), Some(project)));
+        assert_eq!(
+            (new.queue.as_str(), new.kind.as_str(), new.owner_id, new.project_id),
+            ("render", "render", Some(owner), Some(project))
+        );
         assert_eq!(new.trace_context.as_deref(), Some("req-1"));
         assert_eq!(payload::<RenderJob>(&claimed(new)).unwrap(), render);
     }
 
     #[test]
     fn a_payload_of_another_kind_or_shape_is_refused() {
-        let hook = WebhookDelivery { webhook_id: Uuid::now_v7(), event: WEBHOOK_EVENTS[0].into(), data: serde_json::json!({}) };
+        let hook = WebhookDelivery {
+            webhook_id: Uuid::now_v7(),
+            event: WEBHOOK_EVENTS[0].into(),
+            data: serde_json::json!({}),
+        };
         let new = new_job(&hook, JobOrigin::default());
         assert_eq!((new.queue.as_str(), new.max_attempts), ("notify", 8));
-        assert!(matches!(payload::<RenderJob>(&claimed(new.clone())), Err(ContractError::WrongKind { expected: "render", .. })));
+        assert!(matches!(
+            payload::<RenderJob>(&claimed(new.clone())),
+            Err(ContractError::WrongKind { expected: "render", .. })
+        ));
         let broken = NewJob { payload: serde_json::json!({"webhook_id": "not a uuid"}), ..new };
-        assert!(matches!(payload::<WebhookDelivery>(&claimed(broken)), Err(ContractError::Payload { kind: "webhook", .. })));
+        assert!(matches!(
+            payload::<WebhookDelivery>(&claimed(broken)),
+            Err(ContractError::Payload { kind: "webhook", .. })
+        ));
     }
 
     #[test]

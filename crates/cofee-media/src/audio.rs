@@ -37,7 +37,17 @@ impl PcmStream {
             .args(input_guard_args())
             .args(["-f", &info.demuxer, "-i"])
             .arg(file_url(&info.path))
-            .args(["-map", &format!("0:{}", audio.index), "-vn", "-sn", "-dn", "-ac", "1", "-ar", &SAMPLE_RATE.to_string()])
+            .args([
+                "-map",
+                &format!("0:{}", audio.index),
+                "-vn",
+                "-sn",
+                "-dn",
+                "-ac",
+                "1",
+                "-ar",
+                &SAMPLE_RATE.to_string(),
+            ])
             .args(["-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"]);
         let mut child = process::spawn(&mut cmd, "ffmpeg")?;
         let stderr = collect_stderr(&mut child, "ffmpeg");
@@ -48,7 +58,11 @@ impl PcmStream {
 
 impl PcmExit {
     /// Waits for FFmpeg to exit after the stream was read to its end.
-    pub async fn finish(mut self, limit: Duration, cancel: &CancellationToken) -> Result<(), MediaError> {
+    pub async fn finish(
+        mut self,
+        limit: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<(), MediaError> {
         let status = process::wait(&mut self.child, "ffmpeg", limit, cancel).await?;
         let err = self.stderr.await.unwrap_or_default();
         process::check(status, "ffmpeg", err)
@@ -56,7 +70,11 @@ impl PcmExit {
 }
 
 impl AsyncRead for PcmStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stdout).poll_read(cx, buf)
     }
 }

@@ -40,7 +40,17 @@ pub enum X264Preset {
 }
 
 impl X264Preset {
-    pub const ALL: [X264Preset; 9] = [Self::Ultrafast, Self::Superfast, Self::Veryfast, Self::Faster, Self::Fast, Self::Medium, Self::Slow, Self::Slower, Self::Veryslow];
+    pub const ALL: [X264Preset; 9] = [
+        Self::Ultrafast,
+        Self::Superfast,
+        Self::Veryfast,
+        Self::Faster,
+        Self::Fast,
+        Self::Medium,
+        Self::Slow,
+        Self::Slower,
+        Self::Veryslow,
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -67,7 +77,12 @@ impl FromStr for X264Preset {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| format!("unknown x264 preset {s:?}; use one of {}", Self::ALL.map(|p| p.name()).join(", ")))
+        Self::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| {
+            format!(
+                "unknown x264 preset {s:?}; use one of {}",
+                Self::ALL.map(|p| p.name()).join(", ")
+            )
+        })
     }
 }
 
@@ -114,7 +129,11 @@ impl Compositor {
         cmd.args(["burn-frames", JOB_ON_STDIN]).stdin(Stdio::piped());
         let mut child = process::spawn(&mut cmd, "cofee burn-frames").ok()?;
         let stdin = child.stdin.take()?;
-        Some(CompositorStandby { process: Renderer::following(child, "cofee burn-frames"), stdin, broken: false })
+        Some(CompositorStandby {
+            process: Renderer::following(child, "cofee burn-frames"),
+            stdin,
+            broken: false,
+        })
     }
 }
 
@@ -142,13 +161,26 @@ impl CompositorStandby {
     /// The input described in ffprobe's JSON by the compositor, which keeps it open for the
     /// render; `None` if it could not open it (the caller then asks ffprobe, whose answer also
     /// explains a refusal).
-    pub(crate) async fn describe(&mut self, path: &Path, limit: Duration, cancel: &CancellationToken) -> Result<Option<String>, MediaError> {
-        let request = fields([DESCRIBE_INPUT.as_bytes(), path.as_os_str().as_bytes(), process::allowed_demuxers().as_bytes()]);
+    pub(crate) async fn describe(
+        &mut self,
+        path: &Path,
+        limit: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Option<String>, MediaError> {
+        let request = fields([
+            DESCRIBE_INPUT.as_bytes(),
+            path.as_os_str().as_bytes(),
+            process::allowed_demuxers().as_bytes(),
+        ]);
         let exchange = async {
             self.stdin.write_all(&request).await.ok()?;
             self.stdin.flush().await.ok()?;
             let mut reply = Vec::new();
-            (&mut self.process.stdout).take(MAX_PROBE_OUTPUT).read_until(0, &mut reply).await.ok()?;
+            (&mut self.process.stdout)
+                .take(MAX_PROBE_OUTPUT)
+                .read_until(0, &mut reply)
+                .await
+                .ok()?;
             Some(reply)
         };
         let reply = tokio::select! {
@@ -156,7 +188,9 @@ impl CompositorStandby {
             () = cancel.cancelled() => return Err(MediaError::Cancelled),
         };
         match reply.as_deref().and_then(|r| r.strip_suffix(&[0])) {
-            Some(json) => Ok(std::str::from_utf8(json).ok().filter(|j| !j.is_empty()).map(str::to_owned)),
+            Some(json) => {
+                Ok(std::str::from_utf8(json).ok().filter(|j| !j.is_empty()).map(str::to_owned))
+            }
             None => {
                 self.broken = true;
                 Ok(None)
@@ -225,17 +259,32 @@ impl Renderer {
 
 /// Escapes a value for an FFmpeg filter option inside a filter graph (two levels of quoting).
 fn filter_escape(v: &str) -> String {
-    let level1: String = v.chars().flat_map(|c| if matches!(c, '\\' | '\'' | ':') { vec!['\\', c] } else { vec![c] }).collect();
-    level1.chars().flat_map(|c| if matches!(c, '\\' | '\'' | '[' | ']' | ',' | ';') { vec!['\\', c] } else { vec![c] }).collect()
+    let level1: String = v
+        .chars()
+        .flat_map(|c| if matches!(c, '\\' | '\'' | ':') { vec!['\\', c] } else { vec![c] })
+        .collect();
+    level1
+        .chars()
+        .flat_map(|c| {
+            if matches!(c, '\\' | '\'' | '[' | ']' | ',' | ';') { vec!['\\', c] } else { vec![c] }
+        })
+        .collect()
 }
 
 impl BurnIn<'_> {
     /// The FFmpeg arguments for this job writing to `target` (after `ffmpeg`).
     pub fn args(&self, ass_path: &Path, target: &Path) -> Result<Vec<String>, MediaError> {
         let video = self.input.require_video()?;
-        let mut a: Vec<String> = ["-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1"].map(String::from).to_vec();
+        let mut a: Vec<String> = ["-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1"]
+            .map(String::from)
+            .to_vec();
         a.extend(input_guard_args());
-        a.extend(["-f".into(), self.input.demuxer.clone(), "-i".into(), file_url(&self.input.path)]);
+        a.extend([
+            "-f".into(),
+            self.input.demuxer.clone(),
+            "-i".into(),
+            file_url(&self.input.path),
+        ]);
         a.extend(["-map".into(), format!("0:{}", video.index)]);
         if let Some(audio) = &self.input.audio {
             a.extend(["-map".into(), format!("0:{}", audio.index)]);
@@ -245,14 +294,21 @@ impl BurnIn<'_> {
                 a.extend(["-c:a", "aac", "-b:a", "192k"].map(String::from));
             }
         }
-        let filter = format!("ass=filename={}:fontsdir={}", filter_escape(&ass_path.display().to_string()), filter_escape(&self.fonts.path().display().to_string()));
+        let filter = format!(
+            "ass=filename={}:fontsdir={}",
+            filter_escape(&ass_path.display().to_string()),
+            filter_escape(&self.fonts.path().display().to_string())
+        );
         a.extend(["-vf".into(), filter]);
         a.extend(["-c:v", "libx264", "-preset", self.preset.name(), "-crf"].map(String::from));
         a.push(self.crf.to_string());
         if let Some(t) = self.threads {
             a.extend(["-threads".into(), t.to_string()]);
         }
-        a.extend(["-pix_fmt", "yuv420p", "-map_metadata", "-1", "-map_chapters", "-1", "-sn", "-dn"].map(String::from));
+        a.extend(
+            ["-pix_fmt", "yuv420p", "-map_metadata", "-1", "-map_chapters", "-1", "-sn", "-dn"]
+                .map(String::from),
+        );
         // Never write more than the input declared (plus a second of slack for rounding).
         a.extend(["-t".into(), format!("{:.3}", self.input.duration_secs + 1.0)]);
         a.extend(["-movflags", "+faststart", "-f", "mp4", "-y"].map(String::from));
@@ -261,19 +317,47 @@ impl BurnIn<'_> {
     }
 
     /// Arguments for `cofee burn-frames`, or `None` when the input needs the filter.
-    pub fn native_args(&self, ass_path: &Path, target: &Path) -> Result<Option<Vec<String>>, MediaError> {
+    pub fn native_args(
+        &self,
+        ass_path: &Path,
+        target: &Path,
+    ) -> Result<Option<Vec<String>>, MediaError> {
         let video = self.input.require_video()?;
-        let audio_ok = self.input.audio.as_ref().is_none_or(|a| MP4_COPYABLE_AUDIO.contains(&a.codec.as_str()));
+        let audio_ok = self
+            .input
+            .audio
+            .as_ref()
+            .is_none_or(|a| MP4_COPYABLE_AUDIO.contains(&a.codec.as_str()));
         if video.rotation != 0 || !audio_ok {
             return Ok(None);
         }
         let path = |p: &Path| p.display().to_string();
-        let mut a = vec!["burn-frames".to_string(), "--input".into(), path(&self.input.path), "--demuxer".into(), self.input.demuxer.clone(), "--video-stream".into(), video.index.to_string()];
+        let mut a = vec![
+            "burn-frames".to_string(),
+            "--input".into(),
+            path(&self.input.path),
+            "--demuxer".into(),
+            self.input.demuxer.clone(),
+            "--video-stream".into(),
+            video.index.to_string(),
+        ];
         if let Some(audio) = &self.input.audio {
             a.extend(["--audio-stream".into(), audio.index.to_string()]);
         }
-        a.extend(["--ass".into(), path(ass_path), "--fonts-dir".into(), path(self.fonts.path()), "--output".into(), path(target)]);
-        a.extend(["--preset".into(), self.preset.name().into(), "--crf".into(), self.crf.to_string()]);
+        a.extend([
+            "--ass".into(),
+            path(ass_path),
+            "--fonts-dir".into(),
+            path(self.fonts.path()),
+            "--output".into(),
+            path(target),
+        ]);
+        a.extend([
+            "--preset".into(),
+            self.preset.name().into(),
+            "--crf".into(),
+            self.crf.to_string(),
+        ]);
         if let Some(t) = self.threads {
             a.extend(["--threads".into(), t.to_string()]);
         }
@@ -282,25 +366,37 @@ impl BurnIn<'_> {
     }
 
     /// Runs the burn-in, reporting progress; the output appears at `self.output` only on success.
-    pub async fn run(mut self, mut on_progress: impl FnMut(BurnProgress), cancel: &CancellationToken) -> Result<BurnStats, MediaError> {
+    pub async fn run(
+        mut self,
+        mut on_progress: impl FnMut(BurnProgress),
+        cancel: &CancellationToken,
+    ) -> Result<BurnStats, MediaError> {
         let work = tempfile::Builder::new().prefix("cofee-burn-").tempdir()?;
         let ass_path = work.path().join("captions.ass");
         tokio::fs::write(&ass_path, self.ass).await?;
-        let out_dir = self.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let out_dir =
+            self.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let name = self.output.file_name().and_then(|n| n.to_str()).unwrap_or("output");
-        let part = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".part").tempfile_in(out_dir)
+        let part = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".part")
+            .tempfile_in(out_dir)
             .map_err(|e| MediaError::Input { path: out_dir.display().to_string(), source: e })?;
         let started = Instant::now();
         let mut done = None;
         let mut compositor = "ffmpeg ass filter";
-        if let (Compositor::Native { program }, Some(args)) = (self.compositor, self.native_args(&ass_path, part.path())?) {
+        if let (Compositor::Native { program }, Some(args)) =
+            (self.compositor, self.native_args(&ass_path, part.path())?)
+        {
             let started = match self.standby.take() {
                 Some(standby) => standby.start(&args).await,
                 None => None,
             };
             let renderer = match started {
                 Some(started) => started,
-                None => Renderer::spawn(process::supervised(program).args(args), "cofee burn-frames")?,
+                None => {
+                    Renderer::spawn(process::supervised(program).args(args), "cofee burn-frames")?
+                }
             };
             let (status, last, stderr) = self.follow(renderer, &mut on_progress, cancel).await?;
             if status.code() == Some(NATIVE_UNSUPPORTED) {
@@ -316,8 +412,12 @@ impl BurnIn<'_> {
             None => {
                 // A standby compositor is not needed any more.
                 drop(self.standby.take());
-                let renderer = Renderer::spawn(process::command("ffmpeg").args(self.args(&ass_path, part.path())?), "ffmpeg")?;
-                let (status, last, stderr) = self.follow(renderer, &mut on_progress, cancel).await?;
+                let renderer = Renderer::spawn(
+                    process::command("ffmpeg").args(self.args(&ass_path, part.path())?),
+                    "ffmpeg",
+                )?;
+                let (status, last, stderr) =
+                    self.follow(renderer, &mut on_progress, cancel).await?;
                 process::check(status, "ffmpeg", stderr)?;
                 last
             }
@@ -325,15 +425,27 @@ impl BurnIn<'_> {
         // A container that declares more than it holds decodes "successfully" but short.
         let duration = self.input.duration_secs;
         if last.out_time_secs + (duration * 0.02).max(0.5) < duration {
-            return Err(Rejection::Truncated { declared: duration, decoded: last.out_time_secs }.into());
+            return Err(
+                Rejection::Truncated { declared: duration, decoded: last.out_time_secs }.into()
+            );
         }
         part.persist(self.output).map_err(|e| MediaError::Io(e.error))?;
         let elapsed = started.elapsed();
-        Ok(BurnStats { compositor, frames: last.frame, elapsed, fps: last.frame as f64 / elapsed.as_secs_f64().max(1e-9) })
+        Ok(BurnStats {
+            compositor,
+            frames: last.frame,
+            elapsed,
+            fps: last.frame as f64 / elapsed.as_secs_f64().max(1e-9),
+        })
     }
 
     /// Follows one renderer's process to its end, reading its `-progress` output.
-    async fn follow(&self, renderer: Renderer, on_progress: &mut impl FnMut(BurnProgress), cancel: &CancellationToken) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
+    async fn follow(
+        &self,
+        renderer: Renderer,
+        on_progress: &mut impl FnMut(BurnProgress),
+        cancel: &CancellationToken,
+    ) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
         let Renderer { mut child, stdout, stderr, tool } = renderer;
         let duration = self.input.duration_secs;
         let reader = async {

@@ -9,25 +9,39 @@ pub enum Rejection {
     Empty,
     #[error("the file is {size} bytes; the limit is {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
-    #[error("this is not a video or audio file FFmpeg can read ({detail}); upload an MP4, MOV, MKV/WebM, AVI or a common audio file")]
+    #[error(
+        "this is not a video or audio file FFmpeg can read ({detail}); upload an MP4, MOV, MKV/WebM, AVI or a common audio file"
+    )]
     Unreadable { detail: String },
-    #[error("the container format is not allowed ({detail}); playlists (HLS/DASH), concat lists and image sequences are refused — upload a single MP4, MOV, MKV/WebM or AVI file")]
+    #[error(
+        "the container format is not allowed ({detail}); playlists (HLS/DASH), concat lists and image sequences are refused — upload a single MP4, MOV, MKV/WebM or AVI file"
+    )]
     FormatNotAllowed { detail: String },
-    #[error("the file has no video stream; captions are burned into video, so upload a video (audio-only files can be transcribed)")]
+    #[error(
+        "the file has no video stream; captions are burned into video, so upload a video (audio-only files can be transcribed)"
+    )]
     NoVideo,
-    #[error("the file has no audio stream, so there is nothing to transcribe; pass --captions FILE to caption it from existing captions")]
+    #[error(
+        "the file has no audio stream, so there is nothing to transcribe; pass --captions FILE to caption it from existing captions"
+    )]
     NoAudio,
     #[error("the {kind} codec {codec:?} is not supported; supported: {allowed}")]
     Codec { kind: &'static str, codec: String, allowed: String },
-    #[error("the video is {width}×{height}; the limit is {max_width}×{max_height} and {max_pixels} pixels per frame")]
+    #[error(
+        "the video is {width}×{height}; the limit is {max_width}×{max_height} and {max_pixels} pixels per frame"
+    )]
     Dimensions { width: u32, height: u32, max_width: u32, max_height: u32, max_pixels: u64 },
     #[error("the media is {actual:.1} s long; the limit is {limit:.0} s")]
     Duration { actual: f64, limit: f64 },
     #[error("the media does not declare a usable duration; it may be truncated or a live stream")]
     UnknownDuration,
-    #[error("the video has about {frames} frames at {fps:.2} fps; the limit is {limit} frames and {max_fps} fps")]
+    #[error(
+        "the video has about {frames} frames at {fps:.2} fps; the limit is {limit} frames and {max_fps} fps"
+    )]
     Frames { frames: u64, fps: f64, limit: u64, max_fps: f64 },
-    #[error("the media is truncated or corrupt: it declares {declared:.1} s but only {decoded:.1} s could be decoded")]
+    #[error(
+        "the media is truncated or corrupt: it declares {declared:.1} s but only {decoded:.1} s could be decoded"
+    )]
     Truncated { declared: f64, decoded: f64 },
 }
 
@@ -37,7 +51,9 @@ pub enum MediaError {
     Rejected(#[from] Rejection),
     #[error("cannot read {path}: {source}")]
     Input { path: String, source: std::io::Error },
-    #[error("{tool} was not found on PATH; install FFmpeg (Debian/Ubuntu: `apt-get install ffmpeg`)")]
+    #[error(
+        "{tool} was not found on PATH; install FFmpeg (Debian/Ubuntu: `apt-get install ffmpeg`)"
+    )]
     ToolMissing { tool: &'static str },
     #[error("{tool} did not finish within {limit:?} and was stopped")]
     Timeout { tool: &'static str, limit: Duration },

@@ -34,17 +34,27 @@ impl FontDir {
 
     /// Adds a user's font file (a style's `font_file`). Only TrueType/OpenType files are taken.
     pub fn add(&self, font: &Path) -> Result<(), MediaError> {
-        let bad = |msg: &str| MediaError::Input { path: font.display().to_string(), source: std::io::Error::new(std::io::ErrorKind::InvalidInput, msg.to_string()) };
+        let bad = |msg: &str| MediaError::Input {
+            path: font.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, msg.to_string()),
+        };
         let ext = font.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         if !matches!(ext.as_deref(), Some("ttf" | "otf" | "ttc" | "otc")) {
             return Err(bad("a font file must be .ttf, .otf, .ttc or .otc"));
         }
-        let bytes = std::fs::read(font).map_err(|e| MediaError::Input { path: font.display().to_string(), source: e })?;
+        let bytes = std::fs::read(font)
+            .map_err(|e| MediaError::Input { path: font.display().to_string(), source: e })?;
         let magic = bytes.get(..4).unwrap_or_default();
         if !matches!(magic, [0, 1, 0, 0] | b"OTTO" | b"true" | b"ttcf") {
             return Err(bad("not a TrueType/OpenType font"));
         }
-        let name = format!("user-{}", font.file_name().and_then(|n| n.to_str()).unwrap_or("font").replace(|c: char| !c.is_ascii_alphanumeric() && !matches!(c, '.' | '-'), "_"));
+        let name = format!(
+            "user-{}",
+            font.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("font")
+                .replace(|c: char| !c.is_ascii_alphanumeric() && !matches!(c, '.' | '-'), "_")
+        );
         std::fs::write(self.dir.path().join(name), bytes)?;
         Ok(())
     }

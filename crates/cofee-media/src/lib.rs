@@ -19,7 +19,9 @@ pub mod process;
 pub mod thumbnail;
 
 pub use audio::{PcmExit, PcmStream};
-pub use burn::{BurnIn, BurnProgress, Compositor, CompositorStandby, DESCRIBE_INPUT, JOB_ON_STDIN, X264Preset};
+pub use burn::{
+    BurnIn, BurnProgress, Compositor, CompositorStandby, DESCRIBE_INPUT, JOB_ON_STDIN, X264Preset,
+};
 pub use error::{MediaError, Rejection};
 pub use fonts::FontDir;
 pub use limits::MediaLimits;

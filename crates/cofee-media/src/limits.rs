@@ -45,18 +45,35 @@ impl Default for MediaLimits {
 impl MediaLimits {
     /// Wall-clock limit for processing media of this duration.
     pub fn timeout_for(&self, media_secs: f64) -> Duration {
-        self.process_timeout_base + Duration::from_secs_f64(media_secs.max(0.0) * self.process_timeout_factor)
+        self.process_timeout_base
+            + Duration::from_secs_f64(media_secs.max(0.0) * self.process_timeout_factor)
     }
 }
 
 /// Demuxers FFmpeg may use on user input. Anything else — notably `hls`, `dash`, `concat`,
 /// `image2`, `tty`, `subviewer` — is refused by `-format_whitelist`.
-pub const ALLOWED_DEMUXERS: &[&str] = &["mov", "matroska", "avi", "flv", "mpegts", "wav", "mp3", "ogg", "aac", "flac", "w64"];
+pub const ALLOWED_DEMUXERS: &[&str] =
+    &["mov", "matroska", "avi", "flv", "mpegts", "wav", "mp3", "ogg", "aac", "flac", "w64"];
 
-pub const ALLOWED_VIDEO_CODECS: &[&str] = &["h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "mjpeg", "prores", "dnxhd"];
+pub const ALLOWED_VIDEO_CODECS: &[&str] =
+    &["h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "mjpeg", "prores", "dnxhd"];
 
 pub const ALLOWED_AUDIO_CODECS: &[&str] = &[
-    "aac", "mp3", "opus", "vorbis", "flac", "alac", "ac3", "eac3", "mp2", "pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8",
+    "aac",
+    "mp3",
+    "opus",
+    "vorbis",
+    "flac",
+    "alac",
+    "ac3",
+    "eac3",
+    "mp2",
+    "pcm_s16le",
+    "pcm_s16be",
+    "pcm_s24le",
+    "pcm_s32le",
+    "pcm_f32le",
+    "pcm_u8",
 ];
 
 /// Audio codecs an MP4 can carry as they are (copied, not re-encoded, when burning in).

@@ -111,15 +111,27 @@ fn rate(s: Option<&str>) -> Option<f64> {
 }
 
 /// Probes `path` and checks it against `limits`. Bad files are [`MediaError::Rejected`].
-pub async fn probe(path: &Path, limits: &MediaLimits, cancel: &CancellationToken) -> Result<MediaInfo, MediaError> {
+pub async fn probe(
+    path: &Path,
+    limits: &MediaLimits,
+    cancel: &CancellationToken,
+) -> Result<MediaInfo, MediaError> {
     probe_with(path, limits, None, cancel).await
 }
 
 /// As [`probe`], with the description from a standby compositor when there is one (it opens
 /// the input for its render anyway; see `CompositorStandby::describe`), from ffprobe otherwise.
-pub async fn probe_with(path: &Path, limits: &MediaLimits, standby: Option<&mut CompositorStandby>, cancel: &CancellationToken) -> Result<MediaInfo, MediaError> {
-    let path = std::path::absolute(path).map_err(|e| MediaError::Input { path: path.display().to_string(), source: e })?;
-    let meta = tokio::fs::metadata(&path).await.map_err(|e| MediaError::Input { path: path.display().to_string(), source: e })?;
+pub async fn probe_with(
+    path: &Path,
+    limits: &MediaLimits,
+    standby: Option<&mut CompositorStandby>,
+    cancel: &CancellationToken,
+) -> Result<MediaInfo, MediaError> {
+    let path = std::path::absolute(path)
+        .map_err(|e| MediaError::Input { path: path.display().to_string(), source: e })?;
+    let meta = tokio::fs::metadata(&path)
+        .await
+        .map_err(|e| MediaError::Input { path: path.display().to_string(), source: e })?;
     if !meta.is_file() {
         let e = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
         return Err(MediaError::Input { path: path.display().to_string(), source: e });
@@ -143,9 +155,16 @@ pub async fn probe_with(path: &Path, limits: &MediaLimits, standby: Option<&mut 
     Ok(info)
 }
 
-async fn run_ffprobe(path: &Path, limits: &MediaLimits, cancel: &CancellationToken) -> Result<String, MediaError> {
+async fn run_ffprobe(
+    path: &Path,
+    limits: &MediaLimits,
+    cancel: &CancellationToken,
+) -> Result<String, MediaError> {
     let mut cmd = process::command("ffprobe");
-    cmd.args(["-v", "error"]).args(input_guard_args()).args(["-print_format", "json", "-show_format", "-show_streams"]).arg(file_url(path));
+    cmd.args(["-v", "error"])
+        .args(input_guard_args())
+        .args(["-print_format", "json", "-show_format", "-show_streams"])
+        .arg(file_url(path));
     let mut child = process::spawn(&mut cmd, "ffprobe")?;
     let stderr = collect_stderr(&mut child, "ffprobe");
     let mut stdout = child.stdout.take().expect("piped").take(MAX_PROBE_OUTPUT);
@@ -153,7 +172,10 @@ async fn run_ffprobe(path: &Path, limits: &MediaLimits, cancel: &CancellationTok
         let mut s = String::new();
         stdout.read_to_string(&mut s).await.map(|_| s)
     };
-    let (out, status) = tokio::join!(reader, process::wait(&mut child, "ffprobe", limits.process_timeout_base, cancel));
+    let (out, status) = tokio::join!(
+        reader,
+        process::wait(&mut child, "ffprobe", limits.process_timeout_base, cancel)
+    );
     let status = status?;
     let err = stderr.await.unwrap_or_default();
     if !status.success() {
@@ -169,18 +191,36 @@ async fn run_ffprobe(path: &Path, limits: &MediaLimits, cancel: &CancellationTok
 }
 
 fn interpret(path: &Path, size_bytes: u64, json: &str) -> Result<MediaInfo, MediaError> {
-    let p: Probe = serde_json::from_str(json).map_err(|e| MediaError::BadToolOutput { tool: "ffprobe", detail: e.to_string() })?;
-    let format = p.format.ok_or_else(|| Rejection::Unreadable { detail: "no container information".into() })?;
-    let stream_duration = || p.streams.iter().filter_map(|s| s.duration.as_deref()?.parse::<f64>().ok()).fold(None, |a: Option<f64>, d| Some(a.map_or(d, |a| a.max(d))));
-    let duration_secs = format.duration.as_deref().and_then(|d| d.parse::<f64>().ok()).or_else(stream_duration).filter(|d| d.is_finite() && *d > 0.0);
+    let p: Probe = serde_json::from_str(json)
+        .map_err(|e| MediaError::BadToolOutput { tool: "ffprobe", detail: e.to_string() })?;
+    let format = p
+        .format
+        .ok_or_else(|| Rejection::Unreadable { detail: "no container information".into() })?;
+    let stream_duration = || {
+        p.streams
+            .iter()
+            .filter_map(|s| s.duration.as_deref()?.parse::<f64>().ok())
+            .fold(None, |a: Option<f64>, d| Some(a.map_or(d, |a| a.max(d))))
+    };
+    let duration_secs = format
+        .duration
+        .as_deref()
+        .and_then(|d| d.parse::<f64>().ok())
+        .or_else(stream_duration)
+        .filter(|d| d.is_finite() && *d > 0.0);
     let duration_secs = duration_secs.ok_or(Rejection::UnknownDuration)?;
-    let video = p.streams.iter().find(|s| s.codec_type.as_deref() == Some("video") && s.disposition.attached_pic == 0).map(|s| video_info(s, duration_secs));
-    let audio = p.streams.iter().find(|s| s.codec_type.as_deref() == Some("audio")).map(|s| AudioInfo {
-        index: s.index,
-        codec: s.codec_name.clone().unwrap_or_default(),
-        sample_rate: s.sample_rate.as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
-        channels: s.channels.unwrap_or(0),
-    });
+    let video = p
+        .streams
+        .iter()
+        .find(|s| s.codec_type.as_deref() == Some("video") && s.disposition.attached_pic == 0)
+        .map(|s| video_info(s, duration_secs));
+    let audio =
+        p.streams.iter().find(|s| s.codec_type.as_deref() == Some("audio")).map(|s| AudioInfo {
+            index: s.index,
+            codec: s.codec_name.clone().unwrap_or_default(),
+            sample_rate: s.sample_rate.as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
+            channels: s.channels.unwrap_or(0),
+        });
     Ok(MediaInfo {
         path: path.to_path_buf(),
         demuxer: format.format_name.split(',').next().unwrap_or_default().to_string(),
@@ -193,7 +233,9 @@ fn interpret(path: &Path, size_bytes: u64, json: &str) -> Result<MediaInfo, Medi
 }
 
 fn video_info(s: &Stream, duration: f64) -> Result<VideoInfo, MediaError> {
-    let fps = rate(s.avg_frame_rate.as_deref()).or_else(|| rate(s.r_frame_rate.as_deref())).unwrap_or(0.0);
+    let fps = rate(s.avg_frame_rate.as_deref())
+        .or_else(|| rate(s.r_frame_rate.as_deref()))
+        .unwrap_or(0.0);
     let rotation = s
         .side_data_list
         .iter()
@@ -202,30 +244,69 @@ fn video_info(s: &Stream, duration: f64) -> Result<VideoInfo, MediaError> {
         .map_or(0, |r: f64| (r.round() as i32).rem_euclid(360));
     let (w, h) = (s.width.unwrap_or(0), s.height.unwrap_or(0));
     let (width, height) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
-    let frames = s.nb_frames.as_deref().and_then(|n| n.parse().ok()).unwrap_or((duration * fps).ceil() as u64);
-    Ok(VideoInfo { index: s.index, codec: s.codec_name.clone().unwrap_or_default(), width, height, fps, frames, rotation })
+    let frames = s
+        .nb_frames
+        .as_deref()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or((duration * fps).ceil() as u64);
+    Ok(VideoInfo {
+        index: s.index,
+        codec: s.codec_name.clone().unwrap_or_default(),
+        width,
+        height,
+        fps,
+        frames,
+        rotation,
+    })
 }
 
 fn check_limits(info: &MediaInfo, l: &MediaLimits) -> Result<(), Rejection> {
     if let Some(v) = &info.video {
         let pixels = v.width as u64 * v.height as u64;
-        if v.width == 0 || v.height == 0 || v.width > l.max_width || v.height > l.max_height || pixels > l.max_pixels {
-            return Err(Rejection::Dimensions { width: v.width, height: v.height, max_width: l.max_width, max_height: l.max_height, max_pixels: l.max_pixels });
+        if v.width == 0
+            || v.height == 0
+            || v.width > l.max_width
+            || v.height > l.max_height
+            || pixels > l.max_pixels
+        {
+            return Err(Rejection::Dimensions {
+                width: v.width,
+                height: v.height,
+                max_width: l.max_width,
+                max_height: l.max_height,
+                max_pixels: l.max_pixels,
+            });
         }
         if !ALLOWED_VIDEO_CODECS.contains(&v.codec.as_str()) {
-            return Err(Rejection::Codec { kind: "video", codec: v.codec.clone(), allowed: ALLOWED_VIDEO_CODECS.join(", ") });
+            return Err(Rejection::Codec {
+                kind: "video",
+                codec: v.codec.clone(),
+                allowed: ALLOWED_VIDEO_CODECS.join(", "),
+            });
         }
         if v.frames > l.max_frames || v.fps > l.max_fps {
-            return Err(Rejection::Frames { frames: v.frames, fps: v.fps, limit: l.max_frames, max_fps: l.max_fps });
+            return Err(Rejection::Frames {
+                frames: v.frames,
+                fps: v.fps,
+                limit: l.max_frames,
+                max_fps: l.max_fps,
+            });
         }
     }
     if let Some(a) = &info.audio
         && !ALLOWED_AUDIO_CODECS.contains(&a.codec.as_str())
     {
-        return Err(Rejection::Codec { kind: "audio", codec: a.codec.clone(), allowed: ALLOWED_AUDIO_CODECS.join(", ") });
+        return Err(Rejection::Codec {
+            kind: "audio",
+            codec: a.codec.clone(),
+            allowed: ALLOWED_AUDIO_CODECS.join(", "),
+        });
     }
     if info.duration_secs > l.max_duration.as_secs_f64() {
-        return Err(Rejection::Duration { actual: info.duration_secs, limit: l.max_duration.as_secs_f64() });
+        return Err(Rejection::Duration {
+            actual: info.duration_secs,
+            limit: l.max_duration.as_secs_f64(),
+        });
     }
     Ok(())
 }
@@ -254,9 +335,13 @@ mod tests {
 
     #[test]
     fn refuses_huge_frames_and_odd_codecs() {
-        let huge = PHONE.replace("\"width\":1920,\"height\":1080", "\"width\":30000,\"height\":30000");
+        let huge =
+            PHONE.replace("\"width\":1920,\"height\":1080", "\"width\":30000,\"height\":30000");
         let info = interpret(Path::new("/x.mp4"), 10, &huge).unwrap();
-        assert!(matches!(check_limits(&info, &MediaLimits::default()), Err(Rejection::Dimensions { .. })));
+        assert!(matches!(
+            check_limits(&info, &MediaLimits::default()),
+            Err(Rejection::Dimensions { .. })
+        ));
         let odd = PHONE.replace("\"h264\"", "\"xbin\"");
         let info = interpret(Path::new("/x.mp4"), 10, &odd).unwrap();
         let e = check_limits(&info, &MediaLimits::default()).unwrap_err();
@@ -266,7 +351,10 @@ mod tests {
     #[test]
     fn needs_a_duration() {
         let none = PHONE.replace(",\"duration\":\"10.010000\"", "");
-        assert!(matches!(interpret(Path::new("/x"), 1, &none), Err(MediaError::Rejected(Rejection::UnknownDuration))));
+        assert!(matches!(
+            interpret(Path::new("/x"), 1, &none),
+            Err(MediaError::Rejected(Rejection::UnknownDuration))
+        ));
     }
 
     #[test]

@@ -4,10 +4,10 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tracing::Instrument;
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::MediaError;
 use crate::limits::ALLOWED_DEMUXERS;
@@ -16,7 +16,16 @@ use crate::limits::ALLOWED_DEMUXERS;
 const STDERR_TAIL: usize = 8 * 1024;
 
 /// Variables a child keeps; everything else (credentials, tokens) is withheld.
-const KEPT_ENV: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "FONTCONFIG_FILE", "FONTCONFIG_PATH", "XDG_CACHE_HOME"];
+const KEPT_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "FONTCONFIG_FILE",
+    "FONTCONFIG_PATH",
+    "XDG_CACHE_HOME",
+];
 
 /// An FFmpeg tool invocation: `supervised`, and no banner.
 pub fn command(tool: &'static str) -> Command {
@@ -50,14 +59,23 @@ pub fn die_with_parent(cmd: &mut Command) {
     // from its long-lived worker threads.)
     unsafe {
         cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
         });
     }
 }
 
 /// Input options that keep FFmpeg to local files and known single-file containers.
 pub fn input_guard_args() -> Vec<String> {
-    vec!["-protocol_whitelist".into(), "file,pipe".into(), "-format_whitelist".into(), allowed_demuxers()]
+    vec![
+        "-protocol_whitelist".into(),
+        "file,pipe".into(),
+        "-format_whitelist".into(),
+        allowed_demuxers(),
+    ]
 }
 
 /// The demuxer allow-list as FFmpeg's `format_whitelist` takes it (for the tools and the
@@ -73,7 +91,13 @@ pub fn file_url(path: &std::path::Path) -> String {
 
 pub fn spawn(cmd: &mut Command, tool: &'static str) -> Result<Child, MediaError> {
     tracing::debug!(tool, cmd = ?cmd.as_std(), "spawning");
-    cmd.spawn().map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { MediaError::ToolMissing { tool } } else { MediaError::Io(e) })
+    cmd.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            MediaError::ToolMissing { tool }
+        } else {
+            MediaError::Io(e)
+        }
+    })
 }
 
 /// Keeps the last few KiB of a child's stderr in a background task.
@@ -122,7 +146,12 @@ async fn tail(r: impl AsyncRead + Unpin, keep: usize, tool: &'static str) -> Str
 }
 
 /// Waits for a child, killing it on timeout or cancellation.
-pub async fn wait(child: &mut Child, tool: &'static str, limit: Duration, cancel: &CancellationToken) -> Result<ExitStatus, MediaError> {
+pub async fn wait(
+    child: &mut Child,
+    tool: &'static str,
+    limit: Duration,
+    cancel: &CancellationToken,
+) -> Result<ExitStatus, MediaError> {
     tokio::select! {
         status = child.wait() => Ok(status?),
         () = tokio::time::sleep(limit) => {
@@ -138,7 +167,11 @@ pub async fn wait(child: &mut Child, tool: &'static str, limit: Duration, cancel
 
 /// Turns a failed exit into an error carrying the end of stderr.
 pub fn check(status: ExitStatus, tool: &'static str, stderr: String) -> Result<(), MediaError> {
-    if status.success() { Ok(()) } else { Err(MediaError::Failed { tool, status: status.to_string(), stderr }) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(MediaError::Failed { tool, status: status.to_string(), stderr })
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +184,9 @@ mod tests {
         c.arg("30").kill_on_drop(true);
         let mut child = c.spawn().unwrap();
         let t = std::time::Instant::now();
-        let e = wait(&mut child, "sleep", Duration::from_millis(200), &CancellationToken::new()).await.unwrap_err();
+        let e = wait(&mut child, "sleep", Duration::from_millis(200), &CancellationToken::new())
+            .await
+            .unwrap_err();
         assert!(matches!(e, MediaError::Timeout { .. }));
         assert!(t.elapsed() < Duration::from_secs(5));
         assert!(child.try_wait().unwrap().is_some(), "the child is gone");
@@ -201,20 +236,32 @@ mod tests {
     async fn stderr_lines_are_logged_in_the_callers_span_up_to_a_limit() {
         let captured = Captured::default();
         let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+        let subscriber =
+            tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
         let _guard = tracing::subscriber::set_default(subscriber);
-        let child = Command::new("sh").args(["-c", "for i in $(seq 25); do echo \"error $i\" >&2; done"]).stderr(Stdio::piped()).spawn();
+        let child = Command::new("sh")
+            .args(["-c", "for i in $(seq 25); do echo \"error $i\" >&2; done"])
+            .stderr(Stdio::piped())
+            .spawn();
         let mut child = child.unwrap();
         let span = tracing::info_span!("job", request_id = "req-42");
         let stderr = span.in_scope(|| collect_stderr(&mut child, "ffmpeg"));
         child.wait().await.unwrap();
         assert!(stderr.await.unwrap().ends_with("error 25"));
         let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<serde_json::Value> = logged.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        let said: Vec<&serde_json::Value> = lines.iter().filter(|l| l["fields"]["message"] == "child process said").collect();
+        let lines: Vec<serde_json::Value> =
+            logged.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let said: Vec<&serde_json::Value> =
+            lines.iter().filter(|l| l["fields"]["message"] == "child process said").collect();
         assert_eq!(said.len(), LOGGED_LINES);
-        assert_eq!((said[0]["fields"]["line"].as_str(), said[0]["fields"]["tool"].as_str()), (Some("error 1"), Some("ffmpeg")));
-        assert!(said.iter().all(|l| l["span"]["request_id"] == "req-42"), "each line carries the job's request id: {logged}");
+        assert_eq!(
+            (said[0]["fields"]["line"].as_str(), said[0]["fields"]["tool"].as_str()),
+            (Some("error 1"), Some("ffmpeg"))
+        );
+        assert!(
+            said.iter().all(|l| l["span"]["request_id"] == "req-42"),
+            "each line carries the job's request id: {logged}"
+        );
         assert!(lines.iter().any(|l| l["fields"]["lines"] == 5), "the rest are counted: {logged}");
     }
 }

@@ -8,7 +8,13 @@ use crate::process::{self, collect_stderr, file_url, input_guard_args};
 use crate::{MediaError, MediaInfo, MediaLimits};
 
 /// Writes a JPEG `width` pixels wide of the frame at 1 s (or the middle of shorter videos).
-pub async fn thumbnail(info: &MediaInfo, out: &Path, width: u32, limits: &MediaLimits, cancel: &CancellationToken) -> Result<(), MediaError> {
+pub async fn thumbnail(
+    info: &MediaInfo,
+    out: &Path,
+    width: u32,
+    limits: &MediaLimits,
+    cancel: &CancellationToken,
+) -> Result<(), MediaError> {
     let video = info.require_video()?;
     let at = (info.duration_secs / 2.0).min(1.0);
     let mut cmd = process::command("ffmpeg");
@@ -16,7 +22,21 @@ pub async fn thumbnail(info: &MediaInfo, out: &Path, width: u32, limits: &MediaL
         .args(input_guard_args())
         .args(["-f", &info.demuxer, "-i"])
         .arg(file_url(&info.path))
-        .args(["-map", &format!("0:{}", video.index), "-frames:v", "1", "-vf", &format!("scale={width}:-2"), "-q:v", "4", "-f", "image2", "-c:v", "mjpeg", "-y"])
+        .args([
+            "-map",
+            &format!("0:{}", video.index),
+            "-frames:v",
+            "1",
+            "-vf",
+            &format!("scale={width}:-2"),
+            "-q:v",
+            "4",
+            "-f",
+            "image2",
+            "-c:v",
+            "mjpeg",
+            "-y",
+        ])
         .arg(file_url(out));
     let mut child = process::spawn(&mut cmd, "ffmpeg")?;
     let stderr = collect_stderr(&mut child, "ffmpeg");

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use cofee_speech::SpeechEngine;
 use cofee_speech::openai::OpenAi;
 use cofee_speech::sphinx::Sphinx;
-use cofee_speech::SpeechEngine;
 
 use crate::PipelineError;
 
@@ -32,7 +32,11 @@ pub fn build_engine(spec: &EngineSpec) -> Result<Box<dyn SpeechEngine>, Pipeline
         EngineSpec::OpenAi { model } => Ok(Box::new(OpenAi::from_env(model.clone())?)),
         EngineSpec::Whisper { model } => {
             if !model.is_file() {
-                return Err(PipelineError::Input { path: model.display().to_string(), detail: "whisper model file not found; `cofee models pull base.en` fetches one".into() });
+                return Err(PipelineError::Input {
+                    path: model.display().to_string(),
+                    detail: "whisper model file not found; `cofee models pull base.en` fetches one"
+                        .into(),
+                });
             }
             whisper(model)
         }

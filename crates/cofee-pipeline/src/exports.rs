@@ -40,7 +40,8 @@ impl Exports {
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
     let err = |source| PipelineError::Output { path: path.display().to_string(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".cofee-").suffix(".part").tempfile_in(dir).map_err(err)?;
+    let mut tmp =
+        tempfile::Builder::new().prefix(".cofee-").suffix(".part").tempfile_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 
 use cofee_core::formats::{self, CaptionFormat};
 use cofee_core::{AssDocument, Style, Transcript, VideoSize};
-use cofee_media::{BurnIn, Compositor, CompositorStandby, FontDir, MediaError, MediaInfo, MediaLimits, PcmStream, X264Preset};
+use cofee_media::{
+    BurnIn, Compositor, CompositorStandby, FontDir, MediaError, MediaInfo, MediaLimits, PcmStream,
+    X264Preset,
+};
 use cofee_speech::{AudioInput, TranscribeOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -81,11 +84,20 @@ pub struct CaptionOutcome {
 
 /// Probes and checks the input; a compositor started ahead of the render (`standby`) is asked to
 /// describe it, as it opens it anyway.
-pub async fn probe(input: &Path, limits: &MediaLimits, standby: Option<&mut CompositorStandby>, reporter: &dyn Reporter, cancel: &CancellationToken) -> Result<MediaInfo, PipelineError> {
+pub async fn probe(
+    input: &Path,
+    limits: &MediaLimits,
+    standby: Option<&mut CompositorStandby>,
+    reporter: &dyn Reporter,
+    cancel: &CancellationToken,
+) -> Result<MediaInfo, PipelineError> {
     reporter.start(Stage::Probe);
     let info = cofee_media::probe_with(input, limits, standby, cancel).await?;
     let summary = match &info.video {
-        Some(v) => format!("{}×{} {:.2} fps, {:.1} s, {}", v.width, v.height, v.fps, info.duration_secs, v.codec),
+        Some(v) => format!(
+            "{}×{} {:.2} fps, {:.1} s, {}",
+            v.width, v.height, v.fps, info.duration_secs, v.codec
+        ),
         None => format!("audio, {:.1} s", info.duration_secs),
     };
     reporter.finish(Stage::Probe, &summary);
@@ -93,7 +105,14 @@ pub async fn probe(input: &Path, limits: &MediaLimits, standby: Option<&mut Comp
 }
 
 /// Recognises the speech in probed media.
-pub async fn transcribe(info: &MediaInfo, spec: &EngineSpec, language: Option<String>, limits: &MediaLimits, reporter: &dyn Reporter, cancel: &CancellationToken) -> Result<Transcript, PipelineError> {
+pub async fn transcribe(
+    info: &MediaInfo,
+    spec: &EngineSpec,
+    language: Option<String>,
+    limits: &MediaLimits,
+    reporter: &dyn Reporter,
+    cancel: &CancellationToken,
+) -> Result<Transcript, PipelineError> {
     info.require_audio()?;
     let engine = build_engine(spec)?;
     reporter.start(Stage::Transcribe);
@@ -104,27 +123,51 @@ pub async fn transcribe(info: &MediaInfo, spec: &EngineSpec, language: Option<St
     let limit = limits.timeout_for(info.duration_secs);
     let options = TranscribeOptions { language };
     let run = engine.transcribe(audio, &options, &progress, cancel);
-    let transcript = tokio::time::timeout(limit, run).await.map_err(|_| MediaError::Timeout { tool: "speech engine", limit })??;
+    let transcript = tokio::time::timeout(limit, run)
+        .await
+        .map_err(|_| MediaError::Timeout { tool: "speech engine", limit })??;
     // The engine saw the end of the stream; make sure it was the end of the audio, not a decoder error.
     ffmpeg.finish(limits.process_timeout_base, cancel).await?;
     let rtf = started.elapsed().as_secs_f64() / info.duration_secs.max(1e-3);
-    reporter.finish(Stage::Transcribe, &format!("{} words with {} (real-time factor {rtf:.2})", transcript.words.len(), engine.name()));
+    reporter.finish(
+        Stage::Transcribe,
+        &format!(
+            "{} words with {} (real-time factor {rtf:.2})",
+            transcript.words.len(),
+            engine.name()
+        ),
+    );
     Ok(transcript)
 }
 
 /// Reads a captions file (SRT, WebVTT or Cofee JSON), by extension or content.
 pub fn read_captions(path: &Path) -> Result<Transcript, PipelineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PipelineError::Input { path: path.display().to_string(), detail: e.to_string() })?;
-    let format = path.extension().and_then(|e| e.to_str()).and_then(CaptionFormat::from_extension).unwrap_or_else(|| formats::sniff(&text));
-    let t = formats::parse(format, &text).map_err(|e| PipelineError::Captions { path: path.display().to_string(), source: e })?;
+    let text = std::fs::read_to_string(path).map_err(|e| PipelineError::Input {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    let format = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .and_then(CaptionFormat::from_extension)
+        .unwrap_or_else(|| formats::sniff(&text));
+    let t = formats::parse(format, &text)
+        .map_err(|e| PipelineError::Captions { path: path.display().to_string(), source: e })?;
     if t.words.is_empty() {
-        return Err(PipelineError::Input { path: path.display().to_string(), detail: "the captions file holds no words".into() });
+        return Err(PipelineError::Input {
+            path: path.display().to_string(),
+            detail: "the captions file holds no words".into(),
+        });
     }
     Ok(t)
 }
 
 /// The whole `cofee caption` run.
-pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &CancellationToken) -> Result<CaptionOutcome, PipelineError> {
+pub async fn caption(
+    job: &CaptionJob,
+    reporter: &dyn Reporter,
+    cancel: &CancellationToken,
+) -> Result<CaptionOutcome, PipelineError> {
     // Read the cheap, user-supplied inputs first so mistakes surface before any heavy work.
     let given = match &job.words {
         WordSource::CaptionsFile(p) => Some(read_captions(p)?),
@@ -140,14 +183,27 @@ pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &Cancell
     let video = info.require_video()?.clone();
     let transcript = match (given, &job.words) {
         (Some(t), _) => t,
-        (None, WordSource::Engine { spec, language }) => transcribe(&info, spec, language.clone(), &job.limits, reporter, cancel).await?,
+        (None, WordSource::Engine { spec, language }) => {
+            transcribe(&info, spec, language.clone(), &job.limits, reporter, cancel).await?
+        }
         (None, WordSource::CaptionsFile(_)) => unreachable!("read above"),
     };
     let size = VideoSize { width: video.width, height: video.height };
     let doc = AssDocument::build(&transcript, &job.style, size);
     reporter.start(Stage::Render);
     let ass = doc.to_ass();
-    let burn = BurnIn { input: &info, ass: &ass, fonts: &fonts, output: &job.output, preset: job.preset, crf: job.crf, threads: job.threads, limits: &job.limits, compositor: &job.compositor, standby };
+    let burn = BurnIn {
+        input: &info,
+        ass: &ass,
+        fonts: &fonts,
+        output: &job.output,
+        preset: job.preset,
+        crf: job.crf,
+        threads: job.threads,
+        limits: &job.limits,
+        compositor: &job.compositor,
+        standby,
+    };
     let stats = match burn.run(|p| reporter.progress(Stage::Render, p.fraction), cancel).await {
         Ok(stats) => stats,
         Err(e) => {
@@ -159,6 +215,15 @@ pub async fn caption(job: &CaptionJob, reporter: &dyn Reporter, cancel: &Cancell
         }
     };
     job.exports.write(&transcript, &doc)?;
-    reporter.finish(Stage::Render, &format!("{} frames at {:.0} fps ({} compositor) → {}", stats.frames, stats.fps, stats.compositor, job.output.display()));
+    reporter.finish(
+        Stage::Render,
+        &format!(
+            "{} frames at {:.0} fps ({} compositor) → {}",
+            stats.frames,
+            stats.fps,
+            stats.compositor,
+            job.output.display()
+        ),
+    );
     Ok(CaptionOutcome { media: info, transcript, render_fps: stats.fps })
 }

@@ -37,15 +37,27 @@ impl FromRequestParts<AppState> for AuthUser {
         if let Some(&VerifiedAccessToken(user)) = parts.extensions.get() {
             return Ok(AuthUser(user));
         }
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| ApiError::unauthorized("sign in: send `Authorization: Bearer <access token>`"))?;
-        let token = header.strip_prefix("Bearer ").ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <access token>`"))?;
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::unauthorized("sign in: send `Authorization: Bearer <access token>`")
+            })?;
+        let token = header.strip_prefix("Bearer ").ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be `Bearer <access token>`")
+        })?;
         if token.starts_with(API_TOKEN_PREFIX) {
             return match state.accounts.user_for_api_token(&token_hash(token)).await? {
                 Some(user) => Ok(AuthUser(user)),
                 None => Err(ApiError::unauthorized("the API token is unknown or was deleted")),
             };
         }
-        state.keys.access_token_user(token).map(AuthUser).ok_or_else(|| ApiError::unauthorized("the access token is invalid or expired; refresh it or sign in again"))
+        state.keys.access_token_user(token).map(AuthUser).ok_or_else(|| {
+            ApiError::unauthorized(
+                "the access token is invalid or expired; refresh it or sign in again",
+            )
+        })
     }
 }
 
@@ -55,8 +67,16 @@ impl FromRequestParts<AppState> for AuthUser {
 /// spend only their address's budget.
 /// A user whose access token is verified, it is kept with the request so `AuthUser` does not
 /// verify it again.
-pub fn rate_limit_subject(state: &AppState, request: &mut axum::extract::Request) -> Option<String> {
-    let token = request.headers().get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?;
+pub fn rate_limit_subject(
+    state: &AppState,
+    request: &mut axum::extract::Request,
+) -> Option<String> {
+    let token = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
     if token.starts_with(API_TOKEN_PREFIX) {
         return Some(format!("token:{}", &token_hash(token)[..32]));
     }

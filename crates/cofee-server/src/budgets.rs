@@ -50,7 +50,9 @@ impl std::str::FromStr for Quota {
             None => rate.div_ceil(4),
         };
         if rate == 0 || burst == 0 {
-            return Err(format!("{s:?}: rate and burst must be at least 1 (or turn the limit off)"));
+            return Err(format!(
+                "{s:?}: rate and burst must be at least 1 (or turn the limit off)"
+            ));
         }
         Ok(Self::new(rate, burst))
     }
@@ -91,7 +93,12 @@ pub enum RateLimiter {
     /// In this process only (one API process, or limits per replica).
     Local(Arc<Mutex<LocalBudgets>>),
     /// In Redis, shared by every replica.
-    Redis { connection: redis::aio::ConnectionManager, script: Arc<redis::Script>, prefix: String, outage: Arc<Outage> },
+    Redis {
+        connection: redis::aio::ConnectionManager,
+        script: Arc<redis::Script>,
+        prefix: String,
+        outage: Arc<Outage>,
+    },
 }
 
 /// How long one budget check may wait for Redis before the request goes ahead without it.
@@ -106,7 +113,9 @@ pub struct Outage(std::sync::atomic::AtomicU64);
 
 /// Microseconds since the Unix epoch (the time budgets are kept in).
 fn unix_micros() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 impl Outage {
@@ -119,7 +128,10 @@ impl Outage {
     }
 
     fn begin(&self) {
-        self.0.store(Self::now_ms() + REDIS_BACKOFF.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.0.store(
+            Self::now_ms() + REDIS_BACKOFF.as_millis() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     fn end(&self) {
@@ -148,8 +160,15 @@ impl RateLimiter {
     /// Budgets in the Redis at `url` under `prefix` (e.g. `cofee:`); reconnects on its own.
     pub async fn redis(url: &str, prefix: &str) -> Result<Self, RateLimitError> {
         let client = redis::Client::open(url).map_err(|e| RateLimitError(e.to_string()))?;
-        let connection = redis::aio::ConnectionManager::new(client).await.map_err(|e| RateLimitError(e.to_string()))?;
-        Ok(Self::Redis { connection, script: Arc::new(redis::Script::new(GCRA_SCRIPT)), prefix: format!("{prefix}rate:"), outage: Arc::default() })
+        let connection = redis::aio::ConnectionManager::new(client)
+            .await
+            .map_err(|e| RateLimitError(e.to_string()))?;
+        Ok(Self::Redis {
+            connection,
+            script: Arc::new(redis::Script::new(GCRA_SCRIPT)),
+            prefix: format!("{prefix}rate:"),
+            outage: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> &'static str {
@@ -179,12 +198,18 @@ impl RateLimiter {
             }
             Self::Redis { connection, script, prefix, outage } => {
                 if outage.ongoing() {
-                    return Err(RateLimitError("Redis failed moments ago; not asking it for a few seconds".into()));
+                    return Err(RateLimitError(
+                        "Redis failed moments ago; not asking it for a few seconds".into(),
+                    ));
                 }
                 let mut connection = connection.clone();
                 let mut invocation = script.key(format!("{prefix}{key}"));
                 invocation.arg(quota.interval_us()).arg(quota.tolerance_us());
-                let answer = tokio::time::timeout(REDIS_TIMEOUT, invocation.invoke_async::<u64>(&mut connection)).await;
+                let answer = tokio::time::timeout(
+                    REDIS_TIMEOUT,
+                    invocation.invoke_async::<u64>(&mut connection),
+                )
+                .await;
                 match answer {
                     Ok(Ok(wait)) => Ok((wait > 0).then(|| Duration::from_micros(wait))),
                     Ok(Err(e)) => {
@@ -193,7 +218,9 @@ impl RateLimiter {
                     }
                     Err(_) => {
                         outage.begin();
-                        Err(RateLimitError(format!("Redis did not answer within {REDIS_TIMEOUT:?}")))
+                        Err(RateLimitError(format!(
+                            "Redis did not answer within {REDIS_TIMEOUT:?}"
+                        )))
                     }
                 }
             }
@@ -206,7 +233,11 @@ impl RateLimiter {
             Self::Local(_) => Ok(()),
             Self::Redis { connection, outage, .. } => {
                 let mut connection = connection.clone();
-                let pong = redis::cmd("PING").query_async::<String>(&mut connection).await.map(drop).map_err(|e| RateLimitError(e.to_string()));
+                let pong = redis::cmd("PING")
+                    .query_async::<String>(&mut connection)
+                    .await
+                    .map(drop)
+                    .map_err(|e| RateLimitError(e.to_string()));
                 if pong.is_ok() {
                     outage.end();
                 }
@@ -246,7 +277,12 @@ impl Default for RateLimits {
 }
 
 /// Spends one request of a budget; the `429` to answer with if it is spent.
-pub async fn spend(limiter: &RateLimiter, scope: &'static str, key: &str, quota: Quota) -> Option<ApiError> {
+pub async fn spend(
+    limiter: &RateLimiter,
+    scope: &'static str,
+    key: &str,
+    quota: Quota,
+) -> Option<ApiError> {
     match limiter.check(key, quota).await {
         Ok(None) => None,
         Ok(Some(wait)) => {
@@ -256,13 +292,18 @@ pub async fn spend(limiter: &RateLimiter, scope: &'static str, key: &str, quota:
             let detail = match scope {
                 "account" => "too many sign-in attempts for this account; wait and try again",
                 "sign_in" => "too many sign-in requests from this address; wait and try again",
-                "user" => "too many requests for this account; slow down and retry after the given time",
-                _ => "too many requests from this address; slow down and retry after the given time",
+                "user" => {
+                    "too many requests for this account; slow down and retry after the given time"
+                }
+                _ => {
+                    "too many requests from this address; slow down and retry after the given time"
+                }
             };
             Some(ApiError::too_many(detail, wait.as_secs_f64().ceil() as u64))
         }
         Err(e) => {
-            metrics::counter!("rate_limit_errors_total", "backend" => limiter.backend()).increment(1);
+            metrics::counter!("rate_limit_errors_total", "backend" => limiter.backend())
+                .increment(1);
             tracing::warn!(error = %e, "rate limit store unavailable; letting the request through");
             None
         }

@@ -42,9 +42,15 @@ mod tests {
     async fn answer(uri: &str) -> (StatusCode, Option<String>, String) {
         let app = Router::new()
             .route("/one/{id}", get(|Id(id): Id| async move { id.to_string() }))
-            .route("/two/{id}/and/{other}", get(|Id((a, b)): Id<(Uuid, Uuid)>| async move { format!("{a} {b}") }));
+            .route(
+                "/two/{id}/and/{other}",
+                get(|Id((a, b)): Id<(Uuid, Uuid)>| async move { format!("{a} {b}") }),
+            );
         let r = app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
-        let (status, kind) = (r.status(), r.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()));
+        let (status, kind) = (
+            r.status(),
+            r.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()),
+        );
         let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
         (status, kind, String::from_utf8(body.to_vec()).unwrap())
     }
@@ -54,9 +60,17 @@ mod tests {
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         assert_eq!(answer(&format!("/one/{a}")).await.2, a.to_string());
         assert_eq!(answer(&format!("/two/{a}/and/{b}")).await.2, format!("{a} {b}"));
-        for uri in ["/one/not-a-uuid".to_string(), format!("/two/{a}/and/nope"), format!("/two/nope/and/{b}")] {
+        for uri in [
+            "/one/not-a-uuid".to_string(),
+            format!("/two/{a}/and/nope"),
+            format!("/two/nope/and/{b}"),
+        ] {
             let (status, kind, body) = answer(&uri).await;
-            assert_eq!((status, kind.as_deref()), (StatusCode::NOT_FOUND, Some("application/problem+json")), "{uri}");
+            assert_eq!(
+                (status, kind.as_deref()),
+                (StatusCode::NOT_FOUND, Some("application/problem+json")),
+                "{uri}"
+            );
             assert!(body.contains("\"title\":\"Not found\""), "{uri}: {body}");
         }
     }

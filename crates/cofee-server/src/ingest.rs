@@ -20,8 +20,17 @@ fn media_problem(e: MediaError) -> ApiError {
 
 /// Checks a fully received file with ffprobe and, if it is acceptable media, stores it as the
 /// project's media. Used by the raw `PUT`, by tus uploads and by direct uploads.
-pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::Path, size: u64, file_name: Option<String>) -> Result<MediaRecord, ApiError> {
-    let info = cofee_media::probe(file, &s.limits, &CancellationToken::new()).await.map_err(media_problem)?;
+pub async fn attach(
+    s: &AppState,
+    user: Uuid,
+    project: Uuid,
+    file: &std::path::Path,
+    size: u64,
+    file_name: Option<String>,
+) -> Result<MediaRecord, ApiError> {
+    let info = cofee_media::probe(file, &s.limits, &CancellationToken::new())
+        .await
+        .map_err(media_problem)?;
     let video = info.require_video().map_err(media_problem)?;
     let record = MediaRecord {
         object_key: format!("projects/{project}/source"),
@@ -36,7 +45,15 @@ pub async fn attach(s: &AppState, user: Uuid, project: Uuid, file: &std::path::P
     s.objects.put_file(&record.object_key, file).await?;
     // A still for the project list; a video we cannot take one from is still a video.
     let thumb = s.scratch.join(format!("thumb-{}.jpg", Uuid::now_v7()));
-    match cofee_media::thumbnail::thumbnail(&info, &thumb, 320, &s.limits, &CancellationToken::new()).await {
+    match cofee_media::thumbnail::thumbnail(
+        &info,
+        &thumb,
+        320,
+        &s.limits,
+        &CancellationToken::new(),
+    )
+    .await
+    {
         Ok(()) => {
             s.objects.put_file(&format!("projects/{project}/thumbnail.jpg"), &thumb).await?;
         }

@@ -22,9 +22,16 @@ impl JwtKeys {
     /// From a secret of at least 32 bytes (256 bits, RFC 8725 §3.5).
     pub fn from_secret(secret: &[u8]) -> Result<Self, String> {
         if secret.len() < 32 {
-            return Err(format!("the JWT secret is {} bytes; it must be at least 32 random bytes", secret.len()));
+            return Err(format!(
+                "the JWT secret is {} bytes; it must be at least 32 random bytes",
+                secret.len()
+            ));
         }
-        Ok(Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), secret: secret.to_vec() })
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            secret: secret.to_vec(),
+        })
     }
 
     /// A separate key for another purpose (HMAC of the purpose under the secret), so one secret
@@ -37,8 +44,18 @@ impl JwtKeys {
     }
 
     /// An access token for `user`, issued at `now` (unix seconds), valid for [`ACCESS_TTL_SECS`].
-    pub(crate) fn access_token(&self, user: Uuid, now: i64) -> Result<String, jsonwebtoken::errors::Error> {
-        let claims = Claims { sub: user, iss: ISSUER.into(), aud: AUDIENCE.into(), iat: now, exp: now + ACCESS_TTL_SECS };
+    pub(crate) fn access_token(
+        &self,
+        user: Uuid,
+        now: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let claims = Claims {
+            sub: user,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now,
+            exp: now + ACCESS_TTL_SECS,
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 

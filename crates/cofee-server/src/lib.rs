@@ -45,7 +45,11 @@ pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets the
 /// requests in flight finish within [`DRAIN_DEADLINE`]; what still runs then is cut off (its
 /// client sees the connection close).
-pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let begun = Arc::new(tokio::sync::Notify::new());
     let signal = {
         let begun = begun.clone();
@@ -55,7 +59,9 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: 
         }
     };
     // The peer's address reaches handlers and middleware (per-IP rate limits).
-    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(signal);
+    let server =
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(signal);
     tokio::select! {
         result = std::future::IntoFuture::into_future(server) => result,
         () = async { begun.notified().await; tokio::time::sleep(DRAIN_DEADLINE).await } => {

@@ -14,7 +14,9 @@ pub const TTL_SECS: i64 = 3600;
 pub const TTL: std::time::Duration = std::time::Duration::from_secs(TTL_SECS as u64);
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The MAC over what a link grants: this key until this time.
@@ -42,7 +44,11 @@ pub fn is_valid(secret: &[u8], key: &str, exp: i64, sig: &str) -> bool {
 
 /// A link for the browser: presigned by S3 for its public endpoint (naming the file when
 /// `download_as` is given: browsers ignore `download` on cross-origin links), else signed by us.
-pub async fn browser_url(s: &AppState, key: &str, download_as: Option<&str>) -> Result<String, ApiError> {
+pub async fn browser_url(
+    s: &AppState,
+    key: &str,
+    download_as: Option<&str>,
+) -> Result<String, ApiError> {
     match s.objects.presigned_get(key, TTL, download_as).await? {
         Some(url) => Ok(url),
         None => Ok(signed_url(s, key)),
@@ -51,6 +57,9 @@ pub async fn browser_url(s: &AppState, key: &str, download_as: Option<&str>) -> 
 
 /// `name.mp4` with only characters safe in a header and any file system.
 pub fn download_name(project: &str) -> String {
-    let name: String = project.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let name: String = project
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
     format!("{}.mp4", if name.is_empty() { "cofee" } else { &name })
 }

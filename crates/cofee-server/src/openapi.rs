@@ -5,7 +5,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem;
-use crate::resources::{auth, captions, events, files, health, jobs, media, projects, renders, styles, tokens, uploads, webhooks};
+use crate::resources::{
+    auth, captions, events, files, health, jobs, media, projects, renders, styles, tokens, uploads,
+    webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,14 +43,20 @@ struct ProblemTypes;
 
 impl Modify for ProblemTypes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
         use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
         let kinds = problem::ProblemType::ALL;
-        let listed: Vec<String> = kinds.iter().map(|k| format!("`{}` ({} {})", k.uri(), k.status().as_u16(), k.title())).collect();
+        let listed: Vec<String> = kinds
+            .iter()
+            .map(|k| format!("`{}` ({} {})", k.uri(), k.status().as_u16(), k.title()))
+            .collect();
         let kind = ObjectBuilder::new()
             .schema_type(Type::String)
             .enum_values(Some(kinds.iter().map(|k| k.uri())))
-            .description(Some(format!("The kind of problem; `GET` it for a description. One of: {}.", listed.join(", "))))
+            .description(Some(format!(
+                "The kind of problem; `GET` it for a description. One of: {}.",
+                listed.join(", ")
+            )))
             .build();
         let components = openapi.components.get_or_insert_with(Default::default);
         if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
@@ -59,7 +68,10 @@ impl Modify for ProblemTypes {
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT access token or cofee_pat_ API token").build();
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT access token or cofee_pat_ API token")
+            .build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
 }

@@ -9,6 +9,10 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
 
 /// What a job this request enqueues for `owner`'s `project` carries: the request id (logs) and
 /// the trace context (traces).
-pub(crate) fn job_origin(headers: &axum::http::HeaderMap, owner: uuid::Uuid, project: uuid::Uuid) -> cofee_jobs::JobOrigin {
+pub(crate) fn job_origin(
+    headers: &axum::http::HeaderMap,
+    owner: uuid::Uuid,
+    project: uuid::Uuid,
+) -> cofee_jobs::JobOrigin {
     cofee_jobs::JobOrigin::project(owner, project, request_id(headers))
 }

@@ -125,11 +125,18 @@ impl ApiError {
     }
 
     pub fn too_many(detail: impl Into<String>, retry_after_secs: u64) -> Self {
-        Self { retry_after: Some(retry_after_secs.max(1)), ..Self::new(ProblemType::TooManyRequests, detail) }
+        Self {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::new(ProblemType::TooManyRequests, detail)
+        }
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
-        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
         Self { errors, ..Self::new(ProblemType::InvalidInput, detail) }
     }
 
@@ -160,9 +167,18 @@ struct Body<'a> {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let uri = self.kind.uri();
-        let body = Body { kind: &uri, title: self.kind.title(), status: self.status().as_u16(), detail: &self.detail, errors: &self.errors };
+        let body = Body {
+            kind: &uri,
+            title: self.kind.title(),
+            status: self.status().as_u16(),
+            detail: &self.detail,
+            errors: &self.errors,
+        };
         let mut r = (self.status(), Json(&body)).into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
         if let Some(secs) = self.retry_after {
             r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
@@ -188,7 +204,14 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
         // A body over the limit keeps its 413; anything else about the body is a 400.
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return Self::new(ProblemType::RequestTooLarge, format!("the body is over this request's limit ({} KiB; captions {} MiB)", crate::limits::SMALL_BODY_LIMIT >> 10, crate::limits::WHOLE_BODY_LIMIT >> 20));
+            return Self::new(
+                ProblemType::RequestTooLarge,
+                format!(
+                    "the body is over this request's limit ({} KiB; captions {} MiB)",
+                    crate::limits::SMALL_BODY_LIMIT >> 10,
+                    crate::limits::WHOLE_BODY_LIMIT >> 20
+                ),
+            );
         }
         Self::new(ProblemType::MalformedRequest, r.body_text())
     }
@@ -215,9 +238,20 @@ pub struct ProblemDescription {
 }
 
 #[utoipa::path(get, path = "/problems/{slug}", tag = "problems", params(("slug" = String, Path, description = "the last segment of a problem's `type`")), responses((status = 200, body = ProblemDescription), (status = 404, body = Problem)))]
-pub async fn describe(axum::extract::Path(slug): axum::extract::Path<String>) -> Result<Json<ProblemDescription>, ApiError> {
-    let kind = ProblemType::ALL.iter().copied().find(|k| k.slug() == slug).ok_or_else(ApiError::not_found)?;
-    Ok(Json(ProblemDescription { kind: kind.uri(), title: kind.title(), status: kind.status().as_u16(), description: kind.about() }))
+pub async fn describe(
+    axum::extract::Path(slug): axum::extract::Path<String>,
+) -> Result<Json<ProblemDescription>, ApiError> {
+    let kind = ProblemType::ALL
+        .iter()
+        .copied()
+        .find(|k| k.slug() == slug)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(ProblemDescription {
+        kind: kind.uri(),
+        title: kind.title(),
+        status: kind.status().as_u16(),
+        description: kind.about(),
+    }))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::state::AppState;
 pub async fn project_style(s: &AppState, user: Uuid, id: Uuid) -> Result<Style, ApiError> {
     match s.media.style(user, id).await? {
         Some(json) => Style::from_json(&json).map_err(|_| ApiError::internal()),
-        None => Ok(cofee_core::style::preset(cofee_core::style::DEFAULT_PRESET).expect("the default preset exists")),
+        None => Ok(cofee_core::style::preset(cofee_core::style::DEFAULT_PRESET)
+            .expect("the default preset exists")),
     }
 }

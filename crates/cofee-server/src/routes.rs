@@ -11,7 +11,10 @@ use tower_http::trace::TraceLayer;
 use crate::limits::{SMALL_BODY_LIMIT, WHOLE_BODY_LIMIT};
 use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry};
 use crate::openapi;
-use crate::resources::{auth, captions, events, files, health, jobs, media, projects, renders, styles, tokens, uploads, web, webhooks};
+use crate::resources::{
+    auth, captions, events, files, health, jobs, media, projects, renders, styles, tokens, uploads,
+    web, webhooks,
+};
 use crate::state::{AppState, Probes};
 
 /// `/health/live`, `/health/ready` and `/metrics` alone, for processes without the API.
@@ -45,10 +48,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tokens", small(post(tokens::create_token).get(tokens::list_tokens)))
         .route("/api/tokens/{id}", axum::routing::delete(tokens::delete_token))
         .route("/api/projects", small(post(projects::create).get(projects::list)))
-        .route("/api/projects/{id}", small(get(projects::get).patch(projects::rename).delete(projects::delete)))
+        .route(
+            "/api/projects/{id}",
+            small(get(projects::get).patch(projects::rename).delete(projects::delete)),
+        )
         .route("/api/projects/{id}/media", axum::routing::put(media::upload).get(media::get))
         .route("/api/projects/{id}/media/direct", small(post(media::direct_upload)))
-        .route("/api/projects/{id}/media/direct/{upload_id}/complete", small(post(media::complete_direct_upload)))
+        .route(
+            "/api/projects/{id}/media/direct/{upload_id}/complete",
+            small(post(media::complete_direct_upload)),
+        )
         .route("/api/projects/{id}/transcribe", small(post(jobs::transcribe)))
         .route("/api/projects/{id}/captions", get(captions::captions).put(captions::put_captions))
         .route("/api/projects/{id}/captions.srt", get(captions::export_srt))
@@ -68,12 +77,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/webhooks", small(post(webhooks::create).get(webhooks::list)))
         .route("/api/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/api/uploads", post(uploads::create).options(uploads::options))
-        .route("/api/uploads/{id}", axum::routing::head(uploads::head).patch(uploads::patch).delete(uploads::delete))
+        .route(
+            "/api/uploads/{id}",
+            axum::routing::head(uploads::head).patch(uploads::patch).delete(uploads::delete),
+        )
         .route("/api/projects/{id}/events", get(events::stream))
         .route("/api/jobs/{id}", get(jobs::get))
         .route("/api/jobs/{id}/cancel", post(jobs::cancel))
         .route("/api/jobs/{id}/retry", post(jobs::retry))
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()))
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+                .url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()),
+        )
         .fallback(web::app)
         .route_layer(axum::middleware::from_fn(deadline::deadline))
         // Budgets before handlers; inside `track`, so refused requests are counted too.
@@ -91,7 +106,10 @@ pub fn router(state: AppState) -> Router {
         app = app.layer(security_headers::header(name, value));
     }
     if !cors_origins.is_empty() {
-        app = app.layer(axum::middleware::from_fn_with_state(Arc::<[axum::http::HeaderValue]>::from(cors_origins), cors::cors));
+        app = app.layer(axum::middleware::from_fn_with_state(
+            Arc::<[axum::http::HeaderValue]>::from(cors_origins),
+            cors::cors,
+        ));
     }
     app.layer(csp)
 }

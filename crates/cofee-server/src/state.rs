@@ -51,7 +51,13 @@ pub struct AppState {
 
 impl AppState {
     /// Everything on one database (SQLite or PostgreSQL) and one object store.
-    pub fn new(db: Arc<dyn Database>, objects: Objects, keys: JwtKeys, limits: MediaLimits, scratch: PathBuf) -> Self {
+    pub fn new(
+        db: Arc<dyn Database>,
+        objects: Objects,
+        keys: JwtKeys,
+        limits: MediaLimits,
+        scratch: PathBuf,
+    ) -> Self {
         let file_secret: Arc<[u8]> = keys.derive(b"cofee file urls").into();
         Self {
             accounts: db.clone(),
@@ -101,7 +107,8 @@ pub struct Probes {
 
 impl axum::extract::FromRef<AppState> for Probes {
     fn from_ref(s: &AppState) -> Self {
-        let redis = matches!(s.rate_limiter, RateLimiter::Redis { .. }).then(|| s.rate_limiter.clone());
+        let redis =
+            matches!(s.rate_limiter, RateLimiter::Redis { .. }).then(|| s.rate_limiter.clone());
         Self { db: s.db.clone(), objects: s.objects.clone(), metrics: s.metrics.clone(), redis }
     }
 }

@@ -27,15 +27,24 @@ enum Backend {
 async fn spawn_app(backend: Backend) -> App {
     let dir = tempfile::tempdir().unwrap();
     let (db, pg): (Arc<dyn Database>, _) = match backend {
-        Backend::Sqlite => (Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap()), None),
+        Backend::Sqlite => {
+            (Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap()), None)
+        }
         Backend::Postgres => {
             let pg = PgTestDatabase::create().await;
             (cofee_store::DatabaseUrl::Postgres(pg.url()).connect(4).await.unwrap(), Some(pg))
         }
     };
     let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
-    let mut state = AppState::new(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp"));
-    state.cors_origins = cofee_server::cors_origins(&["https://app.example.com".to_string()]).unwrap();
+    let mut state = AppState::new(
+        db.clone(),
+        objects,
+        JwtKeys::from_secret(&[42u8; 32]).unwrap(),
+        Default::default(),
+        dir.path().join("tmp"),
+    );
+    state.cors_origins =
+        cofee_server::cors_origins(&["https://app.example.com".to_string()]).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, router(state), std::future::pending()));
@@ -73,7 +82,8 @@ impl App {
     }
 
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        let resp =
+            self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
@@ -82,7 +92,26 @@ impl App {
     fn clip(&self) -> Vec<u8> {
         let path = self._dir.path().join("clip.mp4");
         let made = std::process::Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"])
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=s=320x240:r=25:d=3",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=d=3",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-c:a",
+                "aac",
+                "-shortest",
+            ])
             .arg(&path)
             .status()
             .unwrap();
@@ -92,42 +121,100 @@ impl App {
 
     /// Registers and signs in; returns (access, refresh).
     async fn user(&self, email: &str) -> (String, String) {
-        let (s, _) = self.post("/api/auth/register", None, json!({"email": email, "password": "correct horse battery"})).await;
+        let (s, _) = self
+            .post(
+                "/api/auth/register",
+                None,
+                json!({"email": email, "password": "correct horse battery"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED);
-        let (s, t) = self.post("/api/auth/login", None, json!({"email": email, "password": "correct horse battery"})).await;
+        let (s, t) = self
+            .post(
+                "/api/auth/login",
+                None,
+                json!({"email": email, "password": "correct horse battery"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{t}");
         (t["access_token"].as_str().unwrap().into(), t["refresh_token"].as_str().unwrap().into())
     }
 }
 
 async fn register_validates_and_refuses_duplicates_with_problem_json(app: App) {
-    let resp = app.http.post(format!("{}/api/auth/register", app.base)).json(&json!({"email": "nope", "password": "short"})).send().await.unwrap();
+    let resp = app
+        .http
+        .post(format!("{}/api/auth/register", app.base))
+        .json(&json!({"email": "nope", "password": "short"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
     let p: Value = resp.json().await.unwrap();
-    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["email", "password"]);
     app.user("Ada@Example.com").await;
-    let (s, p) = app.post("/api/auth/register", None, json!({"email": "ada@example.com", "password": "another long one"})).await;
+    let (s, p) = app
+        .post(
+            "/api/auth/register",
+            None,
+            json!({"email": "ada@example.com", "password": "another long one"}),
+        )
+        .await;
     assert_eq!((s, p["status"].as_u64()), (StatusCode::CONFLICT, Some(409)));
 }
 
 /// Each kind of problem has a `type` of its own, and the `type` resolves to what it means.
 async fn problem_types_name_the_kind_of_error_and_resolve_to_a_description(app: App) {
-    let (_, invalid) = app.post("/api/auth/register", None, json!({"email": "nope", "password": "short"})).await;
-    let missing = app.http.get(format!("{}/api/projects/{}", app.base, uuid::Uuid::now_v7())).bearer_auth(app.user("grace@example.com").await.0).send().await.unwrap();
+    let (_, invalid) =
+        app.post("/api/auth/register", None, json!({"email": "nope", "password": "short"})).await;
+    let missing = app
+        .http
+        .get(format!("{}/api/projects/{}", app.base, uuid::Uuid::now_v7()))
+        .bearer_auth(app.user("grace@example.com").await.0)
+        .send()
+        .await
+        .unwrap();
     let missing: Value = missing.json().await.unwrap();
-    assert_eq!((invalid["type"].as_str(), missing["type"].as_str()), (Some("/problems/invalid-input"), Some("/problems/not-found")));
-    let about: Value = app.http.get(format!("{}{}", app.base, missing["type"].as_str().unwrap())).send().await.unwrap().json().await.unwrap();
-    assert_eq!((about["type"].as_str(), about["status"].as_u64(), about["title"].as_str()), (Some("/problems/not-found"), Some(404), missing["title"].as_str()));
+    assert_eq!(
+        (invalid["type"].as_str(), missing["type"].as_str()),
+        (Some("/problems/invalid-input"), Some("/problems/not-found"))
+    );
+    let about: Value = app
+        .http
+        .get(format!("{}{}", app.base, missing["type"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (about["type"].as_str(), about["status"].as_u64(), about["title"].as_str()),
+        (Some("/problems/not-found"), Some(404), missing["title"].as_str())
+    );
     let unknown = app.http.get(format!("{}/problems/no-such-kind", app.base)).send().await.unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
 async fn wrong_passwords_and_unknown_users_get_the_same_answer(app: App) {
     app.user("bob@example.com").await;
-    let (s1, p1) = app.post("/api/auth/login", None, json!({"email": "bob@example.com", "password": "wrong password!"})).await;
-    let (s2, p2) = app.post("/api/auth/login", None, json!({"email": "nobody@example.com", "password": "wrong password!"})).await;
+    let (s1, p1) = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "bob@example.com", "password": "wrong password!"}),
+        )
+        .await;
+    let (s2, p2) = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "nobody@example.com", "password": "wrong password!"}),
+        )
+        .await;
     assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
     assert_eq!(p1["detail"], p2["detail"]);
     let (s, _) = app.get("/api/projects", "not-a-token").await;
@@ -139,7 +226,13 @@ async fn sign_in_attempts_for_one_account_are_throttled_with_retry_after(app: Ap
     let wrong = json!({"email": "Victim@Example.com", "password": "not the password"});
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        let r = app.http.post(format!("{}/api/auth/login", app.base)).json(&wrong).send().await.unwrap();
+        let r = app
+            .http
+            .post(format!("{}/api/auth/login", app.base))
+            .json(&wrong)
+            .send()
+            .await
+            .unwrap();
         statuses.push(r.status().as_u16());
         if r.status() == StatusCode::TOO_MANY_REQUESTS {
             let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
@@ -151,11 +244,13 @@ async fn sign_in_attempts_for_one_account_are_throttled_with_retry_after(app: Ap
     // password.
     assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
     let right = json!({"email": "victim@example.com", "password": "correct horse battery"});
-    let r = app.http.post(format!("{}/api/auth/login", app.base)).json(&right).send().await.unwrap();
+    let r =
+        app.http.post(format!("{}/api/auth/login", app.base)).json(&right).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
     // Other accounts are not affected.
     let other = json!({"email": "someone@example.com", "password": "not the password"});
-    let r = app.http.post(format!("{}/api/auth/login", app.base)).json(&other).send().await.unwrap();
+    let r =
+        app.http.post(format!("{}/api/auth/login", app.base)).json(&other).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -169,29 +264,75 @@ async fn cross_origin_calls_only_from_configured_origins_and_bodies_are_bounded(
             .send()
     };
     let r = preflight("https://app.example.com").await.unwrap();
-    assert_eq!(r.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("https://app.example.com"));
-    assert!(r.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    assert_eq!(
+        r.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()),
+        Some("https://app.example.com")
+    );
+    assert!(
+        r.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization")
+    );
     let r = preflight("https://evil.example.net").await.unwrap();
-    assert!(r.headers().get("access-control-allow-origin").is_none(), "other origins get no CORS grant");
-    let r = app.http.get(format!("{}/api/styles", app.base)).header("origin", "https://app.example.com").send().await.unwrap();
+    assert!(
+        r.headers().get("access-control-allow-origin").is_none(),
+        "other origins get no CORS grant"
+    );
+    let r = app
+        .http
+        .get(format!("{}/api/styles", app.base))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["access-control-allow-origin"], "https://app.example.com");
-    assert!(r.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+    assert!(
+        r.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id")
+    );
 
     // A JSON body larger than the limit is refused before it is read whole.
     let (token, _) = app.user("big@example.com").await;
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(cofee_server::WHOLE_BODY_LIMIT + 1));
-    let r = app.http.post(format!("{}/api/projects", app.base)).bearer_auth(&token).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let r = app
+        .http
+        .post(format!("{}/api/projects", app.base))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // Small JSON routes take far less than captions do: a sign-in of 100 KiB is refused, the
     // same size of captions text is taken.
     let padded = json!({"email": "big@example.com", "password": "x".repeat(100 << 10)}).to_string();
-    let r = app.http.post(format!("{}/api/auth/login", app.base)).header("content-type", "application/json").body(padded).send().await.unwrap();
+    let r = app
+        .http
+        .post(format!("{}/api/auth/login", app.base))
+        .header("content-type", "application/json")
+        .body(padded)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let (_, p) = app.post("/api/projects", Some(&token), json!({"name": "long talk"})).await;
     let words: Vec<Value> = (0..4000).map(|i| json!({"text": format!("word{i}"), "start": i as f64 * 0.5, "end": i as f64 * 0.5 + 0.4})).collect();
-    let r = app.http.put(format!("{}/api/projects/{}/captions", app.base, p["id"].as_str().unwrap())).bearer_auth(&token).json(&json!({"words": words})).send().await.unwrap();
-    assert_ne!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{} KiB of captions are within their limit", serde_json::to_vec(&json!({"words": words})).unwrap().len() >> 10);
-    assert!(cofee_server::cors_origins(&["*".into()]).is_err() && cofee_server::cors_origins(&["https://a.example/x".into()]).is_err());
+    let r = app
+        .http
+        .put(format!("{}/api/projects/{}/captions", app.base, p["id"].as_str().unwrap()))
+        .bearer_auth(&token)
+        .json(&json!({"words": words}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        r.status(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{} KiB of captions are within their limit",
+        serde_json::to_vec(&json!({"words": words})).unwrap().len() >> 10
+    );
+    assert!(
+        cofee_server::cors_origins(&["*".into()]).is_err()
+            && cofee_server::cors_origins(&["https://a.example/x".into()]).is_err()
+    );
 }
 
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: App) {
@@ -210,7 +351,13 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: App) {
     assert_eq!(s, StatusCode::UNAUTHORIZED, "the whole family was revoked");
     // Logout ends a session the same way.
     let (_, r3) = app.user("dee@example.com").await;
-    let resp = app.http.post(format!("{}/api/auth/logout", app.base)).json(&json!({"refresh_token": r3})).send().await.unwrap();
+    let resp = app
+        .http
+        .post(format!("{}/api/auth/logout", app.base))
+        .json(&json!({"refresh_token": r3}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let (s, _) = app.post("/api/auth/refresh", None, json!({"refresh_token": r3})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -230,41 +377,72 @@ async fn projects_belong_to_their_owner_and_others_get_404(app: App) {
     assert!(list.as_array().unwrap().is_empty());
     for req in [
         app.http.get(format!("{}/api/projects/{id}", app.base)),
-        app.http.patch(format!("{}/api/projects/{id}", app.base)).json(&json!({"name": "mine now"})),
+        app.http
+            .patch(format!("{}/api/projects/{id}", app.base))
+            .json(&json!({"name": "mine now"})),
         app.http.delete(format!("{}/api/projects/{id}", app.base)),
     ] {
         let resp = req.bearer_auth(&mallory).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     }
-    let resp = app.http.patch(format!("{}/api/projects/{id}", app.base)).bearer_auth(&alice).json(&json!({"name": "Launch v2"})).send().await.unwrap();
+    let resp = app
+        .http
+        .patch(format!("{}/api/projects/{id}", app.base))
+        .bearer_auth(&alice)
+        .json(&json!({"name": "Launch v2"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let (s, p) = app.get(&format!("/api/projects/{id}"), &alice).await;
     assert_eq!((s, p["name"].as_str()), (StatusCode::OK, Some("Launch v2")));
     let (s, _) = app.get("/api/projects/not-a-uuid", &alice).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, p) = app.post("/api/projects", Some(&alice), json!({"name": ""})).await;
-    assert_eq!((s, p["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name")));
-    let resp = app.http.delete(format!("{}/api/projects/{id}", app.base)).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name"))
+    );
+    let resp = app
+        .http
+        .delete(format!("{}/api/projects/{id}", app.base))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let (s, _) = app.get(&format!("/api/projects/{id}"), &alice).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 async fn health_and_request_ids(app: App) {
-    let resp = app.http.get(format!("{}/health/ready", app.base)).header("x-request-id", "req-123").send().await.unwrap();
+    let resp = app
+        .http
+        .get(format!("{}/health/ready", app.base))
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["x-request-id"], "req-123", "echoed back");
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["database"], "ok");
     let resp = app.http.get(format!("{}/health/live", app.base)).send().await.unwrap();
     assert!(resp.headers().contains_key("x-request-id"), "made when absent");
-    for (name, value) in [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "no-referrer")] {
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
         assert_eq!(resp.headers()[name], value, "{name}");
     }
     let csp = resp.headers()["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
     let resp = app.http.get(format!("{}/api/nope", app.base)).send().await.unwrap();
-    assert_eq!((resp.status(), resp.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
+    assert_eq!(
+        (resp.status(), resp.headers()["content-type"].to_str().unwrap()),
+        (StatusCode::NOT_FOUND, "application/problem+json")
+    );
 }
 
 async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412(app: App) {
@@ -280,33 +458,100 @@ async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412(app: App) {
 
     let r = app.http.get(&url).bearer_auth(&alice).send().await.unwrap();
     assert_eq!(r.headers()["etag"], "\"v1\"");
-    let r = app.http.put(&url).bearer_auth(&alice).json(&json!({"text": "the quick brown fax"})).send().await.unwrap();
+    let r = app
+        .http
+        .put(&url)
+        .bearer_auth(&alice)
+        .json(&json!({"text": "the quick brown fax"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PRECONDITION_REQUIRED);
 
-    let r = app.http.put(&url).bearer_auth(&alice).header("if-match", "\"v1\"").json(&json!({"text": "The quick brown fax, jumping"})).send().await.unwrap();
+    let r = app
+        .http
+        .put(&url)
+        .bearer_auth(&alice)
+        .header("if-match", "\"v1\"")
+        .json(&json!({"text": "The quick brown fax, jumping"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["etag"], "\"v2\"");
     let t: Value = r.json().await.unwrap();
-    let got: Vec<(String, f64, f64)> = t["words"].as_array().unwrap().iter().map(|w| (w["text"].as_str().unwrap().into(), w["start"].as_f64().unwrap(), w["end"].as_f64().unwrap())).collect();
-    assert_eq!(got[..4], [("The".into(), 0.0, 0.2), ("quick".into(), 0.2, 0.5), ("brown".into(), 0.5, 0.8), ("fax,".into(), 1.5, 1.8)]);
+    let got: Vec<(String, f64, f64)> = t["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["text"].as_str().unwrap().into(),
+                w["start"].as_f64().unwrap(),
+                w["end"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got[..4],
+        [
+            ("The".into(), 0.0, 0.2),
+            ("quick".into(), 0.2, 0.5),
+            ("brown".into(), 0.5, 0.8),
+            ("fax,".into(), 1.5, 1.8)
+        ]
+    );
     assert_eq!(got[4].0, "jumping");
     assert!(got[4].1 >= 1.8, "the new word comes after the last one: {got:?}");
 
     // A second editor still holding v1 is refused, and the first edit is intact.
-    let r = app.http.put(&url).bearer_auth(&alice).header("if-match", "\"v1\"").json(&json!({"text": "something else"})).send().await.unwrap();
+    let r = app
+        .http
+        .put(&url)
+        .bearer_auth(&alice)
+        .header("if-match", "\"v1\"")
+        .json(&json!({"text": "something else"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
     let p: Value = r.json().await.unwrap();
     assert!(p["detail"].as_str().unwrap().contains("reload"));
-    let now: Value = app.http.get(&url).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
+    let now: Value =
+        app.http.get(&url).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
     assert_eq!(now["words"][3]["text"], "fax,");
 
     // Full word JSON from an editor that re-timed words itself is taken as it is (validated).
-    let r = app.http.put(&url).bearer_auth(&alice).header("if-match", "\"v2\"").json(&json!({"words": [{"text": "hi", "start": 0.1, "end": 0.3}]})).send().await.unwrap();
+    let r = app
+        .http
+        .put(&url)
+        .bearer_auth(&alice)
+        .header("if-match", "\"v2\"")
+        .json(&json!({"words": [{"text": "hi", "start": 0.1, "end": 0.3}]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!((r.status(), r.headers()["etag"].to_str().unwrap()), (StatusCode::OK, "\"v3\""));
-    let r = app.http.put(&url).bearer_auth(&alice).header("if-match", "\"v3\"").json(&json!({"words": [{"text": "hi", "start": 2.0, "end": 1.0}]})).send().await.unwrap();
+    let r = app
+        .http
+        .put(&url)
+        .bearer_auth(&alice)
+        .header("if-match", "\"v3\"")
+        .json(&json!({"words": [{"text": "hi", "start": 2.0, "end": 1.0}]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let r = app.http.put(&url).bearer_auth(&mallory).header("if-match", "\"v3\"").json(&json!({"text": "pwned"})).send().await.unwrap();
+    let r = app
+        .http
+        .put(&url)
+        .bearer_auth(&mallory)
+        .header("if-match", "\"v3\"")
+        .json(&json!({"text": "pwned"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -320,14 +565,34 @@ async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video(app: App
     let uploads = format!("{}/api/uploads", app.base);
 
     let r = app.http.request(reqwest::Method::OPTIONS, &uploads).send().await.unwrap();
-    assert_eq!((r.status(), r.headers()["tus-version"].to_str().unwrap()), (StatusCode::NO_CONTENT, "1.0.0"));
+    assert_eq!(
+        (r.status(), r.headers()["tus-version"].to_str().unwrap()),
+        (StatusCode::NO_CONTENT, "1.0.0")
+    );
     assert!(r.headers()["tus-extension"].to_str().unwrap().contains("creation"));
 
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let meta = format!("project_id {},filename {}", b64(&pid), b64("clip.mp4"));
-    let r = app.http.post(&uploads).bearer_auth(&alice).header("upload-length", video.len()).header("upload-metadata", &meta).send().await.unwrap();
+    let r = app
+        .http
+        .post(&uploads)
+        .bearer_auth(&alice)
+        .header("upload-length", video.len())
+        .header("upload-metadata", &meta)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED, "Tus-Resumable is required");
-    let r = app.http.post(&uploads).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-length", video.len()).header("upload-metadata", &meta).send().await.unwrap();
+    let r = app
+        .http
+        .post(&uploads)
+        .bearer_auth(&alice)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", video.len())
+        .header("upload-metadata", &meta)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let location = format!("{}{}", app.base, r.headers()["location"].to_str().unwrap());
 
@@ -347,27 +612,62 @@ async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video(app: App
             }
         }
     });
-    let _ = app.http.patch(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", 0).header("content-type", "application/offset+octet-stream")
-        .body(reqwest::Body::wrap_stream(chunks)).send().await;
+    let _ = app
+        .http
+        .patch(&location)
+        .bearer_auth(&alice)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-offset", 0)
+        .header("content-type", "application/offset+octet-stream")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await;
     let mut offset = 0u64;
     for _ in 0..50 {
-        let r = app.http.head(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").send().await.unwrap();
+        let r = app
+            .http
+            .head(&location)
+            .bearer_auth(&alice)
+            .header("tus-resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap();
         offset = r.headers()["upload-offset"].to_str().unwrap().parse().unwrap();
         if offset > 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(offset > 0 && offset < video.len() as u64, "kept what arrived: {offset} of {}", video.len());
+    assert!(
+        offset > 0 && offset < video.len() as u64,
+        "kept what arrived: {offset} of {}",
+        video.len()
+    );
 
-    let r = app.http.head(&location).bearer_auth(&mallory).header("tus-resumable", "1.0.0").send().await.unwrap();
+    let r = app
+        .http
+        .head(&location)
+        .bearer_auth(&mallory)
+        .header("tus-resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // A PATCH right after a dropped one may find it still running (423); tus clients retry.
     let patch = |offset: u64, body: Vec<u8>| {
         let (http, location, alice) = (app.http.clone(), location.clone(), alice.clone());
         async move {
             for _ in 0..50 {
-                let r = http.patch(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", offset).header("content-type", "application/offset+octet-stream").body(body.clone()).send().await.unwrap();
+                let r = http
+                    .patch(&location)
+                    .bearer_auth(&alice)
+                    .header("tus-resumable", "1.0.0")
+                    .header("upload-offset", offset)
+                    .header("content-type", "application/offset+octet-stream")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
                 if r.status() != StatusCode::LOCKED {
                     return r;
                 }
@@ -383,16 +683,49 @@ async fn a_tus_upload_interrupted_midway_resumes_and_attaches_the_video(app: App
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(r.headers()["upload-offset"].to_str().unwrap(), video.len().to_string());
     let (s, m) = app.get(&format!("/api/projects/{pid}/media"), &alice).await;
-    assert_eq!((s, m["width"].as_u64(), m["file_name"].as_str()), (StatusCode::OK, Some(320), Some("clip.mp4")));
+    assert_eq!(
+        (s, m["width"].as_u64(), m["file_name"].as_str()),
+        (StatusCode::OK, Some(320), Some("clip.mp4"))
+    );
 
     // Termination.
-    let r = app.http.post(&uploads).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-length", 10).header("upload-metadata", &meta).send().await.unwrap();
+    let r = app
+        .http
+        .post(&uploads)
+        .bearer_auth(&alice)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", 10)
+        .header("upload-metadata", &meta)
+        .send()
+        .await
+        .unwrap();
     let location = format!("{}{}", app.base, r.headers()["location"].to_str().unwrap());
-    let r = app.http.delete(&location).bearer_auth(&mallory).header("tus-resumable", "1.0.0").send().await.unwrap();
+    let r = app
+        .http
+        .delete(&location)
+        .bearer_auth(&mallory)
+        .header("tus-resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = app.http.delete(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").send().await.unwrap();
+    let r = app
+        .http
+        .delete(&location)
+        .bearer_auth(&alice)
+        .header("tus-resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = app.http.head(&location).bearer_auth(&alice).header("tus-resumable", "1.0.0").send().await.unwrap();
+    let r = app
+        .http
+        .head(&location)
+        .bearer_auth(&alice)
+        .header("tus-resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -409,45 +742,103 @@ async fn personal_api_tokens_work_until_deleted_and_are_never_shown_again(app: A
     assert_eq!(list[0]["name"], "ci script");
     assert!(list[0].get("secret").is_none() && list[0]["last_used_at"].is_i64());
     let id = list[0]["id"].as_str().unwrap();
-    let r = app.http.delete(format!("{}/api/tokens/{id}", app.base)).bearer_auth(&mallory).send().await.unwrap();
+    let r = app
+        .http
+        .delete(format!("{}/api/tokens/{id}", app.base))
+        .bearer_auth(&mallory)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = app.http.delete(format!("{}/api/tokens/{id}", app.base)).bearer_auth(&alice).send().await.unwrap();
+    let r = app
+        .http
+        .delete(format!("{}/api/tokens/{id}", app.base))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let (s, _) = app.get("/api/projects", &secret).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
 async fn the_api_describes_itself_in_openapi_3_1_with_docs(app: App) {
-    let spec: Value = app.http.get(format!("{}/api/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let spec: Value = app
+        .http
+        .get(format!("{}/api/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
     let paths = spec["paths"].as_object().unwrap();
     for (path, method) in [
-        ("/api/auth/register", "post"), ("/api/auth/login", "post"), ("/api/auth/refresh", "post"), ("/api/auth/logout", "post"),
-        ("/api/tokens", "post"), ("/api/tokens/{id}", "delete"), ("/api/projects", "get"), ("/api/projects/{id}", "patch"),
-        ("/api/projects/{id}/media", "put"), ("/api/projects/{id}/captions", "put"), ("/api/projects/{id}/captions.srt", "get"),
-        ("/api/projects/{id}/transcribe", "post"), ("/api/jobs/{id}", "get"), ("/api/jobs/{id}/cancel", "post"),
-        ("/api/projects/{id}/events", "get"), ("/api/styles", "get"), ("/api/projects/{id}/style", "put"),
-        ("/api/projects/{id}/renders", "post"), ("/api/renders/{id}/download", "get"), ("/api/uploads", "post"),
-        ("/api/uploads/{id}", "patch"), ("/api/webhooks", "post"), ("/health/ready", "get"),
+        ("/api/auth/register", "post"),
+        ("/api/auth/login", "post"),
+        ("/api/auth/refresh", "post"),
+        ("/api/auth/logout", "post"),
+        ("/api/tokens", "post"),
+        ("/api/tokens/{id}", "delete"),
+        ("/api/projects", "get"),
+        ("/api/projects/{id}", "patch"),
+        ("/api/projects/{id}/media", "put"),
+        ("/api/projects/{id}/captions", "put"),
+        ("/api/projects/{id}/captions.srt", "get"),
+        ("/api/projects/{id}/transcribe", "post"),
+        ("/api/jobs/{id}", "get"),
+        ("/api/jobs/{id}/cancel", "post"),
+        ("/api/projects/{id}/events", "get"),
+        ("/api/styles", "get"),
+        ("/api/projects/{id}/style", "put"),
+        ("/api/projects/{id}/renders", "post"),
+        ("/api/renders/{id}/download", "get"),
+        ("/api/uploads", "post"),
+        ("/api/uploads/{id}", "patch"),
+        ("/api/webhooks", "post"),
+        ("/health/ready", "get"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not described");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not described"
+        );
     }
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     assert!(spec["components"]["schemas"]["Problem"].is_object());
-    let kinds: Vec<&str> = spec["components"]["schemas"]["Problem"]["properties"]["type"]["enum"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
-    for kind in ["/problems/not-found", "/problems/invalid-input", "/problems/stale-captions", "/problems/too-many-requests"] {
+    let kinds: Vec<&str> = spec["components"]["schemas"]["Problem"]["properties"]["type"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    for kind in [
+        "/problems/not-found",
+        "/problems/invalid-input",
+        "/problems/stale-captions",
+        "/problems/too-many-requests",
+    ] {
         assert!(kinds.contains(&kind), "{kind} is listed among the problem types: {kinds:?}");
     }
     let docs = app.http.get(format!("{}/api/docs/", app.base)).send().await.unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
-    assert!(docs.text().await.unwrap().contains("swagger"), "the docs page is served from the binary");
+    assert!(
+        docs.text().await.unwrap().contains("swagger"),
+        "the docs page is served from the binary"
+    );
 }
 
 /// Another API replica on the app's database and object storage, with scratch space of its own
 /// (another pod); returns its base URL.
 async fn second_replica(app: &App) -> String {
     let objects = cofee_store::objects::Objects::local(&app._dir.path().join("objects")).unwrap();
-    let state = AppState::new(app.db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), app._dir.path().join("tmp-b"));
+    let state = AppState::new(
+        app.db.clone(),
+        objects,
+        JwtKeys::from_secret(&[42u8; 32]).unwrap(),
+        Default::default(),
+        app._dir.path().join("tmp-b"),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, router(state), std::future::pending()));
@@ -460,18 +851,51 @@ async fn a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request(app: Ap
     let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "tus"})).await;
     let pid = p["id"].as_str().unwrap().to_string();
     let video = app.clip();
-    let (s, _) = app.post(&format!("/api/projects/{pid}/media/direct"), Some(&alice), json!({"size": video.len()})).await;
-    assert_eq!(s, StatusCode::CONFLICT, "a local directory takes no direct uploads: use PUT or tus");
+    let (s, _) = app
+        .post(
+            &format!("/api/projects/{pid}/media/direct"),
+            Some(&alice),
+            json!({"size": video.len()}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "a local directory takes no direct uploads: use PUT or tus"
+    );
     let (a, b) = (app.base.clone(), second_replica(&app).await);
     let meta = format!("project_id {}", base64::engine::general_purpose::STANDARD.encode(&pid));
-    let r = app.http.post(format!("{a}/api/uploads")).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-length", video.len()).header("upload-metadata", &meta).send().await.unwrap();
+    let r = app
+        .http
+        .post(format!("{a}/api/uploads"))
+        .bearer_auth(&alice)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", video.len())
+        .header("upload-metadata", &meta)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let path = r.headers()["location"].to_str().unwrap().to_string();
     let patch = |base: &str, from: usize, to: usize| {
-        app.http.patch(format!("{base}{path}")).bearer_auth(&alice).header("tus-resumable", "1.0.0").header("upload-offset", from).header("content-type", "application/offset+octet-stream").body(video[from..to].to_vec()).send()
+        app.http
+            .patch(format!("{base}{path}"))
+            .bearer_auth(&alice)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-offset", from)
+            .header("content-type", "application/offset+octet-stream")
+            .body(video[from..to].to_vec())
+            .send()
     };
     let offset_at = async |base: &str| -> u64 {
-        let r = app.http.head(format!("{base}{path}")).bearer_auth(&alice).header("tus-resumable", "1.0.0").send().await.unwrap();
+        let r = app
+            .http
+            .head(format!("{base}{path}"))
+            .bearer_auth(&alice)
+            .header("tus-resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap();
         r.headers()["upload-offset"].to_str().unwrap().parse().unwrap()
     };
     let (third, two_thirds) = (video.len() / 3, 2 * video.len() / 3);
@@ -480,15 +904,30 @@ async fn a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request(app: Ap
     assert_eq!(offset_at(&b).await, third as u64, "the other replica knows how far the upload got");
     assert_eq!(patch(&b, third, two_thirds).await.unwrap().status(), StatusCode::NO_CONTENT);
     let stale = patch(&a, third, video.len()).await.unwrap();
-    assert_eq!(stale.status(), StatusCode::CONFLICT, "a PATCH from an offset that has moved on is refused on any replica");
+    assert_eq!(
+        stale.status(),
+        StatusCode::CONFLICT,
+        "a PATCH from an offset that has moved on is refused on any replica"
+    );
     let last = patch(&a, two_thirds, video.len()).await.unwrap();
-    assert_eq!((last.status(), last.headers()["upload-offset"].to_str().unwrap()), (StatusCode::NO_CONTENT, video.len().to_string().as_str()));
+    assert_eq!(
+        (last.status(), last.headers()["upload-offset"].to_str().unwrap()),
+        (StatusCode::NO_CONTENT, video.len().to_string().as_str())
+    );
 
     let (s, m) = app.get(&format!("/api/projects/{pid}/media"), &alice).await;
-    assert_eq!((s, m["width"].as_u64(), m["size_bytes"].as_u64()), (StatusCode::OK, Some(320), Some(video.len() as u64)), "{m}");
-    let stored = std::fs::read(app._dir.path().join(format!("objects/projects/{pid}/source"))).unwrap();
+    assert_eq!(
+        (s, m["width"].as_u64(), m["size_bytes"].as_u64()),
+        (StatusCode::OK, Some(320), Some(video.len() as u64)),
+        "{m}"
+    );
+    let stored =
+        std::fs::read(app._dir.path().join(format!("objects/projects/{pid}/source"))).unwrap();
     assert!(stored == video, "the pieces were joined in order");
-    let leftovers: Vec<_> = ["objects/uploads", "tmp/uploads", "tmp-b/uploads"].iter().flat_map(|d| std::fs::read_dir(app._dir.path().join(d)).into_iter().flatten()).collect();
+    let leftovers: Vec<_> = ["objects/uploads", "tmp/uploads", "tmp-b/uploads"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(app._dir.path().join(d)).into_iter().flatten())
+        .collect();
     assert!(leftovers.is_empty(), "pieces and scratch files are removed: {leftovers:?}");
 }
 

@@ -11,12 +11,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cofee_jobs::{JobOrigin, Queue, RenderJob};
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::Database;
-use cofee_jobs::{JobOrigin, Queue, RenderJob};
+use cofee_store::Store;
 use cofee_store::queue::JobQueue;
 use cofee_store::signals::{JobSignals, ProjectWatch, SignallingQueue};
-use cofee_store::Store;
 use cofee_store::testing::{RedisSocket, RedisTestServer};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -38,9 +38,17 @@ struct App {
 
 async fn spawn_app(signals: JobSignals) -> App {
     let dir = tempfile::tempdir().unwrap();
-    let db: Arc<dyn Database> = Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap());
+    let db: Arc<dyn Database> =
+        Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap());
     let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
-    let state = AppState::new(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join("tmp")).with_signals(signals);
+    let state = AppState::new(
+        db.clone(),
+        objects,
+        JwtKeys::from_secret(&[42u8; 32]).unwrap(),
+        Default::default(),
+        dir.path().join("tmp"),
+    )
+    .with_signals(signals);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, router(state), std::future::pending()));
@@ -50,10 +58,38 @@ async fn spawn_app(signals: JobSignals) -> App {
 /// An owner with a project; returns (owner id, project id, access token).
 async fn project(app: &App) -> (String, String, String) {
     let creds = json!({"email": "ada@example.com", "password": "correct horse battery"});
-    let user: Value = app.http.post(format!("{}/api/auth/register", app.base)).json(&creds).send().await.unwrap().json().await.unwrap();
-    let tokens: Value = app.http.post(format!("{}/api/auth/login", app.base)).json(&creds).send().await.unwrap().json().await.unwrap();
+    let user: Value = app
+        .http
+        .post(format!("{}/api/auth/register", app.base))
+        .json(&creds)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tokens: Value = app
+        .http
+        .post(format!("{}/api/auth/login", app.base))
+        .json(&creds)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = tokens["access_token"].as_str().unwrap().to_string();
-    let p: Value = app.http.post(format!("{}/api/projects", app.base)).bearer_auth(&token).json(&json!({"name": "talk"})).send().await.unwrap().json().await.unwrap();
+    let p: Value = app
+        .http
+        .post(format!("{}/api/projects", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "talk"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     (user["id"].as_str().unwrap().into(), p["id"].as_str().unwrap().into(), token)
 }
 
@@ -65,9 +101,21 @@ struct Events {
 
 impl Events {
     async fn open(app: &App, project: &str, token: &str) -> Self {
-        let r = app.http.get(format!("{}/api/projects/{project}/events", app.base)).bearer_auth(token).send().await.unwrap();
+        let r = app
+            .http
+            .get(format!("{}/api/projects/{project}/events", app.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.headers()["content-type"], "text/event-stream");
-        Self { body: r.bytes_stream().map(|chunk| chunk.map(|b| String::from_utf8_lossy(&b).into_owned())).boxed(), buffer: String::new() }
+        Self {
+            body: r
+                .bytes_stream()
+                .map(|chunk| chunk.map(|b| String::from_utf8_lossy(&b).into_owned()))
+                .boxed(),
+            buffer: String::new(),
+        }
     }
 
     /// The next event, and how long it took to come; panics after `within`.
@@ -93,7 +141,11 @@ impl Events {
     /// The next event, which must say `state` and `progress`, within `within`.
     async fn expect(&mut self, state: &str, progress: f64, within: Duration) {
         let (e, took) = self.next(within).await;
-        assert_eq!((e["state"].as_str(), e["progress"].as_f64()), (Some(state), Some(progress)), "{e}");
+        assert_eq!(
+            (e["state"].as_str(), e["progress"].as_f64()),
+            (Some(state), Some(progress)),
+            "{e}"
+        );
         assert!(took <= within, "{state} {progress} took {took:?}");
     }
 }
@@ -114,7 +166,10 @@ async fn until_heard(from: &JobSignals, watch: &mut ProjectWatch, project: &str)
 async fn until_live(signals: &JobSignals) {
     let started = Instant::now();
     while !signals.live() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the job signal subscription did not come up");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the job signal subscription did not come up"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -125,8 +180,15 @@ async fn until_live(signals: &JobSignals) {
 async fn a_job_runs_while_the_stream_watches(app: &App, worker_signals: JobSignals) {
     let (owner, project, token) = project(app).await;
     let worker = SignallingQueue::new(app.db.clone(), worker_signals);
-    let origin = JobOrigin { owner: owner.parse().ok(), project: project.parse().ok(), ..JobOrigin::default() };
-    let job = cofee_jobs::new_job(&RenderJob { render_id: uuid::Uuid::now_v7(), preset: "veryfast".into(), crf: 20 }, origin);
+    let origin = JobOrigin {
+        owner: owner.parse().ok(),
+        project: project.parse().ok(),
+        ..JobOrigin::default()
+    };
+    let job = cofee_jobs::new_job(
+        &RenderJob { render_id: uuid::Uuid::now_v7(), preset: "veryfast".into(), crf: 20 },
+        origin,
+    );
     let id = worker.enqueue(job).await.unwrap();
     let mut events = Events::open(app, &project, &token).await;
     events.expect("queued", 0.0, PROMPT).await;
@@ -145,7 +207,10 @@ async fn a_job_runs_while_the_stream_watches(app: &App, worker_signals: JobSigna
 #[tokio::test]
 async fn with_redis_the_stream_hears_a_worker_elsewhere_by_signal() {
     let prefix = format!("cofee-test-{}:", uuid::Uuid::now_v7());
-    let (api_signals, worker_signals) = (JobSignals::redis(&redis_url(), &prefix).unwrap(), JobSignals::redis_publisher(&redis_url(), &prefix).unwrap());
+    let (api_signals, worker_signals) = (
+        JobSignals::redis(&redis_url(), &prefix).unwrap(),
+        JobSignals::redis_publisher(&redis_url(), &prefix).unwrap(),
+    );
     until_live(&api_signals).await;
     let app = spawn_app(api_signals).await;
     a_job_runs_while_the_stream_watches(&app, worker_signals).await;
@@ -162,7 +227,10 @@ async fn a_process_starts_while_redis_is_down_and_signals_once_it_is_up() {
     let socket = RedisSocket::new(); // nothing listens there yet
     let url = socket.url();
     let started = Instant::now();
-    let (a, b) = (JobSignals::redis(&url, "cofee:").unwrap(), JobSignals::redis_publisher(&url, "cofee:").unwrap());
+    let (a, b) = (
+        JobSignals::redis(&url, "cofee:").unwrap(),
+        JobSignals::redis_publisher(&url, "cofee:").unwrap(),
+    );
     b.notify("p1"); // lost, and no wait
     assert!(started.elapsed() < Duration::from_millis(100), "nothing waits for Redis");
     assert!(!a.live());
@@ -176,13 +244,19 @@ async fn a_process_starts_while_redis_is_down_and_signals_once_it_is_up() {
 async fn when_redis_goes_away_signals_stop_and_come_back_with_it() {
     // `a` watches (an API), `b` only publishes (a worker).
     let redis = RedisTestServer::start();
-    let (a, b) = (JobSignals::redis(&redis.url(), "cofee:").unwrap(), JobSignals::redis_publisher(&redis.url(), "cofee:").unwrap());
+    let (a, b) = (
+        JobSignals::redis(&redis.url(), "cofee:").unwrap(),
+        JobSignals::redis_publisher(&redis.url(), "cofee:").unwrap(),
+    );
     until_live(&a).await;
     assert!(!b.live(), "a publisher hears nothing");
     let (mut watched, mut other) = (a.watch("p1"), a.watch("p2"));
     b.notify("p1");
     tokio::time::timeout(PROMPT, watched.changed()).await.expect("a signal from the other process");
-    assert!(tokio::time::timeout(Duration::from_millis(300), other.changed()).await.is_err(), "another project's watcher sleeps on");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), other.changed()).await.is_err(),
+        "another project's watcher sleeps on"
+    );
 
     let socket = redis.stop();
     let started = Instant::now();

@@ -30,7 +30,8 @@ impl RedisPrefix {
 impl Drop for RedisPrefix {
     fn drop(&mut self) {
         if let Ok(mut c) = redis::Client::open(redis_url()).and_then(|c| c.get_connection()) {
-            let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}*", self.0)).query(&mut c).unwrap_or_default();
+            let keys: Vec<String> =
+                redis::cmd("KEYS").arg(format!("{}*", self.0)).query(&mut c).unwrap_or_default();
             if !keys.is_empty() {
                 let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut c);
             }
@@ -45,13 +46,24 @@ struct Replicas {
 }
 
 /// `n` API replicas on one SQLite database, each with the limiter `limiter()` makes.
-async fn replicas(n: usize, limits: RateLimits, mut limiter: impl AsyncFnMut() -> RateLimiter) -> Replicas {
+async fn replicas(
+    n: usize,
+    limits: RateLimits,
+    mut limiter: impl AsyncFnMut() -> RateLimiter,
+) -> Replicas {
     let dir = tempfile::tempdir().unwrap();
-    let db: Arc<dyn Database> = Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap());
+    let db: Arc<dyn Database> =
+        Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap());
     let mut bases = Vec::new();
     for i in 0..n {
         let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
-        let mut state = AppState::new(db.clone(), objects, JwtKeys::from_secret(&[42u8; 32]).unwrap(), Default::default(), dir.path().join(format!("tmp{i}")));
+        let mut state = AppState::new(
+            db.clone(),
+            objects,
+            JwtKeys::from_secret(&[42u8; 32]).unwrap(),
+            Default::default(),
+            dir.path().join(format!("tmp{i}")),
+        );
         state.rate_limits = limits.clone();
         state.rate_limiter = limiter().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -64,7 +76,13 @@ async fn replicas(n: usize, limits: RateLimits, mut limiter: impl AsyncFnMut() -
 /// Only the budget under test; the client address comes from `X-Forwarded-For` (the test is the
 /// trusted proxy), so one test can be several clients.
 fn only(set: impl FnOnce(&mut RateLimits)) -> RateLimits {
-    let mut limits = RateLimits { per_ip: None, per_user: None, sign_in_per_ip: None, per_account: None, trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()] };
+    let mut limits = RateLimits {
+        per_ip: None,
+        per_user: None,
+        sign_in_per_ip: None,
+        per_account: None,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+    };
     set(&mut limits);
     limits
 }
@@ -72,12 +90,30 @@ fn only(set: impl FnOnce(&mut RateLimits)) -> RateLimits {
 impl Replicas {
     async fn register(&self, replica: usize, client: &str, email: &str) -> reqwest::Response {
         let creds = json!({"email": email, "password": "correct horse battery"});
-        self.http.post(format!("{}/api/auth/register", self.bases[replica])).header("x-forwarded-for", client).json(&creds).send().await.unwrap()
+        self.http
+            .post(format!("{}/api/auth/register", self.bases[replica]))
+            .header("x-forwarded-for", client)
+            .json(&creds)
+            .send()
+            .await
+            .unwrap()
     }
 
-    async fn login(&self, replica: usize, client: &str, email: &str, password: &str) -> reqwest::Response {
+    async fn login(
+        &self,
+        replica: usize,
+        client: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
         let creds = json!({"email": email, "password": password});
-        self.http.post(format!("{}/api/auth/login", self.bases[replica])).header("x-forwarded-for", client).json(&creds).send().await.unwrap()
+        self.http
+            .post(format!("{}/api/auth/login", self.bases[replica]))
+            .header("x-forwarded-for", client)
+            .json(&creds)
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn token(&self, email: &str) -> String {
@@ -87,7 +123,14 @@ impl Replicas {
     }
 
     async fn projects(&self, replica: usize, token: &str) -> StatusCode {
-        self.http.get(format!("{}/api/projects", self.bases[replica])).bearer_auth(token).header("x-forwarded-for", "192.0.2.50").send().await.unwrap().status()
+        self.http
+            .get(format!("{}/api/projects", self.bases[replica]))
+            .bearer_auth(token)
+            .header("x-forwarded-for", "192.0.2.50")
+            .send()
+            .await
+            .unwrap()
+            .status()
     }
 }
 
@@ -104,14 +147,33 @@ async fn assert_refused(r: reqwest::Response, why: &str) {
 async fn with_redis_the_sign_in_budget_of_an_address_is_shared_by_the_replicas() {
     let prefix = RedisPrefix::new();
     let limits = only(|l| l.sign_in_per_ip = Some(Quota::new(60, 3)));
-    let api = replicas(2, limits, async || RateLimiter::redis(&redis_url(), &prefix.0).await.unwrap()).await;
+    let api =
+        replicas(2, limits, async || RateLimiter::redis(&redis_url(), &prefix.0).await.unwrap())
+            .await;
     for (i, replica) in [0, 1, 0].into_iter().enumerate() {
-        assert_eq!(api.register(replica, "198.51.100.7", &format!("u{i}@example.com")).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            api.register(replica, "198.51.100.7", &format!("u{i}@example.com")).await.status(),
+            StatusCode::CREATED
+        );
     }
-    assert_refused(api.register(1, "198.51.100.7", "u3@example.com").await, "from this address").await;
-    assert_refused(api.register(0, "198.51.100.7", "u3@example.com").await, "from this address").await;
-    assert_eq!(api.register(1, "198.51.100.8", "u3@example.com").await.status(), StatusCode::CREATED, "another address has its own budget");
-    let ready: Value = api.http.get(format!("{}/health/ready", api.bases[0])).send().await.unwrap().json().await.unwrap();
+    assert_refused(api.register(1, "198.51.100.7", "u3@example.com").await, "from this address")
+        .await;
+    assert_refused(api.register(0, "198.51.100.7", "u3@example.com").await, "from this address")
+        .await;
+    assert_eq!(
+        api.register(1, "198.51.100.8", "u3@example.com").await.status(),
+        StatusCode::CREATED,
+        "another address has its own budget"
+    );
+    let ready: Value = api
+        .http
+        .get(format!("{}/health/ready", api.bases[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready["redis"], "ok", "{ready}");
 }
 
@@ -121,40 +183,84 @@ async fn without_redis_each_replica_keeps_its_own_budget() {
     let api = replicas(2, limits, async || RateLimiter::local()).await;
     let mut created = 0;
     for i in 0..6 {
-        if api.register(i % 2, "198.51.100.7", &format!("u{i}@example.com")).await.status() == StatusCode::CREATED {
+        if api.register(i % 2, "198.51.100.7", &format!("u{i}@example.com")).await.status()
+            == StatusCode::CREATED
+        {
             created += 1;
         }
     }
     assert_eq!(created, 4, "two per replica");
-    let ready: Value = api.http.get(format!("{}/health/ready", api.bases[0])).send().await.unwrap().json().await.unwrap();
+    let ready: Value = api
+        .http
+        .get(format!("{}/health/ready", api.bases[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(ready.get("redis").is_none(), "Redis is not reported where it is not used: {ready}");
 }
 
 #[tokio::test]
 async fn a_user_has_one_budget_across_replicas_and_other_users_are_unaffected() {
     let prefix = RedisPrefix::new();
-    let api = replicas(2, only(|l| l.per_user = Some(Quota::new(60, 2))), async || RateLimiter::redis(&redis_url(), &prefix.0).await.unwrap()).await;
+    let api = replicas(2, only(|l| l.per_user = Some(Quota::new(60, 2))), async || {
+        RateLimiter::redis(&redis_url(), &prefix.0).await.unwrap()
+    })
+    .await;
     for who in ["ann@example.com", "bob@example.com"] {
         assert_eq!(api.register(0, "192.0.2.1", who).await.status(), StatusCode::CREATED);
     }
     let (ann, bob) = (api.token("ann@example.com").await, api.token("bob@example.com").await);
-    assert_eq!((api.projects(0, &ann).await, api.projects(1, &ann).await), (StatusCode::OK, StatusCode::OK));
-    let r = api.http.get(format!("{}/api/projects", api.bases[0])).bearer_auth(&ann).send().await.unwrap();
+    assert_eq!(
+        (api.projects(0, &ann).await, api.projects(1, &ann).await),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let r = api
+        .http
+        .get(format!("{}/api/projects", api.bases[0]))
+        .bearer_auth(&ann)
+        .send()
+        .await
+        .unwrap();
     assert_refused(r, "for this account").await;
-    assert_ne!(api.projects(1, &bob).await, StatusCode::TOO_MANY_REQUESTS, "Bob has his own budget");
-    assert_ne!(api.projects(0, "forged.token.value").await, StatusCode::TOO_MANY_REQUESTS, "an invalid token spends no user's budget");
+    assert_ne!(
+        api.projects(1, &bob).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Bob has his own budget"
+    );
+    assert_ne!(
+        api.projects(0, "forged.token.value").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an invalid token spends no user's budget"
+    );
 }
 
 #[tokio::test]
 async fn password_guessing_is_limited_per_account_from_any_address() {
     let prefix = RedisPrefix::new();
-    let api = replicas(2, only(|l| l.per_account = Some(Quota::new(60, 3))), async || RateLimiter::redis(&redis_url(), &prefix.0).await.unwrap()).await;
+    let api = replicas(2, only(|l| l.per_account = Some(Quota::new(60, 3))), async || {
+        RateLimiter::redis(&redis_url(), &prefix.0).await.unwrap()
+    })
+    .await;
     assert_eq!(api.register(0, "192.0.2.1", "ann@example.com").await.status(), StatusCode::CREATED);
     for (i, client) in ["203.0.113.1", "203.0.113.2", "203.0.113.3"].into_iter().enumerate() {
-        assert_eq!(api.login(i % 2, client, "Ann@example.com", "wrong password!").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            api.login(i % 2, client, "Ann@example.com", "wrong password!").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
-    assert_refused(api.login(1, "203.0.113.4", "ann@example.com", "correct horse battery").await, "for this account").await;
-    assert_eq!(api.login(0, "203.0.113.4", "bob@example.com", "whatever it is").await.status(), StatusCode::UNAUTHORIZED, "other accounts are not held up");
+    assert_refused(
+        api.login(1, "203.0.113.4", "ann@example.com", "correct horse battery").await,
+        "for this account",
+    )
+    .await;
+    assert_eq!(
+        api.login(0, "203.0.113.4", "bob@example.com", "whatever it is").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "other accounts are not held up"
+    );
 }
 
 #[tokio::test]
@@ -163,12 +269,26 @@ async fn when_redis_goes_away_requests_are_served_and_readiness_says_so() {
     let limits = only(|l| l.sign_in_per_ip = Some(Quota::new(60, 1)));
     let url = redis.url();
     let api = replicas(1, limits, async || RateLimiter::redis(&url, "cofee:").await.unwrap()).await;
-    assert_eq!(api.register(0, "198.51.100.7", "u0@example.com").await.status(), StatusCode::CREATED);
-    assert_eq!(api.register(0, "198.51.100.7", "u1@example.com").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        api.register(0, "198.51.100.7", "u0@example.com").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        api.register(0, "198.51.100.7", "u1@example.com").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
     redis.stop();
     let r = api.http.get(format!("{}/health/ready", api.bases[0])).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     let ready: Value = r.json().await.unwrap();
-    assert_eq!((ready["redis"].as_str(), ready["database"].as_str()), (Some("down"), Some("ok")), "{ready}");
-    assert_eq!(api.register(0, "198.51.100.7", "u2@example.com").await.status(), StatusCode::CREATED, "limits fail open: the service stays up");
+    assert_eq!(
+        (ready["redis"].as_str(), ready["database"].as_str()),
+        (Some("down"), Some("ok")),
+        "{ready}"
+    );
+    assert_eq!(
+        api.register(0, "198.51.100.7", "u2@example.com").await.status(),
+        StatusCode::CREATED,
+        "limits fail open: the service stays up"
+    );
 }

@@ -18,7 +18,9 @@ pub fn collapse_repetitions(words: &mut Vec<Word>, max_len: usize, keep: usize) 
                 continue;
             }
             let mut reps = 1;
-            while i + (reps + 1) * len <= words.len() && &norm[i + reps * len..i + (reps + 1) * len] == phrase {
+            while i + (reps + 1) * len <= words.len()
+                && &norm[i + reps * len..i + (reps + 1) * len] == phrase
+            {
                 reps += 1;
             }
             if reps > keep {
@@ -45,7 +47,10 @@ mod tests {
     use super::*;
 
     fn words(s: &str) -> Vec<Word> {
-        s.split_whitespace().enumerate().map(|(i, t)| Word::new(t, i as u64 * 100, i as u64 * 100 + 90)).collect()
+        s.split_whitespace()
+            .enumerate()
+            .map(|(i, t)| Word::new(t, i as u64 * 100, i as u64 * 100 + 90))
+            .collect()
     }
 
     fn text(w: &[Word]) -> String {

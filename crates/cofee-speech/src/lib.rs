@@ -70,5 +70,11 @@ pub trait SpeechEngine: Send + Sync {
     /// Transcribes the whole stream. Implementations read `audio.pcm` to its end (or until
     /// cancelled), report progress as they go, and return words in time order with times
     /// relative to the start of the stream.
-    async fn transcribe(&self, audio: AudioInput, options: &TranscribeOptions, progress: Progress<'_>, cancel: &CancellationToken) -> Result<Transcript, SpeechError>;
+    async fn transcribe(
+        &self,
+        audio: AudioInput,
+        options: &TranscribeOptions,
+        progress: Progress<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Transcript, SpeechError>;
 }

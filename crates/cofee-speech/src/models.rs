@@ -22,19 +22,62 @@ pub struct CatalogEntry {
 
 pub const CATALOG: &[CatalogEntry] = &[
     CatalogEntry { name: "tiny", sha1: "bd577a113a864445d4c299885e0cb97d4ba92b5f", size: "75 MB" },
-    CatalogEntry { name: "tiny.en", sha1: "c78c86eb1a8faa21b369bcd33207cc90d64ae9df", size: "75 MB" },
+    CatalogEntry {
+        name: "tiny.en",
+        sha1: "c78c86eb1a8faa21b369bcd33207cc90d64ae9df",
+        size: "75 MB",
+    },
     CatalogEntry { name: "base", sha1: "465707469ff3a37a2b9b8d8f89f2f99de7299dac", size: "142 MB" },
-    CatalogEntry { name: "base.en", sha1: "137c40403d78fd54d454da0f9bd998f78703390c", size: "142 MB" },
-    CatalogEntry { name: "small", sha1: "55356645c2b361a969dfd0ef2c5a50d530afd8d5", size: "466 MB" },
-    CatalogEntry { name: "small.en", sha1: "db8a495a91d927739e50b3fc1cc4c6b8f6c2d022", size: "466 MB" },
-    CatalogEntry { name: "medium", sha1: "fd9727b6e1217c2f614f9b698455c4ffd82463b4", size: "1.5 GB" },
-    CatalogEntry { name: "medium.en", sha1: "8c30f0e44ce9560643ebd10bbe50cd20eafd3723", size: "1.5 GB" },
-    CatalogEntry { name: "large-v1", sha1: "b1caaf735c4cc1429223d5a74f0f4d0b9b59a299", size: "2.9 GB" },
-    CatalogEntry { name: "large", sha1: "0f4c8e34f21cf1a914c59d8b3ce882345ad349d6", size: "2.9 GB" },
+    CatalogEntry {
+        name: "base.en",
+        sha1: "137c40403d78fd54d454da0f9bd998f78703390c",
+        size: "142 MB",
+    },
+    CatalogEntry {
+        name: "small",
+        sha1: "55356645c2b361a969dfd0ef2c5a50d530afd8d5",
+        size: "466 MB",
+    },
+    CatalogEntry {
+        name: "small.en",
+        sha1: "db8a495a91d927739e50b3fc1cc4c6b8f6c2d022",
+        size: "466 MB",
+    },
+    CatalogEntry {
+        name: "medium",
+        sha1: "fd9727b6e1217c2f614f9b698455c4ffd82463b4",
+        size: "1.5 GB",
+    },
+    CatalogEntry {
+        name: "medium.en",
+        sha1: "8c30f0e44ce9560643ebd10bbe50cd20eafd3723",
+        size: "1.5 GB",
+    },
+    CatalogEntry {
+        name: "large-v1",
+        sha1: "b1caaf735c4cc1429223d5a74f0f4d0b9b59a299",
+        size: "2.9 GB",
+    },
+    CatalogEntry {
+        name: "large",
+        sha1: "0f4c8e34f21cf1a914c59d8b3ce882345ad349d6",
+        size: "2.9 GB",
+    },
 ];
 
 /// Preference when choosing an installed model automatically: accurate enough, fast on a CPU.
-const PREFERENCE: &[&str] = &["base.en", "base", "small.en", "small", "tiny.en", "tiny", "medium.en", "medium", "large", "large-v1"];
+const PREFERENCE: &[&str] = &[
+    "base.en",
+    "base",
+    "small.en",
+    "small",
+    "tiny.en",
+    "tiny",
+    "medium.en",
+    "medium",
+    "large",
+    "large-v1",
+];
 
 #[derive(Debug, Error)]
 pub enum ModelError {
@@ -42,11 +85,15 @@ pub enum ModelError {
     Unknown { name: String },
     #[error("invalid model name {0:?}: use letters, digits, '.', '-' and '_'")]
     BadName(String),
-    #[error("cannot download {url}: {detail}. Without internet access, download the file elsewhere and pass --model PATH (or set COFEE_WHISPER_MODEL)")]
+    #[error(
+        "cannot download {url}: {detail}. Without internet access, download the file elsewhere and pass --model PATH (or set COFEE_WHISPER_MODEL)"
+    )]
     Unreachable { url: String, detail: String },
     #[error("download of {url} failed: HTTP {status}")]
     Http { url: String, status: u16 },
-    #[error("checksum mismatch for {name}: expected SHA-1 {expected}, got {actual}; the partial file was deleted, try again")]
+    #[error(
+        "checksum mismatch for {name}: expected SHA-1 {expected}, got {actual}; the partial file was deleted, try again"
+    )]
     Checksum { name: String, expected: String, actual: String },
     #[error("model store i/o error at {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
@@ -96,18 +143,35 @@ impl ModelStore {
     /// The installed model to use when none is named.
     pub fn preferred(&self) -> Option<InstalledModel> {
         let installed = self.list();
-        PREFERENCE.iter().find_map(|p| installed.iter().find(|m| m.name == *p).cloned()).or_else(|| installed.into_iter().next())
+        PREFERENCE
+            .iter()
+            .find_map(|p| installed.iter().find(|m| m.name == *p).cloned())
+            .or_else(|| installed.into_iter().next())
     }
 
     /// Downloads `name` from `base_url`, checking it against `sha1` (the catalogue's when
     /// `None`). An interrupted download resumes from its `.part` file.
-    pub async fn pull(&self, name: &str, base_url: &str, sha1: Option<&str>, mut progress: impl FnMut(u64, Option<u64>)) -> Result<PathBuf, ModelError> {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) || name.starts_with('.') {
+    pub async fn pull(
+        &self,
+        name: &str,
+        base_url: &str,
+        sha1: Option<&str>,
+        mut progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<PathBuf, ModelError> {
+        if name.is_empty()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            || name.starts_with('.')
+        {
             return Err(ModelError::BadName(name.to_string()));
         }
         let expected = match sha1 {
             Some(s) => s.to_ascii_lowercase(),
-            None => CATALOG.iter().find(|e| e.name == name).ok_or_else(|| ModelError::Unknown { name: name.to_string() })?.sha1.to_string(),
+            None => CATALOG
+                .iter()
+                .find(|e| e.name == name)
+                .ok_or_else(|| ModelError::Unknown { name: name.to_string() })?
+                .sha1
+                .to_string(),
         };
         tokio::fs::create_dir_all(&self.dir).await.map_err(io(&self.dir))?;
         let target = self.path_for(name);
@@ -128,12 +192,18 @@ impl ModelStore {
                 have += n as u64;
             }
         }
-        let client = reqwest::Client::builder().connect_timeout(Duration::from_secs(20)).build().expect("a default HTTP client builds");
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(20))
+            .build()
+            .expect("a default HTTP client builds");
         let mut req = client.get(&url);
         if have > 0 {
             req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
         }
-        let resp = req.send().await.map_err(|e| ModelError::Unreachable { url: url.clone(), detail: e.to_string() })?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ModelError::Unreachable { url: url.clone(), detail: e.to_string() })?;
         let status = resp.status().as_u16();
         let resumed = status == 206;
         if !resp.status().is_success() && status != 416 {
@@ -145,7 +215,14 @@ impl ModelStore {
             have = 0;
         }
         let total = resp.content_length().map(|l| l + have);
-        let mut file = tokio::fs::OpenOptions::new().create(true).append(resumed).write(true).truncate(!resumed).open(&part).await.map_err(io(&part))?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(resumed)
+            .write(true)
+            .truncate(!resumed)
+            .open(&part)
+            .await
+            .map_err(io(&part))?;
         progress(have, total);
         let mut body = resp.bytes_stream();
         while let Some(chunk) = body.next().await {
@@ -154,7 +231,12 @@ impl ModelStore {
                 Err(e) => {
                     // Keep what arrived (flushed, so the next attempt resumes from it).
                     file.flush().await.map_err(io(&part))?;
-                    return Err(ModelError::Unreachable { url: url.clone(), detail: format!("connection lost after {have} bytes ({e}); run the same command again to resume") });
+                    return Err(ModelError::Unreachable {
+                        url: url.clone(),
+                        detail: format!(
+                            "connection lost after {have} bytes ({e}); run the same command again to resume"
+                        ),
+                    });
                 }
             };
             hasher.update(&chunk);

@@ -31,24 +31,45 @@ pub struct OpenAi {
 }
 
 impl OpenAi {
-    pub fn new(base_url: impl Into<String>, api_key: Option<String>, model: impl Into<String>) -> Self {
-        let client = reqwest::Client::builder().connect_timeout(Duration::from_secs(15)).timeout(Duration::from_secs(900)).build().expect("a default HTTP client builds");
-        Self { base_url: base_url.into().trim_end_matches('/').to_string(), api_key, model: model.into(), window_secs: 600, client }
+    pub fn new(
+        base_url: impl Into<String>,
+        api_key: Option<String>,
+        model: impl Into<String>,
+    ) -> Self {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .timeout(Duration::from_secs(900))
+            .build()
+            .expect("a default HTTP client builds");
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            api_key,
+            model: model.into(),
+            window_secs: 600,
+            client,
+        }
     }
 
     /// From `COFEE_OPENAI_BASE_URL`, `COFEE_OPENAI_API_KEY` and `COFEE_OPENAI_MODEL`. A key is
     /// required for the public OpenAI API; self-hosted servers often need none.
     pub fn from_env(model: Option<String>) -> Result<Self, SpeechError> {
-        let base = std::env::var("COFEE_OPENAI_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.into());
+        let base =
+            std::env::var("COFEE_OPENAI_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.into());
         let key = std::env::var("COFEE_OPENAI_API_KEY").ok().filter(|k| !k.is_empty());
         if key.is_none() && base.starts_with(DEFAULT_BASE_URL) {
             return Err(SpeechError::NotConfigured { engine: ENGINE, hint: "set COFEE_OPENAI_API_KEY (or COFEE_OPENAI_BASE_URL for a self-hosted OpenAI-compatible server)".into() });
         }
-        let model = model.or_else(|| std::env::var("COFEE_OPENAI_MODEL").ok()).unwrap_or_else(|| "whisper-1".into());
+        let model = model
+            .or_else(|| std::env::var("COFEE_OPENAI_MODEL").ok())
+            .unwrap_or_else(|| "whisper-1".into());
         Ok(Self::new(base, key, model))
     }
 
-    async fn send_window(&self, pcm: &[u8], options: &TranscribeOptions) -> Result<Response, SpeechError> {
+    async fn send_window(
+        &self,
+        pcm: &[u8],
+        options: &TranscribeOptions,
+    ) -> Result<Response, SpeechError> {
         let url = format!("{}/audio/transcriptions", self.base_url);
         let mut wav_bytes = Vec::with_capacity(44 + pcm.len());
         wav_bytes.extend_from_slice(&wav::header(pcm.len() as u32));
@@ -58,7 +79,10 @@ impl OpenAi {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
             }
-            let file = reqwest::multipart::Part::bytes(wav_bytes.clone()).file_name("audio.wav").mime_str("audio/wav").expect("valid mime");
+            let file = reqwest::multipart::Part::bytes(wav_bytes.clone())
+                .file_name("audio.wav")
+                .mime_str("audio/wav")
+                .expect("valid mime");
             let mut form = reqwest::multipart::Form::new()
                 .part("file", file)
                 .text("model", self.model.clone())
@@ -75,14 +99,18 @@ impl OpenAi {
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    last_err = Some(SpeechError::Unreachable { url: url.clone(), detail: e.to_string() });
+                    last_err =
+                        Some(SpeechError::Unreachable { url: url.clone(), detail: e.to_string() });
                     continue;
                 }
             };
             let status = resp.status();
             let body = resp.text().await.unwrap_or_default();
             if status.is_success() {
-                return serde_json::from_str(&body).map_err(|e| SpeechError::Failed { engine: ENGINE, detail: format!("unexpected response ({e}): {}", truncate(&body)) });
+                return serde_json::from_str(&body).map_err(|e| SpeechError::Failed {
+                    engine: ENGINE,
+                    detail: format!("unexpected response ({e}): {}", truncate(&body)),
+                });
             }
             let err = SpeechError::Api { status: status.as_u16(), body: truncate(&body) };
             if status.as_u16() != 429 && !status.is_server_error() {
@@ -124,7 +152,25 @@ struct ApiSegment {
 
 /// ISO 639-1 code for the language names OpenAI's API returns ("english").
 fn language_code(name: &str) -> String {
-    let known = [("english", "en"), ("spanish", "es"), ("french", "fr"), ("german", "de"), ("italian", "it"), ("portuguese", "pt"), ("dutch", "nl"), ("russian", "ru"), ("chinese", "zh"), ("japanese", "ja"), ("korean", "ko"), ("arabic", "ar"), ("hebrew", "he"), ("hindi", "hi"), ("turkish", "tr"), ("polish", "pl"), ("ukrainian", "uk")];
+    let known = [
+        ("english", "en"),
+        ("spanish", "es"),
+        ("french", "fr"),
+        ("german", "de"),
+        ("italian", "it"),
+        ("portuguese", "pt"),
+        ("dutch", "nl"),
+        ("russian", "ru"),
+        ("chinese", "zh"),
+        ("japanese", "ja"),
+        ("korean", "ko"),
+        ("arabic", "ar"),
+        ("hebrew", "he"),
+        ("hindi", "hi"),
+        ("turkish", "tr"),
+        ("polish", "pl"),
+        ("ukrainian", "uk"),
+    ];
     let lower = name.to_ascii_lowercase();
     known.iter().find(|(n, _)| *n == lower).map_or(lower, |(_, c)| (*c).to_string())
 }
@@ -132,10 +178,21 @@ fn language_code(name: &str) -> String {
 fn window_words(r: &Response, offset_ms: u64) -> Vec<Word> {
     let ms = |s: f64| cofee_core::time::from_secs(s).unwrap_or(0) + offset_ms;
     if !r.words.is_empty() {
-        return r.words.iter().map(|w| Word { confidence: w.probability.unwrap_or(1.0), ..Word::new(w.word.trim(), ms(w.start), ms(w.end)) }).collect();
+        return r
+            .words
+            .iter()
+            .map(|w| Word {
+                confidence: w.probability.unwrap_or(1.0),
+                ..Word::new(w.word.trim(), ms(w.start), ms(w.end))
+            })
+            .collect();
     }
     // Servers without word timestamps: share each segment's time among its words.
-    let cues: Vec<formats::Cue> = r.segments.iter().map(|s| formats::Cue { start_ms: ms(s.start), end_ms: ms(s.end), text: s.text.clone() }).collect();
+    let cues: Vec<formats::Cue> = r
+        .segments
+        .iter()
+        .map(|s| formats::Cue { start_ms: ms(s.start), end_ms: ms(s.end), text: s.text.clone() })
+        .collect();
     formats::words_from_cues(&cues).words
 }
 
@@ -145,7 +202,13 @@ impl SpeechEngine for OpenAi {
         ENGINE
     }
 
-    async fn transcribe(&self, mut audio: AudioInput, options: &TranscribeOptions, progress: Progress<'_>, cancel: &CancellationToken) -> Result<Transcript, SpeechError> {
+    async fn transcribe(
+        &self,
+        mut audio: AudioInput,
+        options: &TranscribeOptions,
+        progress: Progress<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Transcript, SpeechError> {
         let window_bytes = self.window_secs as usize * SAMPLE_RATE as usize * 2;
         let search = (SAMPLE_RATE as usize * 2).min(window_bytes / 4); // look for a pause in the last 2 s
         let total = (audio.duration_secs * SAMPLE_RATE as f64).max(1.0);

@@ -30,7 +30,8 @@ impl Default for Sphinx {
 fn parse_segment(line: &str) -> Option<Word> {
     let f: Vec<&str> = line.split_whitespace().collect();
     let [token, start, end, prob] = f[..] else { return None };
-    let (start, end, prob): (f64, f64, f64) = (start.parse().ok()?, end.parse().ok()?, prob.parse().ok()?);
+    let (start, end, prob): (f64, f64, f64) =
+        (start.parse().ok()?, end.parse().ok()?, prob.parse().ok()?);
     // Silence, sentence markers and fillers (<s>, </s>, <sil>, [NOISE], ++GARBAGE++) are not words.
     if token.starts_with(['<', '[', '+']) {
         return None;
@@ -47,12 +48,30 @@ impl SpeechEngine for Sphinx {
         ENGINE
     }
 
-    async fn transcribe(&self, mut audio: AudioInput, options: &TranscribeOptions, progress: Progress<'_>, cancel: &CancellationToken) -> Result<Transcript, SpeechError> {
-        if let Some(lang) = options.language.as_deref().filter(|l| !l.eq_ignore_ascii_case("en") && !l.to_ascii_lowercase().starts_with("en-")) {
-            return Err(SpeechError::UnsupportedLanguage { engine: ENGINE, language: lang.to_string(), supported: "en" });
+    async fn transcribe(
+        &self,
+        mut audio: AudioInput,
+        options: &TranscribeOptions,
+        progress: Progress<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Transcript, SpeechError> {
+        if let Some(lang) = options
+            .language
+            .as_deref()
+            .filter(|l| !l.eq_ignore_ascii_case("en") && !l.to_ascii_lowercase().starts_with("en-"))
+        {
+            return Err(SpeechError::UnsupportedLanguage {
+                engine: ENGINE,
+                language: lang.to_string(),
+                supported: "en",
+            });
         }
         let mut cmd = Command::new(&self.program);
-        cmd.args(["-infile", "/dev/stdin", "-time", "yes", "-logfn", "/dev/null"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true);
+        cmd.args(["-infile", "/dev/stdin", "-time", "yes", "-logfn", "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
         // The recogniser dies with Cofee, like FFmpeg does.
         cofee_media::process::die_with_parent(&mut cmd);
         let mut child = cmd
@@ -96,7 +115,10 @@ impl SpeechEngine for Sphinx {
             fed?;
             let words = words?;
             if !status.success() {
-                return Err(SpeechError::Failed { engine: ENGINE, detail: format!("{} exited with {status}", self.program) });
+                return Err(SpeechError::Failed {
+                    engine: ENGINE,
+                    detail: format!("{} exited with {status}", self.program),
+                });
             }
             Ok(words)
         };
@@ -115,10 +137,16 @@ mod tests {
 
     #[test]
     fn parses_segment_lines() {
-        assert_eq!(parse_segment("and(2) 0.150 0.360 0.260057").map(|w| (w.text, w.start_ms, w.end_ms)), Some(("and".into(), 150, 360)));
+        assert_eq!(
+            parse_segment("and(2) 0.150 0.360 0.260057").map(|w| (w.text, w.start_ms, w.end_ms)),
+            Some(("and".into(), 150, 360))
+        );
         assert!(parse_segment("<s> 0.000 0.140 0.999400").is_none());
         assert!(parse_segment("<sil> 3.910 3.930 0.553348").is_none());
         assert!(parse_segment("[NOISE] 1.0 1.2 0.5").is_none());
-        assert!(parse_segment("and mr john guess what").is_none(), "the hypothesis line is not a segment");
+        assert!(
+            parse_segment("and mr john guess what").is_none(),
+            "the hypothesis line is not a segment"
+        );
     }
 }

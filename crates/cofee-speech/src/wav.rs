@@ -31,7 +31,8 @@ pub fn quiet_cut(samples: &[i16], search: usize) -> usize {
     let mut best = (u64::MAX, n);
     let mut start = from;
     while start + FRAME <= n {
-        let energy: u64 = samples[start..start + FRAME].iter().map(|&s| (s as i64 * s as i64) as u64).sum();
+        let energy: u64 =
+            samples[start..start + FRAME].iter().map(|&s| (s as i64 * s as i64) as u64).sum();
         if energy < best.0 {
             best = (energy, start + FRAME / 2);
         }
@@ -42,7 +43,12 @@ pub fn quiet_cut(samples: &[i16], search: usize) -> usize {
 
 /// Reads from `pcm` until `buf` holds `window_bytes` or the stream ends (returns `true` at the
 /// end). Engines that work in windows call this in a loop; cancellation stops the read.
-pub async fn fill_window(pcm: &mut (dyn tokio::io::AsyncRead + Send + Unpin), buf: &mut Vec<u8>, window_bytes: usize, cancel: &tokio_util::sync::CancellationToken) -> Result<bool, crate::SpeechError> {
+pub async fn fill_window(
+    pcm: &mut (dyn tokio::io::AsyncRead + Send + Unpin),
+    buf: &mut Vec<u8>,
+    window_bytes: usize,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<bool, crate::SpeechError> {
     use tokio::io::AsyncReadExt;
     while buf.len() < window_bytes {
         let mut chunk = vec![0u8; (window_bytes - buf.len()).min(256 * 1024)];

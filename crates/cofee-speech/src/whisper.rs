@@ -24,7 +24,9 @@ use cofee_core::{Transcript, Word};
 use tokio_util::sync::CancellationToken;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
-use crate::{AudioInput, Progress, SAMPLE_RATE, SpeechEngine, SpeechError, TranscribeOptions, guard, wav};
+use crate::{
+    AudioInput, Progress, SAMPLE_RATE, SpeechEngine, SpeechError, TranscribeOptions, guard, wav,
+};
 
 const ENGINE: &str = "whisper";
 /// RMS below this (about −55 dBFS) is treated as silence and not sent to the model.
@@ -44,9 +46,20 @@ impl Whisper {
         // whisper.cpp and ggml log to stderr; send that to `tracing` instead.
         whisper_rs::install_logging_hooks();
         let context = WhisperContext::new_with_params(model, WhisperContextParameters::default())
-            .map_err(|e| SpeechError::Unavailable { engine: ENGINE, hint: format!("cannot load whisper model {}: {e}; is it a ggml whisper.cpp model?", model.display()) })?;
+            .map_err(|e| SpeechError::Unavailable {
+            engine: ENGINE,
+            hint: format!(
+                "cannot load whisper model {}: {e}; is it a ggml whisper.cpp model?",
+                model.display()
+            ),
+        })?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as i32;
-        Ok(Self { model: model.to_path_buf(), context: Arc::new(context), window_secs: 120, threads })
+        Ok(Self {
+            model: model.to_path_buf(),
+            context: Arc::new(context),
+            window_secs: 120,
+            threads,
+        })
     }
 
     pub fn model(&self) -> &Path {
@@ -70,12 +83,21 @@ fn rms(samples: &[f32]) -> f64 {
     if samples.is_empty() {
         return 0.0;
     }
-    (samples.iter().map(|s| (*s as f64 * 32768.0).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
+    (samples.iter().map(|s| (*s as f64 * 32768.0).powi(2)).sum::<f64>() / samples.len() as f64)
+        .sqrt()
 }
 
 /// Transcribes one window (blocking). Times in the result are relative to the window.
-fn run_window(ctx: &WhisperContext, samples: &[f32], language: Option<&str>, threads: i32, abort: Arc<AtomicBool>, progress: Box<dyn FnMut(i32)>) -> Result<WindowResult, SpeechError> {
-    let failed = |e: whisper_rs::WhisperError| SpeechError::Failed { engine: ENGINE, detail: e.to_string() };
+fn run_window(
+    ctx: &WhisperContext,
+    samples: &[f32],
+    language: Option<&str>,
+    threads: i32,
+    abort: Arc<AtomicBool>,
+    progress: Box<dyn FnMut(i32)>,
+) -> Result<WindowResult, SpeechError> {
+    let failed =
+        |e: whisper_rs::WhisperError| SpeechError::Failed { engine: ENGINE, detail: e.to_string() };
     let mut state = ctx.create_state().map_err(failed)?;
     let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
     params.set_n_threads(threads);
@@ -110,9 +132,17 @@ fn run_window(ctx: &WhisperContext, samples: &[f32], language: Option<&str>, thr
         if text.is_empty() || text.starts_with('[') || text.starts_with('(') {
             continue; // [BLANK_AUDIO], (music) and the like are not words
         }
-        let probs: Vec<f32> = (0..segment.n_tokens()).filter_map(|t| segment.get_token(t)).filter(|t| t.token_id() < eot).map(|t| t.token_probability()).collect();
-        let confidence = if probs.is_empty() { 0.0 } else { probs.iter().sum::<f32>() / probs.len() as f32 };
-        let (t0, t1) = (segment.start_timestamp().max(0) as u64 * 10, segment.end_timestamp().max(0) as u64 * 10);
+        let probs: Vec<f32> = (0..segment.n_tokens())
+            .filter_map(|t| segment.get_token(t))
+            .filter(|t| t.token_id() < eot)
+            .map(|t| t.token_probability())
+            .collect();
+        let confidence =
+            if probs.is_empty() { 0.0 } else { probs.iter().sum::<f32>() / probs.len() as f32 };
+        let (t0, t1) = (
+            segment.start_timestamp().max(0) as u64 * 10,
+            segment.end_timestamp().max(0) as u64 * 10,
+        );
         words.push(Word { confidence, ..Word::new(text, t0, t1.max(t0)) });
     }
     let lang_id = state.full_lang_id_from_state();
@@ -126,11 +156,21 @@ impl SpeechEngine for Whisper {
         ENGINE
     }
 
-    async fn transcribe(&self, mut audio: AudioInput, options: &TranscribeOptions, progress: Progress<'_>, cancel: &CancellationToken) -> Result<Transcript, SpeechError> {
+    async fn transcribe(
+        &self,
+        mut audio: AudioInput,
+        options: &TranscribeOptions,
+        progress: Progress<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Transcript, SpeechError> {
         if let Some(l) = &options.language
             && whisper_rs::get_lang_id(l).is_none()
         {
-            return Err(SpeechError::UnsupportedLanguage { engine: ENGINE, language: l.clone(), supported: "the ~99 languages of multilingual whisper models (ISO 639-1 codes)" });
+            return Err(SpeechError::UnsupportedLanguage {
+                engine: ENGINE,
+                language: l.clone(),
+                supported: "the ~99 languages of multilingual whisper models (ISO 639-1 codes)",
+            });
         }
         let window_bytes = self.window_secs as usize * SAMPLE_RATE as usize * 2;
         let total_samples = (audio.duration_secs * SAMPLE_RATE as f64).max(1.0);
@@ -147,16 +187,27 @@ impl SpeechEngine for Whisper {
                 break;
             }
             let ints = wav::samples(&buf);
-            let cut = if eof { ints.len() } else { wav::quiet_cut(&ints, SAMPLE_RATE as usize * 2) };
+            let cut =
+                if eof { ints.len() } else { wav::quiet_cut(&ints, SAMPLE_RATE as usize * 2) };
             let samples: Vec<f32> = ints[..cut].iter().map(|s| *s as f32 / 32768.0).collect();
             let offset_ms = consumed * 1000 / SAMPLE_RATE as u64;
             if rms(&samples) >= SILENCE_RMS {
                 let abort = Arc::new(AtomicBool::new(false));
-                let (ctx, lang, threads, abort2) = (self.context.clone(), language.clone(), self.threads, abort.clone());
+                let (ctx, lang, threads, abort2) =
+                    (self.context.clone(), language.clone(), self.threads, abort.clone());
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i32>();
-                let job = tokio::task::spawn_blocking(move || run_window(&ctx, &samples, lang.as_deref(), threads, abort2, Box::new(move |p| {
-                    let _ = tx.send(p);
-                })));
+                let job = tokio::task::spawn_blocking(move || {
+                    run_window(
+                        &ctx,
+                        &samples,
+                        lang.as_deref(),
+                        threads,
+                        abort2,
+                        Box::new(move |p| {
+                            let _ = tx.send(p);
+                        }),
+                    )
+                });
                 tokio::pin!(job);
                 let window = loop {
                     tokio::select! {
@@ -169,7 +220,13 @@ impl SpeechEngine for Whisper {
                 // Whisper pads every window to 30 s and may place words in the padding: keep
                 // only what lies within the audio it was given.
                 let window_ms = cut as u64 * 1000 / SAMPLE_RATE as u64;
-                words.extend(window.words.into_iter().filter(|w| w.start_ms < window_ms).map(|w| Word { start_ms: w.start_ms + offset_ms, end_ms: w.end_ms.min(window_ms) + offset_ms, ..w }));
+                words.extend(window.words.into_iter().filter(|w| w.start_ms < window_ms).map(
+                    |w| Word {
+                        start_ms: w.start_ms + offset_ms,
+                        end_ms: w.end_ms.min(window_ms) + offset_ms,
+                        ..w
+                    },
+                ));
             }
             consumed += cut as u64;
             buf.drain(..cut * 2);
@@ -192,11 +249,17 @@ impl SpeechEngine for Whisper {
 /// file layout `whisper_model_load` reads: magic, hyper-parameters, mel filters, vocabulary,
 /// then named f32 tensors.
 pub fn write_random_model(path: &Path) -> std::io::Result<&Path> {
-    let (n_vocab, n_audio_ctx, state, heads, n_text_ctx, n_mels) = (51865i32, 1500i32, 32i32, 2i32, 448i32, 80i32);
+    let (n_vocab, n_audio_ctx, state, heads, n_text_ctx, n_mels) =
+        (51865i32, 1500i32, 32i32, 2i32, 448i32, 80i32);
     let mut out = Vec::new();
-    let i32s = |out: &mut Vec<u8>, v: &[i32]| v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    let i32s = |out: &mut Vec<u8>, v: &[i32]| {
+        v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()))
+    };
     out.extend_from_slice(&0x6767_6d6cu32.to_le_bytes());
-    i32s(&mut out, &[n_vocab, n_audio_ctx, state, heads, 1, n_text_ctx, state, heads, 1, n_mels, 1]); // ftype 1: f16 weights
+    i32s(
+        &mut out,
+        &[n_vocab, n_audio_ctx, state, heads, 1, n_text_ctx, state, heads, 1, n_mels, 1],
+    ); // ftype 1: f16 weights
     // Mel filter bank: n_mels × 201 (n_fft / 2 + 1), small positive values.
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
@@ -253,7 +316,8 @@ pub fn write_random_model(path: &Path) -> std::io::Result<&Path> {
     tensor(&mut out, "decoder.token_embedding.weight", &[s, n_vocab], &mut random);
     tensor(&mut out, "decoder.ln.weight", &[s], &mut one);
     tensor(&mut out, "decoder.ln.bias", &[s], &mut zero);
-    let blocks: &[(&str, &[&str])] = &[("encoder.blocks.0", &["attn"]), ("decoder.blocks.0", &["attn", "cross_attn"])];
+    let blocks: &[(&str, &[&str])] =
+        &[("encoder.blocks.0", &["attn"]), ("decoder.blocks.0", &["attn", "cross_attn"])];
     for (prefix, attns) in blocks {
         tensor(&mut out, &format!("{prefix}.mlp_ln.weight"), &[s], &mut one);
         tensor(&mut out, &format!("{prefix}.mlp_ln.bias"), &[s], &mut zero);
@@ -286,4 +350,3 @@ fn f16_bits(v: f32) -> u16 {
     }
     sign | ((exp as u16) << 10) | ((b >> 13) & 0x3ff) as u16
 }
-

@@ -20,7 +20,11 @@ struct Seen {
     fail_first: usize,
 }
 
-async fn transcriptions(State(seen): State<Arc<Mutex<Seen>>>, headers: axum::http::HeaderMap, mut form: Multipart) -> Result<Json<serde_json::Value>, StatusCode> {
+async fn transcriptions(
+    State(seen): State<Arc<Mutex<Seen>>>,
+    headers: axum::http::HeaderMap,
+    mut form: Multipart,
+) -> Result<Json<serde_json::Value>, StatusCode> {
     {
         let mut s = seen.lock().unwrap();
         if s.fail_first > 0 {
@@ -53,7 +57,8 @@ async fn transcriptions(State(seen): State<Arc<Mutex<Seen>>>, headers: axum::htt
 }
 
 async fn server(seen: Arc<Mutex<Seen>>) -> String {
-    let app = Router::new().route("/v1/audio/transcriptions", post(transcriptions)).with_state(seen);
+    let app =
+        Router::new().route("/v1/audio/transcriptions", post(transcriptions)).with_state(seen);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -67,7 +72,13 @@ fn audio() -> Vec<u8> {
     for i in 0..n {
         let t = i as f64 / 16_000.0;
         let quiet = (4.0..4.3).contains(&t) || (8.7..9.0).contains(&t);
-        let s: i16 = if quiet { 0 } else if (i / 20) % 2 == 0 { 8000 } else { -8000 };
+        let s: i16 = if quiet {
+            0
+        } else if (i / 20) % 2 == 0 {
+            8000
+        } else {
+            -8000
+        };
         out.extend_from_slice(&s.to_le_bytes());
     }
     out
@@ -84,12 +95,28 @@ async fn long_audio_is_windowed_at_pauses_and_stitched_without_drift() {
     let mut engine = OpenAi::new(server(seen.clone()).await, Some("sk-test".into()), "whisper-1");
     engine.window_secs = 5;
     let progress = Mutex::new(Vec::new());
-    let t = engine.transcribe(input(audio()), &TranscribeOptions::default(), &|p| progress.lock().unwrap().push(p), &CancellationToken::new()).await.unwrap();
+    let t = engine
+        .transcribe(
+            input(audio()),
+            &TranscribeOptions::default(),
+            &|p| progress.lock().unwrap().push(p),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
 
     let s = seen.lock().unwrap();
     assert_eq!(s.windows.len(), 3, "{:?}", s.windows);
-    assert!((4.0..=4.3).contains(&s.windows[0]), "first window ends in the first pause: {:?}", s.windows);
-    assert!((8.7..=9.0).contains(&(s.windows[0] + s.windows[1])), "second window ends in the second pause: {:?}", s.windows);
+    assert!(
+        (4.0..=4.3).contains(&s.windows[0]),
+        "first window ends in the first pause: {:?}",
+        s.windows
+    );
+    assert!(
+        (8.7..=9.0).contains(&(s.windows[0] + s.windows[1])),
+        "second window ends in the second pause: {:?}",
+        s.windows
+    );
     assert!((s.windows.iter().sum::<f64>() - 12.5).abs() < 1e-6, "every sample sent exactly once");
     assert!(s.fields.contains(&("response_format".into(), "verbose_json".into())));
     assert!(s.fields.contains(&("timestamp_granularities[]".into(), "word".into())));
@@ -101,7 +128,12 @@ async fn long_audio_is_windowed_at_pauses_and_stitched_without_drift() {
         for i in 0..secs.floor() as usize {
             let word = t.words.iter().find(|x| x.text == format!("w{w}_{i}")).unwrap();
             let expected = ((offset + i as f64) * 1000.0).round() as i64;
-            assert!((word.start_ms as i64 - expected).abs() <= 1, "{} at {} ms, expected {expected}", word.text, word.start_ms);
+            assert!(
+                (word.start_ms as i64 - expected).abs() <= 1,
+                "{} at {} ms, expected {expected}",
+                word.text,
+                word.start_ms
+            );
         }
         offset += secs;
     }
@@ -115,22 +147,56 @@ async fn long_audio_is_windowed_at_pauses_and_stitched_without_drift() {
 async fn transient_server_errors_are_retried_and_client_errors_are_not() {
     let seen = Arc::new(Mutex::new(Seen { fail_first: 1, ..Default::default() }));
     let engine = OpenAi::new(server(seen.clone()).await, None, "m");
-    let t = engine.transcribe(input(audio()[..64_000].to_vec()), &TranscribeOptions { language: Some("en".into()) }, &|_| {}, &CancellationToken::new()).await.unwrap();
+    let t = engine
+        .transcribe(
+            input(audio()[..64_000].to_vec()),
+            &TranscribeOptions { language: Some("en".into()) },
+            &|_| {},
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
     assert_eq!(t.words.len(), 2);
     assert!(seen.lock().unwrap().fields.contains(&("language".into(), "en".into())));
 
-    let app = Router::new().route("/v1/audio/transcriptions", post(|| async { (StatusCode::UNAUTHORIZED, "{\"error\":{\"message\":\"bad key\"}}") }));
+    let app = Router::new().route(
+        "/v1/audio/transcriptions",
+        post(|| async { (StatusCode::UNAUTHORIZED, "{\"error\":{\"message\":\"bad key\"}}") }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let engine = OpenAi::new(format!("http://{addr}/v1"), Some("wrong".into()), "m");
-    let e = engine.transcribe(input(vec![0; 32_000]), &TranscribeOptions::default(), &|_| {}, &CancellationToken::new()).await.unwrap_err();
-    assert!(matches!(e, SpeechError::Api { status: 401, ref body } if body.contains("bad key")), "{e}");
+    let e = engine
+        .transcribe(
+            input(vec![0; 32_000]),
+            &TranscribeOptions::default(),
+            &|_| {},
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, SpeechError::Api { status: 401, ref body } if body.contains("bad key")),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_server_is_named() {
     let engine = OpenAi::new("http://127.0.0.1:9/v1", None, "m");
-    let e = engine.transcribe(input(vec![0; 3200]), &TranscribeOptions::default(), &|_| {}, &CancellationToken::new()).await.unwrap_err();
-    assert!(e.to_string().contains("could not reach the transcription service at http://127.0.0.1:9/v1"), "{e}");
+    let e = engine
+        .transcribe(
+            input(vec![0; 3200]),
+            &TranscribeOptions::default(),
+            &|_| {},
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("could not reach the transcription service at http://127.0.0.1:9/v1"),
+        "{e}"
+    );
 }

@@ -32,36 +32,73 @@ fn input(pcm: Vec<u8>) -> AudioInput {
 #[tokio::test]
 async fn a_generated_model_loads_and_runs_over_windows() {
     let dir = tempfile::tempdir().unwrap();
-    let mut engine = Whisper::load(write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
+    let mut engine =
+        Whisper::load(write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
     engine.window_secs = 10; // 24.7 s of speech: three windows
     let pcm = speech_pcm();
     let secs = pcm.len() as f64 / 32_000.0;
     let seen = Mutex::new(Vec::new());
-    let t = engine.transcribe(input(pcm), &TranscribeOptions::default(), &|p| seen.lock().unwrap().push(p), &CancellationToken::new()).await.unwrap();
+    let t = engine
+        .transcribe(
+            input(pcm),
+            &TranscribeOptions::default(),
+            &|p| seen.lock().unwrap().push(p),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
     t.validate().unwrap();
-    assert!(!t.words.is_empty() && t.words.iter().all(|w| w.text.starts_with('w')), "words come out of the model's vocabulary: {:?}", t.text());
+    assert!(
+        !t.words.is_empty() && t.words.iter().all(|w| w.text.starts_with('w')),
+        "words come out of the model's vocabulary: {:?}",
+        t.text()
+    );
     let lang = t.language.as_deref().expect("a language is detected");
     assert!(whisper_rs::get_lang_id(lang).is_some(), "{lang}");
-    assert!(t.words.iter().all(|w| w.end_ms as f64 <= secs * 1000.0 + 10.0), "times stay within the audio");
+    assert!(
+        t.words.iter().all(|w| w.end_ms as f64 <= secs * 1000.0 + 10.0),
+        "times stay within the audio"
+    );
     let p = seen.lock().unwrap();
     assert!(p.windows(2).all(|w| w[0] <= w[1]) && *p.last().unwrap() == 1.0, "{p:?}");
-    assert!(p.iter().filter(|x| **x > 0.0 && **x < 1.0).count() >= 3, "progress during the run: {p:?}");
+    assert!(
+        p.iter().filter(|x| **x > 0.0 && **x < 1.0).count() >= 3,
+        "progress during the run: {p:?}"
+    );
 }
 
 #[tokio::test]
 async fn silence_is_not_sent_to_the_model_and_languages_are_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Whisper::load(write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
-    let t = engine.transcribe(input(vec![0; 32_000 * 20]), &TranscribeOptions { language: Some("en".into()) }, &|_| {}, &CancellationToken::new()).await.unwrap();
+    let engine =
+        Whisper::load(write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
+    let t = engine
+        .transcribe(
+            input(vec![0; 32_000 * 20]),
+            &TranscribeOptions { language: Some("en".into()) },
+            &|_| {},
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
     assert!(t.words.is_empty(), "no words from 20 s of silence: {:?}", t.words);
-    let e = engine.transcribe(input(vec![0; 3200]), &TranscribeOptions { language: Some("klingon".into()) }, &|_| {}, &CancellationToken::new()).await.unwrap_err();
+    let e = engine
+        .transcribe(
+            input(vec![0; 3200]),
+            &TranscribeOptions { language: Some("klingon".into()) },
+            &|_| {},
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(e, SpeechError::UnsupportedLanguage { .. }), "{e}");
 }
 
 #[tokio::test]
 async fn cancellation_stops_a_running_window() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Whisper::load(write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
+    let engine =
+        Whisper::load(write_random_model(&dir.path().join("ggml-random.bin")).unwrap()).unwrap();
     let cancel = CancellationToken::new();
     let c = cancel.clone();
     let mut pcm = speech_pcm();
@@ -73,7 +110,10 @@ async fn cancellation_stops_a_running_window() {
         }
     };
     let task = engine.transcribe(input(pcm), &options, &on_progress, &cancel);
-    let e = tokio::time::timeout(std::time::Duration::from_secs(120), task).await.expect("stops promptly").unwrap_err();
+    let e = tokio::time::timeout(std::time::Duration::from_secs(120), task)
+        .await
+        .expect("stops promptly")
+        .unwrap_err();
     assert!(matches!(e, SpeechError::Cancelled), "{e}");
 }
 
@@ -83,7 +123,11 @@ fn a_broken_model_file_is_named() {
     let path = dir.path().join("ggml-broken.bin");
     std::fs::write(&path, b"not a model").unwrap();
     let e = Whisper::load(&path).err().expect("refused");
-    assert!(e.to_string().contains("cannot load whisper model") && e.to_string().contains("ggml-broken.bin"), "{e}");
+    assert!(
+        e.to_string().contains("cannot load whisper model")
+            && e.to_string().contains("ggml-broken.bin"),
+        "{e}"
+    );
 }
 
 /// Recognition quality with a real model: `COFEE_WHISPER_MODEL=ggml-base.en.bin cargo test
@@ -93,9 +137,29 @@ fn a_broken_model_file_is_named() {
 async fn a_real_model_recognises_librivox() {
     let model = std::env::var("COFEE_WHISPER_MODEL").expect("COFEE_WHISPER_MODEL");
     let engine = Whisper::load(Path::new(&model)).unwrap();
-    let t = engine.transcribe(input(speech_pcm()), &TranscribeOptions::default(), &|_| {}, &CancellationToken::new()).await.unwrap();
+    let t = engine
+        .transcribe(
+            input(speech_pcm()),
+            &TranscribeOptions::default(),
+            &|_| {},
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
     let reference = std::fs::read_to_string(format!("{LIBRIVOX}/transcription")).unwrap();
-    let reference: String = reference.lines().map(|l| l.split_whitespace().filter(|w| !w.starts_with('<') && !w.starts_with('(')).collect::<Vec<_>>().join(" ") + " ").collect();
-    let wer = cofee_core::wer::word_error_rate(&cofee_core::wer::normalize(&reference), &cofee_core::wer::normalize(&t.text()));
+    let reference: String = reference
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .filter(|w| !w.starts_with('<') && !w.starts_with('('))
+                .collect::<Vec<_>>()
+                .join(" ")
+                + " "
+        })
+        .collect();
+    let wer = cofee_core::wer::word_error_rate(
+        &cofee_core::wer::normalize(&reference),
+        &cofee_core::wer::normalize(&t.text()),
+    );
     assert!(wer <= 0.25, "WER {wer:.3}: {}", t.text());
 }

@@ -6,7 +6,8 @@
 use crate::Store;
 
 pub fn pg_admin_url() -> String {
-    std::env::var("COFEE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("COFEE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// `url` with its database name replaced by `db`.
@@ -28,7 +29,12 @@ pub struct PgTestDatabase {
 impl PgTestDatabase {
     pub async fn create() -> Self {
         let db = Self::create_empty().await;
-        Store::connect_postgres(&db.url(), 1).await.unwrap().migrate().await.expect("migrations apply");
+        Store::connect_postgres(&db.url(), 1)
+            .await
+            .unwrap()
+            .migrate()
+            .await
+            .expect("migrations apply");
         db
     }
 
@@ -36,8 +42,13 @@ impl PgTestDatabase {
     pub async fn create_empty() -> Self {
         let admin = pg_admin_url();
         let name = format!("cofee_test_{}", uuid::Uuid::now_v7().simple());
-        let conn = sqlx::PgPool::connect(&admin).await.expect("PostgreSQL is reachable (set COFEE_TEST_PG_URL)");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&conn).await.expect("CREATE DATABASE");
+        let conn = sqlx::PgPool::connect(&admin)
+            .await
+            .expect("PostgreSQL is reachable (set COFEE_TEST_PG_URL)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&conn)
+            .await
+            .expect("CREATE DATABASE");
         Self { admin, name }
     }
 
@@ -51,10 +62,17 @@ impl Drop for PgTestDatabase {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         // Drop cannot await: a runtime of its own, on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
             rt.block_on(async {
                 if let Ok(conn) = sqlx::PgPool::connect(&admin).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&conn).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&conn)
+                    .await;
                 }
             });
         })
@@ -82,7 +100,8 @@ pub struct MotoServer {
 impl MotoServer {
     pub fn start() -> Self {
         use std::io::BufRead;
-        let program = std::env::var("COFEE_TEST_MOTO_SERVER").unwrap_or_else(|_| "/var/tmp/cofee-venv/bin/moto_server".into());
+        let program = std::env::var("COFEE_TEST_MOTO_SERVER")
+            .unwrap_or_else(|_| "/var/tmp/cofee-venv/bin/moto_server".into());
         let mut child = std::process::Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", "0"])
             .env("PYTHONUNBUFFERED", "1")
@@ -121,11 +140,18 @@ impl MotoServer {
                 let _ = child.kill();
                 let status = child.wait();
                 let said = said.lock().unwrap();
-                panic!("moto ({program}) did not say which port it listens on ({e}; {status:?}):\n{said}");
+                panic!(
+                    "moto ({program}) did not say which port it listens on ({e}; {status:?}):\n{said}"
+                );
             }
         };
         // It has bound the port and is listening: no other server can hold it while it lives.
-        Self { child: answering(child, "moto", || std::net::TcpStream::connect(("127.0.0.1", port)).map(drop)), port }
+        Self {
+            child: answering(child, "moto", || {
+                std::net::TcpStream::connect(("127.0.0.1", port)).map(drop)
+            }),
+            port,
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -140,13 +166,20 @@ impl MotoServer {
 
     /// How many objects the bucket holds under `prefix`.
     pub fn count(&self, bucket: &str, prefix: &str) -> usize {
-        self.request("GET", &format!("/{bucket}?list-type=2&prefix={prefix}")).matches("<Key>").count()
+        self.request("GET", &format!("/{bucket}?list-type=2&prefix={prefix}"))
+            .matches("<Key>")
+            .count()
     }
 
     /// The names of the buckets it holds.
     pub fn buckets(&self) -> Vec<String> {
         let listing = self.request("GET", "/");
-        listing.split("<Name>").skip(1).filter_map(|s| s.split_once("</Name>")).map(|(name, _)| name.to_string()).collect()
+        listing
+            .split("<Name>")
+            .skip(1)
+            .filter_map(|s| s.split_once("</Name>"))
+            .map(|(name, _)| name.to_string())
+            .collect()
     }
 
     /// A bare HTTP/1.1 request (no client library needed); returns the whole response.
@@ -162,7 +195,8 @@ impl MotoServer {
 
 /// The port in werkzeug's ` * Running on http://127.0.0.1:PORT` (ANSI colours or not).
 fn werkzeug_port(line: &str) -> Option<u16> {
-    let rest = &line[line.find("Running on http://127.0.0.1:")? + "Running on http://127.0.0.1:".len()..];
+    let rest =
+        &line[line.find("Running on http://127.0.0.1:")? + "Running on http://127.0.0.1:".len()..];
     let digits = &rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())];
     digits.parse().ok().filter(|&p| p != 0)
 }
@@ -201,8 +235,12 @@ impl RedisSocket {
     pub fn new() -> Self {
         use std::os::unix::fs::DirBuilderExt;
         // Short (a socket's path has at most 107 bytes), so /tmp rather than $TMPDIR.
-        let dir = std::path::Path::new("/tmp").join(format!("cofee-redis-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        let dir = std::path::Path::new("/tmp")
+            .join(format!("cofee-redis-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
         Self(std::sync::Arc::new(PrivateDir(dir)))
     }
 
@@ -249,7 +287,12 @@ impl RedisTestServer {
             .expect("redis-server (scripts/deps.sh installs it)");
         // Only our child can listen on a socket in our directory, and the one before it (if
         // any) was killed and reaped: a socket that answers is this server's.
-        Self { child: answering(child, "redis-server", || std::os::unix::net::UnixStream::connect(&path).map(drop)), socket }
+        Self {
+            child: answering(child, "redis-server", || {
+                std::os::unix::net::UnixStream::connect(&path).map(drop)
+            }),
+            socket,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -276,7 +319,11 @@ impl Drop for RedisTestServer {
 
 /// `child` once `connect` succeeds while it runs (within [`STARTUP`]; else, or if it exits
 /// first, it is killed and the test fails saying which server did not start and why).
-fn answering(mut child: std::process::Child, what: &str, connect: impl Fn() -> std::io::Result<()>) -> std::process::Child {
+fn answering(
+    mut child: std::process::Child,
+    what: &str,
+    connect: impl Fn() -> std::io::Result<()>,
+) -> std::process::Child {
     let deadline = std::time::Instant::now() + STARTUP;
     let mut last = None;
     while std::time::Instant::now() < deadline {
@@ -299,7 +346,10 @@ mod tests {
     #[test]
     fn werkzeug_says_its_port() {
         assert_eq!(super::werkzeug_port(" * Running on http://127.0.0.1:37763"), Some(37763));
-        assert_eq!(super::werkzeug_port("\u{1b}[1m * Running on http://127.0.0.1:5000\u{1b}[0m"), Some(5000));
+        assert_eq!(
+            super::werkzeug_port("\u{1b}[1m * Running on http://127.0.0.1:5000\u{1b}[0m"),
+            Some(5000)
+        );
         assert_eq!(super::werkzeug_port("Press CTRL+C to quit"), None);
         assert_eq!(super::werkzeug_port(" * Running on http://127.0.0.1:0"), None);
     }

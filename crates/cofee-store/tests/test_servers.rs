@@ -42,7 +42,11 @@ fn redis_servers_started_at_once_are_each_their_own() {
         server
     });
     for (i, server) in servers.iter().enumerate() {
-        assert_eq!(redis_get(&server.url(), "who").as_deref(), Some(i.to_string().as_str()), "server {i} holds its own key only");
+        assert_eq!(
+            redis_get(&server.url(), "who").as_deref(),
+            Some(i.to_string().as_str()),
+            "server {i} holds its own key only"
+        );
     }
     let urls: std::collections::HashSet<_> = servers.iter().map(RedisTestServer::url).collect();
     assert_eq!(urls.len(), servers.len());
@@ -54,10 +58,17 @@ fn a_stopped_redis_server_comes_back_at_its_address_as_a_fresh_server() {
     let url = server.url();
     redis_set(&url, "before", "1");
     let socket = server.stop();
-    assert!(redis::Client::open(url.as_str()).unwrap().get_connection().is_err(), "nothing answers while it is down");
+    assert!(
+        redis::Client::open(url.as_str()).unwrap().get_connection().is_err(),
+        "nothing answers while it is down"
+    );
     let again = RedisTestServer::start_at(socket);
     assert_eq!(again.url(), url, "the same address");
-    assert_eq!(redis_get(&url, "before"), None, "a server of its own again (nothing saved), not some other");
+    assert_eq!(
+        redis_get(&url, "before"),
+        None,
+        "a server of its own again (nothing saved), not some other"
+    );
     redis_set(&url, "after", "2");
     assert_eq!(redis_get(&url, "after").as_deref(), Some("2"));
 }
@@ -76,7 +87,12 @@ fn moto_servers_started_at_once_are_each_their_own() {
         moto
     });
     for (i, moto) in servers.iter().enumerate() {
-        assert_eq!(moto.buckets(), vec![format!("bucket-{i}")], "server {i} (port {}) holds its own bucket only", moto.port);
+        assert_eq!(
+            moto.buckets(),
+            vec![format!("bucket-{i}")],
+            "server {i} (port {}) holds its own bucket only",
+            moto.port
+        );
     }
     let ports: std::collections::HashSet<_> = servers.iter().map(|m| m.port).collect();
     assert_eq!(ports.len(), servers.len());

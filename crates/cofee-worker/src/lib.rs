@@ -23,10 +23,10 @@ use async_trait::async_trait;
 use cofee_jobs::{BackgroundJob, Queue, trace};
 use cofee_store::queue::{Heartbeat, Job, JobQueue};
 use thiserror::Error;
-use tracing::Instrument;
 use tokio::sync::{Semaphore, watch};
 pub use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 /// Any error a handler meets, kept whole (its sources too).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -121,7 +121,14 @@ pub struct WorkerConfig {
 
 impl WorkerConfig {
     pub fn new(queue: Queue, worker_id: &str) -> Self {
-        Self { queue, worker_id: worker_id.into(), concurrency: 1, lease: Duration::from_secs(60), poll_interval: Duration::from_millis(500), shutdown_grace: Duration::from_secs(30) }
+        Self {
+            queue,
+            worker_id: worker_id.into(),
+            concurrency: 1,
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(500),
+            shutdown_grace: Duration::from_secs(30),
+        }
     }
 }
 
@@ -133,12 +140,23 @@ enum StopReason {
 }
 
 /// Runs jobs from `cfg.queue` until `shutdown` is cancelled, then shuts down gracefully.
-pub async fn run(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: WorkerConfig, shutdown: CancellationToken) {
+pub async fn run(
+    queue: Arc<dyn JobQueue>,
+    handler: Arc<dyn JobHandler>,
+    cfg: WorkerConfig,
+    shutdown: CancellationToken,
+) {
     run_observed(queue, handler, cfg, shutdown, None).await;
 }
 
 /// [`run`], telling `observer` about each outcome.
-pub async fn run_observed(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: WorkerConfig, shutdown: CancellationToken, observer: Option<Arc<dyn JobObserver>>) {
+pub async fn run_observed(
+    queue: Arc<dyn JobQueue>,
+    handler: Arc<dyn JobHandler>,
+    cfg: WorkerConfig,
+    shutdown: CancellationToken,
+    observer: Option<Arc<dyn JobObserver>>,
+) {
     let slots = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
     let tracker = TaskTracker::new();
     let hard_stop = CancellationToken::new();
@@ -147,10 +165,17 @@ pub async fn run_observed(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>
             () = shutdown.cancelled() => break,
             p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
         };
-        let claimed = queue.claim(cfg.queue.name(), &cfg.worker_id, cfg.lease.as_millis() as i64).await;
+        let claimed =
+            queue.claim(cfg.queue.name(), &cfg.worker_id, cfg.lease.as_millis() as i64).await;
         match claimed {
             Ok(Some(job)) => {
-                let (queue, handler, cfg, hard_stop, observer) = (queue.clone(), handler.clone(), cfg.clone(), hard_stop.clone(), observer.clone());
+                let (queue, handler, cfg, hard_stop, observer) = (
+                    queue.clone(),
+                    handler.clone(),
+                    cfg.clone(),
+                    hard_stop.clone(),
+                    observer.clone(),
+                );
                 tracker.spawn(async move {
                     // Every log line of the job (handlers, FFmpeg's failures) carries the request
                     // that caused it, across processes.
@@ -186,7 +211,14 @@ pub async fn run_observed(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>
     }
 }
 
-async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &WorkerConfig, job: Job, hard_stop: CancellationToken, observer: Option<Arc<dyn JobObserver>>) {
+async fn run_one(
+    queue: Arc<dyn JobQueue>,
+    handler: Arc<dyn JobHandler>,
+    cfg: &WorkerConfig,
+    job: Job,
+    hard_stop: CancellationToken,
+    observer: Option<Arc<dyn JobObserver>>,
+) {
     let id = job.id;
     let cancel = CancellationToken::new();
     let (progress, mut progress_rx) = watch::channel(job.progress);
@@ -230,7 +262,9 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
                     Ok(Heartbeat::Held) => {}
                     Ok(Heartbeat::CancelRequested) => return on_cancel(),
                     Ok(Heartbeat::Lost) => return on_lost(),
-                    Err(e) => tracing::warn!(job = %id, error = %e, "heartbeat failed; will try again"),
+                    Err(e) => {
+                        tracing::warn!(job = %id, error = %e, "heartbeat failed; will try again")
+                    }
                 }
             }
         })
@@ -263,11 +297,17 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
             tracing::warn!(job = %id, "lease lost; another worker has the job");
             return;
         }
-        (Some(StopReason::CancelRequested), _) => queue.cancelled(id, worker).await.map(|_| "cancelled"),
+        (Some(StopReason::CancelRequested), _) => {
+            queue.cancelled(id, worker).await.map(|_| "cancelled")
+        }
         (Some(StopReason::Shutdown), _) => queue.release(id, worker).await.map(|_| "released"),
         (None, Ok(())) => queue.complete(id, worker).await.map(|_| "succeeded"),
-        (None, Err(JobError::Retryable(e))) => queue.fail(id, worker, &e.to_string(), true).await.map(|s| s.as_str()),
-        (None, Err(JobError::Permanent(e))) => queue.fail(id, worker, &e.to_string(), false).await.map(|s| s.as_str()),
+        (None, Err(JobError::Retryable(e))) => {
+            queue.fail(id, worker, &e.to_string(), true).await.map(|s| s.as_str())
+        }
+        (None, Err(JobError::Permanent(e))) => {
+            queue.fail(id, worker, &e.to_string(), false).await.map(|s| s.as_str())
+        }
     };
     metrics::histogram!("job_duration_seconds", "queue" => job.queue.clone(), "kind" => job.kind.clone()).record(started.elapsed().as_secs_f64());
     match outcome {
@@ -278,6 +318,8 @@ async fn run_one(queue: Arc<dyn JobQueue>, handler: Arc<dyn JobHandler>, cfg: &W
                 o.finished(&job, state).await;
             }
         }
-        Err(e) => tracing::error!(job = %id, error = %e, "could not record the job's outcome; its lease will expire and it will run again"),
+        Err(e) => {
+            tracing::error!(job = %id, error = %e, "could not record the job's outcome; its lease will expire and it will run again")
+        }
     }
 }

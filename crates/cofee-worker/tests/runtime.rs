@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cofee_store::queue::{Job, JobQueue, JobState, NewJob};
 use cofee_jobs::Queue;
 use cofee_store::Store;
+use cofee_store::queue::{Job, JobQueue, JobState, NewJob};
 use cofee_worker::{JobContext, JobError, JobHandler, WorkerConfig, run};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -61,7 +61,13 @@ async fn setup() -> (tempfile::TempDir, Arc<Store>, Arc<TestHandler>) {
 }
 
 fn config(concurrency: usize) -> WorkerConfig {
-    WorkerConfig { concurrency, lease: Duration::from_millis(300), poll_interval: Duration::from_millis(20), shutdown_grace: Duration::from_millis(300), ..WorkerConfig::new(Queue::Render, "w1") }
+    WorkerConfig {
+        concurrency,
+        lease: Duration::from_millis(300),
+        poll_interval: Duration::from_millis(20),
+        shutdown_grace: Duration::from_millis(300),
+        ..WorkerConfig::new(Queue::Render, "w1")
+    }
 }
 
 async fn wait_for(store: &Store, id: uuid::Uuid, pred: impl Fn(&Job) -> bool) -> Job {
@@ -143,10 +149,21 @@ async fn shutdown_releases_what_cannot_finish_in_the_grace_period() {
     wait_for(&store, long, |j| j.state == JobState::Running).await;
     let queued_later = store.enqueue(NewJob::new("render", "t", json!({}))).await.unwrap();
     stop.cancel();
-    tokio::time::timeout(Duration::from_secs(5), worker).await.expect("shuts down within the grace period").unwrap();
+    tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .expect("shuts down within the grace period")
+        .unwrap();
     let j = store.get(long).await.unwrap();
-    assert_eq!((j.state, j.attempts, j.worker_id), (JobState::Queued, 0, None), "released, not lost, attempt not counted");
-    assert_eq!(store.get(queued_later).await.unwrap().state, JobState::Queued, "nothing new claimed after shutdown began");
+    assert_eq!(
+        (j.state, j.attempts, j.worker_id),
+        (JobState::Queued, 0, None),
+        "released, not lost, attempt not counted"
+    );
+    assert_eq!(
+        store.get(queued_later).await.unwrap().state,
+        JobState::Queued,
+        "nothing new claimed after shutdown began"
+    );
 }
 
 #[tokio::test]

@@ -39,7 +39,10 @@ fn main() -> ExitCode {
         _ => None,
     };
     let telemetry = telemetry::init(cli.verbose, service);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
     let result = runtime.block_on(async {
         match cli.command {
             Command::Caption(args) => cli::caption::run(args).await,
@@ -68,4 +71,3 @@ fn fail(e: &cli::CliError) -> ExitCode {
     }
     ExitCode::from(if e.bad_input { 2 } else { 1 })
 }
-

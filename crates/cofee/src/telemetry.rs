@@ -39,9 +39,14 @@ pub fn init(verbose: u8, service: Option<&'static str>) -> Telemetry {
         (1, _) => "info,cofee=debug",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COFEE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COFEE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
-    let fmt = if service.is_some() && !std::io::stderr().is_terminal() { fmt.json().flatten_event(true).boxed() } else { fmt.boxed() };
+    let fmt = if service.is_some() && !std::io::stderr().is_terminal() {
+        fmt.json().flatten_event(true).boxed()
+    } else {
+        fmt.boxed()
+    };
     let (traces, trace_error) = match service.filter(|_| otlp_configured()) {
         Some(name) => match tracer_provider(name) {
             Ok(p) => (Some(p), None),
@@ -49,28 +54,39 @@ pub fn init(verbose: u8, service: Option<&'static str>) -> Telemetry {
         },
         None => (None, None),
     };
-    let otel = traces.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("cofee")));
+    let otel =
+        traces.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("cofee")));
     tracing_subscriber::registry().with(filter).with(otel).with(fmt).init();
     if let Some(e) = trace_error {
         tracing::warn!(error = %e, "trace export is configured but could not start; running without it");
     }
     if traces.is_some() {
-        opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
     }
     Telemetry { traces }
 }
 
 fn otlp_configured() -> bool {
-    ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"].iter().any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
 /// A batch exporter (its own thread) to the OTLP/HTTP endpoint. The service name is the role's
 /// (`cofee-api`, `cofee-worker`, `cofee-serve`) unless `OTEL_SERVICE_NAME` says otherwise.
-fn tracer_provider(role: &'static str) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+fn tracer_provider(
+    role: &'static str,
+) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
     let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build()?;
-    let mut resource = opentelemetry_sdk::Resource::builder().with_attribute(opentelemetry::KeyValue::new("service.version", env!("CARGO_PKG_VERSION")));
+    let mut resource = opentelemetry_sdk::Resource::builder()
+        .with_attribute(opentelemetry::KeyValue::new("service.version", env!("CARGO_PKG_VERSION")));
     if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
         resource = resource.with_service_name(format!("cofee-{role}"));
     }
-    Ok(SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource.build()).build())
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource.build())
+        .build())
 }

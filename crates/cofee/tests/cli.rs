@@ -13,7 +13,10 @@ fn styles_lists_every_preset_with_a_description() {
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
     for name in cofee_core::style::PRESET_NAMES {
-        let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} missing:\n{text}"));
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{text}"));
         assert!(line.len() > name.len() + 20, "{line}");
     }
     let o = cofee(&["styles", "--json"]);
@@ -29,11 +32,22 @@ fn models_pull_downloads_verifies_and_lists() {
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}/m", listener.local_addr().unwrap());
     let served = data.clone();
-    rt.spawn(async move { axum::serve(listener, Router::new().route("/m/{f}", get(move || async move { served.clone() }))).await });
+    rt.spawn(async move {
+        axum::serve(
+            listener,
+            Router::new().route("/m/{f}", get(move || async move { served.clone() })),
+        )
+        .await
+    });
 
     let data_dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_cofee")).args(args).env("COFEE_DATA_DIR", data_dir.path()).env("COFEE_MODELS_BASE_URL", &base).output().unwrap()
+        std::process::Command::new(env!("CARGO_BIN_EXE_cofee"))
+            .args(args)
+            .env("COFEE_DATA_DIR", data_dir.path())
+            .env("COFEE_MODELS_BASE_URL", &base)
+            .output()
+            .unwrap()
     };
     let o = run(&["models", "pull", "custom.en", "--sha1", &sha]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -48,7 +62,12 @@ fn models_pull_downloads_verifies_and_lists() {
     assert!(stderr(&o).contains("checksum mismatch for tiny.en"), "{}", stderr(&o));
     assert!(!data_dir.path().join("models/ggml-tiny.en.bin").exists());
 
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cofee")).args(["models", "pull", "base.en"]).env("COFEE_DATA_DIR", data_dir.path()).env("COFEE_MODELS_BASE_URL", "http://127.0.0.1:9").output().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cofee"))
+        .args(["models", "pull", "base.en"])
+        .env("COFEE_DATA_DIR", data_dir.path())
+        .env("COFEE_MODELS_BASE_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("Without internet access"), "{}", stderr(&o));
 }
@@ -58,7 +77,11 @@ fn models_pull_downloads_verifies_and_lists() {
 #[test]
 fn production_refuses_weak_and_default_secrets_and_names_them() {
     let env = |secret: Option<&str>| {
-        let mut e = vec![("COFEE_ENV", "production".to_string()), ("COFEE_DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:1/cofee".to_string()), ("COFEE_STORAGE_URL", "file:///nonexistent".to_string())];
+        let mut e = vec![
+            ("COFEE_ENV", "production".to_string()),
+            ("COFEE_DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:1/cofee".to_string()),
+            ("COFEE_STORAGE_URL", "file:///nonexistent".to_string()),
+        ];
         if let Some(s) = secret {
             e.push(("COFEE_JWT_SECRET", s.to_string()));
         }
@@ -67,7 +90,11 @@ fn production_refuses_weak_and_default_secrets_and_names_them() {
     let o = cofee_with_env(&["api", "--listen", "127.0.0.1:0"], &env(None));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let e = stderr(&o);
-    assert!(e.contains("COFEE_JWT_SECRET is not set") && e.contains("COFEE_DATABASE_URL uses a default password"), "{e}");
+    assert!(
+        e.contains("COFEE_JWT_SECRET is not set")
+            && e.contains("COFEE_DATABASE_URL uses a default password"),
+        "{e}"
+    );
     let o = cofee_with_env(&["worker", "--listen", "127.0.0.1:0"], &env(Some("changeme")));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("COFEE_DATABASE_URL uses a default password"), "{}", stderr(&o));
@@ -86,15 +113,29 @@ fn a_configuration_file_sets_what_the_environment_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let (from_file, from_env) = (dir.path().join("file.db"), dir.path().join("env.db"));
     let config = dir.path().join("cofee.env");
-    std::fs::write(&config, format!("# Cofee\nCOFEE_DATABASE_URL=sqlite://{}\n", from_file.display())).unwrap();
+    std::fs::write(
+        &config,
+        format!("# Cofee\nCOFEE_DATABASE_URL=sqlite://{}\n", from_file.display()),
+    )
+    .unwrap();
 
     let o = cofee_with_env(&["migrate", "--config", config.to_str().unwrap()], &[]);
     assert!(o.status.success() && from_file.exists(), "{}", stderr(&o));
-    let o = cofee_with_env(&["migrate"], &[("COFEE_CONFIG", config.display().to_string()), ("COFEE_DATABASE_URL", format!("sqlite://{}", from_env.display()))]);
+    let o = cofee_with_env(
+        &["migrate"],
+        &[
+            ("COFEE_CONFIG", config.display().to_string()),
+            ("COFEE_DATABASE_URL", format!("sqlite://{}", from_env.display())),
+        ],
+    );
     assert!(o.status.success() && from_env.exists(), "the environment wins: {}", stderr(&o));
 
     std::fs::write(&config, "COFEE_DATABASE_URL sqlite://nowhere.db\n").unwrap();
     let o = cofee_with_env(&["migrate", "--config", config.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("cofee.env") && stderr(&o).contains("NAME=value"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cofee.env") && stderr(&o).contains("NAME=value"),
+        "{}",
+        stderr(&o)
+    );
 }

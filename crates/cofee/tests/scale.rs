@@ -29,7 +29,25 @@ fn short_clip() -> std::path::PathBuf {
     let out = fixtures_dir().join("short talk.mp4");
     if !out.exists() {
         let tmp = fixtures_dir().join(format!(".short-{}.mp4", std::process::id()));
-        ffmpeg(&["-f", "lavfi", "-i", "testsrc2=s=360x640:r=25", "-i", speech_wav().to_str().unwrap(), "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", tmp.to_str().unwrap()]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=360x640:r=25",
+            "-i",
+            speech_wav().to_str().unwrap(),
+            "-t",
+            "4",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            tmp.to_str().unwrap(),
+        ]);
         std::fs::rename(&tmp, &out).unwrap();
     }
     out
@@ -62,7 +80,12 @@ impl Client {
     }
 
     async fn job_state(&self, id: &str) -> (String, i64) {
-        let j: Value = self.send(|| self.http.get(format!("{}/api/jobs/{id}", self.base))).await.json().await.unwrap();
+        let j: Value = self
+            .send(|| self.http.get(format!("{}/api/jobs/{id}", self.base)))
+            .await
+            .json()
+            .await
+            .unwrap();
         (j["state"].as_str().unwrap_or("?").to_string(), j["attempts"].as_i64().unwrap_or(0))
     }
 
@@ -74,7 +97,11 @@ impl Client {
             if states.iter().all(|(s, _)| !matches!(s.as_str(), "queued" | "running")) {
                 return states;
             }
-            assert!(Instant::now() < until, "jobs still open after {secs} s: {:?}", states.iter().filter(|(s, _)| s == "queued" || s == "running").count());
+            assert!(
+                Instant::now() < until,
+                "jobs still open after {secs} s: {:?}",
+                states.iter().filter(|(s, _)| s == "queued" || s == "running").count()
+            );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
     }
@@ -100,27 +127,78 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
     let o = cofee_with_env(&["migrate"], &env);
     assert!(o.status.success(), "{}", stderr(&o));
     let log = |name: &str| dir.path().join(format!("{name}.log"));
-    let mut api = Role::start_logged(&["api", "--listen", "127.0.0.1:0", "--scratch-dir", dir.path().join("api").to_str().unwrap()], &env, &log("api"));
+    let mut api = Role::start_logged(
+        &[
+            "api",
+            "--listen",
+            "127.0.0.1:0",
+            "--scratch-dir",
+            dir.path().join("api").to_str().unwrap(),
+        ],
+        &env,
+        &log("api"),
+    );
     let mut workers: Vec<Role> = (0..3)
-        .map(|i| Role::start_logged(&["worker", "--listen", "127.0.0.1:0", "--concurrency", "2", "--engine", "sphinx", "--scratch-dir", dir.path().join(format!("w{i}")).to_str().unwrap()], &env, &log(&format!("worker{i}"))))
+        .map(|i| {
+            Role::start_logged(
+                &[
+                    "worker",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--concurrency",
+                    "2",
+                    "--engine",
+                    "sphinx",
+                    "--scratch-dir",
+                    dir.path().join(format!("w{i}")).to_str().unwrap(),
+                ],
+                &env,
+                &log(&format!("worker{i}")),
+            )
+        })
         .collect();
 
     let (c, projects) = rt.block_on(async {
         let http = reqwest::Client::new();
         let creds = json!({"email": "load@example.com", "password": "correct horse battery"});
-        assert_eq!(http.post(format!("{}/api/auth/register", api.url)).json(&creds).send().await.unwrap().status(), StatusCode::CREATED);
-        let t: Value = http.post(format!("{}/api/auth/login", api.url)).json(&creds).send().await.unwrap().json().await.unwrap();
-        let c = Client { http: http.clone(), base: api.url.clone(), token: t["access_token"].as_str().unwrap().to_string() };
+        assert_eq!(
+            http.post(format!("{}/api/auth/register", api.url))
+                .json(&creds)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::CREATED
+        );
+        let t: Value = http
+            .post(format!("{}/api/auth/login", api.url))
+            .json(&creds)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let c = Client {
+            http: http.clone(),
+            base: api.url.clone(),
+            token: t["access_token"].as_str().unwrap().to_string(),
+        };
 
         // The API's queue gauge, sampled all along.
         let samples = Arc::new(Mutex::new(Vec::<f64>::new()));
         let sampler = {
-            let (samples, url, http) = (samples.clone(), format!("{}/metrics", api.url), http.clone());
+            let (samples, url, http) =
+                (samples.clone(), format!("{}/metrics", api.url), http.clone());
             tokio::spawn(async move {
                 loop {
                     if let Ok(r) = http.get(&url).send().await {
                         let text = r.text().await.unwrap_or_default();
-                        let depth = common::metric(&text, r#"queue_ready_jobs{queue="transcribe"}"#).unwrap_or(0.0) + common::metric(&text, r#"queue_ready_jobs{queue="render"}"#).unwrap_or(0.0);
+                        let depth =
+                            common::metric(&text, r#"queue_ready_jobs{queue="transcribe"}"#)
+                                .unwrap_or(0.0)
+                                + common::metric(&text, r#"queue_ready_jobs{queue="render"}"#)
+                                    .unwrap_or(0.0);
                         samples.lock().unwrap().push(depth);
                     }
                     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -134,7 +212,14 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
             async move {
                 let p = c.post("/api/projects", json!({"name": format!("talk {i}")})).await;
                 let pid = p["id"].as_str().unwrap().to_string();
-                let r = c.send(|| c.http.put(format!("{}/api/projects/{pid}/media", c.base)).header("x-file-name", "talk.mp4").body(video.clone())).await;
+                let r = c
+                    .send(|| {
+                        c.http
+                            .put(format!("{}/api/projects/{pid}/media", c.base))
+                            .header("x-file-name", "talk.mp4")
+                            .body(video.clone())
+                    })
+                    .await;
                 assert_eq!(r.status(), StatusCode::CREATED, "upload {i}");
                 pid
             }
@@ -144,14 +229,27 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
         let transcribes: Vec<String> = join_all(projects.iter().map(|pid| {
             let c = &c;
             async move { c.post(&format!("/api/projects/{pid}/transcribe"), json!({})).await }
-        })).await.iter().map(|j| j["job_id"].as_str().unwrap().to_string()).collect();
+        }))
+        .await
+        .iter()
+        .map(|j| j["job_id"].as_str().unwrap().to_string())
+        .collect();
         let states = c.wait_all(&transcribes, 300).await;
-        assert!(states.iter().all(|(s, attempts)| s == "succeeded" && *attempts == 1), "every transcription succeeded, each in one attempt: {states:?}");
+        assert!(
+            states.iter().all(|(s, attempts)| s == "succeeded" && *attempts == 1),
+            "every transcription succeeded, each in one attempt: {states:?}"
+        );
 
         let renders: Vec<String> = join_all(projects.iter().map(|pid| {
             let c = &c;
-            async move { c.post(&format!("/api/projects/{pid}/renders"), json!({"preset": "slower"})).await }
-        })).await.iter().map(|j| j["job_id"].as_str().unwrap().to_string()).collect();
+            async move {
+                c.post(&format!("/api/projects/{pid}/renders"), json!({"preset": "slower"})).await
+            }
+        }))
+        .await
+        .iter()
+        .map(|j| j["job_id"].as_str().unwrap().to_string())
+        .collect();
         // Failure while renders run: a worker with a render in hand dies outright (SIGKILL), and
         // another with a render in hand is asked to stop (SIGTERM, no grace: it must release).
         let store = Store::connect_postgres(&db.url(), 2).await.unwrap();
@@ -163,7 +261,12 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
                 loop {
                     for id in render_ids {
                         let job = store.get(*id).await.unwrap();
-                        if job.state == JobState::Running && job.worker_id.as_deref().is_some_and(|w| w.ends_with(&format!("-{pid}"))) {
+                        if job.state == JobState::Running
+                            && job
+                                .worker_id
+                                .as_deref()
+                                .is_some_and(|w| w.ends_with(&format!("-{pid}")))
+                        {
                             return *id;
                         }
                     }
@@ -176,15 +279,26 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
         workers[0].child.kill().unwrap();
         workers[0].child.wait().unwrap();
         let released_job = holding(workers[1].child.id()).await;
-        assert!(workers[1].stop(20).success(), "SIGTERM ends a worker cleanly, releasing what it could not finish");
+        assert!(
+            workers[1].stop(20).success(),
+            "SIGTERM ends a worker cleanly, releasing what it could not finish"
+        );
         eprintln!("killed worker held {killed_job}, stopped worker held {released_job}");
 
         let states = c.wait_all(&renders, 300).await;
         assert!(states.iter().all(|(s, _)| s == "succeeded"), "every render succeeded: {states:?}");
         let killed = store.get(killed_job).await.unwrap();
-        assert_eq!((killed.state, killed.attempts), (JobState::Succeeded, 2), "the killed worker's render was taken over once the lease expired");
+        assert_eq!(
+            (killed.state, killed.attempts),
+            (JobState::Succeeded, 2),
+            "the killed worker's render was taken over once the lease expired"
+        );
         let released = store.get(released_job).await.unwrap();
-        assert_eq!(released.state, JobState::Succeeded, "the released render was finished by another worker");
+        assert_eq!(
+            released.state,
+            JobState::Succeeded,
+            "the released render was finished by another worker"
+        );
         let stopped_pid = format!("-{}", workers[1].child.id());
         let finisher = released.worker_id.clone().expect("the worker that finished it is recorded");
         assert!(!finisher.ends_with(&stopped_pid), "not by the stopped one: {finisher}");
@@ -192,11 +306,23 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
         // Exactly once: one render per project, each finished, and exactly three objects per
         // project (source, thumbnail, render) in the bucket.
         for pid in &projects {
-            let list: Value = c.send(|| c.http.get(format!("{}/api/projects/{pid}/renders", c.base))).await.json().await.unwrap();
+            let list: Value = c
+                .send(|| c.http.get(format!("{}/api/projects/{pid}/renders", c.base)))
+                .await
+                .json()
+                .await
+                .unwrap();
             let list = list.as_array().unwrap();
             assert_eq!(list.len(), 1, "one render for {pid}: {list:?}");
-            assert!(list[0]["output_key"].is_string() || list[0]["finished_at"].is_number(), "finished: {list:?}");
-            assert_eq!(moto.count("media", &format!("scale/projects/{pid}/")), 3, "objects of {pid}");
+            assert!(
+                list[0]["output_key"].is_string() || list[0]["finished_at"].is_number(),
+                "finished: {list:?}"
+            );
+            assert_eq!(
+                moto.count("media", &format!("scale/projects/{pid}/")),
+                3,
+                "objects of {pid}"
+            );
         }
 
         // The gauge saw the backlog and saw it drain (it refreshes every 5 s).
@@ -210,9 +336,21 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
     });
 
     // Every job the workers finished carries the request that caused it, which the API logged.
-    let api_requests: std::collections::HashSet<String> = json_lines(&log("api")).iter().filter(|l| l["span"]["method"] == "POST").filter_map(|l| l["span"]["request_id"].as_str().map(str::to_string)).collect();
-    let finished: Vec<String> = (0..3).flat_map(|i| json_lines(&log(&format!("worker{i}")))).filter(|l| l["message"] == "job finished" && l["state"] == "succeeded").map(|l| l["span"]["request_id"].as_str().unwrap_or_default().to_string()).collect();
-    assert!(finished.len() >= 2 * PROJECTS, "every transcription and render finished in a worker's log: {}", finished.len());
+    let api_requests: std::collections::HashSet<String> = json_lines(&log("api"))
+        .iter()
+        .filter(|l| l["span"]["method"] == "POST")
+        .filter_map(|l| l["span"]["request_id"].as_str().map(str::to_string))
+        .collect();
+    let finished: Vec<String> = (0..3)
+        .flat_map(|i| json_lines(&log(&format!("worker{i}"))))
+        .filter(|l| l["message"] == "job finished" && l["state"] == "succeeded")
+        .map(|l| l["span"]["request_id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        finished.len() >= 2 * PROJECTS,
+        "every transcription and render finished in a worker's log: {}",
+        finished.len()
+    );
     let strays: Vec<&String> = finished.iter().filter(|rid| !api_requests.contains(*rid)).collect();
     assert!(strays.is_empty(), "jobs whose request id is not in the API's log: {strays:?}");
 
@@ -226,7 +364,9 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
         })
     });
     db.up();
-    wait_for("readiness to recover", 30, || ready(&api_url).0 == 200 && ready(&worker_url).0 == 200);
+    wait_for("readiness to recover", 30, || {
+        ready(&api_url).0 == 200 && ready(&worker_url).0 == 200
+    });
     rt.block_on(async {
         // The same processes take new work: another render of the first project.
         let job = c.post(&format!("/api/projects/{}/renders", projects[0]), json!({})).await;

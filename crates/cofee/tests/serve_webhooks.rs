@@ -23,14 +23,17 @@ fn job_outcomes_are_delivered_signed_and_retried() {
     rt.block_on(async {
         let seen: Seen = Arc::default();
         let s2 = seen.clone();
-        let app = Router::new().route("/hook", post(move |headers: HeaderMap, body: String| {
-            let seen = s2.clone();
-            async move {
-                let mut all = seen.lock().unwrap();
-                all.push((headers, body));
-                if all.len() == 1 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
-            }
-        }));
+        let app = Router::new().route(
+            "/hook",
+            post(move |headers: HeaderMap, body: String| {
+                let seen = s2.clone();
+                async move {
+                    let mut all = seen.lock().unwrap();
+                    all.push((headers, body));
+                    if all.len() == 1 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
+                }
+            }),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -39,21 +42,67 @@ fn job_outcomes_are_delivered_signed_and_retried() {
         let base = served.url.clone();
         let creds = json!({"email": "h@example.com", "password": "correct horse battery"});
         http.post(format!("{base}/api/auth/register")).json(&creds).send().await.unwrap();
-        let t: Value = http.post(format!("{base}/api/auth/login")).json(&creds).send().await.unwrap().json().await.unwrap();
+        let t: Value = http
+            .post(format!("{base}/api/auth/login"))
+            .json(&creds)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let token = t["access_token"].as_str().unwrap().to_string();
 
-        let r = http.post(format!("{base}/api/webhooks")).bearer_auth(&token).json(&json!({"url": "ftp://x", "events": ["job.exploded"]})).send().await.unwrap();
+        let r = http
+            .post(format!("{base}/api/webhooks"))
+            .bearer_auth(&token)
+            .json(&json!({"url": "ftp://x", "events": ["job.exploded"]}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
-        let r = http.post(format!("{base}/api/webhooks")).bearer_auth(&token).json(&json!({"url": hook_url, "events": ["job.succeeded"]})).send().await.unwrap();
+        let r = http
+            .post(format!("{base}/api/webhooks"))
+            .bearer_auth(&token)
+            .json(&json!({"url": hook_url, "events": ["job.succeeded"]}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), reqwest::StatusCode::CREATED);
         let secret = r.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_string();
-        let listed: Value = http.get(format!("{base}/api/webhooks")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let listed: Value = http
+            .get(format!("{base}/api/webhooks"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert!(listed[0].get("secret").is_none(), "the secret is shown once");
 
-        let p: Value = http.post(format!("{base}/api/projects")).bearer_auth(&token).json(&json!({"name": "hooked"})).send().await.unwrap().json().await.unwrap();
+        let p: Value = http
+            .post(format!("{base}/api/projects"))
+            .bearer_auth(&token)
+            .json(&json!({"name": "hooked"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let pid = p["id"].as_str().unwrap().to_string();
-        http.put(format!("{base}/api/projects/{pid}/media")).bearer_auth(&token).body(std::fs::read(talk_mp4()).unwrap()).send().await.unwrap();
-        http.post(format!("{base}/api/projects/{pid}/transcribe")).bearer_auth(&token).send().await.unwrap();
+        http.put(format!("{base}/api/projects/{pid}/media"))
+            .bearer_auth(&token)
+            .body(std::fs::read(talk_mp4()).unwrap())
+            .send()
+            .await
+            .unwrap();
+        http.post(format!("{base}/api/projects/{pid}/transcribe"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
 
         let started = Instant::now();
         while seen.lock().unwrap().len() < 2 {
@@ -61,16 +110,27 @@ fn job_outcomes_are_delivered_signed_and_retried() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let all = seen.lock().unwrap().clone();
-        assert_eq!(all[0].0["cofee-delivery"], all[1].0["cofee-delivery"], "the same delivery, again");
+        assert_eq!(
+            all[0].0["cofee-delivery"], all[1].0["cofee-delivery"],
+            "the same delivery, again"
+        );
         for (headers, body) in &all {
             let sig = headers["cofee-signature"].to_str().unwrap();
             let (t, v1) = sig.split_once(',').unwrap();
             let t = t.strip_prefix("t=").unwrap();
             let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
             mac.update(format!("{t}.{body}").as_bytes());
-            mac.verify_slice(&hex_decode(v1.strip_prefix("v1=").unwrap())).expect("a valid signature");
+            mac.verify_slice(&hex_decode(v1.strip_prefix("v1=").unwrap()))
+                .expect("a valid signature");
             let event: Value = serde_json::from_str(body).unwrap();
-            assert_eq!((event["type"].as_str(), event["data"]["kind"].as_str(), event["data"]["project_id"].as_str()), (Some("job.succeeded"), Some("transcribe"), Some(pid.as_str())));
+            assert_eq!(
+                (
+                    event["type"].as_str(),
+                    event["data"]["kind"].as_str(),
+                    event["data"]["project_id"].as_str()
+                ),
+                (Some("job.succeeded"), Some("transcribe"), Some(pid.as_str()))
+            );
         }
     });
     assert!(served.stop(10).success());

@@ -11,8 +11,10 @@ pub fn write(transcript: &Transcript) -> String {
 }
 
 pub fn parse(input: &str) -> Result<Transcript, CaptionsError> {
-    let t: Transcript = serde_json::from_str(input.trim_start_matches('\u{feff}'))
-        .map_err(|e| CaptionsError::At { format: "JSON", line: e.line(), message: e.to_string() })?;
+    let t: Transcript =
+        serde_json::from_str(input.trim_start_matches('\u{feff}')).map_err(|e| {
+            CaptionsError::At { format: "JSON", line: e.line(), message: e.to_string() }
+        })?;
     let t = t.normalized();
     t.validate().map_err(|e| CaptionsError::Whole { format: "JSON", message: e.to_string() })?;
     Ok(t)
@@ -24,7 +26,8 @@ mod tests {
 
     #[test]
     fn errors_carry_the_line() {
-        let e = parse("{\n\"words\": [\n{\"text\": \"a\", \"start\": \"x\", \"end\": 1}]}").unwrap_err();
+        let e = parse("{\n\"words\": [\n{\"text\": \"a\", \"start\": \"x\", \"end\": 1}]}")
+            .unwrap_err();
         assert!(matches!(e, CaptionsError::At { line: 3, .. }), "{e}");
     }
 }

@@ -93,7 +93,11 @@ pub fn cues(transcript: &Transcript) -> Vec<Cue> {
     layout
         .pages
         .iter()
-        .map(|p| Cue { start_ms: p.start_ms, end_ms: p.end_ms, text: CaptionLayout::page_lines(&transcript.words, p).join("\n") })
+        .map(|p| Cue {
+            start_ms: p.start_ms,
+            end_ms: p.end_ms,
+            text: CaptionLayout::page_lines(&transcript.words, p).join("\n"),
+        })
         .collect()
 }
 

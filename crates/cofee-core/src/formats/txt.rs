@@ -11,7 +11,9 @@ pub fn write(transcript: &Transcript) -> String {
     let mut para: Vec<&str> = Vec::new();
     let mut prev_end = None;
     for w in &transcript.words {
-        if prev_end.is_some_and(|e: u64| w.start_ms.saturating_sub(e) >= PARAGRAPH_PAUSE_MS) && !para.is_empty() {
+        if prev_end.is_some_and(|e: u64| w.start_ms.saturating_sub(e) >= PARAGRAPH_PAUSE_MS)
+            && !para.is_empty()
+        {
             out.push_str(&text::join(para.drain(..)));
             out.push_str("\n\n");
         }

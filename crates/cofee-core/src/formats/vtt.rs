@@ -17,14 +17,25 @@ fn escape(t: &str) -> String {
 }
 
 fn unescape(t: &str) -> String {
-    t.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", "\u{a0}").replace("&lrm;", "\u{200e}").replace("&rlm;", "\u{200f}").replace("&amp;", "&")
+    t.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&lrm;", "\u{200e}")
+        .replace("&rlm;", "\u{200f}")
+        .replace("&amp;", "&")
 }
 
 /// Plain cues (no word timing).
 pub fn write(cues: &[Cue]) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for c in cues {
-        let _ = write!(out, "{} --> {}\n{}\n\n", time::vtt(c.start_ms), time::vtt(c.end_ms), escape(&c.text));
+        let _ = write!(
+            out,
+            "{} --> {}\n{}\n\n",
+            time::vtt(c.start_ms),
+            time::vtt(c.end_ms),
+            escape(&c.text)
+        );
     }
     out
 }
@@ -94,22 +105,43 @@ fn parse_blocks(input: &str) -> Result<Vec<(Cue, String)>, CaptionsError> {
             i += 1;
             continue;
         }
-        let block: Vec<&str> = lines[i..].iter().take_while(|l| !l.trim().is_empty()).copied().collect();
+        let block: Vec<&str> =
+            lines[i..].iter().take_while(|l| !l.trim().is_empty()).copied().collect();
         let block_start = i;
         i += block.len();
-        if ["NOTE", "STYLE", "REGION"].iter().any(|k| block[0] == *k || block[0].starts_with(&format!("{k} ")) || block[0].starts_with(&format!("{k}\t"))) {
+        if ["NOTE", "STYLE", "REGION"].iter().any(|k| {
+            block[0] == *k
+                || block[0].starts_with(&format!("{k} "))
+                || block[0].starts_with(&format!("{k}\t"))
+        }) {
             continue;
         }
         let timing_at = if block[0].contains("-->") { 0 } else { 1 };
         let timing = block.get(timing_at).filter(|l| l.contains("-->")).ok_or_else(|| {
-            at(block_start + 1, format!("expected a timing line like `00:00:01.000 --> 00:00:02.500`, found {:?}", block[0]))
+            at(
+                block_start + 1,
+                format!(
+                    "expected a timing line like `00:00:01.000 --> 00:00:02.500`, found {:?}",
+                    block[0]
+                ),
+            )
         })?;
         let line_no = block_start + timing_at + 1;
         let (start, end) = timing.split_once("-->").expect("checked");
         let end = end.split_whitespace().next().unwrap_or("");
-        let (start_ms, end_ms) = (time::parse(start).map_err(|e| at(line_no, e.to_string()))?, time::parse(end).map_err(|e| at(line_no, e.to_string()))?);
+        let (start_ms, end_ms) = (
+            time::parse(start).map_err(|e| at(line_no, e.to_string()))?,
+            time::parse(end).map_err(|e| at(line_no, e.to_string()))?,
+        );
         if end_ms < start_ms {
-            return Err(at(line_no, format!("cue ends ({}) before it starts ({})", time::vtt(end_ms), time::vtt(start_ms))));
+            return Err(at(
+                line_no,
+                format!(
+                    "cue ends ({}) before it starts ({})",
+                    time::vtt(end_ms),
+                    time::vtt(start_ms)
+                ),
+            ));
         }
         let raw = block[timing_at + 1..].join("\n");
         let plain: String = segments(&raw, start_ms).into_iter().map(|(_, t)| t).collect();
@@ -132,7 +164,8 @@ pub fn parse_transcript(input: &str) -> Result<Transcript, CaptionsError> {
     for (cue, raw) in parse_blocks(input)? {
         let segs = segments(&raw, cue.start_ms);
         for (k, (start, seg)) in segs.iter().enumerate() {
-            let end = segs.get(k + 1).map_or(cue.end_ms, |s| s.0).clamp(*start, cue.end_ms.max(*start));
+            let end =
+                segs.get(k + 1).map_or(cue.end_ms, |s| s.0).clamp(*start, cue.end_ms.max(*start));
             spread(&text::tokenize(&unescape(seg)), *start, end, &mut words);
         }
     }
@@ -146,9 +179,19 @@ mod tests {
 
     #[test]
     fn word_times_survive_a_round_trip() {
-        let t = Transcript::new(None, vec![Word::new("Fish", 0, 300), Word::new("&", 350, 500), Word::new("<chips>", 600, 1000)]);
+        let t = Transcript::new(
+            None,
+            vec![
+                Word::new("Fish", 0, 300),
+                Word::new("&", 350, 500),
+                Word::new("<chips>", 600, 1000),
+            ],
+        );
         let vtt = write_transcript(&t);
-        assert_eq!(vtt, "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nFish <00:00:00.350>&amp; <00:00:00.600>&lt;chips&gt;\n\n");
+        assert_eq!(
+            vtt,
+            "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nFish <00:00:00.350>&amp; <00:00:00.600>&lt;chips&gt;\n\n"
+        );
         let back = parse_transcript(&vtt).unwrap();
         let starts: Vec<_> = back.words.iter().map(|w| (w.text.as_str(), w.start_ms)).collect();
         assert_eq!(starts, [("Fish", 0), ("&", 350), ("<chips>", 600)]);
@@ -157,12 +200,20 @@ mod tests {
     #[test]
     fn skips_notes_styles_and_ids() {
         let input = "WEBVTT - title\nKind: captions\n\nNOTE a comment\nspanning lines\n\nSTYLE\n::cue { color: red }\n\nintro\n00:01.000 --> 00:02.000 align:start position:10%\n<v Bob>Hello</v>\n";
-        assert_eq!(parse(input).unwrap(), [Cue { start_ms: 1000, end_ms: 2000, text: "Hello".into() }]);
+        assert_eq!(
+            parse(input).unwrap(),
+            [Cue { start_ms: 1000, end_ms: 2000, text: "Hello".into() }]
+        );
     }
 
     #[test]
     fn rejects_what_is_not_webvtt() {
-        assert!(parse("1\n00:00:01,000 --> 00:00:02,000\nHi\n").unwrap_err().to_string().contains("must start with `WEBVTT`"));
+        assert!(
+            parse("1\n00:00:01,000 --> 00:00:02,000\nHi\n")
+                .unwrap_err()
+                .to_string()
+                .contains("must start with `WEBVTT`")
+        );
         let e = parse("WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nHi\n").unwrap_err();
         assert!(e.to_string().contains("line 3"), "{e}");
     }

@@ -63,7 +63,8 @@ impl FromStr for Color {
             return Err(err());
         }
         let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| err());
-        let nibble = |i: usize| u8::from_str_radix(&hex[i..=i], 16).map(|v| v * 17).map_err(|_| err());
+        let nibble =
+            |i: usize| u8::from_str_radix(&hex[i..=i], 16).map(|v| v * 17).map_err(|_| err());
         match hex.len() {
             3 => Ok(Color::rgb(nibble(0)?, nibble(1)?, nibble(2)?)),
             6 => Ok(Color::rgb(byte(0)?, byte(2)?, byte(4)?)),

@@ -130,7 +130,8 @@ impl Style {
     /// Reads a style from JSON. `{"base": "bold-pop", "text_color": "#00FF00"}` starts from a
     /// preset (default `clean`) and overrides the given fields; then the whole style is validated.
     pub fn from_json(json: &str) -> Result<Self, StyleError> {
-        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| StyleError::Parse(e.to_string()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| StyleError::Parse(e.to_string()))?;
         let serde_json::Value::Object(mut fields) = value else {
             return Err(StyleError::Parse("expected a JSON object".into()));
         };
@@ -145,7 +146,9 @@ impl Style {
         for (k, v) in fields {
             // Nested objects (emphasis) merge field by field as well.
             match (target.get_mut(&k), v) {
-                (Some(serde_json::Value::Object(dst)), serde_json::Value::Object(src)) => dst.extend(src),
+                (Some(serde_json::Value::Object(dst)), serde_json::Value::Object(src)) => {
+                    dst.extend(src)
+                }
                 (_, v) => {
                     target.insert(k, v);
                 }
@@ -154,7 +157,8 @@ impl Style {
         if !named {
             target.insert("name".into(), serde_json::Value::String(format!("{base}-custom")));
         }
-        let style: Style = serde_json::from_value(merged).map_err(|e| StyleError::Parse(e.to_string()))?;
+        let style: Style =
+            serde_json::from_value(merged).map_err(|e| StyleError::Parse(e.to_string()))?;
         style.validate()?;
         Ok(style)
     }
@@ -169,18 +173,63 @@ impl Style {
         };
         let within = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
         check(!self.name.trim().is_empty(), "name", "must not be empty");
-        check(!self.font_family.trim().is_empty() && !self.font_family.contains([',', '\n', '{', '}']), "font_family", "must be a font family name without commas or braces");
-        check(within(self.font_size, 1.0, 25.0), "font_size", "must be between 1 and 25 (% of video height)");
-        check(within(self.outline, 0.0, 40.0), "outline", "must be between 0 and 40 (% of font size)");
-        check(within(self.shadow, 0.0, 40.0), "shadow", "must be between 0 and 40 (% of font size)");
-        check(within(self.margin_v, 0.0, 45.0), "margin_v", "must be between 0 and 45 (% of video height)");
-        check(within(self.margin_h, 0.0, 45.0), "margin_h", "must be between 0 and 45 (% of video width)");
-        check((4..=80).contains(&self.max_chars_per_line), "max_chars_per_line", "must be between 4 and 80");
-        check(self.words_per_line.is_none_or(|w| (1..=20).contains(&w)), "words_per_line", "must be between 1 and 20");
+        check(
+            !self.font_family.trim().is_empty()
+                && !self.font_family.contains([',', '\n', '{', '}']),
+            "font_family",
+            "must be a font family name without commas or braces",
+        );
+        check(
+            within(self.font_size, 1.0, 25.0),
+            "font_size",
+            "must be between 1 and 25 (% of video height)",
+        );
+        check(
+            within(self.outline, 0.0, 40.0),
+            "outline",
+            "must be between 0 and 40 (% of font size)",
+        );
+        check(
+            within(self.shadow, 0.0, 40.0),
+            "shadow",
+            "must be between 0 and 40 (% of font size)",
+        );
+        check(
+            within(self.margin_v, 0.0, 45.0),
+            "margin_v",
+            "must be between 0 and 45 (% of video height)",
+        );
+        check(
+            within(self.margin_h, 0.0, 45.0),
+            "margin_h",
+            "must be between 0 and 45 (% of video width)",
+        );
+        check(
+            (4..=80).contains(&self.max_chars_per_line),
+            "max_chars_per_line",
+            "must be between 4 and 80",
+        );
+        check(
+            self.words_per_line.is_none_or(|w| (1..=20).contains(&w)),
+            "words_per_line",
+            "must be between 1 and 20",
+        );
         check((1..=4).contains(&self.lines_per_page), "lines_per_page", "must be between 1 and 4");
-        check((50..=300).contains(&self.active_scale), "active_scale", "must be between 50 and 300 (%)");
-        check((50..=300).contains(&self.emphasis.scale), "emphasis.scale", "must be between 50 and 300 (%)");
-        check(self.emphasis.keywords.iter().all(|k| !k.trim().is_empty()), "emphasis.keywords", "must not contain empty keywords");
+        check(
+            (50..=300).contains(&self.active_scale),
+            "active_scale",
+            "must be between 50 and 300 (%)",
+        );
+        check(
+            (50..=300).contains(&self.emphasis.scale),
+            "emphasis.scale",
+            "must be between 50 and 300 (%)",
+        );
+        check(
+            self.emphasis.keywords.iter().all(|k| !k.trim().is_empty()),
+            "emphasis.keywords",
+            "must not contain empty keywords",
+        );
         if errs.is_empty() { Ok(()) } else { Err(StyleError::Invalid(errs)) }
     }
 
@@ -191,7 +240,8 @@ impl Style {
         }
         let norm = crate::text::normalize_word(&word.text);
         (self.emphasis.numbers && crate::text::is_numeric(&word.text))
-            || (!norm.is_empty() && self.emphasis.keywords.iter().any(|k| crate::text::normalize_word(k) == norm))
+            || (!norm.is_empty()
+                && self.emphasis.keywords.iter().any(|k| crate::text::normalize_word(k) == norm))
     }
 }
 
@@ -210,7 +260,10 @@ mod tests {
 
     #[test]
     fn file_overrides_a_base_preset() {
-        let s = Style::from_json(r##"{"base":"bold-pop","text_color":"#00FF00","emphasis":{"keywords":["cofee"]}}"##).unwrap();
+        let s = Style::from_json(
+            r##"{"base":"bold-pop","text_color":"#00FF00","emphasis":{"keywords":["cofee"]}}"##,
+        )
+        .unwrap();
         assert_eq!(s.text_color, Color::rgb(0, 255, 0));
         assert_eq!(s.name, "bold-pop-custom");
         assert_eq!(s.highlight, Highlight::Word, "kept from the base");
@@ -222,7 +275,10 @@ mod tests {
     fn errors_name_fields_and_values() {
         let e = Style::from_json(r#"{"font_size": 90, "lines_per_page": 0}"#).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("font_size: must be between 1 and 25") && msg.contains("lines_per_page"), "{msg}");
+        assert!(
+            msg.contains("font_size: must be between 1 and 25") && msg.contains("lines_per_page"),
+            "{msg}"
+        );
         let e = Style::from_json(r#"{"text_color": "red"}"#).unwrap_err();
         assert!(e.to_string().contains("invalid colour \"red\""), "{e}");
         let e = Style::from_json(r#"{"colour": "red"}"#).unwrap_err();

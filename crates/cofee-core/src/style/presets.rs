@@ -6,7 +6,8 @@ use super::{Align, Animation, Color, Emphasis, Highlight, Position, Style, Style
 /// The style of a project that has none of its own.
 pub const DEFAULT_PRESET: &str = "clean";
 
-pub const PRESET_NAMES: &[&str] = &["clean", "bold-pop", "karaoke", "boxed", "minimal-lower-third", "one-word"];
+pub const PRESET_NAMES: &[&str] =
+    &["clean", "bold-pop", "karaoke", "boxed", "minimal-lower-third", "one-word"];
 
 const WHITE: Color = Color::rgb(255, 255, 255);
 const BLACK: Color = Color::rgb(0, 0, 0);
@@ -15,7 +16,8 @@ const YELLOW: Color = Color::rgb(255, 230, 0);
 fn base() -> Style {
     Style {
         name: "clean".into(),
-        description: "White text with a black outline, two lines at the bottom. Readable anywhere.".into(),
+        description: "White text with a black outline, two lines at the bottom. Readable anywhere."
+            .into(),
         font_family: "Inter".into(),
         font_file: None,
         font_size: 4.2,

@@ -26,7 +26,11 @@ fn without_deadline(method: &axum::http::Method, route: &str) -> bool {
 
 /// Answers 503 when a handler (a stuck database or storage call) takes longer than
 /// [`REQUEST_DEADLINE`], instead of holding the client and a connection for ever.
-pub async fn deadline(route: Option<axum::extract::MatchedPath>, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+pub async fn deadline(
+    route: Option<axum::extract::MatchedPath>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     if route.as_ref().is_some_and(|r| without_deadline(request.method(), r.as_str())) {
         return next.run(request).await;
@@ -34,9 +38,17 @@ pub async fn deadline(route: Option<axum::extract::MatchedPath>, request: axum::
     match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(deadline_secs = REQUEST_DEADLINE.as_secs(), "a request ran past its deadline");
-            let mut r = problem::ApiError::new(problem::ProblemType::Timeout, "the server could not answer in time; try again shortly").into_response();
-            r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+            tracing::warn!(
+                deadline_secs = REQUEST_DEADLINE.as_secs(),
+                "a request ran past its deadline"
+            );
+            let mut r = problem::ApiError::new(
+                problem::ProblemType::Timeout,
+                "the server could not answer in time; try again shortly",
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
             r
         }
     }

@@ -9,18 +9,28 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-pub use crate::budgets::{LocalBudgets, Outage, Quota, RateLimitError, RateLimiter, RateLimits, gcra, spend};
+pub use crate::budgets::{
+    LocalBudgets, Outage, Quota, RateLimitError, RateLimiter, RateLimits, gcra, spend,
+};
 use crate::state::AppState;
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the nearest address
 /// in `X-Forwarded-For` that is not one (proxies append, so earlier entries can be forged).
-pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[ipnet::IpNet],
+) -> Option<IpAddr> {
     let peer = peer?;
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return Some(peer);
     }
-    let mut hops = forwarded_for.into_iter().flat_map(|h| h.split(',')).map(|s| s.trim().parse::<IpAddr>()).collect::<Vec<_>>();
+    let mut hops = forwarded_for
+        .into_iter()
+        .flat_map(|h| h.split(','))
+        .map(|s| s.trim().parse::<IpAddr>())
+        .collect::<Vec<_>>();
     hops.reverse();
     for hop in hops {
         match hop {
@@ -99,9 +109,21 @@ mod tests {
     fn forwarded_addresses_count_only_behind_trusted_proxies() {
         let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
-        assert_eq!(client_ip(ip("203.0.113.9"), Some("198.51.100.1"), &trusted), ip("203.0.113.9"), "an untrusted peer's header is ignored");
-        assert_eq!(client_ip(ip("10.1.2.3"), Some("198.51.100.1, 203.0.113.7, 10.0.0.5"), &trusted), ip("203.0.113.7"), "the nearest untrusted hop");
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), Some("198.51.100.1"), &trusted),
+            ip("203.0.113.9"),
+            "an untrusted peer's header is ignored"
+        );
+        assert_eq!(
+            client_ip(ip("10.1.2.3"), Some("198.51.100.1, 203.0.113.7, 10.0.0.5"), &trusted),
+            ip("203.0.113.7"),
+            "the nearest untrusted hop"
+        );
         assert_eq!(client_ip(ip("10.1.2.3"), None, &trusted), ip("10.1.2.3"));
-        assert_eq!(client_ip(ip("10.1.2.3"), Some("bogus, 10.0.0.5"), &trusted), ip("10.1.2.3"), "garbage stops the walk");
+        assert_eq!(
+            client_ip(ip("10.1.2.3"), Some("bogus, 10.0.0.5"), &trusted),
+            ip("10.1.2.3"),
+            "garbage stops the walk"
+        );
     }
 }

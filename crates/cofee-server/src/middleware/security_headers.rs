@@ -14,9 +14,15 @@ fn content_security_policy(storage_origin: Option<&str>) -> String {
 
 /// The content security policy as a layer, for storage at `storage_origin` (see
 /// [`content_security_policy`]).
-pub fn csp(storage_origin: Option<&str>) -> tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue> {
-    let csp = axum::http::HeaderValue::from_str(&content_security_policy(storage_origin)).expect("origins are header-safe");
-    tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::header::CONTENT_SECURITY_POLICY, csp)
+pub fn csp(
+    storage_origin: Option<&str>,
+) -> tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue> {
+    let csp = axum::http::HeaderValue::from_str(&content_security_policy(storage_origin))
+        .expect("origins are header-safe");
+    tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        csp,
+    )
 }
 
 /// Headers every response carries unless a handler set them.
@@ -28,6 +34,12 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
 ];
 
-pub fn header(name: &'static str, value: &'static str) -> tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue> {
-    tower_http::set_header::SetResponseHeaderLayer::if_not_present(axum::http::HeaderName::from_static(name), axum::http::HeaderValue::from_static(value))
+pub fn header(
+    name: &'static str,
+    value: &'static str,
+) -> tower_http::set_header::SetResponseHeaderLayer<axum::http::HeaderValue> {
+    tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+        axum::http::HeaderName::from_static(name),
+        axum::http::HeaderValue::from_static(value),
+    )
 }

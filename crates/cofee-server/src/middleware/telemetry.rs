@@ -21,13 +21,22 @@ pub fn install() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             PrometheusBuilder::new()
-                .set_buckets(&[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0])
+                .set_buckets(&[
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+                    300.0, 900.0,
+                ])
                 .expect("valid buckets")
                 // Frames per second of a render: from a few (long filters, big frames) to hundreds.
-                .set_buckets_for_metric(Matcher::Full("render_frames_per_second".into()), &[5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 240.0, 360.0])
+                .set_buckets_for_metric(
+                    Matcher::Full("render_frames_per_second".into()),
+                    &[5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 240.0, 360.0],
+                )
                 .expect("valid buckets")
                 // Processing time over audio time: below 1 is faster than real time.
-                .set_buckets_for_metric(Matcher::Full("transcription_real_time_factor".into()), &[0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0])
+                .set_buckets_for_metric(
+                    Matcher::Full("transcription_real_time_factor".into()),
+                    &[0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0],
+                )
                 .expect("valid buckets")
                 .install_recorder()
                 .expect("no other metrics recorder is installed")
@@ -60,7 +69,10 @@ const QUIET_ROUTES: &[&str] = &["/health/live", "/health/ready", "/metrics"];
 /// Middleware recording each request: metrics, and one INFO log line (inside the request's span,
 /// so it carries the request id).
 pub async fn track(request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = request.method().to_string();
     let started = Instant::now();
     metrics::gauge!("http_requests_in_flight").increment(1.0);
@@ -82,13 +94,15 @@ pub async fn track(request: Request, next: Next) -> Response {
     }
     let status = code.to_string();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
     response
 }
 
 /// Updates the queue gauges every `every` until the process ends.
 pub async fn watch_queues(queue: Arc<dyn JobQueue>, every: Duration) {
-    let mut seen: std::collections::BTreeSet<String> = cofee_jobs::Queue::ALL.iter().map(|q| q.name().to_string()).collect();
+    let mut seen: std::collections::BTreeSet<String> =
+        cofee_jobs::Queue::ALL.iter().map(|q| q.name().to_string()).collect();
     loop {
         match queue.depth().await {
             Ok(depths) => {
@@ -97,14 +111,18 @@ pub async fn watch_queues(queue: Arc<dyn JobQueue>, every: Duration) {
                     if !depths.iter().any(|d| &d.queue == q) {
                         metrics::gauge!("queue_ready_jobs", "queue" => q.clone()).set(0.0);
                         metrics::gauge!("queue_running_jobs", "queue" => q.clone()).set(0.0);
-                        metrics::gauge!("queue_oldest_ready_age_seconds", "queue" => q.clone()).set(0.0);
+                        metrics::gauge!("queue_oldest_ready_age_seconds", "queue" => q.clone())
+                            .set(0.0);
                     }
                 }
                 seen.extend(depths.iter().map(|d| d.queue.clone()));
                 for d in depths {
-                    metrics::gauge!("queue_ready_jobs", "queue" => d.queue.clone()).set(d.ready as f64);
-                    metrics::gauge!("queue_running_jobs", "queue" => d.queue.clone()).set(d.running as f64);
-                    metrics::gauge!("queue_oldest_ready_age_seconds", "queue" => d.queue).set(d.oldest_ready_age_ms.unwrap_or(0) as f64 / 1000.0);
+                    metrics::gauge!("queue_ready_jobs", "queue" => d.queue.clone())
+                        .set(d.ready as f64);
+                    metrics::gauge!("queue_running_jobs", "queue" => d.queue.clone())
+                        .set(d.running as f64);
+                    metrics::gauge!("queue_oldest_ready_age_seconds", "queue" => d.queue)
+                        .set(d.oldest_ready_age_ms.unwrap_or(0) as f64 / 1000.0);
                 }
             }
             Err(e) => tracing::warn!(error = %e, "cannot read queue depth"),
@@ -119,7 +137,8 @@ pub async fn watch_queues(queue: Arc<dyn JobQueue>, every: Duration) {
 pub async fn watch_pool(db: Arc<dyn Database>, every: Duration) {
     loop {
         let p = db.pool_state();
-        metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(p.open.saturating_sub(p.idle)));
+        metrics::gauge!("db_pool_connections", "state" => "in_use")
+            .set(f64::from(p.open.saturating_sub(p.idle)));
         metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(p.idle));
         metrics::gauge!("db_pool_max_connections").set(f64::from(p.max));
         tokio::time::sleep(every).await;

@@ -20,7 +20,9 @@ use crate::state::AppState;
 const REFRESH_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 
 fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -41,39 +43,60 @@ fn validate(c: &Credentials) -> Result<String, ApiError> {
     let email = c.email.trim().to_lowercase();
     let mut errors = Vec::new();
     let at = email.find('@');
-    if email.len() > 254 || at.is_none_or(|i| i == 0 || i == email.len() - 1) || email.contains(char::is_whitespace) {
-        errors.push(FieldError { field: "email".into(), message: "must be an email address".into() });
+    if email.len() > 254
+        || at.is_none_or(|i| i == 0 || i == email.len() - 1)
+        || email.contains(char::is_whitespace)
+    {
+        errors
+            .push(FieldError { field: "email".into(), message: "must be an email address".into() });
     }
     let chars = c.password.chars().count();
     if !(10..=1024).contains(&chars) {
-        errors.push(FieldError { field: "password".into(), message: "must be between 10 and 1024 characters".into() });
+        errors.push(FieldError {
+            field: "password".into(),
+            message: "must be between 10 and 1024 characters".into(),
+        });
     }
     if errors.is_empty() { Ok(email) } else { Err(ApiError::invalid(errors)) }
 }
 
 async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|_| ApiError::internal())
+    tokio::task::spawn_blocking(move || {
+        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(|_| ApiError::internal())
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()).await.unwrap_or(false)
+    tokio::task::spawn_blocking(move || {
+        Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// A valid Argon2id hash of nothing anyone can type: verified against when the email is
 /// unknown, so a login takes as long whether or not the account exists.
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| Argon2::default().hash_password(random_token().as_bytes()).map(|h| h.to_string()).expect("hashing works"))
+    DECOY.get_or_init(|| {
+        Argon2::default()
+            .hash_password(random_token().as_bytes())
+            .map(|h| h.to_string())
+            .expect("hashing works")
+    })
 }
 
 async fn issue(state: &AppState, user: Uuid, family: Uuid) -> Result<Tokens, ApiError> {
     let now = now_secs();
     let access_token = state.keys.access_token(user, now).map_err(|_| ApiError::internal())?;
     let refresh_token = random_token();
-    state.accounts.add_refresh_token(user, family, &token_hash(&refresh_token), now * 1000 + REFRESH_TTL_MS).await?;
+    state
+        .accounts
+        .add_refresh_token(user, family, &token_hash(&refresh_token), now * 1000 + REFRESH_TTL_MS)
+        .await?;
     Ok(Tokens { access_token, refresh_token, token_type: "Bearer", expires_in: ACCESS_TTL_SECS })
 }
 
@@ -84,7 +107,10 @@ pub struct Registered {
 }
 
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = Credentials, responses((status = 201, body = Registered), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn register(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<(StatusCode, Json<Registered>), ApiError> {
+pub async fn register(
+    State(state): State<AppState>,
+    body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let Json(c) = body?;
     let email = validate(&c)?;
     let hash = hash_password(c.password).await?;
@@ -93,7 +119,10 @@ pub async fn register(State(state): State<AppState>, body: Result<Json<Credentia
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses((status = 200, body = Tokens), (status = 401, body = Problem), (status = 429, description = "too many attempts for this account; see Retry-After", body = Problem)))]
-pub async fn login(State(state): State<AppState>, body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Tokens>, ApiError> {
     let Json(c) = body?;
     let email = c.email.trim().to_lowercase();
     // Online password guessing against one account is throttled, whoever tries and from where
@@ -120,20 +149,34 @@ pub struct RefreshRequest {
 }
 
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, body = Problem)))]
-pub async fn refresh(State(state): State<AppState>, body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>) -> Result<Json<Tokens>, ApiError> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Tokens>, ApiError> {
     let Json(r) = body?;
     match state.accounts.use_refresh_token(&token_hash(&r.refresh_token)).await? {
-        RefreshUse::Rotated { user_id, family_id } => Ok(Json(issue(&state, user_id, family_id).await?)),
-        RefreshUse::Reused => {
-            tracing::warn!("a spent refresh token was presented again; its session family is revoked");
-            Err(ApiError::unauthorized("this refresh token was already used; for safety the session has been ended, sign in again"))
+        RefreshUse::Rotated { user_id, family_id } => {
+            Ok(Json(issue(&state, user_id, family_id).await?))
         }
-        RefreshUse::Invalid => Err(ApiError::unauthorized("the refresh token is invalid or expired; sign in again")),
+        RefreshUse::Reused => {
+            tracing::warn!(
+                "a spent refresh token was presented again; its session family is revoked"
+            );
+            Err(ApiError::unauthorized(
+                "this refresh token was already used; for safety the session has been ended, sign in again",
+            ))
+        }
+        RefreshUse::Invalid => {
+            Err(ApiError::unauthorized("the refresh token is invalid or expired; sign in again"))
+        }
     }
 }
 
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest, responses((status = 204)))]
-pub async fn logout(State(state): State<AppState>, body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    body: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
     let Json(r) = body?;
     match state.accounts.revoke_family_of(&token_hash(&r.refresh_token)).await {
         Ok(_) | Err(StoreError::NotFound) => Ok(StatusCode::NO_CONTENT),

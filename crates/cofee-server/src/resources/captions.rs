@@ -10,15 +10,26 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, ProblemType, Problem};
+use crate::problem::{ApiError, Problem, ProblemType};
 use crate::project_style::project_style;
 use crate::state::AppState;
 
 /// `GET /api/projects/{id}/captions`: the words, with the version as a strong `ETag`.
 #[utoipa::path(get, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, description = "Cofee word JSON; the ETag header carries its version", body = Object), (status = 404, body = Problem)))]
-pub async fn captions(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Response, ApiError> {
+pub async fn captions(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
     let t = s.media.transcript(user, id).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{}\"", t.version))], t.words).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::ETAG, format!("\"v{}\"", t.version)),
+        ],
+        t.words,
+    )
+        .into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -35,54 +46,93 @@ fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
         .to_str()
         .ok()
         .and_then(|v| v.trim().strip_prefix("\"v")?.strip_suffix('"')?.parse().ok())
-        .ok_or_else(|| ApiError::new(ProblemType::StaleCaptions, "If-Match does not name a version of these captions; reload them"))
+        .ok_or_else(|| {
+            ApiError::new(
+                ProblemType::StaleCaptions,
+                "If-Match does not name a version of these captions; reload them",
+            )
+        })
 }
 
 /// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
 /// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
 /// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412.
 #[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), params(("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = Object, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = Object), (status = 412, body = Problem), (status = 428, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_captions(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: HeaderMap, body: String) -> Result<Response, ApiError> {
+pub async fn put_captions(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, ApiError> {
     let current = s.media.transcript(user, id).await?;
     let expected = parse_etag(&headers)?;
     let invalid = |m: String| ApiError::new(ProblemType::InvalidCaptions, m);
     let edited = if let Ok(TextEdit { text }) = serde_json::from_str::<TextEdit>(&body) {
-        let old = cofee_core::formats::json::parse(&current.words).map_err(|_| ApiError::internal())?;
+        let old =
+            cofee_core::formats::json::parse(&current.words).map_err(|_| ApiError::internal())?;
         let words = cofee_core::align::retime(&old.words, &cofee_core::text::tokenize(&text));
         cofee_core::Transcript::new(old.language, words)
     } else {
         // From the editor: taken exactly as sent, so it must already be valid.
-        let t: cofee_core::Transcript = serde_json::from_str(&body).map_err(|e| invalid(e.to_string()))?;
+        let t: cofee_core::Transcript =
+            serde_json::from_str(&body).map_err(|e| invalid(e.to_string()))?;
         t.validate().map_err(|e| invalid(e.to_string()))?;
         t
     };
     let json = cofee_core::formats::json::write(&edited);
     let version = match s.media.replace_transcript(user, id, &json, expected).await {
         Ok(v) => v,
-        Err(cofee_store::StoreError::Conflict(m)) => return Err(ApiError::new(ProblemType::StaleCaptions, format!("someone changed the captions since you loaded them ({m}); reload them and apply your edit again"))),
+        Err(cofee_store::StoreError::Conflict(m)) => {
+            return Err(ApiError::new(
+                ProblemType::StaleCaptions,
+                format!(
+                    "someone changed the captions since you loaded them ({m}); reload them and apply your edit again"
+                ),
+            ));
+        }
         Err(e) => return Err(e.into()),
     };
-    Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::ETAG, format!("\"v{version}\""))], json).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::ETAG, format!("\"v{version}\"")),
+        ],
+        json,
+    )
+        .into_response())
 }
 
 /// `GET /api/projects/{id}/captions.{srt,vtt,ass,json}`.
-pub async fn export(s: AppState, user: Uuid, id: Uuid, format: CaptionFormat) -> Result<Response, ApiError> {
+pub async fn export(
+    s: AppState,
+    user: Uuid,
+    id: Uuid,
+    format: CaptionFormat,
+) -> Result<Response, ApiError> {
     let stored = s.media.transcript(user, id).await?;
     let t = formats::json::parse(&stored.words).map_err(|_| ApiError::internal())?;
     let (body, mime) = match format {
-        CaptionFormat::Srt => (formats::srt::write(&formats::cues(&t)), "application/x-subrip; charset=utf-8"),
+        CaptionFormat::Srt => {
+            (formats::srt::write(&formats::cues(&t)), "application/x-subrip; charset=utf-8")
+        }
         CaptionFormat::Vtt => (formats::vtt::write_transcript(&t), "text/vtt; charset=utf-8"),
         CaptionFormat::Json => (formats::json::write(&t), "application/json"),
         CaptionFormat::Txt => (formats::txt::write(&t), "text/plain; charset=utf-8"),
         CaptionFormat::Ass => {
             let style = project_style(&s, user, id).await?;
             let m = s.media.media(user, id).await?;
-            let size = VideoSize { width: m.width.unwrap_or(1920), height: m.height.unwrap_or(1080) };
+            let size =
+                VideoSize { width: m.width.unwrap_or(1920), height: m.height.unwrap_or(1080) };
             (AssDocument::build(&t, &style, size).to_ass(), "text/x-ssa; charset=utf-8")
         }
     };
     let disposition = format!("attachment; filename=\"captions.{}\"", format.name());
-    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)], body).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        body,
+    )
+        .into_response())
 }
 
 macro_rules! export_route {
@@ -94,8 +144,18 @@ macro_rules! export_route {
     };
 }
 
-export_route!(export_srt, CaptionFormat::Srt, "/api/projects/{id}/captions.srt", "application/x-subrip");
+export_route!(
+    export_srt,
+    CaptionFormat::Srt,
+    "/api/projects/{id}/captions.srt",
+    "application/x-subrip"
+);
 export_route!(export_vtt, CaptionFormat::Vtt, "/api/projects/{id}/captions.vtt", "text/vtt");
 export_route!(export_ass, CaptionFormat::Ass, "/api/projects/{id}/captions.ass", "text/x-ssa");
-export_route!(export_json, CaptionFormat::Json, "/api/projects/{id}/captions.json", "application/json");
+export_route!(
+    export_json,
+    CaptionFormat::Json,
+    "/api/projects/{id}/captions.json",
+    "application/json"
+);
 export_route!(export_txt, CaptionFormat::Txt, "/api/projects/{id}/captions.txt", "text/plain");

@@ -28,14 +28,19 @@ const SAFETY_NET: Duration = Duration::from_secs(5);
 const COALESCE: Duration = Duration::from_millis(200);
 
 #[utoipa::path(get, path = "/api/projects/{id}/events", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "text/event-stream", description = "`job` events: state and progress of the project's jobs")))]
-pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+pub async fn stream(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     s.projects.project(user, id).await?;
     // What each job looked like when last sent, so only changes go out.
     let seen: HashMap<Uuid, (String, i64)> = HashMap::new();
     let changes = s.signals.watch(&id.to_string());
     let s_stopping = s.stopping.clone();
-    let events = futures_util::stream::unfold((s, seen, changes, true), move |(s, mut seen, mut changes, first)| {
-        async move {
+    let events = futures_util::stream::unfold(
+        (s, seen, changes, true),
+        move |(s, mut seen, mut changes, first)| async move {
             if !first {
                 tokio::time::sleep(COALESCE).await;
                 let wait = if s.signals.live() { SAFETY_NET } else { POLL };
@@ -55,11 +60,12 @@ pub async fn stream(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id):
                 }
             }
             Some((futures_util::stream::iter(out), (s, seen, changes, false)))
-        }
-    });
+        },
+    );
     use futures_util::StreamExt;
     // A stream ends when the server begins to shut down (it would hold the shutdown up for
     // ever); EventSource reconnects by itself, to a replica that is not stopping.
     let until_stopping = s_stopping.cancelled_owned();
-    Ok(Sse::new(events.flatten().take_until(until_stopping)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(events.flatten().take_until(until_stopping))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

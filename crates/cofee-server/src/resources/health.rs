@@ -28,13 +28,21 @@ pub async fn ready(State(s): State<Probes>) -> (StatusCode, Json<Value>) {
             None => None,
         }
     };
-    let (db, storage, redis) = tokio::join!(tokio::time::timeout(within, s.db.ping()), tokio::time::timeout(within, s.objects.ping()), redis);
+    let (db, storage, redis) = tokio::join!(
+        tokio::time::timeout(within, s.db.ping()),
+        tokio::time::timeout(within, s.objects.ping()),
+        redis
+    );
     let (db, storage) = (matches!(db, Ok(Ok(()))), matches!(storage, Ok(Ok(()))));
     // For alerting on readiness (probes call this every few seconds): 1 up, 0 down.
     let mut dependencies = vec![("database", db), ("storage", storage)];
     dependencies.extend(redis.map(|r| ("redis", r)));
     for (dependency, ok) in dependencies {
-        metrics::gauge!("dependency_up", "dependency" => dependency).set(if ok { 1.0 } else { 0.0 });
+        metrics::gauge!("dependency_up", "dependency" => dependency).set(if ok {
+            1.0
+        } else {
+            0.0
+        });
     }
     let up = |ok: bool| if ok { "ok" } else { "down" };
     let all = db && storage && redis != Some(false);
@@ -50,7 +58,8 @@ pub async fn ready(State(s): State<Probes>) -> (StatusCode, Json<Value>) {
 /// `GET /metrics` in Prometheus text format.
 pub async fn metrics(State(s): State<Probes>) -> Response {
     match &s.metrics {
-        Some(h) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        Some(h) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render())
+            .into_response(),
         None => ApiError::not_found().into_response(),
     }
 }

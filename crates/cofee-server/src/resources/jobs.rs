@@ -3,11 +3,11 @@
 //! them.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode};
-use cofee_store::StoreError;
 use cofee_jobs::TranscribeJob;
+use cofee_store::StoreError;
 use cofee_store::queue::Job;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, ProblemType, Problem};
+use crate::problem::{ApiError, Problem, ProblemType};
 use crate::state::AppState;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -47,17 +47,33 @@ pub async fn transcribe(
     };
     s.projects.project(user, id).await?;
     if req.engine.as_deref().is_some_and(|e| !["sphinx", "whisper", "openai"].contains(&e)) {
-        return Err(ApiError::invalid(vec![crate::problem::FieldError { field: "engine".into(), message: "must be sphinx, whisper or openai".into() }]));
+        return Err(ApiError::invalid(vec![crate::problem::FieldError {
+            field: "engine".into(),
+            message: "must be sphinx, whisper or openai".into(),
+        }]));
     }
-    if req.language.as_deref().is_some_and(|l| l.is_empty() || l.len() > 12 || !l.chars().all(|c| c.is_ascii_alphabetic() || c == '-')) {
-        return Err(ApiError::invalid(vec![crate::problem::FieldError { field: "language".into(), message: "must be a language code such as en or pt-BR".into() }]));
+    if req.language.as_deref().is_some_and(|l| {
+        l.is_empty() || l.len() > 12 || !l.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+    }) {
+        return Err(ApiError::invalid(vec![crate::problem::FieldError {
+            field: "language".into(),
+            message: "must be a language code such as en or pt-BR".into(),
+        }]));
     }
     match s.media.media(user, id).await {
         Ok(_) => {}
-        Err(StoreError::NotFound) => return Err(ApiError::new(ProblemType::NoMedia, "upload the project's video first (PUT /api/projects/{id}/media)")),
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::new(
+                ProblemType::NoMedia,
+                "upload the project's video first (PUT /api/projects/{id}/media)",
+            ));
+        }
         Err(e) => return Err(e.into()),
     }
-    let job = cofee_jobs::new_job(&TranscribeJob { language: req.language, engine: req.engine }, crate::job_origin(&headers, user, id));
+    let job = cofee_jobs::new_job(
+        &TranscribeJob { language: req.language, engine: req.engine },
+        crate::job_origin(&headers, user, id),
+    );
     let job_id = s.queue.enqueue(job).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { job_id })))
 }
@@ -85,7 +101,11 @@ async fn owned_job(s: &AppState, user: Uuid, id: Uuid) -> Result<Job, ApiError> 
 }
 
 #[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = JobView), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<JobView>, ApiError> {
+pub async fn get(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<Json<JobView>, ApiError> {
     let j = owned_job(&s, user, id).await?;
     Ok(Json(JobView {
         id: j.id,
@@ -102,7 +122,11 @@ pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id
 }
 
 #[utoipa::path(post, path = "/api/jobs/{id}/cancel", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 202, body = Object), (status = 404, body = Problem)))]
-pub async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn cancel(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     owned_job(&s, user, id).await?;
     let state = s.queue.cancel(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"state": state.as_str()}))))
@@ -110,7 +134,11 @@ pub async fn cancel(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id):
 
 /// `POST /api/jobs/{id}/retry`: a dead or cancelled job goes back in the queue.
 #[utoipa::path(post, path = "/api/jobs/{id}/retry", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 202, body = Object), (status = 404, body = Problem), (status = 409, description = "the job is not dead or cancelled", body = Problem)))]
-pub async fn retry(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn retry(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     owned_job(&s, user, id).await?;
     s.queue.retry(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"state": "queued"}))))

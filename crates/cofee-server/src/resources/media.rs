@@ -14,28 +14,49 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::ingest::attach;
-use crate::problem::{ApiError, ProblemType, Problem};
+use crate::problem::{ApiError, Problem, ProblemType};
 use crate::state::AppState;
 
 /// `PUT /api/projects/{id}/media`: the request body is the file. It is written to disk as it
 /// arrives (constant memory, any size up to the limit), probed, and only then stored.
 #[utoipa::path(put, path = "/api/projects/{id}/media", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the video file"), responses((status = 201, body = MediaRecord), (status = 413, body = Problem), (status = 422, description = "not acceptable media", body = Problem)))]
-pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: HeaderMap, body: Body) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
+pub async fn upload(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
     s.projects.project(user, id).await?;
     let limit = s.limits.max_bytes;
-    if headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).is_some_and(|n| n > limit) {
-        return Err(ApiError::new(ProblemType::TooLarge, format!("uploads are limited to {limit} bytes")));
+    if headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|n| n > limit)
+    {
+        return Err(ApiError::new(
+            ProblemType::TooLarge,
+            format!("uploads are limited to {limit} bytes"),
+        ));
     }
     tokio::fs::create_dir_all(&s.scratch).await.map_err(|_| ApiError::internal())?;
-    let staged = tempfile::Builder::new().prefix("upload-").tempfile_in(&s.scratch).map_err(|_| ApiError::internal())?;
-    let mut file = tokio::fs::File::create(staged.path()).await.map_err(|_| ApiError::internal())?;
+    let staged = tempfile::Builder::new()
+        .prefix("upload-")
+        .tempfile_in(&s.scratch)
+        .map_err(|_| ApiError::internal())?;
+    let mut file =
+        tokio::fs::File::create(staged.path()).await.map_err(|_| ApiError::internal())?;
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(ProblemType::UploadInterrupted, e.to_string()))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::new(ProblemType::UploadInterrupted, e.to_string()))?;
         size += chunk.len() as u64;
         if size > limit {
-            return Err(ApiError::new(ProblemType::TooLarge, format!("uploads are limited to {limit} bytes")));
+            return Err(ApiError::new(
+                ProblemType::TooLarge,
+                format!("uploads are limited to {limit} bytes"),
+            ));
         }
         file.write_all(&chunk).await.map_err(|_| ApiError::internal())?;
     }
@@ -47,7 +68,11 @@ pub async fn upload(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id):
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}/media", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = MediaRecord), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<MediaRecord>, ApiError> {
+pub async fn get(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<Json<MediaRecord>, ApiError> {
     Ok(Json(s.media.media(user, id).await?))
 }
 
@@ -86,16 +111,33 @@ fn too_large(limit: u64) -> ApiError {
 /// straight into object storage (S3), so video bytes never pass through the API. Where the
 /// storage cannot sign links (a local directory), `409`: upload through the API instead.
 #[utoipa::path(post, path = "/api/projects/{id}/media/direct", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = DirectUploadRequest, responses((status = 201, body = DirectUpload), (status = 409, description = "the storage takes no direct uploads; use PUT or tus", body = Problem), (status = 413, body = Problem)))]
-pub async fn direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, Json(req): Json<DirectUploadRequest>) -> Result<(StatusCode, Json<DirectUpload>), ApiError> {
+pub async fn direct_upload(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    Json(req): Json<DirectUploadRequest>,
+) -> Result<(StatusCode, Json<DirectUpload>), ApiError> {
     s.projects.project(user, id).await?;
     if req.size > s.limits.max_bytes {
         return Err(too_large(s.limits.max_bytes));
     }
     let upload_id = Uuid::now_v7();
-    let Some(url) = s.objects.presigned_put(&direct_key(id, upload_id), DIRECT_UPLOAD_TTL).await? else {
-        return Err(ApiError::new(ProblemType::NoDirectUploads, "this server's storage cannot take uploads directly; PUT the file to /api/projects/{id}/media or use tus at /api/uploads"));
+    let Some(url) = s.objects.presigned_put(&direct_key(id, upload_id), DIRECT_UPLOAD_TTL).await?
+    else {
+        return Err(ApiError::new(
+            ProblemType::NoDirectUploads,
+            "this server's storage cannot take uploads directly; PUT the file to /api/projects/{id}/media or use tus at /api/uploads",
+        ));
     };
-    Ok((StatusCode::CREATED, Json(DirectUpload { upload_id, url, method: "PUT", expires_in_secs: DIRECT_UPLOAD_TTL.as_secs() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(DirectUpload {
+            upload_id,
+            url,
+            method: "PUT",
+            expires_in_secs: DIRECT_UPLOAD_TTL.as_secs(),
+        }),
+    ))
 }
 
 /// `POST /api/projects/{id}/media/direct/{upload_id}/complete`: the browser's `PUT` is done;
@@ -103,12 +145,21 @@ pub async fn direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, 
 /// the link (valid for its hour) may hold by then — become the project's media. The uploaded
 /// object is deleted once taken or refused; after a failure of ours it stays for another try.
 #[utoipa::path(post, path = "/api/projects/{id}/media/direct/{upload_id}/complete", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path), ("upload_id" = Uuid, Path)), request_body = DirectUploadDone, responses((status = 201, body = MediaRecord), (status = 404, description = "nothing was uploaded with that link", body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
-pub async fn complete_direct_upload(State(s): State<AppState>, AuthUser(user): AuthUser, Id((id, upload_id)): Id<(Uuid, Uuid)>, body: Option<Json<DirectUploadDone>>) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
+pub async fn complete_direct_upload(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id((id, upload_id)): Id<(Uuid, Uuid)>,
+    body: Option<Json<DirectUploadDone>>,
+) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
     s.projects.project(user, id).await?;
     let key = direct_key(id, upload_id);
     // ffprobe and the thumbnail read a local copy, which is also what gets stored; it goes when
     // this is done.
-    let scratch = tempfile::Builder::new().prefix("direct-").tempdir_in(s.scratch.as_path()).or_else(|_| tempfile::tempdir()).map_err(|_| ApiError::internal())?;
+    let scratch = tempfile::Builder::new()
+        .prefix("direct-")
+        .tempdir_in(s.scratch.as_path())
+        .or_else(|_| tempfile::tempdir())
+        .map_err(|_| ApiError::internal())?;
     let local = s.objects.readable_path(&key, &scratch.path().join("upload")).await?;
     let result = async {
         let size = tokio::fs::metadata(&local).await.map_err(|_| ApiError::internal())?.len();

@@ -2,8 +2,8 @@
 //! thumbnail link), read, rename and delete (with its stored objects).
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use cofee_store::accounts::Project;
 use serde::Deserialize;
@@ -22,13 +22,20 @@ pub struct ProjectInput {
 fn valid_name(name: &str) -> Result<String, ApiError> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
-        return Err(ApiError::invalid(vec![FieldError { field: "name".into(), message: "must be 1 to 200 characters, without control characters".into() }]));
+        return Err(ApiError::invalid(vec![FieldError {
+            field: "name".into(),
+            message: "must be 1 to 200 characters, without control characters".into(),
+        }]));
     }
     Ok(n.to_string())
 }
 
 #[utoipa::path(post, path = "/api/projects", tag = "projects", security(("bearer" = [])), request_body = ProjectInput, responses((status = 201, body = Project), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Result<Json<ProjectInput>, JsonRejection>) -> Result<(StatusCode, Json<Project>), ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    body: Result<Json<ProjectInput>, JsonRejection>,
+) -> Result<(StatusCode, Json<Project>), ApiError> {
     let Json(p) = body?;
     let project = s.projects.create_project(user, &valid_name(&p.name)?).await?;
     Ok((StatusCode::CREATED, Json(project)))
@@ -45,7 +52,10 @@ pub struct ProjectListItem {
 }
 
 #[utoipa::path(get, path = "/api/projects", tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<ProjectListItem>)))]
-pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<ProjectListItem>>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<ProjectListItem>>, ApiError> {
     let mut items = Vec::new();
     for p in s.projects.project_summaries(user).await? {
         let status = match (p.has_media, p.has_captions, p.renders_done) {
@@ -56,7 +66,14 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result
         };
         // Signing is local computation (HMAC, or S3's SigV4), no round trip per project.
         let thumbnail_url = match p.has_media {
-            true => Some(crate::links::browser_url(&s, &format!("projects/{}/thumbnail.jpg", p.project.id), None).await?),
+            true => Some(
+                crate::links::browser_url(
+                    &s,
+                    &format!("projects/{}/thumbnail.jpg", p.project.id),
+                    None,
+                )
+                .await?,
+            ),
             false => None,
         };
         items.push(ProjectListItem { project: p.project, status, thumbnail_url });
@@ -65,20 +82,34 @@ pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Project), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<Project>, ApiError> {
+pub async fn get(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<Json<Project>, ApiError> {
     Ok(Json(s.projects.project(user, id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ProjectInput, responses((status = 200, body = Project), (status = 404, body = Problem)))]
-pub async fn rename(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, body: Result<Json<ProjectInput>, JsonRejection>) -> Result<Json<Project>, ApiError> {
+pub async fn rename(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    body: Result<Json<ProjectInput>, JsonRejection>,
+) -> Result<Json<Project>, ApiError> {
     let Json(p) = body?;
     Ok(Json(s.projects.rename_project(user, id, &valid_name(&p.name)?).await?))
 }
 
 #[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<StatusCode, ApiError> {
     // Collect the project's objects first: its rows go with it (ON DELETE CASCADE).
-    let mut keys: Vec<String> = s.media.renders(user, id).await?.into_iter().filter_map(|r| r.output_key).collect();
+    let mut keys: Vec<String> =
+        s.media.renders(user, id).await?.into_iter().filter_map(|r| r.output_key).collect();
     keys.push(format!("projects/{id}/thumbnail.jpg"));
     if let Ok(m) = s.media.media(user, id).await {
         keys.push(m.object_key);

@@ -7,10 +7,10 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use cofee_jobs::RenderJob;
 use cofee_media::X264Preset;
 use cofee_store::StoreError;
 use cofee_store::media::Render;
-use cofee_jobs::RenderJob;
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::links::download_name;
-use crate::problem::{ApiError, ProblemType, FieldError, Problem};
+use crate::problem::{ApiError, FieldError, Problem, ProblemType};
 use crate::state::AppState;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -35,7 +35,13 @@ pub struct RenderAccepted {
 }
 
 #[utoipa::path(post, path = "/api/projects/{id}/renders", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<RenderRequest>), responses((status = 202, body = RenderAccepted), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: axum::http::HeaderMap, body: Result<Json<RenderRequest>, JsonRejection>) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    headers: axum::http::HeaderMap,
+    body: Result<Json<RenderRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
     let req = match body {
         Ok(Json(r)) => r,
         Err(JsonRejection::MissingJsonContentType(_)) => RenderRequest::default(),
@@ -45,7 +51,10 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id):
     let preset = req.preset.unwrap_or_else(|| "veryfast".into());
     let mut errors = Vec::new();
     if preset.parse::<X264Preset>().is_err() {
-        errors.push(FieldError { field: "preset".into(), message: "must be an x264 preset (ultrafast … veryslow)".into() });
+        errors.push(FieldError {
+            field: "preset".into(),
+            message: "must be an x264 preset (ultrafast … veryslow)".into(),
+        });
     }
     let crf = req.crf.unwrap_or(20);
     if crf > 51 {
@@ -55,11 +64,16 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id):
         return Err(ApiError::invalid(errors));
     }
     s.media.media(user, id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::new(ProblemType::NoMedia, "upload the project's video first"),
+        StoreError::NotFound => {
+            ApiError::new(ProblemType::NoMedia, "upload the project's video first")
+        }
         other => other.into(),
     })?;
     s.media.transcript(user, id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::new(ProblemType::NoCaptions, "transcribe the video (or upload captions) first"),
+        StoreError::NotFound => ApiError::new(
+            ProblemType::NoCaptions,
+            "transcribe the video (or upload captions) first",
+        ),
         other => other.into(),
     })?;
     let render = RenderJob { render_id: Uuid::now_v7(), preset: preset.clone(), crf };
@@ -81,31 +95,58 @@ pub struct RenderView {
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}/renders", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Vec<RenderView>)))]
-pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<Vec<RenderView>>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<Json<Vec<RenderView>>, ApiError> {
     s.projects.project(user, id).await?;
     let mut out = Vec::new();
     for render in s.media.renders(user, id).await? {
         let job = s.queue.get(render.job_id).await?;
-        out.push(RenderView { state: job.state.as_str(), progress: job.progress, error: job.error, render });
+        out.push(RenderView {
+            state: job.state.as_str(),
+            progress: job.progress,
+            error: job.error,
+            render,
+        });
     }
     Ok(Json(out))
 }
 
 /// `GET /api/renders/{id}/download`: the MP4, with HTTP Range support.
 #[utoipa::path(get, path = "/api/renders/{id}/download", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "video/mp4", body = Vec<u8>), (status = 206, description = "a Range of it"), (status = 409, description = "not finished", body = Problem)))]
-pub async fn download(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, request: Request) -> Result<Response, ApiError> {
+pub async fn download(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    request: Request,
+) -> Result<Response, ApiError> {
     let render = s.media.render(user, id).await?;
-    let key = render.output_key.ok_or_else(|| ApiError::new(ProblemType::NotReady, "the render has not finished yet; see its job"))?;
+    let key = render.output_key.ok_or_else(|| {
+        ApiError::new(ProblemType::NotReady, "the render has not finished yet; see its job")
+    })?;
     let project = s.projects.project(user, render.project_id).await?;
     // From S3 the browser fetches the bytes itself, from the storage's public endpoint.
-    if let Some(url) = s.objects.presigned_get(&key, crate::links::TTL, Some(&download_name(&project.name))).await? {
+    if let Some(url) = s
+        .objects
+        .presigned_get(&key, crate::links::TTL, Some(&download_name(&project.name)))
+        .await?
+    {
         return Ok(axum::response::Redirect::temporary(&url).into_response());
     }
     let scratch = s.scratch.join(format!("download-{id}.mp4"));
     let path = s.objects.readable_path(&key, &scratch).await?;
-    let mut response = tower_http::services::ServeFile::new_with_mime(&path, &mime_mp4()).oneshot(request).await.map_err(|_| ApiError::internal())?.map(Body::new);
+    let mut response = tower_http::services::ServeFile::new_with_mime(&path, &mime_mp4())
+        .oneshot(request)
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map(Body::new);
     let disposition = format!("attachment; filename=\"{}\"", download_name(&project.name));
-    response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|_| ApiError::internal())?);
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(|_| ApiError::internal())?,
+    );
     Ok(response)
 }
 

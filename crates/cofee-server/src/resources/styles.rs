@@ -7,7 +7,7 @@ use cofee_core::Style;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, ProblemType, FieldError, Problem};
+use crate::problem::{ApiError, FieldError, Problem, ProblemType};
 use crate::project_style::project_style;
 use crate::state::AppState;
 
@@ -17,21 +17,37 @@ pub async fn presets() -> Json<Vec<Style>> {
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
-pub async fn get_style(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Json<Style>, ApiError> {
+pub async fn get_style(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<Json<Style>, ApiError> {
     Ok(Json(project_style(&s, user, id).await?))
 }
 
 /// `PUT /api/projects/{id}/style`: a full style, or `{"base": "bold-pop", …overrides}`.
 #[utoipa::path(put, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Object, description = "a style, or {\"base\": preset, …overrides}"), responses((status = 200, body = Object), (status = 422, body = Problem)))]
-pub async fn put_style(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, body: String) -> Result<Json<Style>, ApiError> {
+pub async fn put_style(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    body: String,
+) -> Result<Json<Style>, ApiError> {
     s.projects.project(user, id).await?; // another user's project is not there, whatever the body
     let style = Style::from_json(&body).map_err(|e| match e {
-        cofee_core::StyleError::Invalid(errs) => ApiError::invalid(errs.into_iter().map(|e| FieldError { field: e.field.into(), message: e.message }).collect()),
+        cofee_core::StyleError::Invalid(errs) => ApiError::invalid(
+            errs.into_iter()
+                .map(|e| FieldError { field: e.field.into(), message: e.message })
+                .collect(),
+        ),
         other => ApiError::new(ProblemType::InvalidStyle, other.to_string()),
     })?;
     if style.font_file.is_some() {
         // A path on the server is not something a browser may choose.
-        return Err(ApiError::invalid(vec![FieldError { field: "font_file".into(), message: "cannot be set through the API".into() }]));
+        return Err(ApiError::invalid(vec![FieldError {
+            field: "font_file".into(),
+            message: "cannot be set through the API".into(),
+        }]));
     }
     s.media.set_style(user, id, &serde_json::to_string(&style).expect("styles serialize")).await?;
     Ok(Json(style))

@@ -20,13 +20,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use cofee_store::StoreError;
 use futures_util::StreamExt;
-use tracing::Instrument;
 use tokio::io::AsyncWriteExt;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, ProblemType, Problem};
+use crate::problem::{ApiError, Problem, ProblemType};
 use crate::state::AppState;
 
 const VERSION: &str = "1.0.0";
@@ -45,20 +45,26 @@ fn require_tus(headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 fn number(headers: &HeaderMap, name: &str) -> Result<u64, ApiError> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok()?.trim().parse().ok())
-        .ok_or_else(|| ApiError::new(ProblemType::BadTusRequest, format!("the {name} header must be a non-negative integer")))
+    headers.get(name).and_then(|v| v.to_str().ok()?.trim().parse().ok()).ok_or_else(|| {
+        ApiError::new(
+            ProblemType::BadTusRequest,
+            format!("the {name} header must be a non-negative integer"),
+        )
+    })
 }
 
 /// `Upload-Metadata: key base64,key base64`.
 fn metadata(headers: &HeaderMap) -> Vec<(String, String)> {
-    let Some(raw) = headers.get("upload-metadata").and_then(|v| v.to_str().ok()) else { return Vec::new() };
+    let Some(raw) = headers.get("upload-metadata").and_then(|v| v.to_str().ok()) else {
+        return Vec::new();
+    };
     raw.split(',')
         .filter_map(|pair| {
             let mut it = pair.trim().splitn(2, ' ');
             let key = it.next()?.to_string();
-            let value = it.next().map_or(Some(Vec::new()), |v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())?;
+            let value = it.next().map_or(Some(Vec::new()), |v| {
+                base64::engine::general_purpose::STANDARD.decode(v.trim()).ok()
+            })?;
             Some((key, String::from_utf8(value).ok()?))
         })
         .collect()
@@ -82,7 +88,9 @@ impl ScratchFile {
     }
 
     async fn create(&self) -> Result<tokio::fs::File, ApiError> {
-        tokio::fs::create_dir_all(self.0.parent().expect("has a parent")).await.map_err(|_| ApiError::internal())?;
+        tokio::fs::create_dir_all(self.0.parent().expect("has a parent"))
+            .await
+            .map_err(|_| ApiError::internal())?;
         tokio::fs::File::create(&self.0).await.map_err(|_| ApiError::internal())
     }
 }
@@ -102,9 +110,12 @@ const MAX_PIECES: usize = 10_000;
 /// chain is a path through them from 0 to `length`, found breadth-first (each offset visited
 /// once, no recursion: the pieces are the client's to multiply).
 fn chain(keys: &[String], length: u64) -> Option<Vec<String>> {
-    let mut from_offset: std::collections::HashMap<u64, Vec<(u64, &String)>> = std::collections::HashMap::new();
+    let mut from_offset: std::collections::HashMap<u64, Vec<(u64, &String)>> =
+        std::collections::HashMap::new();
     for k in keys {
-        let Some((from, to)) = k.rsplit('/').next().and_then(|name| name.split_once('-')) else { continue };
+        let Some((from, to)) = k.rsplit('/').next().and_then(|name| name.split_once('-')) else {
+            continue;
+        };
         if let (Ok(from), Ok(to)) = (from.parse::<u64>(), to.parse::<u64>())
             && from < to
             && to <= length
@@ -113,7 +124,8 @@ fn chain(keys: &[String], length: u64) -> Option<Vec<String>> {
         }
     }
     // How each offset was first reached: (previous offset, piece).
-    let mut reached: std::collections::HashMap<u64, (u64, &String)> = std::collections::HashMap::new();
+    let mut reached: std::collections::HashMap<u64, (u64, &String)> =
+        std::collections::HashMap::new();
     let mut next = std::collections::VecDeque::from([0u64]);
     while let Some(at) = next.pop_front() {
         if at == length {
@@ -149,7 +161,10 @@ impl Writing {
         if !set.insert(id) {
             // 423 as tusd answers: clients (tus-js-client too) retry it after a delay, which is
             // what a resume right after a dropped connection needs while the server notices.
-            return Err(ApiError::new(ProblemType::UploadBusy, "another PATCH to this upload is still running; retry shortly"));
+            return Err(ApiError::new(
+                ProblemType::UploadBusy,
+                "another PATCH to this upload is still running; retry shortly",
+            ));
         }
         Ok(Self { set: s.uploads_in_progress.clone(), id })
     }
@@ -172,26 +187,43 @@ pub async fn options(State(s): State<AppState>) -> Response {
 }
 
 #[utoipa::path(post, path = "/api/uploads", tag = "uploads", security(("bearer" = [])), params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header, description = "project_id <base64>, filename <base64>"), ("Tus-Resumable" = String, Header)), responses((status = 201, description = "Location names the upload"), (status = 412, body = Problem)))]
-pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     let length = number(&headers, "upload-length")?;
     if length > s.limits.max_bytes {
-        return Err(ApiError::new(ProblemType::TooLarge, format!("uploads are limited to {} bytes", s.limits.max_bytes)));
+        return Err(ApiError::new(
+            ProblemType::TooLarge,
+            format!("uploads are limited to {} bytes", s.limits.max_bytes),
+        ));
     }
     let meta = metadata(&headers);
     let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let project: Uuid = get("project_id")
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| ApiError::new(ProblemType::BadTusRequest, "Upload-Metadata must name the project: `project_id <base64 id>`"))?;
+    let project: Uuid = get("project_id").and_then(|p| p.parse().ok()).ok_or_else(|| {
+        ApiError::new(
+            ProblemType::BadTusRequest,
+            "Upload-Metadata must name the project: `project_id <base64 id>`",
+        )
+    })?;
     let name = get("filename").or_else(|| get("name"));
     let upload = s.media.create_upload(user, project, length, name.as_deref()).await?;
     let mut r = StatusCode::CREATED.into_response();
-    r.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&format!("/api/uploads/{}", upload.id)).expect("ascii"));
+    r.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&format!("/api/uploads/{}", upload.id)).expect("ascii"),
+    );
     Ok(tus_headers(r))
 }
 
 #[utoipa::path(head, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, description = "Upload-Offset and Upload-Length")))]
-pub async fn head(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<Response, ApiError> {
+pub async fn head(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
     let u = s.media.upload(user, id).await?;
     let mut r = StatusCode::OK.into_response();
     r.headers_mut().insert("upload-offset", HeaderValue::from(u.offset));
@@ -200,16 +232,30 @@ pub async fn head(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): I
 }
 
 #[utoipa::path(patch, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"), responses((status = 204, description = "Upload-Offset after the write"), (status = 409, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
-pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn patch(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     let u = s.media.upload(user, id).await?;
-    if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/offset+octet-stream") {
-        return Err(ApiError::new(ProblemType::WrongContentType, "PATCH bodies must be `application/offset+octet-stream`"));
+    if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+        != Some("application/offset+octet-stream")
+    {
+        return Err(ApiError::new(
+            ProblemType::WrongContentType,
+            "PATCH bodies must be `application/offset+octet-stream`",
+        ));
     }
     let offset = number(&headers, "upload-offset")?;
     let writing = Writing::take(&s, id)?;
     if offset != u.offset {
-        return Err(ApiError::new(ProblemType::OffsetMismatch, format!("the upload is at byte {}; HEAD it and send from there", u.offset)));
+        return Err(ApiError::new(
+            ProblemType::OffsetMismatch,
+            format!("the upload is at byte {}; HEAD it and send from there", u.offset),
+        ));
     }
     // On a task of its own: when the client's connection drops, axum drops this handler, but
     // what arrived must still be stored and recorded for the client to resume from. The upload
@@ -225,7 +271,13 @@ pub async fn patch(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): 
 }
 
 /// Receives a `PATCH` body from `offset` and makes it part of the upload.
-async fn store_patch(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, offset: u64, body: Body) -> Result<Response, ApiError> {
+async fn store_patch(
+    s: &AppState,
+    user: Uuid,
+    u: &cofee_store::media::Upload,
+    offset: u64,
+    body: Body,
+) -> Result<Response, ApiError> {
     let (s, id) = (s, u.id);
     let piece = ScratchFile::new(s, id, "piece");
     let (written, failure) = receive(body, piece.create().await?, offset, u.length).await?;
@@ -259,7 +311,10 @@ async fn store_patch(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, o
 
 fn lost_race(e: StoreError) -> ApiError {
     match e {
-        StoreError::Conflict(_) => ApiError::new(ProblemType::OffsetMismatch, "another PATCH moved this upload on meanwhile; HEAD it and send from there"),
+        StoreError::Conflict(_) => ApiError::new(
+            ProblemType::OffsetMismatch,
+            "another PATCH moved this upload on meanwhile; HEAD it and send from there",
+        ),
         other => other.into(),
     }
 }
@@ -267,7 +322,12 @@ fn lost_race(e: StoreError) -> ApiError {
 /// Streams a `PATCH` body from byte `offset` into `file`, never past `length`. Returns the
 /// offset reached and, when the body broke off or ran long, the error to answer with (what
 /// arrived before that is kept).
-async fn receive(body: Body, mut file: tokio::fs::File, offset: u64, length: u64) -> Result<(u64, Option<ApiError>), ApiError> {
+async fn receive(
+    body: Body,
+    mut file: tokio::fs::File,
+    offset: u64,
+    length: u64,
+) -> Result<(u64, Option<ApiError>), ApiError> {
     let mut written = offset;
     let mut stream = body.into_data_stream();
     let mut failure = None;
@@ -278,11 +338,17 @@ async fn receive(body: Body, mut file: tokio::fs::File, offset: u64, length: u64
                 written += bytes.len() as u64;
             }
             Ok(_) => {
-                failure = Some(ApiError::new(ProblemType::TooMuchData, "the body goes past Upload-Length"));
+                failure = Some(ApiError::new(
+                    ProblemType::TooMuchData,
+                    "the body goes past Upload-Length",
+                ));
                 break;
             }
             Err(e) => {
-                failure = Some(ApiError::new(ProblemType::UploadInterrupted, format!("kept {written} bytes; resume from there ({e})")));
+                failure = Some(ApiError::new(
+                    ProblemType::UploadInterrupted,
+                    format!("kept {written} bytes; resume from there ({e})"),
+                ));
                 break;
             }
         }
@@ -292,10 +358,20 @@ async fn receive(body: Body, mut file: tokio::fs::File, offset: u64, length: u64
 }
 
 /// Joins the stored pieces of upload `id` into `out`, in order.
-async fn join_pieces(s: &AppState, id: Uuid, length: u64, mut out: tokio::fs::File) -> Result<(), ApiError> {
+async fn join_pieces(
+    s: &AppState,
+    id: Uuid,
+    length: u64,
+    mut out: tokio::fs::File,
+) -> Result<(), ApiError> {
     let keys = s.objects.list(&pieces_prefix(id)).await?;
     if keys.len() > MAX_PIECES {
-        return Err(ApiError::new(ProblemType::TooManyPieces, format!("this upload came in over {MAX_PIECES} requests; upload the file again in larger parts")));
+        return Err(ApiError::new(
+            ProblemType::TooManyPieces,
+            format!(
+                "this upload came in over {MAX_PIECES} requests; upload the file again in larger parts"
+            ),
+        ));
     }
     let Some(pieces) = chain(&keys, length) else {
         tracing::error!(upload = %id, pieces = keys.len(), "the stored pieces of an upload do not add up to its length");
@@ -310,8 +386,14 @@ async fn join_pieces(s: &AppState, id: Uuid, length: u64, mut out: tokio::fs::Fi
 /// The last byte is in: check and attach the file, then forget the upload and its pieces —
 /// also when the file was refused (a bad file will not get better), but not after a failure of
 /// ours, so that the client can send the last part again.
-async fn finish(s: &AppState, user: Uuid, u: &cofee_store::media::Upload, file: &std::path::Path) -> Result<Response, ApiError> {
-    let result = crate::ingest::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
+async fn finish(
+    s: &AppState,
+    user: Uuid,
+    u: &cofee_store::media::Upload,
+    file: &std::path::Path,
+) -> Result<Response, ApiError> {
+    let result =
+        crate::ingest::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
     if result.as_ref().is_ok() || result.as_ref().is_err_and(|e| e.status().is_client_error()) {
         forget(s, user, u.id).await;
     }
@@ -335,7 +417,12 @@ async fn forget(s: &AppState, user: Uuid, id: Uuid) {
 }
 
 #[utoipa::path(delete, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204)))]
-pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     s.media.upload(user, id).await?;
     forget(&s, user, id).await;
@@ -358,7 +445,11 @@ mod tests {
         let joined = chain(&stored, 100).unwrap();
         let ranges: Vec<&str> = joined.iter().map(|k| k.rsplit('/').next().unwrap()).collect();
         assert_eq!(ranges.len(), 2, "{ranges:?}");
-        assert!(ranges[0].starts_with("00000000000000000000-") && ranges[1].ends_with("-00000000000000000100"), "{ranges:?}");
+        assert!(
+            ranges[0].starts_with("00000000000000000000-")
+                && ranges[1].ends_with("-00000000000000000100"),
+            "{ranges:?}"
+        );
     }
 
     #[test]
@@ -367,7 +458,9 @@ mod tests {
         let mut ranges: Vec<(u64, u64)> = (0..n).map(|i| (i, i + 1)).collect();
         ranges.extend((0..n - 1).map(|i| (i, i + 2))); // leftovers everywhere
         let joined = chain(&keys(&ranges), n).unwrap();
-        assert!(joined.len() <= n as usize && joined.last().unwrap().ends_with(&format!("-{n:020}")));
+        assert!(
+            joined.len() <= n as usize && joined.last().unwrap().ends_with(&format!("-{n:020}"))
+        );
     }
 
     #[test]

@@ -21,7 +21,11 @@ fn asset(path: &str) -> Option<Response> {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let mut r = Response::new(Body::from(file.data.into_owned()));
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(mime.as_ref()).ok()?);
-    let cache = if path.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let cache = if path.starts_with("assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     r.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Some(r)
@@ -42,7 +46,11 @@ pub async fn app(uri: Uri) -> Response {
 
 pub async fn font(Path(name): Path<String>) -> Response {
     match cofee_media::fonts::BUNDLED.iter().find(|(n, _)| *n == name) {
-        Some((_, bytes)) => ([(header::CONTENT_TYPE, "font/otf"), (header::CACHE_CONTROL, "public, max-age=86400")], *bytes).into_response(),
+        Some((_, bytes)) => (
+            [(header::CONTENT_TYPE, "font/otf"), (header::CACHE_CONTROL, "public, max-age=86400")],
+            *bytes,
+        )
+            .into_response(),
         None => ApiError::not_found().into_response(),
     }
 }

@@ -2,11 +2,11 @@
 //! `cofee_worker::handlers::NotifyHandler`). The signing secret is returned once, at creation.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
-use cofee_store::webhooks::Webhook;
 use cofee_jobs::WEBHOOK_EVENTS as EVENTS;
+use cofee_store::webhooks::Webhook;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthUser;
@@ -33,10 +33,16 @@ fn validate(w: &NewWebhook) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     match reqwest_url(&w.url) {
         Some(scheme) if scheme == "https" || scheme == "http" => {}
-        _ => errors.push(FieldError { field: "url".into(), message: "must be an absolute http(s) URL".into() }),
+        _ => errors.push(FieldError {
+            field: "url".into(),
+            message: "must be an absolute http(s) URL".into(),
+        }),
     }
     if w.events.is_empty() || w.events.iter().any(|e| e != "*" && !EVENTS.contains(&e.as_str())) {
-        errors.push(FieldError { field: "events".into(), message: format!("must list one or more of {}, or \"*\"", EVENTS.join(", ")) });
+        errors.push(FieldError {
+            field: "events".into(),
+            message: format!("must list one or more of {}, or \"*\"", EVENTS.join(", ")),
+        });
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors)) }
 }
@@ -45,11 +51,16 @@ fn validate(w: &NewWebhook) -> Result<(), ApiError> {
 fn reqwest_url(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty() && url.len() <= 2048 && !url.chars().any(char::is_whitespace)).then(|| scheme.to_ascii_lowercase())
+    (!host.is_empty() && url.len() <= 2048 && !url.chars().any(char::is_whitespace))
+        .then(|| scheme.to_ascii_lowercase())
 }
 
 #[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])), request_body = NewWebhook, responses((status = 201, body = CreatedWebhook), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: Result<Json<NewWebhook>, JsonRejection>) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    body: Result<Json<NewWebhook>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
     let Json(w) = body?;
     validate(&w)?;
     let mut raw = [0u8; 24];
@@ -60,12 +71,19 @@ pub async fn create(State(s): State<AppState>, AuthUser(user): AuthUser, body: R
 }
 
 #[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])), responses((status = 200, body = Vec<Webhook>)))]
-pub async fn list(State(s): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<Webhook>>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<Webhook>>, ApiError> {
     Ok(Json(s.webhooks.webhooks(user).await?))
 }
 
 #[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(State(s): State<AppState>, AuthUser(user): AuthUser, Id(id): Id) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+) -> Result<StatusCode, ApiError> {
     s.webhooks.delete_webhook(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -364,7 +364,8 @@ impl MediaStore for Store {
     }
 
     async fn advance_upload(&self, id: Uuid, from: u64, to: u64) -> Result<(), StoreError> {
-        let moved = db_run!(&self.pool, |pool| sqlx::query(
+        let moved = db_run!(&self.pool, |pool| {
+            sqlx::query(
             r#"UPDATE uploads SET "offset" = $1, updated_at = $2 WHERE id = $3 AND "offset" = $4"#
         )
         .bind(to as i64)
@@ -373,7 +374,8 @@ impl MediaStore for Store {
         .bind(from as i64)
         .execute(pool)
         .await?
-        .rows_affected());
+        .rows_affected()
+        });
         if moved == 0 { Err(Conflict::UploadMoved.into()) } else { Ok(()) }
     }
 

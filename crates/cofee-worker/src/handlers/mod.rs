@@ -30,5 +30,6 @@ fn job_error(e: PipelineError) -> JobError {
 
 /// The project a job works on (every transcription and render has one).
 fn project_of(job: &cofee_store::queue::Job) -> Result<uuid::Uuid, JobError> {
-    job.project_id.ok_or_else(|| JobError::permanent(format!("a {} job without a project", job.kind)))
+    job.project_id
+        .ok_or_else(|| JobError::permanent(format!("a {} job without a project", job.kind)))
 }

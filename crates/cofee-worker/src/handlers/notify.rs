@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cofee_jobs::{WebhookDelivery, JobOrigin, Queue, WEBHOOK_EVENTS};
+use cofee_jobs::{JobOrigin, Queue, WEBHOOK_EVENTS, WebhookDelivery};
 use cofee_store::StoreError;
 use cofee_store::queue::{Job, JobQueue};
 use cofee_store::webhooks::Webhooks;
@@ -21,7 +21,8 @@ use crate::{JobContext, JobError, JobObserver, Perform};
 
 /// `v1` signature of `body` sent at `timestamp`.
 pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(format!("{timestamp}.{body}").as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
@@ -42,7 +43,9 @@ impl JobObserver for WebhookFanout {
         }
         let hooks = match self.webhooks.webhooks(owner).await {
             Ok(h) => h,
-            Err(e) => return tracing::error!(error = %e, "cannot list webhooks; events are lost for this job"),
+            Err(e) => {
+                return tracing::error!(error = %e, "cannot list webhooks; events are lost for this job");
+            }
         };
         let after = self.queue.get(job.id).await.ok();
         for hook in hooks.into_iter().filter(|h| h.events.iter().any(|e| e == &event || e == "*")) {
@@ -51,8 +54,16 @@ impl JobObserver for WebhookFanout {
                 "project_id": job.project_id, "render_id": job.payload.get("render_id"),
                 "error": after.as_ref().and_then(|j| j.error.clone()),
             });
-            let origin = JobOrigin { owner: Some(owner), project: None, request_id: job.trace_context.clone(), traceparent: cofee_jobs::trace::current_traceparent() };
-            let delivery = cofee_jobs::new_job(&WebhookDelivery { webhook_id: hook.id, event: event.clone(), data }, origin);
+            let origin = JobOrigin {
+                owner: Some(owner),
+                project: None,
+                request_id: job.trace_context.clone(),
+                traceparent: cofee_jobs::trace::current_traceparent(),
+            };
+            let delivery = cofee_jobs::new_job(
+                &WebhookDelivery { webhook_id: hook.id, event: event.clone(), data },
+                origin,
+            );
             if let Err(e) = self.queue.enqueue(delivery).await {
                 tracing::error!(error = %e, webhook = %hook.id, "cannot enqueue a webhook delivery");
             }
@@ -69,37 +80,68 @@ pub struct NotifyHandler {
 
 impl NotifyHandler {
     pub fn new(webhooks: Arc<dyn Webhooks>, allow_private: bool) -> Self {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).redirect(reqwest::redirect::Policy::none()).build().expect("a default HTTP client builds");
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a default HTTP client builds");
         Self { webhooks, client, allow_private }
     }
 }
 
 fn is_private(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80 || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4))),
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
+        }
     }
 }
 
 #[async_trait]
 impl Perform<WebhookDelivery> for NotifyHandler {
-    async fn perform(&self, p: WebhookDelivery, job: &Job, _ctx: JobContext) -> Result<(), JobError> {
+    async fn perform(
+        &self,
+        p: WebhookDelivery,
+        job: &Job,
+        _ctx: JobContext,
+    ) -> Result<(), JobError> {
         let hook = match self.webhooks.webhook(p.webhook_id).await {
             Ok(h) => h,
-            Err(StoreError::NotFound) => return Err(JobError::permanent("the webhook was deleted")),
+            Err(StoreError::NotFound) => {
+                return Err(JobError::permanent("the webhook was deleted"));
+            }
             Err(e) => return Err(JobError::retryable(e)),
         };
         let url = reqwest::Url::parse(&hook.url).map_err(JobError::permanent)?;
         if !self.allow_private {
             let host = url.host_str().unwrap_or_default().to_string();
             let port = url.port_or_known_default().unwrap_or(443);
-            let addrs = tokio::net::lookup_host((host.as_str(), port)).await.map_err(|e| JobError::retryable(format!("cannot resolve {host}: {e}")))?;
+            let addrs = tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|e| JobError::retryable(format!("cannot resolve {host}: {e}")))?;
             if addrs.into_iter().any(|a| is_private(a.ip())) {
-                return Err(JobError::permanent(format!("{host} resolves to a private address; webhooks only go to public hosts")));
+                return Err(JobError::permanent(format!(
+                    "{host} resolves to a private address; webhooks only go to public hosts"
+                )));
             }
         }
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        let body = json!({"id": job.id, "type": p.event, "created_at": now, "data": p.data}).to_string();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let body =
+            json!({"id": job.id, "type": p.event, "created_at": now, "data": p.data}).to_string();
         let signature = format!("t={now},v1={}", sign(&hook.secret, now, &body));
         let resp = self
             .client
@@ -112,7 +154,11 @@ impl Perform<WebhookDelivery> for NotifyHandler {
             .send()
             .await
             .map_err(|e| JobError::retryable(format!("delivery failed: {e}")))?;
-        if resp.status().is_success() { Ok(()) } else { Err(JobError::retryable(format!("the receiver answered {}", resp.status()))) }
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(JobError::retryable(format!("the receiver answered {}", resp.status())))
+        }
     }
 }
 
@@ -122,7 +168,16 @@ mod tests {
 
     #[test]
     fn private_addresses_are_recognised() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "100.64.0.1", "::1", "fd00::1", "::ffff:10.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["93.184.216.34", "2606:4700::1111"] {

@@ -40,18 +40,28 @@ impl Perform<RenderJob> for RenderHandler {
         let (render_id, project) = (p.render_id, project_of(job)?);
         let owner = job.owner_id.ok_or_else(|| E::permanent("render job without an owner"))?;
         let preset: X264Preset = p.preset.parse().map_err(E::permanent)?;
-        let transcript = self.media.transcript(owner, project).await.map_err(|e| E::permanent(format!("no captions to render: {e}")))?;
+        let transcript = self
+            .media
+            .transcript(owner, project)
+            .await
+            .map_err(|e| E::permanent(format!("no captions to render: {e}")))?;
         let transcript = json::parse(&transcript.words).map_err(E::permanent)?;
         let style = match self.media.style_of_project(project).await.map_err(E::retryable)? {
             Some(s) => Style::from_json(&s).map_err(E::permanent)?,
-            None => cofee_core::style::preset(cofee_core::style::DEFAULT_PRESET).map_err(E::permanent)?,
+            None => cofee_core::style::preset(cofee_core::style::DEFAULT_PRESET)
+                .map_err(E::permanent)?,
         };
         let media = self.media.media_of_project(project).await.map_err(E::permanent)?;
         tokio::fs::create_dir_all(&self.scratch).await.map_err(E::retryable)?;
         let scratch_src = self.scratch.join(format!("{}.source", job.id));
         // The compositor's process starts while the source is fetched and probed.
         let mut standby = self.compositor.standby();
-        let source = self.objects.readable_path(&media.object_key, &scratch_src).instrument(tracing::info_span!("fetch source")).await.map_err(E::retryable)?;
+        let source = self
+            .objects
+            .readable_path(&media.object_key, &scratch_src)
+            .instrument(tracing::info_span!("fetch source"))
+            .await
+            .map_err(E::retryable)?;
         let output = self.scratch.join(format!("{render_id}.mp4"));
         let result = async {
             let info = cofee_pipeline::probe(&source, &self.limits, standby.as_mut(), &Silent, &ctx.cancel).await.map_err(job_error)?;

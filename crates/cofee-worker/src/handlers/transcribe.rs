@@ -33,26 +33,61 @@ pub struct TranscribeHandler {
 impl Perform<TranscribeJob> for TranscribeHandler {
     async fn perform(&self, p: TranscribeJob, job: &Job, ctx: JobContext) -> Result<(), JobError> {
         let project = project_of(job)?;
-        let media = self.media.media_of_project(project).await.map_err(|e| JobError::permanent(format!("no media to transcribe: {e}")))?;
+        let media = self
+            .media
+            .media_of_project(project)
+            .await
+            .map_err(|e| JobError::permanent(format!("no media to transcribe: {e}")))?;
         let scratch = self.scratch.join(format!("{}.source", job.id));
-        let path = self.objects.readable_path(&media.object_key, &scratch).instrument(tracing::info_span!("fetch source")).await.map_err(JobError::retryable)?;
+        let path = self
+            .objects
+            .readable_path(&media.object_key, &scratch)
+            .instrument(tracing::info_span!("fetch source"))
+            .await
+            .map_err(JobError::retryable)?;
         let result = async {
-            let info = cofee_pipeline::probe(&path, &self.limits, None, &Silent, &ctx.cancel).await.map_err(job_error)?;
+            let info = cofee_pipeline::probe(&path, &self.limits, None, &Silent, &ctx.cancel)
+                .await
+                .map_err(job_error)?;
             let reporter = JobReporter(ctx.clone());
             let engine = match p.engine.as_deref() {
                 None => self.engine.clone(),
                 Some("sphinx") => EngineSpec::Sphinx,
                 Some("openai") => EngineSpec::OpenAi { model: None },
-                Some("whisper") => EngineSpec::Whisper { model: self.whisper_model.clone().ok_or_else(|| JobError::permanent("no whisper model is configured on this server"))? },
-                Some(other) => return Err(JobError::permanent(format!("unknown engine {other:?}"))),
+                Some("whisper") => EngineSpec::Whisper {
+                    model: self.whisper_model.clone().ok_or_else(|| {
+                        JobError::permanent("no whisper model is configured on this server")
+                    })?,
+                },
+                Some(other) => {
+                    return Err(JobError::permanent(format!("unknown engine {other:?}")));
+                }
             };
             let started = std::time::Instant::now();
-            let span = tracing::info_span!("recognise speech", engine = engine.name(), audio_secs = info.duration_secs);
-            let t = cofee_pipeline::transcribe(&info, &engine, p.language.clone(), &self.limits, &reporter, &ctx.cancel).instrument(span).await.map_err(job_error)?;
+            let span = tracing::info_span!(
+                "recognise speech",
+                engine = engine.name(),
+                audio_secs = info.duration_secs
+            );
+            let t = cofee_pipeline::transcribe(
+                &info,
+                &engine,
+                p.language.clone(),
+                &self.limits,
+                &reporter,
+                &ctx.cancel,
+            )
+            .instrument(span)
+            .await
+            .map_err(job_error)?;
             if info.duration_secs > 0.0 {
-                metrics::histogram!("transcription_real_time_factor", "engine" => engine.name()).record(started.elapsed().as_secs_f64() / info.duration_secs);
+                metrics::histogram!("transcription_real_time_factor", "engine" => engine.name())
+                    .record(started.elapsed().as_secs_f64() / info.duration_secs);
             }
-            self.media.save_transcript(project, &json::write(&t)).await.map_err(JobError::retryable)?;
+            self.media
+                .save_transcript(project, &json::write(&t))
+                .await
+                .map_err(JobError::retryable)?;
             Ok(())
         }
         .await;

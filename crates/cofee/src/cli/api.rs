@@ -40,9 +40,13 @@ pub async fn run(args: ApiArgs) -> CliResult {
     let db = args.backend.connect().await?;
     let objects = args.backend.objects()?;
     let keys = args.secrets.keys(args.backend.env)?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
-    let mut state = AppState::new(db.clone(), objects, keys, args.limits.limits(), args.scratch_dir).with_signals(args.http.job_signals(JobSignals::none())?);
+    let mut state =
+        AppState::new(db.clone(), objects, keys, args.limits.limits(), args.scratch_dir)
+            .with_signals(args.http.job_signals(JobSignals::none())?);
     state.cors_origins = args.http.cors_origins()?;
     state.rate_limits = args.http.rate_limits();
     state.rate_limiter = args.http.rate_limiter().await?;
@@ -50,7 +54,9 @@ pub async fn run(args: ApiArgs) -> CliResult {
     let mut banner = format!("Cofee API is running at http://{addr}");
     let ops = match args.metrics_listen {
         Some(at) => {
-            let ops_listener = tokio::net::TcpListener::bind(at).await.map_err(|e| CliError::bad_input(format!("cannot listen on {at} (COFEE_METRICS_LISTEN): {e}")))?;
+            let ops_listener = tokio::net::TcpListener::bind(at).await.map_err(|e| {
+                CliError::bad_input(format!("cannot listen on {at} (COFEE_METRICS_LISTEN): {e}"))
+            })?;
             let at = ops_listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
             banner += &format!(", metrics at http://{at}/metrics");
             let probes = Probes { metrics: Some(recorder), ..state.probes() };
@@ -61,7 +67,10 @@ pub async fn run(args: ApiArgs) -> CliResult {
             None
         }
     };
-    let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
+    let gauges = [
+        tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))),
+        tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5))),
+    ];
     println!("{banner}");
     let shutdown = stopping_on_signal(state.stopping.clone());
     let result = serve(listener, router(state), shutdown).await;

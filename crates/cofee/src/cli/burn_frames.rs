@@ -36,7 +36,10 @@ pub fn job_from_stdin(args: Vec<OsString>) -> std::io::Result<(Vec<OsString>, Op
         first = field(&mut stdin)?;
     }
     if job.is_empty() {
-        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no job arrived on stdin"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "no job arrived on stdin",
+        ));
     }
     Ok((args[..1].iter().cloned().chain(job).collect(), opened))
 }
@@ -45,7 +48,12 @@ pub fn job_from_stdin(args: Vec<OsString>) -> std::io::Result<(Vec<OsString>, Op
 /// allowed demuxers) on stdout: the description and a NUL, or only the NUL when the input cannot
 /// be opened (the caller then asks ffprobe, which says why).
 fn describe_input(stdin: &mut impl BufRead) -> std::io::Result<Option<OpenInput>> {
-    let missing = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "an incomplete request to describe the input");
+    let missing = || {
+        std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "an incomplete request to describe the input",
+        )
+    };
     let path = PathBuf::from(OsString::from_vec(field(stdin)?.ok_or_else(missing)?));
     let allowed = String::from_utf8_lossy(&field(stdin)?.ok_or_else(missing)?).into_owned();
     let mut stdout = std::io::stdout().lock();
@@ -130,12 +138,21 @@ pub fn run(args: BurnFramesArgs, opened: Option<OpenInput>) -> ExitCode {
     let result = cofee_burn::burn(&job, opened, |p| {
         let fps = p.frame as f64 / started.elapsed().as_secs_f64().max(1e-3);
         // A closed pipe means the parent is gone; the render is then killed with it anyway.
-        let _ = stdout.write_all(p.ffmpeg_progress_block(fps).as_bytes()).and_then(|()| stdout.flush());
+        let _ =
+            stdout.write_all(p.ffmpeg_progress_block(fps).as_bytes()).and_then(|()| stdout.flush());
     });
     match result {
         Ok(stats) => {
             let input = if stats.opened_ahead { "opened ahead" } else { "opened for the job" };
-            eprintln!("burn-frames: {} frames, {} captioned, {} copied, {} libass renders, {} layer changes, input {input}, {:.2?}", stats.frames, stats.captioned_frames, stats.copied_frames, stats.ass_renders, stats.layer_changes, stats.elapsed);
+            eprintln!(
+                "burn-frames: {} frames, {} captioned, {} copied, {} libass renders, {} layer changes, input {input}, {:.2?}",
+                stats.frames,
+                stats.captioned_frames,
+                stats.copied_frames,
+                stats.ass_renders,
+                stats.layer_changes,
+                stats.elapsed
+            );
             ExitCode::SUCCESS
         }
         Err(e @ BurnError::Unsupported(_)) => {

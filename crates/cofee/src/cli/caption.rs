@@ -66,13 +66,22 @@ pub struct CaptionArgs {
     pub quiet: bool,
 }
 
-pub fn load_style(name: &str, file: Option<&Path>, emphasize: &[String]) -> Result<Style, CliError> {
+pub fn load_style(
+    name: &str,
+    file: Option<&Path>,
+    emphasize: &[String],
+) -> Result<Style, CliError> {
     let mut style = match file {
         Some(f) => {
-            let json = std::fs::read_to_string(f).map_err(|e| CliError::bad_input(format!("cannot read style file {}: {e}", f.display())))?;
-            Style::from_json(&json).map_err(|e| CliError::bad_input(format!("{}: {e}", f.display())))?
+            let json = std::fs::read_to_string(f).map_err(|e| {
+                CliError::bad_input(format!("cannot read style file {}: {e}", f.display()))
+            })?;
+            Style::from_json(&json)
+                .map_err(|e| CliError::bad_input(format!("{}: {e}", f.display())))?
         }
-        None => cofee_core::style::preset(name).map_err(|e| CliError::bad_input(e.to_string()).with_hint("`cofee styles` lists the presets"))?,
+        None => cofee_core::style::preset(name).map_err(|e| {
+            CliError::bad_input(e.to_string()).with_hint("`cofee styles` lists the presets")
+        })?,
     };
     style.emphasis.keywords.extend(emphasize.iter().cloned());
     Ok(style)
@@ -87,9 +96,18 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 pub async fn run(args: CaptionArgs) -> CliResult {
     let style = load_style(&args.style, args.style_file.as_deref(), &args.emphasize)?;
-    let outputs = [Some(&args.output), args.srt.as_ref(), args.vtt.as_ref(), args.ass.as_ref(), args.json.as_ref(), args.txt.as_ref()];
+    let outputs = [
+        Some(&args.output),
+        args.srt.as_ref(),
+        args.vtt.as_ref(),
+        args.ass.as_ref(),
+        args.json.as_ref(),
+        args.txt.as_ref(),
+    ];
     if outputs.iter().flatten().any(|o| same_file(o, &args.input)) {
-        return Err(CliError::bad_input("an output path is the input file; choose another output name"));
+        return Err(CliError::bad_input(
+            "an output path is the input file; choose another output name",
+        ));
     }
     let progress = TerminalProgress::new(args.quiet);
     let words = match args.captions {
@@ -107,7 +125,13 @@ pub async fn run(args: CaptionArgs) -> CliResult {
         output: args.output,
         words,
         style,
-        exports: Exports { srt: args.srt, vtt: args.vtt, ass: args.ass, json: args.json, txt: args.txt },
+        exports: Exports {
+            srt: args.srt,
+            vtt: args.vtt,
+            ass: args.ass,
+            json: args.json,
+            txt: args.txt,
+        },
         preset: args.preset,
         crf: args.crf,
         threads: args.threads,
@@ -115,7 +139,9 @@ pub async fn run(args: CaptionArgs) -> CliResult {
         compositor: args.render.compositor(),
     };
     let cancel = cancel_on_ctrl_c();
-    cofee_pipeline::caption(&job, &progress, &cancel).await.map_err(|e| interrupted(&cancel).unwrap_or_else(|| e.into()))?;
+    cofee_pipeline::caption(&job, &progress, &cancel)
+        .await
+        .map_err(|e| interrupted(&cancel).unwrap_or_else(|| e.into()))?;
     Ok(())
 }
 

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use cofee_server::http as axum_header;
 use cofee_server::JwtKeys;
+use cofee_server::http as axum_header;
 use cofee_server::rate_limit::{Quota, RateLimiter, RateLimits};
-use cofee_store::signals::JobSignals;
 use cofee_store::objects::{Objects, S3Location};
+use cofee_store::signals::JobSignals;
 use cofee_store::{Database, DatabaseUrl};
 
 use super::CliError;
@@ -50,29 +50,54 @@ pub struct BackendArgs {
 
 impl BackendArgs {
     pub fn database(&self) -> Result<DatabaseUrl, CliError> {
-        let url = self.database_url.as_deref().ok_or_else(|| CliError::bad_input("no database configured").with_hint("set COFEE_DATABASE_URL (or --database-url), e.g. postgres://cofee:…@db:5432/cofee"))?;
+        let url = self.database_url.as_deref().ok_or_else(|| {
+            CliError::bad_input("no database configured").with_hint(
+                "set COFEE_DATABASE_URL (or --database-url), e.g. postgres://cofee:…@db:5432/cofee",
+            )
+        })?;
         url.parse().map_err(|e: String| CliError::bad_input(format!("COFEE_DATABASE_URL: {e}")))
     }
 
     pub async fn connect(&self) -> Result<Arc<dyn Database>, CliError> {
         let url = self.database()?;
-        url.connect(self.db_max_connections).await.map_err(|e| CliError::internal(format!("database: {e}")))
+        url.connect(self.db_max_connections)
+            .await
+            .map_err(|e| CliError::internal(format!("database: {e}")))
     }
 
     pub fn objects(&self) -> Result<Objects, CliError> {
-        let url = self.storage_url.as_deref().ok_or_else(|| CliError::bad_input("no object storage configured").with_hint("set COFEE_STORAGE_URL (or --storage-url), e.g. file:///var/lib/cofee/objects"))?;
+        let url = self.storage_url.as_deref().ok_or_else(|| {
+            CliError::bad_input("no object storage configured").with_hint(
+                "set COFEE_STORAGE_URL (or --storage-url), e.g. file:///var/lib/cofee/objects",
+            )
+        })?;
         if url.starts_with("s3://") {
-            for (name, endpoint) in [("COFEE_S3_ENDPOINT", &self.s3_endpoint), ("COFEE_S3_PUBLIC_ENDPOINT", &self.s3_public_endpoint)] {
+            for (name, endpoint) in [
+                ("COFEE_S3_ENDPOINT", &self.s3_endpoint),
+                ("COFEE_S3_PUBLIC_ENDPOINT", &self.s3_public_endpoint),
+            ] {
                 if let Some(e) = endpoint.as_deref().filter(|e| !valid_endpoint(e)) {
-                    return Err(CliError::bad_input(format!("{name} {e:?} is not an http(s) URL like https://s3.example.com")));
+                    return Err(CliError::bad_input(format!(
+                        "{name} {e:?} is not an http(s) URL like https://s3.example.com"
+                    )));
                 }
             }
-            let location = S3Location::parse(url, &self.s3_region, self.s3_endpoint.clone(), self.s3_public_endpoint.clone()).map_err(|e| CliError::bad_input(format!("COFEE_STORAGE_URL: {e}")))?;
-            return Objects::s3(&location).map_err(|e| CliError::bad_input(format!("object storage: {e}")));
+            let location = S3Location::parse(
+                url,
+                &self.s3_region,
+                self.s3_endpoint.clone(),
+                self.s3_public_endpoint.clone(),
+            )
+            .map_err(|e| CliError::bad_input(format!("COFEE_STORAGE_URL: {e}")))?;
+            return Objects::s3(&location)
+                .map_err(|e| CliError::bad_input(format!("object storage: {e}")));
         }
         match url.strip_prefix("file://") {
-            Some(path) if path.starts_with('/') => Objects::local(Path::new(path)).map_err(|e| CliError::internal(format!("object storage: {e}"))),
-            _ => Err(CliError::bad_input(format!("COFEE_STORAGE_URL {url:?} is not supported: use file:///absolute/path or s3://bucket/prefix"))),
+            Some(path) if path.starts_with('/') => Objects::local(Path::new(path))
+                .map_err(|e| CliError::internal(format!("object storage: {e}"))),
+            _ => Err(CliError::bad_input(format!(
+                "COFEE_STORAGE_URL {url:?} is not supported: use file:///absolute/path or s3://bucket/prefix"
+            ))),
         }
     }
 }
@@ -124,7 +149,8 @@ impl std::str::FromStr for Budget {
 
 impl HttpArgs {
     pub fn cors_origins(&self) -> Result<Vec<axum_header::HeaderValue>, CliError> {
-        cofee_server::cors_origins(&self.cors_origins).map_err(|e| CliError::bad_input(format!("COFEE_CORS_ORIGINS: {e}")))
+        cofee_server::cors_origins(&self.cors_origins)
+            .map_err(|e| CliError::bad_input(format!("COFEE_CORS_ORIGINS: {e}")))
     }
 
     pub fn rate_limits(&self) -> RateLimits {
@@ -148,7 +174,9 @@ impl HttpArgs {
 
     pub async fn rate_limiter(&self) -> Result<RateLimiter, CliError> {
         match &self.redis_url {
-            Some(url) => RateLimiter::redis(url, "cofee:").await.map_err(|e| CliError::internal(format!("cannot use Redis at COFEE_REDIS_URL: {e}"))),
+            Some(url) => RateLimiter::redis(url, "cofee:").await.map_err(|e| {
+                CliError::internal(format!("cannot use Redis at COFEE_REDIS_URL: {e}"))
+            }),
             None => Ok(RateLimiter::local()),
         }
     }
@@ -156,7 +184,9 @@ impl HttpArgs {
 
 /// `http(s)://host[:port][/path]`, nothing a header could choke on.
 fn valid_endpoint(e: &str) -> bool {
-    (e.starts_with("http://") || e.starts_with("https://")) && e.len() > 8 && e.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | ';' | ','))
+    (e.starts_with("http://") || e.starts_with("https://"))
+        && e.len() > 8
+        && e.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | ';' | ','))
 }
 
 /// The JWT signing secret: `COFEE_JWT_SECRET`, or in development a random one for this process
@@ -172,20 +202,37 @@ impl SecretArgs {
     pub fn keys(&self, env: Environment) -> Result<JwtKeys, CliError> {
         let secret = match &self.jwt_secret {
             Some(s) => s.clone().into_bytes(),
-            None if env == Environment::Production => return Err(CliError::bad_input("COFEE_JWT_SECRET is required with COFEE_ENV=production")),
+            None if env == Environment::Production => {
+                return Err(CliError::bad_input(
+                    "COFEE_JWT_SECRET is required with COFEE_ENV=production",
+                ));
+            }
             None => {
-                tracing::warn!("COFEE_JWT_SECRET is not set: using a random secret for this process (sessions end when it stops)");
+                tracing::warn!(
+                    "COFEE_JWT_SECRET is not set: using a random secret for this process (sessions end when it stops)"
+                );
                 let mut secret = [0u8; 32];
-                getrandom::fill(&mut secret).map_err(|e| CliError::internal(format!("no random source: {e}")))?;
+                getrandom::fill(&mut secret)
+                    .map_err(|e| CliError::internal(format!("no random source: {e}")))?;
                 secret.to_vec()
             }
         };
-        JwtKeys::from_secret(&secret).map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))
+        JwtKeys::from_secret(&secret)
+            .map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))
     }
 }
 
 /// Secrets anyone could guess, as shipped in examples and compose files.
-const WEAK_SECRETS: &[&str] = &["secret", "changeme", "change-me", "password", "cofee", "minioadmin", "development", "jwt-secret"];
+const WEAK_SECRETS: &[&str] = &[
+    "secret",
+    "changeme",
+    "change-me",
+    "password",
+    "cofee",
+    "minioadmin",
+    "development",
+    "jwt-secret",
+];
 const DEFAULT_DB_PASSWORDS: &[&str] = &["postgres", "password", "cofee", "changeme", "secret"];
 
 /// What is wrong with the JWT secret for production; empty when nothing.
@@ -205,7 +252,10 @@ fn jwt_problems(jwt_secret: Option<&str>) -> Vec<String> {
 /// Default or weak credentials for the database and object storage.
 fn credential_problems(database_url: Option<&str>, aws_secret: Option<&str>) -> Vec<String> {
     let mut problems = Vec::new();
-    if database_url.and_then(url_password).is_some_and(|p| DEFAULT_DB_PASSWORDS.contains(&p.as_str())) {
+    if database_url
+        .and_then(url_password)
+        .is_some_and(|p| DEFAULT_DB_PASSWORDS.contains(&p.as_str()))
+    {
         problems.push("COFEE_DATABASE_URL uses a default password".to_string());
     }
     if aws_secret.is_some_and(|key| WEAK_SECRETS.contains(&key) || key.len() < 16) {
@@ -226,7 +276,11 @@ fn url_password(url: &str) -> Option<String> {
 }
 
 /// Refuses to go on in production when something is weak or missing.
-pub fn check_environment(env: Environment, backend: &BackendArgs, secrets: Option<&SecretArgs>) -> Result<(), CliError> {
+pub fn check_environment(
+    env: Environment,
+    backend: &BackendArgs,
+    secrets: Option<&SecretArgs>,
+) -> Result<(), CliError> {
     if env != Environment::Production {
         return Ok(());
     }
@@ -240,14 +294,25 @@ pub fn check_environment(env: Environment, backend: &BackendArgs, secrets: Optio
     if problems.is_empty() {
         return Ok(());
     }
-    Err(CliError::bad_input(format!("refusing to start with COFEE_ENV=production:\n  - {}", problems.join("\n  - "))))
+    Err(CliError::bad_input(format!(
+        "refusing to start with COFEE_ENV=production:\n  - {}",
+        problems.join("\n  - ")
+    )))
 }
 
 /// Job signals through the Redis at `url` — heard by this process too when it is `watching`
 /// (it serves event streams) — or `otherwise` without one.
-pub fn job_signals(url: Option<&str>, watching: bool, otherwise: JobSignals) -> Result<JobSignals, CliError> {
+pub fn job_signals(
+    url: Option<&str>,
+    watching: bool,
+    otherwise: JobSignals,
+) -> Result<JobSignals, CliError> {
     let Some(url) = url else { return Ok(otherwise) };
-    let signals = if watching { JobSignals::redis(url, "cofee:") } else { JobSignals::redis_publisher(url, "cofee:") };
+    let signals = if watching {
+        JobSignals::redis(url, "cofee:")
+    } else {
+        JobSignals::redis_publisher(url, "cofee:")
+    };
     signals.map_err(|e| CliError::bad_input(format!("COFEE_REDIS_URL: {e}")))
 }
 
@@ -257,7 +322,11 @@ mod tests {
 
     const GOOD: &str = "9f3c1e0b7a64d2c85b1e4f70a3d96c2e8b05f4a1c7e3d9b6";
 
-    fn production_problems(jwt: Option<&str>, database_url: Option<&str>, aws_secret: Option<&str>) -> Vec<String> {
+    fn production_problems(
+        jwt: Option<&str>,
+        database_url: Option<&str>,
+        aws_secret: Option<&str>,
+    ) -> Vec<String> {
         let mut p = jwt_problems(jwt);
         p.extend(credential_problems(database_url, aws_secret));
         p
@@ -265,26 +334,46 @@ mod tests {
 
     #[test]
     fn production_needs_a_strong_secret_and_says_why() {
-        assert!(production_problems(Some(GOOD), Some("postgres://cofee:Zq8vN3xR@db/cofee"), None).is_empty());
+        assert!(
+            production_problems(Some(GOOD), Some("postgres://cofee:Zq8vN3xR@db/cofee"), None)
+                .is_empty()
+        );
         assert!(production_problems(None, None, None)[0].contains("not set"));
         assert!(production_problems(Some("short"), None, None)[0].contains("at least 32"));
-        assert!(production_problems(Some("changeme-changeme-changeme-changeme"), None, None)[0].contains("guessable"));
+        assert!(
+            production_problems(Some("changeme-changeme-changeme-changeme"), None, None)[0]
+                .contains("guessable")
+        );
         assert!(production_problems(Some(&"ab".repeat(20)), None, None)[0].contains("guessable"));
     }
 
     #[test]
     fn default_credentials_are_named() {
-        let p = production_problems(Some(GOOD), Some("postgres://postgres:postgres@db/cofee"), Some("minioadmin"));
+        let p = production_problems(
+            Some(GOOD),
+            Some("postgres://postgres:postgres@db/cofee"),
+            Some("minioadmin"),
+        );
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].contains("COFEE_DATABASE_URL") && p[1].contains("AWS_SECRET_ACCESS_KEY"));
-        assert!(production_problems(Some(GOOD), Some("postgres://db/cofee"), None).is_empty(), "no password in the URL (e.g. a .pgpass or IAM) is fine");
+        assert!(
+            production_problems(Some(GOOD), Some("postgres://db/cofee"), None).is_empty(),
+            "no password in the URL (e.g. a .pgpass or IAM) is fine"
+        );
     }
 
     #[test]
     fn database_urls_parse() {
-        assert_eq!("sqlite:///var/lib/cofee/cofee.db".parse::<DatabaseUrl>(), Ok(DatabaseUrl::Sqlite("/var/lib/cofee/cofee.db".into())));
-        assert!(matches!("postgres://u:p@h/db".parse::<DatabaseUrl>(), Ok(DatabaseUrl::Postgres(_))));
-        assert!("mysql://x".parse::<DatabaseUrl>().unwrap_err().contains("sqlite:// or postgres://"));
+        assert_eq!(
+            "sqlite:///var/lib/cofee/cofee.db".parse::<DatabaseUrl>(),
+            Ok(DatabaseUrl::Sqlite("/var/lib/cofee/cofee.db".into()))
+        );
+        assert!(matches!(
+            "postgres://u:p@h/db".parse::<DatabaseUrl>(),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(
+            "mysql://x".parse::<DatabaseUrl>().unwrap_err().contains("sqlite:// or postgres://")
+        );
     }
 }
-

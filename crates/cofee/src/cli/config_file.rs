@@ -29,7 +29,9 @@ pub fn requested(args: &[OsString]) -> Option<PathBuf> {
 
 /// The settings of the file at `path` that the environment does not already set.
 pub fn read(path: &Path) -> Result<Vec<(String, String)>, CliError> {
-    let fail = |e: dotenvy::Error| CliError::bad_input(format!("configuration file {}: {e}", path.display())).with_hint("write one NAME=value per line, in the names of the environment variables (COFEE_DATABASE_URL=…)");
+    let fail = |e: dotenvy::Error| {
+        CliError::bad_input(format!("configuration file {}: {e}", path.display())).with_hint("write one NAME=value per line, in the names of the environment variables (COFEE_DATABASE_URL=…)")
+    };
     let entries = dotenvy::from_path_iter(path).map_err(fail)?;
     let mut settings = Vec::new();
     for entry in entries {
@@ -63,9 +65,18 @@ mod tests {
 
     #[test]
     fn the_flag_names_the_file_in_either_form() {
-        assert_eq!(requested(&args(&["cofee", "api", "--config", "/etc/cofee.env"])), Some(PathBuf::from("/etc/cofee.env")));
-        assert_eq!(requested(&args(&["cofee", "--config=/etc/c.env", "worker"])), Some(PathBuf::from("/etc/c.env")));
-        assert_ne!(requested(&args(&["cofee", "caption", "--", "--config", "x"])), Some(PathBuf::from("x")));
+        assert_eq!(
+            requested(&args(&["cofee", "api", "--config", "/etc/cofee.env"])),
+            Some(PathBuf::from("/etc/cofee.env"))
+        );
+        assert_eq!(
+            requested(&args(&["cofee", "--config=/etc/c.env", "worker"])),
+            Some(PathBuf::from("/etc/c.env"))
+        );
+        assert_ne!(
+            requested(&args(&["cofee", "caption", "--", "--config", "x"])),
+            Some(PathBuf::from("x"))
+        );
     }
 
     #[test]
@@ -74,8 +85,16 @@ mod tests {
         let file = dir.path().join("cofee.env");
         std::fs::write(&file, "# comment\nCOFEE_TEST_CONFIG_A=from-file\nPATH=/nowhere\nCOFEE_TEST_CONFIG_B=\"quoted value\"\nCOFEE_TEST_CONFIG_C='pa$word'\n").unwrap();
         let settings = read(&file).unwrap();
-        let expected = [("COFEE_TEST_CONFIG_A", "from-file"), ("COFEE_TEST_CONFIG_B", "quoted value"), ("COFEE_TEST_CONFIG_C", "pa$word")].map(|(k, v)| (k.to_string(), v.to_string()));
-        assert_eq!(settings, expected, "PATH is set in the environment, so the file's is ignored; single quotes keep a `$`");
+        let expected = [
+            ("COFEE_TEST_CONFIG_A", "from-file"),
+            ("COFEE_TEST_CONFIG_B", "quoted value"),
+            ("COFEE_TEST_CONFIG_C", "pa$word"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(
+            settings, expected,
+            "PATH is set in the environment, so the file's is ignored; single quotes keep a `$`"
+        );
         std::fs::write(&file, "COFEE_LISTEN 0.0.0.0:8080\n").unwrap();
         let e = read(&file).unwrap_err();
         assert!(e.bad_input && e.message.contains("cofee.env"), "{}", e.message);

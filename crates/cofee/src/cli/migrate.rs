@@ -16,7 +16,8 @@ pub struct MigrateArgs {
 pub async fn run(args: MigrateArgs) -> CliResult {
     check_environment(args.backend.env, &args.backend, None)?;
     let url = args.backend.database()?;
-    let applied = url.migrate().await.map_err(|e| CliError::internal(format!("migration failed: {e}")))?;
+    let applied =
+        url.migrate().await.map_err(|e| CliError::internal(format!("migration failed: {e}")))?;
     println!("database schema up to date ({applied} migration(s) applied)");
     Ok(())
 }

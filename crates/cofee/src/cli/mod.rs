@@ -22,7 +22,11 @@ use cofee_pipeline::{EngineSpec, PipelineError};
 use cofee_speech::models::ModelStore;
 
 #[derive(Parser)]
-#[command(name = "cofee", version, about = "Caption talking-head and short-form videos: transcribe, style, burn in, export.")]
+#[command(
+    name = "cofee",
+    version,
+    about = "Caption talking-head and short-form videos: transcribe, style, burn in, export."
+)]
 pub struct Cli {
     /// More log output (-v, -vv); `COFEE_LOG` takes a full filter.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -92,7 +96,11 @@ pub struct LimitArgs {
 
 impl LimitArgs {
     pub fn limits(&self) -> MediaLimits {
-        MediaLimits { max_duration: std::time::Duration::from_secs(self.max_duration), max_bytes: self.max_file_mib << 20, ..MediaLimits::default() }
+        MediaLimits {
+            max_duration: std::time::Duration::from_secs(self.max_duration),
+            max_bytes: self.max_file_mib << 20,
+            ..MediaLimits::default()
+        }
     }
 }
 
@@ -126,7 +134,10 @@ pub fn data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("COFEE_DATA_DIR") {
         return PathBuf::from(d);
     }
-    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share"))).unwrap_or_else(|| PathBuf::from("."));
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
     base.join("cofee")
 }
 
@@ -200,15 +211,25 @@ mod tests {
     use super::*;
 
     fn args(engine: Option<EngineName>, model: Option<&str>) -> EngineArgs {
-        EngineArgs { engine, model: model.map(PathBuf::from), openai_model: Some("gpt-4o-transcribe".into()) }
+        EngineArgs {
+            engine,
+            model: model.map(PathBuf::from),
+            openai_model: Some("gpt-4o-transcribe".into()),
+        }
     }
 
     #[test]
     fn explicit_engines_are_respected() {
         assert_eq!(args(Some(EngineName::Sphinx), Some("/m.bin")).resolve().0, EngineSpec::Sphinx);
         // A whisper model path (say, from COFEE_WHISPER_MODEL) is never sent to the OpenAI API as a model name.
-        assert_eq!(args(Some(EngineName::Openai), Some("/m.bin")).resolve().0, EngineSpec::OpenAi { model: Some("gpt-4o-transcribe".into()) });
-        assert_eq!(args(Some(EngineName::Whisper), Some("/m.bin")).resolve().0, EngineSpec::Whisper { model: "/m.bin".into() });
+        assert_eq!(
+            args(Some(EngineName::Openai), Some("/m.bin")).resolve().0,
+            EngineSpec::OpenAi { model: Some("gpt-4o-transcribe".into()) }
+        );
+        assert_eq!(
+            args(Some(EngineName::Whisper), Some("/m.bin")).resolve().0,
+            EngineSpec::Whisper { model: "/m.bin".into() }
+        );
     }
 
     #[test]

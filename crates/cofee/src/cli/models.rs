@@ -34,7 +34,11 @@ pub async fn run(args: ModelsArgs) -> CliResult {
     match args.command {
         ModelsCommand::List => {
             let installed = store.list();
-            let support = if cfg!(feature = "whisper") { "yes" } else { "no (rebuild with --features whisper)" };
+            let support = if cfg!(feature = "whisper") {
+                "yes"
+            } else {
+                "no (rebuild with --features whisper)"
+            };
             println!("whisper.cpp support in this build: {support}");
             println!("installed in {}:", store.dir.display());
             if installed.is_empty() {
@@ -70,7 +74,9 @@ pub async fn run(args: ModelsArgs) -> CliResult {
                 b.finish_and_clear();
             }
             let path = result.map_err(|e| match e {
-                ModelError::Unknown { .. } | ModelError::BadName(_) => CliError::bad_input(e.to_string()),
+                ModelError::Unknown { .. } | ModelError::BadName(_) => {
+                    CliError::bad_input(e.to_string())
+                }
                 other => CliError::internal(other.to_string()),
             })?;
             println!("{}", path.display());

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cofee_jobs::Queue;
 use cofee_media::{Compositor, MediaLimits};
 use cofee_pipeline::EngineSpec;
 use cofee_store::Database;
@@ -11,7 +12,6 @@ use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
 use cofee_store::signals::{JobSignals, SignallingQueue};
 use cofee_worker::handlers::{NotifyHandler, RenderHandler, TranscribeHandler, WebhookFanout};
-use cofee_jobs::Queue;
 use cofee_worker::{CancellationToken, JobHandler, JobObserver, WorkerConfig, typed};
 use tokio::task::JoinHandle;
 
@@ -36,26 +36,60 @@ pub struct WorkerSetup {
 impl WorkerSetup {
     /// What runs the jobs of `queue` (each queue holds one kind of job, see `cofee_jobs`).
     fn handler(&self, queue: Queue) -> Arc<dyn JobHandler> {
-        let (db, objects, limits, scratch) = (self.db.clone(), self.objects.clone(), self.limits.clone(), self.scratch.clone());
+        let (db, objects, limits, scratch) =
+            (self.db.clone(), self.objects.clone(), self.limits.clone(), self.scratch.clone());
         match queue {
-            Queue::Transcribe => typed(TranscribeHandler { media: db, objects, engine: self.engine.clone(), whisper_model: self.whisper_model.clone(), limits, scratch }),
-            Queue::Render => typed(RenderHandler { media: db, objects, limits, scratch, compositor: self.compositor.clone() }),
+            Queue::Transcribe => typed(TranscribeHandler {
+                media: db,
+                objects,
+                engine: self.engine.clone(),
+                whisper_model: self.whisper_model.clone(),
+                limits,
+                scratch,
+            }),
+            Queue::Render => typed(RenderHandler {
+                media: db,
+                objects,
+                limits,
+                scratch,
+                compositor: self.compositor.clone(),
+            }),
             Queue::Notify => typed(NotifyHandler::new(db, self.webhook_allow_private)),
         }
     }
 
     /// Starts `concurrency` job slots on each queue (webhook deliveries get four times as many:
     /// they mostly wait on the network). Jobs that finish tell webhook subscribers.
-    pub fn spawn(&self, queues: &[Queue], concurrency: usize, stop: &CancellationToken) -> Vec<JoinHandle<()>> {
-        let fanout: Arc<dyn JobObserver> = Arc::new(WebhookFanout { webhooks: self.db.clone(), queue: self.db.clone() });
-        let jobs: Arc<dyn JobQueue> = Arc::new(SignallingQueue::new(self.db.clone(), self.signals.clone()));
+    pub fn spawn(
+        &self,
+        queues: &[Queue],
+        concurrency: usize,
+        stop: &CancellationToken,
+    ) -> Vec<JoinHandle<()>> {
+        let fanout: Arc<dyn JobObserver> =
+            Arc::new(WebhookFanout { webhooks: self.db.clone(), queue: self.db.clone() });
+        let jobs: Arc<dyn JobQueue> =
+            Arc::new(SignallingQueue::new(self.db.clone(), self.signals.clone()));
         queues
             .iter()
             .map(|&q| {
-                let slots = if q == Queue::Notify { concurrency.max(1) * 4 } else { concurrency.max(1) };
-                let config = WorkerConfig { concurrency: slots, lease: self.lease, poll_interval: Duration::from_millis(250), shutdown_grace: self.shutdown_grace, ..WorkerConfig::new(q, &self.worker_id) };
+                let slots =
+                    if q == Queue::Notify { concurrency.max(1) * 4 } else { concurrency.max(1) };
+                let config = WorkerConfig {
+                    concurrency: slots,
+                    lease: self.lease,
+                    poll_interval: Duration::from_millis(250),
+                    shutdown_grace: self.shutdown_grace,
+                    ..WorkerConfig::new(q, &self.worker_id)
+                };
                 let observer = (q != Queue::Notify).then(|| fanout.clone());
-                tokio::spawn(cofee_worker::run_observed(jobs.clone(), self.handler(q), config, stop.clone(), observer))
+                tokio::spawn(cofee_worker::run_observed(
+                    jobs.clone(),
+                    self.handler(q),
+                    config,
+                    stop.clone(),
+                    observer,
+                ))
             })
             .collect()
     }
@@ -63,7 +97,9 @@ impl WorkerSetup {
 
 /// `host-pid`, unique enough to tell workers apart in the jobs table.
 pub fn worker_id(role: &str) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
     format!("{role}-{host}-{}", std::process::id())
 }
 
@@ -76,7 +112,8 @@ pub async fn stopping_on_signal(stopping: CancellationToken) {
 
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler installs");
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
+use cofee_jobs::Queue;
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::signals::JobSignals;
-use cofee_jobs::Queue;
 use cofee_worker::CancellationToken;
 
 use super::config::{BackendArgs, SecretArgs, check_environment};
@@ -58,11 +58,18 @@ fn jwt_secret(data_dir: &Path) -> Result<Vec<u8>, CliError> {
     }
     let path = data_dir.join("jwt.secret");
     if let Ok(hex_secret) = std::fs::read_to_string(&path) {
-        return hex::decode(hex_secret.trim()).map_err(|_| CliError::internal(format!("{} is corrupt; delete it to make a new one (this signs everyone out)", path.display())));
+        return hex::decode(hex_secret.trim()).map_err(|_| {
+            CliError::internal(format!(
+                "{} is corrupt; delete it to make a new one (this signs everyone out)",
+                path.display()
+            ))
+        });
     }
     let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| CliError::internal(format!("no random source: {e}")))?;
-    write_private(&path, hex::encode(secret).as_bytes()).map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
+    getrandom::fill(&mut secret)
+        .map_err(|e| CliError::internal(format!("no random source: {e}")))?;
+    write_private(&path, hex::encode(secret).as_bytes())
+        .map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
     Ok(secret.to_vec())
 }
 
@@ -75,20 +82,38 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 pub async fn run(args: ServeArgs) -> CliResult {
-    std::fs::create_dir_all(&args.data_dir).map_err(|e| CliError::bad_input(format!("cannot create data directory {}: {e}", args.data_dir.display())))?;
-    let data_dir = std::path::absolute(&args.data_dir).map_err(|e| CliError::bad_input(format!("data directory {}: {e}", args.data_dir.display())))?;
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| {
+        CliError::bad_input(format!(
+            "cannot create data directory {}: {e}",
+            args.data_dir.display()
+        ))
+    })?;
+    let data_dir = std::path::absolute(&args.data_dir).map_err(|e| {
+        CliError::bad_input(format!("data directory {}: {e}", args.data_dir.display()))
+    })?;
     // The embedded defaults: SQLite and files in the data directory, unless configured.
     let mut backend = args.backend.clone();
-    backend.database_url.get_or_insert_with(|| format!("sqlite://{}", data_dir.join("cofee.db").display()));
-    backend.storage_url.get_or_insert_with(|| format!("file://{}", data_dir.join("objects").display()));
+    backend
+        .database_url
+        .get_or_insert_with(|| format!("sqlite://{}", data_dir.join("cofee.db").display()));
+    backend
+        .storage_url
+        .get_or_insert_with(|| format!("file://{}", data_dir.join("objects").display()));
     // In production the secret comes from the environment, never from a file made on first start.
-    check_environment(backend.env, &backend, Some(&SecretArgs { jwt_secret: std::env::var("COFEE_JWT_SECRET").ok() }))?;
+    check_environment(
+        backend.env,
+        &backend,
+        Some(&SecretArgs { jwt_secret: std::env::var("COFEE_JWT_SECRET").ok() }),
+    )?;
     let db = backend.connect().await?;
     let objects = backend.objects()?;
-    let keys = JwtKeys::from_secret(&jwt_secret(&data_dir)?).map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))?;
+    let keys = JwtKeys::from_secret(&jwt_secret(&data_dir)?)
+        .map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))?;
     let scratch = data_dir.join("tmp");
     let limits = args.limits.limits();
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
 
     let (engine, note) = args.engine.resolve();
@@ -124,7 +149,10 @@ pub async fn run(args: ServeArgs) -> CliResult {
     state.rate_limits = args.http.rate_limits();
     state.rate_limiter = args.http.rate_limiter().await?;
     state.metrics = Some(cofee_server::telemetry::install());
-    let gauges = [tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))), tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)))];
+    let gauges = [
+        tokio::spawn(cofee_server::telemetry::watch_queues(db.clone(), Duration::from_secs(5))),
+        tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5))),
+    ];
     let shutdown = stopping_on_signal(state.stopping.clone());
     let result = serve(listener, router(state), shutdown).await;
     stop.cancel();

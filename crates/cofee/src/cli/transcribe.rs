@@ -67,21 +67,35 @@ pub async fn run(args: TranscribeArgs) -> CliResult {
     let limits = args.limits.limits();
     let cancel = cancel_on_ctrl_c();
     let fail = |e: cofee_pipeline::PipelineError| interrupted(&cancel).unwrap_or_else(|| e.into());
-    let info = cofee_pipeline::probe(&args.input, &limits, None, &Silent, &cancel).await.map_err(fail)?;
-    let t = cofee_pipeline::transcribe(&info, &spec, args.language.clone(), &limits, &progress, &cancel).await.map_err(fail)?;
+    let info =
+        cofee_pipeline::probe(&args.input, &limits, None, &Silent, &cancel).await.map_err(fail)?;
+    let t = cofee_pipeline::transcribe(
+        &info,
+        &spec,
+        args.language.clone(),
+        &limits,
+        &progress,
+        &cancel,
+    )
+    .await
+    .map_err(fail)?;
     let text = match format {
         Format::Srt => formats::srt::write(&formats::cues(&t)),
         Format::Vtt => formats::vtt::write_transcript(&t),
         Format::Json => formats::json::write(&t),
         Format::Txt => formats::txt::write(&t),
         Format::Ass => {
-            let size = info.video.as_ref().map_or(VideoSize { width: 1920, height: 1080 }, |v| VideoSize { width: v.width, height: v.height });
+            let size = info.video.as_ref().map_or(VideoSize { width: 1920, height: 1080 }, |v| {
+                VideoSize { width: v.width, height: v.height }
+            });
             AssDocument::build(&t, &style, size).to_ass()
         }
     };
     match &args.output {
         Some(p) => write_atomically(p, text.as_bytes())?,
-        None => std::io::stdout().write_all(text.as_bytes()).map_err(|e| CliError::internal(format!("writing to standard output: {e}")))?,
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| CliError::internal(format!("writing to standard output: {e}")))?,
     }
     Ok(())
 }

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use cofee_jobs::Queue;
 use cofee_server::{Probes, ops_router, serve};
 use cofee_store::signals::JobSignals;
-use cofee_jobs::Queue;
 use cofee_worker::CancellationToken;
 
 use super::config::{BackendArgs, check_environment, job_signals};
@@ -63,7 +63,9 @@ pub async fn run(args: WorkerArgs) -> CliResult {
         tracing::info!("{n}");
     }
     let whisper_model = args.engine.whisper_model(&engine);
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| CliError::internal(e.to_string()))?;
     let setup = WorkerSetup {
         db: db.clone(),
@@ -81,11 +83,21 @@ pub async fn run(args: WorkerArgs) -> CliResult {
     };
     let stop = CancellationToken::new();
     let workers = setup.spawn(&args.queues, args.concurrency, &stop);
-    let probes = Probes { db: db.clone(), objects, metrics: Some(cofee_server::telemetry::install()), redis: None };
+    let probes = Probes {
+        db: db.clone(),
+        objects,
+        metrics: Some(cofee_server::telemetry::install()),
+        redis: None,
+    };
     let pool_gauges = tokio::spawn(cofee_server::telemetry::watch_pool(db, Duration::from_secs(5)));
     println!("Cofee worker is running ({:?}); health and metrics at http://{addr}", args.queues);
     let stopping = stop.clone();
-    let ops = tokio::spawn(serve(listener, ops_router(probes), async move { stopping.cancelled().await }));
+    let ops =
+        tokio::spawn(serve(
+            listener,
+            ops_router(probes),
+            async move { stopping.cancelled().await },
+        ));
     shutdown_signal().await;
     stop.cancel();
     futures_util::future::join_all(workers).await;

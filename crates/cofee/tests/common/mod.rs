@@ -12,7 +12,12 @@ pub const LIBRIVOX: &str = "/usr/share/pocketsphinx/test/data/librivox";
 pub const TAIL_SILENCE_SECS: f64 = 3.0;
 
 pub fn cofee(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cofee")).args(args).env("COFEE_DATA_DIR", fixtures_dir().join("data")).env_remove("COFEE_WHISPER_MODEL").output().expect("cofee runs")
+    Command::new(env!("CARGO_BIN_EXE_cofee"))
+        .args(args)
+        .env("COFEE_DATA_DIR", fixtures_dir().join("data"))
+        .env_remove("COFEE_WHISPER_MODEL")
+        .output()
+        .expect("cofee runs")
 }
 
 /// `cofee` with these variables set and none of the service's other settings inherited.
@@ -23,7 +28,15 @@ pub fn cofee_with_env(args: &[&str], env: &[(&str, String)]) -> Output {
 fn service_command(args: &[&str], env: &[(&str, String)]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cofee"));
     c.args(args);
-    for k in ["COFEE_JWT_SECRET", "COFEE_WHISPER_MODEL", "COFEE_ENGINE", "COFEE_DATABASE_URL", "COFEE_STORAGE_URL", "COFEE_ENV", "COFEE_LISTEN"] {
+    for k in [
+        "COFEE_JWT_SECRET",
+        "COFEE_WHISPER_MODEL",
+        "COFEE_ENGINE",
+        "COFEE_DATABASE_URL",
+        "COFEE_STORAGE_URL",
+        "COFEE_ENV",
+        "COFEE_LISTEN",
+    ] {
         c.env_remove(k);
     }
     c.envs(env.iter().map(|(k, v)| (k, v)));
@@ -35,7 +48,11 @@ pub fn stderr(o: &Output) -> String {
 }
 
 pub fn ffmpeg(args: &[&str]) {
-    let o = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).output().expect("ffmpeg runs");
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg runs");
     assert!(o.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -49,7 +66,15 @@ pub fn fixtures_dir() -> PathBuf {
 fn fixture(name: &str, make: impl FnOnce(&Path)) -> PathBuf {
     let path = fixtures_dir().join(name);
     if !path.exists() {
-        let tmp = fixtures_dir().join(format!(".{}.{}.tmp{}", std::process::id(), rand_suffix(), Path::new(name).extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default()));
+        let tmp = fixtures_dir().join(format!(
+            ".{}.{}.tmp{}",
+            std::process::id(),
+            rand_suffix(),
+            Path::new(name)
+                .extension()
+                .map(|e| format!(".{}", e.to_string_lossy()))
+                .unwrap_or_default()
+        ));
         make(&tmp);
         std::fs::rename(&tmp, &path).unwrap();
     }
@@ -68,9 +93,22 @@ pub fn speech_wav() -> PathBuf {
         fixture("speech.wav", |out| {
             let ids = std::fs::read_to_string(format!("{LIBRIVOX}/fileids")).unwrap();
             let list = fixtures_dir().join(format!("list-{}.txt", std::process::id()));
-            let body: String = ids.lines().map(|id| format!("file '{LIBRIVOX}/{id}.wav'\n")).collect();
+            let body: String =
+                ids.lines().map(|id| format!("file '{LIBRIVOX}/{id}.wav'\n")).collect();
             std::fs::write(&list, body).unwrap();
-            ffmpeg(&["-f", "concat", "-safe", "0", "-i", list.to_str().unwrap(), "-c:a", "pcm_s16le", "-f", "wav", out.to_str().unwrap()]);
+            ffmpeg(&[
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                list.to_str().unwrap(),
+                "-c:a",
+                "pcm_s16le",
+                "-f",
+                "wav",
+                out.to_str().unwrap(),
+            ]);
         })
     })
     .clone()
@@ -83,14 +121,21 @@ pub fn reference_text() -> String {
     ids.lines()
         .map(|id| {
             let line = lines.lines().find(|l| l.contains(&format!("({id})"))).unwrap();
-            line.split_whitespace().filter(|w| !w.starts_with('<') && !w.starts_with('(')).collect::<Vec<_>>().join(" ")
+            line.split_whitespace()
+                .filter(|w| !w.starts_with('<') && !w.starts_with('('))
+                .collect::<Vec<_>>()
+                .join(" ")
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 pub fn probe_duration(path: &Path) -> f64 {
-    let o = Command::new("ffprobe").args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"]).arg(path).output().unwrap();
+    let o = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
 }
 
@@ -102,7 +147,31 @@ pub fn talk_mp4() -> PathBuf {
         fixture("talk clip é.mp4", |out| {
             let wav = speech_wav();
             let secs = format!("{:.3}", probe_duration(&wav) + TAIL_SILENCE_SECS);
-            ffmpeg(&["-f", "lavfi", "-i", "testsrc2=s=1080x1920:r=30", "-i", wav.to_str().unwrap(), "-af", "apad", "-t", &secs, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", "-c:a", "aac", "-b:a", "96k", "-f", "mp4", out.to_str().unwrap()]);
+            ffmpeg(&[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=s=1080x1920:r=30",
+                "-i",
+                wav.to_str().unwrap(),
+                "-af",
+                "apad",
+                "-t",
+                &secs,
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-crf",
+                "23",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "96k",
+                "-f",
+                "mp4",
+                out.to_str().unwrap(),
+            ]);
         })
     })
     .clone()
@@ -111,7 +180,15 @@ pub fn talk_mp4() -> PathBuf {
 /// The first `secs` seconds of [`talk_mp4`], copied into `dir`.
 pub fn talk_cut(dir: &Path, secs: u32) -> PathBuf {
     let clip = dir.join(format!("talk-{secs}s.mp4"));
-    ffmpeg(&["-i", talk_mp4().to_str().unwrap(), "-t", &secs.to_string(), "-c", "copy", clip.to_str().unwrap()]);
+    ffmpeg(&[
+        "-i",
+        talk_mp4().to_str().unwrap(),
+        "-t",
+        &secs.to_string(),
+        "-c",
+        "copy",
+        clip.to_str().unwrap(),
+    ]);
     clip
 }
 
@@ -120,7 +197,17 @@ pub fn talk_cut(dir: &Path, secs: u32) -> PathBuf {
 pub fn caption_logged(dir: &Path, clip: &Path, srt: &str) -> (Output, PathBuf) {
     let (srt_path, out) = (dir.join("captions.srt"), dir.join("captioned.mp4"));
     std::fs::write(&srt_path, srt).unwrap();
-    let o = cofee(&["-vv", "caption", clip.to_str().unwrap(), "-o", out.to_str().unwrap(), "--captions", srt_path.to_str().unwrap(), "--preset", "ultrafast"]);
+    let o = cofee(&[
+        "-vv",
+        "caption",
+        clip.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--captions",
+        srt_path.to_str().unwrap(),
+        "--preset",
+        "ultrafast",
+    ]);
     (o, out)
 }
 
@@ -147,7 +234,8 @@ pub fn half_difference(a: &Path, b: &Path, t: f64, half: Half) -> f64 {
     };
     let (x, y) = (grab(a), grab(b));
     assert_eq!(x.len(), y.len());
-    x.iter().zip(&y).map(|(p, q)| (*p as i32 - *q as i32).unsigned_abs() as u64).sum::<u64>() as f64 / x.len() as f64
+    x.iter().zip(&y).map(|(p, q)| (*p as i32 - *q as i32).unsigned_abs() as u64).sum::<u64>() as f64
+        / x.len() as f64
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -163,14 +251,23 @@ pub fn streams(path: &Path) -> Vec<StreamInfo> {
     struct P {
         streams: Vec<StreamInfo>,
     }
-    let o = Command::new("ffprobe").args(["-v", "error", "-of", "json", "-show_streams"]).arg(path).output().unwrap();
+    let o = Command::new("ffprobe")
+        .args(["-v", "error", "-of", "json", "-show_streams"])
+        .arg(path)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{} is not readable media", path.display());
     serde_json::from_slice::<P>(&o.stdout).unwrap().streams
 }
 
 /// Files in `dir` whose names suggest a leftover partial output.
 pub fn leftovers(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".part") || n.starts_with(".out")).collect()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part") || n.starts_with(".out"))
+        .collect()
 }
 
 /// A running service role (`serve`, `api`, `worker`) that printed its URL on its first line;
@@ -199,7 +296,12 @@ impl Role {
         let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).trim_end_matches(['.', ',']).to_string();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .trim_end_matches(['.', ','])
+            .to_string();
         Self { url, banner: line.trim().to_string(), child }
     }
 
@@ -237,9 +339,13 @@ impl Served {
 
     /// Starts `cofee serve` on an existing data directory, with extra arguments.
     pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Self {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap()];
+        let mut args =
+            vec!["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap()];
         args.extend(extra);
-        let role = Role::spawn(service_command(&args, &[("COFEE_DATA_DIR", dir.path().display().to_string())]));
+        let role = Role::spawn(service_command(
+            &args,
+            &[("COFEE_DATA_DIR", dir.path().display().to_string())],
+        ));
         Self { url: role.url.clone(), role, dir }
     }
 
@@ -261,7 +367,11 @@ impl Served {
 /// The value of the first sample in Prometheus text `metrics` whose line starts with `name`
 /// (a metric name, with labels as far as they should match).
 pub fn metric(metrics: &str, name: &str) -> Option<f64> {
-    metrics.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+    metrics
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }
 
 /// A PostgreSQL cluster of the test's own (`initdb` + `pg_ctl`, never the machine's shared
@@ -284,20 +394,38 @@ const THROWAWAY_PG_PORT: u16 = 5432;
 
 impl ThrowawayPostgres {
     pub fn start() -> Self {
-        let bin = std::fs::read_dir("/usr/lib/postgresql").expect("PostgreSQL server binaries are installed").flatten().map(|e| e.path().join("bin")).find(|b| b.join("initdb").exists()).expect("initdb");
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL server binaries are installed")
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .find(|b| b.join("initdb").exists())
+            .expect("initdb");
         let dir = tempfile::Builder::new().prefix("cofee-pg-").tempdir_in("/tmp").unwrap();
         let pg = Self { dir, bin };
         if pg.as_root() {
-            assert!(Command::new("chown").args(["-R", "postgres:postgres"]).arg(pg.dir.path()).status().unwrap().success());
+            assert!(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(pg.dir.path())
+                    .status()
+                    .unwrap()
+                    .success()
+            );
         }
-        pg.run("initdb", &["-D", &pg.data(), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
+        pg.run(
+            "initdb",
+            &["-D", &pg.data(), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"],
+        );
         pg.up();
         pg
     }
 
     fn as_root(&self) -> bool {
         // The real uid, from /proc (no libc call needed in a test).
-        std::fs::read_to_string("/proc/self/status").unwrap().lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
     }
 
     fn data(&self) -> String {
@@ -314,12 +442,32 @@ impl ThrowawayPostgres {
             Command::new(&program)
         };
         let out = cmd.args(args).current_dir(self.dir.path()).output().unwrap();
-        assert!(out.status.success(), "{tool} {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn up(&self) {
-        let options = format!("-p {THROWAWAY_PG_PORT} -k {} -c listen_addresses='' -c fsync=off", self.dir.path().display());
-        self.run("pg_ctl", &["-D", &self.data(), "-o", &options, "-l", &self.dir.path().join("log").display().to_string(), "-w", "start"]);
+        let options = format!(
+            "-p {THROWAWAY_PG_PORT} -k {} -c listen_addresses='' -c fsync=off",
+            self.dir.path().display()
+        );
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-o",
+                &options,
+                "-l",
+                &self.dir.path().join("log").display().to_string(),
+                "-w",
+                "start",
+            ],
+        );
     }
 
     pub fn down(&self) {
@@ -331,7 +479,16 @@ impl ThrowawayPostgres {
     /// machine's server).
     pub fn url(&self) -> String {
         let dir = self.dir.path().display().to_string();
-        let host: String = dir.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        let host: String = dir
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
         format!("postgres://postgres@{host}:{THROWAWAY_PG_PORT}/postgres")
     }
 }
@@ -344,10 +501,16 @@ impl Drop for ThrowawayPostgres {
 
 /// `GET /health/ready` by curl (a blocking test's client): the status and the JSON body.
 pub fn ready(url: &str) -> (u16, serde_json::Value) {
-    let out = Command::new("curl").args(["-s", "-m", "5", "-w", "\n%{http_code}", &format!("{url}/health/ready")]).output().unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "-m", "5", "-w", "\n%{http_code}", &format!("{url}/health/ready")])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+    (
+        code.trim().parse().unwrap_or(0),
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 /// Checks every 200 ms until `check` holds; panics after `secs`.
@@ -364,5 +527,9 @@ pub fn wait_for(what: &str, secs: u64, mut check: impl FnMut() -> bool) {
 
 /// The JSON lines of a service's log file (other lines skipped).
 pub fn json_lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
