@@ -14,7 +14,7 @@ if ! cargo fmt --all -- --check >/dev/null; then
   status=1
   echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (cargo fmt --check: run cargo fmt)" | tee -a "$log"
 fi
-cargo test --workspace --all-features --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+cargo test --workspace --all-features --locked --no-fail-fast "$@" 2>&1 | tee -a "$log" || status=$?
 # The web app end to end, in Chromium, against the binary the tests just built.
 export COFEE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/cofee"
 (cd web && node e2e/flow.mjs) 2>&1 | tee -a "$log" || status=$?
