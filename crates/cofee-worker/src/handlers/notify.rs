@@ -4,7 +4,6 @@
 //! Signature: `Cofee-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`,
 //! the scheme Stripe popularised: the receiver recomputes it and rejects old timestamps.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
+use super::addresses::{
+    AddressPolicy, CheckedResolver, Lookup, NotPublic, SystemLookup, not_public,
+};
 use crate::{JobContext, JobError, JobObserver, Perform};
 
 /// `v1` signature of `body` sent at `timestamp`.
@@ -73,38 +75,48 @@ impl JobObserver for WebhookFanout {
 
 pub struct NotifyHandler {
     pub webhooks: Arc<dyn Webhooks>,
-    pub client: reqwest::Client,
-    /// Deliver to loopback and private addresses (development; off by default against SSRF).
-    pub allow_private: bool,
+    /// Connects only to addresses [`CheckedResolver`] checked; never follows redirects.
+    client: reqwest::Client,
+    policy: AddressPolicy,
 }
 
 impl NotifyHandler {
+    /// Deliveries to public hosts only, unless `allow_private` (development: it allows SSRF).
     pub fn new(webhooks: Arc<dyn Webhooks>, allow_private: bool) -> Self {
+        Self::resolving_with(webhooks, Arc::new(SystemLookup), AddressPolicy::new(allow_private))
+    }
+
+    /// Deliveries whose host names `lookup` resolves, to the addresses `policy` allows.
+    pub fn resolving_with(
+        webhooks: Arc<dyn Webhooks>,
+        lookup: Arc<dyn Lookup>,
+        policy: AddressPolicy,
+    ) -> Self {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the name itself, past the check.
+            .no_proxy()
+            .dns_resolver(Arc::new(CheckedResolver { lookup, policy }))
             .build()
             .expect("a default HTTP client builds");
-        Self { webhooks, client, allow_private }
+        Self { webhooks, client, policy }
     }
-}
 
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
+    /// A URL naming an address itself is never resolved, so its address is checked here.
+    fn check_literal(&self, url: &reqwest::Url) -> Result<(), JobError> {
+        let addr = match url.host() {
+            Some(url::Host::Ipv4(v4)) => v4.into(),
+            Some(url::Host::Ipv6(v6)) => v6.into(),
+            _ => return Ok(()),
+        };
+        if self.policy.allows(addr) {
+            Ok(())
+        } else {
+            Err(JobError::permanent(NotPublic {
+                host: url.host_str().unwrap_or_default().to_string(),
+                addr,
+            }))
         }
     }
 }
@@ -125,18 +137,7 @@ impl Perform<WebhookDelivery> for NotifyHandler {
             Err(e) => return Err(JobError::retryable(e)),
         };
         let url = reqwest::Url::parse(&hook.url).map_err(JobError::permanent)?;
-        if !self.allow_private {
-            let host = url.host_str().unwrap_or_default().to_string();
-            let port = url.port_or_known_default().unwrap_or(443);
-            let addrs = tokio::net::lookup_host((host.as_str(), port))
-                .await
-                .map_err(|e| JobError::retryable(format!("cannot resolve {host}: {e}")))?;
-            if addrs.into_iter().any(|a| is_private(a.ip())) {
-                return Err(JobError::permanent(format!(
-                    "{host} resolves to a private address; webhooks only go to public hosts"
-                )));
-            }
-        }
+        self.check_literal(&url)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -153,7 +154,11 @@ impl Perform<WebhookDelivery> for NotifyHandler {
             .body(body)
             .send()
             .await
-            .map_err(|e| JobError::retryable(format!("delivery failed: {e}")))?;
+            .map_err(|e| match not_public(&e) {
+                // The host is not public now; it may be later (and the operator sees why).
+                Some(refusal) => JobError::permanent(refusal.to_string()),
+                None => JobError::retryable(format!("delivery failed: {e}")),
+            })?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -165,25 +170,6 @@ impl Perform<WebhookDelivery> for NotifyHandler {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["93.184.216.34", "2606:4700::1111"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
-        }
-    }
 
     #[test]
     fn signatures_are_hmac_sha256_of_timestamp_and_body() {
