@@ -9,10 +9,11 @@ export COFEE_TEST_MOTO_SERVER="${COFEE_VENV:-/var/tmp/cofee-venv}/bin/moto_serve
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-# Formatting (rustfmt.toml) is checked like a test: an unformatted file fails the run.
-if ! cargo fmt --all -- --check >/dev/null; then
+# Formatting (rustfmt.toml) is checked like a test: an unformatted file fails the run (the
+# files and their diffs are printed; `cargo fmt` fixes them).
+if ! cargo fmt --all -- --check 2>&1 | tail -n 200; then
   status=1
-  echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (cargo fmt --check: run cargo fmt)" | tee -a "$log"
+  echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (cargo fmt --check)" | tee -a "$log"
 fi
 cargo test --workspace --all-features --locked --no-fail-fast "$@" 2>&1 | tee -a "$log" || status=$?
 # The web app end to end, in Chromium, against the binary the tests just built.

@@ -13,8 +13,21 @@
 //! - a deleted word's time goes to the replaced word before it when they were adjacent (two words
 //!   merged into one), else it becomes a pause.
 
+use crate::limits::MAX_ALIGNMENT_CELLS;
 use crate::text::{normalize_word, width};
 use crate::transcript::Word;
+
+/// An edit too large to re-time by alignment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the edit rewrites {old} words into {new} in one stretch, an alignment of {cells} cells; one edit may take {max} (send the words as JSON instead)"
+)]
+pub struct EditTooLarge {
+    pub old: usize,
+    pub new: usize,
+    pub cells: usize,
+    pub max: usize,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -24,7 +37,35 @@ enum Op {
     Delete(usize),
 }
 
-fn edit_script(old: &[String], new: &[String]) -> Vec<Op> {
+/// The edit script of `old` into `new`. Words common to both ends are kept as they are (what the
+/// full alignment would keep too) and only the stretch between them is aligned, so an edit's
+/// cost follows what it changed, bounded by [`MAX_ALIGNMENT_CELLS`].
+fn edit_script(old: &[String], new: &[String]) -> Result<Vec<Op>, EditTooLarge> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (o, n) = (&old[prefix..old.len() - suffix], &new[prefix..new.len() - suffix]);
+    let cells = (o.len() + 1) * (n.len() + 1);
+    if cells > MAX_ALIGNMENT_CELLS {
+        return Err(EditTooLarge { old: o.len(), new: n.len(), cells, max: MAX_ALIGNMENT_CELLS });
+    }
+    let shift = |op: Op| match op {
+        Op::Keep(i, j) => Op::Keep(i + prefix, j + prefix),
+        Op::Replace(i, j) => Op::Replace(i + prefix, j + prefix),
+        Op::Insert(j) => Op::Insert(j + prefix),
+        Op::Delete(i) => Op::Delete(i + prefix),
+    };
+    let mut ops: Vec<Op> = (0..prefix).map(|k| Op::Keep(k, k)).collect();
+    ops.extend(aligned(o, n).into_iter().map(shift));
+    ops.extend((0..suffix).map(|k| Op::Keep(old.len() - suffix + k, new.len() - suffix + k)));
+    Ok(ops)
+}
+
+fn aligned(old: &[String], new: &[String]) -> Vec<Op> {
     // Costs: a gap (insert or delete) is G, replacing with a different word 2G (no cheaper than
     // deleting and inserting), replacing with a near spelling 2G − 1. With G above n + m, the
     // cheapest script keeps the most words unchanged (a longest common subsequence), so a word a
@@ -41,30 +82,34 @@ fn edit_script(old: &[String], new: &[String]) -> Vec<Op> {
             2 * gap
         }
     };
-    let mut d = vec![vec![0u64; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i as u64 * gap;
+    // One allocation, row by row (`d[i][j]` is `d[i * w + j]`).
+    let w = m + 1;
+    let mut cells = vec![0u64; (n + 1) * w];
+    for i in 0..=n {
+        cells[i * w] = i as u64 * gap;
     }
-    for (j, cell) in d[0].iter_mut().enumerate() {
+    for (j, cell) in cells[..w].iter_mut().enumerate() {
         *cell = j as u64 * gap;
     }
     for i in 1..=n {
         for j in 1..=m {
-            let sub = d[i - 1][j - 1] + replace(&old[i - 1], &new[j - 1]);
-            d[i][j] = sub.min(d[i - 1][j] + gap).min(d[i][j - 1] + gap);
+            let sub = cells[(i - 1) * w + j - 1] + replace(&old[i - 1], &new[j - 1]);
+            cells[i * w + j] =
+                sub.min(cells[(i - 1) * w + j] + gap).min(cells[i * w + j - 1] + gap);
         }
     }
+    let d = |i: usize, j: usize| cells[i * w + j];
     // Walk back preferring keep, then insert, then delete, then replace: ties then come out as
     // "replace, then insert" for a split word and "replace, then delete" for merged words.
     let (mut i, mut j, mut ops) = (n, m, Vec::new());
     while i > 0 || j > 0 {
-        if i > 0 && j > 0 && old[i - 1] == new[j - 1] && d[i][j] == d[i - 1][j - 1] {
+        if i > 0 && j > 0 && old[i - 1] == new[j - 1] && d(i, j) == d(i - 1, j - 1) {
             ops.push(Op::Keep(i - 1, j - 1));
             (i, j) = (i - 1, j - 1);
-        } else if j > 0 && d[i][j] == d[i][j - 1] + gap {
+        } else if j > 0 && d(i, j) == d(i, j - 1) + gap {
             ops.push(Op::Insert(j - 1));
             j -= 1;
-        } else if i > 0 && d[i][j] == d[i - 1][j] + gap {
+        } else if i > 0 && d(i, j) == d(i - 1, j) + gap {
             ops.push(Op::Delete(i - 1));
             i -= 1;
         } else {
@@ -76,8 +121,9 @@ fn edit_script(old: &[String], new: &[String]) -> Vec<Op> {
     ops
 }
 
-/// New words for `new_text` tokens, timed against `old`.
-pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
+/// New words for `new_text` tokens, timed against `old`; refused when the stretch the edit
+/// rewrites is too large to align ([`MAX_ALIGNMENT_CELLS`]).
+pub fn retime(old: &[Word], new_text: &[String]) -> Result<Vec<Word>, EditTooLarge> {
     let key = |t: &str| {
         let n = normalize_word(t);
         if n.is_empty() { t.to_string() } else { n }
@@ -91,7 +137,7 @@ pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
     let mut last_timed: Option<usize> = None; // index into `out` of the last word given times
     let mut last_op_replaced = false;
     let mut deleted_from: Option<u64> = None; // start of words deleted just before this point
-    for op in edit_script(&old_keys, &new_keys) {
+    for op in edit_script(&old_keys, &new_keys)? {
         match op {
             Op::Keep(i, j) => {
                 out[j] = Some(Word { text: new_text[j].clone(), ..old[i].clone() });
@@ -144,7 +190,7 @@ pub fn retime(old: &[Word], new_text: &[String]) -> Vec<Word> {
         }
         j += 1;
     }
-    fill_inserted(out, &split, &replaced, new_text)
+    Ok(fill_inserted(out, &split, &replaced, new_text))
 }
 
 /// Whether two spellings are the same word give or take a typo (edit distance ≤ a third), or one
@@ -154,6 +200,10 @@ fn similar(a: &str, b: &str) -> bool {
         return true;
     }
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // The distance is at least the difference in length: no need to compute it then.
+    if a.len().abs_diff(b.len()) > (a.len().max(b.len()) / 3).max(1) {
+        return false;
+    }
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
@@ -258,7 +308,7 @@ mod tests {
 
     #[test]
     fn unchanged_words_keep_their_times_and_a_fix_takes_the_old_slot() {
-        let t = retime(&words(OLD), &toks("The quick brown fax."));
+        let t = retime(&words(OLD), &toks("The quick brown fax.")).unwrap();
         assert_eq!(
             times(&t),
             [("The", 0, 200), ("quick", 200, 500), ("brown", 500, 800), ("fax.", 1500, 1800)]
@@ -267,26 +317,26 @@ mod tests {
 
     #[test]
     fn inserted_words_fill_the_pause_they_stand_in() {
-        let t = retime(&words(OLD), &toks("the quick brown lazy fox"));
+        let t = retime(&words(OLD), &toks("the quick brown lazy fox")).unwrap();
         assert_eq!(times(&t)[3], ("lazy", 800, 1500));
         assert_eq!(times(&t)[4], ("fox", 1500, 1800));
     }
 
     #[test]
     fn a_split_word_shares_its_span_and_a_merge_takes_both() {
-        let t = retime(&words(OLD), &toks("the quick brow n fox"));
+        let t = retime(&words(OLD), &toks("the quick brow n fox")).unwrap();
         assert_eq!(times(&t)[2..4], [("brow", 500, 714), ("n", 714, 800)]);
-        let t = retime(&words(OLD), &toks("the quickbrown fox"));
+        let t = retime(&words(OLD), &toks("the quickbrown fox")).unwrap();
         assert_eq!(times(&t), [("the", 0, 200), ("quickbrown", 200, 800), ("fox", 1500, 1800)]);
     }
 
     #[test]
     fn words_left_alone_are_never_retimed_to_make_room() {
         // "quick" and "brown" touch: a word put between them gets an instant, they keep theirs.
-        let t = retime(&words(OLD), &toks("the quick red brown fox"));
+        let t = retime(&words(OLD), &toks("the quick red brown fox")).unwrap();
         assert_eq!(times(&t)[1..4], [("quick", 200, 500), ("red", 500, 500), ("brown", 500, 800)]);
         // Next to a changed word, the new word shares that word's time instead.
-        let t = retime(&words(OLD), &toks("the quick red browner fox"));
+        let t = retime(&words(OLD), &toks("the quick red browner fox")).unwrap();
         assert_eq!(
             times(&t)[1..4],
             [("quick", 200, 500), ("red", 500, 600), ("browner", 600, 800)]
@@ -295,14 +345,39 @@ mod tests {
 
     #[test]
     fn a_changed_word_then_new_words_is_not_a_split() {
-        let t = retime(&words(OLD), &toks("the quick brown fax jumping"));
+        let t = retime(&words(OLD), &toks("the quick brown fax jumping")).unwrap();
         assert_eq!(times(&t)[3], ("fax", 1500, 1800));
         assert!(t[4].start_ms >= 1800);
     }
 
     #[test]
     fn deleting_leaves_a_pause_and_everything_else_alone() {
-        let t = retime(&words(OLD), &toks("the brown fox"));
+        let t = retime(&words(OLD), &toks("the brown fox")).unwrap();
         assert_eq!(times(&t), [("the", 0, 200), ("brown", 500, 800), ("fox", 1500, 1800)]);
+    }
+
+    /// An edit's work follows what it changed: one word fixed in a long transcript aligns only
+    /// that word; a rewrite too large to align is refused with the limit named.
+    #[test]
+    fn only_the_changed_stretch_is_aligned_and_its_size_is_bounded() {
+        let long: Vec<Word> = (0..crate::limits::MAX_WORDS as u64)
+            .map(|i| Word::new(format!("w{i}"), i * 300, i * 300 + 250))
+            .collect();
+        let mut edited: Vec<String> = long.iter().map(|w| w.text.clone()).collect();
+        edited[25_000] = "fixed".into();
+        let t = retime(&long, &edited).unwrap();
+        assert_eq!(
+            times(&t[..25_000]),
+            times(&long[..25_000]),
+            "the words before keep their times"
+        );
+        assert_eq!(times(&t[25_001..]), times(&long[25_001..]), "the words after keep theirs");
+        assert_eq!(t[25_000].text, "fixed");
+        assert!(t[25_000].start_ms >= t[24_999].end_ms && t[25_000].end_ms <= t[25_001].start_ms);
+
+        let rewrite: Vec<String> = (0..3_000).map(|i| format!("x{i}")).collect();
+        let e = retime(&long[..3_000], &rewrite).unwrap_err();
+        assert_eq!((e.old, e.new, e.max), (3_000, 3_000, crate::limits::MAX_ALIGNMENT_CELLS));
+        assert!(e.to_string().contains("send the words as JSON"), "{e}");
     }
 }

@@ -10,6 +10,7 @@ pub mod align;
 pub mod ass;
 pub mod formats;
 pub mod layout;
+pub mod limits;
 pub mod style;
 pub mod text;
 pub mod time;

@@ -50,6 +50,10 @@ pub enum TranscriptError {
     Confidence { index: usize, text: String, confidence: f32 },
     #[error("word {index} ({text:?}) contains a line break; split it into separate words")]
     LineBreak { index: usize, text: String },
+    #[error("{count} words; a transcript holds at most {max}")]
+    TooManyWords { count: usize, max: usize },
+    #[error("word {index} has {chars} characters; a word has at most {max}")]
+    WordTooLong { index: usize, chars: usize, max: usize },
 }
 
 impl Transcript {
@@ -58,13 +62,22 @@ impl Transcript {
     }
 
     /// Checks the invariants every consumer relies on: non-empty single-line words, `start <= end`,
-    /// starts in non-decreasing order, confidence within `0..=1`.
+    /// starts in non-decreasing order, confidence within `0..=1`, and the sizes of
+    /// [`crate::limits`].
     pub fn validate(&self) -> Result<(), TranscriptError> {
+        use crate::limits::{MAX_WORD_CHARS, MAX_WORDS};
+        if self.words.len() > MAX_WORDS {
+            return Err(TranscriptError::TooManyWords { count: self.words.len(), max: MAX_WORDS });
+        }
         let mut previous = 0;
         for (index, w) in self.words.iter().enumerate() {
             let text = || w.text.clone();
             if w.text.trim().is_empty() {
                 return Err(TranscriptError::Empty { index });
+            }
+            let chars = w.text.chars().count();
+            if chars > MAX_WORD_CHARS {
+                return Err(TranscriptError::WordTooLong { index, chars, max: MAX_WORD_CHARS });
             }
             if w.text.contains(['\n', '\r']) {
                 return Err(TranscriptError::LineBreak { index, text: text() });
@@ -262,5 +275,18 @@ mod tests {
         assert_eq!((t.words[0].start_ms, t.words[0].end_ms), (100, 100));
         assert_eq!(t.words[1].end_ms, 600, "overlap with the next word removed");
         t.validate().unwrap();
+    }
+
+    #[test]
+    fn words_and_transcripts_are_bounded() {
+        let long = "a".repeat(crate::limits::MAX_WORD_CHARS + 1);
+        let t = Transcript::new(None, vec![Word::new(long, 0, 100)]);
+        assert!(matches!(
+            t.validate(),
+            Err(TranscriptError::WordTooLong { index: 0, chars: 101, max: 100 })
+        ));
+        let many = (0..=crate::limits::MAX_WORDS as u64).map(|i| Word::new("a", i, i)).collect();
+        let e = Transcript::new(None, many).validate().unwrap_err();
+        assert!(e.to_string().contains("at most 50000"), "{e}");
     }
 }

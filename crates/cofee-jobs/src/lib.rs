@@ -134,8 +134,13 @@ impl JobOrigin {
 
 /// The row to enqueue for `job`.
 pub fn new_job<J: BackgroundJob>(job: &J, origin: JobOrigin) -> NewJob {
-    let payload =
+    let mut payload =
         serde_json::to_value(job).expect("job payloads are plain data and always serialize");
+    // For the workers of the previous release, which read the project from the payload (this
+    // release's read the `project_id` column): goes with the contracting migration.
+    if let (Some(project), serde_json::Value::Object(fields)) = (origin.project, &mut payload) {
+        fields.insert("project_id".into(), serde_json::Value::String(project.to_string()));
+    }
     NewJob {
         owner_id: origin.owner,
         project_id: origin.project,
@@ -205,6 +210,11 @@ mod tests {
             ("render", "render", Some(owner), Some(project))
         );
         assert_eq!(new.trace_context.as_deref(), Some("req-1"));
+        assert_eq!(
+            new.payload["project_id"],
+            project.to_string(),
+            "what the previous release reads"
+        );
         assert_eq!(payload::<RenderJob>(&claimed(new)).unwrap(), render);
     }
 

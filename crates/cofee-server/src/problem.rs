@@ -87,6 +87,7 @@ problem_types! {
     InvalidCaptions = UNPROCESSABLE_ENTITY, "invalid-captions", "Invalid captions", "The caption document cannot be read; the detail says where.";
     InvalidStyle = UNPROCESSABLE_ENTITY, "invalid-style", "Invalid style", "A style field is not acceptable; the detail names it.";
     UnacceptableMedia = UNPROCESSABLE_ENTITY, "unacceptable-media", "Unacceptable media", "The file is not a video Cofee takes (unreadable, hostile, or over the media limits).";
+    EditTooLarge = PAYLOAD_TOO_LARGE, "edit-too-large", "Edit too large", "A text edit with more words, or rewriting a longer stretch at once, than one edit may (the detail names the limit): send the words as JSON instead.";
     TooManyPieces = UNPROCESSABLE_ENTITY, "too-many-pieces", "Too many pieces", "A resumable upload was sent in more pieces than a server keeps.";
     TooLarge = PAYLOAD_TOO_LARGE, "too-large", "Too large", "The file is over the upload size limit.";
     TooMuchData = PAYLOAD_TOO_LARGE, "too-much-data", "Too much data", "More bytes were sent than the upload's declared length.";

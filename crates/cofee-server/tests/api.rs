@@ -445,6 +445,47 @@ async fn health_and_request_ids(app: App) {
     );
 }
 
+/// What one caption edit may hold is bounded (H1): an edit past a limit is refused with a
+/// problem that names it, and nothing changes.
+async fn caption_edits_are_bounded_and_the_limit_is_named(app: App) {
+    let (alice, _) = app.user("alice@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "talk"})).await;
+    let pid: uuid::Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    app.db
+        .save_transcript(
+            pid,
+            &json!({"words": [{"text": "hello", "start": 0.0, "end": 0.5}]}).to_string(),
+        )
+        .await
+        .unwrap();
+    let url = format!("{}/api/projects/{pid}/captions", app.base);
+    let put = |body: Value| {
+        app.http.put(&url).bearer_auth(&alice).header("if-match", "\"v1\"").json(&body).send()
+    };
+
+    let long_word = json!({"words": [{"text": "a".repeat(1_000_000), "start": 0.0, "end": 1.0}]});
+    let r = put(long_word).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = r.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("a word has at most 100"), "{problem}");
+
+    let r = put(json!({"text": "b".repeat(1_000)})).await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a long token is refused before it is aligned"
+    );
+
+    let r = put(json!({"text": "w ".repeat(60_000)})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["type"], "/problems/edit-too-large");
+    assert!(problem["detail"].as_str().unwrap().contains("at most 50000"), "{problem}");
+
+    let r = app.http.get(&url).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(r.headers()["etag"], "\"v1\"", "refused edits change nothing");
+}
+
 async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412(app: App) {
     let (alice, _) = app.user("alice@example.com").await;
     let (mallory, _) = app.user("mallory@example.com").await;
@@ -940,6 +981,7 @@ on_both_backends!(
     projects_belong_to_their_owner_and_others_get_404,
     health_and_request_ids,
     caption_edits_keep_untouched_timing_and_stale_edits_get_412,
+    caption_edits_are_bounded_and_the_limit_is_named,
     a_tus_upload_interrupted_midway_resumes_and_attaches_the_video,
     a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request,
     personal_api_tokens_work_until_deleted_and_are_never_shown_again,

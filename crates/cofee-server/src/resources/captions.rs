@@ -57,7 +57,7 @@ fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
 /// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
 /// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
 /// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412.
-#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), params(("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = Object, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = Object), (status = 412, body = Problem), (status = 428, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), params(("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = Object, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = Object), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_captions(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -67,20 +67,11 @@ pub async fn put_captions(
 ) -> Result<Response, ApiError> {
     let current = s.media.transcript(user, id).await?;
     let expected = parse_etag(&headers)?;
-    let invalid = |m: String| ApiError::new(ProblemType::InvalidCaptions, m);
-    let edited = if let Ok(TextEdit { text }) = serde_json::from_str::<TextEdit>(&body) {
-        let old =
-            cofee_core::formats::json::parse(&current.words).map_err(|_| ApiError::internal())?;
-        let words = cofee_core::align::retime(&old.words, &cofee_core::text::tokenize(&text));
-        cofee_core::Transcript::new(old.language, words)
-    } else {
-        // From the editor: taken exactly as sent, so it must already be valid.
-        let t: cofee_core::Transcript =
-            serde_json::from_str(&body).map_err(|e| invalid(e.to_string()))?;
-        t.validate().map_err(|e| invalid(e.to_string()))?;
-        t
-    };
-    let json = cofee_core::formats::json::write(&edited);
+    // Parsing, re-timing and checking take up to a few hundred milliseconds on the largest
+    // transcripts (all bounded by `cofee_core::limits`): off the async runtime.
+    let json = tokio::task::spawn_blocking(move || edited(&current.words, &body))
+        .await
+        .map_err(|_| ApiError::internal())??;
     let version = match s.media.replace_transcript(user, id, &json, expected).await {
         Ok(v) => v,
         Err(cofee_store::StoreError::Conflict(m)) => {
@@ -101,6 +92,39 @@ pub async fn put_captions(
         json,
     )
         .into_response())
+}
+
+/// The captions after the edit `body` (word JSON, or `{"text": …}` re-timed against `stored`),
+/// as word JSON.
+fn edited(stored: &str, body: &str) -> Result<String, ApiError> {
+    use cofee_core::limits::{MAX_EDIT_WORDS, MAX_WORD_CHARS};
+    let invalid = |m: String| ApiError::new(ProblemType::InvalidCaptions, m);
+    let edited = if let Ok(TextEdit { text }) = serde_json::from_str::<TextEdit>(body) {
+        let old = cofee_core::formats::json::parse(stored).map_err(|_| ApiError::internal())?;
+        let tokens = cofee_core::text::tokenize(&text);
+        if tokens.len() > MAX_EDIT_WORDS {
+            let detail = format!(
+                "the edit has {} words; one edit takes at most {MAX_EDIT_WORDS}",
+                tokens.len()
+            );
+            return Err(ApiError::new(ProblemType::EditTooLarge, detail));
+        }
+        if let Some((index, chars)) =
+            tokens.iter().map(|t| t.chars().count()).enumerate().find(|(_, n)| *n > MAX_WORD_CHARS)
+        {
+            return Err(invalid(format!(
+                "word {index} has {chars} characters; a word has at most {MAX_WORD_CHARS}"
+            )));
+        }
+        let words = cofee_core::align::retime(&old.words, &tokens)
+            .map_err(|e| ApiError::new(ProblemType::EditTooLarge, e.to_string()))?;
+        cofee_core::Transcript::new(old.language, words)
+    } else {
+        // From the editor: taken exactly as sent, so it must already be valid.
+        serde_json::from_str(body).map_err(|e| invalid(e.to_string()))?
+    };
+    edited.validate().map_err(|e| invalid(e.to_string()))?;
+    Ok(cofee_core::formats::json::write(&edited))
 }
 
 /// `GET /api/projects/{id}/captions.{srt,vtt,ass,json}`.

@@ -63,3 +63,39 @@ impl<'r> Decode<'r, Postgres> for Id {
         Ok(Self(<Uuid as Decode<Postgres>>::decode(value)?))
     }
 }
+
+/// A UUID kept as hyphenated text on both backends: `jobs.owner_id`, which stays TEXT on
+/// PostgreSQL until a contracting migration (see `migrations/postgres/0004_job_project.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TextId(pub Uuid);
+
+impl<DB: sqlx::Database> Type<DB> for TextId
+where
+    String: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: sqlx::Database> Encode<'q, DB> for TextId
+where
+    String: Encode<'q, DB>,
+{
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        self.0.hyphenated().to_string().encode(buf)
+    }
+}
+
+impl<'r, DB: sqlx::Database> Decode<'r, DB> for TextId
+where
+    String: Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Self(Uuid::parse_str(&String::decode(value)?)?))
+    }
+}

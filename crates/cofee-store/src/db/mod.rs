@@ -28,7 +28,7 @@ pub mod sqlite;
 mod webhooks;
 
 pub use dialect::Dialect;
-pub use id::Id;
+pub use id::{Id, TextId};
 pub use queue::enqueue_in;
 
 use crate::{Clock, StoreError, system_clock};

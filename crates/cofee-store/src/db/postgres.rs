@@ -9,7 +9,8 @@ use sqlx::postgres::PgPoolOptions;
 use super::{Backend, Store};
 use crate::StoreError;
 
-pub(crate) static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+/// The PostgreSQL schema's migrations (public for the upgrade tests).
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Store {
     /// Connects with at most `max_connections` (keep the sum over all processes under the

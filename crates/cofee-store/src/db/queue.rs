@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Dialect as _, Id, Store, WriteTx, db_run};
+use super::{Dialect as _, Id, Store, TextId, WriteTx, db_run};
 use crate::StoreError;
 use crate::queue::{Heartbeat, Job, JobQueue, JobState, NewJob, QueueDepth, backoff_ms};
 
@@ -15,7 +15,7 @@ struct JobRow {
     queue: String,
     kind: String,
     payload: Json<serde_json::Value>,
-    owner_id: Option<Id>,
+    owner_id: Option<TextId>,
     project_id: Option<Id>,
     state: String,
     attempts: i32,
@@ -42,7 +42,7 @@ impl TryFrom<JobRow> for Job {
             queue: r.queue,
             kind: r.kind,
             payload: r.payload.0,
-            owner_id: r.owner_id.map(Uuid::from),
+            owner_id: r.owner_id.map(|o| o.0),
             project_id: r.project_id.map(Uuid::from),
             state: r.state.parse()?,
             attempts: r.attempts as u32,
@@ -75,7 +75,7 @@ macro_rules! insert_job {
             .bind(&$job.queue)
             .bind(&$job.kind)
             .bind(Json(&$job.payload))
-            .bind($job.owner_id.map(Id))
+            .bind($job.owner_id.map(TextId))
             .bind($job.project_id.map(Id))
             .bind($job.max_attempts.max(1) as i32)
             .bind($now + $job.delay_ms.max(0))
@@ -320,7 +320,7 @@ impl JobQueue for Store {
             sqlx::query_as(
             "SELECT * FROM jobs WHERE owner_id = $1 AND project_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
         )
-        .bind(Id(owner))
+        .bind(TextId(owner))
         .bind(Id(project))
         .bind(i64::from(limit))
         .fetch_all(pool)

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use clap::builder::TypedValueParser as _;
 use cofee_jobs::Queue;
 use cofee_server::{Probes, ops_router, serve};
 use cofee_store::signals::JobSignals;
@@ -19,8 +20,8 @@ use super::{CliError, CliResult, EngineArgs, LimitArgs, RenderArgs};
 
 #[derive(Args)]
 pub struct WorkerArgs {
-    /// Queues to take jobs from: transcribe, render, notify.
-    #[arg(long, env = "COFEE_QUEUES", value_parser = parse_queue, value_delimiter = ',', default_value = "transcribe,render,notify")]
+    /// Queues to take jobs from (default: all of them).
+    #[arg(long, env = "COFEE_QUEUES", value_parser = queue_names(), value_delimiter = ',', default_values_t = Queue::ALL)]
     pub queues: Vec<Queue>,
     /// Jobs run at once per queue (webhook deliveries: four times as many).
     #[arg(long, env = "COFEE_CONCURRENCY", default_value_t = 1)]
@@ -106,6 +107,8 @@ pub async fn run(args: WorkerArgs) -> CliResult {
     Ok(())
 }
 
-fn parse_queue(name: &str) -> Result<Queue, String> {
-    name.parse()
+/// The queues by name, listed in `--help`.
+fn queue_names() -> impl clap::builder::TypedValueParser<Value = Queue> {
+    clap::builder::PossibleValuesParser::new(Queue::ALL.map(|q| q.name()))
+        .map(|name| name.parse::<Queue>().expect("a listed queue name"))
 }

@@ -1,0 +1,19 @@
+//! How much one transcript or one edit may hold: the bounds that keep the work of any request
+//! (re-timing an edit, building captions) small. Defined here once; the API answers a problem
+//! naming the limit, the command line an error.
+
+/// Words in one transcript: about five hours of fast speech (170 words a minute).
+pub const MAX_WORDS: usize = 50_000;
+
+/// Characters in one word. The longest words of dictionaries are about 45 letters; this leaves
+/// room for URLs and compounds, and bounds the character comparison of re-timing.
+pub const MAX_WORD_CHARS: usize = 100;
+
+/// Words in one text edit (`{"text": …}`), the same bound as a transcript's.
+pub const MAX_EDIT_WORDS: usize = MAX_WORDS;
+
+/// Cells of the word alignment an edit may need (the changed stretch of old words times the
+/// changed stretch of new ones, once the words common to both ends are set aside): 8 bytes
+/// each, so at most 32 MiB — a rewrite of 2,000 words in one go. Larger rewrites are sent as
+/// word JSON, which needs no alignment.
+pub const MAX_ALIGNMENT_CELLS: usize = 4 << 20;
