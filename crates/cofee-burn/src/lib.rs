@@ -87,9 +87,11 @@ pub enum BurnError {
     Unsupported(String),
     #[error("captions: {0}")]
     Captions(String),
-    /// A thread of the compositor could not start or died.
+    /// A thread of the compositor died.
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("internal error: cannot start the decoding thread: {0}")]
+    Thread(#[source] std::io::Error),
     #[error("{what}: {source}")]
     Ffmpeg { what: &'static str, source: ffmpeg_next::Error },
 }

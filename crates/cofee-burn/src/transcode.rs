@@ -185,7 +185,7 @@ pub fn run(
         let demuxer = std::thread::Builder::new()
             .name("decode".into())
             .spawn_scoped(scope, move || source.run(&items))
-            .map_err(|e| BurnError::Internal(format!("cannot start the decoding thread: {e}")))?;
+            .map_err(BurnError::Thread)?;
         for item in &incoming {
             match item {
                 Demuxed::Frame(frame) => {

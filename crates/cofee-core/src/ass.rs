@@ -67,10 +67,16 @@ pub struct AssDocument {
 
 impl AssDocument {
     pub fn build(transcript: &Transcript, style: &Style, size: VideoSize) -> Self {
+        // Each word's emphasis is settled once here (keywords compared once per word), not
+        // each time a page is written: with the active-word highlight a page is written once
+        // per word on it.
         let words: Vec<Word> = transcript
             .words
             .iter()
-            .map(|w| Word { text: display(style, &w.text), ..w.clone() })
+            .map(|w| {
+                let shown = Word { text: display(style, &w.text), ..w.clone() };
+                Word { emphasis: Some(style.emphasises(&shown)), ..shown }
+            })
             .collect();
         let layout = CaptionLayout::build(&words, &layout_rules(style, size));
         let mut events = Vec::new();

@@ -17,3 +17,6 @@ pub const MAX_EDIT_WORDS: usize = MAX_WORDS;
 /// each, so at most 32 MiB — a rewrite of 2,000 words in one go. Larger rewrites are sent as
 /// word JSON, which needs no alignment.
 pub const MAX_ALIGNMENT_CELLS: usize = 4 << 20;
+
+/// Emphasis keywords in one style (each at most [`MAX_WORD_CHARS`]).
+pub const MAX_EMPHASIS_KEYWORDS: usize = 200;

@@ -84,8 +84,14 @@ return 0
 ";
 
 #[derive(Debug, thiserror::Error)]
-#[error("rate limit store: {0}")]
-pub struct RateLimitError(String);
+pub enum RateLimitError {
+    #[error("rate limit store: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("rate limit store: Redis did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("rate limit store: Redis failed moments ago; not asking it for a few seconds")]
+    Resting,
+}
 
 /// Where budgets are kept.
 #[derive(Clone)]
@@ -159,10 +165,9 @@ impl RateLimiter {
 
     /// Budgets in the Redis at `url` under `prefix` (e.g. `cofee:`); reconnects on its own.
     pub async fn redis(url: &str, prefix: &str) -> Result<Self, RateLimitError> {
-        let client = redis::Client::open(url).map_err(|e| RateLimitError(e.to_string()))?;
-        let connection = redis::aio::ConnectionManager::new(client)
-            .await
-            .map_err(|e| RateLimitError(e.to_string()))?;
+        let client = redis::Client::open(url)?;
+        let connection =
+            redis::aio::ConnectionManager::new(client).await.map_err(RateLimitError::from)?;
         Ok(Self::Redis {
             connection,
             script: Arc::new(redis::Script::new(GCRA_SCRIPT)),
@@ -198,9 +203,7 @@ impl RateLimiter {
             }
             Self::Redis { connection, script, prefix, outage } => {
                 if outage.ongoing() {
-                    return Err(RateLimitError(
-                        "Redis failed moments ago; not asking it for a few seconds".into(),
-                    ));
+                    return Err(RateLimitError::Resting);
                 }
                 let mut connection = connection.clone();
                 let mut invocation = script.key(format!("{prefix}{key}"));
@@ -214,13 +217,11 @@ impl RateLimiter {
                     Ok(Ok(wait)) => Ok((wait > 0).then(|| Duration::from_micros(wait))),
                     Ok(Err(e)) => {
                         outage.begin();
-                        Err(RateLimitError(e.to_string()))
+                        Err(e.into())
                     }
                     Err(_) => {
                         outage.begin();
-                        Err(RateLimitError(format!(
-                            "Redis did not answer within {REDIS_TIMEOUT:?}"
-                        )))
+                        Err(RateLimitError::Timeout(REDIS_TIMEOUT))
                     }
                 }
             }
@@ -237,7 +238,7 @@ impl RateLimiter {
                     .query_async::<String>(&mut connection)
                     .await
                     .map(drop)
-                    .map_err(|e| RateLimitError(e.to_string()));
+                    .map_err(RateLimitError::from);
                 if pong.is_ok() {
                     outage.end();
                 }

@@ -165,6 +165,7 @@ impl Style {
 
     /// Checks ranges a renderer relies on; lists every problem at once.
     pub fn validate(&self) -> Result<(), StyleError> {
+        use crate::limits::{MAX_EMPHASIS_KEYWORDS, MAX_WORD_CHARS};
         let mut errs = Vec::new();
         let mut check = |ok: bool, field: &'static str, message: &str| {
             if !ok {
@@ -172,12 +173,15 @@ impl Style {
             }
         };
         let within = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
-        check(!self.name.trim().is_empty(), "name", "must not be empty");
+        check(!self.name.trim().is_empty(), "name", "must not be empty"); // quoted where written
+        // Written as is into the script's Style line, where a comma would start a field and a
+        // control character (libass also ends lines at `\r`) a line of the user's own.
         check(
             !self.font_family.trim().is_empty()
-                && !self.font_family.contains([',', '\n', '{', '}']),
+                && !self.font_family.contains([',', '{', '}'])
+                && !self.font_family.chars().any(char::is_control),
             "font_family",
-            "must be a font family name without commas or braces",
+            "must be a font family name without commas, braces or control characters",
         );
         check(
             within(self.font_size, 1.0, 25.0),
@@ -229,6 +233,16 @@ impl Style {
             self.emphasis.keywords.iter().all(|k| !k.trim().is_empty()),
             "emphasis.keywords",
             "must not contain empty keywords",
+        );
+        check(
+            self.emphasis.keywords.len() <= MAX_EMPHASIS_KEYWORDS,
+            "emphasis.keywords",
+            &format!("must hold at most {MAX_EMPHASIS_KEYWORDS} keywords"),
+        );
+        check(
+            self.emphasis.keywords.iter().all(|k| k.chars().count() <= MAX_WORD_CHARS),
+            "emphasis.keywords",
+            &format!("must hold keywords of at most {MAX_WORD_CHARS} characters"),
         );
         if errs.is_empty() { Ok(()) } else { Err(StyleError::Invalid(errs)) }
     }
@@ -285,6 +299,30 @@ mod tests {
         assert!(e.to_string().contains("unknown field `colour`"), "{e}");
         let e = Style::from_json(r#"{"base": "nope"}"#).unwrap_err();
         assert!(e.to_string().contains("available: clean"), "{e}");
+    }
+
+    /// Nothing a style says can add a line or a field to the ASS script (L1), and its keywords
+    /// are bounded (H2).
+    #[test]
+    fn strings_written_into_the_script_hold_no_control_characters_and_keywords_are_bounded() {
+        for family in ["Inter\r[Fonts]", "Inter\u{0}", "Inter\u{85}", "Inter\tBlack"] {
+            let json = serde_json::json!({ "font_family": family }).to_string();
+            let e = Style::from_json(&json).unwrap_err();
+            assert!(e.to_string().contains("font_family"), "{family:?}: {e}");
+        }
+        let many: Vec<String> =
+            (0..=crate::limits::MAX_EMPHASIS_KEYWORDS).map(|i| format!("k{i}")).collect();
+        let e =
+            Style::from_json(&serde_json::json!({ "emphasis": { "keywords": many } }).to_string())
+                .unwrap_err();
+        assert!(e.to_string().contains("at most 200 keywords"), "{e}");
+        let long = "k".repeat(crate::limits::MAX_WORD_CHARS + 1);
+        assert!(
+            Style::from_json(
+                &serde_json::json!({ "emphasis": { "keywords": [long] } }).to_string()
+            )
+            .is_err()
+        );
     }
 
     #[test]
