@@ -3,6 +3,7 @@
 //! PostgreSQL server at `COFEE_TEST_PG_URL`, dropped afterwards).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use cofee_server::{AppState, JwtKeys, router, serve};
 use cofee_store::Database;
@@ -988,3 +989,110 @@ on_both_backends!(
     the_api_describes_itself_in_openapi_3_1_with_docs,
     problem_types_name_the_kind_of_error_and_resolve_to_a_description,
 );
+
+/// Heavy caption work (re-timing large edits, writing the ASS and SRT of a long transcript)
+/// from several clients at once does not hold the server up: it runs off the async runtime (a
+/// single-threaded one here, as a worst case), so `/health/live` and another user's requests
+/// keep answering quickly while it goes on.
+#[tokio::test]
+async fn a_flood_of_heavy_caption_requests_does_not_stall_the_server() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let app = spawn_app(Backend::Sqlite).await;
+    let (alice, _) = app.user("alice@example.com").await;
+    let (bob, _) = app.user("bob@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "long talk"})).await;
+    let pid: uuid::Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    let n = 20_000;
+    let words: Vec<Value> = (0..n)
+        .map(|i| json!({"text": format!("w{i}"), "start": i as f64 * 0.3, "end": i as f64 * 0.3 + 0.25}))
+        .collect();
+    app.db.save_transcript(pid, &json!({"words": words}).to_string()).await.unwrap();
+    let media = cofee_store::media::MediaRecord {
+        object_key: "media/long-talk".into(),
+        file_name: None,
+        size_bytes: 1,
+        duration_secs: n as f64 * 0.3,
+        width: Some(1080),
+        height: Some(1920),
+        fps: Some(30.0),
+        has_audio: true,
+    };
+    let owner = app.db.user_by_email("alice@example.com").await.unwrap().unwrap().id;
+    app.db.set_media(owner, pid, &media).await.unwrap();
+    // Word-by-word highlight: the ASS export writes each page once per word on it.
+    let style = format!("{}/api/projects/{pid}/style", app.base);
+    let r = app
+        .http
+        .put(&style)
+        .bearer_auth(&alice)
+        .json(&json!({"base": "bold-pop"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    // Rewrites 2,000 words in one stretch: close to the most one edit may align.
+    let text: Vec<String> = (0..n)
+        .map(|i| if (9_000..11_000).contains(&i) { format!("x{i}") } else { format!("w{i}") })
+        .collect();
+    let edit = json!({"text": text.join(" ")});
+    let captions = format!("{}/api/projects/{pid}/captions", app.base);
+
+    let (flooding, heavy_done) = (Arc::new(AtomicBool::new(true)), Arc::new(AtomicUsize::new(0)));
+    let mut clients = Vec::new();
+    for c in 0..4 {
+        let (http, alice, edit, captions) =
+            (app.http.clone(), alice.clone(), edit.clone(), captions.clone());
+        let (flooding, heavy_done) = (flooding.clone(), heavy_done.clone());
+        clients.push(tokio::spawn(async move {
+            while flooding.load(Ordering::SeqCst) {
+                let r = match c % 2 {
+                    0 => {
+                        http.put(&captions)
+                            .bearer_auth(&alice)
+                            .header("if-match", "\"v1\"")
+                            .json(&edit)
+                            .send()
+                            .await
+                    }
+                    _ => http.get(format!("{captions}.ass")).bearer_auth(&alice).send().await,
+                };
+                let status = r.unwrap().status();
+                assert!(
+                    status.is_success() || status == StatusCode::PRECONDITION_FAILED,
+                    "{status}"
+                );
+                heavy_done.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    let mut latencies = Vec::new();
+    while heavy_done.load(Ordering::SeqCst) < 6 || latencies.len() < 20 {
+        let started = std::time::Instant::now();
+        let health = app.http.get(format!("{}/health/live", app.base)).send().await.unwrap();
+        let theirs = app
+            .http
+            .get(format!("{}/api/projects", app.base))
+            .bearer_auth(&bob)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!((health.status(), theirs.status()), (StatusCode::OK, StatusCode::OK));
+        latencies.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    flooding.store(false, Ordering::SeqCst);
+    for c in clients {
+        c.await.unwrap();
+    }
+    latencies.sort();
+    let (median, worst) = (latencies[latencies.len() / 2], latencies[latencies.len() - 1]);
+    eprintln!(
+        "health + another user's request during {} heavy caption requests: median {median:?}, worst {worst:?} ({} samples)",
+        heavy_done.load(Ordering::SeqCst),
+        latencies.len()
+    );
+    assert!(
+        worst < Duration::from_secs(1),
+        "the server stalled: worst {worst:?}, median {median:?}"
+    );
+}

@@ -135,22 +135,36 @@ pub async fn export(
     format: CaptionFormat,
 ) -> Result<Response, ApiError> {
     let stored = s.media.transcript(user, id).await?;
-    let t = formats::json::parse(&stored.words).map_err(|_| ApiError::internal())?;
-    let (body, mime) = match format {
-        CaptionFormat::Srt => {
-            (formats::srt::write(&formats::cues(&t)), "application/x-subrip; charset=utf-8")
-        }
-        CaptionFormat::Vtt => (formats::vtt::write_transcript(&t), "text/vtt; charset=utf-8"),
-        CaptionFormat::Json => (formats::json::write(&t), "application/json"),
-        CaptionFormat::Txt => (formats::txt::write(&t), "text/plain; charset=utf-8"),
+    // The ASS export needs the style and the frame size (read first); the writing itself runs
+    // off the async runtime, as parsing and laying out the largest transcripts take a while.
+    let ass_input = match format {
         CaptionFormat::Ass => {
             let style = project_style(&s, user, id).await?;
             let m = s.media.media(user, id).await?;
             let size =
                 VideoSize { width: m.width.unwrap_or(1920), height: m.height.unwrap_or(1080) };
-            (AssDocument::build(&t, &style, size).to_ass(), "text/x-ssa; charset=utf-8")
+            Some((style, size))
         }
+        _ => None,
     };
+    let written = tokio::task::spawn_blocking(move || {
+        let t = formats::json::parse(&stored.words).map_err(|_| ApiError::internal())?;
+        Ok::<_, ApiError>(match (format, ass_input) {
+            (CaptionFormat::Srt, _) => {
+                (formats::srt::write(&formats::cues(&t)), "application/x-subrip; charset=utf-8")
+            }
+            (CaptionFormat::Vtt, _) => {
+                (formats::vtt::write_transcript(&t), "text/vtt; charset=utf-8")
+            }
+            (CaptionFormat::Json, _) => (formats::json::write(&t), "application/json"),
+            (CaptionFormat::Txt, _) => (formats::txt::write(&t), "text/plain; charset=utf-8"),
+            (CaptionFormat::Ass, Some((style, size))) => {
+                (AssDocument::build(&t, &style, size).to_ass(), "text/x-ssa; charset=utf-8")
+            }
+            (CaptionFormat::Ass, None) => unreachable!("the style is read for ASS"),
+        })
+    });
+    let (body, mime) = written.await.map_err(|_| ApiError::internal())??;
     let disposition = format!("attachment; filename=\"captions.{}\"", format.name());
     Ok((
         [(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, disposition)],
