@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Dialect as _, Id, Store, db_run, touched, unique_violation};
+use super::{Dialect as _, Id, Store, db_run, unique_violation};
 use crate::accounts::{Accounts, ApiToken, Project, ProjectSummary, Projects, RefreshUse, User};
 use crate::{Conflict, StoreError};
 
@@ -182,14 +182,7 @@ impl Accounts for Store {
     }
 
     async fn delete_api_token(&self, user: Uuid, id: Uuid) -> Result<(), StoreError> {
-        touched(db_run!(&self.pool, |pool| sqlx::query(
-            "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2"
-        )
-        .bind(Id(id))
-        .bind(Id(user))
-        .execute(pool)
-        .await?
-        .rows_affected()))
+        self.delete_owned("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2", id, user).await
     }
 
     async fn user_for_api_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
@@ -305,13 +298,6 @@ impl Projects for Store {
     }
 
     async fn delete_project(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError> {
-        touched(db_run!(&self.pool, |pool| sqlx::query(
-            "DELETE FROM projects WHERE id = $1 AND owner_id = $2"
-        )
-        .bind(Id(id))
-        .bind(Id(owner))
-        .execute(pool)
-        .await?
-        .rows_affected()))
+        self.delete_owned("DELETE FROM projects WHERE id = $1 AND owner_id = $2", id, owner).await
     }
 }

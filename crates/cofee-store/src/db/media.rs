@@ -380,13 +380,6 @@ impl MediaStore for Store {
     }
 
     async fn delete_upload(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError> {
-        touched(db_run!(&self.pool, |pool| sqlx::query(
-            "DELETE FROM uploads WHERE id = $1 AND owner_id = $2"
-        )
-        .bind(Id(id))
-        .bind(Id(owner))
-        .execute(pool)
-        .await?
-        .rows_affected()))
+        self.delete_owned("DELETE FROM uploads WHERE id = $1 AND owner_id = $2", id, owner).await
     }
 }

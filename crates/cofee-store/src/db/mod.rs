@@ -146,6 +146,21 @@ impl crate::Database for Store {
     }
 }
 
+impl Store {
+    /// Runs `sql`, a delete of row `$1` scoped to its owner `$2`: [`StoreError::NotFound`]
+    /// when there is no such row or it is someone else's.
+    async fn delete_owned(
+        &self,
+        sql: &'static str,
+        id: uuid::Uuid,
+        owner: uuid::Uuid,
+    ) -> Result<(), StoreError> {
+        touched(db_run!(&self.pool, |pool| {
+            sqlx::query(sql).bind(Id(id)).bind(Id(owner)).execute(pool).await?.rows_affected()
+        }))
+    }
+}
+
 /// A unique-constraint violation, told apart from other database errors.
 fn unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Id, Store, db_run, touched};
+use super::{Id, Store, db_run};
 use crate::StoreError;
 use crate::webhooks::{Webhook, Webhooks};
 
@@ -75,14 +75,7 @@ impl Webhooks for Store {
     }
 
     async fn delete_webhook(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError> {
-        touched(db_run!(&self.pool, |pool| sqlx::query(
-            "DELETE FROM webhooks WHERE id = $1 AND owner_id = $2"
-        )
-        .bind(Id(id))
-        .bind(Id(owner))
-        .execute(pool)
-        .await?
-        .rows_affected()))
+        self.delete_owned("DELETE FROM webhooks WHERE id = $1 AND owner_id = $2", id, owner).await
     }
 
     async fn webhook(&self, id: Uuid) -> Result<Webhook, StoreError> {
