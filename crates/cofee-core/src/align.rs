@@ -199,11 +199,13 @@ fn similar(a: &str, b: &str) -> bool {
     if !a.is_empty() && !b.is_empty() && (a.contains(b) || b.contains(a)) {
         return true;
     }
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    let allowed = (la.max(lb) / 3).max(1);
     // The distance is at least the difference in length: no need to compute it then.
-    if a.len().abs_diff(b.len()) > (a.len().max(b.len()) / 3).max(1) {
+    if la.abs_diff(lb) > allowed {
         return false;
     }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
@@ -212,7 +214,7 @@ fn similar(a: &str, b: &str) -> bool {
         }
         prev = cur;
     }
-    prev[b.len()] <= (a.len().max(b.len()) / 3).max(1)
+    prev[b.len()] <= allowed
 }
 
 /// Gives times to runs of inserted words (the `None`s), between their timed neighbours.
