@@ -11,6 +11,7 @@ pub mod ass;
 pub mod formats;
 pub mod layout;
 pub mod limits;
+pub mod redact;
 pub mod style;
 pub mod text;
 pub mod time;

@@ -20,10 +20,13 @@ pub enum Queue {
     Transcribe,
     Render,
     Notify,
+    /// Housekeeping: deleting a deleted project's objects, expiring abandoned uploads.
+    Maintenance,
 }
 
 impl Queue {
-    pub const ALL: [Queue; 3] = [Queue::Transcribe, Queue::Render, Queue::Notify];
+    pub const ALL: [Queue; 4] =
+        [Queue::Transcribe, Queue::Render, Queue::Notify, Queue::Maintenance];
 
     /// The queue's name in the `jobs` table, in metrics and on the command line.
     pub fn name(self) -> &'static str {
@@ -31,6 +34,7 @@ impl Queue {
             Self::Transcribe => "transcribe",
             Self::Render => "render",
             Self::Notify => "notify",
+            Self::Maintenance => "maintenance",
         }
     }
 }
@@ -104,6 +108,48 @@ impl BackgroundJob for WebhookDelivery {
     const QUEUE: Queue = Queue::Notify;
     /// Receivers are often down for a while; eight attempts span about ten minutes.
     const MAX_ATTEMPTS: u32 = 8;
+}
+
+/// Delete every object under each prefix (a folder: `projects/ID`). Enqueued in the
+/// transaction that deletes the rows the objects belonged to, so once the rows are gone the
+/// objects go too, however often the job has to be run again (deleting is idempotent).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct DeleteObjects {
+    pub prefixes: Vec<String>,
+}
+
+impl BackgroundJob for DeleteObjects {
+    const KIND: &'static str = "delete_objects";
+    const QUEUE: Queue = Queue::Maintenance;
+    /// Storage outages pass; keep trying for about an hour.
+    const MAX_ATTEMPTS: u32 = 12;
+}
+
+impl DeleteObjects {
+    /// Everything a deleted project kept in storage: its media, thumbnail and renders, its
+    /// direct uploads, and the pieces of its resumable uploads.
+    pub fn project(project: Uuid, uploads: &[Uuid]) -> Self {
+        let mut prefixes = vec![format!("projects/{project}"), format!("uploads/direct/{project}")];
+        prefixes.extend(uploads.iter().map(|u| format!("uploads/{u}")));
+        Self { prefixes }
+    }
+
+    /// The pieces of expired resumable uploads.
+    pub fn uploads(uploads: &[Uuid]) -> Self {
+        Self { prefixes: uploads.iter().map(|u| format!("uploads/{u}")).collect() }
+    }
+}
+
+/// Expire uploads nobody finished: resumable uploads untouched for longer than the configured
+/// age (their rows, then their pieces through [`DeleteObjects`]) and direct-upload objects
+/// never completed. Runs again by itself every so often (the worker enqueues the next run).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct ExpireUploads {}
+
+impl BackgroundJob for ExpireUploads {
+    const KIND: &'static str = "expire_uploads";
+    const QUEUE: Queue = Queue::Maintenance;
+    const MAX_ATTEMPTS: u32 = 3;
 }
 
 /// The events a webhook can subscribe to: a job of the user's ended so.

@@ -179,7 +179,9 @@ async fn run_ffprobe(
     let status = status?;
     let err = stderr.await.unwrap_or_default();
     if !status.success() {
-        let detail = err.lines().last().unwrap_or("unknown error").to_string();
+        // What FFmpeg says is wrong with the file, without the server's path to it (L7).
+        let detail =
+            cofee_core::redact::without_paths(err.lines().last().unwrap_or("unknown error"));
         return Err(if err.contains("not on whitelist") {
             Rejection::FormatNotAllowed { detail }
         } else {

@@ -3,12 +3,15 @@
 //! and API tokens are in `resources::auth` and `resources::tokens`.
 
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::problem::ApiError;
+pub use cofee_store::accounts::TokenScope;
+
+use crate::problem::{ApiError, ProblemType};
 use crate::state::AppState;
 
 pub use crate::keys::JwtKeys;
@@ -27,15 +30,36 @@ pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The signed-in user, from `Authorization: Bearer <access token>`.
-pub struct AuthUser(pub Uuid);
+/// Who is calling and what they may do: the user of a valid access token (a session, which may
+/// do everything) or of a personal API token (its scopes), and when the credential expires.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: Uuid,
+    /// `None` for a session: every scope.
+    pub scopes: Option<Vec<TokenScope>>,
+    /// When the credential stops working (unix ms); `None`: an API token that never expires.
+    pub expires_at: Option<i64>,
+}
 
-impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = ApiError;
+impl Caller {
+    pub fn may(&self, scope: TokenScope) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
+    }
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(&VerifiedAccessToken(user)) = parts.extensions.get() {
-            return Ok(AuthUser(user));
+    /// `403` unless the credential holds `scope`.
+    pub fn require(&self, scope: TokenScope) -> Result<(), ApiError> {
+        if self.may(scope) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ProblemType::InsufficientScope,
+            format!("this API token lacks the `{}` scope this request needs", scope.as_str()),
+        ))
+    }
+
+    async fn authenticate(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(&VerifiedAccessToken(user, exp)) = parts.extensions.get() {
+            return Ok(Self::session(user, exp));
         }
         let header = parts
             .headers
@@ -48,25 +72,68 @@ impl FromRequestParts<AppState> for AuthUser {
             ApiError::unauthorized("the Authorization header must be `Bearer <access token>`")
         })?;
         if token.starts_with(API_TOKEN_PREFIX) {
-            return match state.accounts.user_for_api_token(&token_hash(token)).await? {
-                Some(user) => Ok(AuthUser(user)),
-                None => Err(ApiError::unauthorized("the API token is unknown or was deleted")),
+            return match state.accounts.api_token_grant(&token_hash(token)).await? {
+                Some(grant) => Ok(Self {
+                    user: grant.user,
+                    scopes: Some(grant.scopes),
+                    expires_at: grant.expires_at,
+                }),
+                None => {
+                    Err(ApiError::unauthorized("the API token is unknown, expired or was deleted"))
+                }
             };
         }
-        state.keys.access_token_user(token).map(AuthUser).ok_or_else(|| {
-            ApiError::unauthorized(
-                "the access token is invalid or expired; refresh it or sign in again",
-            )
-        })
+        state.keys.access_token_user(token).map(|(user, exp)| Self::session(user, exp)).ok_or_else(
+            || {
+                ApiError::unauthorized(
+                    "the access token is invalid or expired; refresh it or sign in again",
+                )
+            },
+        )
+    }
+
+    fn session(user: Uuid, exp_secs: i64) -> Self {
+        Self { user, scopes: None, expires_at: Some(exp_secs.saturating_mul(1000)) }
+    }
+}
+
+/// A caller whose credential holds the scope of the request's method: `read` for `GET` and
+/// `HEAD`, `write` for the rest.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = match parts.extensions.get::<Caller>() {
+            Some(c) => c.clone(),
+            None => {
+                let c = Self::authenticate(parts, state).await?;
+                parts.extensions.insert(c.clone());
+                c
+            }
+        };
+        let reads = matches!(parts.method, Method::GET | Method::HEAD);
+        caller.require(if reads { TokenScope::Read } else { TokenScope::Write })?;
+        Ok(caller)
+    }
+}
+
+/// The signed-in user, from `Authorization: Bearer <access token or API token>`, whose
+/// credential may make this request (see [`Caller`]).
+pub struct AuthUser(pub Uuid);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Caller::from_request_parts(parts, state).await.map(|c| AuthUser(c.user))
     }
 }
 
 /// Whom an authenticated request spends budget as (`rate_limit`): the user of a valid access
 /// token, or the API token itself (checked against the database later, by the handler; an
 /// unknown one only spends its own budget). `None` for anonymous or forged requests, which
-/// spend only their address's budget.
-/// A user whose access token is verified, it is kept with the request so `AuthUser` does not
-/// verify it again.
+/// spend only their address's budget. A verified access token is kept with the request so
+/// `AuthUser` does not verify it again.
 pub fn rate_limit_subject(
     state: &AppState,
     request: &mut axum::extract::Request,
@@ -80,11 +147,12 @@ pub fn rate_limit_subject(
     if token.starts_with(API_TOKEN_PREFIX) {
         return Some(format!("token:{}", &token_hash(token)[..32]));
     }
-    let user = state.keys.access_token_user(token)?;
-    request.extensions_mut().insert(VerifiedAccessToken(user));
+    let (user, exp) = state.keys.access_token_user(token)?;
+    request.extensions_mut().insert(VerifiedAccessToken(user, exp));
     Some(user.to_string())
 }
 
-/// The user of the request's access token, verified by the rate-limit middleware.
+/// The user of the request's access token and its expiry, verified by the rate-limit
+/// middleware.
 #[derive(Clone, Copy)]
-struct VerifiedAccessToken(Uuid);
+struct VerifiedAccessToken(Uuid, i64);

@@ -83,6 +83,24 @@ redis.call('SET', KEYS[1], string.format('%.0f', next), 'PX', math.max(1, math.c
 return 0
 ";
 
+/// Gives one request back: moves the key's arrival time one interval towards now (dropping the
+/// key when that reaches now), on Redis's clock.
+const REFUND_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or 0)
+local back = tat - tonumber(ARGV[1])
+if back <= now then redis.call('DEL', KEYS[1]); return 0 end
+redis.call('SET', KEYS[1], string.format('%.0f', back), 'PX', math.max(1, math.ceil((back - now) / 1000)))
+return 0
+";
+
+/// One GCRA step backwards: the arrival time after giving one request back, `None` when the
+/// key would start afresh anyway.
+pub fn gcra_refund(stored: Option<u64>, now: u64, quota: Quota) -> Option<u64> {
+    stored.map(|tat| tat.saturating_sub(quota.interval_us())).filter(|&tat| tat > now)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RateLimitError {
     #[error("rate limit store: {0}")]
@@ -102,6 +120,7 @@ pub enum RateLimiter {
     Redis {
         connection: redis::aio::ConnectionManager,
         script: Arc<redis::Script>,
+        refund: Arc<redis::Script>,
         prefix: String,
         outage: Arc<Outage>,
     },
@@ -171,6 +190,7 @@ impl RateLimiter {
         Ok(Self::Redis {
             connection,
             script: Arc::new(redis::Script::new(GCRA_SCRIPT)),
+            refund: Arc::new(redis::Script::new(REFUND_SCRIPT)),
             prefix: format!("{prefix}rate:"),
             outage: Arc::default(),
         })
@@ -201,7 +221,7 @@ impl RateLimiter {
                     Err(wait) => Ok(Some(wait)),
                 }
             }
-            Self::Redis { connection, script, prefix, outage } => {
+            Self::Redis { connection, script, prefix, outage, .. } => {
                 if outage.ongoing() {
                     return Err(RateLimitError::Resting);
                 }
@@ -223,6 +243,39 @@ impl RateLimiter {
                         outage.begin();
                         Err(RateLimitError::Timeout(REDIS_TIMEOUT))
                     }
+                }
+            }
+        }
+    }
+
+    /// Gives back one request of `key`'s budget (one spent on something that turned out not to
+    /// count, such as a sign-in with the right password).
+    pub async fn refund(&self, key: &str, quota: Quota) -> Result<(), RateLimitError> {
+        match self {
+            Self::Local(state) => {
+                let now = unix_micros();
+                let mut state = state.lock().expect("the rate limit map is never poisoned");
+                match gcra_refund(state.arrivals.get(key).copied(), now, quota) {
+                    Some(tat) => state.arrivals.insert(key.to_string(), tat),
+                    None => state.arrivals.remove(key),
+                };
+                Ok(())
+            }
+            Self::Redis { connection, refund, prefix, outage, .. } => {
+                if outage.ongoing() {
+                    return Err(RateLimitError::Resting);
+                }
+                let mut connection = connection.clone();
+                let mut invocation = refund.key(format!("{prefix}{key}"));
+                invocation.arg(quota.interval_us());
+                match tokio::time::timeout(
+                    REDIS_TIMEOUT,
+                    invocation.invoke_async::<u64>(&mut connection),
+                )
+                .await
+                {
+                    Ok(answer) => answer.map(drop).map_err(RateLimitError::from),
+                    Err(_) => Err(RateLimitError::Timeout(REDIS_TIMEOUT)),
                 }
             }
         }
@@ -257,7 +310,10 @@ pub struct RateLimits {
     pub per_user: Option<Quota>,
     /// `/api/auth/*` (register, sign in, refresh), per client IP.
     pub sign_in_per_ip: Option<Quota>,
-    /// Sign-in attempts per account, from anywhere (online password guessing).
+    /// Failed sign-ins per account and client address (online password guessing). Keyed by
+    /// both, so nobody can keep another person from signing in by failing on purpose: their
+    /// failures spend only their own address's budget for that account. Guessing spread over
+    /// many addresses is bounded by `sign_in_per_ip` on each.
     pub per_account: Option<Quota>,
     /// Proxies whose `X-Forwarded-For` is believed (the ingress); others' is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -291,7 +347,9 @@ pub async fn spend(
             // The request line (INFO, status 429) already says it; a flood must not double the logs.
             tracing::debug!(scope, "request refused: over its rate limit");
             let detail = match scope {
-                "account" => "too many sign-in attempts for this account; wait and try again",
+                "account" => {
+                    "too many failed sign-ins for this account from this address; wait and try again"
+                }
                 "sign_in" => "too many sign-in requests from this address; wait and try again",
                 "user" => {
                     "too many requests for this account; slow down and retry after the given time"

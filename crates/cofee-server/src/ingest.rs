@@ -11,7 +11,12 @@ use crate::state::AppState;
 
 fn media_problem(e: MediaError) -> ApiError {
     if e.is_bad_input() {
-        ApiError::new(ProblemType::UnacceptableMedia, e.to_string())
+        tracing::info!(error = %e, "an upload was refused");
+        // What is wrong with the file, never where the server keeps it (L7).
+        ApiError::new(
+            ProblemType::UnacceptableMedia,
+            cofee_core::redact::without_paths(&e.to_string()),
+        )
     } else {
         tracing::error!(error = %e, "probing an upload failed");
         ApiError::internal()

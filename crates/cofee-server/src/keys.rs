@@ -8,14 +8,15 @@ use uuid::Uuid;
 
 const ISSUER: &str = "cofee";
 const AUDIENCE: &str = "cofee-api";
-/// How long an access token is valid, in seconds.
-pub(crate) const ACCESS_TTL_SECS: i64 = 15 * 60;
+/// How long an access token is valid by default, in seconds (`COFEE_ACCESS_TOKEN_TTL_SECS`).
+pub const DEFAULT_ACCESS_TTL_SECS: u32 = 15 * 60;
 
 /// Keys for signing access tokens.
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     secret: Vec<u8>,
+    access_ttl_secs: i64,
 }
 
 impl JwtKeys {
@@ -31,7 +32,19 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             secret: secret.to_vec(),
+            access_ttl_secs: i64::from(DEFAULT_ACCESS_TTL_SECS),
         })
+    }
+
+    /// Access tokens valid for `secs` instead of [`DEFAULT_ACCESS_TTL_SECS`].
+    pub fn with_access_ttl(mut self, secs: u32) -> Self {
+        self.access_ttl_secs = i64::from(secs.max(1));
+        self
+    }
+
+    /// How long an access token is valid, in seconds.
+    pub fn access_ttl_secs(&self) -> i64 {
+        self.access_ttl_secs
     }
 
     /// A separate key for another purpose (HMAC of the purpose under the secret), so one secret
@@ -43,7 +56,7 @@ impl JwtKeys {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// An access token for `user`, issued at `now` (unix seconds), valid for [`ACCESS_TTL_SECS`].
+    /// An access token for `user`, issued at `now` (unix seconds), valid for the configured time.
     pub(crate) fn access_token(
         &self,
         user: Uuid,
@@ -54,18 +67,21 @@ impl JwtKeys {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             iat: now,
-            exp: now + ACCESS_TTL_SECS,
+            exp: now + self.access_ttl_secs,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// The user of `token` if it is an access token of ours that has not expired.
-    pub(crate) fn access_token_user(&self, token: &str) -> Option<Uuid> {
+    /// The user of `token` and when it expires (unix seconds), if it is an access token of
+    /// ours that has not expired.
+    pub(crate) fn access_token_user(&self, token: &str) -> Option<(Uuid, i64)> {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
         v.set_audience(&[AUDIENCE]);
         v.leeway = 5;
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &v).ok().map(|d| d.claims.sub)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+            .ok()
+            .map(|d| (d.claims.sub, d.claims.exp))
     }
 }
 

@@ -18,6 +18,7 @@ pub mod openapi;
 mod origin;
 pub mod problem;
 mod project_style;
+mod quotas;
 mod resources;
 mod routes;
 mod state;
@@ -28,8 +29,8 @@ use axum::Router;
 
 /// Re-exported for callers that configure the router.
 pub use axum::http;
-pub use keys::JwtKeys;
-pub use limits::{SMALL_BODY_LIMIT, WHOLE_BODY_LIMIT};
+pub use keys::{DEFAULT_ACCESS_TTL_SECS, JwtKeys};
+pub use limits::{Quotas, SMALL_BODY_LIMIT, WHOLE_BODY_LIMIT};
 pub use middleware::cors::cors_origins;
 pub use middleware::deadline::REQUEST_DEADLINE;
 pub use middleware::{rate_limit, telemetry};

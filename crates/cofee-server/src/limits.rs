@@ -8,3 +8,29 @@ pub const WHOLE_BODY_LIMIT: usize = 4 << 20;
 /// The most the small JSON bodies (sign-in, projects, styles, webhooks, jobs) may hold; only
 /// captions need the larger [`WHOLE_BODY_LIMIT`].
 pub const SMALL_BODY_LIMIT: usize = 64 << 10;
+
+/// What one user may hold at once; `None` is no limit. Configured per deployment
+/// (`COFEE_QUOTA_*`), reported at `GET /api/me/usage`, and checked before a request adds to
+/// it (requests racing each other can pass it by their number, which rate limits keep small).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    pub projects: Option<u64>,
+    /// Media, renders and the declared length of unfinished uploads, in bytes.
+    pub stored_bytes: Option<u64>,
+    /// tus uploads started and not finished.
+    pub open_uploads: Option<u64>,
+    /// Transcriptions and renders queued or running.
+    pub active_jobs: Option<u64>,
+}
+
+impl Default for Quotas {
+    /// Room for a busy creator; a script gone wrong meets them quickly.
+    fn default() -> Self {
+        Self {
+            projects: Some(500),
+            stored_bytes: Some(50 << 30),
+            open_uploads: Some(10),
+            active_jobs: Some(20),
+        }
+    }
+}

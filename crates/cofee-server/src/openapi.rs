@@ -7,14 +7,14 @@ use utoipa::{Modify, OpenApi};
 use crate::problem;
 use crate::resources::{
     auth, captions, events, files, health, jobs, media, projects, renders, styles, tokens, uploads,
-    webhooks,
+    usage, webhooks,
 };
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Cofee API", description = "Captioning: upload a video, transcribe it, edit and style the captions, render, download. Every object belongs to the signed-in user; another user's ids answer 404. Errors are application/problem+json."),
     paths(
-        auth::register, auth::login, auth::refresh, auth::logout, tokens::create_token, tokens::list_tokens, tokens::delete_token,
+        auth::register, auth::login, auth::refresh, auth::logout, tokens::create_token, tokens::list_tokens, tokens::delete_token, usage::usage,
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
         media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, files::media_url, files::render_url,
         captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt,

@@ -95,6 +95,8 @@ problem_types! {
     BadTusRequest = BAD_REQUEST, "bad-tus-request", "Bad tus request", "A tus header is missing or malformed.";
     UnsupportedTusVersion = PRECONDITION_FAILED, "unsupported-tus-version", "Unsupported tus version", "Only tus 1.0.0 is spoken here.";
     UploadInterrupted = BAD_REQUEST, "upload-interrupted", "Upload interrupted", "The body ended or failed before it was all received; resume the upload.";
+    QuotaExceeded = FORBIDDEN, "quota-exceeded", "Quota exceeded", "The request would take one of the account's quotas (projects, stored bytes, open uploads, queued and running jobs) past its limit; the detail names it. `GET /api/me/usage` shows them all.";
+    InsufficientScope = FORBIDDEN, "insufficient-scope", "Insufficient scope", "The API token may not make this request: the detail names the scope it lacks (`read`, `write` or `tokens`).";
     LinkInvalid = FORBIDDEN, "link-invalid", "Link expired or invalid", "A signed file link whose signature does not match or whose time is up: ask for a new link.";
     Timeout = SERVICE_UNAVAILABLE, "timeout", "Took too long", "The server could not answer in time; try again shortly.";
     Internal = INTERNAL_SERVER_ERROR, "internal", "Internal error", "Something went wrong on the server's side; it has been logged.";

@@ -13,7 +13,7 @@ use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry}
 use crate::openapi;
 use crate::resources::{
     auth, captions, events, files, health, jobs, media, projects, renders, styles, tokens, uploads,
-    web, webhooks,
+    usage, web, webhooks,
 };
 use crate::state::{AppState, Probes};
 
@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/logout", small(post(auth::logout)))
         .route("/api/tokens", small(post(tokens::create_token).get(tokens::list_tokens)))
         .route("/api/tokens/{id}", axum::routing::delete(tokens::delete_token))
+        .route("/api/me/usage", get(usage::usage))
         .route("/api/projects", small(post(projects::create).get(projects::list)))
         .route(
             "/api/projects/{id}",

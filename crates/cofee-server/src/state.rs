@@ -39,6 +39,8 @@ pub struct AppState {
     pub uploads_in_progress: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
     /// Request budgets (see `rate_limit`) and where they are kept: this process, or Redis.
     pub rate_limits: RateLimits,
+    /// What one user may hold (projects, bytes, uploads, jobs).
+    pub quotas: crate::limits::Quotas,
     pub rate_limiter: RateLimiter,
     /// Other origins whose pages may call the API (CORS); empty: same origin only.
     pub cors_origins: Vec<axum::http::HeaderValue>,
@@ -74,6 +76,7 @@ impl AppState {
             metrics: None,
             uploads_in_progress: Arc::default(),
             rate_limits: RateLimits::default(),
+            quotas: crate::limits::Quotas::default(),
             rate_limiter: RateLimiter::local(),
             cors_origins: Vec::new(),
             signals: JobSignals::none(),

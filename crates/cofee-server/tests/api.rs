@@ -26,6 +26,10 @@ enum Backend {
 }
 
 async fn spawn_app(backend: Backend) -> App {
+    spawn_app_with(backend, |_| {}).await
+}
+
+async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut AppState)) -> App {
     let dir = tempfile::tempdir().unwrap();
     let (db, pg): (Arc<dyn Database>, _) = match backend {
         Backend::Sqlite => {
@@ -46,10 +50,91 @@ async fn spawn_app(backend: Backend) -> App {
     );
     state.cors_origins =
         cofee_server::cors_origins(&["https://app.example.com".to_string()]).unwrap();
+    configure(&mut state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, router(state), std::future::pending()));
     App { base, http: reqwest::Client::new(), db, _dir: dir, _pg: pg }
+}
+
+/// M2: quotas per user, reported and refused with a problem naming what was exceeded; another
+/// user's are their own.
+async fn quotas_are_reported_and_refused_naming_what_was_exceeded(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.quotas = cofee_server::Quotas {
+            projects: Some(2),
+            stored_bytes: Some(1_000_000),
+            open_uploads: Some(1),
+            active_jobs: Some(1),
+        }
+    })
+    .await;
+    let (alice, _) = app.user("alice@example.com").await;
+    let (bob, _) = app.user("bob@example.com").await;
+    let (_, usage) = app.get("/api/me/usage", &alice).await;
+    assert_eq!(usage["projects"], json!({"used": 0, "limit": 2}), "{usage}");
+    let mut ids = Vec::new();
+    for name in ["one", "two"] {
+        let (s, p) = app.post("/api/projects", Some(&alice), json!({"name": name})).await;
+        assert_eq!(s, StatusCode::CREATED);
+        ids.push(p["id"].as_str().unwrap().to_string());
+    }
+    let (s, p) = app.post("/api/projects", Some(&alice), json!({"name": "three"})).await;
+    assert_eq!(
+        (s, p["type"].as_str()),
+        (StatusCode::FORBIDDEN, Some("/problems/quota-exceeded")),
+        "{p}"
+    );
+    assert!(p["detail"].as_str().unwrap().contains("projects — 2 used of 2"), "{p}");
+    assert_eq!(
+        app.post("/api/projects", Some(&bob), json!({"name": "bob's"})).await.0,
+        StatusCode::CREATED
+    );
+
+    let tus = |length: u64| {
+        let meta = format!("project_id {}", base64_encode(ids[0].as_bytes()));
+        app.http
+            .post(format!("{}/api/uploads", app.base))
+            .bearer_auth(&alice)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", length.to_string())
+            .header("upload-metadata", meta)
+            .send()
+    };
+    let r = tus(2_000_000).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let p: Value = r.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains("stored bytes"), "{p}");
+    assert_eq!(tus(400_000).await.unwrap().status(), StatusCode::CREATED);
+    let r = tus(400_000).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "one open upload at most");
+    let p: Value = r.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains("open uploads"), "{p}");
+    let (_, usage) = app.get("/api/me/usage", &alice).await;
+    assert_eq!(
+        (
+            usage["stored_bytes"].clone(),
+            usage["open_uploads"]["used"].clone(),
+            usage["active_jobs"]["limit"].clone()
+        ),
+        (json!({"used": 400_000, "limit": 1_000_000}), json!(1), json!(1)),
+        "{usage}"
+    );
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn quotas_on_sqlite() {
+    quotas_are_reported_and_refused_naming_what_was_exceeded(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn quotas_on_postgres() {
+    quotas_are_reported_and_refused_naming_what_was_exceeded(Backend::Postgres).await
 }
 
 /// Each listed test runs once per backend, as `NAME::sqlite` and `NAME::postgres`.
@@ -241,13 +326,17 @@ async fn sign_in_attempts_for_one_account_are_throttled_with_retry_after(app: Ap
             assert_eq!(r.headers()["content-type"], "application/problem+json");
         }
     }
-    // Five attempts a minute per account (the successful one counted): then 429, whatever the
-    // password.
-    assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
+    // Five failures a minute per account and address (the successful sign-in is not counted):
+    // then 429 from this address, whatever the password.
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
     let right = json!({"email": "victim@example.com", "password": "correct horse battery"});
     let r =
         app.http.post(format!("{}/api/auth/login", app.base)).json(&right).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits, from this address"
+    );
     // Other accounts are not affected.
     let other = json!({"email": "someone@example.com", "password": "not the password"});
     let r =
@@ -804,6 +893,71 @@ async fn personal_api_tokens_work_until_deleted_and_are_never_shown_again(app: A
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
+/// L6: tokens have scopes; minting needs a scope of its own and never grants more than the
+/// minting token holds or lets it outlive its maker.
+async fn api_tokens_have_scopes_and_cannot_mint_more_than_they_hold(app: App) {
+    let (alice, _) = app.user("alice@example.com").await;
+    let mint = async |by: &str, body: Value| app.post("/api/tokens", Some(by), body).await;
+    let (s, plain) = mint(&alice, json!({"name": "default"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(
+        (plain["scopes"].clone(), plain["expires_at"].clone()),
+        (json!(["read", "write"]), Value::Null)
+    );
+    let plain = plain["secret"].as_str().unwrap().to_string();
+    let (s, p) = mint(&plain, json!({"name": "child"})).await;
+    assert_eq!(
+        (s, p["type"].as_str()),
+        (StatusCode::FORBIDDEN, Some("/problems/insufficient-scope")),
+        "{p}"
+    );
+    assert!(p["detail"].as_str().unwrap().contains("`tokens`"), "{p}");
+
+    let (_, reader) = mint(&alice, json!({"name": "reader", "scopes": ["read"]})).await;
+    let reader = reader["secret"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/projects", &reader).await.0, StatusCode::OK);
+    let (s, p) = app.post("/api/projects", Some(&reader), json!({"name": "nope"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a read-only token cannot write: {p}");
+    assert!(p["detail"].as_str().unwrap().contains("`write`"), "{p}");
+    assert_eq!(
+        app.post("/api/projects", Some(&plain), json!({"name": "ok"})).await.0,
+        StatusCode::CREATED
+    );
+
+    let (s, minter) = mint(
+        &alice,
+        json!({"name": "minter", "scopes": ["read", "write", "tokens"], "expires_in_days": 2}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let until = minter["expires_at"].as_i64().unwrap();
+    let in_two_days = minter["created_at"].as_i64().unwrap() + 2 * 86_400_000;
+    assert!((until - in_two_days).abs() < 60_000, "{minter}");
+    let minter = minter["secret"].as_str().unwrap().to_string();
+    let (s, child) =
+        mint(&minter, json!({"name": "child", "scopes": ["read"], "expires_in_days": 30})).await;
+    assert_eq!(s, StatusCode::CREATED, "{child}");
+    assert!(
+        child["expires_at"].as_i64().unwrap() <= until,
+        "a child expires no later than its maker: {child}"
+    );
+    let (_, narrow) = mint(&alice, json!({"name": "narrow", "scopes": ["write", "tokens"]})).await;
+    let narrow = narrow["secret"].as_str().unwrap().to_string();
+    let (s, p) = mint(&narrow, json!({"name": "wider", "scopes": ["read"]})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "it cannot grant `read`, which it lacks: {p}");
+    for bad in [
+        json!({"name": "x", "scopes": []}),
+        json!({"name": "x", "expires_in_days": 0}),
+        json!({"name": "x", "scopes": ["admin"]}),
+    ] {
+        let (s, p) = mint(&alice, bad.clone()).await;
+        assert!(
+            s == StatusCode::UNPROCESSABLE_ENTITY || s == StatusCode::BAD_REQUEST,
+            "{bad}: {s} {p}"
+        );
+    }
+}
+
 async fn the_api_describes_itself_in_openapi_3_1_with_docs(app: App) {
     let spec: Value = app
         .http
@@ -986,6 +1140,7 @@ on_both_backends!(
     a_tus_upload_interrupted_midway_resumes_and_attaches_the_video,
     a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request,
     personal_api_tokens_work_until_deleted_and_are_never_shown_again,
+    api_tokens_have_scopes_and_cannot_mint_more_than_they_hold,
     the_api_describes_itself_in_openapi_3_1_with_docs,
     problem_types_name_the_kind_of_error_and_resolve_to_a_description,
 );

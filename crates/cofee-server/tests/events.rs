@@ -37,18 +37,17 @@ struct App {
 }
 
 async fn spawn_app(signals: JobSignals) -> App {
+    spawn_app_with(signals, JwtKeys::from_secret(&[42u8; 32]).unwrap()).await
+}
+
+async fn spawn_app_with(signals: JobSignals, keys: JwtKeys) -> App {
     let dir = tempfile::tempdir().unwrap();
     let db: Arc<dyn Database> =
         Arc::new(Store::open_sqlite(&dir.path().join("cofee.db")).await.unwrap());
     let objects = cofee_store::objects::Objects::local(&dir.path().join("objects")).unwrap();
-    let state = AppState::new(
-        db.clone(),
-        objects,
-        JwtKeys::from_secret(&[42u8; 32]).unwrap(),
-        Default::default(),
-        dir.path().join("tmp"),
-    )
-    .with_signals(signals);
+    let state =
+        AppState::new(db.clone(), objects, keys, Default::default(), dir.path().join("tmp"))
+            .with_signals(signals);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, router(state), std::future::pending()));
@@ -138,6 +137,27 @@ impl Events {
         }
     }
 
+    /// The stream's last event (its data), which must come within `within` and be followed by
+    /// the end of the stream.
+    async fn last(&mut self, within: Duration) -> Value {
+        let started = Instant::now();
+        let mut last = Value::Null;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) {
+                    last = serde_json::from_str(data.trim()).unwrap();
+                }
+            }
+            let left = within.checked_sub(started.elapsed()).unwrap_or_default();
+            match tokio::time::timeout(left, self.body.next()).await {
+                Ok(Some(chunk)) => self.buffer.push_str(&chunk.unwrap()),
+                Ok(None) => return last,
+                Err(_) => panic!("the stream did not end within {within:?} (last event {last})"),
+            }
+        }
+    }
+
     /// The next event, which must say `state` and `progress`, within `within`.
     async fn expect(&mut self, state: &str, progress: f64, within: Duration) {
         let (e, took) = self.next(within).await;
@@ -202,6 +222,38 @@ async fn a_job_runs_while_the_stream_watches(app: &App, worker_signals: JobSigna
     events.expect("running", 0.6, Duration::from_secs(8)).await;
     assert!(worker.complete(id, "w1").await.unwrap());
     events.expect("succeeded", 1.0, PROMPT).await;
+}
+
+/// L6: a stream does not outlive the access token it was opened with.
+#[tokio::test]
+async fn a_stream_ends_when_its_access_token_expires() {
+    let keys = JwtKeys::from_secret(&[42u8; 32]).unwrap().with_access_ttl(2);
+    let app = spawn_app_with(JobSignals::local(), keys).await;
+    let (_, project, token) = project(&app).await;
+    let mut events = Events::open(&app, &project, &token).await;
+    let opened = Instant::now();
+    let last = events.last(Duration::from_secs(6)).await;
+    assert_eq!(last["reason"], "credential-expired", "{last}");
+    assert!(opened.elapsed() <= Duration::from_secs(4), "ended after {:?}", opened.elapsed());
+}
+
+/// L6: nor the project it watches.
+#[tokio::test]
+async fn a_stream_ends_when_its_project_is_deleted() {
+    let app = spawn_app(JobSignals::local()).await;
+    let (_, project, token) = project(&app).await;
+    let mut events = Events::open(&app, &project, &token).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = app
+        .http
+        .delete(format!("{}/api/projects/{project}", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::NO_CONTENT);
+    let last = events.last(Duration::from_secs(2)).await;
+    assert_eq!(last["reason"], "project-deleted", "{last}");
 }
 
 #[tokio::test]

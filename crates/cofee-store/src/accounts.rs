@@ -2,7 +2,7 @@
 //! takes the owner, so scoping cannot be forgotten by a caller.
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -37,17 +37,82 @@ pub struct Project {
     pub updated_at: i64,
 }
 
+/// What a personal API token may do. A signed-in session may do everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// `GET` and `HEAD` requests.
+    Read,
+    /// Every other request, except minting and deleting tokens.
+    Write,
+    /// Minting and deleting API tokens (never more scopes than the minting token holds).
+    Tokens,
+}
+
+impl TokenScope {
+    pub const ALL: [TokenScope; 3] = [Self::Read, Self::Write, Self::Tokens];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Tokens => "tokens",
+        }
+    }
+
+    /// Scopes as stored: space-separated names; unknown names are dropped (a later release's
+    /// scope grants nothing here).
+    pub fn parse_list(stored: &str) -> Vec<TokenScope> {
+        let mut scopes: Vec<TokenScope> = stored
+            .split_whitespace()
+            .filter_map(|name| Self::ALL.into_iter().find(|s| s.as_str() == name))
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        scopes
+    }
+
+    pub fn join(scopes: &[TokenScope]) -> String {
+        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: Uuid,
     pub name: String,
+    pub scopes: Vec<TokenScope>,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// When it stops working (unix ms); `null`: never.
+    pub expires_at: Option<i64>,
+}
+
+/// What a presented API token grants, when it exists and has not expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenGrant {
+    pub user: Uuid,
+    pub scopes: Vec<TokenScope>,
+    pub expires_at: Option<i64>,
+}
+
+/// What one user holds, for quotas.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub projects: u64,
+    /// Media, renders and the declared length of unfinished uploads.
+    pub stored_bytes: u64,
+    pub open_uploads: u64,
+    /// Jobs queued or running.
+    pub active_jobs: u64,
 }
 
 #[async_trait]
 pub trait Accounts: Send + Sync {
+    /// What `user` holds now, in one query.
+    async fn usage(&self, user: Uuid) -> Result<Usage, StoreError>;
     /// Creates a user; [`StoreError::Conflict`] when the email is taken.
     async fn create_user(&self, email: &str, password_hash: &str) -> Result<User, StoreError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
@@ -68,11 +133,13 @@ pub trait Accounts: Send + Sync {
         user: Uuid,
         name: &str,
         token_hash: &str,
+        scopes: &[TokenScope],
+        expires_at: Option<i64>,
     ) -> Result<ApiToken, StoreError>;
     async fn api_tokens(&self, user: Uuid) -> Result<Vec<ApiToken>, StoreError>;
     async fn delete_api_token(&self, user: Uuid, id: Uuid) -> Result<(), StoreError>;
-    /// The user a token belongs to (and notes its use), if it exists.
-    async fn user_for_api_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError>;
+    /// What a token grants (and notes its use), if it exists and has not expired.
+    async fn api_token_grant(&self, token_hash: &str) -> Result<Option<ApiTokenGrant>, StoreError>;
 }
 
 /// A project with what has been done to it, for lists.
@@ -98,5 +165,12 @@ pub trait Projects: Send + Sync {
         id: Uuid,
         name: &str,
     ) -> Result<Project, StoreError>;
-    async fn delete_project(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError>;
+    /// Deletes the project and its rows, and in the same transaction enqueues `cleanup` (given
+    /// the ids of the project's resumable uploads) to delete its objects.
+    async fn delete_project(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        cleanup: crate::housekeeping::CleanupJob<'_>,
+    ) -> Result<(), StoreError>;
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod db;
+pub mod housekeeping;
 pub mod media;
 pub mod objects;
 pub mod queue;
@@ -62,7 +63,12 @@ pub fn system_clock() -> Clock {
 /// Every store on one database: what a process needs to serve the API or run jobs.
 #[async_trait::async_trait]
 pub trait Database:
-    accounts::Accounts + accounts::Projects + media::MediaStore + queue::JobQueue + webhooks::Webhooks
+    accounts::Accounts
+    + accounts::Projects
+    + housekeeping::Housekeeping
+    + media::MediaStore
+    + queue::JobQueue
+    + webhooks::Webhooks
 {
     /// Whether the database answers (readiness probes).
     async fn ping(&self) -> Result<(), StoreError>;
@@ -125,10 +131,21 @@ impl DatabaseUrl {
         &self,
         max_connections: u32,
     ) -> Result<std::sync::Arc<dyn Database>, StoreError> {
+        self.connect_with(max_connections, db::DEFAULT_OWNER_SHARE).await
+    }
+
+    /// [`DatabaseUrl::connect`], claiming jobs with another owner share (see
+    /// [`Store::with_owner_share`]).
+    pub async fn connect_with(
+        &self,
+        max_connections: u32,
+        owner_share: f64,
+    ) -> Result<std::sync::Arc<dyn Database>, StoreError> {
         let store = match self {
             Self::Sqlite(path) => Store::open_sqlite(path).await?,
             Self::Postgres(url) => Store::connect_postgres(url, max_connections).await?,
-        };
+        }
+        .with_owner_share(owner_share);
         store.check_schema().await?;
         Ok(std::sync::Arc::new(store))
     }

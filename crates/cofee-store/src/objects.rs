@@ -328,6 +328,38 @@ impl Objects {
         .await
     }
 
+    /// The size of `key`, `None` when there is no such object (a `HEAD`: nothing is read).
+    pub async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        timed("head", self.backend(), async {
+            match self.inner.head(&Key::from(key)).await {
+                Ok(meta) => Ok(Some(meta.size)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(storage(e)),
+            }
+        })
+        .await
+    }
+
+    /// The keys under `prefix` last written before `before` (unix ms): strays to expire.
+    pub async fn list_written_before(
+        &self,
+        prefix: &str,
+        before: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        timed("list", self.backend(), async {
+            let mut keys = Vec::new();
+            let mut listing = self.inner.list(Some(&Key::from(prefix)));
+            while let Some(meta) = listing.next().await {
+                let meta = meta.map_err(storage)?;
+                if meta.last_modified.timestamp_millis() < before {
+                    keys.push(meta.location.to_string());
+                }
+            }
+            Ok(keys)
+        })
+        .await
+    }
+
     /// Streams `key` onto the end of `out`; returns the bytes copied.
     pub async fn append_to(&self, key: &str, out: &mut tokio::fs::File) -> Result<u64, StoreError> {
         timed("get", self.backend(), async {

@@ -3,90 +3,18 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`, dropped afterwards).
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 
 use cofee_store::db::enqueue_in;
 use cofee_store::queue::{Heartbeat, JobQueue, JobState, NewJob};
-use cofee_store::testing::PgTestDatabase;
-use cofee_store::{Clock, Conflict, Store, StoreError};
+use cofee_store::{Conflict, StoreError};
 use serde_json::json;
 
+mod common;
+
+use common::{Backend, Fixture};
+
 const LEASE: i64 = 30_000;
-
-#[derive(Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-struct Fixture {
-    backend: Backend,
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    /// (server URL, database name) for PostgreSQL.
-    pg: Option<PgTestDatabase>,
-    time: Arc<AtomicI64>,
-}
-
-impl Fixture {
-    async fn new(backend: Backend) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cofee.db");
-        let pg = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some(PgTestDatabase::create().await),
-        };
-        Self { backend, _dir: dir, path, pg, time: Arc::new(AtomicI64::new(1_800_000_000_000)) }
-    }
-
-    fn clock(&self) -> Clock {
-        let t = self.time.clone();
-        Arc::new(move || t.load(Ordering::SeqCst))
-    }
-
-    /// A queue on the shared database with its own connection pool (as another process would have).
-    async fn queue(&self) -> Arc<dyn JobQueue> {
-        Arc::new(self.store().await)
-    }
-
-    async fn store(&self) -> Store {
-        match self.backend {
-            Backend::Sqlite => self.sqlite().await,
-            Backend::Postgres => {
-                let db = self.pg.as_ref().expect("postgres fixture");
-                Store::connect_postgres(&db.url(), 4).await.unwrap().with_clock(self.clock())
-            }
-        }
-    }
-
-    async fn sqlite(&self) -> Store {
-        Store::open_sqlite(&self.path).await.unwrap().with_clock(self.clock())
-    }
-
-    fn advance(&self, ms: i64) {
-        self.time.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-/// Each listed test runs once per backend, as `NAME::sqlite` and `NAME::postgres`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$name(super::Fixture::new(super::Backend::Sqlite).await).await
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$name(super::Fixture::new(super::Backend::Postgres).await).await
-                }
-            }
-        )*
-    };
-}
 
 on_both_backends!(
     a_claimed_job_is_leased_to_one_worker,
@@ -100,6 +28,7 @@ on_both_backends!(
     bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt,
     the_claimed_job_carries_its_origin,
     enqueue_commits_with_the_callers_transaction,
+    one_owner_cannot_hold_more_than_its_share_while_others_wait,
 );
 
 fn job(queue: &str) -> NewJob {
@@ -343,4 +272,28 @@ async fn read_then_write_transactions_wait_for_each_other_instead_of_failing() {
         t.await.unwrap();
     }
     assert_eq!(q.depth().await.unwrap()[0].ready, 100);
+}
+
+/// M2: a queue of one owner's jobs does not make a later owner's job wait behind all of it;
+/// with nobody else waiting, the first owner takes every slot.
+async fn one_owner_cannot_hold_more_than_its_share_while_others_wait(f: Fixture) {
+    let q = f.queue().await;
+    let (heavy, light) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let mut owners = HashMap::new();
+    for (owner, n) in [(heavy, 3), (light, 1)] {
+        for _ in 0..n {
+            let id = q.enqueue(NewJob { owner_id: Some(owner), ..job("render") }).await.unwrap();
+            owners.insert(id, owner);
+            f.advance(1);
+        }
+    }
+    let mut order = Vec::new();
+    while let Some(j) = q.claim("render", &format!("w{}", order.len()), LEASE).await.unwrap() {
+        order.push(owners[&j.id]);
+    }
+    assert_eq!(
+        order,
+        [heavy, light, heavy, heavy],
+        "at the default share (half), the light owner's job is claimed second, not last"
+    );
 }

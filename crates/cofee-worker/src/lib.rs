@@ -302,11 +302,17 @@ async fn run_one(
         }
         (Some(StopReason::Shutdown), _) => queue.release(id, worker).await.map(|_| "released"),
         (None, Ok(())) => queue.complete(id, worker).await.map(|_| "succeeded"),
+        // The job's error is shown to its owner: without the server's paths, which the log
+        // line keeps (L7).
         (None, Err(JobError::Retryable(e))) => {
-            queue.fail(id, worker, &e.to_string(), true).await.map(|s| s.as_str())
+            tracing::warn!(job = %id, kind = %job.kind, error = %e, "job failed; it will be retried");
+            let shown = cofee_core::redact::without_paths(&e.to_string());
+            queue.fail(id, worker, &shown, true).await.map(|s| s.as_str())
         }
         (None, Err(JobError::Permanent(e))) => {
-            queue.fail(id, worker, &e.to_string(), false).await.map(|s| s.as_str())
+            tracing::warn!(job = %id, kind = %job.kind, error = %e, "job failed for good");
+            let shown = cofee_core::redact::without_paths(&e.to_string());
+            queue.fail(id, worker, &shown, false).await.map(|s| s.as_str())
         }
     };
     metrics::histogram!("job_duration_seconds", "queue" => job.queue.clone(), "kind" => job.kind.clone()).record(started.elapsed().as_secs_f64());

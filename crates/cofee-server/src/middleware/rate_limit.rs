@@ -57,6 +57,11 @@ fn address_key(ip: IpAddr) -> String {
     }
 }
 
+/// The client's address as a budget key (an IPv6 client by its /64), for handlers that keep
+/// budgets of their own (failed sign-ins).
+#[derive(Clone, Debug)]
+pub struct ClientAddress(pub String);
+
 /// Routes outside every budget: probes and scrapes come from the platform, every few seconds.
 const EXEMPT: &[&str] = &["/health/live", "/health/ready", "/metrics"];
 
@@ -73,6 +78,9 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let ip = client_ip(peer, forwarded, &limits.trusted_proxies).map(address_key);
+    if let Some(ip) = &ip {
+        request.extensions_mut().insert(ClientAddress(ip.clone()));
+    }
     let user = limits.per_user.and_then(|_| crate::auth::rate_limit_subject(&state, &mut request));
     let mut budgets: Vec<(&'static str, String, Quota)> = Vec::new();
     if let (Some(q), Some(user)) = (limits.per_user, user) {

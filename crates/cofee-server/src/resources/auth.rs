@@ -4,6 +4,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::{random_token, token_hash};
-use crate::keys::ACCESS_TTL_SECS;
+use crate::middleware::rate_limit::ClientAddress;
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::state::AppState;
 
@@ -97,7 +98,12 @@ async fn issue(state: &AppState, user: Uuid, family: Uuid) -> Result<Tokens, Api
         .accounts
         .add_refresh_token(user, family, &token_hash(&refresh_token), now * 1000 + REFRESH_TTL_MS)
         .await?;
-    Ok(Tokens { access_token, refresh_token, token_type: "Bearer", expires_in: ACCESS_TTL_SECS })
+    Ok(Tokens {
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: state.keys.access_ttl_secs(),
+    })
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -118,19 +124,24 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(Registered { id: user.id, email: user.email })))
 }
 
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses((status = 200, body = Tokens), (status = 401, body = Problem), (status = 429, description = "too many attempts for this account; see Retry-After", body = Problem)))]
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Credentials, responses((status = 200, body = Tokens), (status = 401, body = Problem), (status = 429, description = "too many failed sign-ins for this account from this address; see Retry-After", body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
+    address: Option<Extension<ClientAddress>>,
     body: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Tokens>, ApiError> {
     let Json(c) = body?;
     let email = c.email.trim().to_lowercase();
-    // Online password guessing against one account is throttled, whoever tries and from where
-    // (with Redis, across every API replica); the per-address sign-in budget narrows how long
-    // someone who knows an address can keep its owner waiting.
-    if let Some(quota) = state.rate_limits.per_account
-        // Keyed by a hash: the address is whatever the caller typed, of any length.
-        && let Some(refused) = crate::budgets::spend(&state.rate_limiter, "account", &format!("account:{}", &token_hash(&email)[..32]), quota).await
+    let failures = state.rate_limits.per_account.map(|quota| {
+        let address = address.as_ref().map_or("unknown", |Extension(a)| a.0.as_str());
+        // Keyed by a hash: the email is whatever the caller typed, of any length.
+        (format!("account:{}:{address}", &token_hash(&email)[..32]), quota)
+    });
+    // The attempt is counted before the password is checked (so parallel guesses cannot all
+    // slip under the budget) and given back when it turns out right: only failures count.
+    if let Some((key, quota)) = &failures
+        && let Some(refused) =
+            crate::budgets::spend(&state.rate_limiter, "account", key, *quota).await
     {
         return Err(refused);
     }
@@ -138,7 +149,14 @@ pub async fn login(
     let hash = user.as_ref().map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());
     let ok = verify_password(c.password, hash).await;
     match user {
-        Some(u) if ok => Ok(Json(issue(&state, u.id, Uuid::now_v7()).await?)),
+        Some(u) if ok => {
+            if let Some((key, quota)) = &failures
+                && let Err(e) = state.rate_limiter.refund(key, *quota).await
+            {
+                tracing::warn!(error = %e, "could not give back a sign-in attempt");
+            }
+            Ok(Json(issue(&state, u.id, Uuid::now_v7()).await?))
+        }
         _ => Err(ApiError::unauthorized("wrong email or password")),
     }
 }

@@ -4,6 +4,7 @@
 //! says the project changed (`cofee_store::signals`: in-process for `cofee serve`, through Redis
 //! across processes) and, as a safety net, every few seconds; where no signals reach this
 //! process (separate API and workers without Redis, or Redis down) it reads every half second.
+//! A stream ends, with an `end` event, when its credential expires or its project is deleted.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -15,7 +16,7 @@ use futures_util::Stream;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::extract::Id;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -27,27 +28,80 @@ const SAFETY_NET: Duration = Duration::from_secs(5);
 /// Reads of one stream are at least this far apart: a burst of signals is one read.
 const COALESCE: Duration = Duration::from_millis(200);
 
-#[utoipa::path(get, path = "/api/projects/{id}/events", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "text/event-stream", description = "`job` events: state and progress of the project's jobs")))]
+/// Why a stream ended (its last event, `end`).
+#[derive(Clone, Copy)]
+enum Ending {
+    /// The credential it was opened with expired: open it again with a fresh one.
+    CredentialExpired,
+    /// The project was deleted.
+    ProjectDeleted,
+}
+
+impl Ending {
+    fn event(self) -> Event {
+        let reason = match self {
+            Self::CredentialExpired => "credential-expired",
+            Self::ProjectDeleted => "project-deleted",
+        };
+        Event::default().event("end").data(json!({ "reason": reason }).to_string())
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[utoipa::path(get, path = "/api/projects/{id}/events", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "text/event-stream", description = "`job` events: state and progress of the project's jobs; a last `end` event (`reason`: `credential-expired` or `project-deleted`) when the stream ends because its access or API token expired or the project was deleted")))]
 pub async fn stream(
     State(s): State<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     Id(id): Id,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let user = caller.user;
     s.projects.project(user, id).await?;
+    // The stream must not outlive what let it be opened.
+    let expires = caller.expires_at.map(|ms| {
+        tokio::time::Instant::now() + Duration::from_millis((ms - now_ms()).max(0) as u64)
+    });
+    let until_expired = async move {
+        match expires {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
     // What each job looked like when last sent, so only changes go out.
     let seen: HashMap<Uuid, (String, i64)> = HashMap::new();
     let changes = s.signals.watch(&id.to_string());
     let s_stopping = s.stopping.clone();
     let events = futures_util::stream::unfold(
-        (s, seen, changes, true),
-        move |(s, mut seen, mut changes, first)| async move {
+        (s, seen, changes, Box::pin(until_expired), Some(true)),
+        move |(s, mut seen, mut changes, mut expired, step)| async move {
+            let first = step?;
             if !first {
-                tokio::time::sleep(COALESCE).await;
                 let wait = if s.signals.live() { SAFETY_NET } else { POLL };
-                tokio::select! {
-                    () = changes.changed() => {}
-                    () = tokio::time::sleep(wait.saturating_sub(COALESCE)) => {}
+                let ended = tokio::select! {
+                    () = &mut expired => true,
+                    () = async {
+                        tokio::time::sleep(COALESCE).await;
+                        tokio::select! {
+                            () = changes.changed() => {}
+                            () = tokio::time::sleep(wait.saturating_sub(COALESCE)) => {}
+                        }
+                    } => false,
+                };
+                if ended {
+                    let last = vec![Ok(Ending::CredentialExpired.event())];
+                    return Some((
+                        futures_util::stream::iter(last),
+                        (s, seen, changes, expired, None),
+                    ));
                 }
+            }
+            if let Err(cofee_store::StoreError::NotFound) = s.projects.project(user, id).await {
+                let last = vec![Ok(Ending::ProjectDeleted.event())];
+                return Some((futures_util::stream::iter(last), (s, seen, changes, expired, None)));
             }
             let jobs = s.queue.jobs_for_project(user, id, 50).await.unwrap_or_default();
             let mut out = Vec::new();
@@ -59,7 +113,7 @@ pub async fn stream(
                     seen.insert(j.id, now);
                 }
             }
-            Some((futures_util::stream::iter(out), (s, seen, changes, false)))
+            Some((futures_util::stream::iter(out), (s, seen, changes, expired, Some(false))))
         },
     );
     use futures_util::StreamExt;

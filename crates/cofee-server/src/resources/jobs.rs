@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::problem::{ApiError, Problem, ProblemType};
+use crate::quotas::Adding;
 use crate::state::AppState;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -70,6 +71,7 @@ pub async fn transcribe(
         }
         Err(e) => return Err(e.into()),
     }
+    crate::quotas::check(&s, user, Adding { jobs: 1, ..Adding::default() }).await?;
     let job = cofee_jobs::new_job(
         &TranscribeJob { language: req.language, engine: req.engine },
         crate::job_origin(&headers, user, id),
@@ -140,6 +142,7 @@ pub async fn retry(
     Id(id): Id,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     owned_job(&s, user, id).await?;
+    crate::quotas::check(&s, user, Adding { jobs: 1, ..Adding::default() }).await?;
     s.queue.retry(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"state": "queued"}))))
 }

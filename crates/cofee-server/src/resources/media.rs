@@ -15,6 +15,7 @@ use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::ingest::attach;
 use crate::problem::{ApiError, Problem, ProblemType};
+use crate::quotas::Adding;
 use crate::state::AppState;
 
 /// `PUT /api/projects/{id}/media`: the request body is the file. It is written to disk as it
@@ -39,6 +40,10 @@ pub async fn upload(
             format!("uploads are limited to {limit} bytes"),
         ));
     }
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    crate::quotas::check(&s, user, Adding { bytes: declared.unwrap_or(1), ..Adding::default() })
+        .await?;
     tokio::fs::create_dir_all(&s.scratch).await.map_err(|_| ApiError::internal())?;
     let staged = tempfile::Builder::new()
         .prefix("upload-")
@@ -121,6 +126,7 @@ pub async fn direct_upload(
     if req.size > s.limits.max_bytes {
         return Err(too_large(s.limits.max_bytes));
     }
+    crate::quotas::check(&s, user, Adding { bytes: req.size, ..Adding::default() }).await?;
     let upload_id = Uuid::now_v7();
     let Some(url) = s.objects.presigned_put(&direct_key(id, upload_id), DIRECT_UPLOAD_TTL).await?
     else {
@@ -153,6 +159,17 @@ pub async fn complete_direct_upload(
 ) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
     s.projects.project(user, id).await?;
     let key = direct_key(id, upload_id);
+    // The link cannot bound what is PUT through it, so the size is checked before a byte is
+    // read (L5); an object over the limit is deleted at once.
+    let Some(size) = s.objects.size(&key).await? else {
+        return Err(ApiError::new(ProblemType::NotFound, "nothing was uploaded with that link"));
+    };
+    if size > s.limits.max_bytes {
+        if let Err(e) = s.objects.delete(&key).await {
+            tracing::warn!(error = %e, key, "an oversized direct upload was not deleted; expiry will");
+        }
+        return Err(too_large(s.limits.max_bytes));
+    }
     // ffprobe and the thumbnail read a local copy, which is also what gets stored; it goes when
     // this is done.
     let scratch = tempfile::Builder::new()

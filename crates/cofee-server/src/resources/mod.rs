@@ -13,5 +13,6 @@ pub mod renders;
 pub mod styles;
 pub mod tokens;
 pub mod uploads;
+pub mod usage;
 pub mod web;
 pub mod webhooks;

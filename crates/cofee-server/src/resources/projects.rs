@@ -11,7 +11,9 @@ use serde::Deserialize;
 use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::problem::{ApiError, FieldError, Problem};
+use crate::quotas::Adding;
 use crate::state::AppState;
+use cofee_jobs::{DeleteObjects, JobOrigin};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +39,9 @@ pub async fn create(
     body: Result<Json<ProjectInput>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Project>), ApiError> {
     let Json(p) = body?;
-    let project = s.projects.create_project(user, &valid_name(&p.name)?).await?;
+    let name = valid_name(&p.name)?;
+    crate::quotas::check(&s, user, Adding { projects: 1, ..Adding::default() }).await?;
+    let project = s.projects.create_project(user, &name).await?;
     Ok((StatusCode::CREATED, Json(project)))
 }
 
@@ -107,18 +111,13 @@ pub async fn delete(
     AuthUser(user): AuthUser,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
-    // Collect the project's objects first: its rows go with it (ON DELETE CASCADE).
-    let mut keys: Vec<String> =
-        s.media.renders(user, id).await?.into_iter().filter_map(|r| r.output_key).collect();
-    keys.push(format!("projects/{id}/thumbnail.jpg"));
-    if let Ok(m) = s.media.media(user, id).await {
-        keys.push(m.object_key);
-    }
-    s.projects.delete_project(user, id).await?;
-    for key in keys {
-        if let Err(e) = s.objects.delete(&key).await {
-            tracing::warn!(key, error = %e, "could not delete an object of a deleted project; it is orphaned");
-        }
-    }
+    // Its objects go in a job committed with the deletion of its rows: durable, and run again
+    // until every object is gone.
+    let cleanup = |uploads: &[uuid::Uuid]| {
+        cofee_jobs::new_job(&DeleteObjects::project(id, uploads), JobOrigin::default())
+    };
+    s.projects.delete_project(user, id, &cleanup).await?;
+    // Its open event streams end now rather than at their next safety-net read.
+    s.signals.notify(&id.to_string());
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,6 +19,7 @@ use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::links::download_name;
 use crate::problem::{ApiError, FieldError, Problem, ProblemType};
+use crate::quotas::Adding;
 use crate::state::AppState;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -76,6 +77,7 @@ pub async fn create(
         ),
         other => other.into(),
     })?;
+    crate::quotas::check(&s, user, Adding { jobs: 1, ..Adding::default() }).await?;
     let render = RenderJob { render_id: Uuid::now_v7(), preset: preset.clone(), crf };
     let job = cofee_jobs::new_job(&render, crate::job_origin(&headers, user, id));
     let render = s.media.create_render(user, render.render_id, id, &preset, job).await?;

@@ -1,20 +1,33 @@
 //! `/api/tokens`: personal API tokens (`cofee_pat_…`), for scripts; the secret is shown once,
-//! at creation, and only its hash is kept.
+//! at creation, and only its hash is kept. Each has scopes (`read`, `write`, `tokens`) and may
+//! expire.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{API_TOKEN_PREFIX, AuthUser, random_token, token_hash};
+use crate::auth::{API_TOKEN_PREFIX, AuthUser, Caller, TokenScope, random_token, token_hash};
 use crate::extract::Id;
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::state::AppState;
 
+/// The longest an API token may be made to last, in days (a token may also never expire).
+const MAX_TOKEN_DAYS: u32 = 366;
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// What it may do; default `["read", "write"]`. A token can only be given scopes its maker
+    /// holds, and minting tokens needs `tokens`.
+    #[serde(default)]
+    scopes: Option<Vec<TokenScope>>,
+    /// Days until it stops working (1 to 366); leave out for a token that never expires.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 366)]
+    expires_in_days: Option<u32>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -25,22 +38,49 @@ pub struct CreatedToken {
     secret: String,
 }
 
-#[utoipa::path(post, path = "/api/tokens", tag = "auth", security(("bearer" = [])), request_body = NewToken, responses((status = 201, body = CreatedToken), (status = 422, body = Problem)))]
+fn field(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError { field: field.into(), message: message.into() }
+}
+
+#[utoipa::path(post, path = "/api/tokens", tag = "auth", security(("bearer" = [])), request_body = NewToken, responses((status = 201, body = CreatedToken), (status = 403, description = "the calling API token lacks the `tokens` scope or a scope it tries to grant", body = Problem), (status = 422, body = Problem)))]
 pub async fn create_token(
     State(s): State<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    caller.require(TokenScope::Tokens)?;
     let Json(t) = body?;
     let name = t.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(vec![FieldError {
-            field: "name".into(),
-            message: "must be 1 to 100 characters".into(),
-        }]));
+    let mut errors = Vec::new();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        errors.push(field("name", "must be 1 to 100 characters, none of them control characters"));
+    }
+    let scopes = t.scopes.unwrap_or_else(|| vec![TokenScope::Read, TokenScope::Write]);
+    if scopes.is_empty() {
+        errors.push(field("scopes", "must name at least one scope"));
+    }
+    if t.expires_in_days.is_some_and(|d| !(1..=MAX_TOKEN_DAYS).contains(&d)) {
+        errors.push(field("expires_in_days", format!("must be 1 to {MAX_TOKEN_DAYS}")));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    for &scope in &scopes {
+        caller.require(scope)?;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let mut expires_at = t.expires_in_days.map(|d| now + i64::from(d) * 86_400_000);
+    // A token minted by a token that expires expires no later than its maker.
+    if let Some(limit) = caller.scopes.as_ref().and(caller.expires_at) {
+        expires_at = Some(expires_at.map_or(limit, |e| e.min(limit)));
     }
     let secret = format!("{API_TOKEN_PREFIX}{}", random_token());
-    let token = s.accounts.create_api_token(user, name, &token_hash(&secret)).await?;
+    let token = s
+        .accounts
+        .create_api_token(caller.user, name, &token_hash(&secret), &scopes, expires_at)
+        .await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
 }
 
@@ -52,12 +92,13 @@ pub async fn list_tokens(
     Ok(Json(s.accounts.api_tokens(user).await?))
 }
 
-#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "auth", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "auth", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 403, description = "the calling API token lacks the `tokens` scope", body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_token(
     State(s): State<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
-    s.accounts.delete_api_token(user, id).await?;
+    caller.require(TokenScope::Tokens)?;
+    s.accounts.delete_api_token(caller.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

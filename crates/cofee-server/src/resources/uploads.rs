@@ -27,6 +27,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::problem::{ApiError, Problem, ProblemType};
+use crate::quotas::Adding;
 use crate::state::AppState;
 
 const VERSION: &str = "1.0.0";
@@ -209,6 +210,8 @@ pub async fn create(
         )
     })?;
     let name = get("filename").or_else(|| get("name"));
+    crate::quotas::check(&s, user, Adding { uploads: 1, bytes: length, ..Adding::default() })
+        .await?;
     let upload = s.media.create_upload(user, project, length, name.as_deref()).await?;
     let mut r = StatusCode::CREATED.into_response();
     r.headers_mut().insert(

@@ -3,8 +3,12 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Dialect as _, Id, Store, db_run, unique_violation};
-use crate::accounts::{Accounts, ApiToken, Project, ProjectSummary, Projects, RefreshUse, User};
+use super::{Dialect as _, Id, Store, TextId, db_run, enqueue_in, unique_violation};
+use crate::accounts::{
+    Accounts, ApiToken, ApiTokenGrant, Project, ProjectSummary, Projects, RefreshUse, TokenScope,
+    Usage, User,
+};
+use crate::housekeeping::CleanupJob;
 use crate::{Conflict, StoreError};
 
 const PROJECT_COLUMNS: &str = "id, owner_id, name, created_at, updated_at";
@@ -136,25 +140,59 @@ impl Accounts for Store {
         Ok(revoked > 0)
     }
 
+    async fn usage(&self, user: Uuid) -> Result<Usage, StoreError> {
+        let (projects, stored_bytes, open_uploads, active_jobs): (i64, i64, i64, i64) = db_run!(
+            &self.pool,
+            |pool| {
+                sqlx::query_as(
+            "SELECT
+                 (SELECT COUNT(*) FROM projects WHERE owner_id = $1),
+                 CAST((SELECT COALESCE(SUM(m.size_bytes), 0) FROM media m JOIN projects p ON p.id = m.project_id WHERE p.owner_id = $1)
+                    + (SELECT COALESCE(SUM(r.size_bytes), 0) FROM renders r JOIN projects p ON p.id = r.project_id WHERE p.owner_id = $1)
+                    + (SELECT COALESCE(SUM(u.length), 0) FROM uploads u WHERE u.owner_id = $1) AS BIGINT),
+                 (SELECT COUNT(*) FROM uploads WHERE owner_id = $1),
+                 (SELECT COUNT(*) FROM jobs WHERE owner_id = $2 AND state IN ('queued', 'running'))",
+        )
+        .bind(Id(user))
+        .bind(TextId(user))
+        .fetch_one(pool)
+        .await?
+            }
+        );
+        let count = |n: i64| n.max(0) as u64;
+        Ok(Usage {
+            projects: count(projects),
+            stored_bytes: count(stored_bytes),
+            open_uploads: count(open_uploads),
+            active_jobs: count(active_jobs),
+        })
+    }
+
     async fn create_api_token(
         &self,
         user: Uuid,
         name: &str,
         token_hash: &str,
+        scopes: &[TokenScope],
+        expires_at: Option<i64>,
     ) -> Result<ApiToken, StoreError> {
         let t = ApiToken {
             id: Uuid::now_v7(),
             name: name.to_string(),
+            scopes: TokenScope::parse_list(&TokenScope::join(scopes)),
             created_at: self.now(),
             last_used_at: None,
+            expires_at,
         };
         db_run!(&self.pool, |pool| {
-            sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, scopes, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(Id(t.id))
             .bind(Id(user))
             .bind(name)
             .bind(token_hash)
             .bind(t.created_at)
+            .bind(TokenScope::join(&t.scopes))
+            .bind(expires_at)
             .execute(pool)
             .await?;
         });
@@ -162,21 +200,26 @@ impl Accounts for Store {
     }
 
     async fn api_tokens(&self, user: Uuid) -> Result<Vec<ApiToken>, StoreError> {
-        let rows: Vec<(Id, String, i64, Option<i64>)> = db_run!(&self.pool, |pool| {
-            sqlx::query_as(
-            "SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
+        let rows: Vec<(Id, String, String, i64, Option<i64>, Option<i64>)> = db_run!(
+            &self.pool,
+            |pool| {
+                sqlx::query_as(
+            "SELECT id, name, scopes, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
         )
         .bind(Id(user))
         .fetch_all(pool)
         .await?
-        });
+            }
+        );
         Ok(rows
             .into_iter()
-            .map(|(id, name, created_at, last_used_at)| ApiToken {
+            .map(|(id, name, scopes, created_at, last_used_at, expires_at)| ApiToken {
                 id: id.0,
                 name,
+                scopes: TokenScope::parse_list(&scopes),
                 created_at,
                 last_used_at,
+                expires_at,
             })
             .collect())
     }
@@ -185,15 +228,22 @@ impl Accounts for Store {
         self.delete_owned("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2", id, user).await
     }
 
-    async fn user_for_api_token(&self, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
-        let user: Option<Id> = db_run!(&self.pool, |pool| sqlx::query_scalar(
-            "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 RETURNING user_id"
+    async fn api_token_grant(&self, token_hash: &str) -> Result<Option<ApiTokenGrant>, StoreError> {
+        let now = self.now();
+        let row: Option<(Id, String, Option<i64>)> = db_run!(&self.pool, |pool| sqlx::query_as(
+            "UPDATE api_tokens SET last_used_at = $1
+             WHERE token_hash = $2 AND (expires_at IS NULL OR expires_at > $1)
+             RETURNING user_id, scopes, expires_at"
         )
-        .bind(self.now())
+        .bind(now)
         .bind(token_hash)
         .fetch_optional(pool)
         .await?);
-        Ok(user.map(Uuid::from))
+        Ok(row.map(|(user, scopes, expires_at)| ApiTokenGrant {
+            user: user.0,
+            scopes: TokenScope::parse_list(&scopes),
+            expires_at,
+        }))
     }
 }
 
@@ -297,7 +347,43 @@ impl Projects for Store {
         Ok(row.ok_or(StoreError::NotFound)?.into())
     }
 
-    async fn delete_project(&self, owner: Uuid, id: Uuid) -> Result<(), StoreError> {
-        self.delete_owned("DELETE FROM projects WHERE id = $1 AND owner_id = $2", id, owner).await
+    async fn delete_project(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        cleanup: CleanupJob<'_>,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.write_transaction().await?;
+        // Locked first, so no upload can be added to the project between listing its uploads
+        // and deleting it (its pieces would be nobody's).
+        let owned: Option<Id> = db_run!(&mut tx, |tx, dialect| {
+            let sql = format!(
+                "SELECT id FROM projects WHERE id = $1 AND owner_id = $2 {}",
+                dialect.delete_lock()
+            );
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(Id(id))
+                .bind(Id(owner))
+                .fetch_optional(&mut **tx)
+                .await?
+        });
+        owned.ok_or(StoreError::NotFound)?;
+        let uploads: Vec<Id> = db_run!(&mut tx, |tx| {
+            sqlx::query_scalar("SELECT id FROM uploads WHERE project_id = $1")
+                .bind(Id(id))
+                .fetch_all(&mut **tx)
+                .await?
+        });
+        db_run!(&mut tx, |tx| {
+            sqlx::query("DELETE FROM projects WHERE id = $1")
+                .bind(Id(id))
+                .execute(&mut **tx)
+                .await?;
+        });
+        let uploads: Vec<Uuid> = uploads.into_iter().map(Uuid::from).collect();
+        enqueue_in(&mut tx, &cleanup(&uploads), now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -7,11 +7,21 @@ use sqlx::{Pool, Postgres, Sqlite, Transaction};
 pub trait Dialect {
     type Db: sqlx::Database;
 
-    /// What ends the sub-select of a claim. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent
+    /// What ends the sub-select of a claim (whose jobs are `j`). PostgreSQL: `FOR UPDATE OF j SKIP
+    /// LOCKED`, so concurrent
     /// claimers each lock a different row instead of queueing behind (or, under READ
     /// COMMITTED, re-checking) the same one. SQLite has no row locks: its single writer makes
     /// each `UPDATE … RETURNING` atomic already.
     fn claim_lock(&self) -> &'static str;
+
+    /// What ends a read of rows this transaction will delete, skipping rows another one holds
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: nothing, its writer is alone).
+    fn skip_locked(&self) -> &'static str;
+
+    /// What ends a read of a row this transaction will delete, so that rows referring to it
+    /// cannot be added meanwhile (PostgreSQL: `FOR UPDATE`, which a foreign-key check waits
+    /// for; SQLite: nothing).
+    fn delete_lock(&self) -> &'static str;
 
     /// What ends a read that later writes in the same transaction depend on (a project that
     /// must still exist when its render row is inserted). PostgreSQL: `FOR SHARE`, so a delete
@@ -39,6 +49,14 @@ impl Dialect for SqliteDialect {
         ""
     }
 
+    fn skip_locked(&self) -> &'static str {
+        ""
+    }
+
+    fn delete_lock(&self) -> &'static str {
+        ""
+    }
+
     fn read_lock(&self) -> &'static str {
         ""
     }
@@ -55,7 +73,15 @@ impl Dialect for PostgresDialect {
     type Db = Postgres;
 
     fn claim_lock(&self) -> &'static str {
+        "FOR UPDATE OF j SKIP LOCKED"
+    }
+
+    fn skip_locked(&self) -> &'static str {
         "FOR UPDATE SKIP LOCKED"
+    }
+
+    fn delete_lock(&self) -> &'static str {
+        "FOR UPDATE"
     }
 
     fn read_lock(&self) -> &'static str {

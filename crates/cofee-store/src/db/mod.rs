@@ -20,6 +20,7 @@
 
 mod accounts;
 mod dialect;
+mod housekeeping;
 mod id;
 mod media;
 pub mod postgres;
@@ -93,11 +94,23 @@ impl WriteTx {
 pub struct Store {
     pool: Pool,
     clock: Clock,
+    owner_share: f64,
 }
+
+/// The share of a queue's running jobs one owner may hold while other owners' jobs wait
+/// (fair claiming), unless configured otherwise.
+pub const DEFAULT_OWNER_SHARE: f64 = 0.5;
 
 impl Store {
     fn new(pool: Pool) -> Self {
-        Self { pool, clock: system_clock() }
+        Self { pool, clock: system_clock(), owner_share: DEFAULT_OWNER_SHARE }
+    }
+
+    /// The same store claiming so that one owner holds at most `share` (0 to 1) of a queue's
+    /// running jobs while others' wait; 1 claims strictly first in, first out.
+    pub fn with_owner_share(mut self, share: f64) -> Self {
+        self.owner_share = share.clamp(0.0, 1.0);
+        self
     }
 
     /// The same store with another clock (tests move time to expire leases).

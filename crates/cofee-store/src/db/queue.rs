@@ -62,15 +62,16 @@ impl TryFrom<JobRow> for Job {
     }
 }
 
-const INSERT_JOB: &str = "INSERT INTO jobs (id, queue, kind, payload, owner_id, project_id, state, attempts, max_attempts,
+/// The insert of a new job (an `INSERT … SELECT`, so a condition can follow).
+pub(super) const INSERT_JOB: &str = "INSERT INTO jobs (id, queue, kind, payload, owner_id, project_id, state, attempts, max_attempts,
                                run_at, trace_context, traceparent, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9, $10, $11, $11)";
+     SELECT $1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9, $10, $11, $11";
 
-/// The insert of a new job, bound for whichever backend runs it (a macro: the binds are the
-/// same on both, their encodings not).
+/// An insert of a new job ([`INSERT_JOB`], maybe with a condition) bound for whichever backend
+/// runs it (a macro: the binds are the same on both, their encodings not).
 macro_rules! insert_job {
-    ($id:expr, $job:expr, $now:expr) => {
-        sqlx::query(INSERT_JOB)
+    ($sql:expr, $id:expr, $job:expr, $now:expr) => {
+        sqlx::query($sql)
             .bind(Id($id))
             .bind(&$job.queue)
             .bind(&$job.kind)
@@ -84,13 +85,14 @@ macro_rules! insert_job {
             .bind($now)
     };
 }
+pub(super) use insert_job;
 
 /// Enqueues in the caller's transaction, so the job commits (or rolls back) with the rows it
 /// belongs to.
 pub async fn enqueue_in(tx: &mut WriteTx, job: &NewJob, now: i64) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
     db_run!(tx, |tx| {
-        insert_job!(id, job, now).execute(&mut **tx).await?;
+        insert_job!(INSERT_JOB, id, job, now).execute(&mut **tx).await?;
     });
     Ok(id)
 }
@@ -100,7 +102,7 @@ impl JobQueue for Store {
     async fn enqueue(&self, job: NewJob) -> Result<Uuid, StoreError> {
         let (id, now) = (Uuid::now_v7(), self.now());
         db_run!(&self.pool, |pool| {
-            insert_job!(id, job, now).execute(pool).await?;
+            insert_job!(INSERT_JOB, id, job, now).execute(pool).await?;
         });
         Ok(id)
     }
@@ -114,13 +116,23 @@ impl JobQueue for Store {
         self.bury_expired().await?;
         let now = self.now();
         let row: Option<JobRow> = db_run!(&self.pool, |pool, dialect| {
+            // Fair claiming: an owner already holding its share of the queue's running jobs
+            // (`owner_share` of them, counting the one being claimed) goes behind everyone
+            // else's waiting jobs; with nobody else waiting it takes the slot anyway.
             let sql = format!(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = $1, lease_until = $2 + $3, updated_at = $2
+                "WITH running AS (
+                     SELECT owner_id, COUNT(*) AS n FROM jobs
+                     WHERE queue = $4 AND state = 'running' AND lease_until >= $2
+                     GROUP BY owner_id),
+                 busy AS (SELECT COALESCE(SUM(n), 0) AS n FROM running)
+                 UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = $1, lease_until = $2 + $3, updated_at = $2
                  WHERE id = (
-                     SELECT id FROM jobs
-                     WHERE queue = $4 AND attempts < max_attempts AND NOT cancel_requested
-                       AND ((state = 'queued' AND run_at <= $2) OR (state = 'running' AND lease_until < $2))
-                     ORDER BY run_at, id LIMIT 1
+                     SELECT j.id FROM jobs j LEFT JOIN running r ON r.owner_id = j.owner_id
+                     WHERE j.queue = $4 AND j.attempts < j.max_attempts AND NOT j.cancel_requested
+                       AND ((j.state = 'queued' AND j.run_at <= $2) OR (j.state = 'running' AND j.lease_until < $2))
+                     ORDER BY CASE WHEN COALESCE(r.n, 0) >= 1 AND COALESCE(r.n, 0) >= $5 * ((SELECT n FROM busy) + 1) THEN 1 ELSE 0 END,
+                              j.run_at, j.id
+                     LIMIT 1
                      {})
                  RETURNING *",
                 dialect.claim_lock()
@@ -130,6 +142,7 @@ impl JobQueue for Store {
                 .bind(now)
                 .bind(lease_ms)
                 .bind(queue)
+                .bind(self.owner_share)
                 .fetch_optional(pool)
                 .await?
         });

@@ -1,11 +1,13 @@
 //! The job handlers: the same pipeline `cofee caption` drives, fed from storage.
 
 mod addresses;
+mod maintenance;
 mod notify;
 mod render;
 mod transcribe;
 
 pub use addresses::{AddressPolicy, Lookup, NotPublic, is_public};
+pub use maintenance::MaintenanceHandler;
 pub use notify::{NotifyHandler, WebhookFanout, sign};
 pub use render::RenderHandler;
 pub use transcribe::TranscribeHandler;

@@ -39,7 +39,8 @@ pub async fn run(args: ApiArgs) -> CliResult {
     check_environment(args.backend.env, &args.backend, Some(&args.secrets))?;
     let db = args.backend.connect().await?;
     let objects = args.backend.objects()?;
-    let keys = args.secrets.keys(args.backend.env)?;
+    let keys =
+        args.secrets.keys(args.backend.env)?.with_access_ttl(args.http.access_token_ttl_secs);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| CliError::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -49,6 +50,7 @@ pub async fn run(args: ApiArgs) -> CliResult {
             .with_signals(args.http.job_signals(JobSignals::none())?);
     state.cors_origins = args.http.cors_origins()?;
     state.rate_limits = args.http.rate_limits();
+    state.quotas = args.http.quotas();
     state.rate_limiter = args.http.rate_limiter().await?;
     let recorder = cofee_server::telemetry::install();
     let mut banner = format!("Cofee API is running at http://{addr}");

@@ -31,6 +31,10 @@ pub struct BackendArgs {
     /// `max_connections`; see docs/operations.md).
     #[arg(long, env = "COFEE_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
+    /// Fair claiming: the share (0 to 1) of a queue's running jobs one user may hold while other
+    /// users' jobs wait; 1 takes jobs strictly in order.
+    #[arg(long, env = "COFEE_OWNER_SHARE", default_value_t = cofee_store::db::DEFAULT_OWNER_SHARE, value_parser = share)]
+    pub owner_share: f64,
     /// Object storage: `file:///path` or `s3://bucket/prefix`.
     #[arg(long, env = "COFEE_STORAGE_URL")]
     pub storage_url: Option<String>,
@@ -60,7 +64,7 @@ impl BackendArgs {
 
     pub async fn connect(&self) -> Result<Arc<dyn Database>, CliError> {
         let url = self.database()?;
-        url.connect(self.db_max_connections)
+        url.connect_with(self.db_max_connections, self.owner_share)
             .await
             .map_err(|e| CliError::internal(format!("database: {e}")))
     }
@@ -102,6 +106,13 @@ impl BackendArgs {
     }
 }
 
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a share between 0 and 1 (e.g. 0.5)")),
+    }
+}
+
 /// Who else may call the API from a browser.
 #[derive(Args, Clone, Debug)]
 pub struct HttpArgs {
@@ -127,9 +138,39 @@ pub struct HttpArgs {
     /// Requests a minute per client address to `/api/auth/*`, `RATE[/BURST]` or `off` [default: 30/10].
     #[arg(long, env = "COFEE_RATE_LIMIT_SIGN_IN")]
     pub rate_limit_sign_in: Option<Budget>,
-    /// Sign-in attempts a minute per account, `RATE[/BURST]` or `off` [default: 5/5].
+    /// Seconds an access token is valid (the web app refreshes it before then) [default: 900].
+    #[arg(long, env = "COFEE_ACCESS_TOKEN_TTL_SECS", default_value_t = cofee_server::DEFAULT_ACCESS_TTL_SECS, value_parser = clap::value_parser!(u32).range(10..=86_400))]
+    pub access_token_ttl_secs: u32,
+    /// Projects one user may have, or `off` [default: 500].
+    #[arg(long, env = "COFEE_QUOTA_PROJECTS")]
+    pub quota_projects: Option<QuotaLimit>,
+    /// Bytes one user may store (media, renders, unfinished uploads), or `off` [default: 50 GiB].
+    #[arg(long, env = "COFEE_QUOTA_STORED_BYTES")]
+    pub quota_stored_bytes: Option<QuotaLimit>,
+    /// Unfinished resumable uploads one user may have, or `off` [default: 10].
+    #[arg(long, env = "COFEE_QUOTA_OPEN_UPLOADS")]
+    pub quota_open_uploads: Option<QuotaLimit>,
+    /// Transcriptions and renders one user may have queued or running, or `off` [default: 20].
+    #[arg(long, env = "COFEE_QUOTA_ACTIVE_JOBS")]
+    pub quota_active_jobs: Option<QuotaLimit>,
+    /// Failed sign-ins a minute per account and client address, `RATE[/BURST]` or `off` [default: 5/5].
     #[arg(long, env = "COFEE_RATE_LIMIT_ACCOUNT")]
     pub rate_limit_account: Option<Budget>,
+}
+
+/// A quota given on the command line: a number, or `off`.
+#[derive(Clone, Copy, Debug)]
+pub struct QuotaLimit(Option<u64>);
+
+impl std::str::FromStr for QuotaLimit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "off" {
+            return Ok(Self(None));
+        }
+        s.parse().map(|n| Self(Some(n))).map_err(|_| format!("{s:?} is not a number or `off`"))
+    }
 }
 
 /// A rate limit given on the command line: `RATE[/BURST]` a minute, or `off`.
@@ -151,6 +192,17 @@ impl HttpArgs {
     pub fn cors_origins(&self) -> Result<Vec<axum_header::HeaderValue>, CliError> {
         cofee_server::cors_origins(&self.cors_origins)
             .map_err(|e| CliError::bad_input(format!("COFEE_CORS_ORIGINS: {e}")))
+    }
+
+    pub fn quotas(&self) -> cofee_server::Quotas {
+        let d = cofee_server::Quotas::default();
+        let pick = |arg: Option<QuotaLimit>, default: Option<u64>| arg.map_or(default, |q| q.0);
+        cofee_server::Quotas {
+            projects: pick(self.quota_projects, d.projects),
+            stored_bytes: pick(self.quota_stored_bytes, d.stored_bytes),
+            open_uploads: pick(self.quota_open_uploads, d.open_uploads),
+            active_jobs: pick(self.quota_active_jobs, d.active_jobs),
+        }
     }
 
     pub fn rate_limits(&self) -> RateLimits {

@@ -92,9 +92,17 @@ pub struct LimitArgs {
     /// Largest accepted file, in MiB.
     #[arg(long, env = "COFEE_MAX_FILE_MIB", default_value_t = 8192)]
     pub max_file_mib: u64,
+    /// Seconds an unfinished upload (resumable or direct) may sit untouched before it is
+    /// deleted.
+    #[arg(long, env = "COFEE_UPLOAD_EXPIRY_SECS", default_value_t = 24 * 3600)]
+    pub upload_expiry_secs: u64,
 }
 
 impl LimitArgs {
+    pub fn upload_expiry(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.upload_expiry_secs.max(60))
+    }
+
     pub fn limits(&self) -> MediaLimits {
         MediaLimits {
             max_duration: std::time::Duration::from_secs(self.max_duration),

@@ -11,7 +11,9 @@ use cofee_store::Database;
 use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
 use cofee_store::signals::{JobSignals, SignallingQueue};
-use cofee_worker::handlers::{NotifyHandler, RenderHandler, TranscribeHandler, WebhookFanout};
+use cofee_worker::handlers::{
+    MaintenanceHandler, NotifyHandler, RenderHandler, TranscribeHandler, WebhookFanout,
+};
 use cofee_worker::{CancellationToken, JobHandler, JobObserver, WorkerConfig, typed};
 use tokio::task::JoinHandle;
 
@@ -31,6 +33,8 @@ pub struct WorkerSetup {
     pub worker_id: String,
     /// Tell event streams when a job of a project changes (claims, progress, outcomes).
     pub signals: JobSignals,
+    /// How long an upload may sit untouched before the maintenance queue expires it.
+    pub upload_expiry: Duration,
 }
 
 impl WorkerSetup {
@@ -55,6 +59,15 @@ impl WorkerSetup {
                 compositor: self.compositor.clone(),
             }),
             Queue::Notify => typed(NotifyHandler::new(db, self.webhook_allow_private)),
+            Queue::Maintenance => Arc::new(self.maintenance()),
+        }
+    }
+
+    fn maintenance(&self) -> MaintenanceHandler {
+        MaintenanceHandler {
+            db: self.db.clone(),
+            objects: self.objects.clone(),
+            upload_expiry: self.upload_expiry,
         }
     }
 
@@ -70,6 +83,16 @@ impl WorkerSetup {
             Arc::new(WebhookFanout { webhooks: self.db.clone(), queue: self.db.clone() });
         let jobs: Arc<dyn JobQueue> =
             Arc::new(SignallingQueue::new(self.db.clone(), self.signals.clone()));
+        if queues.contains(&Queue::Maintenance) {
+            // Upload expiry schedules its own next run; the first is queued here (once, however
+            // many workers start).
+            let first = self.maintenance();
+            tokio::spawn(async move {
+                if let Err(e) = first.schedule_expiry(Duration::ZERO).await {
+                    tracing::warn!(error = %e, "could not schedule upload expiry; the next start will");
+                }
+            });
+        }
         queues
             .iter()
             .map(|&q| {

@@ -108,7 +108,8 @@ pub async fn run(args: ServeArgs) -> CliResult {
     let db = backend.connect().await?;
     let objects = backend.objects()?;
     let keys = JwtKeys::from_secret(&jwt_secret(&data_dir)?)
-        .map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))?;
+        .map_err(|e| CliError::bad_input(format!("COFEE_JWT_SECRET: {e}")))?
+        .with_access_ttl(args.http.access_token_ttl_secs);
     let scratch = data_dir.join("tmp");
     let limits = args.limits.limits();
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -138,15 +139,18 @@ pub async fn run(args: ServeArgs) -> CliResult {
         webhook_allow_private: args.webhook_allow_private,
         worker_id: worker_id("serve"),
         signals: signals.clone(),
+        upload_expiry: args.limits.upload_expiry(),
     };
     let mut workers = setup.spawn(&[Queue::Transcribe], args.transcribe_concurrency, &stop);
     workers.extend(setup.spawn(&[Queue::Render], args.render_concurrency, &stop));
     workers.extend(setup.spawn(&[Queue::Notify], 1, &stop));
+    workers.extend(setup.spawn(&[Queue::Maintenance], 1, &stop));
 
     println!("Cofee is running at http://{addr} (data in {})", data_dir.display());
     let mut state = AppState::new(db.clone(), objects, keys, limits, scratch).with_signals(signals);
     state.cors_origins = args.http.cors_origins()?;
     state.rate_limits = args.http.rate_limits();
+    state.quotas = args.http.quotas();
     state.rate_limiter = args.http.rate_limiter().await?;
     state.metrics = Some(cofee_server::telemetry::install());
     let gauges = [

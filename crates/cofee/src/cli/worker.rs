@@ -81,6 +81,7 @@ pub async fn run(args: WorkerArgs) -> CliResult {
         webhook_allow_private: args.webhook_allow_private,
         worker_id: worker_id("worker"),
         signals: job_signals(args.redis_url.as_deref(), false, JobSignals::none())?,
+        upload_expiry: args.limits.upload_expiry(),
     };
     let stop = CancellationToken::new();
     let workers = setup.spawn(&args.queues, args.concurrency, &stop);

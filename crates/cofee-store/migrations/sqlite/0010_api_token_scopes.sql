@@ -1,0 +1,4 @@
+-- Personal API tokens get an optional expiry (unix ms) and scopes (space-separated: read,
+-- write, tokens). Tokens made before keep reading and writing but can no longer mint tokens.
+ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read write';
