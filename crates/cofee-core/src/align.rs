@@ -13,20 +13,23 @@
 //! - a deleted word's time goes to the replaced word before it when they were adjacent (two words
 //!   merged into one), else it becomes a pause.
 
-use crate::limits::MAX_ALIGNMENT_CELLS;
+use crate::limits::{MAX_ALIGNMENT_CELLS, MAX_SPELLING_STEPS};
 use crate::text::{normalize_word, width};
 use crate::transcript::Word;
 
 /// An edit too large to re-time by alignment.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the edit rewrites {old} words into {new} in one stretch, an alignment of {cells} cells; one edit may take {max} (send the words as JSON instead)"
-)]
-pub struct EditTooLarge {
-    pub old: usize,
-    pub new: usize,
-    pub cells: usize,
-    pub max: usize,
+pub enum EditTooLarge {
+    /// The stretch it rewrites is longer than one alignment may be.
+    #[error(
+        "the edit rewrites {old} words into {new} in one stretch, an alignment of {cells} cells; one edit may take {max} (send the words as JSON instead)"
+    )]
+    Stretch { old: usize, new: usize, cells: usize, max: usize },
+    /// Comparing the spellings of its words would take too long (many long, alike words).
+    #[error(
+        "comparing the spellings of the {old} rewritten words with the {new} new ones takes more than {max} steps; edit a shorter stretch at once (or send the words as JSON instead)"
+    )]
+    Spelling { old: usize, new: usize, max: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +54,12 @@ fn edit_script(old: &[String], new: &[String]) -> Result<Vec<Op>, EditTooLarge> 
     let (o, n) = (&old[prefix..old.len() - suffix], &new[prefix..new.len() - suffix]);
     let cells = (o.len() + 1) * (n.len() + 1);
     if cells > MAX_ALIGNMENT_CELLS {
-        return Err(EditTooLarge { old: o.len(), new: n.len(), cells, max: MAX_ALIGNMENT_CELLS });
+        return Err(EditTooLarge::Stretch {
+            old: o.len(),
+            new: n.len(),
+            cells,
+            max: MAX_ALIGNMENT_CELLS,
+        });
     }
     let shift = |op: Op| match op {
         Op::Keep(i, j) => Op::Keep(i + prefix, j + prefix),
@@ -60,65 +68,150 @@ fn edit_script(old: &[String], new: &[String]) -> Result<Vec<Op>, EditTooLarge> 
         Op::Delete(i) => Op::Delete(i + prefix),
     };
     let mut ops: Vec<Op> = (0..prefix).map(|k| Op::Keep(k, k)).collect();
-    ops.extend(aligned(o, n).into_iter().map(shift));
+    let mut costs = Costs::new(o, n);
+    let mut middle = Vec::new();
+    costs.align(0..o.len(), 0..n.len(), &mut middle).map_err(|OutOfSteps| {
+        EditTooLarge::Spelling { old: o.len(), new: n.len(), max: MAX_SPELLING_STEPS }
+    })?;
+    ops.extend(middle.into_iter().map(shift));
     ops.extend((0..suffix).map(|k| Op::Keep(old.len() - suffix + k, new.len() - suffix + k)));
     Ok(ops)
 }
 
-fn aligned(old: &[String], new: &[String]) -> Vec<Op> {
-    // Costs: a gap (insert or delete) is G, replacing with a different word 2G (no cheaper than
-    // deleting and inserting), replacing with a near spelling 2G − 1. With G above n + m, the
-    // cheapest script keeps the most words unchanged (a longest common subsequence), so a word a
-    // person did not touch is never traded away; among those, near spellings pair up ("brown" →
-    // "browner" rather than "brown" → "red").
-    let (n, m) = (old.len(), new.len());
-    let gap = (n + m + 1) as u64;
-    let replace = |a: &str, b: &str| {
+/// Above this many cells a stretch is cut in two (Hirschberg's method) instead of aligned in one
+/// matrix, so an alignment's memory grows with the edit's length, not its square.
+const WHOLE_MATRIX_CELLS: usize = 1 << 16;
+
+/// The spelling comparisons ran past [`MAX_SPELLING_STEPS`].
+struct OutOfSteps;
+
+/// The costs of aligning `old` with `new`, and what is left of the spelling-comparison budget.
+///
+/// Costs: a gap (insert or delete) is G, replacing with a different word 2G (no cheaper than
+/// deleting and inserting), replacing with a near spelling 2G − 1. With G above n + m, the
+/// cheapest script keeps the most words unchanged (a longest common subsequence), so a word a
+/// person did not touch is never traded away; among those, near spellings pair up ("brown" →
+/// "browner" rather than "brown" → "red").
+struct Costs<'a> {
+    old: &'a [String],
+    new: &'a [String],
+    gap: u64,
+    steps_left: u64,
+}
+
+impl<'a> Costs<'a> {
+    fn new(old: &'a [String], new: &'a [String]) -> Self {
+        let gap = (old.len() + new.len() + 1) as u64;
+        Self { old, new, gap, steps_left: MAX_SPELLING_STEPS }
+    }
+
+    fn replace(&mut self, i: usize, j: usize) -> Result<u64, OutOfSteps> {
+        let (a, b) = (&self.old[i], &self.new[j]);
         if a == b {
-            0
-        } else if similar(a, b) {
-            2 * gap - 1
+            return Ok(0);
+        }
+        Ok(if similar_within(a, b, &mut self.steps_left)? {
+            2 * self.gap - 1
         } else {
-            2 * gap
+            2 * self.gap
+        })
+    }
+
+    /// The script of `old[rows]` into `new[cols]`, appended to `ops`: one matrix when it is
+    /// small, else cut at the middle row where the best script crosses it.
+    fn align(
+        &mut self,
+        rows: std::ops::Range<usize>,
+        cols: std::ops::Range<usize>,
+        ops: &mut Vec<Op>,
+    ) -> Result<(), OutOfSteps> {
+        let cells = (rows.len() + 1) * (cols.len() + 1);
+        if rows.len() <= 1 || cells <= WHOLE_MATRIX_CELLS {
+            return self.align_whole(rows, cols, ops);
         }
-    };
-    // One allocation, row by row (`d[i][j]` is `d[i * w + j]`).
-    let w = m + 1;
-    let mut cells = vec![0u64; (n + 1) * w];
-    for i in 0..=n {
-        cells[i * w] = i as u64 * gap;
+        let mid = rows.start + rows.len() / 2;
+        let top = self.last_row(rows.start..mid, cols.clone(), false)?;
+        let bottom = self.last_row(mid..rows.end, cols.clone(), true)?;
+        let k = (0..=cols.len())
+            .min_by_key(|&k| top[k] + bottom[cols.len() - k])
+            .expect("at least one column");
+        let split = cols.start + k;
+        self.align(rows.start..mid, cols.start..split, ops)?;
+        self.align(mid..rows.end, split..cols.end, ops)
     }
-    for (j, cell) in cells[..w].iter_mut().enumerate() {
-        *cell = j as u64 * gap;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let sub = cells[(i - 1) * w + j - 1] + replace(&old[i - 1], &new[j - 1]);
-            cells[i * w + j] =
-                sub.min(cells[(i - 1) * w + j] + gap).min(cells[i * w + j - 1] + gap);
+
+    /// The costs of aligning `old[rows]` with each prefix of `new[cols]` (`reversed`: each
+    /// suffix, both read backwards), in one row of memory.
+    fn last_row(
+        &mut self,
+        rows: std::ops::Range<usize>,
+        cols: std::ops::Range<usize>,
+        reversed: bool,
+    ) -> Result<Vec<u64>, OutOfSteps> {
+        let gap = self.gap;
+        let at = |r: &std::ops::Range<usize>, k: usize| {
+            if reversed { r.end - 1 - k } else { r.start + k }
+        };
+        let mut prev: Vec<u64> = (0..=cols.len() as u64).map(|j| j * gap).collect();
+        let mut cur = vec![0u64; cols.len() + 1];
+        for i in 0..rows.len() {
+            cur[0] = (i as u64 + 1) * gap;
+            for j in 1..=cols.len() {
+                let sub = prev[j - 1] + self.replace(at(&rows, i), at(&cols, j - 1))?;
+                cur[j] = sub.min(prev[j] + gap).min(cur[j - 1] + gap);
+            }
+            std::mem::swap(&mut prev, &mut cur);
         }
+        Ok(prev)
     }
-    let d = |i: usize, j: usize| cells[i * w + j];
-    // Walk back preferring keep, then insert, then delete, then replace: ties then come out as
-    // "replace, then insert" for a split word and "replace, then delete" for merged words.
-    let (mut i, mut j, mut ops) = (n, m, Vec::new());
-    while i > 0 || j > 0 {
-        if i > 0 && j > 0 && old[i - 1] == new[j - 1] && d(i, j) == d(i - 1, j - 1) {
-            ops.push(Op::Keep(i - 1, j - 1));
-            (i, j) = (i - 1, j - 1);
-        } else if j > 0 && d(i, j) == d(i, j - 1) + gap {
-            ops.push(Op::Insert(j - 1));
-            j -= 1;
-        } else if i > 0 && d(i, j) == d(i - 1, j) + gap {
-            ops.push(Op::Delete(i - 1));
-            i -= 1;
-        } else {
-            ops.push(Op::Replace(i - 1, j - 1));
-            (i, j) = (i - 1, j - 1);
+
+    fn align_whole(
+        &mut self,
+        rows: std::ops::Range<usize>,
+        cols: std::ops::Range<usize>,
+        ops: &mut Vec<Op>,
+    ) -> Result<(), OutOfSteps> {
+        let (n, m, gap) = (rows.len(), cols.len(), self.gap);
+        let (old, new) = (&self.old[rows.clone()], &self.new[cols.clone()]);
+        // One allocation, row by row (`d[i][j]` is `d[i * w + j]`).
+        let w = m + 1;
+        let mut cells = vec![0u64; (n + 1) * w];
+        for i in 0..=n {
+            cells[i * w] = i as u64 * gap;
         }
+        for (j, cell) in cells[..w].iter_mut().enumerate() {
+            *cell = j as u64 * gap;
+        }
+        for i in 1..=n {
+            for j in 1..=m {
+                let sub = cells[(i - 1) * w + j - 1]
+                    + self.replace(rows.start + i - 1, cols.start + j - 1)?;
+                cells[i * w + j] =
+                    sub.min(cells[(i - 1) * w + j] + gap).min(cells[i * w + j - 1] + gap);
+            }
+        }
+        let d = |i: usize, j: usize| cells[i * w + j];
+        // Walk back preferring keep, then insert, then delete, then replace: ties then come out
+        // as "replace, then insert" for a split word and "replace, then delete" for merged words.
+        let (mut i, mut j, mut back) = (n, m, Vec::new());
+        while i > 0 || j > 0 {
+            if i > 0 && j > 0 && old[i - 1] == new[j - 1] && d(i, j) == d(i - 1, j - 1) {
+                back.push(Op::Keep(rows.start + i - 1, cols.start + j - 1));
+                (i, j) = (i - 1, j - 1);
+            } else if j > 0 && d(i, j) == d(i, j - 1) + gap {
+                back.push(Op::Insert(cols.start + j - 1));
+                j -= 1;
+            } else if i > 0 && d(i, j) == d(i - 1, j) + gap {
+                back.push(Op::Delete(rows.start + i - 1));
+                i -= 1;
+            } else {
+                back.push(Op::Replace(rows.start + i - 1, cols.start + j - 1));
+                (i, j) = (i - 1, j - 1);
+            }
+        }
+        ops.extend(back.into_iter().rev());
+        Ok(())
     }
-    ops.reverse();
-    ops
 }
 
 /// New words for `new_text` tokens, timed against `old`; refused when the stretch the edit
@@ -196,25 +289,52 @@ pub fn retime(old: &[Word], new_text: &[String]) -> Result<Vec<Word>, EditTooLar
 /// Whether two spellings are the same word give or take a typo (edit distance ≤ a third), or one
 /// is part of the other (a word split or merged).
 fn similar(a: &str, b: &str) -> bool {
+    let mut unbounded = u64::MAX;
+    similar_within(a, b, &mut unbounded).unwrap_or(false)
+}
+
+/// [`similar`], charging the character comparisons it makes to `steps_left`.
+fn similar_within(a: &str, b: &str, steps_left: &mut u64) -> Result<bool, OutOfSteps> {
     if !a.is_empty() && !b.is_empty() && (a.contains(b) || b.contains(a)) {
-        return true;
+        return Ok(true);
     }
     let (la, lb) = (a.chars().count(), b.chars().count());
     let allowed = (la.max(lb) / 3).max(1);
     // The distance is at least the difference in length: no need to compute it then.
     if la.abs_diff(lb) > allowed {
-        return false;
+        return Ok(false);
     }
+    let cost = (la.min(lb) * (2 * allowed + 1)) as u64;
+    *steps_left = steps_left.checked_sub(cost).ok_or(OutOfSteps)?;
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    Ok(within_distance(&a, &b, allowed))
+}
+
+/// Whether the edit distance of `a` and `b` is at most `k`: only the band of cells within `k`
+/// of the diagonal can lead there (Ukkonen), and a row whose band is all above `k` ends it.
+fn within_distance(a: &[char], b: &[char], k: usize) -> bool {
+    let over = k + 1;
+    let mut prev: Vec<usize> = (0..=b.len()).map(|j| j.min(over)).collect();
+    let mut cur = vec![over; b.len() + 1];
     for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (k, cb) in b.iter().enumerate() {
-            cur[k + 1] = (prev[k] + usize::from(ca != cb)).min(prev[k + 1] + 1).min(cur[k] + 1);
+        let row = i + 1;
+        let (from, to) = (row.saturating_sub(k), (row + k).min(b.len()));
+        cur.fill(over);
+        if from == 0 {
+            cur[0] = row.min(over);
         }
-        prev = cur;
+        let mut best = cur[0];
+        for j in from.max(1)..=to {
+            let sub = prev[j - 1] + usize::from(*ca != b[j - 1]);
+            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1).min(over);
+            best = best.min(cur[j]);
+        }
+        if best > k {
+            return false;
+        }
+        std::mem::swap(&mut prev, &mut cur);
     }
-    prev[b.len()] <= allowed
+    prev[b.len()] <= k
 }
 
 /// Gives times to runs of inserted words (the `None`s), between their timed neighbours.
@@ -379,7 +499,105 @@ mod tests {
 
         let rewrite: Vec<String> = (0..3_000).map(|i| format!("x{i}")).collect();
         let e = retime(&long[..3_000], &rewrite).unwrap_err();
-        assert_eq!((e.old, e.new, e.max), (3_000, 3_000, crate::limits::MAX_ALIGNMENT_CELLS));
+        let EditTooLarge::Stretch { old, new, max, .. } = e.clone() else { panic!("{e}") };
+        assert_eq!((old, new, max), (3_000, 3_000, crate::limits::MAX_ALIGNMENT_CELLS));
         assert!(e.to_string().contains("send the words as JSON"), "{e}");
+    }
+
+    /// What a script costs under the alignment's costs.
+    fn cost(c: &mut Costs, ops: &[Op]) -> u64 {
+        ops.iter()
+            .map(|op| match *op {
+                Op::Keep(..) => 0,
+                Op::Replace(i, j) => c.replace(i, j).ok().unwrap(),
+                Op::Insert(_) | Op::Delete(_) => c.gap,
+            })
+            .sum()
+    }
+
+    /// Cut in two and aligned half by half (linear memory), a stretch gets a script as cheap as
+    /// the one matrix's, covering every word once, in order.
+    #[test]
+    fn the_linear_memory_alignment_is_as_good_as_the_whole_matrix() {
+        let vocab = ["the", "cat", "cats", "sat", "on", "mat", "a", "hat", "that", "ran"];
+        let mut seed = 7u64;
+        let mut pick = |n: usize| -> Vec<String> {
+            (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    vocab[(seed >> 33) as usize % vocab.len()].to_string()
+                })
+                .collect()
+        };
+        for (n, m) in [(400, 380), (300, 500), (1, 900)] {
+            let (old, new) = (pick(n), pick(m));
+            assert!((n + 1) * (m + 1) > WHOLE_MATRIX_CELLS || n == 1);
+            let mut c = Costs::new(&old, &new);
+            let (mut split, mut whole) = (Vec::new(), Vec::new());
+            c.align(0..n, 0..m, &mut split).ok().unwrap();
+            c.align_whole(0..n, 0..m, &mut whole).ok().unwrap();
+            assert_eq!(cost(&mut c, &split), cost(&mut c, &whole), "{n}×{m}");
+            let (mut i, mut j) = (0, 0);
+            for op in &split {
+                match *op {
+                    Op::Keep(a, b) | Op::Replace(a, b) => {
+                        assert_eq!((a, b), (i, j));
+                        (i, j) = (i + 1, j + 1);
+                    }
+                    Op::Insert(b) => {
+                        assert_eq!(b, j);
+                        j += 1;
+                    }
+                    Op::Delete(a) => {
+                        assert_eq!(a, i);
+                        i += 1;
+                    }
+                }
+            }
+            assert_eq!((i, j), (n, m));
+        }
+    }
+
+    /// Near spellings are told apart in a band around the diagonal, exactly.
+    #[test]
+    fn the_banded_distance_agrees_with_the_full_one() {
+        fn full(a: &[char], b: &[char]) -> usize {
+            let mut prev: Vec<usize> = (0..=b.len()).collect();
+            for (i, ca) in a.iter().enumerate() {
+                let mut cur = vec![i + 1; b.len() + 1];
+                for (k, cb) in b.iter().enumerate() {
+                    cur[k + 1] =
+                        (prev[k] + usize::from(ca != cb)).min(prev[k + 1] + 1).min(cur[k] + 1);
+                }
+                prev = cur;
+            }
+            prev[b.len()]
+        }
+        let words = [
+            "kitten", "sitting", "saturday", "sunday", "brown", "browner", "a", "ab", "abc",
+            "xyzzy", "", "colour", "color",
+        ];
+        for a in words {
+            for b in words {
+                let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+                for k in 0..5 {
+                    assert_eq!(within_distance(&a, &b, k), full(&a, &b) <= k, "{a:?} {b:?} {k}");
+                }
+            }
+        }
+    }
+
+    /// Many long words alike but not near enough: comparing them would take long, and the edit
+    /// is refused by the spelling budget instead.
+    #[test]
+    fn comparing_many_long_alike_words_is_bounded() {
+        let long = |tag: char, i: usize| format!("{}{tag}{i:0>32}", "a".repeat(66));
+        let old: Vec<Word> =
+            (0..1_000).map(|i| Word::new(long('o', i), i as u64 * 10, i as u64 * 10 + 5)).collect();
+        let new: Vec<String> = (0..1_000).map(|i| long('n', i * 7 + 1)).collect();
+        let started = std::time::Instant::now();
+        let e = retime(&old, &new).unwrap_err();
+        assert!(matches!(e, EditTooLarge::Spelling { old: 1_000, new: 1_000, .. }), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
     }
 }

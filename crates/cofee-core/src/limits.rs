@@ -13,10 +13,21 @@ pub const MAX_WORD_CHARS: usize = 100;
 pub const MAX_EDIT_WORDS: usize = MAX_WORDS;
 
 /// Cells of the word alignment an edit may need (the changed stretch of old words times the
-/// changed stretch of new ones, once the words common to both ends are set aside): 8 bytes
-/// each, so at most 32 MiB — a rewrite of 2,000 words in one go. Larger rewrites are sent as
-/// word JSON, which needs no alignment.
-pub const MAX_ALIGNMENT_CELLS: usize = 4 << 20;
+/// changed stretch of new ones, once the words common to both ends are set aside): a rewrite of
+/// 1,000 words in one go. The alignment's memory is linear in the stretch (Hirschberg), so this
+/// bounds its time. Larger rewrites are sent as word JSON, which needs no alignment.
+pub const MAX_ALIGNMENT_CELLS: usize = 1 << 20;
+
+/// Character comparisons an edit's alignment may spend telling near spellings apart (banded
+/// edit distances of words of similar length): about a quarter of a second.
+pub const MAX_SPELLING_STEPS: u64 = 1 << 27;
+
+/// The size of a caption page (style fields): characters per line, words per line and lines.
+/// A page is built once per word it shows when the active word is highlighted, so its size
+/// bounds that work (at most 80 × 4 / 2 = 160 one-letter words).
+pub const MAX_CHARS_PER_LINE: u32 = 80;
+pub const MAX_WORDS_PER_LINE: u32 = 20;
+pub const MAX_LINES_PER_PAGE: u32 = 4;
 
 /// Emphasis keywords in one style (each at most [`MAX_WORD_CHARS`]).
 pub const MAX_EMPHASIS_KEYWORDS: usize = 200;

@@ -9,6 +9,9 @@ pub const WHOLE_BODY_LIMIT: usize = 4 << 20;
 /// captions need the larger [`WHOLE_BODY_LIMIT`].
 pub const SMALL_BODY_LIMIT: usize = 64 << 10;
 
+/// Webhooks one account may have (each job's end is delivered to every one of them).
+pub const MAX_WEBHOOKS_PER_USER: usize = 20;
+
 /// What one user may hold at once; `None` is no limit. Configured per deployment
 /// (`COFEE_QUOTA_*`), reported at `GET /api/me/usage`, and checked before a request adds to
 /// it (requests racing each other can pass it by their number, which rate limits keep small).
@@ -30,7 +33,7 @@ impl Default for Quotas {
             projects: Some(500),
             stored_bytes: Some(50 << 30),
             open_uploads: Some(10),
-            active_jobs: Some(20),
+            active_jobs: Some(100),
         }
     }
 }

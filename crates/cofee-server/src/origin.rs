@@ -9,6 +9,15 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
 
 /// What a job this request enqueues for `owner`'s `project` carries: the request id (logs) and
 /// the trace context (traces).
+/// The origin of housekeeping caused by a request (no owner or project: the job outlives both).
+pub(crate) fn housekeeping_origin(headers: &axum::http::HeaderMap) -> cofee_jobs::JobOrigin {
+    cofee_jobs::JobOrigin {
+        request_id: request_id(headers),
+        traceparent: cofee_jobs::trace::current_traceparent(),
+        ..Default::default()
+    }
+}
+
 pub(crate) fn job_origin(
     headers: &axum::http::HeaderMap,
     owner: uuid::Uuid,

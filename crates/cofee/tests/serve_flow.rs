@@ -129,6 +129,8 @@ fn the_same_flow_with_separate_migrate_api_and_worker_processes() {
             "127.0.0.1:0",
             "--scratch-dir",
             dir.path().join("api-tmp").to_str().unwrap(),
+            "--max-file-mib",
+            "60",
         ],
         &env,
         &api_log,
@@ -241,7 +243,9 @@ fn the_journey_is_one_trace(spans: &[Span], trace_id: &str) {
     assert!(
         spans.iter().all(|s| s.service != "cofee-worker"
             || s.trace_id == trace_id
-            || !s.name.starts_with("job ")),
+            || !s.name.starts_with("job ")
+            // Upload expiry is the workers' own schedule, caused by no request.
+            || s.name == "job expire_uploads"),
         "no job span starts a trace of its own"
     );
 }
@@ -369,6 +373,8 @@ fn the_same_flow_with_separate_processes_on_s3_storage() {
             "127.0.0.1:0",
             "--scratch-dir",
             dir.path().join("api-tmp").to_str().unwrap(),
+            "--max-file-mib",
+            "60",
         ],
         &env,
     );
@@ -441,6 +447,39 @@ async fn a_browser_uploads_straight_into_the_bucket(base: &str, moto: &MotoServe
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "a file over the limit gets no link");
+
+    // L5: a link cannot bound what is PUT through it. A file over the limit (60 MiB here) is
+    // refused by its size, before any of it is read, and deleted.
+    let r = http
+        .post(format!("{base}/api/projects/{pid}/media/direct"))
+        .bearer_auth(token)
+        .json(&json!({"size": 1000}))
+        .send()
+        .await
+        .unwrap();
+    let liar: Value = r.json().await.unwrap();
+    let put =
+        http.put(liar["url"].as_str().unwrap()).body(vec![0u8; 61 << 20]).send().await.unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+    let reads = async || {
+        let m = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+        common::metric(&m, r#"storage_operation_duration_seconds_count{backend="s3",operation="get",outcome="ok"}"#)
+            .unwrap_or(0.0)
+    };
+    let before = reads().await;
+    let r = http
+        .post(format!(
+            "{base}/api/projects/{pid}/media/direct/{}/complete",
+            liar["upload_id"].as_str().unwrap()
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reads().await, before, "the oversized object was not read");
+    assert_eq!(moto.count("cofee-media", "tenant-a/uploads/"), 0, "and it is deleted");
+
     let r = http
         .post(format!("{base}/api/projects/{pid}/media/direct"))
         .bearer_auth(token)
@@ -905,7 +944,16 @@ async fn flow(base: &str, jobs_base: &str, api_metrics: &str, stored: Stored<'_>
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        assert_eq!(stored.count(&pid), 0, "no orphaned objects");
+        // The objects go by a maintenance job committed with the deletion of the rows.
+        let mut left = stored.count(&pid);
+        for _ in 0..100 {
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            left = stored.count(&pid);
+        }
+        assert_eq!(left, 0, "no orphaned objects");
     }
 }
 

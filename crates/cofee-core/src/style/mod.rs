@@ -208,17 +208,22 @@ impl Style {
             "margin_h",
             "must be between 0 and 45 (% of video width)",
         );
+        use crate::limits::{MAX_CHARS_PER_LINE, MAX_LINES_PER_PAGE, MAX_WORDS_PER_LINE};
         check(
-            (4..=80).contains(&self.max_chars_per_line),
+            (4..=MAX_CHARS_PER_LINE).contains(&self.max_chars_per_line),
             "max_chars_per_line",
-            "must be between 4 and 80",
+            &format!("must be between 4 and {MAX_CHARS_PER_LINE}"),
         );
         check(
-            self.words_per_line.is_none_or(|w| (1..=20).contains(&w)),
+            self.words_per_line.is_none_or(|w| (1..=MAX_WORDS_PER_LINE).contains(&w)),
             "words_per_line",
-            "must be between 1 and 20",
+            &format!("must be between 1 and {MAX_WORDS_PER_LINE}"),
         );
-        check((1..=4).contains(&self.lines_per_page), "lines_per_page", "must be between 1 and 4");
+        check(
+            (1..=MAX_LINES_PER_PAGE).contains(&self.lines_per_page),
+            "lines_per_page",
+            &format!("must be between 1 and {MAX_LINES_PER_PAGE}"),
+        );
         check(
             (50..=300).contains(&self.active_scale),
             "active_scale",

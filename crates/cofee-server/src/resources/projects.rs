@@ -13,7 +13,9 @@ use crate::extract::Id;
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::quotas::Adding;
 use crate::state::AppState;
-use cofee_jobs::{DeleteObjects, JobOrigin};
+use cofee_jobs::DeleteObjects;
+
+use crate::origin::housekeeping_origin;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -110,11 +112,12 @@ pub async fn delete(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
     Id(id): Id,
+    headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     // Its objects go in a job committed with the deletion of its rows: durable, and run again
     // until every object is gone.
     let cleanup = |uploads: &[uuid::Uuid]| {
-        cofee_jobs::new_job(&DeleteObjects::project(id, uploads), JobOrigin::default())
+        cofee_jobs::new_job(&DeleteObjects::project(id, uploads), housekeeping_origin(&headers))
     };
     s.projects.delete_project(user, id, &cleanup).await?;
     // Its open event streams end now rather than at their next safety-net read.

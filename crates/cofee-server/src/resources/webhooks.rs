@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, FieldError, Problem};
+use crate::limits::MAX_WEBHOOKS_PER_USER;
+use crate::problem::{ApiError, FieldError, Problem, ProblemType};
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -63,6 +64,15 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
     let Json(w) = body?;
     validate(&w)?;
+    // Each job's end is delivered to each of its owner's webhooks: their number bounds that.
+    if s.webhooks.webhooks(user).await?.len() >= MAX_WEBHOOKS_PER_USER {
+        return Err(ApiError::new(
+            ProblemType::QuotaExceeded,
+            format!(
+                "quota exceeded: webhooks — an account has at most {MAX_WEBHOOKS_PER_USER}; delete one first"
+            ),
+        ));
+    }
     let mut raw = [0u8; 24];
     getrandom::fill(&mut raw).expect("the OS has a random source");
     let secret = format!("whsec_{}", hex::encode(raw));

@@ -150,7 +150,7 @@ pub struct HttpArgs {
     /// Unfinished resumable uploads one user may have, or `off` [default: 10].
     #[arg(long, env = "COFEE_QUOTA_OPEN_UPLOADS")]
     pub quota_open_uploads: Option<QuotaLimit>,
-    /// Transcriptions and renders one user may have queued or running, or `off` [default: 20].
+    /// Transcriptions and renders one user may have queued or running, or `off` [default: 100].
     #[arg(long, env = "COFEE_QUOTA_ACTIVE_JOBS")]
     pub quota_active_jobs: Option<QuotaLimit>,
     /// Failed sign-ins a minute per account and client address, `RATE[/BURST]` or `off` [default: 5/5].
