@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem;
 use crate::resources::{
-    auth, captions, events, files, health, jobs, media, projects, renders, styles, tokens, uploads,
-    usage, webhooks,
+    auth, captions, events, files, health, jobs, media, pages, projects, renders, styles, tokens,
+    uploads, usage, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -16,7 +16,7 @@ use crate::resources::{
     paths(
         auth::register, auth::login, auth::refresh, auth::logout, tokens::create_token, tokens::list_tokens, tokens::delete_token, usage::usage,
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
-        media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, files::media_url, files::render_url,
+        media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, pages::pages, files::media_url, files::render_url,
         captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt,
         jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,
         styles::presets, styles::get_style, styles::put_style, renders::create, renders::list, renders::download,

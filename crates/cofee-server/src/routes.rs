@@ -12,8 +12,8 @@ use crate::limits::{SMALL_BODY_LIMIT, WHOLE_BODY_LIMIT};
 use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry};
 use crate::openapi;
 use crate::resources::{
-    auth, captions, events, files, health, jobs, media, projects, renders, styles, tokens, uploads,
-    usage, web, webhooks,
+    auth, captions, events, files, health, jobs, media, pages, projects, renders, styles, tokens,
+    uploads, usage, web, webhooks,
 };
 use crate::state::{AppState, Probes};
 
@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/projects/{id}/transcribe", small(post(jobs::transcribe)))
         .route("/api/projects/{id}/captions", get(captions::captions).put(captions::put_captions))
+        .route("/api/projects/{id}/captions/pages", get(pages::pages))
         .route("/api/projects/{id}/captions.srt", get(captions::export_srt))
         .route("/api/projects/{id}/captions.vtt", get(captions::export_vtt))
         .route("/api/projects/{id}/captions.ass", get(captions::export_ass))

@@ -227,6 +227,46 @@ impl App {
     }
 }
 
+/// The editor shows the captions page by page as the render lays them out in the project's style.
+async fn the_captions_come_in_pages_as_the_style_lays_them_out(app: App) {
+    let (alice, _) = app.user("alice@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "pages"})).await;
+    let pid: uuid::Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    // Two sentences with a long pause between them: two pages at least, in order, covering
+    // every word once.
+    let words: Vec<Value> = ["Hello", "there.", "How", "are", "you", "today?"]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let start = i as f64 * 0.4 + if i >= 2 { 2.0 } else { 0.0 };
+            json!({"text": w, "start": start, "end": start + 0.3})
+        })
+        .collect();
+    app.db.save_transcript(pid, &json!({"words": words}).to_string()).await.unwrap();
+    let (s, pages) = app.get(&format!("/api/projects/{pid}/captions/pages"), &alice).await;
+    assert_eq!(s, StatusCode::OK, "{pages}");
+    let pages = pages["pages"].as_array().unwrap().clone();
+    assert!(pages.len() >= 2, "{pages:?}");
+    let mut next = 0;
+    for page in &pages {
+        for line in page["lines"].as_array().unwrap() {
+            assert_eq!(line["from"].as_u64(), Some(next), "{pages:?}");
+            next = line["to"].as_u64().unwrap();
+        }
+    }
+    assert_eq!(next, 6, "every word once: {pages:?}");
+    assert_eq!(
+        pages[0]["lines"].as_array().unwrap().last().unwrap()["to"],
+        2,
+        "the pause starts a page"
+    );
+    let (bob, _) = app.user("bob@example.com").await;
+    assert_eq!(
+        app.get(&format!("/api/projects/{pid}/captions/pages"), &bob).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
 /// Every job's end goes to each of its owner's webhooks, so an account has a bounded number.
 async fn an_account_has_at_most_twenty_webhooks(app: App) {
     let (alice, _) = app.user("alice@example.com").await;
@@ -1182,6 +1222,7 @@ on_both_backends!(
     api_tokens_have_scopes_and_cannot_mint_more_than_they_hold,
     a_file_that_is_not_a_video_is_refused_without_server_paths,
     an_account_has_at_most_twenty_webhooks,
+    the_captions_come_in_pages_as_the_style_lays_them_out,
     the_api_describes_itself_in_openapi_3_1_with_docs,
     problem_types_name_the_kind_of_error_and_resolve_to_a_description,
 );

@@ -8,6 +8,7 @@ pub mod files;
 pub mod health;
 pub mod jobs;
 pub mod media;
+pub mod pages;
 pub mod projects;
 pub mod renders;
 pub mod styles;
