@@ -63,9 +63,10 @@ pub async fn put_captions(
     AuthUser(user): AuthUser,
     Id(id): Id,
     headers: HeaderMap,
-    body: String,
+    body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Result<Response, ApiError> {
     let current = s.media.transcript(user, id).await?;
+    let body = body?;
     let expected = parse_etag(&headers)?;
     // Parsing, re-timing and checking take up to a few hundred milliseconds on the largest
     // transcripts (all bounded by `cofee_core::limits`): off the async runtime.

@@ -30,7 +30,7 @@ use crate::problem::{ApiError, Problem, ProblemType};
 use crate::quotas::Adding;
 use crate::state::AppState;
 
-const VERSION: &str = "1.0.0";
+pub(crate) const VERSION: &str = "1.0.0";
 
 fn tus_headers(mut r: Response) -> Response {
     r.headers_mut().insert("tus-resumable", HeaderValue::from_static(VERSION));
@@ -187,7 +187,7 @@ pub async fn options(State(s): State<AppState>) -> Response {
     tus_headers(r)
 }
 
-#[utoipa::path(post, path = "/api/uploads", tag = "uploads", security(("bearer" = [])), params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header, description = "project_id <base64>, filename <base64>"), ("Tus-Resumable" = String, Header)), responses((status = 201, description = "Location names the upload"), (status = 412, body = Problem)))]
+#[utoipa::path(post, path = "/api/uploads", tag = "uploads", security(("bearer" = [])), params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header, description = "project_id <base64>, filename <base64>"), ("Tus-Resumable" = String, Header)), responses((status = 201, description = "Location names the upload"), (status = 400, description = "a tus header is missing or malformed", body = Problem), (status = 404, description = "no such project", body = Problem), (status = 412, body = Problem), (status = 413, description = "Upload-Length is over the limit", body = Problem)))]
 pub async fn create(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -234,7 +234,7 @@ pub async fn head(
     Ok(tus_headers(r))
 }
 
-#[utoipa::path(patch, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"), responses((status = 204, description = "Upload-Offset after the write"), (status = 409, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
+#[utoipa::path(patch, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path), ("Upload-Offset" = u64, Header), ("Tus-Resumable" = String, Header)), request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"), responses((status = 204, description = "Upload-Offset after the write"), (status = 400, description = "Upload-Offset is malformed, or the body broke off", body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 413, description = "more bytes than Upload-Length", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
 pub async fn patch(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -419,7 +419,7 @@ async fn forget(s: &AppState, user: Uuid, id: Uuid) {
     }
 }
 
-#[utoipa::path(delete, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path), ("Tus-Resumable" = String, Header)), responses((status = 204), (status = 412, body = Problem)))]
 pub async fn delete(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
