@@ -2,10 +2,9 @@
 //! `/api/openapi.json` with Swagger UI at `/api/docs` (its assets are built into the binary).
 
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::{Object, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Content, Ref, RefOr};
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
 use crate::problem;
@@ -210,7 +209,7 @@ impl Modify for CommonResponses {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         use problem::ProblemType as P;
         use utoipa::openapi::response::Response;
-        let problem_ref = || serde_json::json!({"$ref": "#/components/schemas/Problem"});
+                let problem_ref = || serde_json::json!({"$ref": "#/components/schemas/Problem"});
         let about = |kinds: &[P]| {
             kinds
                 .iter()
@@ -263,6 +262,13 @@ impl Modify for CommonResponses {
                     (stateful, "500", &[P::Internal], serde_json::json!({})),
                     (deadline, "503", &[P::Timeout], retry_after.clone()),
                 ];
+                // A 429 a path lists itself says when to come back too.
+                if let Some(RefOr::T(r)) = op.responses.responses.get_mut("429")
+                    && !r.headers.contains_key("Retry-After")
+                {
+                    let header = serde_json::from_value(retry_after["Retry-After"].clone());
+                    r.headers.insert("Retry-After".into(), header.expect("a header"));
+                }
                 for (applies, status, kinds, headers) in common {
                     if applies && !op.responses.responses.contains_key(status) {
                         op.responses.responses.insert(status.into(), response(kinds, headers));
@@ -330,9 +336,11 @@ impl Modify for Links {
             ("refresh", "Logout", "logout", &session),
         ]);
         for (from, name, to, how) in links {
-            let mut link = how.clone();
-            link["operationId"] = to.into();
-            let link: utoipa::openapi::link::Link = serde_json::from_value(link).expect("a link");
+            let mut link = utoipa::openapi::link::LinkBuilder::new().operation_id(to);
+            for (name, value) in how.get("parameters").and_then(|p| p.as_object()).into_iter().flatten() {
+                link = link.parameter(name, value.clone());
+            }
+            let link = link.request_body(how.get("requestBody").cloned()).build();
             let op = doc
                 .paths
                 .paths

@@ -41,7 +41,7 @@ fn every_error_response_is_a_problem_document() {
             }
             // The readiness probe's 503 is its report (which dependency is down), or, past the
             // deadline, a problem.
-            let report = (&*method, &**path, &**status) == ("GET", "/health/ready", "503");
+            let report = (method.as_str(), path.as_str(), status.as_str()) == ("GET", "/health/ready", "503");
             for (media_type, body) in content {
                 if report && media_type == "application/json" {
                     continue;
