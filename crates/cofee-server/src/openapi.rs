@@ -167,6 +167,12 @@ impl Modify for Constraints {
                 {
                     o.enum_values = Some(vec![crate::resources::uploads::VERSION.into()]);
                 }
+                if let RefOr::T(p) = p
+                    && p.name == "Upload-Metadata"
+                    && let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut()
+                {
+                    o.pattern = Some(crate::resources::uploads::METADATA_PATTERN.into());
+                }
             }
         }
         // Webhook events: one or more of the events, or "*", each once.

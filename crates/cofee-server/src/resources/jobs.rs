@@ -42,10 +42,10 @@ pub async fn transcribe(
     AuthUser(user): AuthUser,
     Id(id): Id,
     headers: HeaderMap,
-    body: Result<Json<TranscribeRequest>, JsonRejection>,
+    body: Result<Json<Option<TranscribeRequest>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let req = match body {
-        Ok(Json(r)) => r,
+        Ok(Json(r)) => r.unwrap_or_default(), // `null` is no body too
         Err(JsonRejection::MissingJsonContentType(_)) => TranscribeRequest::default(), // an empty POST is fine
         Err(e) => return Err(e.into()),
     };

@@ -92,6 +92,7 @@ fn direct_key(project: Uuid, upload: Uuid) -> String {
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct DirectUploadRequest {
     /// The file's size in bytes (checked against the upload limit before a link is given).
+    #[serde(deserialize_with = "crate::fields::whole")]
     pub size: u64,
 }
 
@@ -157,7 +158,7 @@ pub async fn complete_direct_upload(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
     Id((id, upload_id)): Id<(Uuid, Uuid)>,
-    body: Result<Option<Json<DirectUploadDone>>, JsonRejection>,
+    body: Result<Option<Json<Option<DirectUploadDone>>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
     let body = body?;
     s.projects.project(user, id).await?;
@@ -186,7 +187,7 @@ pub async fn complete_direct_upload(
         if size > s.limits.max_bytes {
             return Err(too_large(s.limits.max_bytes));
         }
-        let name = body.map(|Json(b)| b.file_name).unwrap_or_default();
+        let name = body.and_then(|Json(b)| b?.file_name); // no body, or `null`
         attach(&s, user, id, &local, size, name).await
     }
     .await;

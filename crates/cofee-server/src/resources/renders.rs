@@ -29,6 +29,7 @@ pub(crate) const MAX_CRF: u8 = 51;
 #[serde(deny_unknown_fields)]
 pub struct RenderRequest {
     preset: Option<String>,
+    #[serde(default, deserialize_with = "crate::fields::whole_or_null")]
     crf: Option<u8>,
 }
 
@@ -44,10 +45,10 @@ pub async fn create(
     AuthUser(user): AuthUser,
     Id(id): Id,
     headers: axum::http::HeaderMap,
-    body: Result<Json<RenderRequest>, JsonRejection>,
+    body: Result<Json<Option<RenderRequest>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
     let req = match body {
-        Ok(Json(r)) => r,
+        Ok(Json(r)) => r.unwrap_or_default(), // `null` is no body too
         Err(JsonRejection::MissingJsonContentType(_)) => RenderRequest::default(),
         Err(e) => return Err(e.into()),
     };

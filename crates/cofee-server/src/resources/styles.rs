@@ -125,8 +125,12 @@ pub async fn put_style(
     body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Result<Json<Style>, ApiError> {
     s.projects.project(user, id).await?; // another user's project is not there, whatever the body
-    let body = body?;
+    let mut body = body?;
     check_numbers(&body)?;
+    if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&body) {
+        crate::fields::whole_numbers(&mut value); // `"lines_per_page": 2.0` is 2
+        body = value.to_string();
+    }
     let style = Style::from_json(&body).map_err(|e| match e {
         cofee_core::StyleError::Invalid(errs) => ApiError::invalid(
             errs.into_iter()

@@ -71,6 +71,16 @@ fn metadata(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether `Upload-Metadata` has a `project_id` pair, whatever its value.
+fn names_project(headers: &HeaderMap) -> bool {
+    let raw = headers.get("upload-metadata").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    raw.split(',').any(|pair| pair.trim().split(' ').next() == Some("project_id"))
+}
+
+/// What `Upload-Metadata` must be (for the OpenAPI document): visible ASCII, with a
+/// `project_id` pair (see [`names_project`]).
+pub(crate) const METADATA_PATTERN: &str = r"^([\t -~]*,)?[ \t]*project_id([ ,][\t -~]*)?$";
+
 /// Where the pieces of upload `id` are kept.
 fn pieces_prefix(id: Uuid) -> String {
     format!("uploads/{id}")
@@ -203,12 +213,17 @@ pub async fn create(
     }
     let meta = metadata(&headers);
     let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let project: Uuid = get("project_id").and_then(|p| p.parse().ok()).ok_or_else(|| {
-        ApiError::new(
-            ProblemType::BadTusRequest,
-            "Upload-Metadata must name the project: `project_id <base64 id>`",
-        )
-    })?;
+    let project: Uuid = match get("project_id").and_then(|p| p.parse().ok()) {
+        Some(project) => project,
+        // A value that is no project's id names no project, like a malformed id in a path.
+        None if names_project(&headers) => return Err(ApiError::not_found()),
+        None => {
+            return Err(ApiError::new(
+                ProblemType::BadTusRequest,
+                "Upload-Metadata must name the project: `project_id <base64 id>`",
+            ));
+        }
+    };
     let name = get("filename").or_else(|| get("name"));
     crate::quotas::check(&s, user, Adding { uploads: 1, bytes: length, ..Adding::default() })
         .await?;
