@@ -8,7 +8,7 @@
 # schemathesis comes from PyPI, pinned with hashes (scripts/schemathesis-requirements.txt), into
 # a virtualenv outside the clone ($COFEE_SCHEMATHESIS_VENV), installed again only when the pins
 # change. The binary is $COFEE_BIN, by default the debug build of the cargo target directory.
-# COFEE_SCHEMATHESIS_EXAMPLES sets the cases per operation and phase (default 25),
+# COFEE_SCHEMATHESIS_EXAMPLES sets the cases per operation and phase (default 10),
 # COFEE_SCHEMATHESIS_SEED fixes the random seed (a failing run prints the one it used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,7 +75,7 @@ COFEE_SCHEMATHESIS_TOKEN=$token "$venv/bin/schemathesis" --config-file "$root/sc
   "$url/api/openapi.json" \
   --checks all \
   --phases examples,coverage,fuzzing,stateful \
-  --max-examples "${COFEE_SCHEMATHESIS_EXAMPLES:-25}" \
+  --max-examples "${COFEE_SCHEMATHESIS_EXAMPLES:-10}" \
   ${COFEE_SCHEMATHESIS_SEED:+--seed "$COFEE_SCHEMATHESIS_SEED"} \
   --report junit --report-junit-path "$work/junit.xml" \
   --no-color 2>&1 | tee "$work/run.log" || status=$?
