@@ -1,10 +1,10 @@
 //! The API description (OpenAPI 3.1), generated from the handlers' annotations, served at
 //! `/api/openapi.json` with Swagger UI at `/api/docs` (its assets are built into the binary).
 
+use utoipa::openapi::RefOr;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::schema::{Object, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
 use crate::problem;
@@ -158,6 +158,12 @@ impl Modify for Constraints {
         property(doc, "RenderRequest", "preset").enum_values = nullable(&presets);
         property(doc, "RenderRequest", "crf").maximum =
             Some(crate::resources::renders::MAX_CRF.into());
+        let components = doc.components.as_mut().expect("the document has components");
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("NewToken")
+            && let Some(RefOr::T(Schema::Array(scopes))) = o.properties.get_mut("scopes")
+        {
+            scopes.min_items = Some(1);
+        }
         // tus: the one version spoken here.
         for (_, op) in doc.paths.paths.iter_mut().flat_map(|(_, item)| operations(item)) {
             for p in op.parameters.iter_mut().flatten() {
@@ -201,6 +207,7 @@ impl Modify for Constraints {
 ///
 /// - 400 where a JSON body is read (not JSON, or not of the documented shape),
 /// - 401 where the operation needs a token,
+/// - 403 there too (an API token without the scope; where something is added, a quota),
 /// - 404 where the path names something (an unknown or malformed id, or another user's),
 /// - 413 where a body is read (over the route's limit),
 /// - 429 on `/api/` (the request budgets of `middleware::rate_limit`), with `Retry-After`,
@@ -215,7 +222,7 @@ impl Modify for CommonResponses {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         use problem::ProblemType as P;
         use utoipa::openapi::response::Response;
-                let problem_ref = || serde_json::json!({"$ref": "#/components/schemas/Problem"});
+        let problem_ref = || serde_json::json!({"$ref": "#/components/schemas/Problem"});
         let about = |kinds: &[P]| {
             kinds
                 .iter()
@@ -259,9 +266,27 @@ impl Modify for CommonResponses {
                 let stateful = secured || body.is_some();
                 let method = method.parse().expect("an HTTP method");
                 let deadline = !crate::middleware::deadline::without_deadline(&method, path);
-                let common: [(bool, &str, &[P], serde_json::Value); 7] = [
+                // Quotas are checked where something is added that counts against one.
+                let quota = matches!(
+                    (&*method.to_string(), &**path),
+                    ("POST", "/api/projects")
+                        | ("PUT", "/api/projects/{id}/media")
+                        | ("POST", "/api/projects/{id}/media/direct")
+                        | ("POST", "/api/projects/{id}/transcribe")
+                        | ("POST", "/api/projects/{id}/renders")
+                        | ("POST", "/api/jobs/{id}/retry")
+                        | ("POST", "/api/uploads")
+                        | ("POST", "/api/webhooks")
+                );
+                let forbidden: &[P] = if quota {
+                    &[P::InsufficientScope, P::QuotaExceeded]
+                } else {
+                    &[P::InsufficientScope]
+                };
+                let common: [(bool, &str, &[P], serde_json::Value); 8] = [
                     (json_body, "400", &[P::MalformedRequest], serde_json::json!({})),
                     (secured, "401", &[P::Unauthorized], serde_json::json!({})),
+                    (secured, "403", forbidden, serde_json::json!({})),
                     (path.contains('{'), "404", &[P::NotFound], serde_json::json!({})),
                     (body.is_some(), "413", &[P::RequestTooLarge], serde_json::json!({})),
                     (api, "429", &[P::TooManyRequests], retry_after.clone()),
@@ -343,7 +368,9 @@ impl Modify for Links {
         ]);
         for (from, name, to, how) in links {
             let mut link = utoipa::openapi::link::LinkBuilder::new().operation_id(to);
-            for (name, value) in how.get("parameters").and_then(|p| p.as_object()).into_iter().flatten() {
+            for (name, value) in
+                how.get("parameters").and_then(|p| p.as_object()).into_iter().flatten()
+            {
                 link = link.parameter(name, value.clone());
             }
             let link = link.request_body(how.get("requestBody").cloned()).build();

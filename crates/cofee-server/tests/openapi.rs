@@ -41,7 +41,8 @@ fn every_error_response_is_a_problem_document() {
             }
             // The readiness probe's 503 is its report (which dependency is down), or, past the
             // deadline, a problem.
-            let report = (method.as_str(), path.as_str(), status.as_str()) == ("GET", "/health/ready", "503");
+            let report = (method.as_str(), path.as_str(), status.as_str())
+                == ("GET", "/health/ready", "503");
             for (media_type, body) in content {
                 if report && media_type == "application/json" {
                     continue;
@@ -64,6 +65,7 @@ fn every_operation_documents_the_statuses_it_can_answer() {
         let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
         if secured {
             assert!(has(&op, "401"), "{at}: needs a token but documents no 401");
+            assert!(has(&op, "403"), "{at}: an API token may lack the scope, but no 403");
         }
         if path.starts_with("/api/") {
             assert!(has(&op, "429"), "{at}: rate-limited but documents no 429");
