@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs the system packages they need, checks the formatting, then the whole
-# Cargo workspace with every feature (whisper.cpp included), then the web app in Chromium, and
-# closes with one line adding up every test binary's result.
+# Cargo workspace with every feature (whisper.cpp included), then the web app in Chromium, then
+# the API against its OpenAPI document (schemathesis), and closes with one line adding up every
+# test binary's result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -19,6 +20,9 @@ cargo test --workspace --all-features --locked --no-fail-fast "$@" 2>&1 | tee -a
 # The web app end to end, in Chromium, against the binary the tests just built.
 export COFEE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/cofee"
 (cd web && node e2e/flow.mjs) 2>&1 | tee -a "$log" || status=$?
+# The API against its own OpenAPI document: schemathesis (pinned), every check, stateful phase
+# included, against `cofee serve` (schemathesis.toml says what it adjusts, and why).
+scripts/schemathesis.sh 2>&1 | tee -a "$log" || status=$?
 # The deploy artefacts: yamllint, Kubernetes schemas, checkov (no Docker engine or cluster here).
 deploy/check.sh 2>&1 | grep -v -E '^\s*$' | tee -a "$log" || { status=1; echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (deploy checks)" | tee -a "$log"; }
 python3 - "$log" <<'PY'

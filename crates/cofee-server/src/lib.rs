@@ -9,6 +9,7 @@
 pub mod auth;
 mod budgets;
 mod extract;
+mod fields;
 mod ingest;
 mod keys;
 mod limits;

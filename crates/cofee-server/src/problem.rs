@@ -220,6 +220,23 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
+/// A text body (captions, styles) that is not UTF-8, or over the limit.
+impl From<axum::extract::rejection::StringRejection> for ApiError {
+    fn from(r: axum::extract::rejection::StringRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::new(
+                ProblemType::RequestTooLarge,
+                format!(
+                    "the body is over this request's limit ({} KiB; captions {} MiB)",
+                    crate::limits::SMALL_BODY_LIMIT >> 10,
+                    crate::limits::WHOLE_BODY_LIMIT >> 20
+                ),
+            );
+        }
+        Self::new(ProblemType::MalformedRequest, r.body_text())
+    }
+}
+
 impl From<axum::extract::rejection::PathRejection> for ApiError {
     fn from(_: axum::extract::rejection::PathRejection) -> Self {
         Self::not_found()

@@ -89,7 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs/{id}/retry", post(jobs::retry))
         .merge(
             utoipa_swagger_ui::SwaggerUi::new("/api/docs")
-                .url("/api/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()),
+                .url("/api/openapi.json", openapi::document(state.limits.max_bytes)),
         )
         .fallback(web::app)
         .route_layer(axum::middleware::from_fn(deadline::deadline))

@@ -11,7 +11,7 @@ pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs
 /// a direct upload (which fetches the whole file to check it) — and those that must not be cut
 /// off halfway: deleting a project (rows, then objects) and starting a render (a 503 after the
 /// commit would have the client start a second one).
-fn without_deadline(method: &axum::http::Method, route: &str) -> bool {
+pub(crate) fn without_deadline(method: &axum::http::Method, route: &str) -> bool {
     use axum::http::Method;
     matches!(
         (method, route),

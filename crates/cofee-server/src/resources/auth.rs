@@ -41,18 +41,13 @@ pub struct Tokens {
 }
 
 fn validate(c: &Credentials) -> Result<String, ApiError> {
-    let email = c.email.trim().to_lowercase();
     let mut errors = Vec::new();
-    let at = email.find('@');
-    if email.len() > 254
-        || at.is_none_or(|i| i == 0 || i == email.len() - 1)
-        || email.contains(char::is_whitespace)
-    {
+    if !crate::fields::is_email(&c.email) {
         errors
             .push(FieldError { field: "email".into(), message: "must be an email address".into() });
     }
-    let chars = c.password.chars().count();
-    if !(10..=1024).contains(&chars) {
+    let email = c.email.to_lowercase();
+    if !crate::fields::is_password(&c.password) {
         errors.push(FieldError {
             field: "password".into(),
             message: "must be between 10 and 1024 characters".into(),

@@ -57,15 +57,16 @@ fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
 /// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
 /// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
 /// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412.
-#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), params(("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = Object, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = Object), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = Object, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = Object), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_captions(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
     Id(id): Id,
     headers: HeaderMap,
-    body: String,
+    body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Result<Response, ApiError> {
     let current = s.media.transcript(user, id).await?;
+    let body = body?;
     let expected = parse_etag(&headers)?;
     // Parsing, re-timing and checking take up to a few hundred milliseconds on the largest
     // transcripts (all bounded by `cofee_core::limits`): off the async runtime.

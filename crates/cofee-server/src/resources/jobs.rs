@@ -19,6 +19,9 @@ use crate::problem::{ApiError, Problem, ProblemType};
 use crate::quotas::Adding;
 use crate::state::AppState;
 
+/// The speech engines a transcription may ask for.
+pub(crate) const ENGINES: &[&str] = &["sphinx", "whisper", "openai"];
+
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TranscribeRequest {
@@ -33,29 +36,27 @@ pub struct Accepted {
     job_id: Uuid,
 }
 
-#[utoipa::path(post, path = "/api/projects/{id}/transcribe", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<TranscribeRequest>), responses((status = 202, body = Accepted), (status = 409, description = "no media yet", body = Problem)))]
+#[utoipa::path(post, path = "/api/projects/{id}/transcribe", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Option<TranscribeRequest>), responses((status = 202, body = Accepted), (status = 409, description = "no media yet", body = Problem), (status = 422, body = Problem)))]
 pub async fn transcribe(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
     Id(id): Id,
     headers: HeaderMap,
-    body: Result<Json<TranscribeRequest>, JsonRejection>,
+    body: Result<Json<Option<TranscribeRequest>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let req = match body {
-        Ok(Json(r)) => r,
+        Ok(Json(r)) => r.unwrap_or_default(), // `null` is no body too
         Err(JsonRejection::MissingJsonContentType(_)) => TranscribeRequest::default(), // an empty POST is fine
         Err(e) => return Err(e.into()),
     };
     s.projects.project(user, id).await?;
-    if req.engine.as_deref().is_some_and(|e| !["sphinx", "whisper", "openai"].contains(&e)) {
+    if req.engine.as_deref().is_some_and(|e| !ENGINES.contains(&e)) {
         return Err(ApiError::invalid(vec![crate::problem::FieldError {
             field: "engine".into(),
             message: "must be sphinx, whisper or openai".into(),
         }]));
     }
-    if req.language.as_deref().is_some_and(|l| {
-        l.is_empty() || l.len() > 12 || !l.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
-    }) {
+    if req.language.as_deref().is_some_and(|l| !crate::fields::is_language(l)) {
         return Err(ApiError::invalid(vec![crate::problem::FieldError {
             field: "language".into(),
             message: "must be a language code such as en or pt-BR".into(),

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use cofee_store::media::MediaRecord;
 use futures_util::StreamExt;
@@ -20,7 +21,7 @@ use crate::state::AppState;
 
 /// `PUT /api/projects/{id}/media`: the request body is the file. It is written to disk as it
 /// arrives (constant memory, any size up to the limit), probed, and only then stored.
-#[utoipa::path(put, path = "/api/projects/{id}/media", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the video file"), responses((status = 201, body = MediaRecord), (status = 413, body = Problem), (status = 422, description = "not acceptable media", body = Problem)))]
+#[utoipa::path(put, path = "/api/projects/{id}/media", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the video file"), responses((status = 201, body = MediaRecord), (status = 400, description = "the body broke off", body = Problem), (status = 413, body = Problem), (status = 422, description = "not acceptable media", body = Problem)))]
 pub async fn upload(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -91,6 +92,7 @@ fn direct_key(project: Uuid, upload: Uuid) -> String {
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct DirectUploadRequest {
     /// The file's size in bytes (checked against the upload limit before a link is given).
+    #[serde(deserialize_with = "crate::fields::whole")]
     pub size: u64,
 }
 
@@ -120,8 +122,9 @@ pub async fn direct_upload(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
     Id(id): Id,
-    Json(req): Json<DirectUploadRequest>,
+    body: Result<Json<DirectUploadRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<DirectUpload>), ApiError> {
+    let Json(req) = body?;
     s.projects.project(user, id).await?;
     if req.size > s.limits.max_bytes {
         return Err(too_large(s.limits.max_bytes));
@@ -150,13 +153,14 @@ pub async fn direct_upload(
 /// the object is fetched once, checked like any upload, and the checked bytes — not whatever
 /// the link (valid for its hour) may hold by then — become the project's media. The uploaded
 /// object is deleted once taken or refused; after a failure of ours it stays for another try.
-#[utoipa::path(post, path = "/api/projects/{id}/media/direct/{upload_id}/complete", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path), ("upload_id" = Uuid, Path)), request_body = DirectUploadDone, responses((status = 201, body = MediaRecord), (status = 404, description = "nothing was uploaded with that link", body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/api/projects/{id}/media/direct/{upload_id}/complete", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path), ("upload_id" = Uuid, Path)), request_body(content = Option<DirectUploadDone>, description = "optional: the file's name"), responses((status = 201, body = MediaRecord), (status = 404, description = "nothing was uploaded with that link", body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn complete_direct_upload(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
     Id((id, upload_id)): Id<(Uuid, Uuid)>,
-    body: Option<Json<DirectUploadDone>>,
+    body: Result<Option<Json<Option<DirectUploadDone>>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
+    let body = body?;
     s.projects.project(user, id).await?;
     let key = direct_key(id, upload_id);
     // The link cannot bound what is PUT through it, so the size is checked before a byte is
@@ -183,7 +187,7 @@ pub async fn complete_direct_upload(
         if size > s.limits.max_bytes {
             return Err(too_large(s.limits.max_bytes));
         }
-        let name = body.map(|Json(b)| b.file_name).unwrap_or_default();
+        let name = body.and_then(|Json(b)| b?.file_name); // no body, or `null`
         attach(&s, user, id, &local, size, name).await
     }
     .await;

@@ -24,14 +24,16 @@ pub struct ProjectInput {
 }
 
 fn valid_name(name: &str) -> Result<String, ApiError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 200 || n.chars().any(char::is_control) {
+    use crate::fields::{PROJECT_NAME_MAX, is_name};
+    if !is_name(name, PROJECT_NAME_MAX) {
         return Err(ApiError::invalid(vec![FieldError {
             field: "name".into(),
-            message: "must be 1 to 200 characters, without control characters".into(),
+            message: format!(
+                "must be at most {PROJECT_NAME_MAX} characters, not blank, without control characters"
+            ),
         }]));
     }
-    Ok(n.to_string())
+    Ok(name.trim().to_string())
 }
 
 #[utoipa::path(post, path = "/api/projects", tag = "projects", security(("bearer" = [])), request_body = ProjectInput, responses((status = 201, body = Project), (status = 422, body = Problem)))]
@@ -96,7 +98,7 @@ pub async fn get(
     Ok(Json(s.projects.project(user, id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ProjectInput, responses((status = 200, body = Project), (status = 404, body = Problem)))]
+#[utoipa::path(patch, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ProjectInput, responses((status = 200, body = Project), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn rename(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,

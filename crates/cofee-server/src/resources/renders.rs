@@ -22,10 +22,14 @@ use crate::problem::{ApiError, FieldError, Problem, ProblemType};
 use crate::quotas::Adding;
 use crate::state::AppState;
 
+/// The highest x264 constant rate factor.
+pub(crate) const MAX_CRF: u8 = 51;
+
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenderRequest {
     preset: Option<String>,
+    #[serde(default, deserialize_with = "crate::fields::whole_or_null")]
     crf: Option<u8>,
 }
 
@@ -41,10 +45,10 @@ pub async fn create(
     AuthUser(user): AuthUser,
     Id(id): Id,
     headers: axum::http::HeaderMap,
-    body: Result<Json<RenderRequest>, JsonRejection>,
+    body: Result<Json<Option<RenderRequest>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
     let req = match body {
-        Ok(Json(r)) => r,
+        Ok(Json(r)) => r.unwrap_or_default(), // `null` is no body too
         Err(JsonRejection::MissingJsonContentType(_)) => RenderRequest::default(),
         Err(e) => return Err(e.into()),
     };
@@ -58,7 +62,7 @@ pub async fn create(
         });
     }
     let crf = req.crf.unwrap_or(20);
-    if crf > 51 {
+    if crf > MAX_CRF {
         errors.push(FieldError { field: "crf".into(), message: "must be between 0 and 51".into() });
     }
     if !errors.is_empty() {
@@ -117,7 +121,7 @@ pub async fn list(
 }
 
 /// `GET /api/renders/{id}/download`: the MP4, with HTTP Range support.
-#[utoipa::path(get, path = "/api/renders/{id}/download", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "video/mp4", body = Vec<u8>), (status = 206, description = "a Range of it"), (status = 409, description = "not finished", body = Problem)))]
+#[utoipa::path(get, path = "/api/renders/{id}/download", tag = "renders", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, content_type = "video/mp4", body = Vec<u8>), (status = 206, content_type = "video/mp4", description = "a Range of it", body = Vec<u8>), (status = 304, description = "not modified since If-Modified-Since"), (status = 307, description = "from object storage: the signed link to the file"), (status = 409, description = "not finished", body = Problem), (status = 412, description = "If-Unmodified-Since does not hold"), (status = 416, description = "the Range is outside the file")))]
 pub async fn download(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,

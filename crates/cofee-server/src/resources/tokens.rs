@@ -25,7 +25,7 @@ pub struct NewToken {
     #[serde(default)]
     scopes: Option<Vec<TokenScope>>,
     /// Days until it stops working (1 to 366); leave out for a token that never expires.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::whole_or_null")]
     #[schema(minimum = 1, maximum = 366)]
     expires_in_days: Option<u32>,
 }
@@ -50,10 +50,12 @@ pub async fn create_token(
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     caller.require(TokenScope::Tokens)?;
     let Json(t) = body?;
-    let name = t.name.trim();
     let mut errors = Vec::new();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        errors.push(field("name", "must be 1 to 100 characters, none of them control characters"));
+    if !crate::fields::is_name(&t.name, crate::fields::TOKEN_NAME_MAX) {
+        errors.push(field(
+            "name",
+            "must be at most 100 characters, not blank, none of them control characters",
+        ));
     }
     let scopes = t.scopes.unwrap_or_else(|| vec![TokenScope::Read, TokenScope::Write]);
     if scopes.is_empty() {
@@ -76,6 +78,7 @@ pub async fn create_token(
     if let Some(limit) = caller.scopes.as_ref().and(caller.expires_at) {
         expires_at = Some(expires_at.map_or(limit, |e| e.min(limit)));
     }
+    let name = t.name.trim();
     let secret = format!("{API_TOKEN_PREFIX}{}", random_token());
     let token = s
         .accounts

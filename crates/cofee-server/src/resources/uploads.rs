@@ -30,7 +30,7 @@ use crate::problem::{ApiError, Problem, ProblemType};
 use crate::quotas::Adding;
 use crate::state::AppState;
 
-const VERSION: &str = "1.0.0";
+pub(crate) const VERSION: &str = "1.0.0";
 
 fn tus_headers(mut r: Response) -> Response {
     r.headers_mut().insert("tus-resumable", HeaderValue::from_static(VERSION));
@@ -70,6 +70,16 @@ fn metadata(headers: &HeaderMap) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Whether `Upload-Metadata` has a `project_id` pair, whatever its value.
+fn names_project(headers: &HeaderMap) -> bool {
+    let raw = headers.get("upload-metadata").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    raw.split(',').any(|pair| pair.trim().split(' ').next() == Some("project_id"))
+}
+
+/// What `Upload-Metadata` must be (for the OpenAPI document): visible ASCII, with a
+/// `project_id` pair (see [`names_project`]).
+pub(crate) const METADATA_PATTERN: &str = r"^([\t -~]*,)?[ \t]*project_id([ ,][\t -~]*)?$";
 
 /// Where the pieces of upload `id` are kept.
 fn pieces_prefix(id: Uuid) -> String {
@@ -187,7 +197,7 @@ pub async fn options(State(s): State<AppState>) -> Response {
     tus_headers(r)
 }
 
-#[utoipa::path(post, path = "/api/uploads", tag = "uploads", security(("bearer" = [])), params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header, description = "project_id <base64>, filename <base64>"), ("Tus-Resumable" = String, Header)), responses((status = 201, description = "Location names the upload"), (status = 412, body = Problem)))]
+#[utoipa::path(post, path = "/api/uploads", tag = "uploads", security(("bearer" = [])), params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header, description = "project_id <base64>, filename <base64>"), ("Tus-Resumable" = String, Header)), responses((status = 201, description = "Location names the upload"), (status = 400, description = "a tus header is missing or malformed", body = Problem), (status = 404, description = "no such project", body = Problem), (status = 412, body = Problem), (status = 413, description = "Upload-Length is over the limit", body = Problem)))]
 pub async fn create(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -203,12 +213,17 @@ pub async fn create(
     }
     let meta = metadata(&headers);
     let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let project: Uuid = get("project_id").and_then(|p| p.parse().ok()).ok_or_else(|| {
-        ApiError::new(
-            ProblemType::BadTusRequest,
-            "Upload-Metadata must name the project: `project_id <base64 id>`",
-        )
-    })?;
+    let project: Uuid = match get("project_id").and_then(|p| p.parse().ok()) {
+        Some(project) => project,
+        // A value that is no project's id names no project, like a malformed id in a path.
+        None if names_project(&headers) => return Err(ApiError::not_found()),
+        None => {
+            return Err(ApiError::new(
+                ProblemType::BadTusRequest,
+                "Upload-Metadata must name the project: `project_id <base64 id>`",
+            ));
+        }
+    };
     let name = get("filename").or_else(|| get("name"));
     crate::quotas::check(&s, user, Adding { uploads: 1, bytes: length, ..Adding::default() })
         .await?;
@@ -234,7 +249,7 @@ pub async fn head(
     Ok(tus_headers(r))
 }
 
-#[utoipa::path(patch, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"), responses((status = 204, description = "Upload-Offset after the write"), (status = 409, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
+#[utoipa::path(patch, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path), ("Upload-Offset" = u64, Header), ("Tus-Resumable" = String, Header)), request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"), responses((status = 204, description = "Upload-Offset after the write"), (status = 400, description = "Upload-Offset is malformed, or the body broke off", body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 413, description = "more bytes than Upload-Length", body = Problem), (status = 415, body = Problem), (status = 422, body = Problem), (status = 423, body = Problem)))]
 pub async fn patch(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -419,7 +434,7 @@ async fn forget(s: &AppState, user: Uuid, id: Uuid) {
     }
 }
 
-#[utoipa::path(delete, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/uploads/{id}", tag = "uploads", security(("bearer" = [])), params(("id" = Uuid, Path), ("Tus-Resumable" = String, Header)), responses((status = 204), (status = 412, body = Problem)))]
 pub async fn delete(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,

@@ -32,28 +32,23 @@ pub struct CreatedWebhook {
 
 fn validate(w: &NewWebhook) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    match reqwest_url(&w.url) {
-        Some(scheme) if scheme == "https" || scheme == "http" => {}
-        _ => errors.push(FieldError {
+    if !crate::fields::is_http_url(&w.url) {
+        errors.push(FieldError {
             field: "url".into(),
             message: "must be an absolute http(s) URL".into(),
-        }),
+        });
     }
-    if w.events.is_empty() || w.events.iter().any(|e| e != "*" && !EVENTS.contains(&e.as_str())) {
+    let repeated = w.events.iter().enumerate().any(|(i, e)| w.events[..i].contains(e));
+    if w.events.is_empty()
+        || repeated
+        || w.events.iter().any(|e| e != "*" && !EVENTS.contains(&e.as_str()))
+    {
         errors.push(FieldError {
             field: "events".into(),
-            message: format!("must list one or more of {}, or \"*\"", EVENTS.join(", ")),
+            message: format!("must list one or more of {}, or \"*\", each once", EVENTS.join(", ")),
         });
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors)) }
-}
-
-/// The scheme of an absolute URL with a host, if it is one.
-fn reqwest_url(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty() && url.len() <= 2048 && !url.chars().any(char::is_whitespace))
-        .then(|| scheme.to_ascii_lowercase())
 }
 
 #[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", security(("bearer" = [])), request_body = NewWebhook, responses((status = 201, body = CreatedWebhook), (status = 422, body = Problem)))]
