@@ -14,8 +14,54 @@ use crate::problem::{ApiError, Problem, ProblemType};
 use crate::project_style::project_style;
 use crate::state::AppState;
 
+/// Cofee word JSON, for the API description (the server reads and writes it with
+/// `cofee_core::formats::json`; these types only describe it).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CaptionsDocument {
+    /// The language the engine reported (`en`, `pt-BR`, …), if known.
+    language: Option<String>,
+    #[schema(max_items = 50_000)]
+    words: Vec<CaptionWord>,
+}
+
+/// One word and when it is spoken, in seconds (millisecond precision).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CaptionWord {
+    #[schema(min_length = 1, max_length = 100)]
+    text: String,
+    #[schema(minimum = 0)]
+    start: f64,
+    /// Not before `start`.
+    #[schema(minimum = 0)]
+    end: f64,
+    /// The recogniser's confidence, 0 to 1 (1 for words a person typed; the default).
+    #[schema(minimum = 0, maximum = 1)]
+    confidence: Option<f32>,
+    /// Set when a person marked the word (emphasised or not); absent leaves it to the style.
+    emphasis: Option<bool>,
+}
+
+/// A caption edit: the whole word document, or new text re-timed by alignment.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub enum CaptionsEdit {
+    Words(CaptionsDocument),
+    Text(TextEditSchema),
+}
+
+/// `{"text": "…"}`: the words as text; untouched words keep their times.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TextEditSchema {
+    #[schema(max_length = 4_000_000)]
+    text: String,
+}
+
 /// `GET /api/projects/{id}/captions`: the words, with the version as a strong `ETag`.
-#[utoipa::path(get, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, description = "Cofee word JSON; the ETag header carries its version", body = Object), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, description = "Cofee word JSON; the ETag header carries its version", body = CaptionsDocument), (status = 404, body = Problem)))]
 pub async fn captions(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -57,7 +103,7 @@ fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
 /// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
 /// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
 /// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412.
-#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = Object, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = Object), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = CaptionsEdit, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = CaptionsDocument), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_captions(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
