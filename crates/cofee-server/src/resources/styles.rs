@@ -102,12 +102,12 @@ impl utoipa::PartialSchema for StyleInput {
 
 impl utoipa::ToSchema for StyleInput {}
 
-#[utoipa::path(get, path = "/api/styles", tag = "styles", responses((status = 200, description = "the style presets", body = Vec<Object>)))]
+#[utoipa::path(get, path = "/api/styles", tag = "styles", responses((status = 200, description = "the style presets", body = Vec<StyleInput>)))]
 pub async fn presets() -> Json<Vec<Style>> {
     Json(cofee_core::style::presets())
 }
 
-#[utoipa::path(get, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 200, body = StyleInput), (status = 404, body = Problem)))]
 pub async fn get_style(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -117,7 +117,7 @@ pub async fn get_style(
 }
 
 /// `PUT /api/projects/{id}/style`: a full style, or `{"base": "bold-pop", …overrides}`.
-#[utoipa::path(put, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = StyleInput, description = "a style, or {\"base\": preset, …overrides}"), responses((status = 200, body = Object), (status = 422, body = Problem)))]
+#[utoipa::path(put, path = "/api/projects/{id}/style", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body(content = StyleInput, description = "a style, or {\"base\": preset, …overrides}"), responses((status = 200, body = StyleInput), (status = 422, body = Problem)))]
 pub async fn put_style(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,

@@ -1,0 +1,87 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { Autosave, pendingEdits } from './autosave'
+import { EditorStore, type WireDocument } from './store'
+
+const memory = new Map<string, string>()
+vi.stubGlobal('localStorage', {
+  getItem: (k: string) => memory.get(k) ?? null,
+  setItem: (k: string, v: string) => void memory.set(k, v),
+  removeItem: (k: string) => void memory.delete(k),
+})
+vi.stubGlobal('addEventListener', () => undefined)
+vi.stubGlobal('removeEventListener', () => undefined)
+
+const doc = (...texts: string[]): WireDocument => ({ words: texts.map((text, i) => ({ text, start: i, end: i + 0.5 })) })
+
+/** A server keeping one document with a version, answering 412 to stale writes. */
+function server(initial: WireDocument) {
+  const s = { doc: initial, version: 1, saves: 0 }
+  return Object.assign(s, {
+    load: async () => ({ doc: s.doc, etag: `"v${s.version}"` }),
+    save: async (d: WireDocument, etag: string) => {
+      if (etag !== `"v${s.version}"`) return { status: 412 }
+      s.saves++
+      s.doc = d
+      s.version++
+      return { status: 200, etag: `"v${s.version}"` }
+    },
+  })
+}
+
+describe('autosave', () => {
+  beforeEach(() => memory.clear())
+
+  it('saves a change with If-Match and clears the pending copy', async () => {
+    const api = server(doc('a', 'b'))
+    const store = new EditorStore(api.doc)
+    const save = new Autosave('p', store, api, '"v1"')
+    store.setText(0, 'A')
+    expect(pendingEdits('p')?.doc.words[0].text).toBe('A')
+    await save.flush()
+    expect([api.doc.words[0].text, save.state, save.etag, pendingEdits('p')]).toEqual(['A', 'saved', '"v2"', null])
+  })
+
+  it('on a 412 shows both versions and loses nothing, whichever is kept', async () => {
+    const api = server(doc('a', 'b'))
+    const store = new EditorStore(api.doc)
+    const save = new Autosave('p', store, api, '"v1"')
+    await api.save(doc('a', 'theirs'), '"v1"') // someone else saves first
+    store.setText(0, 'mine')
+    await save.flush()
+    expect(save.state).toBe('conflict')
+    expect(save.conflict?.theirs.words[1].text).toBe('theirs')
+    expect(pendingEdits('p')?.doc.words[0].text).toBe('mine')
+    save.resolve('mine')
+    await save.flush()
+    expect([api.doc.words[0].text, save.state]).toEqual(['mine', 'saved'])
+  })
+
+  it('keeps edits pending while offline and saves them when back', async () => {
+    const api = server(doc('a'))
+    let online = false
+    const flaky = { load: api.load, save: async (d: WireDocument, e: string) => { if (!online) throw new TypeError('offline'); return api.save(d, e) } }
+    const store = new EditorStore(api.doc)
+    const save = new Autosave('p', store, flaky, '"v1"')
+    store.setText(0, 'b')
+    await save.flush()
+    expect(save.state).toBe('offline')
+    online = true
+    await save.flush()
+    expect([api.doc.words[0].text, save.state]).toEqual(['b', 'saved'])
+  })
+
+  it('takes up pending edits after a reload: saved when on the same version, shown beside a newer one', async () => {
+    const api = server(doc('a'))
+    memory.set('cofee.pending.p', JSON.stringify({ etag: '"v1"', doc: doc('restored') }))
+    const store = new EditorStore()
+    const save = new Autosave('p', store, api, '"v1"')
+    save.restore(pendingEdits('p')!, await api.load())
+    await save.flush()
+    expect(api.doc.words[0].text).toBe('restored')
+    memory.set('cofee.pending.p', JSON.stringify({ etag: '"v1"', doc: doc('old edit') }))
+    const again = new Autosave('p', new EditorStore(), api, '"v2"')
+    again.restore(pendingEdits('p')!, await api.load())
+    expect(again.state).toBe('conflict')
+    expect(again.conflict?.mine.words[0].text).toBe('old edit')
+  })
+})

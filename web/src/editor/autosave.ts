@@ -1,0 +1,163 @@
+// Autosave: every change to the store is saved (debounced) with `If-Match`, so an edit made
+// elsewhere meanwhile is never overwritten. Pending edits are kept in local storage until the
+// server has them, so a reload, a crash or an expired session loses nothing. On a 412 the
+// server's version is fetched and the person chooses (both are shown): keep theirs, or keep
+// mine on top of the new version.
+
+import type { EditorStore, WireDocument } from './store'
+
+export type SaveState = 'saved' | 'unsaved' | 'saving' | 'offline' | 'conflict' | 'signed-out'
+
+export type Conflict = { mine: WireDocument; theirs: WireDocument; theirsVersion: string }
+
+/** What autosave needs from the API (the editor passes the real calls; tests pass fakes). */
+export type CaptionsApi = {
+  load(): Promise<{ doc: WireDocument; etag: string }>
+  save(doc: WireDocument, etag: string): Promise<{ status: number; etag?: string }>
+}
+
+const DEBOUNCE_MS = 700
+const pendingKey = (project: string) => `cofee.pending.${project}`
+
+type Pending = { etag: string; doc: WireDocument }
+
+export function pendingEdits(project: string): Pending | null {
+  try {
+    return JSON.parse(localStorage.getItem(pendingKey(project)) ?? 'null')
+  } catch {
+    return null
+  }
+}
+
+export class Autosave {
+  state: SaveState = 'saved'
+  conflict: Conflict | null = null
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private inFlight: Promise<void> | null = null
+  private dirty = false
+  private listeners = new Set<() => void>()
+  private unsubscribe: () => void
+
+  constructor(
+    private project: string,
+    private store: EditorStore,
+    private api: CaptionsApi,
+    public etag: string,
+  ) {
+    this.unsubscribe = store.subscribe(() => this.changed())
+    addEventListener('online', this.retry)
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private set(state: SaveState): void {
+    this.state = state
+    for (const l of this.listeners) l()
+  }
+
+  private retry = () => {
+    if (this.state === 'offline' || this.state === 'unsaved' || this.state === 'signed-out') this.schedule(0)
+  }
+
+  private changed(): void {
+    if (this.state === 'conflict') return
+    this.dirty = true
+    localStorage.setItem(pendingKey(this.project), JSON.stringify({ etag: this.etag, doc: this.store.document() } satisfies Pending))
+    if (this.state !== 'saving') this.set('unsaved')
+    this.schedule(DEBOUNCE_MS)
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => void this.flush(), ms)
+  }
+
+  /** Saves now (and waits); resolves when nothing is pending or saving failed. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer)
+    if (this.inFlight) await this.inFlight
+    if (!this.dirty || this.state === 'conflict') return
+    this.inFlight = this.save()
+    await this.inFlight
+    this.inFlight = null
+  }
+
+  private async save(): Promise<void> {
+    this.dirty = false
+    const doc = this.store.document()
+    this.set('saving')
+    let answer: { status: number; etag?: string }
+    try {
+      answer = await this.api.save(doc, this.etag)
+    } catch {
+      this.dirty = true
+      this.set('offline')
+      this.schedule(5000)
+      return
+    }
+    if (answer.status === 200 && answer.etag) {
+      this.etag = answer.etag
+      if (this.dirty) {
+        this.set('unsaved')
+        this.schedule(0)
+      } else {
+        localStorage.removeItem(pendingKey(this.project))
+        this.set('saved')
+      }
+    } else if (answer.status === 412) {
+      const theirs = await this.api.load()
+      this.conflict = { mine: doc, theirs: theirs.doc, theirsVersion: theirs.etag }
+      this.set('conflict')
+    } else if (answer.status === 401) {
+      this.dirty = true
+      this.set('signed-out')
+    } else {
+      this.dirty = true
+      this.set('offline')
+      this.schedule(10_000)
+    }
+  }
+
+  /**
+   * Takes up edits left pending by an earlier page (a reload, a crash, an expired session): on
+   * the version they were made on they are simply saved; on a newer one, both are shown.
+   */
+  restore(pending: Pending, server: { doc: WireDocument; etag: string }): void {
+    if (pending.etag === server.etag) {
+      this.store.load(pending.doc) // counts as a change: saved at once
+      this.schedule(0)
+      return
+    }
+    this.conflict = { mine: pending.doc, theirs: server.doc, theirsVersion: server.etag }
+    this.set('conflict')
+    this.store.load(pending.doc)
+  }
+
+  /** Resolves a conflict: `mine` saves this editor's document over the new version, `theirs` loads the other. */
+  resolve(keep: 'mine' | 'theirs'): void {
+    const c = this.conflict
+    if (!c) return
+    this.conflict = null
+    this.etag = c.theirsVersion
+    if (keep === 'theirs') {
+      localStorage.removeItem(pendingKey(this.project))
+      this.set('saved')
+      this.store.load(c.theirs)
+      this.dirty = false
+    } else {
+      this.set('unsaved')
+      this.dirty = true
+      localStorage.setItem(pendingKey(this.project), JSON.stringify({ etag: this.etag, doc: c.mine } satisfies Pending))
+      this.schedule(0)
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer)
+    this.unsubscribe()
+    removeEventListener('online', this.retry)
+  }
+}

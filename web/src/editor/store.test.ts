@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest'
+import { EditorStore, type WireDocument } from './store'
+
+const doc = (): WireDocument => ({
+  language: 'en',
+  words: [
+    { text: 'The', start: 0.0, end: 0.3 },
+    { text: 'quick', start: 0.3, end: 0.7 },
+    { text: 'brown', start: 0.7, end: 1.1 },
+    { text: 'fox.', start: 2.0, end: 2.4 },
+  ],
+})
+
+const times = (s: EditorStore) => s.words.map((w) => [w.text, w.startMs, w.endMs])
+
+describe('the editor store', () => {
+  it('edits a word in place and keeps every other time', () => {
+    const s = new EditorStore(doc())
+    s.setText(1, 'quiet')
+    expect(times(s)).toEqual([['The', 0, 300], ['quiet', 300, 700], ['brown', 700, 1100], ['fox.', 2000, 2400]])
+    expect(s.words[1].confidence).toBe(1)
+  })
+
+  it('splits a word in two sharing its span, and merges two into one spanning both', () => {
+    const s = new EditorStore(doc())
+    s.split(2, 3) // bro|wn
+    expect(times(s).slice(2, 4)).toEqual([['bro', 700, 929], ['wn', 929, 1100]])
+    expect(times(s)[4]).toEqual(['fox.', 2000, 2400])
+    s.mergeWithNext(2)
+    expect(times(s)[2]).toEqual(['brown', 700, 1100])
+    expect(s.words.length).toBe(4)
+  })
+
+  it('typing a space in a word splits it; emptying a word deletes it', () => {
+    const s = new EditorStore(doc())
+    s.setText(0, 'The very')
+    expect(s.words.map((w) => w.text)).toEqual(['The', 'very', 'quick', 'brown', 'fox.'])
+    expect(s.words[1].endMs).toBe(300)
+    s.setText(1, '')
+    expect(s.words.map((w) => w.text)).toEqual(['The', 'quick', 'brown', 'fox.'])
+  })
+
+  it('inserts a word in the pause after one, or shares a changed word’s span when there is none', () => {
+    const s = new EditorStore(doc())
+    s.insertAfter(2, 'red')
+    expect(times(s)[3]).toEqual(['red', 1100, 2000])
+    s.insertAfter(0, 'very')
+    expect(times(s).slice(0, 3)).toEqual([['The', 0, 133], ['very', 133, 300], ['quick', 300, 700]])
+  })
+
+  it('deletes a word and leaves its time as a pause', () => {
+    const s = new EditorStore(doc())
+    s.remove(1)
+    expect(times(s)).toEqual([['The', 0, 300], ['brown', 700, 1100], ['fox.', 2000, 2400]])
+  })
+
+  it('re-times between neighbours, never overlapping them, never shorter than 20 ms', () => {
+    const s = new EditorStore(doc())
+    s.retime(2, 500, 1500)
+    expect(times(s)[2]).toEqual(['brown', 700, 1500])
+    s.retime(2, 1490, 1495)
+    expect(times(s)[2]).toEqual(['brown', 1475, 1495])
+    s.move(3, -10_000)
+    expect(times(s)[3]).toEqual(['fox.', 1495, 1895])
+  })
+
+  it('undoes and redoes every step, at least two hundred of them', () => {
+    const s = new EditorStore(doc())
+    const original = times(s)
+    for (let k = 1; k <= 250; k++) s.retime(3, 2000 + k, 2400 + k)
+    expect(s.words[3].startMs).toBe(2250)
+    for (let k = 0; k < 250; k++) expect(s.undo()).toBe(true)
+    expect(times(s)).toEqual(original)
+    expect(s.undo()).toBe(false)
+    s.redo()
+    expect(s.words[3].startMs).toBe(2001)
+    s.setText(0, 'A')
+    expect(s.canRedo).toBe(false)
+  })
+
+  it('a burst of typing in one word is one step; a drag in one burst is one step', () => {
+    const s = new EditorStore(doc())
+    for (const t of ['q', 'qu', 'qui', 'quie', 'quiet']) s.setText(1, t)
+    s.retime(2, 800, 1100, 'drag')
+    s.retime(2, 900, 1100, 'drag')
+    s.undo()
+    expect(times(s)[2]).toEqual(['brown', 700, 1100])
+    s.undo()
+    expect(s.words[1].text).toBe('quick')
+    expect(s.canUndo).toBe(false)
+  })
+
+  it('replaces whole words, keeping punctuation and times', () => {
+    const s = new EditorStore(doc())
+    expect(s.replaceAll('FOX', 'cat')).toBe(1)
+    expect(times(s)[3]).toEqual(['cat.', 2000, 2400])
+    expect(s.replaceAll('brow', 'x')).toBe(0)
+    s.undo()
+    expect(s.words[3].text).toBe('fox.')
+  })
+
+  it('round-trips the wire document and finds the word at a time', () => {
+    const s = new EditorStore(doc())
+    expect(s.document()).toEqual({ language: 'en', words: doc().words.map((w) => ({ ...w, confidence: 1 })) })
+    expect([s.wordAt(0), s.wordAt(350), s.wordAt(1500), s.wordAt(9000)]).toEqual([0, 1, 2, 3])
+  })
+})

@@ -1,0 +1,307 @@
+// The editor's one store. Its source of truth is the word-level captions document (Cofee word
+// JSON: words with their times); everything else the editor shows — pages, the timeline, the
+// preview — is derived from it. Every change is one step in the history (undo/redo, 500 steps;
+// a burst of typing in one word is one step). Words the person did not touch keep their times.
+//
+// Plain TypeScript (no UI framework), so it is unit-tested on its own; the UI subscribes.
+
+export type Word = {
+  /** Stable within this editing session (not saved): keys the UI and the page map. */
+  id: number
+  text: string
+  startMs: number
+  endMs: number
+  confidence: number
+  emphasis?: boolean
+}
+
+export type WireWord = { text: string; start: number; end: number; confidence?: number; emphasis?: boolean }
+export type WireDocument = { language?: string | null; words: WireWord[] }
+
+/** The shortest a word may be made by hand. */
+export const MIN_WORD_MS = 20
+const HISTORY = 500
+/** Typing in one word within this long of the last keystroke is the same step. */
+const BURST_MS = 1500
+
+let nextId = 1
+const newId = () => nextId++
+
+export function fromWire(doc: WireDocument): Word[] {
+  return doc.words.map((w) => ({
+    id: newId(),
+    text: w.text,
+    startMs: Math.round(w.start * 1000),
+    endMs: Math.round(w.end * 1000),
+    confidence: w.confidence ?? 1,
+    ...(w.emphasis === undefined ? {} : { emphasis: w.emphasis }),
+  }))
+}
+
+export function toWire(words: readonly Word[], language?: string | null): WireDocument {
+  return {
+    ...(language ? { language } : {}),
+    words: words.map((w) => ({
+      text: w.text,
+      start: w.startMs / 1000,
+      end: w.endMs / 1000,
+      confidence: w.confidence,
+      ...(w.emphasis === undefined ? {} : { emphasis: w.emphasis }),
+    })),
+  }
+}
+
+type Step = { label: string; before: readonly Word[]; after: readonly Word[]; burst?: string; at: number }
+
+/** Splits `[from, to)` among `texts` in proportion to their length (as the server does). */
+function share(texts: string[], from: number, to: number): [number, number][] {
+  const weights = texts.map((t) => [...t].length + 1)
+  const total = weights.reduce((a, b) => a + b, 0)
+  let acc = 0
+  return weights.map((w) => {
+    const s = from + Math.round(((to - from) * acc) / total)
+    acc += w
+    return [s, from + Math.round(((to - from) * acc) / total)]
+  })
+}
+
+const tokens = (text: string) => text.split(/\s+/).filter(Boolean)
+
+export class EditorStore {
+  private current: readonly Word[]
+  private past: Step[] = []
+  private future: Step[] = []
+  private listeners = new Set<() => void>()
+  language: string | null
+
+  constructor(doc: WireDocument = { words: [] }) {
+    this.current = fromWire(doc)
+    this.language = doc.language ?? null
+  }
+
+  get words(): readonly Word[] {
+    return this.current
+  }
+
+  get canUndo(): boolean {
+    return this.past.length > 0
+  }
+
+  get canRedo(): boolean {
+    return this.future.length > 0
+  }
+
+  /** What the next undo would undo (for the button's title). */
+  get undoLabel(): string | undefined {
+    return this.past.at(-1)?.label
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) l()
+  }
+
+  /** Replaces the whole document (a load, or the server's version after a conflict): not undoable. */
+  load(doc: WireDocument): void {
+    this.current = fromWire(doc)
+    this.language = doc.language ?? null
+    this.past = []
+    this.future = []
+    this.emit()
+  }
+
+  /** The document as it is now. */
+  document(): WireDocument {
+    return toWire(this.current, this.language)
+  }
+
+  private commit(label: string, after: Word[], burst?: string): void {
+    const now = Date.now()
+    const last = this.past.at(-1)
+    if (burst && last?.burst === burst && now - last.at < BURST_MS) {
+      last.after = after
+      last.at = now
+    } else {
+      this.past.push({ label, before: this.current, after, burst, at: now })
+      if (this.past.length > HISTORY) this.past.shift()
+    }
+    this.future = []
+    this.current = after
+    this.emit()
+  }
+
+  undo(): boolean {
+    const step = this.past.pop()
+    if (!step) return false
+    this.future.push(step)
+    this.current = step.before
+    this.emit()
+    return true
+  }
+
+  redo(): boolean {
+    const step = this.future.pop()
+    if (!step) return false
+    this.past.push(step)
+    this.current = step.after
+    this.emit()
+    return true
+  }
+
+  index(id: number): number {
+    return this.current.findIndex((w) => w.id === id)
+  }
+
+  /**
+   * Sets a word's text. Text with spaces is the word split into several, sharing its time in
+   * proportion to their length; empty text deletes it. Typing in one word is one undo step.
+   */
+  setText(i: number, text: string): void {
+    const w = this.current[i]
+    if (!w) return
+    const parts = tokens(text)
+    if (parts.length === 0) return this.remove(i)
+    if (parts.length === 1 && parts[0] === w.text) return
+    const spans = share(parts, w.startMs, w.endMs)
+    const replaced = parts.map((t, k) => ({
+      ...w,
+      id: k === 0 ? w.id : newId(),
+      text: t,
+      startMs: spans[k][0],
+      endMs: spans[k][1],
+      confidence: 1,
+    }))
+    const after = [...this.current.slice(0, i), ...replaced, ...this.current.slice(i + 1)]
+    this.commit(`edit “${w.text}”`, after, parts.length === 1 ? `text:${w.id}` : undefined)
+  }
+
+  /** Splits word `i` before character `at`: the two parts share its time. */
+  split(i: number, at: number): void {
+    const w = this.current[i]
+    const chars = w ? [...w.text] : []
+    if (!w || at <= 0 || at >= chars.length) return
+    const parts = [chars.slice(0, at).join(''), chars.slice(at).join('')]
+    const [[s1, e1], [s2, e2]] = share(parts, w.startMs, w.endMs)
+    const after = [
+      ...this.current.slice(0, i),
+      { ...w, text: parts[0], startMs: s1, endMs: e1 },
+      { ...w, id: newId(), text: parts[1], startMs: s2, endMs: e2 },
+      ...this.current.slice(i + 1),
+    ]
+    this.commit(`split “${w.text}”`, after)
+  }
+
+  /** Merges word `i` with the next one: one word spanning both. */
+  mergeWithNext(i: number): void {
+    const [a, b] = [this.current[i], this.current[i + 1]]
+    if (!a || !b) return
+    const joined = { ...a, text: a.text + b.text, endMs: Math.max(a.endMs, b.endMs), confidence: Math.min(a.confidence, b.confidence) }
+    this.commit(`merge “${a.text}” and “${b.text}”`, [...this.current.slice(0, i), joined, ...this.current.slice(i + 2)])
+  }
+
+  /**
+   * Inserts a word after word `i` (`-1`: at the start), timed in the pause after it; with no
+   * pause, it shares the word's span — never the time of a neighbour the person left alone.
+   */
+  insertAfter(i: number, text = '…'): number {
+    const prev = this.current[i]
+    const next = this.current[i + 1]
+    const from = prev ? prev.endMs : 0
+    const to = next ? next.startMs : from + 400
+    let word: Word
+    let after: Word[]
+    if (to - from >= MIN_WORD_MS * 2 || !prev) {
+      word = { id: newId(), text, startMs: from, endMs: Math.max(to, from + MIN_WORD_MS), confidence: 1 }
+      after = [...this.current.slice(0, i + 1), word, ...this.current.slice(i + 1)]
+    } else {
+      const [[s1, e1], [s2, e2]] = share([prev.text, text], prev.startMs, prev.endMs)
+      word = { id: newId(), text, startMs: s2, endMs: e2, confidence: 1 }
+      after = [...this.current.slice(0, i), { ...prev, startMs: s1, endMs: e1 }, word, ...this.current.slice(i + 1)]
+    }
+    this.commit(`insert “${text}”`, after)
+    return word.id
+  }
+
+  /** Deletes word `i`; its time becomes a pause. */
+  remove(i: number): void {
+    const w = this.current[i]
+    if (!w) return
+    this.commit(`delete “${w.text}”`, [...this.current.slice(0, i), ...this.current.slice(i + 1)])
+  }
+
+  /**
+   * Re-times word `i` to `[startMs, endMs)`, kept between its neighbours (no overlaps) and at
+   * least [`MIN_WORD_MS`] long. Dragging calls this many times as one step (`burst`).
+   */
+  retime(i: number, startMs: number, endMs: number, burst?: string): void {
+    const w = this.current[i]
+    if (!w) return
+    const lo = this.current[i - 1]?.endMs ?? 0
+    const hi = this.current[i + 1]?.startMs ?? Number.POSITIVE_INFINITY
+    let s = Math.round(Math.max(lo, startMs))
+    let e = Math.round(Math.min(hi, endMs))
+    if (e - s < MIN_WORD_MS) {
+      if (startMs !== w.startMs) s = Math.max(lo, e - MIN_WORD_MS)
+      else e = Math.min(hi, s + MIN_WORD_MS)
+    }
+    if (e - s < MIN_WORD_MS || (s === w.startMs && e === w.endMs)) return
+    const after = [...this.current]
+    after[i] = { ...w, startMs: s, endMs: e }
+    this.commit(`re-time “${w.text}”`, after, burst)
+  }
+
+  /** Moves word `i` by `deltaMs`, keeping its length, between its neighbours. */
+  move(i: number, deltaMs: number, burst?: string): void {
+    const w = this.current[i]
+    if (!w) return
+    const lo = this.current[i - 1]?.endMs ?? 0
+    const hi = this.current[i + 1]?.startMs ?? Number.POSITIVE_INFINITY
+    const len = w.endMs - w.startMs
+    const s = Math.min(Math.max(lo, w.startMs + deltaMs), hi - len)
+    if (s < lo) return
+    this.retime(i, s, s + len, burst ?? `move:${w.id}`)
+  }
+
+  /** Replaces every whole-word match of `find` (case-insensitive unless asked); returns how many. */
+  replaceAll(find: string, replacement: string, matchCase = false): number {
+    const needle = matchCase ? find : find.toLocaleLowerCase()
+    if (!needle.trim()) return 0
+    const strip = (t: string) => t.replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, '')
+    let count = 0
+    const out: Word[] = []
+    for (const w of this.current) {
+      const core = strip(w.text)
+      const hit = (matchCase ? core : core.toLocaleLowerCase()) === needle
+      if (!hit) {
+        out.push(w)
+        continue
+      }
+      count++
+      const text = w.text.replace(core, replacement)
+      const parts = tokens(text)
+      const spans = share(parts, w.startMs, w.endMs)
+      parts.forEach((t, k) => out.push({ ...w, id: k === 0 ? w.id : newId(), text: t, startMs: spans[k][0], endMs: spans[k][1], confidence: 1 }))
+    }
+    if (count > 0) this.commit(`replace “${find}” with “${replacement}”`, out)
+    return count
+  }
+
+  /** The word being spoken at `ms`, or the last one before it. */
+  wordAt(ms: number): number {
+    let lo = 0
+    let hi = this.current.length - 1
+    let found = -1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      if (this.current[mid].startMs <= ms) {
+        found = mid
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    return found
+  }
+}

@@ -1,0 +1,361 @@
+import { Show, createMemo, createResource, createSignal, onCleanup, onMount } from 'solid-js'
+import { api, message, sessionFetch } from '../api/client'
+import { startTrace } from '../api/trace'
+import { ConflictDialog, FindReplace, SaveStatus, Shortcuts } from '../components/Dialogs'
+import { Preview, type Player } from '../components/Preview'
+import { RenderPanel } from '../components/RenderPanel'
+import { StylePanel } from '../components/StylePanel'
+import { Transcript } from '../components/Transcript'
+import { Autosave, pendingEdits, type SaveState } from '../editor/autosave'
+import { finished, watchJobs, type JobEvent } from '../editor/jobs'
+import { breaksFrom, paginate, type PageBreaks } from '../editor/pages'
+import { EditorStore, type WireDocument, type Word } from '../editor/store'
+import { takeHandedOver, upload } from '../uploads'
+
+/** The editor of one project: upload, transcribe, fix words and times, style, render. */
+export function Editor(props: { id: string }) {
+  startTrace()
+  const id = props.id
+  const stop = new AbortController()
+  onCleanup(() => stop.abort())
+  const [error, setError] = createSignal('')
+  const [project] = createResource(async () => (await api.GET('/api/projects/{id}', { params: { path: { id } } })).data)
+  const [media, { refetch: refetchMedia }] = createResource(async () => {
+    const r = await api.GET('/api/projects/{id}/media', { params: { path: { id } } })
+    if (!r.data) return null
+    const url = await api.GET('/api/projects/{id}/media/url', { params: { path: { id } } })
+    return { ...r.data, url: url.data?.url ?? '' }
+  })
+
+  // Jobs: progress by id, and a promise per job for whoever waits on its end.
+  const [progress, setProgress] = createSignal<Record<string, number>>({})
+  const [status, setStatus] = createSignal('')
+  const waiting = new Map<string, (j: JobEvent) => void>()
+  const ended = new Map<string, JobEvent>()
+  void watchJobs(
+    id,
+    (j) => {
+      setProgress((p) => ({ ...p, [j.job_id]: j.progress }))
+      setStatus(`${j.kind}: ${j.state}${j.error ? ` — ${j.error}` : ''}`)
+      if (finished(j.state)) {
+        ended.set(j.job_id, j)
+        waiting.get(j.job_id)?.(j)
+      }
+    },
+    stop.signal,
+  )
+  const job = (jobId: string) =>
+    new Promise<JobEvent>((resolve) => (ended.has(jobId) ? resolve(ended.get(jobId)!) : waiting.set(jobId, resolve)))
+
+  // The captions: one store, autosaved.
+  const store = new EditorStore()
+  const [version, setVersion] = createSignal(0)
+  onCleanup(store.subscribe(() => setVersion((v) => v + 1)))
+  const [loaded, setLoaded] = createSignal<'none' | 'loading' | 'ready'>('loading')
+  const [saveState, setSaveState] = createSignal<SaveState>('saved')
+  const [conflict, setConflict] = createSignal<Autosave['conflict']>(null)
+  const [breaks, setBreaks] = createSignal<PageBreaks>({ pages: new Set(), lines: new Set() })
+  const [ass, setAss] = createSignal<string | null>(null)
+  let autosave: Autosave | null = null
+
+  const loadCaptions = async (): Promise<{ doc: WireDocument; etag: string } | null> => {
+    const res = await sessionFetch(`/api/projects/${id}/captions`)
+    if (!res.ok) return null
+    return { doc: await res.json(), etag: res.headers.get('etag') ?? '' }
+  }
+  const saveCaptions = async (doc: WireDocument, etag: string) => {
+    const res = await sessionFetch(`/api/projects/${id}/captions`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'if-match': etag },
+      body: JSON.stringify(doc),
+    })
+    return { status: res.status, etag: res.headers.get('etag') ?? undefined }
+  }
+  /** The layout and the preview of what the server has now. */
+  const refreshDerived = async () => {
+    const words = store.words
+    const [pages, assRes] = await Promise.all([
+      api.GET('/api/projects/{id}/captions/pages', { params: { path: { id } } }),
+      sessionFetch(`/api/projects/${id}/captions.ass`),
+    ])
+    if (pages.data) setBreaks(breaksFrom(pages.data, words))
+    if (assRes.ok) setAss(await assRes.text())
+  }
+  const startEditing = async () => {
+    const server = await loadCaptions()
+    if (!server) return setLoaded('none')
+    autosave?.dispose()
+    store.load(server.doc)
+    autosave = new Autosave(id, store, { load: async () => (await loadCaptions())!, save: saveCaptions }, server.etag)
+    autosave.subscribe(() => {
+      setSaveState(autosave!.state)
+      setConflict(autosave!.conflict)
+      if (autosave!.state === 'saved') void refreshDerived()
+    })
+    const pending = pendingEdits(id)
+    if (pending) autosave.restore(pending, server)
+    setLoaded('ready')
+    await refreshDerived()
+  }
+  onMount(() => void startEditing())
+  onCleanup(() => {
+    void autosave?.flush()
+    autosave?.dispose()
+  })
+
+  // Upload and transcription.
+  const [uploading, setUploading] = createSignal<number | null>(null)
+  const startUpload = async (file: File) => {
+    setError('')
+    setUploading(0)
+    try {
+      await upload(id, file, setUploading)
+      await refetchMedia()
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e))
+    } finally {
+      setUploading(null)
+    }
+  }
+  onMount(() => {
+    const file = takeHandedOver(id)
+    if (file) void startUpload(file)
+  })
+  const [transcribing, setTranscribing] = createSignal<string | null>(null)
+  const transcribe = async () => {
+    setError('')
+    const r = await api.POST('/api/projects/{id}/transcribe', { params: { path: { id } }, body: {} })
+    if (r.error) return setError(message(r.error, r.response))
+    setTranscribing(r.data.job_id)
+    const end = await job(r.data.job_id)
+    setTranscribing(null)
+    if (end.state === 'succeeded') await startEditing()
+    else setError(`The transcription ${end.state}${end.error ? `: ${end.error}` : ''}`)
+  }
+
+  // Selection, the playhead, editing.
+  let player: Player | undefined
+  const [selected, setSelected] = createSignal<number | null>(null)
+  const [editing, setEditing] = createSignal<number | null>(null)
+  const [playhead, setPlayhead] = createSignal(0)
+  const [dialog, setDialog] = createSignal<'find' | 'shortcuts' | null>(null)
+  const words = () => {
+    version()
+    return store.words
+  }
+  const pages = createMemo(() => paginate(words(), breaks()))
+  const active = createMemo(() => {
+    const i = store.wordAt(playhead())
+    const w = words()[i]
+    return w && playhead() < w.endMs ? w.id : null
+  })
+  const selectedIndex = () => (selected() === null ? -1 : store.index(selected()!))
+  const select = (w: Word | undefined, seek = true) => {
+    if (!w) return
+    setSelected(w.id)
+    if (seek) player?.seek(w.startMs + 1)
+    document.querySelector<HTMLElement>(`[data-word-id="${w.id}"]`)?.focus()
+  }
+  const commit = (w: Word, text: string) => {
+    setEditing(null)
+    const i = store.index(w.id)
+    if (i >= 0) store.setText(i, text)
+    select(store.words[Math.min(Math.max(i, 0), store.words.length - 1)], false)
+  }
+  const withSelected = (f: (i: number) => void) => {
+    const i = selectedIndex()
+    if (i >= 0) f(i)
+  }
+  const pageOf = (wordId: number) => pages().findIndex((p) => p.words.some((w) => w.id === wordId))
+
+  const onKey = (e: KeyboardEvent) => {
+    const t = e.target as HTMLElement
+    if (t.closest('input, textarea, select, [role=dialog]') && !(e.key === 'Escape')) return
+    const mod = e.ctrlKey || e.metaKey
+    const key = e.key
+    const step = e.shiftKey ? 100 : 10
+    const handled = (() => {
+      if (mod && key.toLowerCase() === 'z') return e.shiftKey ? store.redo() : store.undo(), true
+      if (mod && key.toLowerCase() === 'y') return store.redo(), true
+      if (mod && key.toLowerCase() === 'f') return setDialog('find'), true
+      if (mod) return false
+      switch (key) {
+        case ' ':
+          player?.toggle()
+          return true
+        case '?':
+          setDialog('shortcuts')
+          return true
+        case 'ArrowRight':
+        case 'ArrowLeft': {
+          if (e.altKey) {
+            withSelected((i) => store.move(i, key === 'ArrowRight' ? step : -step, `nudge:${selected()}`))
+            return true
+          }
+          const i = selectedIndex() >= 0 ? selectedIndex() : store.wordAt(playhead())
+          select(store.words[Math.max(0, i + (key === 'ArrowRight' ? 1 : -1))])
+          return true
+        }
+        case 'PageDown':
+        case 'PageUp': {
+          const p = selected() === null ? -1 : pageOf(selected()!)
+          const next = pages()[Math.max(0, p + (key === 'PageDown' ? 1 : -1))]
+          select(next?.words[0])
+          return true
+        }
+        case 'Enter':
+          if (selected() !== null) setEditing(selected())
+          return selected() !== null
+        case 'Delete':
+        case 'Backspace':
+          withSelected((i) => {
+            store.remove(i)
+            select(store.words[Math.min(i, store.words.length - 1)], false)
+          })
+          return true
+        case 'i':
+          withSelected((i) => {
+            const newId = store.insertAfter(i, '…')
+            setSelected(newId)
+            setEditing(newId)
+          })
+          return true
+        case 'm':
+          withSelected((i) => store.mergeWithNext(i))
+          return true
+        case '[':
+          withSelected((i) => store.retime(i, player?.nowMs() ?? 0, store.words[i].endMs))
+          return true
+        case ']':
+          withSelected((i) => store.retime(i, store.words[i].startMs, player?.nowMs() ?? 0))
+          return true
+        case 'p': {
+          const p = pages()[selected() === null ? 0 : pageOf(selected()!)]
+          if (p) player?.playRange(p.startMs, p.endMs)
+          return true
+        }
+        case 'Escape':
+          setEditing(null)
+          return true
+      }
+      return false
+    })()
+    if (handled) e.preventDefault()
+  }
+  onMount(() => addEventListener('keydown', onKey))
+  onCleanup(() => removeEventListener('keydown', onKey))
+
+  const [canUndo, canRedo] = [() => (version(), store.canUndo), () => (version(), store.canRedo)]
+  const durationMs = () => Math.round((media()?.duration_secs ?? 0) * 1000)
+
+  return (
+    <main class="editor-screen">
+      <header class="row editor-bar">
+        <a href="#/">← Projects</a>
+        <h1>{project()?.name ?? ''}</h1>
+        <Show when={loaded() === 'ready'}>
+          <SaveStatus state={saveState()} />
+          <div class="row push" role="toolbar" aria-label="Editing">
+            <button type="button" class="secondary" disabled={!canUndo()} onClick={() => store.undo()} aria-keyshortcuts="Control+Z" title={store.undoLabel ? `Undo ${store.undoLabel}` : 'Undo'}>
+              Undo
+            </button>
+            <button type="button" class="secondary" disabled={!canRedo()} onClick={() => store.redo()} aria-keyshortcuts="Control+Shift+Z">
+              Redo
+            </button>
+            <button type="button" class="secondary" onClick={() => setDialog('find')} aria-keyshortcuts="Control+F">
+              Find and replace
+            </button>
+            <button type="button" class="secondary" onClick={() => setDialog('shortcuts')} aria-keyshortcuts="?">
+              Shortcuts
+            </button>
+          </div>
+        </Show>
+      </header>
+      <Show when={error()}>
+        <p class="error" role="alert">
+          {error()}
+        </p>
+      </Show>
+      <p class="muted" role="status">
+        {status()}
+      </p>
+      <Show when={media.state === 'ready' && !media()}>
+        <section
+          class="card upload"
+          aria-label="Upload a video"
+          onDragOver={(e) => e.preventDefault()}
+          onDrop={(e) => {
+            e.preventDefault()
+            const f = e.dataTransfer?.files[0]
+            if (f) void startUpload(f)
+          }}
+        >
+          <h2>Add the video</h2>
+          <p>Drop a video here, or choose one. It uploads in pieces and resumes if the connection drops.</p>
+          <label class="button">
+            Choose a video
+            <input type="file" accept="video/*" name="video" class="visually-hidden" onChange={(e) => e.currentTarget.files?.[0] && void startUpload(e.currentTarget.files[0])} />
+          </label>
+          <Show when={uploading() !== null}>
+            <progress aria-label="Upload progress" max="1" value={uploading()!} />
+          </Show>
+        </section>
+      </Show>
+      <Show when={media()}>
+        {(m) => (
+          <div class="workspace">
+            <Preview
+              src={m().url}
+              width={m().width ?? 1920}
+              height={m().height ?? 1080}
+              durationMs={durationMs()}
+              ass={ass()}
+              onTime={setPlayhead}
+              player={(p) => (player = p)}
+            />
+            <div class="side stack">
+              <Show when={loaded() === 'none'}>
+                <section class="card stack" aria-label="Transcribe">
+                  <h2>Captions</h2>
+                  <p>Cofee listens to the video and writes every word with its time.</p>
+                  <div class="row">
+                    <button type="button" onClick={() => void transcribe()} disabled={transcribing() !== null}>
+                      Transcribe
+                    </button>
+                    <Show when={transcribing()}>{(j) => <progress aria-label="Transcription progress" max="1" value={progress()[j()] ?? 0} />}</Show>
+                  </div>
+                </section>
+              </Show>
+              <Show when={loaded() === 'ready'}>
+                <Transcript
+                  pages={pages()}
+                  selected={selected()}
+                  active={active()}
+                  editing={editing()}
+                  onSelect={(w) => select(w)}
+                  onEdit={(w) => setEditing(w?.id ?? null)}
+                  onCommit={commit}
+                />
+                <StylePanel project={id} onSaved={() => void refreshDerived()} />
+                <RenderPanel
+                  project={id}
+                  name={project()?.name ?? 'video'}
+                  beforeRender={() => autosave?.flush() ?? Promise.resolve()}
+                  job={job}
+                  progress={(j) => progress()[j] ?? 0}
+                />
+              </Show>
+            </div>
+          </div>
+        )}
+      </Show>
+      <Show when={dialog() === 'find'}>
+        <FindReplace onReplace={(f, r, c) => store.replaceAll(f, r, c)} onClose={() => setDialog(null)} />
+      </Show>
+      <Show when={dialog() === 'shortcuts'}>
+        <Shortcuts onClose={() => setDialog(null)} />
+      </Show>
+      <Show when={conflict()}>{(c) => <ConflictDialog conflict={c()} onKeep={(k) => autosave?.resolve(k)} />}</Show>
+    </main>
+  )
+}
