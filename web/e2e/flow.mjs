@@ -1,20 +1,28 @@
-// End-to-end test of the web app in Debian's Chromium (Playwright, no downloaded browser):
-// sign up, create a project, upload a video with real speech (tus), transcribe (sphinx), edit
-// a word, pick a style and check the libass preview draws captions over the video, render,
-// and download. Saves a screenshot. Prints a cargo-style result line that scripts/test.sh counts.
+// End-to-end tests of the web app in Debian's Chromium (Playwright, no downloaded browser),
+// finding every control by its role and accessible name, and checking through the API that
+// what the person did landed: sign up, drop into an empty project list, upload a video with real
+// speech (tus), transcribe (sphinx), edit a word in place, undo and redo, keyboard edits, find
+// and replace, a concurrent edit (412) that loses nothing, edits kept across an offline reload,
+// an editing session several times longer than the access token, style and the libass preview,
+// render and download, the project list, sign-out revoking the session. axe-core checks every
+// screen; screenshots of each at 1440 and 390 px go to target/e2e. Prints a cargo-style result
+// line that scripts/test.sh counts (one per flow).
 
 import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import AxeBuilder from '@axe-core/playwright'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const bin = process.env.COFEE_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug', 'cofee')
 const out = join(root, 'target', 'e2e')
 mkdirSync(out, { recursive: true })
 const work = mkdtempSync(join(tmpdir(), 'cofee-e2e-'))
+/** Access tokens live this long: the editing session below outlasts several of them. */
+const TOKEN_TTL_SECS = 10
 
 function check(ok, message) {
   if (!ok) throw new Error(message)
@@ -28,7 +36,10 @@ execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=54
   '-filter_complex', '[1][2]concat=n=2:v=0:a=1,apad=pad_dur=1[a]', '-map', '0:v', '-map', '[a]', '-shortest',
   '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', video])
 
-const server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(work, 'data'), '--engine', 'sphinx'], { stdio: ['ignore', 'pipe', 'inherit'] })
+const server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(work, 'data'), '--engine', 'sphinx'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, COFEE_ACCESS_TOKEN_TTL_SECS: String(TOKEN_TTL_SECS), RUST_LOG: 'warn' },
+})
 const url = await new Promise((resolve, reject) => {
   server.stdout.on('data', (d) => { const m = String(d).match(/http:\/\/[0-9.:]+/); if (m) resolve(m[0]) })
   server.on('exit', (code) => reject(new Error(`cofee serve exited with ${code}`)))
@@ -38,108 +49,273 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
 })
-let passed = false
-try {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } })
-  page.on('pageerror', (e) => console.error('page error:', e.message))
-  // The W3C trace context of every API call, to check the editor sends one trace per session.
-  const traceparents = []
-  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/api/')) traceparents.push([new URL(r.url()).pathname, r.headers().traceparent]) })
+
+const results = []
+async function flow(name, body) {
+  const started = Date.now()
+  try {
+    await body()
+    results.push([name, true])
+    console.error(`flow ${name}: ok (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+  } catch (e) {
+    results.push([name, false])
+    console.error(`flow ${name}: FAILED`, e)
+    await page.screenshot({ path: join(out, `failed-${results.length}.png`), fullPage: true }).catch(() => undefined)
+  }
+}
+
+/** No serious or critical accessibility violation on the screen shown. */
+async function accessible(page, screen) {
+  const { violations } = await new AxeBuilder({ page }).analyze()
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  check(bad.length === 0, `${screen}: ${bad.map((v) => `${v.id} (${v.nodes.length}): ${v.nodes[0]?.target}`).join('; ')}`)
+}
+
+async function shots(page, screen) {
+  for (const [width, height] of [[1440, 900], [390, 844]]) {
+    await page.setViewportSize({ width, height })
+    await page.waitForTimeout(150)
+    await page.screenshot({ path: join(out, `${screen}-${width}.png`), fullPage: true })
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    check(overflow <= 1, `${screen} at ${width} px overflows sideways by ${overflow} px`)
+  }
+  await page.setViewportSize({ width: 1440, height: 900 })
+}
+
+/** The API as the signed-in page sees it (its current access token). */
+async function apiAs(page, method, path, body, headers = {}) {
+  return page.evaluate(async ([method, path, body, headers]) => {
+    const token = sessionStorage.getItem('cofee.access')
+    const res = await fetch(path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined })
+    const text = await res.text()
+    return { status: res.status, etag: res.headers.get('etag'), body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text }
+  }, [method, path, body, headers])
+}
+
+const captions = async (page, project) => (await apiAs(page, 'GET', `/api/projects/${project}/captions`)).body.words
+const saved = (page) => page.getByRole('status').filter({ hasText: 'All changes saved' }).waitFor({ timeout: 20_000 })
+const word = (page, text) => page.getByRole('region', { name: 'Transcript' }).getByRole('button', { name: text, exact: true }).first()
+
+const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+const page = await context.newPage()
+page.on('pageerror', (e) => console.error('page error:', e.message))
+page.on('console', (m) => m.type() === 'error' && console.error('console:', m.text()))
+// The W3C trace context of every API call, by page load: one editing session is one trace.
+const traceparents = []
+let loads = 0
+page.on('load', () => loads++)
+page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/api/')) traceparents.push([new URL(r.url()).pathname, r.headers().traceparent, loads]) })
+let project = ''
+
+await flow('sign up, and an empty project list that says what to do', async () => {
   await page.goto(url)
-  await page.fill('input[name=email]', 'e2e@example.com')
-  await page.fill('input[name=password]', 'correct horse battery')
-  await page.click('[data-testid=sign-up]')
-  await page.fill('input[name=project-name]', 'e2e talk')
-  await page.click('[data-testid=create-project]')
-  await page.setInputFiles('input[name=video]', video)
-  await page.waitForSelector('[data-testid=video]', { timeout: 60_000 })
+  await accessible(page, 'sign-in')
+  await shots(page, 'sign-in')
+  await page.getByLabel('Email').fill('e2e@example.com')
+  await page.getByLabel('Password').fill('correct horse battery')
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByRole('heading', { name: 'No projects yet' }).waitFor()
+  await accessible(page, 'projects-empty')
+  await shots(page, 'projects-empty')
+})
 
-  await page.click('[data-testid=transcribe]')
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=words] span').length > 5, null, { timeout: 120_000 })
-  const firstWords = await page.$$eval('[data-testid=words] span', (s) => s.map((e) => e.textContent.trim()))
+await flow('create a project, upload, transcribe', async () => {
+  await page.getByLabel('New project').fill('e2e talk')
+  await page.getByRole('button', { name: 'Create project' }).click()
+  await page.getByRole('heading', { name: 'Add the video' }).waitFor()
+  project = /#\/projects\/([0-9a-f-]+)/.exec(page.url())[1]
+  await page.getByLabel('Choose a video').setInputFiles(video)
+  await page.getByRole('button', { name: 'Transcribe' }).click({ timeout: 60_000 })
+  await page.getByRole('region', { name: 'Transcript' }).getByRole('button').nth(5).waitFor({ timeout: 120_000 })
+  const words = await captions(page, project)
+  check(words.length > 5, `transcribed ${words.length} words`)
+  await accessible(page, 'editor')
+})
 
-  // Edit: replace the first word; the untouched second word keeps its time.
-  const before = await page.$$eval('[data-testid=words] span', (s) => s.map((e) => e.title))
-  const edited = ['Cofee', ...firstWords.slice(1)].join(' ')
-  await page.fill('textarea[name=transcript]', edited)
-  await page.click('[data-testid=save-text]')
-  await page.waitForFunction(() => document.querySelector('[data-testid=words] span')?.textContent.trim() === 'Cofee', null, { timeout: 30_000 })
-  const after = await page.$$eval('[data-testid=words] span', (s) => s.map((e) => e.title))
-  check(after[1] === before[1], `the second word kept its time (${before[1]} → ${after[1]})`)
+await flow('edit a word in place; untouched words keep their times; undo and redo', async () => {
+  const before = await captions(page, project)
+  await word(page, before[0].text).dblclick()
+  const input = page.getByLabel(`Edit word ${before[0].text}`)
+  await input.fill('Cofee')
+  await input.press('Enter')
+  await saved(page)
+  let after = await captions(page, project)
+  check(after[0].text === 'Cofee', `the edit landed: ${after[0].text}`)
+  check(after[1].start === before[1].start && after[1].end === before[1].end, 'the second word kept its time')
+  check(after[0].start === before[0].start, 'the edited word kept its slot')
+  await page.getByRole('button', { name: 'Undo' }).click()
+  await saved(page)
+  after = await captions(page, project)
+  check(after[0].text === before[0].text, `undo restored “${before[0].text}” (got ${after[0].text})`)
+  await page.getByRole('button', { name: 'Redo' }).click()
+  await saved(page)
+  check((await captions(page, project))[0].text === 'Cofee', 'redo re-applied it')
+})
 
-  // Re-time one word by hand: select it, move its end, save.
-  await page.click('[data-testid=words] span:nth-child(4)')
-  const [start4, end4] = (await page.$eval('[data-testid=words] span:nth-child(4)', (e) => e.title)).replace(' s', '').split('–').map(Number)
-  const newEnd = (start4 + (end4 - start4) / 2).toFixed(2)
-  await page.fill('input[name=word-end]', newEnd)
-  await page.click('[data-testid=save-timing]')
-  await page.waitForFunction((want) => document.querySelector('[data-testid=words] span:nth-child(4)')?.title.includes(`–${want}`), newEnd, { timeout: 10_000 })
+await flow('keyboard: delete, insert, merge, nudge, undo', async () => {
+  const before = await captions(page, project)
+  await word(page, before[2].text).click()
+  await page.keyboard.press('Delete')
+  await saved(page)
+  check((await captions(page, project)).length === before.length - 1, 'Delete removed the word')
+  await page.keyboard.press('Control+z')
+  await saved(page)
+  const back = await captions(page, project)
+  check(back.length === before.length && back[2].text === before[2].text, 'Ctrl+Z brought it back')
+  await word(page, before[3].text).click()
+  await page.keyboard.press('Alt+Shift+ArrowLeft')
+  await saved(page)
+  const nudged = await captions(page, project)
+  check(Math.round((before[3].start - nudged[3].start) * 1000) === Math.min(100, Math.round((before[3].start - before[2].end) * 1000)), `Alt+Shift+← moved the word back by 100 ms or to its neighbour (${before[3].start} → ${nudged[3].start})`)
+  await page.keyboard.press('Control+z')
+  await page.getByRole('button', { name: 'Shortcuts' }).click()
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor()
+  await accessible(page, 'shortcuts')
+  await page.keyboard.press('Escape')
+  await saved(page)
+})
 
-  // Style, then look at the preview while a word is spoken.
-  await page.selectOption('select[name=preset]', 'bold-pop')
+await flow('find and replace', async () => {
+  const before = await captions(page, project)
+  const target = before.find((w, i) => i > 0 && /^[a-z]{4,}$/i.test(w.text))
+  await page.getByRole('button', { name: 'Find and replace' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Find and replace' })
+  await dialog.getByLabel('Find').fill(target.text)
+  await dialog.getByLabel('Replace with').fill('REPLACED')
+  await dialog.getByRole('button', { name: 'Replace all' }).click()
+  await dialog.getByRole('status').filter({ hasText: /Replaced \d+ word/ }).waitFor()
+  await accessible(page, 'find-replace')
+  await dialog.getByRole('button', { name: 'Close' }).click()
+  await saved(page)
+  const after = await captions(page, project)
+  check(after.some((w) => w.text.startsWith('REPLACED')) && !after.some((w) => w.text === target.text), 'every match replaced')
+})
+
+await flow('a concurrent edit (412) loses nothing', async () => {
+  const now = await apiAs(page, 'GET', `/api/projects/${project}/captions`)
+  const theirs = structuredClone(now.body)
+  theirs.words[1].text = 'Elsewhere'
+  const put = await apiAs(page, 'PUT', `/api/projects/${project}/captions`, theirs, { 'if-match': now.etag })
+  check(put.status === 200, `the other edit saved (${put.status})`)
+  await word(page, now.body.words[0].text).dblclick()
+  await page.getByLabel(`Edit word ${now.body.words[0].text}`).fill('Mine')
+  await page.keyboard.press('Enter')
+  const dialog = page.getByRole('dialog', { name: 'The captions changed elsewhere' })
+  await dialog.waitFor({ timeout: 20_000 })
+  check((await dialog.getByRole('region', { name: 'The saved version' }).textContent()).includes('Elsewhere'), 'both versions are shown')
+  await accessible(page, 'conflict')
+  await page.screenshot({ path: join(out, 'conflict-1440.png') })
+  await dialog.getByRole('button', { name: 'Keep mine' }).click()
+  await saved(page)
+  const words = await captions(page, project)
+  check(words[0].text === 'Mine', `mine was kept: ${words[0].text}`)
+})
+
+await flow('edits made offline survive a reload', async () => {
+  await page.route('**/api/projects/*/captions', (route) => (route.request().method() === 'PUT' ? route.abort('internetdisconnected') : route.continue()))
+  const before = await captions(page, project)
+  await word(page, before[1].text).dblclick()
+  await page.getByLabel(`Edit word ${before[1].text}`).fill('Offline')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 })
+  await page.unroute('**/api/projects/*/captions')
+  await page.reload()
+  await saved(page)
+  check((await captions(page, project))[1].text === 'Offline', 'the pending edit was saved after the reload')
+})
+
+await flow(`an editing session several times longer than the ${TOKEN_TTL_SECS} s access token keeps saving`, async () => {
+  const started = Date.now()
+  let n = 0
+  while (Date.now() - started < 3.2 * TOKEN_TTL_SECS * 1000) {
+    const words = await captions(page, project)
+    const text = `Long${n}`
+    await word(page, words[2].text).dblclick()
+    await page.getByLabel(`Edit word ${words[2].text}`).fill(text)
+    await page.keyboard.press('Enter')
+    await saved(page)
+    check((await captions(page, project))[2].text === text, `edit ${n} saved after ${((Date.now() - started) / 1000).toFixed(0)} s`)
+    n++
+    await page.waitForTimeout(4000)
+  }
+})
+
+await flow('style and the libass preview', async () => {
+  await page.getByLabel('Template').selectOption('bold-pop')
   await page.waitForTimeout(1500)
-  check(await page.isChecked('input[name=uppercase]'), 'choosing a preset shows its settings')
-  await page.fill('input[name=keywords]', 'john')
-  await page.dispatchEvent('input[name=keywords]', 'change')
-  await page.waitForTimeout(1500)
-  const t = await page.$eval('[data-testid=words] span:nth-child(3)', (e) => parseFloat(e.title.split('–')[0]) + 0.05)
-  await page.$eval('[data-testid=video]', (v, time) => { v.currentTime = time }, t)
-  // The preview renders in a worker: look until the caption canvas adds pixels (or give up).
-  const player = page.locator('.player')
+  check(await page.getByLabel('Uppercase').isChecked(), 'choosing a template shows its settings')
+  const words = await captions(page, project)
+  await word(page, words[3].text).click()
+  const frame = page.locator('.frame')
   let changed = 0
   for (let attempt = 0; attempt < 30 && changed <= 2000; attempt++) {
     await page.waitForTimeout(500)
-    const withCaptions = await player.screenshot({ path: join(out, 'editor-preview.png') })
-    await page.$eval('[data-testid=preview]', (c) => { c.style.visibility = 'hidden' })
-    const without = await player.screenshot()
-    await page.$eval('[data-testid=preview]', (c) => { c.style.visibility = 'visible' })
+    const withCaptions = await frame.screenshot({ path: join(out, 'preview.png') })
+    await page.$eval('.frame canvas', (c) => { c.style.visibility = 'hidden' })
+    const without = await frame.screenshot()
+    await page.$eval('.frame canvas', (c) => { c.style.visibility = 'visible' })
     changed = differingBytes(withCaptions, without)
   }
-  console.error(`preview: ${changed} bytes of the screenshot differ with the caption canvas shown`)
   check(changed > 2000, 'the libass preview draws captions over the video')
-  await page.screenshot({ path: join(out, 'editor.png'), fullPage: true })
+  await accessible(page, 'editor-styled')
+  await shots(page, 'editor')
+})
 
-  await page.click('[data-testid=render]')
-  await page.waitForSelector('[data-testid=download-mp4]', { timeout: 180_000 })
-  const href = await page.$eval('[data-testid=download-mp4]', (a) => a.href)
-  const res = await fetch(href)
+await flow('render and download', async () => {
+  await page.getByRole('button', { name: 'Render', exact: true }).click()
+  const link = page.getByRole('link', { name: 'Download MP4' })
+  await link.waitFor({ timeout: 180_000 })
+  const href = await link.getAttribute('href')
+  const res = await fetch(new URL(href, url))
   check(res.ok && res.headers.get('content-type') === 'video/mp4', `download answers ${res.status} ${res.headers.get('content-type')}`)
   const bytes = Buffer.from(await res.arrayBuffer())
   check(bytes.length > 10_000 && bytes.subarray(4, 8).toString() === 'ftyp', 'the download is an MP4')
-  // Change the signature's first digit (to another digit: one in sixteen already is a 0).
-  const tampered = await fetch(href.replace(/sig=([0-9a-f])/, (_, d) => `sig=${d === '0' ? '1' : '0'}`))
+  const tampered = await fetch(new URL(href.replace(/sig=([0-9a-f])/, (_, d) => `sig=${d === '0' ? '1' : '0'}`), url))
   check(tampered.status === 403, 'a tampered link is refused')
-
-  // Upload, transcription, render: every editor request carried a traceparent of one trace.
   const inEditor = traceparents.filter(([path]) => path.startsWith('/api/uploads') || /^\/api\/projects\/[^/]+\/(transcribe|renders|captions)/.test(path))
-  const traceIds = new Set(inEditor.map(([, tp]) => /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(tp ?? '')?.[1] ?? `bad: ${tp}`))
-  check(inEditor.length >= 4 && traceIds.size === 1 && ![...traceIds][0].startsWith('bad'), `one trace for the editing session: ${[...traceIds].join(', ')} over ${inEditor.length} requests`)
+  for (const load of new Set(inEditor.map(([, , l]) => l))) {
+    const session = inEditor.filter(([, , l]) => l === load)
+    const ids = new Set(session.map(([, tp]) => /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(tp ?? '')?.[1] ?? `bad: ${tp}`))
+    check(ids.size === 1 && ![...ids][0].startsWith('bad'), `one trace for the editing session: ${[...ids].join(', ')} over ${session.length} requests`)
+  }
+  check(inEditor.some(([p]) => p.startsWith('/api/uploads')) && inEditor.some(([p]) => p.endsWith('/renders')), 'uploads and renders were traced')
+})
 
-  // The project list shows it, with a thumbnail and its state.
-  await page.click('text=← Projects')
-  await page.waitForSelector('.project img')
-  await page.waitForFunction(() => document.querySelector('.project img').naturalWidth > 0, null, { timeout: 10_000 })
-  const status = await page.textContent('.project .status')
-  check(status === 'rendered', `the list shows the project as rendered (got ${status})`)
-  await page.screenshot({ path: join(out, 'projects.png') })
+await flow('the project list: thumbnail in its proportions, state, rename, search', async () => {
+  await page.getByRole('link', { name: '← Projects' }).click()
+  const card = page.getByRole('list', { name: 'Projects' }).getByRole('listitem').first()
+  await card.waitFor()
+  await page.waitForFunction(() => document.querySelector('.project img')?.naturalWidth > 0, null, { timeout: 10_000 })
+  const [w, h] = await page.$eval('.project img', (i) => [i.getBoundingClientRect().width, i.getBoundingClientRect().height])
+  check(Math.abs(w / h - 540 / 960) < 0.05, `the thumbnail keeps the video's 9:16 proportions (${w.toFixed(0)}×${h.toFixed(0)})`)
+  check((await card.textContent()).includes('rendered'), 'the card shows the project as rendered')
+  await card.getByRole('button', { name: 'Rename e2e talk' }).click()
+  const input = page.getByLabel('New name for e2e talk')
+  await input.fill('Renamed talk')
+  await input.press('Enter')
+  await page.getByRole('link', { name: 'Renamed talk', exact: true }).waitFor()
+  await page.getByLabel('Search projects').fill('nothing like it')
+  check((await page.getByRole('list', { name: 'Projects' }).getByRole('listitem').count()) === 0, 'search filters')
+  await page.getByLabel('Search projects').fill('renamed')
+  await accessible(page, 'projects')
+  await shots(page, 'projects')
+})
 
-  // Phone width: the editor fits without sideways scrolling.
-  await page.setViewportSize({ width: 390, height: 844 })
-  await page.click('.project')
-  await page.waitForSelector('[data-testid=video]')
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
-  await page.screenshot({ path: join(out, 'phone.png'), fullPage: true })
-  check(overflow <= 1, `the editor fits a phone screen (overflows by ${overflow}px)`)
-  passed = true
-} catch (e) {
-  console.error('e2e failed:', e)
-} finally {
-  await browser.close()
-  server.kill('SIGTERM')
-  rmSync(work, { recursive: true, force: true })
-}
-console.log(`test result: ${passed ? 'ok' : 'FAILED'}. ${passed ? 1 : 0} passed; ${passed ? 0 : 1} failed; 0 ignored`)
-process.exit(passed ? 0 : 1)
+await flow('sign-out revokes the session on the server', async () => {
+  const refresh = await page.evaluate(() => localStorage.getItem('cofee.refresh'))
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByRole('button', { name: 'Sign in' }).waitFor()
+  const res = await fetch(new URL('/api/auth/refresh', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: refresh }) })
+  check(res.status === 401, `the refresh token no longer works (${res.status})`)
+})
+
+await browser.close()
+server.kill('SIGTERM')
+rmSync(work, { recursive: true, force: true })
+const passed = results.filter(([, ok]) => ok).length
+const failed = results.length - passed
+console.log(`test result: ${failed === 0 ? 'ok' : 'FAILED'}. ${passed} passed; ${failed} failed; 0 ignored`)
+process.exit(failed === 0 ? 0 : 1)
 
 /** How many bytes differ between two PNG screenshots (decoded roughly: compares the files' bytes). */
 function differingBytes(a, b) {

@@ -30,11 +30,11 @@ export async function upload(project: string, file: File, onProgress: (fraction:
     return
   }
   if (direct.response.status !== 409) throw new Error(message(direct.error, direct.response))
-  const headers = await authHeaders()
   await new Promise<void>((resolve, reject) => {
     const u = new tus.Upload(file, {
       endpoint: '/api/uploads',
-      headers,
+      // Signed per request (the token may be refreshed during a long upload); XHR appends a
+      // header set twice, so it is set here only.
       metadata: { project_id: project, filename: file.name },
       chunkSize: 8 * 1024 * 1024,
       retryDelays: [0, 1000, 3000, 5000],
