@@ -105,6 +105,42 @@ impl<J: BackgroundJob, H: Perform<J>> JobHandler for Typed<J, H> {
     }
 }
 
+/// The [`JobHandler`] for a queue of several kinds: each job goes to the handler of its kind
+/// (read through the job contract like [`typed`]); a kind no handler was given fails for good.
+///
+/// ```ignore
+/// let handler = ByKind::new().with::<TranscribeJob, _>(transcribe).with::<WaveformJob, _>(peaks);
+/// ```
+#[derive(Default)]
+pub struct ByKind {
+    handlers: Vec<(&'static str, Arc<dyn JobHandler>)>,
+}
+
+impl ByKind {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Jobs of kind `J` go to `handler`.
+    pub fn with<J: BackgroundJob, H: Perform<J>>(mut self, handler: H) -> Self {
+        self.handlers.push((J::KIND, typed::<J, H>(handler)));
+        self
+    }
+}
+
+#[async_trait]
+impl JobHandler for ByKind {
+    async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError> {
+        match self.handlers.iter().find(|(kind, _)| *kind == job.kind) {
+            Some((_, handler)) => handler.run(job, ctx).await,
+            None => Err(JobError::permanent(format!(
+                "no handler for {:?} jobs on the {} queue",
+                job.kind, job.queue
+            ))),
+        }
+    }
+}
+
 /// The shortest time between two heartbeats that carry new progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
