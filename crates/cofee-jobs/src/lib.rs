@@ -309,6 +309,18 @@ mod tests {
     }
 
     #[test]
+    fn a_waveform_runs_where_audio_is_decoded_and_is_deleted_with_its_project() {
+        let (owner, project) = (Uuid::now_v7(), Uuid::now_v7());
+        let new = new_job(&WaveformJob {}, JobOrigin::project(owner, project, None));
+        assert_eq!((new.queue.as_str(), new.kind.as_str()), ("transcribe", "waveform"));
+        assert_eq!(payload::<WaveformJob>(&claimed(new)).unwrap(), WaveformJob {});
+        let key = WaveformJob::object_key(project);
+        let prefixes = DeleteObjects::project(project, &[]).prefixes;
+        assert!(prefixes.iter().any(|p| key.starts_with(&format!("{p}/"))), "{key} {prefixes:?}");
+        assert!(UNANNOUNCED_KINDS.contains(&WaveformJob::KIND));
+    }
+
+    #[test]
     fn queues_are_named_once_and_parsed_back() {
         for q in Queue::ALL {
             assert_eq!(q.name().parse::<Queue>(), Ok(q));

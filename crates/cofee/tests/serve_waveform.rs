@@ -1,7 +1,8 @@
 //! The editor's waveform end to end, on a real `cofee serve`: a video with two seconds of tone
 //! and two of silence is uploaded, its waveform job runs in the service's worker, and
 //! `GET /api/projects/{id}/waveform` answers audiowaveform data showing the tone and the
-//! silence — to its owner only, cached by `ETag`, and gone with the project.
+//! silence — to its owner only, cached by `ETag`, and gone with the project. A video without
+//! sound gets a flat waveform.
 
 mod common;
 
@@ -147,6 +148,52 @@ fn an_uploaded_video_gets_a_waveform_of_its_sound_for_its_owner() {
 
         let r = http.get(&waveform).bearer_auth(&mallory).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "another user's project");
+
+        // A video without sound has a flat waveform for its whole duration.
+        let silent = data.join("silent.mp4");
+        ffmpeg(
+            &["-f", "lavfi", "-i", "testsrc2=s=160x120:r=10:d=3", "-c:v", "libx264"]
+                .into_iter()
+                .chain(["-preset", "ultrafast", silent.to_str().unwrap()])
+                .collect::<Vec<_>>(),
+        );
+        let p: Value = http
+            .post(format!("{base}/api/projects"))
+            .bearer_auth(&alice)
+            .json(&json!({"name": "silent"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let silent_pid = p["id"].as_str().unwrap().to_string();
+        let r = http
+            .put(format!("{base}/api/projects/{silent_pid}/media"))
+            .bearer_auth(&alice)
+            .body(std::fs::read(&silent).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let media: Value = r.json().await.unwrap();
+        assert_eq!(media["has_audio"], false, "{media}");
+        let started = Instant::now();
+        let flat = loop {
+            let r = http
+                .get(format!("{base}/api/projects/{silent_pid}/waveform"))
+                .bearer_auth(&alice)
+                .send()
+                .await
+                .unwrap();
+            if r.status() == StatusCode::OK {
+                break decode(&r.bytes().await.unwrap()).unwrap();
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "no waveform for silent video");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let expected = (media["duration_secs"].as_f64().unwrap() * 100.0).round() as i64;
+        assert!((flat.len() as i64 - expected).abs() <= 2, "{} pixels", flat.len());
+        assert!(flat.peaks.iter().all(|&p| p == (0, 0)));
 
         // Deleting the project deletes the waveform with its other objects.
         let stored = data.join(format!("objects/projects/{pid}/waveform.dat"));
