@@ -31,14 +31,15 @@ fn largest(s: &AppState) -> u64 {
     cofee_core::waveform::HEADER_LEN as u64 + 2 * pixels
 }
 
-/// `GET /api/projects/{id}/waveform`: min/max peaks at 100 pixels a second (16 kHz, 160 samples
-/// a pixel), one channel, 8-bit — audiowaveform's `.dat` version 2, which waveform-data.js,
-/// peaks.js and wavesurfer read as it is. Media without sound has a flat waveform for its
-/// duration. `409 not-ready` until its job has run (one is queued if none is waiting).
+/// `GET /api/projects/{id}/waveform`: the media's peaks, for the editor's timeline.
+///
+/// Min/max peaks at 100 pixels a second (16 kHz, 160 samples a pixel), one channel, 8-bit:
+/// audiowaveform's `.dat` version 2, which waveform-data.js, peaks.js and wavesurfer read as it
+/// is. Media without sound has a flat waveform for its duration. `409 not-ready` until its job
+/// has run (one is queued if none is waiting).
 #[utoipa::path(get, path = "/api/projects/{id}/waveform", tag = "media", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-None-Match" = Option<String>, Header, description = "the ETag of a copy the client has")), responses(
     (status = 200, description = "audiowaveform binary data (`.dat`, version 2, 8-bit, one channel, 100 pixels a second)", content_type = "application/octet-stream", body = Vec<u8>, headers(("ETag" = String, description = "a digest of the bytes; send it in If-None-Match"), ("Cache-Control" = String))),
     (status = 304, description = "the copy with that ETag is still current"),
-    (status = 404, content_type = "application/problem+json", body = Problem),
     (status = 409, description = "no media yet (`no-media`), or its waveform is not computed yet (`not-ready`)", content_type = "application/problem+json", body = Problem),
 ))]
 pub async fn waveform(
