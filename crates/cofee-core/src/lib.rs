@@ -16,6 +16,7 @@ pub mod style;
 pub mod text;
 pub mod time;
 pub mod transcript;
+pub mod waveform;
 pub mod wer;
 
 pub use ass::{AssDocument, VideoSize};

@@ -80,6 +80,30 @@ impl BackgroundJob for TranscribeJob {
     const QUEUE: Queue = Queue::Transcribe;
 }
 
+/// Compute the waveform peaks of the project's media (audiowaveform's `.dat` format, see
+/// `cofee_core::waveform`) and store them at [`WaveformJob::object_key`]. Enqueued whenever
+/// media is attached; on the transcribe queue, whose workers decode audio already. Idempotent:
+/// running it again writes the same object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct WaveformJob {}
+
+impl BackgroundJob for WaveformJob {
+    const KIND: &'static str = "waveform";
+    const QUEUE: Queue = Queue::Transcribe;
+    const MAX_ATTEMPTS: u32 = 3;
+}
+
+impl WaveformJob {
+    /// Where a project's waveform is stored (under the project's folder, so it goes with it).
+    pub fn object_key(project: Uuid) -> String {
+        format!("projects/{project}/waveform.dat")
+    }
+}
+
+/// Kinds of job nobody asked for by name (made along the way, such as a new video's waveform):
+/// they are not announced to webhooks.
+pub const UNANNOUNCED_KINDS: &[&str] = &[WaveformJob::KIND];
+
 /// Burn the project's captions, in its style, into its video, as render `render_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RenderJob {
@@ -282,6 +306,18 @@ mod tests {
             payload::<WebhookDelivery>(&claimed(broken)),
             Err(ContractError::Payload { kind: "webhook", .. })
         ));
+    }
+
+    #[test]
+    fn a_waveform_runs_where_audio_is_decoded_and_is_deleted_with_its_project() {
+        let (owner, project) = (Uuid::now_v7(), Uuid::now_v7());
+        let new = new_job(&WaveformJob {}, JobOrigin::project(owner, project, None));
+        assert_eq!((new.queue.as_str(), new.kind.as_str()), ("transcribe", "waveform"));
+        assert_eq!(payload::<WaveformJob>(&claimed(new)).unwrap(), WaveformJob {});
+        let key = WaveformJob::object_key(project);
+        let prefixes = DeleteObjects::project(project, &[]).prefixes;
+        assert!(prefixes.iter().any(|p| key.starts_with(&format!("{p}/"))), "{key} {prefixes:?}");
+        assert!(UNANNOUNCED_KINDS.contains(&WaveformJob::KIND));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 use cofee_core::StyleError;
 use cofee_core::formats::CaptionsError;
+use cofee_core::waveform::WaveformError;
 use cofee_media::MediaError;
 use cofee_speech::SpeechError;
 use thiserror::Error;
@@ -12,6 +13,8 @@ pub enum PipelineError {
     Speech(#[from] SpeechError),
     #[error(transparent)]
     Style(#[from] StyleError),
+    #[error(transparent)]
+    Waveform(#[from] WaveformError),
     #[error("{path}: {source}")]
     Captions { path: String, source: CaptionsError },
     #[error("{path}: {detail}")]
@@ -28,7 +31,8 @@ impl PipelineError {
             Self::Media(e) => e.is_bad_input(),
             Self::Speech(e) => e.is_bad_input(),
             Self::Style(_) | Self::Captions { .. } | Self::Input { .. } => true,
-            Self::Output { .. } => false,
+            // Cofee chose the waveform's resolution, not the user.
+            Self::Output { .. } | Self::Waveform(_) => false,
         }
     }
 }

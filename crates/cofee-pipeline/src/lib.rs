@@ -5,6 +5,7 @@
 mod engine;
 mod error;
 mod exports;
+mod waveform;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 pub use engine::{EngineSpec, build_engine};
 pub use error::PipelineError;
 pub use exports::{Exports, write_atomically};
+pub use waveform::{WAVEFORM_SAMPLES_PER_PIXEL, waveform};
 
 /// The stages a run goes through, for progress reporting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Checking a fully received file and making it a project's media: what a raw `PUT`, a tus
 //! upload and a direct upload all end with.
 
+use cofee_jobs::{JobOrigin, WaveformJob, new_job};
 use cofee_media::MediaError;
 use cofee_store::media::MediaRecord;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +25,8 @@ fn media_problem(e: MediaError) -> ApiError {
 }
 
 /// Checks a fully received file with ffprobe and, if it is acceptable media, stores it as the
-/// project's media. Used by the raw `PUT`, by tus uploads and by direct uploads.
+/// project's media and queues the computing of its waveform (for the job's log lines, the
+/// request's id: `request_id`). Used by the raw `PUT`, by tus uploads and by direct uploads.
 pub async fn attach(
     s: &AppState,
     user: Uuid,
@@ -32,6 +34,7 @@ pub async fn attach(
     file: &std::path::Path,
     size: u64,
     file_name: Option<String>,
+    request_id: Option<String>,
 ) -> Result<MediaRecord, ApiError> {
     let info = cofee_media::probe(file, &s.limits, &CancellationToken::new())
         .await
@@ -65,6 +68,13 @@ pub async fn attach(
         Err(e) => tracing::warn!(error = %e, "no thumbnail for an upload"),
     }
     let _ = tokio::fs::remove_file(&thumb).await;
+    // The waveform of the media this replaces is not this media's.
+    s.objects.delete(&WaveformJob::object_key(project)).await?;
     s.media.set_media(user, project, &record).await?;
+    // Off the request path; should this fail, the first `GET …/waveform` queues it.
+    let job = new_job(&WaveformJob {}, JobOrigin::project(user, project, request_id));
+    if let Err(e) = s.queue.enqueue(job).await {
+        tracing::warn!(error = %e, "the waveform of new media was not queued");
+    }
     Ok(record)
 }

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 use crate::problem;
 use crate::resources::{
     auth, captions, events, files, health, jobs, media, pages, projects, renders, styles, tokens,
-    uploads, usage, webhooks,
+    uploads, usage, waveform, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -20,6 +20,7 @@ use crate::resources::{
         auth::register, auth::login, auth::refresh, auth::logout, tokens::create_token, tokens::list_tokens, tokens::delete_token, usage::usage,
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
         media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, pages::pages, files::media_url, files::render_url,
+        waveform::waveform,
         captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt,
         jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,
         styles::presets, styles::get_style, styles::put_style, renders::create, renders::list, renders::download,

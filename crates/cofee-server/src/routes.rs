@@ -13,7 +13,7 @@ use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry}
 use crate::openapi;
 use crate::resources::{
     auth, captions, events, files, health, jobs, media, pages, projects, renders, styles, tokens,
-    uploads, usage, web, webhooks,
+    uploads, usage, waveform, web, webhooks,
 };
 use crate::state::{AppState, Probes};
 
@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
             "/api/projects/{id}/media/direct/{upload_id}/complete",
             small(post(media::complete_direct_upload)),
         )
+        .route("/api/projects/{id}/waveform", get(waveform::waveform))
         .route("/api/projects/{id}/transcribe", small(post(jobs::transcribe)))
         .route("/api/projects/{id}/captions", get(captions::captions).put(captions::put_captions))
         .route("/api/projects/{id}/captions/pages", get(pages::pages))

@@ -1206,6 +1206,101 @@ async fn a_tus_upload_goes_on_at_whichever_replica_gets_the_next_request(app: Ap
     assert!(leftovers.is_empty(), "pieces and scratch files are removed: {leftovers:?}");
 }
 
+/// The job a `GET …/waveform` answer names.
+fn job_named_in(problem: &Value) -> String {
+    let detail = problem["detail"].as_str().unwrap();
+    let at = detail.find("(job ").unwrap_or_else(|| panic!("no job named in {problem}")) + 5;
+    detail[at..at + 36].to_string()
+}
+
+/// The user id in an access token (its `sub`).
+fn user_id(token: &str) -> uuid::Uuid {
+    use base64::Engine;
+    let claims = token.split('.').nth(1).unwrap();
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).unwrap();
+    serde_json::from_slice::<Value>(&claims).unwrap()["sub"].as_str().unwrap().parse().unwrap()
+}
+
+/// A project's waveform is computed by a job queued when its media is attached (no worker runs
+/// here): until the job has run, `409 not-ready` naming it — one job however often it is asked
+/// for; a cancelled one is pointed at its retry; media attached with no job (before waveforms
+/// were computed) gets one when first asked. Another user's project is 404, and the API
+/// describes the route.
+async fn a_waveform_is_not_ready_until_its_job_has_run(app: App) {
+    let (alice, _) = app.user("alice@example.com").await;
+    let (mallory, _) = app.user("mallory@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "peaks"})).await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    let waveform = format!("/api/projects/{pid}/waveform");
+    let (s, p) = app.get(&waveform, &alice).await;
+    assert_eq!((s, p["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/no-media")));
+
+    let r = app
+        .http
+        .put(format!("{}/api/projects/{pid}/media", app.base))
+        .bearer_auth(&alice)
+        .body(app.clip())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (s, p) = app.get(&waveform, &alice).await;
+    assert_eq!((s, p["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/not-ready")), "{p}");
+    let job = job_named_in(&p);
+    let (_, j) = app.get(&format!("/api/jobs/{job}"), &alice).await;
+    assert_eq!(
+        (j["queue"].as_str(), j["kind"].as_str(), j["state"].as_str()),
+        (Some("transcribe"), Some("waveform"), Some("queued")),
+        "{j}"
+    );
+    let (_, p) = app.get(&waveform, &alice).await;
+    assert_eq!(job_named_in(&p), job, "asking again queues nothing more");
+    assert_eq!(app.get(&waveform, &mallory).await.0, StatusCode::NOT_FOUND);
+
+    let (s, c) = app.post(&format!("/api/jobs/{job}/cancel"), Some(&alice), json!({})).await;
+    assert_eq!((s, c["state"].as_str()), (StatusCode::ACCEPTED, Some("cancelled")), "{c}");
+    let (s, p) = app.get(&waveform, &alice).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(p["detail"].as_str().unwrap().contains(&format!("/api/jobs/{job}/retry")), "{p}");
+
+    // Media from before waveforms: no job until someone asks, then one.
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "older"})).await;
+    let older: uuid::Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    let record = cofee_store::media::MediaRecord {
+        object_key: format!("projects/{older}/source"),
+        file_name: None,
+        size_bytes: 1,
+        duration_secs: 3.0,
+        width: Some(320),
+        height: Some(240),
+        fps: Some(25.0),
+        has_audio: true,
+    };
+    let owner = user_id(&alice);
+    app.db.set_media(owner, older, &record).await.unwrap();
+    assert!(app.db.jobs_for_project(owner, older, 10).await.unwrap().is_empty());
+    let (s, p) = app.get(&format!("/api/projects/{older}/waveform"), &alice).await;
+    assert_eq!((s, p["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/not-ready")), "{p}");
+    let jobs = app.db.jobs_for_project(owner, older, 10).await.unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| (j.id.to_string(), j.kind.as_str())).collect::<Vec<_>>(),
+        [(job_named_in(&p), "waveform")]
+    );
+
+    let spec: Value = app
+        .http
+        .get(format!("{}/api/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let described = &spec["paths"]["/api/projects/{id}/waveform"]["get"]["responses"];
+    assert!(described["200"]["content"]["application/octet-stream"].is_object(), "{described}");
+    assert!(described["409"]["content"]["application/problem+json"].is_object(), "{described}");
+}
+
 on_both_backends!(
     cross_origin_calls_only_from_configured_origins_and_bodies_are_bounded,
     sign_in_attempts_for_one_account_are_throttled_with_retry_after,
@@ -1225,6 +1320,7 @@ on_both_backends!(
     the_captions_come_in_pages_as_the_style_lays_them_out,
     the_api_describes_itself_in_openapi_3_1_with_docs,
     problem_types_name_the_kind_of_error_and_resolve_to_a_description,
+    a_waveform_is_not_ready_until_its_job_has_run,
 );
 
 /// Heavy caption work (re-timing large edits, writing the ASS and SRT of a long transcript)

@@ -283,6 +283,44 @@ impl Objects {
         Ok(total)
     }
 
+    /// Writes a small object (a waveform: kilobytes, not a video) whole, in one `PUT`; readers
+    /// see the old object or the new one, never part of either.
+    pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+        timed("put", self.backend(), async {
+            self.inner.put(&Key::from(key), bytes.into()).await.map_err(storage)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Reads a small object whole; `None` when there is no such object. One larger than
+    /// `at_most` bytes is refused without being read ([`StoreError::Corrupt`]: it is not what
+    /// Cofee wrote there).
+    pub async fn read_small(&self, key: &str, at_most: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        timed("get", self.backend(), async {
+            let got = match self.inner.get(&Key::from(key)).await {
+                Ok(got) => got,
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(storage(e)),
+            };
+            let too_big = || StoreError::Corrupt(format!("{key} is larger than {at_most} bytes"));
+            if got.meta.size > at_most {
+                return Err(too_big());
+            }
+            let mut out = Vec::with_capacity(got.meta.size as usize);
+            let mut stream = got.into_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(storage)?;
+                if (out.len() + chunk.len()) as u64 > at_most {
+                    return Err(too_big());
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(Some(out))
+        })
+        .await
+    }
+
     /// A local path to read `key` from: the object itself for a local store, else a download
     /// into `scratch`.
     pub async fn readable_path(&self, key: &str, scratch: &Path) -> Result<PathBuf, StoreError> {
@@ -404,6 +442,21 @@ impl Objects {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn small_objects_are_written_and_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = Objects::local(&dir.path().join("objects")).unwrap();
+        assert!(objects.read_small("projects/p/waveform.dat", 100).await.unwrap().is_none());
+        objects.put_bytes("projects/p/waveform.dat", vec![7; 50]).await.unwrap();
+        objects.put_bytes("projects/p/waveform.dat", vec![9; 60]).await.unwrap();
+        let read = objects.read_small("projects/p/waveform.dat", 100).await.unwrap();
+        assert_eq!(read, Some(vec![9; 60]), "the second write replaced the first");
+        assert!(matches!(
+            objects.read_small("projects/p/waveform.dat", 59).await,
+            Err(StoreError::Corrupt(_))
+        ));
+    }
 
     #[tokio::test]
     async fn files_go_in_and_come_back_out() {

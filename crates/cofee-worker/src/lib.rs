@@ -105,6 +105,42 @@ impl<J: BackgroundJob, H: Perform<J>> JobHandler for Typed<J, H> {
     }
 }
 
+/// The [`JobHandler`] for a queue of several kinds: each job goes to the handler of its kind
+/// (read through the job contract like [`typed`]); a kind no handler was given fails for good.
+///
+/// ```ignore
+/// let handler = ByKind::new().with::<TranscribeJob, _>(transcribe).with::<WaveformJob, _>(peaks);
+/// ```
+#[derive(Default)]
+pub struct ByKind {
+    handlers: Vec<(&'static str, Arc<dyn JobHandler>)>,
+}
+
+impl ByKind {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Jobs of kind `J` go to `handler`.
+    pub fn with<J: BackgroundJob, H: Perform<J>>(mut self, handler: H) -> Self {
+        self.handlers.push((J::KIND, typed::<J, H>(handler)));
+        self
+    }
+}
+
+#[async_trait]
+impl JobHandler for ByKind {
+    async fn run(&self, job: &Job, ctx: JobContext) -> Result<(), JobError> {
+        match self.handlers.iter().find(|(kind, _)| *kind == job.kind) {
+            Some((_, handler)) => handler.run(job, ctx).await,
+            None => Err(JobError::permanent(format!(
+                "no handler for {:?} jobs on the {} queue",
+                job.kind, job.queue
+            ))),
+        }
+    }
+}
+
 /// The shortest time between two heartbeats that carry new progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
@@ -327,5 +363,66 @@ async fn run_one(
         Err(e) => {
             tracing::error!(job = %id, error = %e, "could not record the job's outcome; its lease will expire and it will run again")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cofee_jobs::{RenderJob, TranscribeJob, WaveformJob, new_job};
+    use cofee_store::queue::JobState;
+
+    use super::*;
+
+    struct Named(&'static str, Arc<Mutex<Vec<&'static str>>>);
+
+    #[async_trait]
+    impl<J: BackgroundJob> Perform<J> for Named {
+        async fn perform(&self, _: J, _: &Job, _: JobContext) -> Result<(), JobError> {
+            self.1.lock().unwrap().push(self.0);
+            Ok(())
+        }
+    }
+
+    fn claimed<J: BackgroundJob>(job: &J) -> Job {
+        let new = new_job(job, cofee_jobs::JobOrigin::default());
+        Job {
+            id: uuid::Uuid::now_v7(),
+            queue: new.queue,
+            kind: new.kind,
+            payload: new.payload,
+            owner_id: None,
+            project_id: None,
+            state: JobState::Running,
+            attempts: 1,
+            max_attempts: new.max_attempts,
+            run_at: 0,
+            lease_until: None,
+            worker_id: None,
+            progress: 0.0,
+            error: None,
+            cancel_requested: false,
+            trace_context: None,
+            traceparent: None,
+            created_at: 0,
+            updated_at: 0,
+            finished_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_kind_of_a_queue_goes_to_its_own_handler() {
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let handler = ByKind::new()
+            .with::<TranscribeJob, _>(Named("transcribe", ran.clone()))
+            .with::<WaveformJob, _>(Named("waveform", ran.clone()));
+        let ctx =
+            || JobContext { cancel: CancellationToken::new(), progress: watch::channel(0.0).0 };
+        let transcribe = TranscribeJob { language: None, engine: None };
+        handler.run(&claimed(&WaveformJob {}), ctx()).await.unwrap();
+        handler.run(&claimed(&transcribe), ctx()).await.unwrap();
+        assert_eq!(*ran.lock().unwrap(), ["waveform", "transcribe"]);
+        let render = RenderJob { render_id: uuid::Uuid::now_v7(), preset: "fast".into(), crf: 20 };
+        let refused = handler.run(&claimed(&render), ctx()).await;
+        assert!(matches!(refused, Err(JobError::Permanent(_))), "a kind without a handler");
     }
 }

@@ -303,8 +303,8 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
         let finisher = released.worker_id.clone().expect("the worker that finished it is recorded");
         assert!(!finisher.ends_with(&stopped_pid), "not by the stopped one: {finisher}");
 
-        // Exactly once: one render per project, each finished, and exactly three objects per
-        // project (source, thumbnail, render) in the bucket.
+        // Exactly once: one render per project, each finished, and exactly four objects per
+        // project (source, thumbnail, waveform, render) in the bucket.
         for pid in &projects {
             let list: Value = c
                 .send(|| c.http.get(format!("{}/api/projects/{pid}/renders", c.base)))
@@ -320,7 +320,7 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
             );
             assert_eq!(
                 moto.count("media", &format!("scale/projects/{pid}/")),
-                3,
+                4,
                 "objects of {pid}"
             );
         }

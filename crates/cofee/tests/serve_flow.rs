@@ -839,6 +839,7 @@ async fn flow(base: &str, jobs_base: &str, api_metrics: &str, stored: Stored<'_>
             ("PUT", format!("/api/projects/{pid}/media")),
             ("POST", format!("/api/projects/{pid}/transcribe")),
             ("GET", format!("/api/projects/{pid}/captions")),
+            ("GET", format!("/api/projects/{pid}/waveform")),
             ("GET", format!("/api/jobs/{job_id}")),
             ("POST", format!("/api/jobs/{job_id}/cancel")),
             ("POST", format!("/api/jobs/{job_id}/retry")),
@@ -908,7 +909,7 @@ async fn flow(base: &str, jobs_base: &str, api_metrics: &str, stored: Stored<'_>
         assert!(rtf > 0.01 && rtf < 20.0, "sphinx real-time factor {rtf}");
 
         // Deleting the project deletes its files too.
-        assert_eq!(stored.count(&pid), 3, "source, thumbnail and render stored");
+        assert_eq!(stored.count(&pid), 4, "source, thumbnail, waveform and render stored");
         let list: Value = api
             .http
             .get(api.url("/api/projects"))

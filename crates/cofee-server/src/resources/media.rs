@@ -69,7 +69,8 @@ pub async fn upload(
     file.sync_all().await.map_err(|_| ApiError::internal())?;
     drop(file);
     let name = headers.get("x-file-name").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let record = attach(&s, user, id, staged.path(), size, name).await?;
+    let record =
+        attach(&s, user, id, staged.path(), size, name, crate::request_id(&headers)).await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 
@@ -158,6 +159,7 @@ pub async fn complete_direct_upload(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
     Id((id, upload_id)): Id<(Uuid, Uuid)>,
+    headers: HeaderMap,
     body: Result<Option<Json<Option<DirectUploadDone>>>, JsonRejection>,
 ) -> Result<(StatusCode, Json<MediaRecord>), ApiError> {
     let body = body?;
@@ -188,7 +190,7 @@ pub async fn complete_direct_upload(
             return Err(too_large(s.limits.max_bytes));
         }
         let name = body.and_then(|Json(b)| b?.file_name); // no body, or `null`
-        attach(&s, user, id, &local, size, name).await
+        attach(&s, user, id, &local, size, name, crate::request_id(&headers)).await
     }
     .await;
     if (result.is_ok() || result.as_ref().is_err_and(|e| e.status().is_client_error()))

@@ -15,5 +15,6 @@ pub mod styles;
 pub mod tokens;
 pub mod uploads;
 pub mod usage;
+pub mod waveform;
 pub mod web;
 pub mod webhooks;

@@ -278,10 +278,11 @@ pub async fn patch(
     // On a task of its own: when the client's connection drops, axum drops this handler, but
     // what arrived must still be stored and recorded for the client to resume from. The upload
     // stays busy (423) until then.
+    let request_id = crate::request_id(&headers);
     let task = tokio::spawn(
         async move {
             let _writing = writing;
-            store_patch(&s, user, &u, offset, body).await
+            store_patch(&s, user, &u, offset, body, request_id).await
         }
         .in_current_span(),
     );
@@ -295,6 +296,7 @@ async fn store_patch(
     u: &cofee_store::media::Upload,
     offset: u64,
     body: Body,
+    request_id: Option<String>,
 ) -> Result<Response, ApiError> {
     let (s, id) = (s, u.id);
     let piece = ScratchFile::new(s, id, "piece");
@@ -305,13 +307,13 @@ async fn store_patch(
         // the last part again.
         if offset == 0 {
             // The whole file in one request: nothing to keep for later requests.
-            return finish(s, user, u, &piece.0).await;
+            return finish(s, user, u, &piece.0, request_id).await;
         }
         s.objects.put_file(&piece_key(id, offset, written), &piece.0).await?;
         drop(piece);
         let whole = ScratchFile::new(s, id, "whole");
         join_pieces(s, id, u.length, whole.create().await?).await?;
-        return finish(s, user, u, &whole.0).await;
+        return finish(s, user, u, &whole.0, request_id).await;
     }
     if written > offset {
         s.objects.put_file(&piece_key(id, offset, written), &piece.0).await?;
@@ -409,9 +411,11 @@ async fn finish(
     user: Uuid,
     u: &cofee_store::media::Upload,
     file: &std::path::Path,
+    request_id: Option<String>,
 ) -> Result<Response, ApiError> {
+    let name = u.file_name.clone();
     let result =
-        crate::ingest::attach(s, user, u.project_id, file, u.length, u.file_name.clone()).await;
+        crate::ingest::attach(s, user, u.project_id, file, u.length, name, request_id).await;
     if result.as_ref().is_ok() || result.as_ref().is_err_and(|e| e.status().is_client_error()) {
         forget(s, user, u.id).await;
     }

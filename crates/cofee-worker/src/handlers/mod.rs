@@ -5,12 +5,14 @@ mod maintenance;
 mod notify;
 mod render;
 mod transcribe;
+mod waveform;
 
 pub use addresses::{AddressPolicy, Lookup, NotPublic, is_public};
 pub use maintenance::MaintenanceHandler;
 pub use notify::{NotifyHandler, WebhookFanout, sign};
 pub use render::RenderHandler;
 pub use transcribe::TranscribeHandler;
+pub use waveform::WaveformHandler;
 
 use cofee_pipeline::{PipelineError, Reporter, Stage};
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cofee_jobs::{JobOrigin, Queue, WEBHOOK_EVENTS, WebhookDelivery};
+use cofee_jobs::{JobOrigin, Queue, UNANNOUNCED_KINDS, WEBHOOK_EVENTS, WebhookDelivery};
 use cofee_store::StoreError;
 use cofee_store::queue::{Job, JobQueue};
 use cofee_store::webhooks::Webhooks;
@@ -29,7 +29,8 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// Enqueues deliveries for the owner's webhooks when one of their jobs ends.
+/// Enqueues deliveries for the owner's webhooks when one of their jobs ends (but not the jobs
+/// nobody asked for by name, [`UNANNOUNCED_KINDS`]).
 pub struct WebhookFanout {
     pub webhooks: Arc<dyn Webhooks>,
     pub queue: Arc<dyn JobQueue>,
@@ -40,7 +41,10 @@ impl JobObserver for WebhookFanout {
     async fn finished(&self, job: &Job, state: &str) {
         let event = format!("job.{state}");
         let Some(owner) = job.owner_id else { return };
-        if job.queue == Queue::Notify.name() || !WEBHOOK_EVENTS.contains(&event.as_str()) {
+        if job.queue == Queue::Notify.name()
+            || !WEBHOOK_EVENTS.contains(&event.as_str())
+            || UNANNOUNCED_KINDS.contains(&job.kind.as_str())
+        {
             return;
         }
         let hooks = match self.webhooks.webhooks(owner).await {

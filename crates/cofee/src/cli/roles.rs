@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cofee_jobs::Queue;
+use cofee_jobs::{Queue, TranscribeJob, WaveformJob};
 use cofee_media::{Compositor, MediaLimits};
 use cofee_pipeline::EngineSpec;
 use cofee_store::Database;
@@ -12,9 +12,10 @@ use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
 use cofee_store::signals::{JobSignals, SignallingQueue};
 use cofee_worker::handlers::{
-    MaintenanceHandler, NotifyHandler, RenderHandler, TranscribeHandler, WebhookFanout,
+    MaintenanceHandler, NotifyHandler, RenderHandler, TranscribeHandler, WaveformHandler,
+    WebhookFanout,
 };
-use cofee_worker::{CancellationToken, JobHandler, JobObserver, WorkerConfig, typed};
+use cofee_worker::{ByKind, CancellationToken, JobHandler, JobObserver, WorkerConfig, typed};
 use tokio::task::JoinHandle;
 
 /// Everything a job handler needs.
@@ -38,19 +39,29 @@ pub struct WorkerSetup {
 }
 
 impl WorkerSetup {
-    /// What runs the jobs of `queue` (each queue holds one kind of job, see `cofee_jobs`).
+    /// What runs the jobs of `queue` (the kinds of job each queue holds are in `cofee_jobs`).
     fn handler(&self, queue: Queue) -> Arc<dyn JobHandler> {
         let (db, objects, limits, scratch) =
             (self.db.clone(), self.objects.clone(), self.limits.clone(), self.scratch.clone());
         match queue {
-            Queue::Transcribe => typed(TranscribeHandler {
-                media: db,
-                objects,
-                engine: self.engine.clone(),
-                whisper_model: self.whisper_model.clone(),
-                limits,
-                scratch,
-            }),
+            // Transcriptions, and the waveforms of new media: both decode the audio.
+            Queue::Transcribe => Arc::new(
+                ByKind::new()
+                    .with::<TranscribeJob, _>(TranscribeHandler {
+                        media: db.clone(),
+                        objects: objects.clone(),
+                        engine: self.engine.clone(),
+                        whisper_model: self.whisper_model.clone(),
+                        limits: limits.clone(),
+                        scratch: scratch.clone(),
+                    })
+                    .with::<WaveformJob, _>(WaveformHandler {
+                        media: db,
+                        objects,
+                        limits,
+                        scratch,
+                    }),
+            ),
             Queue::Render => typed(RenderHandler {
                 media: db,
                 objects,
