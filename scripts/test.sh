@@ -17,7 +17,17 @@ if ! cargo fmt --all -- --check 2>&1 | tail -n 200; then
   echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (cargo fmt --check)" | tee -a "$log"
 fi
 cargo test --workspace --all-features --locked --no-fail-fast "$@" 2>&1 | tee -a "$log" || status=$?
-# The web app end to end, in Chromium, against the binary the tests just built.
+# The web app's unit tests (the editor store, autosave), then the app end to end, in Chromium,
+# against the binary the tests just built.
+if vitest=$(cd web && npx vitest run 2>&1); then
+  echo "$vitest" | tail -n 5
+  n=$(echo "$vitest" | sed 's/\x1b\[[0-9;]*m//g' | grep -oE 'Tests +[0-9]+ passed' | grep -oE '[0-9]+' | head -n1)
+  echo "test result: ok. ${n:-0} passed; 0 failed; 0 ignored (vitest)" | tee -a "$log"
+else
+  echo "$vitest" | tail -n 60
+  status=1
+  echo "test result: FAILED. 0 passed; 1 failed; 0 ignored (vitest)" | tee -a "$log"
+fi
 export COFEE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/cofee"
 (cd web && node e2e/flow.mjs) 2>&1 | tee -a "$log" || status=$?
 # The API against its own OpenAPI document: schemathesis (pinned), every check, stateful phase

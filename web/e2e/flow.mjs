@@ -103,8 +103,10 @@ page.on('console', (m) => m.type() === 'error' && console.error('console:', m.te
 // The W3C trace context of every API call, by page load: one editing session is one trace.
 const traceparents = []
 let loads = 0
-page.on('load', () => loads++)
-page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/api/')) traceparents.push([new URL(r.url()).pathname, r.headers().traceparent, loads]) })
+page.on('request', (r) => {
+  if (r.isNavigationRequest() && r.frame() === page.mainFrame()) loads++
+  else if (new URL(r.url()).pathname.startsWith('/api/')) traceparents.push([new URL(r.url()).pathname, r.headers().traceparent, loads])
+})
 let project = ''
 
 await flow('sign up, and an empty project list that says what to do', async () => {
@@ -272,7 +274,7 @@ await flow('render and download', async () => {
   check(bytes.length > 10_000 && bytes.subarray(4, 8).toString() === 'ftyp', 'the download is an MP4')
   const tampered = await fetch(new URL(href.replace(/sig=([0-9a-f])/, (_, d) => `sig=${d === '0' ? '1' : '0'}`), url))
   check(tampered.status === 403, 'a tampered link is refused')
-  const inEditor = traceparents.filter(([path]) => path.startsWith('/api/uploads') || /^\/api\/projects\/[^/]+\/(transcribe|renders|captions)/.test(path))
+  const inEditor = traceparents.filter(([path]) => path.startsWith('/api/uploads') || /^\/api\/projects\/[^/]+\/(transcribe|renders)/.test(path))
   for (const load of new Set(inEditor.map(([, , l]) => l))) {
     const session = inEditor.filter(([, , l]) => l === load)
     const ids = new Set(session.map(([, tp]) => /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(tp ?? '')?.[1] ?? `bad: ${tp}`))

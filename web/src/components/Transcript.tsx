@@ -44,7 +44,7 @@ export function Transcript(props: {
                           <button
                             type="button"
                             class="word"
-                            classList={{ selected: isSelected(w.id), active: isActive(w.id), doubtful: w.confidence < 0.6 }}
+                            classList={{ selected: isSelected(w.id), active: isActive(w.id), doubtful: w.confidence < 0.5 }}
                             title={`${secs(w.startMs)}–${secs(w.endMs)} s`}
                             aria-pressed={isSelected(w.id)}
                             data-word-id={w.id}

@@ -12,6 +12,16 @@ import { breaksFrom, paginate, type PageBreaks } from '../editor/pages'
 import { EditorStore, type WireDocument, type Word } from '../editor/store'
 import { takeHandedOver, upload } from '../uploads'
 
+const JOB_NAMES: Record<string, string> = { transcribe: 'Transcription', render: 'Render', waveform: 'Waveform' }
+const JOB_STATES: Record<string, string> = { queued: 'is waiting', running: 'is running', succeeded: 'finished', dead: 'failed', cancelled: 'was cancelled' }
+
+/** A job's state in words: "Render is running (40 %)". */
+function describe(j: JobEvent): string {
+  const name = JOB_NAMES[j.kind] ?? j.kind
+  const pct = j.state === 'running' ? ` (${Math.round(j.progress * 100)} %)` : ''
+  return `${name} ${JOB_STATES[j.state] ?? j.state}${pct}${j.error ? `: ${j.error}` : ''}`
+}
+
 /** The editor of one project: upload, transcribe, fix words and times, style, render. */
 export function Editor(props: { id: string }) {
   startTrace()
@@ -36,7 +46,7 @@ export function Editor(props: { id: string }) {
     id,
     (j) => {
       setProgress((p) => ({ ...p, [j.job_id]: j.progress }))
-      setStatus(`${j.kind}: ${j.state}${j.error ? ` — ${j.error}` : ''}`)
+      setStatus(describe(j))
       if (finished(j.state)) {
         ended.set(j.job_id, j)
         waiting.get(j.job_id)?.(j)
