@@ -177,6 +177,34 @@ await flow('keyboard: delete, insert, merge, nudge, undo', async () => {
   await saved(page)
 })
 
+await flow('the timeline: waveform from the server, drag a word’s edge to re-time it, one undo step', async () => {
+  let waveform = 0
+  for (let i = 0; i < 40 && waveform !== 200; i++, await page.waitForTimeout(250)) waveform = (await apiAs(page, 'GET', `/api/projects/${project}/waveform`)).status
+  check(waveform === 200, `the waveform is served (${waveform})`)
+  const before = await captions(page, project)
+  const k = Math.max(1, before.findIndex((w, i) => i > 0 && before[i + 1] && w.end - w.start > 0.25))
+  await word(page, before[k].text).click()
+  await page.waitForTimeout(300)
+  const timeline = page.getByRole('region', { name: 'Timeline' })
+  const pps = Number(await timeline.getAttribute('data-px-per-second'))
+  const scroll = Number(await timeline.getAttribute('data-scroll-px'))
+  const box = await timeline.locator('canvas').boundingBox()
+  const x = box.x + before[k].end * pps - scroll - 2
+  const y = box.y + 81
+  await page.mouse.move(x, y)
+  await page.mouse.down()
+  for (let dx = 4; dx <= 24; dx += 4) await page.mouse.move(x - dx, y)
+  await page.mouse.up()
+  await saved(page)
+  const after = await captions(page, project)
+  check(after[k].end < before[k].end - 0.1 && after[k].start === before[k].start, `dragging the end edge re-timed the word (${before[k].end} → ${after[k].end})`)
+  check(after.every((w, i) => i === k || (w.start === before[i].start && w.end === before[i].end)), 'no other word moved')
+  await page.getByRole('button', { name: 'Undo' }).click()
+  await saved(page)
+  check((await captions(page, project))[k].end === before[k].end, 'one undo undoes the whole drag')
+  await accessible(page, 'editor-timeline')
+})
+
 await flow('find and replace', async () => {
   const before = await captions(page, project)
   const target = before.find((w, i) => i > 0 && /^[a-z]{4,}$/i.test(w.text))

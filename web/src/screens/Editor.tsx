@@ -5,11 +5,13 @@ import { ConflictDialog, FindReplace, SaveStatus, Shortcuts } from '../component
 import { Preview, type Player } from '../components/Preview'
 import { RenderPanel } from '../components/RenderPanel'
 import { StylePanel } from '../components/StylePanel'
+import { Timeline } from '../components/Timeline'
 import { Transcript } from '../components/Transcript'
 import { Autosave, pendingEdits, type SaveState } from '../editor/autosave'
 import { finished, watchJobs, type JobEvent } from '../editor/jobs'
 import { breaksFrom, paginate, type PageBreaks } from '../editor/pages'
 import { EditorStore, type WireDocument, type Word } from '../editor/store'
+import { decodePeaks, pauseEdges, type Peaks } from '../editor/waveform'
 import { takeHandedOver, upload } from '../uploads'
 
 const JOB_NAMES: Record<string, string> = { transcribe: 'Transcription', render: 'Render', waveform: 'Waveform' }
@@ -50,12 +52,29 @@ export function Editor(props: { id: string }) {
       if (finished(j.state)) {
         ended.set(j.job_id, j)
         waiting.get(j.job_id)?.(j)
+        if (j.kind === 'waveform' && j.state === 'succeeded') void loadPeaks()
       }
     },
     stop.signal,
   )
   const job = (jobId: string) =>
     new Promise<JobEvent>((resolve) => (ended.has(jobId) ? resolve(ended.get(jobId)!) : waiting.set(jobId, resolve)))
+
+  // The waveform, computed by the server once per video (409 until then: a job event says when).
+  const [peaks, setPeaks] = createSignal<Peaks | null>(null)
+  const [pauses, setPauses] = createSignal<number[]>([])
+  const loadPeaks = async () => {
+    const res = await sessionFetch(`/api/projects/${id}/waveform`)
+    if (!res.ok) return
+    try {
+      const p = decodePeaks(await res.arrayBuffer())
+      setPeaks(p)
+      setPauses(pauseEdges(p))
+    } catch {
+      /* not waveform data: the timeline shows the words without it */
+    }
+  }
+  onMount(() => void loadPeaks())
 
   // The captions: one store, autosaved.
   const store = new EditorStore()
@@ -121,6 +140,7 @@ export function Editor(props: { id: string }) {
     try {
       await upload(id, file, setUploading)
       await refetchMedia()
+      void loadPeaks()
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e))
     } finally {
@@ -314,15 +334,31 @@ export function Editor(props: { id: string }) {
       <Show when={media()}>
         {(m) => (
           <div class="workspace">
-            <Preview
-              src={m().url}
-              width={m().width ?? 1920}
-              height={m().height ?? 1080}
-              durationMs={durationMs()}
-              ass={ass()}
-              onTime={setPlayhead}
-              player={(p) => (player = p)}
-            />
+            <div class="left stack">
+              <Preview
+                src={m().url}
+                width={m().width ?? 1920}
+                height={m().height ?? 1080}
+                durationMs={durationMs()}
+                ass={ass()}
+                onTime={setPlayhead}
+                player={(p) => (player = p)}
+              />
+              <Show when={loaded() === 'ready'}>
+                <Timeline
+                  words={words()}
+                  pages={pages()}
+                  peaks={peaks()}
+                  pauses={pauses()}
+                  playhead={playhead()}
+                  durationMs={durationMs()}
+                  selected={selected()}
+                  onSeek={(ms) => player?.seek(ms)}
+                  onSelect={(w) => select(w, false)}
+                  onRetime={(i, s, e, burst) => store.retime(i, s, e, burst)}
+                />
+              </Show>
+            </div>
             <div class="side stack">
               <Show when={loaded() === 'none'}>
                 <section class="card stack" aria-label="Transcribe">

@@ -39,3 +39,36 @@ fn project_of(job: &cofee_store::queue::Job) -> Result<uuid::Uuid, JobError> {
     job.project_id
         .ok_or_else(|| JobError::permanent(format!("a {} job without a project", job.kind)))
 }
+
+/// The project's source as a file this job can read: the stored file itself where storage is a
+/// local directory, else a download into scratch, removed when this is dropped.
+struct LocalSource {
+    path: std::path::PathBuf,
+    downloaded: bool,
+}
+
+impl LocalSource {
+    async fn fetch(
+        objects: &cofee_store::objects::Objects,
+        key: &str,
+        scratch: &std::path::Path,
+        job: &cofee_store::queue::Job,
+    ) -> Result<Self, JobError> {
+        use tracing::Instrument as _;
+        let download = scratch.join(format!("{}.source", job.id));
+        let path = objects
+            .readable_path(key, &download)
+            .instrument(tracing::info_span!("fetch source"))
+            .await
+            .map_err(JobError::retryable)?;
+        Ok(Self { downloaded: path == download, path })
+    }
+}
+
+impl Drop for LocalSource {
+    fn drop(&mut self) {
+        if self.downloaded {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

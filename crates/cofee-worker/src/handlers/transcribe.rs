@@ -14,7 +14,7 @@ use cofee_store::objects::Objects;
 use cofee_store::queue::Job;
 use tracing::Instrument as _;
 
-use super::{JobReporter, job_error, project_of};
+use super::{JobReporter, LocalSource, job_error, project_of};
 use crate::{JobContext, JobError, Perform};
 
 pub struct TranscribeHandler {
@@ -38,15 +38,11 @@ impl Perform<TranscribeJob> for TranscribeHandler {
             .media_of_project(project)
             .await
             .map_err(|e| JobError::permanent(format!("no media to transcribe: {e}")))?;
-        let scratch = self.scratch.join(format!("{}.source", job.id));
-        let path = self
-            .objects
-            .readable_path(&media.object_key, &scratch)
-            .instrument(tracing::info_span!("fetch source"))
-            .await
-            .map_err(JobError::retryable)?;
+        let source =
+            LocalSource::fetch(&self.objects, &media.object_key, &self.scratch, job).await?;
+        let path = &source.path;
         let result = async {
-            let info = cofee_pipeline::probe(&path, &self.limits, None, &Silent, &ctx.cancel)
+            let info = cofee_pipeline::probe(path, &self.limits, None, &Silent, &ctx.cancel)
                 .await
                 .map_err(job_error)?;
             let reporter = JobReporter(ctx.clone());
@@ -91,9 +87,7 @@ impl Perform<TranscribeJob> for TranscribeHandler {
             Ok(())
         }
         .await;
-        if path == scratch {
-            let _ = tokio::fs::remove_file(&scratch).await;
-        }
+        drop(source);
         result
     }
 }

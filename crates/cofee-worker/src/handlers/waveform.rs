@@ -15,7 +15,7 @@ use cofee_store::objects::Objects;
 use cofee_store::queue::Job;
 use tracing::Instrument as _;
 
-use super::{job_error, project_of};
+use super::{LocalSource, job_error, project_of};
 use crate::{JobContext, JobError, Perform};
 
 pub struct WaveformHandler {
@@ -37,15 +37,11 @@ impl Perform<WaveformJob> for WaveformHandler {
             }
             Err(e) => return Err(JobError::retryable(e)),
         };
-        let scratch = self.scratch.join(format!("{}.source", job.id));
-        let path = self
-            .objects
-            .readable_path(&media.object_key, &scratch)
-            .instrument(tracing::info_span!("fetch source"))
-            .await
-            .map_err(JobError::retryable)?;
+        let source =
+            LocalSource::fetch(&self.objects, &media.object_key, &self.scratch, job).await?;
+        let path = &source.path;
         let result = async {
-            let info = cofee_pipeline::probe(&path, &self.limits, None, &Silent, &ctx.cancel)
+            let info = cofee_pipeline::probe(path, &self.limits, None, &Silent, &ctx.cancel)
                 .await
                 .map_err(job_error)?;
             let progress = |f: f64| ctx.progress(f);
@@ -69,9 +65,7 @@ impl Perform<WaveformJob> for WaveformHandler {
                 .map_err(JobError::retryable)
         }
         .await;
-        if path == scratch {
-            let _ = tokio::fs::remove_file(&scratch).await;
-        }
+        drop(source);
         result
     }
 }
