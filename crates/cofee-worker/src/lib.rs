@@ -107,10 +107,7 @@ impl<J: BackgroundJob, H: Perform<J>> JobHandler for Typed<J, H> {
 
 /// The [`JobHandler`] for a queue of several kinds: each job goes to the handler of its kind
 /// (read through the job contract like [`typed`]); a kind no handler was given fails for good.
-///
-/// ```ignore
-/// let handler = ByKind::new().with::<TranscribeJob, _>(transcribe).with::<WaveformJob, _>(peaks);
-/// ```
+/// For example `ByKind::new().with::<TranscribeJob, _>(transcribe).with::<WaveformJob, _>(peaks)`.
 #[derive(Default)]
 pub struct ByKind {
     handlers: Vec<(&'static str, Arc<dyn JobHandler>)>,

@@ -338,7 +338,8 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
     // Every job the workers finished carries the request that caused it, which the API logged.
     let api_requests: std::collections::HashSet<String> = json_lines(&log("api"))
         .iter()
-        .filter(|l| l["span"]["method"] == "POST")
+        // Requests that cause jobs: transcriptions and renders (POST), uploads (PUT: the waveform).
+        .filter(|l| l["span"]["method"] == "POST" || l["span"]["method"] == "PUT")
         .filter_map(|l| l["span"]["request_id"].as_str().map(str::to_string))
         .collect();
     let finished: Vec<String> = (0..3)
