@@ -17,6 +17,7 @@ mod links;
 mod middleware;
 pub mod openapi;
 mod origin;
+mod passwords;
 pub mod problem;
 mod project_style;
 mod quotas;

@@ -9,15 +9,15 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem;
 use crate::resources::{
-    auth, captions, events, files, health, jobs, media, pages, projects, renders, styles, tokens,
-    uploads, usage, waveform, webhooks,
+    account, auth, captions, events, files, health, jobs, media, pages, projects, renders, styles,
+    tokens, uploads, usage, waveform, webhooks,
 };
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Cofee API", description = "Captioning: upload a video, transcribe it, edit and style the captions, render, download. Every object belongs to the signed-in user; another user's ids answer 404. Errors are application/problem+json."),
     paths(
-        auth::register, auth::login, auth::refresh, auth::logout, tokens::create_token, tokens::list_tokens, tokens::delete_token, usage::usage,
+        auth::register, auth::login, auth::refresh, auth::logout, tokens::create_token, tokens::list_tokens, tokens::delete_token, usage::usage, account::me, account::change_password, account::delete_account,
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
         media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, pages::pages, files::media_url, files::render_url,
         waveform::waveform,

@@ -12,8 +12,8 @@ use crate::limits::{SMALL_BODY_LIMIT, WHOLE_BODY_LIMIT};
 use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry};
 use crate::openapi;
 use crate::resources::{
-    auth, captions, events, files, health, jobs, media, pages, projects, renders, styles, tokens,
-    uploads, usage, waveform, web, webhooks,
+    account, auth, captions, events, files, health, jobs, media, pages, projects, renders, styles,
+    tokens, uploads, usage, waveform, web, webhooks,
 };
 use crate::state::{AppState, Probes};
 
@@ -48,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tokens", small(post(tokens::create_token).get(tokens::list_tokens)))
         .route("/api/tokens/{id}", axum::routing::delete(tokens::delete_token))
         .route("/api/me/usage", get(usage::usage))
+        .route("/api/me", small(get(account::me).delete(account::delete_account)))
+        .route("/api/me/password", small(axum::routing::put(account::change_password)))
         .route("/api/projects", small(post(projects::create).get(projects::list)))
         .route(
             "/api/projects/{id}",

@@ -267,6 +267,88 @@ async fn the_captions_come_in_pages_as_the_style_lays_them_out(app: App) {
     );
 }
 
+/// The account screen: a new password ends the other sessions; deleting the account takes
+/// everything in it; API tokens can do neither.
+async fn a_password_change_ends_other_sessions_and_an_account_can_be_deleted(app: App) {
+    let (alice, refresh) = app.user("alice@example.com").await;
+    let (s, me) = app.get("/api/me", &alice).await;
+    assert_eq!((s, me["email"].as_str()), (StatusCode::OK, Some("alice@example.com")));
+    let send = async |method: reqwest::Method, path: &str, token: &str, body: Value| {
+        let r = app
+            .http
+            .request(method, format!("{}{path}", app.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let (s, p) = send(
+        reqwest::Method::PUT,
+        "/api/me/password",
+        &alice,
+        json!({"current_password": "not it at all", "new_password": "a new horse battery"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let (_, token) = app.post("/api/tokens", Some(&alice), json!({"name": "script"})).await;
+    let secret = token["secret"].as_str().unwrap().to_string();
+    let (s, _) = send(
+        reqwest::Method::PUT,
+        "/api/me/password",
+        &secret,
+        json!({"current_password": "correct horse battery", "new_password": "a new horse battery"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "an API token cannot change the password");
+    let (s, _) = send(
+        reqwest::Method::PUT,
+        "/api/me/password",
+        &alice,
+        json!({"current_password": "correct horse battery", "new_password": "a new horse battery"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app.post("/api/auth/refresh", None, json!({"refresh_token": refresh})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the other session ended");
+    let (s, _) = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "alice@example.com", "password": "a new horse battery"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "the new password works");
+
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "doomed"})).await;
+    let (s, _) = send(
+        reqwest::Method::DELETE,
+        "/api/me",
+        &alice,
+        json!({"current_password": "a new horse battery"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let pid: uuid::Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    let owner = me["id"].as_str().unwrap().parse().unwrap();
+    assert!(app.db.project(owner, pid).await.is_err(), "the project went with the account");
+    let (s, _) = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "alice@example.com", "password": "a new horse battery"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the account is gone");
+    assert_eq!(
+        app.get("/api/projects", &secret).await.0,
+        StatusCode::UNAUTHORIZED,
+        "and its API tokens"
+    );
+}
+
 /// Every job's end goes to each of its owner's webhooks, so an account has a bounded number.
 async fn an_account_has_at_most_twenty_webhooks(app: App) {
     let (alice, _) = app.user("alice@example.com").await;
@@ -1318,6 +1400,7 @@ on_both_backends!(
     a_file_that_is_not_a_video_is_refused_without_server_paths,
     an_account_has_at_most_twenty_webhooks,
     the_captions_come_in_pages_as_the_style_lays_them_out,
+    a_password_change_ends_other_sessions_and_an_account_can_be_deleted,
     the_api_describes_itself_in_openapi_3_1_with_docs,
     problem_types_name_the_kind_of_error_and_resolve_to_a_description,
     a_waveform_is_not_ready_until_its_job_has_run,

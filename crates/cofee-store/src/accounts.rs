@@ -116,6 +116,13 @@ pub trait Accounts: Send + Sync {
     /// Creates a user; [`StoreError::Conflict`] when the email is taken.
     async fn create_user(&self, email: &str, password_hash: &str) -> Result<User, StoreError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    /// Sets a new password hash and ends every session of the user (their refresh tokens), in
+    /// one transaction.
+    async fn set_password(&self, user: Uuid, password_hash: &str) -> Result<(), StoreError>;
+    /// Deletes the user and, by cascade, everything that is theirs in the database (projects,
+    /// tokens, webhooks, uploads). Their stored objects go first (see `Projects::delete_project`).
+    async fn delete_user(&self, user: Uuid) -> Result<(), StoreError>;
     /// Stores a new refresh token (by hash) in `family_id`.
     async fn add_refresh_token(
         &self,

@@ -3,7 +3,7 @@
 //! tokens whose reuse revokes the whole family (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP).
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::PasswordHasher;
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::{random_token, token_hash};
 use crate::middleware::rate_limit::ClientAddress;
+use crate::passwords::{hash_password, verify_password};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::state::AppState;
 
@@ -54,23 +55,6 @@ fn validate(c: &Credentials) -> Result<String, ApiError> {
         });
     }
     if errors.is_empty() { Ok(email) } else { Err(ApiError::invalid(errors)) }
-}
-
-async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
-    })
-    .await
-    .map_err(|_| ApiError::internal())?
-    .map_err(|_| ApiError::internal())
-}
-
-async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()
-    })
-    .await
-    .unwrap_or(false)
 }
 
 /// A valid Argon2id hash of nothing anyone can type: verified against when the email is

@@ -1,6 +1,7 @@
 //! The handlers, one module per resource — and the web app, its fonts and the probes. A resource
 //! uses the shared modules (`auth`, `state`, `links`, `ingest`, …), not another resource.
 
+pub mod account;
 pub mod auth;
 pub mod captions;
 pub mod events;

@@ -34,6 +34,10 @@ impl From<ProjectRow> for Project {
     }
 }
 
+fn user_of((id, email, password_hash, created_at): (Id, String, String, i64)) -> User {
+    User { id: id.0, email, password_hash, created_at }
+}
+
 #[async_trait]
 impl Accounts for Store {
     async fn create_user(&self, email: &str, password_hash: &str) -> Result<User, StoreError> {
@@ -67,12 +71,53 @@ impl Accounts for Store {
         .bind(email)
         .fetch_optional(pool)
         .await?);
-        Ok(row.map(|(id, email, password_hash, created_at)| User {
-            id: id.0,
-            email,
-            password_hash,
-            created_at,
-        }))
+        Ok(row.map(user_of))
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let row: Option<(Id, String, String, i64)> = db_run!(&self.pool, |pool| sqlx::query_as(
+            "SELECT id, email, password_hash, created_at FROM users WHERE id = $1"
+        )
+        .bind(Id(id))
+        .fetch_optional(pool)
+        .await?);
+        Ok(row.map(user_of))
+    }
+
+    async fn set_password(&self, user: Uuid, password_hash: &str) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.write_transaction().await?;
+        let changed = db_run!(&mut tx, |tx| {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(password_hash)
+                .bind(Id(user))
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        db_run!(&mut tx, |tx| {
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(Id(user))
+                .execute(&mut **tx)
+                .await?;
+        });
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, user: Uuid) -> Result<(), StoreError> {
+        let deleted = db_run!(&self.pool, |pool| {
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(Id(user))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if deleted == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn add_refresh_token(
