@@ -1,5 +1,6 @@
 import { Match, Switch, createSignal, onCleanup } from 'solid-js'
 import { signedIn } from './api/session'
+import { Account } from './screens/Account'
 import { Editor } from './screens/Editor'
 import { Projects } from './screens/Projects'
 import { SignIn } from './screens/SignIn'
@@ -22,6 +23,9 @@ export function App() {
         <SignIn />
       </Match>
       <Match when={project()}>{(id) => <Editor id={id()} />}</Match>
+      <Match when={hash() === '#/account'}>
+        <Account />
+      </Match>
       <Match when={true}>
         <Projects />
       </Match>

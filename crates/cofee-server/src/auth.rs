@@ -13,6 +13,7 @@ pub use cofee_store::accounts::TokenScope;
 
 use crate::problem::{ApiError, ProblemType};
 use crate::state::AppState;
+use serde::Serialize;
 
 pub use crate::keys::JwtKeys;
 
@@ -156,3 +157,36 @@ pub fn rate_limit_subject(
 /// middleware.
 #[derive(Clone, Copy)]
 struct VerifiedAccessToken(Uuid, i64);
+
+const REFRESH_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Tokens {
+    access_token: String,
+    refresh_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+/// A new session for `user`: an access token and the first (or next) refresh token of `family`.
+pub(crate) async fn issue(state: &AppState, user: Uuid, family: Uuid) -> Result<Tokens, ApiError> {
+    let now = now_secs();
+    let access_token = state.keys.access_token(user, now).map_err(|_| ApiError::internal())?;
+    let refresh_token = random_token();
+    state
+        .accounts
+        .add_refresh_token(user, family, &token_hash(&refresh_token), now * 1000 + REFRESH_TTL_MS)
+        .await?;
+    Ok(Tokens {
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: state.keys.access_ttl_secs(),
+    })
+}

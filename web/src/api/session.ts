@@ -19,6 +19,11 @@ export { signedIn }
 let refreshing: Promise<boolean> | null = null
 let timer: ReturnType<typeof setTimeout> | undefined
 
+/** Takes up tokens the server issued outside sign-in (a password change starts a new session). */
+export function adopt(t: Tokens): void {
+  store(t)
+}
+
 function store(t: Tokens): void {
   sessionStorage.setItem(ACCESS, t.access_token)
   sessionStorage.setItem(EXPIRES, String(Date.now() + t.expires_in * 1000))

@@ -49,7 +49,10 @@ export function Projects() {
     >
       <header class="row">
         <h1>Your projects</h1>
-        <button type="button" class="secondary push" onClick={() => void signOut()}>
+        <a href="#/account" class="push">
+          Account
+        </a>
+        <button type="button" class="secondary" onClick={() => void signOut()}>
           Sign out
         </button>
       </header>

@@ -1,5 +1,5 @@
-//! `/api/me`: the signed-in person's account — who they are, a new password (which ends their
-//! other sessions), and deleting the account with everything in it. Only a signed-in session
+//! `/api/me`: the signed-in person's account — who they are, a new password (which ends every
+//! session and starts a new one for the client that changed it), and deleting the account with everything in it. Only a signed-in session
 //! may change or delete an account, never an API token.
 
 use axum::Json;
@@ -10,7 +10,7 @@ use cofee_jobs::DeleteObjects;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Tokens, issue};
 use crate::origin::housekeeping_origin;
 use crate::passwords::{hash_password, verify_password};
 use crate::problem::{ApiError, FieldError, Problem, ProblemType};
@@ -56,12 +56,12 @@ pub struct PasswordChange {
     new_password: String,
 }
 
-#[utoipa::path(put, path = "/api/me/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses((status = 204, description = "changed; every other session of the account has ended"), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(put, path = "/api/me/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses((status = 200, description = "changed: every session of the account has ended, and these tokens start a new one for this client", body = Tokens), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_password(
     State(s): State<AppState>,
     caller: Caller,
     body: Result<Json<PasswordChange>, JsonRejection>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<Tokens>, ApiError> {
     let Json(change) = body?;
     if !crate::fields::is_password(&change.new_password) {
         return Err(ApiError::invalid(vec![FieldError {
@@ -71,7 +71,7 @@ pub async fn change_password(
     }
     let user = confirmed(&s, &caller, change.current_password).await?;
     s.accounts.set_password(user, &hash_password(change.new_password).await?).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(issue(&s, user, Uuid::now_v7()).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -13,32 +13,16 @@ use cofee_store::accounts::RefreshUse;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::{random_token, token_hash};
+use crate::auth::{Tokens, issue, random_token, token_hash};
 use crate::middleware::rate_limit::ClientAddress;
 use crate::passwords::{hash_password, verify_password};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::state::AppState;
 
-const REFRESH_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     email: String,
     password: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Tokens {
-    access_token: String,
-    refresh_token: String,
-    token_type: &'static str,
-    expires_in: i64,
 }
 
 fn validate(c: &Credentials) -> Result<String, ApiError> {
@@ -66,22 +50,6 @@ fn decoy_hash() -> &'static str {
             .hash_password(random_token().as_bytes())
             .map(|h| h.to_string())
             .expect("hashing works")
-    })
-}
-
-async fn issue(state: &AppState, user: Uuid, family: Uuid) -> Result<Tokens, ApiError> {
-    let now = now_secs();
-    let access_token = state.keys.access_token(user, now).map_err(|_| ApiError::internal())?;
-    let refresh_token = random_token();
-    state
-        .accounts
-        .add_refresh_token(user, family, &token_hash(&refresh_token), now * 1000 + REFRESH_TTL_MS)
-        .await?;
-    Ok(Tokens {
-        access_token,
-        refresh_token,
-        token_type: "Bearer",
-        expires_in: state.keys.access_ttl_secs(),
     })
 }
 
