@@ -71,6 +71,7 @@ async function accessible(page, screen) {
   check(bad.length === 0, `${screen}: ${bad.map((v) => `${v.id} (${v.nodes.length}): ${v.nodes[0]?.target}`).join('; ')}`)
 }
 
+/** Screenshots at both widths, and in the dark theme (checked by axe there too). */
 async function shots(page, screen) {
   for (const [width, height] of [[1440, 900], [390, 844]]) {
     await page.setViewportSize({ width, height })
@@ -80,6 +81,11 @@ async function shots(page, screen) {
     check(overflow <= 1, `${screen} at ${width} px overflows sideways by ${overflow} px`)
   }
   await page.setViewportSize({ width: 1440, height: 900 })
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await page.waitForTimeout(100)
+  await page.screenshot({ path: join(out, `${screen}-dark-1440.png`), fullPage: true })
+  await accessible(page, `${screen} (dark)`)
+  await page.emulateMedia({ colorScheme: 'light' })
 }
 
 /** The API as the signed-in page sees it (its current access token). */
@@ -274,6 +280,15 @@ await flow('style and the libass preview', async () => {
   await page.getByLabel('Template').selectOption('bold-pop')
   await page.waitForTimeout(1500)
   check(await page.getByLabel('Uppercase').isChecked(), 'choosing a template shows its settings')
+  await page.getByLabel('Emphasised words').fill('would, power')
+  await page.getByLabel('Emphasised words').press('Enter')
+  await page.getByLabel('Emphasised words').blur()
+  let style
+  for (let i = 0; i < 20; i++, await page.waitForTimeout(200)) {
+    style = (await apiAs(page, 'GET', `/api/projects/${project}/style`)).body
+    if (style.emphasis?.keywords?.includes('power')) break
+  }
+  check(style.emphasis.keywords.join(',') === 'would,power' && style.uppercase === true, `the emphasis keywords were saved on the template's look: ${JSON.stringify(style.emphasis)}`)
   const words = await captions(page, project)
   await word(page, words[3].text).click()
   const frame = page.locator('.frame')
@@ -319,6 +334,7 @@ await flow('the project list: thumbnail in its proportions, state, rename, searc
   const [w, h] = await page.$eval('.project img', (i) => [i.getBoundingClientRect().width, i.getBoundingClientRect().height])
   check(Math.abs(w / h - 540 / 960) < 0.05, `the thumbnail keeps the video's 9:16 proportions (${w.toFixed(0)}×${h.toFixed(0)})`)
   check((await card.textContent()).includes('rendered'), 'the card shows the project as rendered')
+  check(/0:1[12]/.test(await card.getByLabel('Length').textContent()), 'the card shows the video’s length')
   await card.getByRole('button', { name: 'Rename e2e talk' }).click()
   const input = page.getByLabel('New name for e2e talk')
   await input.fill('Renamed talk')

@@ -150,10 +150,12 @@ pub trait Accounts: Send + Sync {
 }
 
 /// A project with what has been done to it, for lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProjectSummary {
     pub project: Project,
     pub has_media: bool,
+    /// The video's length, once there is one.
+    pub duration_secs: Option<f64>,
     pub has_captions: bool,
     pub renders_done: u64,
 }

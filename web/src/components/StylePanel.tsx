@@ -14,17 +14,9 @@ export function StylePanel(props: { project: string; onSaved: () => void }) {
   const save = async (change: Style, fromTemplate = false) => {
     setError('')
     const current = style() ?? {}
-    const body: Style = fromTemplate
-      ? change
-      : {
-          base: current.base,
-          text_color: current.text_color,
-          active_color: current.active_color,
-          uppercase: current.uppercase,
-          position: current.position,
-          emphasis: current.emphasis,
-          ...change,
-        }
+    // A template starts from that template's look; any other change is the whole style as it
+    // is, with that one setting changed.
+    const body: Style = fromTemplate ? change : { ...current, ...change }
     const r = await api.PUT('/api/projects/{id}/style', { params: { path: { id: props.project } }, body })
     if (r.error) return setError(message(r.error, r.response))
     mutate(r.data as Style)

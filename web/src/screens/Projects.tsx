@@ -6,6 +6,7 @@ import { handOver } from '../uploads'
 
 type Item = Schemas['ProjectListItem']
 
+const length = (secs: number) => `${Math.floor(secs / 60)}:${String(Math.round(secs % 60)).padStart(2, '0')}`
 const when = (ms: number) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 
 /** The person's projects: search, create, rename, delete; drop a video anywhere to start one. */
@@ -148,7 +149,14 @@ function ProjectCard(props: { project: Item; onChange: () => void; onError: (m: 
             onBlur={(e) => void rename(e.currentTarget.value)}
           />
         </Show>
-        <span class={`status ${p().status}`}>{p().status}</span>
+        <div class="row">
+          <span class={`status ${p().status}`}>{p().status}</span>
+          <Show when={p().duration_secs != null}>
+            <span class="muted" aria-label="Length">
+              {length(p().duration_secs!)}
+            </span>
+          </Show>
+        </div>
         <span class="muted">Changed {when(p().updated_at)}</span>
       </div>
       <div class="row actions">

@@ -57,6 +57,8 @@ pub struct ProjectListItem {
     /// `new` (no video), `uploaded`, `transcribed` or `rendered`.
     status: &'static str,
     thumbnail_url: Option<String>,
+    /// The video's length in seconds, once there is one.
+    duration_secs: Option<f64>,
 }
 
 #[utoipa::path(get, path = "/api/projects", tag = "projects", security(("bearer" = [])), responses((status = 200, body = Vec<ProjectListItem>)))]
@@ -84,7 +86,12 @@ pub async fn list(
             ),
             false => None,
         };
-        items.push(ProjectListItem { project: p.project, status, thumbnail_url });
+        items.push(ProjectListItem {
+            project: p.project,
+            status,
+            thumbnail_url,
+            duration_secs: p.duration_secs,
+        });
     }
     Ok(Json(items))
 }

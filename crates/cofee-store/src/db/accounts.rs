@@ -295,10 +295,12 @@ impl Accounts for Store {
 #[async_trait]
 impl Projects for Store {
     async fn project_summaries(&self, owner: Uuid) -> Result<Vec<ProjectSummary>, StoreError> {
-        let rows: Vec<(Id, Id, String, i64, i64, bool, bool, i64)> = db_run!(&self.pool, |pool| {
-            sqlx::query_as(
+        let rows: Vec<(Id, Id, String, i64, i64, Option<f64>, bool, i64)> = db_run!(
+            &self.pool,
+            |pool| {
+                sqlx::query_as(
             "SELECT p.id, p.owner_id, p.name, p.created_at, p.updated_at,
-                    EXISTS (SELECT 1 FROM media m WHERE m.project_id = p.id),
+                    (SELECT m.duration_secs FROM media m WHERE m.project_id = p.id),
                     EXISTS (SELECT 1 FROM transcripts t WHERE t.project_id = p.id),
                     (SELECT COUNT(*) FROM renders r WHERE r.project_id = p.id AND r.output_key IS NOT NULL)
              FROM projects p WHERE p.owner_id = $1 ORDER BY p.created_at DESC, p.id DESC",
@@ -306,7 +308,8 @@ impl Projects for Store {
         .bind(Id(owner))
         .fetch_all(pool)
         .await?
-        });
+            }
+        );
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -320,7 +323,8 @@ impl Projects for Store {
                 .into();
                 ProjectSummary {
                     project,
-                    has_media: r.5,
+                    has_media: r.5.is_some(),
+                    duration_secs: r.5,
                     has_captions: r.6,
                     renders_done: r.7 as u64,
                 }
