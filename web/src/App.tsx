@@ -22,7 +22,9 @@ export function App() {
       <Match when={!signedIn()}>
         <SignIn />
       </Match>
-      <Match when={project()}>{(id) => <Editor id={id()} />}</Match>
+      <Match when={project()} keyed>
+        {(id) => <Editor id={id} />}
+      </Match>
       <Match when={hash() === '#/account'}>
         <Account />
       </Match>

@@ -118,6 +118,19 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A caller, whatever the request's method: for the routes whose scope is not `read` or
+/// `write` but one of their own (minting and deleting API tokens need `tokens`, checked by the
+/// handler).
+pub struct AnyScope(pub Caller);
+
+impl FromRequestParts<AppState> for AnyScope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Caller::authenticate(parts, state).await.map(AnyScope)
+    }
+}
+
 /// The signed-in user, from `Authorization: Bearer <access token or API token>`, whose
 /// credential may make this request (see [`Caller`]).
 pub struct AuthUser(pub Uuid);

@@ -1105,6 +1105,11 @@ async fn api_tokens_have_scopes_and_cannot_mint_more_than_they_hold(app: App) {
         child["expires_at"].as_i64().unwrap() <= until,
         "a child expires no later than its maker: {child}"
     );
+    let (_, reader_minter) =
+        mint(&alice, json!({"name": "rm", "scopes": ["read", "tokens"]})).await;
+    let reader_minter = reader_minter["secret"].as_str().unwrap().to_string();
+    let (s, p) = mint(&reader_minter, json!({"name": "read only", "scopes": ["read"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "`tokens` alone mints (within its own scopes): {p}");
     let (_, narrow) = mint(&alice, json!({"name": "narrow", "scopes": ["write", "tokens"]})).await;
     let narrow = narrow["secret"].as_str().unwrap().to_string();
     let (s, p) = mint(&narrow, json!({"name": "wider", "scopes": ["read"]})).await;

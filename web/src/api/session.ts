@@ -56,22 +56,33 @@ async function post(path: string, body: unknown): Promise<Response> {
   return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 }
 
-/** Exchanges the refresh token for new tokens (one exchange at a time); false when the session is over. */
+/**
+ * Exchanges the refresh token for new tokens; false when the session is over. One exchange at a
+ * time across every tab (a Web Lock): the token rotates, and two tabs presenting the same one
+ * would look like reuse and end the session. Inside the lock the token is read again, so a tab
+ * that waited uses the one the other tab just received.
+ */
 export function refresh(): Promise<boolean> {
-  refreshing ??= (async () => {
+  const exchange = async () => {
     const token = localStorage.getItem(REFRESH)
     if (!token) return false
     try {
       const res = await post('/api/auth/refresh', { refresh_token: token })
       if (res.status === 401) {
-        forget()
-        return false
+        // Only if no other tab has rotated it meanwhile.
+        if (localStorage.getItem(REFRESH) === token) forget()
+        return localStorage.getItem(REFRESH) !== null && localStorage.getItem(REFRESH) !== token
       }
       if (!res.ok) return false
       store(await res.json())
       return true
     } catch {
       return false // offline: keep the session, try again later
+    }
+  }
+  refreshing ??= (async () => {
+    try {
+      return navigator.locks ? await navigator.locks.request('cofee.refresh', exchange) : await exchange()
     } finally {
       refreshing = null
     }

@@ -183,8 +183,12 @@ export function Timeline(props: {
     if (d.mode === 'start') props.onRetime(d.index, snap(d.startMs + delta, candidates, within), d.endMs, d.burst)
     else if (d.mode === 'end') props.onRetime(d.index, d.startMs, snap(d.endMs + delta, candidates, within), d.burst)
     else {
-      const start = snap(d.startMs + delta, candidates, within)
-      props.onRetime(d.index, start, start + (d.endMs - d.startMs), d.burst)
+      // The body moves whole: stopped by its neighbours, never shrunk against them.
+      const length = d.endMs - d.startMs
+      const lo = words[d.index - 1]?.endMs ?? 0
+      const hi = (words[d.index + 1]?.startMs ?? Number.POSITIVE_INFINITY) - length
+      const start = Math.min(Math.max(lo, snap(d.startMs + delta, candidates, within)), hi)
+      props.onRetime(d.index, start, start + length, d.burst)
     }
   }
   const onPointerUp = () => {

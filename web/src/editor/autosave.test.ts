@@ -85,3 +85,34 @@ describe('autosave', () => {
     expect(again.conflict?.mine.words[0].text).toBe('old edit')
   })
 })
+
+describe('autosave after a conflict', () => {
+  beforeEach(() => memory.clear())
+
+  it('keeping theirs leaves it saved, with nothing pending', async () => {
+    const api = server(doc('a'))
+    const store = new EditorStore(api.doc)
+    const save = new Autosave('p', store, api, '"v1"')
+    await api.save(doc('theirs'), '"v1"')
+    store.setText(0, 'mine')
+    await save.flush()
+    save.resolve('theirs')
+    await save.flush()
+    expect([save.state, store.words[0].text, pendingEdits('p'), api.saves]).toEqual(['saved', 'theirs', null, 1])
+  })
+
+  it('a failed reload of the other version leaves it offline, and it saves later', async () => {
+    const api = server(doc('a'))
+    let down = true
+    const flaky = { load: async () => { if (down) throw new TypeError('offline'); return api.load() }, save: api.save }
+    const store = new EditorStore(api.doc)
+    const save = new Autosave('p', store, flaky, '"v1"')
+    await api.save(doc('theirs'), '"v1"')
+    store.setText(0, 'mine')
+    await save.flush()
+    expect(save.state).toBe('offline')
+    down = false
+    await save.flush()
+    expect(save.state).toBe('conflict')
+  })
+})

@@ -37,6 +37,8 @@ export class Autosave {
   private dirty = false
   private listeners = new Set<() => void>()
   private unsubscribe: () => void
+  /** Set while the store takes the server's version: that is no change of the person's. */
+  private loading = false
 
   constructor(
     private project: string,
@@ -63,7 +65,7 @@ export class Autosave {
   }
 
   private changed(): void {
-    if (this.state === 'conflict') return
+    if (this.state === 'conflict' || this.loading) return
     this.dirty = true
     localStorage.setItem(pendingKey(this.project), JSON.stringify({ etag: this.etag, doc: this.store.document() } satisfies Pending))
     if (this.state !== 'saving') this.set('unsaved')
@@ -81,8 +83,11 @@ export class Autosave {
     if (this.inFlight) await this.inFlight
     if (!this.dirty || this.state === 'conflict') return
     this.inFlight = this.save()
-    await this.inFlight
-    this.inFlight = null
+    try {
+      await this.inFlight
+    } finally {
+      this.inFlight = null
+    }
   }
 
   private async save(): Promise<void> {
@@ -108,7 +113,15 @@ export class Autosave {
         this.set('saved')
       }
     } else if (answer.status === 412) {
-      const theirs = await this.api.load()
+      let theirs: { doc: WireDocument; etag: string }
+      try {
+        theirs = await this.api.load()
+      } catch {
+        this.dirty = true
+        this.set('offline')
+        this.schedule(5000)
+        return
+      }
       this.conflict = { mine: doc, theirs: theirs.doc, theirsVersion: theirs.etag }
       this.set('conflict')
     } else if (answer.status === 401) {
@@ -143,10 +156,12 @@ export class Autosave {
     this.conflict = null
     this.etag = c.theirsVersion
     if (keep === 'theirs') {
+      this.loading = true
+      this.store.load(c.theirs)
+      this.loading = false
+      this.dirty = false
       localStorage.removeItem(pendingKey(this.project))
       this.set('saved')
-      this.store.load(c.theirs)
-      this.dirty = false
     } else {
       this.set('unsaved')
       this.dirty = true

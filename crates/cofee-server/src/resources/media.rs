@@ -68,6 +68,10 @@ pub async fn upload(
     }
     file.sync_all().await.map_err(|_| ApiError::internal())?;
     drop(file);
+    if declared != Some(size) {
+        // Sent without its length (chunked): the quota is checked against what came.
+        crate::quotas::check(&s, user, Adding { bytes: size, ..Adding::default() }).await?;
+    }
     let name = headers.get("x-file-name").and_then(|v| v.to_str().ok()).map(str::to_string);
     let record =
         attach(&s, user, id, staged.path(), size, name, crate::request_id(&headers)).await?;
@@ -175,6 +179,15 @@ pub async fn complete_direct_upload(
             tracing::warn!(error = %e, key, "an oversized direct upload was not deleted; expiry will");
         }
         return Err(too_large(s.limits.max_bytes));
+    }
+    // The size declared for the link may have been a lie: the quota is checked on the real one.
+    if let Err(over) =
+        crate::quotas::check(&s, user, Adding { bytes: size, ..Adding::default() }).await
+    {
+        if let Err(e) = s.objects.delete(&key).await {
+            tracing::warn!(error = %e, key, "a direct upload over the quota was not deleted; expiry will");
+        }
+        return Err(over);
     }
     // ffprobe and the thumbnail read a local copy, which is also what gets stored; it goes when
     // this is done.

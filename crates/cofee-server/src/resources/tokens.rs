@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{API_TOKEN_PREFIX, AuthUser, Caller, TokenScope, random_token, token_hash};
+use crate::auth::{API_TOKEN_PREFIX, AnyScope, AuthUser, TokenScope, random_token, token_hash};
 use crate::extract::Id;
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::state::AppState;
@@ -45,7 +45,7 @@ fn field(field: &str, message: impl Into<String>) -> FieldError {
 #[utoipa::path(post, path = "/api/tokens", tag = "auth", security(("bearer" = [])), request_body = NewToken, responses((status = 201, body = CreatedToken), (status = 403, description = "the calling API token lacks the `tokens` scope or a scope it tries to grant", body = Problem), (status = 422, body = Problem)))]
 pub async fn create_token(
     State(s): State<AppState>,
-    caller: Caller,
+    AnyScope(caller): AnyScope,
     body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     caller.require(TokenScope::Tokens)?;
@@ -98,7 +98,7 @@ pub async fn list_tokens(
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "auth", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 403, description = "the calling API token lacks the `tokens` scope", body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_token(
     State(s): State<AppState>,
-    caller: Caller,
+    AnyScope(caller): AnyScope,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     caller.require(TokenScope::Tokens)?;

@@ -57,6 +57,9 @@ impl MaintenanceHandler {
     }
 
     async fn expire_uploads(&self) -> Result<(), JobError> {
+        // The next run is queued first, so a run that fails (storage or database down) does
+        // not end the schedule.
+        self.schedule_expiry(self.expiry_interval()).await?;
         let before = now_ms() - self.upload_expiry.as_millis() as i64;
         let cleanup =
             |ids: &[uuid::Uuid]| new_job(&DeleteObjects::uploads(ids), JobOrigin::default());
@@ -86,7 +89,7 @@ impl MaintenanceHandler {
         if !strays.is_empty() {
             tracing::info!(count = strays.len(), "expired abandoned direct uploads");
         }
-        self.schedule_expiry(self.expiry_interval()).await
+        Ok(())
     }
 }
 
