@@ -63,15 +63,17 @@ async function post(path: string, body: unknown): Promise<Response> {
  * that waited uses the one the other tab just received.
  */
 export function refresh(): Promise<boolean> {
-  const exchange = async () => {
+  const exchange = async (retried = false): Promise<boolean> => {
     const token = localStorage.getItem(REFRESH)
     if (!token) return false
     try {
       const res = await post('/api/auth/refresh', { refresh_token: token })
       if (res.status === 401) {
-        // Only if no other tab has rotated it meanwhile.
+        // Another tab (outside the lock: an older page) may have rotated it meanwhile: then the
+        // new one is tried once; otherwise the session is over.
+        if (localStorage.getItem(REFRESH) !== token && !retried) return exchange(true)
         if (localStorage.getItem(REFRESH) === token) forget()
-        return localStorage.getItem(REFRESH) !== null && localStorage.getItem(REFRESH) !== token
+        return false
       }
       if (!res.ok) return false
       store(await res.json())
@@ -82,7 +84,7 @@ export function refresh(): Promise<boolean> {
   }
   refreshing ??= (async () => {
     try {
-      return navigator.locks ? await navigator.locks.request('cofee.refresh', exchange) : await exchange()
+      return navigator.locks ? await navigator.locks.request('cofee.refresh', () => exchange()) : await exchange()
     } finally {
       refreshing = null
     }
