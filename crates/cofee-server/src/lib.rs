@@ -19,6 +19,7 @@ pub mod openapi;
 mod origin;
 mod passwords;
 pub mod problem;
+mod project_deletion;
 mod project_style;
 mod quotas;
 mod resources;

@@ -67,9 +67,14 @@ export class Autosave {
   private changed(): void {
     if (this.state === 'conflict' || this.loading) return
     this.dirty = true
-    localStorage.setItem(pendingKey(this.project), JSON.stringify({ etag: this.etag, doc: this.store.document() } satisfies Pending))
+    this.keepPending(this.store.document())
     if (this.state !== 'saving') this.set('unsaved')
     this.schedule(DEBOUNCE_MS)
+  }
+
+  /** Keeps `doc` in local storage, with the version it was made on, until the server has it. */
+  private keepPending(doc: WireDocument): void {
+    localStorage.setItem(pendingKey(this.project), JSON.stringify({ etag: this.etag, doc } satisfies Pending))
   }
 
   private schedule(ms: number): void {
@@ -165,7 +170,7 @@ export class Autosave {
     } else {
       this.set('unsaved')
       this.dirty = true
-      localStorage.setItem(pendingKey(this.project), JSON.stringify({ etag: this.etag, doc: c.mine } satisfies Pending))
+      this.keepPending(c.mine)
       this.schedule(0)
     }
   }

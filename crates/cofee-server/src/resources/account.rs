@@ -6,12 +6,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
-use cofee_jobs::DeleteObjects;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Tokens, issue};
-use crate::origin::housekeeping_origin;
 use crate::passwords::{hash_password, verify_password};
 use crate::problem::{ApiError, FieldError, Problem, ProblemType};
 use crate::state::AppState;
@@ -93,17 +91,12 @@ pub async fn delete_account(
     // Project by project, each with the job deleting its objects; then the account and, by
     // cascade, its tokens, webhooks and sessions. Interrupted, the request can be sent again.
     for project in s.projects.list_projects(user).await? {
-        let cleanup = |uploads: &[Uuid]| {
-            cofee_jobs::new_job(
-                &DeleteObjects::project(project.id, uploads),
-                housekeeping_origin(&headers),
-            )
-        };
-        match s.projects.delete_project(user, project.id, &cleanup).await {
-            Ok(()) | Err(cofee_store::StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
+        match crate::project_deletion::delete_project(&s, user, project.id, &headers).await {
+            Ok(()) => {}
+            // Deleted meanwhile (another tab): nothing left to do for it.
+            Err(e) if e.kind == ProblemType::NotFound => {}
+            Err(e) => return Err(e),
         }
-        s.signals.notify(&project.id.to_string());
     }
     s.accounts.delete_user(user).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -174,20 +174,17 @@ pub async fn complete_direct_upload(
     let Some(size) = s.objects.size(&key).await? else {
         return Err(ApiError::new(ProblemType::NotFound, "nothing was uploaded with that link"));
     };
-    if size > s.limits.max_bytes {
-        if let Err(e) = s.objects.delete(&key).await {
-            tracing::warn!(error = %e, key, "an oversized direct upload was not deleted; expiry will");
-        }
-        return Err(too_large(s.limits.max_bytes));
-    }
     // The size declared for the link may have been a lie: the quota is checked on the real one.
-    if let Err(over) =
+    let refused = if size > s.limits.max_bytes {
+        Err(too_large(s.limits.max_bytes))
+    } else {
         crate::quotas::check(&s, user, Adding { bytes: size, ..Adding::default() }).await
-    {
+    };
+    if let Err(refusal) = refused {
         if let Err(e) = s.objects.delete(&key).await {
-            tracing::warn!(error = %e, key, "a direct upload over the quota was not deleted; expiry will");
+            tracing::warn!(error = %e, key, "a refused direct upload was not deleted; expiry will");
         }
-        return Err(over);
+        return Err(refusal);
     }
     // ffprobe and the thumbnail read a local copy, which is also what gets stored; it goes when
     // this is done.

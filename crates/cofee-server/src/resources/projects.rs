@@ -13,9 +13,6 @@ use crate::extract::Id;
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::quotas::Adding;
 use crate::state::AppState;
-use cofee_jobs::DeleteObjects;
-
-use crate::origin::housekeeping_origin;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -123,13 +120,6 @@ pub async fn delete(
     Id(id): Id,
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    // Its objects go in a job committed with the deletion of its rows: durable, and run again
-    // until every object is gone.
-    let cleanup = |uploads: &[uuid::Uuid]| {
-        cofee_jobs::new_job(&DeleteObjects::project(id, uploads), housekeeping_origin(&headers))
-    };
-    s.projects.delete_project(user, id, &cleanup).await?;
-    // Its open event streams end now rather than at their next safety-net read.
-    s.signals.notify(&id.to_string());
+    crate::project_deletion::delete_project(&s, user, id, &headers).await?;
     Ok(StatusCode::NO_CONTENT)
 }
