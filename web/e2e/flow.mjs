@@ -2,13 +2,15 @@
 // finding every control by its role and accessible name, and checking through the API that
 // what the person did landed: sign up, drop into an empty project list, upload a video with real
 // speech (tus), transcribe (sphinx), edit a word in place, undo and redo, keyboard edits, find
-// and replace, a concurrent edit (412) that loses nothing, edits kept across an offline reload,
+// and replace (remembered, and applied by a later transcription), split and merge caption pages,
+// a concurrent edit (412) that loses nothing, edits kept across an offline reload,
 // an editing session several times longer than the access token, style and the libass preview,
 // render and download, the project list, sign-out revoking the session. axe-core checks every
 // screen; screenshots of each at 1440 and 390 px go to target/e2e. Prints a cargo-style result
 // line that scripts/test.sh counts (one per flow).
 
 import { spawn, execFileSync } from 'node:child_process'
+import { createServer } from 'node:http'
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
@@ -38,7 +40,7 @@ execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=54
 
 const server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(work, 'data'), '--engine', 'sphinx'], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, COFEE_ACCESS_TOKEN_TTL_SECS: String(TOKEN_TTL_SECS), RUST_LOG: 'warn' },
+  env: { ...process.env, COFEE_ACCESS_TOKEN_TTL_SECS: String(TOKEN_TTL_SECS), COFEE_WEBHOOK_ALLOW_PRIVATE: 'true', RUST_LOG: 'warn' },
 })
 const url = await new Promise((resolve, reject) => {
   server.stdout.on('data', (d) => { const m = String(d).match(/http:\/\/[0-9.:]+/); if (m) resolve(m[0]) })
@@ -92,7 +94,7 @@ async function shots(page, screen) {
 async function apiAs(page, method, path, body, headers = {}) {
   return page.evaluate(async ([method, path, body, headers]) => {
     const token = sessionStorage.getItem('cofee.access')
-    const res = await fetch(path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined })
+    const res = await fetch(path, { method, headers: { authorization: `Bearer ${token}`, 'x-e2e-check': '1', ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined })
     const text = await res.text()
     return { status: res.status, etag: res.headers.get('etag'), body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text }
   }, [method, path, body, headers])
@@ -101,6 +103,9 @@ async function apiAs(page, method, path, body, headers = {}) {
 const captions = async (page, project) => (await apiAs(page, 'GET', `/api/projects/${project}/captions`)).body.words
 const saved = (page) => page.getByRole('status').filter({ hasText: 'All changes saved' }).waitFor({ timeout: 20_000 })
 const word = (page, text) => page.getByRole('region', { name: 'Transcript' }).getByRole('button', { name: text, exact: true }).first()
+/** The button of word `k` of `words` (the nth of the words with its text). */
+const wordNumber = (page, words, k) =>
+  page.getByRole('region', { name: 'Transcript' }).getByRole('button', { name: words[k].text, exact: true }).nth(words.slice(0, k).filter((w) => w.text === words[k].text).length)
 
 const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
 const page = await context.newPage()
@@ -111,7 +116,8 @@ const traceparents = []
 let loads = 0
 page.on('request', (r) => {
   if (r.isNavigationRequest() && r.frame() === page.mainFrame()) loads++
-  else if (new URL(r.url()).pathname.startsWith('/api/')) traceparents.push([new URL(r.url()).pathname, r.headers().traceparent, loads])
+  // The test's own API calls (apiAs) are not the app's.
+  else if (new URL(r.url()).pathname.startsWith('/api/') && !r.headers()['x-e2e-check']) traceparents.push([new URL(r.url()).pathname, r.headers().traceparent, loads])
 })
 let project = ''
 
@@ -218,13 +224,75 @@ await flow('find and replace', async () => {
   const dialog = page.getByRole('dialog', { name: 'Find and replace' })
   await dialog.getByLabel('Find').fill(target.text)
   await dialog.getByLabel('Replace with').fill('REPLACED')
+  await dialog.getByLabel('Remember for this project').check()
   await dialog.getByRole('button', { name: 'Replace all' }).click()
-  await dialog.getByRole('status').filter({ hasText: /Replaced \d+ word/ }).waitFor()
+  await dialog.getByRole('status').filter({ hasText: /Replaced \d+ words?\. Remembered/ }).waitFor()
+  await dialog.getByRole('region', { name: 'Remembered replacements' }).getByText(target.text).waitFor()
   await accessible(page, 'find-replace')
+  await page.screenshot({ path: join(out, 'find-replace-1440.png') })
   await dialog.getByRole('button', { name: 'Close' }).click()
   await saved(page)
   const after = await captions(page, project)
   check(after.some((w) => w.text.startsWith('REPLACED')) && !after.some((w) => w.text === target.text), 'every match replaced')
+  const kept = (await apiAs(page, 'GET', `/api/projects/${project}/replacements`)).body.replacements
+  check(kept.length === 1 && kept[0].find === target.text && kept[0].replace === 'REPLACED', `the replacement is kept on the project: ${JSON.stringify(kept)}`)
+  // A later transcription of the project applies it.
+  const job = (await apiAs(page, 'POST', `/api/projects/${project}/transcribe`, {})).body.job_id
+  let state = ''
+  for (let i = 0; i < 240 && !['succeeded', 'dead'].includes(state); i++, await page.waitForTimeout(250)) state = (await apiAs(page, 'GET', `/api/jobs/${job}`)).body.state
+  check(state === 'succeeded', `the new transcription finished (${state})`)
+  const again = await captions(page, project)
+  check(again.some((w) => w.text.startsWith('REPLACED')) && !again.some((w) => w.text.toLowerCase() === target.text.toLowerCase()), 'the new transcription applied the remembered replacement')
+  await page.reload()
+  await saved(page)
+})
+
+await flow('split and merge caption pages', async () => {
+  const pagesNow = async () => (await apiAs(page, 'GET', `/api/projects/${project}/captions/pages`)).body.pages.map((p) => p.lines[0].from)
+  const before = await captions(page, project)
+  const starts = await pagesNow()
+  // A word in the middle of the longest page.
+  const lengths = starts.map((s, i) => (starts[i + 1] ?? before.length) - s)
+  const longest = lengths.indexOf(Math.max(...lengths))
+  const k = starts[longest] + Math.floor(lengths[longest] / 2)
+  check(lengths[longest] >= 2, `a page with two words or more (${lengths})`)
+  await wordNumber(page, before, k).click()
+  await page.getByRole('button', { name: 'Split page' }).click()
+  await saved(page)
+  let after = await captions(page, project)
+  check(after[k].page_break === true, `the word starts a page in the saved captions (${JSON.stringify(after[k])})`)
+  check((await pagesNow()).includes(k), 'the layout starts a page there')
+  check(after.every((w, i) => w.start === before[i].start && w.end === before[i].end), 'no word moved')
+  const transcript = page.getByRole('region', { name: 'Transcript' })
+  const shown = async () => {
+    const want = (await pagesNow()).length
+    let got = 0
+    for (let i = 0; i < 40 && got !== want; i++, await page.waitForTimeout(100)) got = await transcript.getByRole('group').count()
+    return [got, want]
+  }
+  const [got, want] = await shown()
+  check(got === want, `the transcript shows the pages as laid out (${got} of ${want})`)
+  await shots(page, 'editor-pages')
+  await wordNumber(page, before, k).click()
+  await page.keyboard.press('Shift+Backspace')
+  await saved(page)
+  after = await captions(page, project)
+  check(after[k].page_break === false && !(await pagesNow()).includes(k), 'Shift+Backspace merged it back into the page before')
+  // The page after the longest (if any) merged into it: one page fewer than at the start.
+  const next = starts[longest + 1]
+  if (next !== undefined) {
+    await wordNumber(page, before, next).click()
+    await page.getByRole('button', { name: 'Merge pages' }).click()
+    await saved(page)
+    check(!(await pagesNow()).includes(next), 'Merge pages joined the next page to it')
+    await page.getByRole('button', { name: 'Undo' }).click()
+    await saved(page)
+  }
+  await page.getByRole('button', { name: 'Undo' }).click()
+  await page.getByRole('button', { name: 'Undo' }).click()
+  await saved(page)
+  check((await captions(page, project)).every((w) => w.page_break === undefined), 'undo took every page break away')
+  check(JSON.stringify(await pagesNow()) === JSON.stringify(starts), 'and the pages are as they were')
 })
 
 await flow('a concurrent edit (412) loses nothing', async () => {
@@ -365,11 +433,28 @@ await flow('the account: usage, API tokens shown once and revoked, webhooks, a n
   await tokens.getByText('No tokens.').waitFor()
   check((await asToken(secret)) === 401, 'a revoked token no longer works')
   const hooks = page.getByRole('region', { name: 'Webhooks' })
-  await hooks.getByLabel('Webhook URL').fill('https://hooks.example.com/cofee')
+  // A receiver here: the test delivery reaches it signed.
+  const received = []
+  const receiver = createServer((req, res) => {
+    let body = ''
+    req.on('data', (d) => (body += d))
+    req.on('end', () => {
+      received.push({ signature: req.headers['cofee-signature'], body: JSON.parse(body) })
+      res.writeHead(204).end()
+    })
+  })
+  await new Promise((done) => receiver.listen(0, '127.0.0.1', done))
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/cofee`
+  await hooks.getByLabel('Webhook URL').fill(hookUrl)
   await hooks.getByRole('button', { name: 'Add webhook' }).click()
-  await hooks.getByText('https://hooks.example.com/cofee').waitFor()
+  await hooks.getByText(hookUrl).waitFor()
   check((await apiAs(page, 'GET', '/api/webhooks')).body.length === 1, 'the webhook is stored')
-  await hooks.getByRole('button', { name: 'Remove https://hooks.example.com/cofee' }).click()
+  await hooks.getByRole('button', { name: `Send a test event to ${hookUrl}` }).click()
+  await hooks.getByRole('status').filter({ hasText: 'Test delivered' }).waitFor({ timeout: 30_000 })
+  await page.screenshot({ path: join(out, 'account-webhook-test-1440.png') })
+  check(received.length === 1 && received[0].body.type === 'webhook.test' && /^t=\d+,v1=[0-9a-f]{64}$/.test(received[0].signature), `the receiver got one signed test event: ${JSON.stringify(received)}`)
+  receiver.close()
+  await hooks.getByRole('button', { name: `Remove ${hookUrl}` }).click()
   await hooks.getByText('No webhooks.').waitFor()
   const password = page.getByRole('region', { name: 'Password' })
   await password.getByLabel('Current password').fill('correct horse battery')

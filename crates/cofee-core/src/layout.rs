@@ -5,6 +5,9 @@
 //! next word would not fit. Within a page, lines are balanced: the fewest lines that fit, then
 //! the split whose line widths are most even, preferring breaks after punctuation. Widths are in
 //! Latin-character columns (full-width scripts count double, see [`crate::text::width`]).
+//!
+//! A word a person marked with a page break ([`Word::page_break`]) starts a page, or stays on the
+//! page before, whatever the rules say; a page merged that way takes as many lines as it needs.
 
 use std::ops::Range;
 
@@ -205,7 +208,12 @@ fn page_ranges(words: &[Word], tokens: &[&str], rules: &LayoutRules) -> Vec<Rang
     let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=words.len() {
-        if i == words.len() || breaks_before(words, tokens, start, i, capacity, rules) {
+        // A person's page break wins over the rules: split there, or keep the word on the page.
+        let ends = i == words.len()
+            || words[i]
+                .page_break
+                .unwrap_or_else(|| breaks_before(words, tokens, start, i, capacity, rules));
+        if ends {
             out.push(start..i);
             start = i;
         }
@@ -326,6 +334,30 @@ mod tests {
         let l = CaptionLayout::build(&ws, &rules);
         let t = texts(&ws, &l);
         assert_eq!(t[0], ["今天天气很好我", "们去公园散步吧"]);
+    }
+
+    #[test]
+    fn a_persons_page_breaks_win_over_the_rules() {
+        let mut ws = words(&[
+            ("Hello", 0, 300),
+            ("there.", 300, 600),
+            ("New", 700, 900),
+            ("thought", 900, 1200),
+            ("here", 1200, 1500),
+        ]);
+        ws[2].page_break = Some(false); // merge across the sentence end
+        ws[3].page_break = Some(true); // split mid-sentence
+        let l = CaptionLayout::build(&ws, &LayoutRules::default());
+        assert_eq!(texts(&ws, &l), [vec!["Hello there. New"], vec!["thought here"]]);
+        // A merge that does not fit the lines takes more of them rather than being refused.
+        let mut ws = flow("one two three four five six", 200);
+        let rules = LayoutRules { max_chars_per_line: 9, max_lines: 1, ..Default::default() };
+        assert_eq!(CaptionLayout::build(&ws, &rules).pages.len(), 4);
+        for w in &mut ws[1..] {
+            w.page_break = Some(false);
+        }
+        let merged = CaptionLayout::build(&ws, &rules);
+        assert_eq!(texts(&ws, &merged), [vec!["one two", "three", "four", "five six"]]);
     }
 
     #[test]

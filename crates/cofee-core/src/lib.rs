@@ -12,6 +12,7 @@ pub mod formats;
 pub mod layout;
 pub mod limits;
 pub mod redact;
+pub mod replace;
 pub mod style;
 pub mod text;
 pub mod time;

@@ -31,3 +31,7 @@ pub const MAX_LINES_PER_PAGE: u32 = 4;
 
 /// Emphasis keywords in one style (each at most [`MAX_WORD_CHARS`]).
 pub const MAX_EMPHASIS_KEYWORDS: usize = 200;
+
+/// Replacements kept on one project (each side at most [`MAX_WORD_CHARS`]); every word of a
+/// transcription is looked up once in all of them, through a map.
+pub const MAX_REPLACEMENTS: usize = 200;

@@ -16,11 +16,21 @@ pub struct Word {
     /// `Some(true)`/`Some(false)` when a person marked the word; `None` leaves it to the style's
     /// automatic rules (numbers, keywords).
     pub emphasis: Option<bool>,
+    /// A person's page break: `Some(true)` starts a new caption page at this word, `Some(false)`
+    /// keeps it on the page of the word before (a merge); `None` leaves it to the layout.
+    pub page_break: Option<bool>,
 }
 
 impl Word {
     pub fn new(text: impl Into<String>, start_ms: u64, end_ms: u64) -> Self {
-        Self { text: text.into(), start_ms, end_ms, confidence: 1.0, emphasis: None }
+        Self {
+            text: text.into(),
+            start_ms,
+            end_ms,
+            confidence: 1.0,
+            emphasis: None,
+            page_break: None,
+        }
     }
 
     pub fn duration_ms(&self) -> u64 {
@@ -161,6 +171,8 @@ struct WireWord {
     confidence: f32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     emphasis: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page_break: Option<bool>,
 }
 
 fn one() -> f32 {
@@ -189,6 +201,7 @@ impl Serialize for Transcript {
                     end: secs(w.end_ms),
                     confidence: (w.confidence * 1000.0).round() / 1000.0,
                     emphasis: w.emphasis,
+                    page_break: w.page_break,
                 })
                 .collect(),
         }
@@ -217,6 +230,7 @@ impl<'de> Deserialize<'de> for Transcript {
                     text: w.text,
                     confidence: w.confidence,
                     emphasis: w.emphasis,
+                    page_break: w.page_break,
                 })
             })
             .collect::<Result<_, D::Error>>()?;

@@ -122,7 +122,7 @@ impl BackgroundJob for RenderJob {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct WebhookDelivery {
     pub webhook_id: Uuid,
-    /// One of [`WEBHOOK_EVENTS`].
+    /// One of [`WEBHOOK_EVENTS`], or [`TEST_EVENT`].
     pub event: String,
     pub data: serde_json::Value,
 }
@@ -178,6 +178,19 @@ impl BackgroundJob for ExpireUploads {
 
 /// The events a webhook can subscribe to: a job of the user's ended so.
 pub const WEBHOOK_EVENTS: &[&str] = &["job.succeeded", "job.dead", "job.cancelled"];
+
+/// The event of a delivery its owner asked for to try a webhook (every webhook gets it, whatever
+/// it subscribed to). It is tried once: the person is waiting for the answer.
+pub const TEST_EVENT: &str = "webhook.test";
+
+impl WebhookDelivery {
+    /// A test delivery to `webhook_id`, tried once.
+    pub fn test(webhook_id: Uuid, origin: JobOrigin) -> NewJob {
+        let data = serde_json::json!({ "webhook_id": webhook_id, "test": true });
+        let job = Self { webhook_id, event: TEST_EVENT.into(), data };
+        NewJob { max_attempts: 1, ..new_job(&job, origin) }
+    }
+}
 
 /// Whom a job acts for, what it works on, and what caused it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

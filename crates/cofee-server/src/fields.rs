@@ -95,6 +95,17 @@ pub fn not_blank_pattern() -> String {
     format!("[^{WHITE_SPACE}]")
 }
 
+/// A replacement's `find`: one word, no white space or control characters
+/// (`cofee_core::replace::Replacements::validate`).
+pub fn one_word_pattern() -> String {
+    format!("^[^{CONTROL}{WHITE_SPACE}]+$")
+}
+
+/// Text without control characters (a replacement's `replace`).
+pub fn no_control_pattern() -> String {
+    format!("^[^{CONTROL}]*$")
+}
+
 /// A whole number, also when written with a fraction of zero (`20.0`): JSON Schema's
 /// `integer` takes those, so the API does too (serde's integers would refuse them).
 pub fn whole<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -200,6 +211,17 @@ mod tests {
                     "font family {:?}", s
                 );
                 prop_assert_eq!(!s.trim().is_empty(), m(&not_blank_pattern(), s), "not blank {:?}", s);
+                let replacement = |find: &str, replace: &str| cofee_core::replace::Replacements {
+                    replacements: vec![cofee_core::replace::Replacement {
+                        find: find.into(),
+                        replace: replace.into(),
+                        match_case: false,
+                    }],
+                }
+                .validate()
+                .is_ok();
+                prop_assert_eq!(replacement(s, ""), m(&one_word_pattern(), s), "find {:?}", s);
+                prop_assert_eq!(replacement("a", s), m(&no_control_pattern(), s), "replace {:?}", s);
             }
         }
     }

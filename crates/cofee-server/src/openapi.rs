@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem;
 use crate::resources::{
-    account, auth, captions, events, files, health, jobs, media, pages, projects, renders, styles,
-    tokens, uploads, usage, waveform, webhooks,
+    account, auth, captions, events, files, health, jobs, media, pages, projects, renders,
+    replacements, styles, tokens, uploads, usage, waveform, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -23,9 +23,9 @@ use crate::resources::{
         waveform::waveform,
         captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt,
         jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,
-        styles::presets, styles::get_style, styles::put_style, renders::create, renders::list, renders::download,
+        styles::presets, styles::get_style, styles::put_style, replacements::get_replacements, replacements::put_replacements, renders::create, renders::list, renders::download,
         uploads::options, uploads::create, uploads::head, uploads::patch, uploads::delete,
-        webhooks::create, webhooks::list, webhooks::delete,
+        webhooks::create, webhooks::list, webhooks::test_webhook, webhooks::delete,
         health::live, health::ready, problem::describe,
     ),
     components(schemas(problem::Problem, problem::FieldError, problem::ProblemDescription)),
@@ -147,6 +147,15 @@ impl Modify for Constraints {
         text(property(doc, "NewToken", "name"), TOKEN_NAME_MAX, fields::name_pattern());
         text(property(doc, "ProjectInput", "name"), PROJECT_NAME_MAX, fields::name_pattern());
         text(property(doc, "NewWebhook", "url"), URL_MAX, fields::http_url_pattern());
+        {
+            use cofee_core::limits::MAX_WORD_CHARS;
+            text(property(doc, "ReplacementInput", "find"), MAX_WORD_CHARS, one_word_pattern());
+            text(
+                property(doc, "ReplacementInput", "replace"),
+                MAX_WORD_CHARS,
+                no_control_pattern(),
+            );
+        }
         property(doc, "TranscribeRequest", "language").pattern = Some(LANGUAGE_PATTERN.into());
         let nullable = |names: &[&str]| {
             let mut values: Vec<serde_json::Value> = names.iter().map(|n| (*n).into()).collect();
@@ -164,6 +173,11 @@ impl Modify for Constraints {
             && let Some(RefOr::T(Schema::Array(scopes))) = o.properties.get_mut("scopes")
         {
             scopes.min_items = Some(1);
+        }
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("ReplacementList")
+            && let Some(RefOr::T(Schema::Array(list))) = o.properties.get_mut("replacements")
+        {
+            list.max_items = Some(cofee_core::limits::MAX_REPLACEMENTS);
         }
         // tus: the one version spoken here.
         for (_, op) in doc.paths.paths.iter_mut().flat_map(|(_, item)| operations(item)) {
@@ -352,6 +366,8 @@ impl Modify for Links {
             ("DeleteProject", "projects_delete"),
             ("GetStyle", "get_style"),
             ("PutStyle", "put_style"),
+            ("GetReplacements", "get_replacements"),
+            ("PutReplacements", "put_replacements"),
             ("ListRenders", "renders_list"),
             ("CreateRender", "renders_create"),
             ("Transcribe", "transcribe"),
@@ -362,6 +378,7 @@ impl Modify for Links {
         links.extend([
             ("create_token", "DeleteToken", "delete_token", &id),
             ("webhooks_create", "DeleteWebhook", "webhooks_delete", &id),
+            ("webhooks_create", "TestWebhook", "test_webhook", &id),
             ("login", "Refresh", "refresh", &session),
             ("login", "Logout", "logout", &session),
             ("refresh", "Refresh", "refresh", &session),

@@ -7,8 +7,6 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
     headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
-/// What a job this request enqueues for `owner`'s `project` carries: the request id (logs) and
-/// the trace context (traces).
 /// The origin of housekeeping caused by a request (no owner or project: the job outlives both).
 pub(crate) fn housekeeping_origin(headers: &axum::http::HeaderMap) -> cofee_jobs::JobOrigin {
     cofee_jobs::JobOrigin {
@@ -18,10 +16,20 @@ pub(crate) fn housekeeping_origin(headers: &axum::http::HeaderMap) -> cofee_jobs
     }
 }
 
+/// What a job this request enqueues for `owner`'s `project` carries: the request id (logs) and
+/// the trace context (traces).
 pub(crate) fn job_origin(
     headers: &axum::http::HeaderMap,
     owner: uuid::Uuid,
     project: uuid::Uuid,
 ) -> cofee_jobs::JobOrigin {
     cofee_jobs::JobOrigin::project(owner, project, request_id(headers))
+}
+
+/// The origin of a job for `owner` that no project holds (a webhook's test delivery).
+pub(crate) fn account_origin(
+    headers: &axum::http::HeaderMap,
+    owner: uuid::Uuid,
+) -> cofee_jobs::JobOrigin {
+    cofee_jobs::JobOrigin { owner: Some(owner), ..housekeeping_origin(headers) }
 }

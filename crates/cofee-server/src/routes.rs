@@ -12,8 +12,8 @@ use crate::limits::{SMALL_BODY_LIMIT, WHOLE_BODY_LIMIT};
 use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry};
 use crate::openapi;
 use crate::resources::{
-    account, auth, captions, events, files, health, jobs, media, pages, projects, renders, styles,
-    tokens, uploads, usage, waveform, web, webhooks,
+    account, auth, captions, events, files, health, jobs, media, pages, projects, renders,
+    replacements, styles, tokens, uploads, usage, waveform, web, webhooks,
 };
 use crate::state::{AppState, Probes};
 
@@ -70,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/captions.ass", get(captions::export_ass))
         .route("/api/projects/{id}/captions.json", get(captions::export_json))
         .route("/api/projects/{id}/captions.txt", get(captions::export_txt))
+        .route(
+            "/api/projects/{id}/replacements",
+            small(get(replacements::get_replacements).put(replacements::put_replacements)),
+        )
         .route("/api/projects/{id}/style", small(get(styles::get_style).put(styles::put_style)))
         .route("/api/projects/{id}/renders", small(post(renders::create).get(renders::list)))
         .route("/api/renders/{id}/download", get(renders::download))
@@ -81,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/fonts/{name}", get(web::font))
         .route("/api/webhooks", small(post(webhooks::create).get(webhooks::list)))
         .route("/api/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/api/webhooks/{id}/test", small(post(webhooks::test_webhook)))
         .route("/api/uploads", post(uploads::create).options(uploads::options))
         .route(
             "/api/uploads/{id}",

@@ -260,11 +260,78 @@ async fn the_captions_come_in_pages_as_the_style_lays_them_out(app: App) {
         2,
         "the pause starts a page"
     );
+    // A person's page breaks win: joined across the pause, split before "you".
+    let etag = app
+        .http
+        .get(format!("{}/api/projects/{pid}/captions", app.base))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .headers()["etag"]
+        .clone();
+    let mut words = words;
+    words[2]["page_break"] = json!(false);
+    words[4]["page_break"] = json!(true);
+    let r = app
+        .http
+        .put(format!("{}/api/projects/{pid}/captions", app.base))
+        .bearer_auth(&alice)
+        .header("if-match", etag)
+        .json(&json!({"words": words}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let saved: Value = r.json().await.unwrap();
+    assert_eq!(saved["words"][2]["page_break"], json!(false), "kept as sent: {saved}");
+    let (_, pages) = app.get(&format!("/api/projects/{pid}/captions/pages"), &alice).await;
+    let firsts: Vec<u64> = pages["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["lines"][0]["from"].as_u64().unwrap())
+        .collect();
+    assert_eq!(firsts, [0, 4], "{pages}");
     let (bob, _) = app.user("bob@example.com").await;
     assert_eq!(
         app.get(&format!("/api/projects/{pid}/captions/pages"), &bob).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+/// The replacements kept on a project: stored whole, checked, the owner's alone.
+async fn a_projects_replacements_are_kept_checked_and_its_owners_alone(app: App) {
+    let (alice, _) = app.user("alice@example.com").await;
+    let (bob, _) = app.user("bob@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "brand"})).await;
+    let path = format!("/api/projects/{}/replacements", p["id"].as_str().unwrap());
+    let put = async |token: &str, body: Value| {
+        let r = app
+            .http
+            .put(format!("{}{path}", app.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    assert_eq!(app.get(&path, &alice).await.1, json!({"replacements": []}));
+    let list = json!({"replacements": [
+        {"find": "cofee", "replace": "Cofee", "match_case": false},
+        {"find": "gonna", "replace": "going to", "match_case": true},
+    ]});
+    assert_eq!(put(&alice, list.clone()).await, (StatusCode::OK, list.clone()));
+    assert_eq!(app.get(&path, &alice).await.1, list);
+    let (s, problem) =
+        put(&alice, json!({"replacements": [{"find": "two words", "replace": "x"}]})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "replacements[0].find", "{problem}");
+    assert_eq!(app.get(&path, &alice).await.1, list, "a refused list changes nothing");
+    assert_eq!(app.get(&path, &bob).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(put(&bob, list).await.0, StatusCode::NOT_FOUND);
 }
 
 /// The account screen: a new password ends the other sessions; deleting the account takes
@@ -1408,6 +1475,7 @@ on_both_backends!(
     a_file_that_is_not_a_video_is_refused_without_server_paths,
     an_account_has_at_most_twenty_webhooks,
     the_captions_come_in_pages_as_the_style_lays_them_out,
+    a_projects_replacements_are_kept_checked_and_its_owners_alone,
     a_password_change_ends_other_sessions_and_an_account_can_be_deleted,
     the_api_describes_itself_in_openapi_3_1_with_docs,
     problem_types_name_the_kind_of_error_and_resolve_to_a_description,

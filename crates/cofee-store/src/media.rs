@@ -42,6 +42,25 @@ pub struct Render {
     pub finished_at: Option<i64>,
 }
 
+/// A JSON document a person keeps on a project beside its captions, stored whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectDocument {
+    /// The caption style (Style JSON); absent means the default preset.
+    Style,
+    /// The replacements later transcriptions of the project apply (`cofee_core::replace`).
+    Replacements,
+}
+
+impl ProjectDocument {
+    /// The table holding it and its column (the same shape for each).
+    pub(crate) fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Style => ("project_styles", "style"),
+            Self::Replacements => ("project_replacements", "replacements"),
+        }
+    }
+}
+
 /// A resumable upload in progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upload {
@@ -76,10 +95,26 @@ pub trait MediaStore: Send + Sync {
         words: &str,
         expected_version: i64,
     ) -> Result<i64, StoreError>;
-    /// The project's style JSON, if one was set.
-    async fn style(&self, owner: Uuid, project: Uuid) -> Result<Option<String>, StoreError>;
-    async fn set_style(&self, owner: Uuid, project: Uuid, style: &str) -> Result<(), StoreError>;
-    async fn style_of_project(&self, project: Uuid) -> Result<Option<String>, StoreError>;
+    /// One of the project's documents, if one was set; `NotFound` unless `owner` owns it.
+    async fn document(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        kind: ProjectDocument,
+    ) -> Result<Option<String>, StoreError>;
+    async fn set_document(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        kind: ProjectDocument,
+        json: &str,
+    ) -> Result<(), StoreError>;
+    /// For workers, which act for the job's owner already checked at enqueue time.
+    async fn document_of_project(
+        &self,
+        project: Uuid,
+        kind: ProjectDocument,
+    ) -> Result<Option<String>, StoreError>;
     /// Creates render `render` and enqueues `job` (which makes it) in one transaction.
     async fn create_render(
         &self,

@@ -25,24 +25,43 @@ export function Dialog(props: { title: string; onClose: () => void; children: JS
   )
 }
 
-export function FindReplace(props: { onReplace: (find: string, replace: string, matchCase: boolean) => number; onClose: () => void }) {
+/** A replacement kept on the project, which later transcriptions apply (`cofee_core::replace`). */
+export type Replacement = { find: string; replace: string; match_case?: boolean | null }
+
+const sameFind = (a: Replacement, b: Replacement) => a.find.toLocaleLowerCase() === b.find.toLocaleLowerCase()
+
+export function FindReplace(props: {
+  onReplace: (find: string, replace: string, matchCase: boolean) => number
+  /** The project's remembered replacements, and how to save a new list (an error message, or nothing). */
+  remembered: Replacement[]
+  onRemember: (list: Replacement[]) => Promise<string | undefined>
+  onClose: () => void
+}) {
   const [result, setResult] = createSignal('')
   let find!: HTMLInputElement
   let replace!: HTMLInputElement
   let matchCase!: HTMLInputElement
+  let remember!: HTMLInputElement
+  const save = async (list: Replacement[], done: string) => {
+    const error = await props.onRemember(list)
+    setResult(error ? `${done} Not remembered: ${error}` : done)
+  }
   return (
     <Dialog title="Find and replace" onClose={props.onClose}>
       <form
         class="stack"
         onSubmit={(e) => {
           e.preventDefault()
-          const n = props.onReplace(find.value, replace.value, matchCase.checked)
-          setResult(n === 1 ? 'Replaced 1 word.' : `Replaced ${n} words.`)
+          const kept: Replacement = { find: find.value.trim(), replace: replace.value.trim(), match_case: matchCase.checked }
+          const n = props.onReplace(kept.find, kept.replace, kept.match_case ?? false)
+          const done = n === 1 ? 'Replaced 1 word.' : `Replaced ${n} words.`
+          if (!remember.checked) return setResult(done)
+          void save([...props.remembered.filter((r) => !sameFind(r, kept)), kept], `${done} Remembered for this project.`)
         }}
       >
         <label>
           Find
-          <input ref={find} required />
+          <input ref={find} required pattern="\S+" title="One word" />
         </label>
         <label>
           Replace with
@@ -52,6 +71,10 @@ export function FindReplace(props: { onReplace: (find: string, replace: string, 
           <input ref={matchCase} type="checkbox" />
           Match case
         </label>
+        <label class="check">
+          <input ref={remember} type="checkbox" />
+          Remember for this project (later transcriptions apply it too)
+        </label>
         <p role="status">{result()}</p>
         <div class="row">
           <button type="submit">Replace all</button>
@@ -60,6 +83,31 @@ export function FindReplace(props: { onReplace: (find: string, replace: string, 
           </button>
         </div>
       </form>
+      <Show when={props.remembered.length > 0}>
+        <section class="stack" aria-label="Remembered replacements">
+          <h3>Remembered for this project</h3>
+          <ul class="plain remembered">
+            <For each={props.remembered}>
+              {(r) => (
+                <li class="row">
+                  <span>
+                    <b>{r.find}</b> → {r.replace || <i>(deleted)</i>}
+                    {r.match_case ? <span class="muted"> (match case)</span> : null}
+                  </span>
+                  <button
+                    type="button"
+                    class="secondary push"
+                    aria-label={`Forget ${r.find} → ${r.replace}`}
+                    onClick={() => void save(props.remembered.filter((x) => x !== r), `Forgot “${r.find}”.`)}
+                  >
+                    Forget
+                  </button>
+                </li>
+              )}
+            </For>
+          </ul>
+        </section>
+      </Show>
     </Dialog>
   )
 }
@@ -72,6 +120,8 @@ export const SHORTCUTS: [string, string][] = [
   ['Delete', 'Delete the selected word'],
   ['I', 'Insert a word after the selected one'],
   ['M', 'Merge the selected word with the next'],
+  ['Shift + Enter', 'Split the page: a new page starts at the selected word'],
+  ['Shift + Backspace', 'Merge the selected word’s page with the page before'],
   ['[ / ]', 'Set the selected word’s start or end at the playhead'],
   ['Alt + ← / →', 'Move the selected word by 10 ms (with Shift: 100 ms)'],
   ['P', 'Play the selected word’s page'],

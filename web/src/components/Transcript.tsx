@@ -1,13 +1,28 @@
-import { For, Index, Show, createSelector } from 'solid-js'
+import { For, Index, Show, createEffect, createMemo, createSelector, createSignal, onCleanup, onMount } from 'solid-js'
 import type { Page } from '../editor/pages'
 import type { Word } from '../editor/store'
 
 const secs = (ms: number) => (ms / 1000).toFixed(2)
 
+/** Pages drawn above and below the visible stretch, in pixels, so a scroll never shows a gap. */
+const OVERSCAN_PX = 800
+/** The height assumed for a page not drawn yet (a page of two lines). */
+const ESTIMATE_PX = 62
+
+/** What the editor may ask of the transcript. */
+export type TranscriptView = {
+  /** Scrolls page `index` into view (it is drawn by the time the returned promise settles). */
+  reveal(index: number): Promise<void>
+}
+
 /**
  * The transcript as caption pages (the words on screen together), line by line. A click on a
  * word selects it and seeks there; a double click, or Enter, edits it in place (a space
  * splits it; an empty word is deleted).
+ *
+ * Only the pages in view (and some on either side) are in the document, so an hour-long
+ * transcript (9,000 words, 1,500 pages) costs what a minute does: pages not drawn take the
+ * height they had when they were last drawn (or an estimate), in spacers above and below.
  */
 export function Transcript(props: {
   pages: Page[]
@@ -17,17 +32,92 @@ export function Transcript(props: {
   onSelect: (w: Word) => void
   onEdit: (w: Word | null) => void
   onCommit: (w: Word, text: string) => void
+  view?: (v: TranscriptView) => void
 }) {
   const isSelected = createSelector(() => props.selected)
   const isActive = createSelector(() => props.active)
   const isEditing = createSelector(() => props.editing)
+  let box!: HTMLElement
+  const [scrollTop, setScrollTop] = createSignal(0)
+  const [viewport, setViewport] = createSignal(600)
+  // Measured heights by page index; a version signal says when they changed.
+  const heights: number[] = []
+  const [measured, setMeasured] = createSignal(0)
+  const offsets = createMemo(() => {
+    measured()
+    const n = props.pages.length
+    const at = new Float64Array(n + 1)
+    for (let i = 0; i < n; i++) at[i + 1] = at[i] + (heights[i] ?? ESTIMATE_PX)
+    return at
+  })
+  /** The first page whose bottom is below `y`. */
+  const pageAt = (y: number) => {
+    const at = offsets()
+    let lo = 0
+    let hi = props.pages.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (at[mid + 1] <= y) lo = mid + 1
+      else hi = mid
+    }
+    return Math.max(0, lo)
+  }
+  const range = createMemo(() => {
+    const from = pageAt(Math.max(0, scrollTop() - OVERSCAN_PX))
+    const to = Math.min(props.pages.length, pageAt(scrollTop() + viewport() + OVERSCAN_PX) + 1)
+    return { from, to }
+  })
+  const shown = createMemo(() => props.pages.slice(range().from, range().to))
+  const above = () => offsets()[range().from]
+  const below = () => offsets()[props.pages.length] - offsets()[range().to]
+
+  // Whenever other pages are drawn (a scroll, an edit, a new width), their heights are read
+  // once the browser has laid them out.
+  let pendingMeasure = 0
+  createEffect(() => {
+    void [shown(), viewport()]
+    cancelAnimationFrame(pendingMeasure)
+    pendingMeasure = requestAnimationFrame(() => {
+      let changed = false
+      for (const el of box.querySelectorAll<HTMLElement>('.page[data-page]')) {
+        const index = Number(el.dataset.page)
+        const h = el.offsetHeight
+        if (h > 0 && heights[index] !== h) {
+          heights[index] = h
+          changed = true
+        }
+      }
+      if (changed) setMeasured((v) => v + 1)
+    })
+  })
+  onMount(() => {
+    const size = new ResizeObserver(() => setViewport(box.clientHeight || window.innerHeight))
+    size.observe(box)
+    onCleanup(() => size.disconnect())
+  })
+  onCleanup(() => cancelAnimationFrame(pendingMeasure))
+
+  props.view?.({
+    async reveal(index) {
+      const at = offsets()
+      const [top, bottom] = [at[index] ?? 0, at[index + 1] ?? 0]
+      if (top < box.scrollTop || bottom > box.scrollTop + box.clientHeight) {
+        box.scrollTop = Math.max(0, top - box.clientHeight / 3)
+        setScrollTop(box.scrollTop)
+      }
+      await new Promise((done) => requestAnimationFrame(done))
+    },
+  })
+
   return (
-    <section class="transcript" aria-label="Transcript">
-      <Index each={props.pages}>
+    <section class="transcript" aria-label="Transcript" ref={box} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+      <div aria-hidden="true" style={{ height: `${above()}px` }} />
+      <Index each={shown()}>
         {(page) => (
           <div
             class="page"
             role="group"
+            data-page={page().index}
             aria-label={`Page ${page().index + 1}, ${secs(page().startMs)} to ${secs(page().endMs)} s`}
           >
             <span class="page-time" aria-hidden="true">
@@ -79,6 +169,7 @@ export function Transcript(props: {
           </div>
         )}
       </Index>
+      <div aria-hidden="true" style={{ height: `${below()}px` }} />
     </section>
   )
 }

@@ -1,6 +1,7 @@
 // Which words start a caption page (and a line), as the server's layout put them for the last
 // saved version, held by word id so they survive local edits until the next layout arrives: a
-// word the person adds joins the page of the word before it.
+// word the person adds joins the page of the word before it. A page break the person set on a word
+// (`pageBreak`) shows at once, before the server's layout of it arrives.
 
 import type { Word } from './store'
 
@@ -27,12 +28,12 @@ export function paginate(words: readonly Word[], breaks: PageBreaks): Page[] {
   const pages: Page[] = []
   for (const w of words) {
     const page = pages.at(-1)
-    if (!page || breaks.pages.has(w.id)) {
+    if (!page || (w.pageBreak ?? breaks.pages.has(w.id))) {
       pages.push({ index: pages.length, words: [w], lines: [[w]], startMs: w.startMs, endMs: w.endMs })
       continue
     }
     page.words.push(w)
-    if (breaks.lines.has(w.id)) page.lines.push([w])
+    if (breaks.lines.has(w.id) || breaks.pages.has(w.id)) page.lines.push([w])
     else page.lines.at(-1)!.push(w)
     page.endMs = Math.max(page.endMs, w.endMs)
   }

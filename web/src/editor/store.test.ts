@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { paginate } from './pages'
 import { EditorStore, type WireDocument } from './store'
 
 const doc = (): WireDocument => ({
@@ -97,6 +98,33 @@ describe('the editor store', () => {
     expect(s.replaceAll('brow', 'x')).toBe(0)
     s.undo()
     expect(s.words[3].text).toBe('fox.')
+  })
+
+  it('splits a page at a word and joins it back, saved as page breaks on the words', () => {
+    const s = new EditorStore(doc())
+    const none = { pages: new Set<number>(), lines: new Set<number>() }
+    const texts = () => paginate(s.words, none).map((p) => p.words.map((w) => w.text).join(' '))
+    s.splitPage(2)
+    expect(texts()).toEqual(['The quick', 'brown fox.'])
+    expect(s.document().words.map((w) => w.page_break)).toEqual([undefined, undefined, true, undefined])
+    s.split(2, 3) // the part split off "brown" does not start a page of its own
+    expect(texts()).toEqual(['The quick', 'bro wn fox.'])
+    s.undo()
+    // The server's layout broke before "fox."; a join keeps it on the page before.
+    const server = { pages: new Set([s.words[0].id, s.words[3].id]), lines: new Set<number>() }
+    const lines = () => paginate(s.words, server).map((p) => p.lines.map((l) => l.map((w) => w.text).join(' ')))
+    expect(lines()).toEqual([['The quick'], ['brown'], ['fox.']])
+    s.mergePage(3)
+    expect(lines()).toEqual([['The quick'], ['brown', 'fox.']])
+    expect(s.document().words[3].page_break).toBe(false)
+    // Deleting the word a page starts at keeps the page: the break moves to the next word.
+    s.remove(2)
+    expect(s.words[2].pageBreak).toBe(true)
+    expect(lines()).toEqual([['The quick'], ['fox.']])
+    s.undo()
+    s.undo()
+    s.undo()
+    expect(s.document().words.every((w) => w.page_break === undefined)).toBe(true)
   })
 
   it('round-trips the wire document and finds the word at a time', () => {

@@ -13,9 +13,11 @@ export type Word = {
   endMs: number
   confidence: number
   emphasis?: boolean
+  /** A person's page break: true starts a caption page here, false keeps the word on the page before. */
+  pageBreak?: boolean
 }
 
-export type WireWord = { text: string; start: number; end: number; confidence?: number; emphasis?: boolean }
+export type WireWord = { text: string; start: number; end: number; confidence?: number; emphasis?: boolean; page_break?: boolean }
 export type WireDocument = { language?: string | null; words: WireWord[] }
 
 /** The shortest a word may be made by hand. */
@@ -35,6 +37,7 @@ export function fromWire(doc: WireDocument): Word[] {
     endMs: Math.round(w.end * 1000),
     confidence: w.confidence ?? 1,
     ...(w.emphasis === undefined ? {} : { emphasis: w.emphasis }),
+    ...(w.page_break === undefined ? {} : { pageBreak: w.page_break }),
   }))
 }
 
@@ -47,8 +50,15 @@ export function toWire(words: readonly Word[], language?: string | null): WireDo
       end: w.endMs / 1000,
       confidence: w.confidence,
       ...(w.emphasis === undefined ? {} : { emphasis: w.emphasis }),
+      ...(w.pageBreak === undefined ? {} : { page_break: w.pageBreak }),
     })),
   }
+}
+
+/** `w` without a page break of its own: a part split off a word does not start a page. */
+function continuing(w: Word): Word {
+  const { pageBreak: _, ...rest } = w
+  return rest
 }
 
 type Step = { label: string; before: readonly Word[]; after: readonly Word[]; burst?: string; at: number }
@@ -168,7 +178,7 @@ export class EditorStore {
     if (parts.length === 1 && parts[0] === w.text) return
     const spans = share(parts, w.startMs, w.endMs)
     const replaced = parts.map((t, k) => ({
-      ...w,
+      ...(k === 0 ? w : continuing(w)),
       id: k === 0 ? w.id : newId(),
       text: t,
       startMs: spans[k][0],
@@ -189,7 +199,7 @@ export class EditorStore {
     const after = [
       ...this.current.slice(0, i),
       { ...w, text: parts[0], startMs: s1, endMs: e1 },
-      { ...w, id: newId(), text: parts[1], startMs: s2, endMs: e2 },
+      { ...continuing(w), id: newId(), text: parts[1], startMs: s2, endMs: e2 },
       ...this.current.slice(i + 1),
     ]
     this.commit(`split “${w.text}”`, after)
@@ -226,11 +236,32 @@ export class EditorStore {
     return word.id
   }
 
-  /** Deletes word `i`; its time becomes a pause. */
+  /** Deletes word `i`; its time becomes a pause, and a page break on it moves to the next word. */
   remove(i: number): void {
     const w = this.current[i]
     if (!w) return
-    this.commit(`delete “${w.text}”`, [...this.current.slice(0, i), ...this.current.slice(i + 1)])
+    const after = [...this.current.slice(0, i), ...this.current.slice(i + 1)]
+    const next = after[i]
+    if (w.pageBreak === true && next) after[i] = { ...next, pageBreak: true }
+    this.commit(`delete “${w.text}”`, after)
+  }
+
+  /** Starts a new caption page at word `i` (the words before it stay on theirs). */
+  splitPage(i: number): void {
+    const w = this.current[i]
+    if (!w || i === 0 || w.pageBreak === true) return
+    const after = [...this.current]
+    after[i] = { ...w, pageBreak: true }
+    this.commit(`new page at “${w.text}”`, after)
+  }
+
+  /** Joins the page that starts at word `i` to the page before it. */
+  mergePage(i: number): void {
+    const w = this.current[i]
+    if (!w || i === 0 || w.pageBreak === false) return
+    const after = [...this.current]
+    after[i] = { ...w, pageBreak: false }
+    this.commit(`join the page at “${w.text}” to the one before`, after)
   }
 
   /**
@@ -270,7 +301,9 @@ export class EditorStore {
   replaceAll(find: string, replacement: string, matchCase = false): number {
     const needle = matchCase ? find : find.toLocaleLowerCase()
     if (!needle.trim()) return 0
-    const strip = (t: string) => t.replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, '')
+    // The rule of `cofee_core::replace`, which later transcriptions apply: edges that are not
+    // letters or digits are set aside.
+    const strip = (t: string) => t.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '')
     let count = 0
     const out: Word[] = []
     for (const w of this.current) {
@@ -284,7 +317,7 @@ export class EditorStore {
       const text = w.text.replace(core, replacement)
       const parts = tokens(text)
       const spans = share(parts, w.startMs, w.endMs)
-      parts.forEach((t, k) => out.push({ ...w, id: k === 0 ? w.id : newId(), text: t, startMs: spans[k][0], endMs: spans[k][1], confidence: 1 }))
+      parts.forEach((t, k) => out.push({ ...(k === 0 ? w : continuing(w)), id: k === 0 ? w.id : newId(), text: t, startMs: spans[k][0], endMs: spans[k][1], confidence: 1 }))
     }
     if (count > 0) this.commit(`replace “${find}” with “${replacement}”`, out)
     return count

@@ -206,6 +206,22 @@ function WebhooksSection() {
     if (r.error) setError(message(r.error, r.response))
     void refetch()
   }
+  // A test delivery's outcome per webhook, as its job ends (it is tried once).
+  const [tests, setTests] = createSignal<Record<string, string>>({})
+  const test = async (id: string) => {
+    const say = (text: string) => setTests((t) => ({ ...t, [id]: text }))
+    say('Sending a test event…')
+    const r = await api.POST('/api/webhooks/{id}/test', { params: { path: { id } } })
+    if (r.error) return say(`The test could not be sent: ${message(r.error, r.response)}`)
+    const until = Date.now() + 30_000
+    while (Date.now() < until) {
+      await new Promise((done) => setTimeout(done, 400))
+      const j = (await api.GET('/api/jobs/{id}', { params: { path: { id: r.data.job_id } } })).data
+      if (j?.state === 'succeeded') return say('Test delivered: the receiver accepted it.')
+      if (j?.state === 'dead' || j?.state === 'cancelled') return say(`Test failed: ${j.error ?? j.state}`)
+    }
+    say('No answer yet: the test is still waiting for a worker.')
+  }
   return (
     <Section title="Webhooks">
       <p class="muted">Cofee POSTs a signed JSON event to each when one of your jobs ends.</p>
@@ -215,9 +231,20 @@ function WebhooksSection() {
             <li class="row">
               <code>{h.url}</code>
               <span class="muted">{h.events.join(', ')}</span>
-              <button type="button" class="secondary danger push" onClick={() => void remove(h.id)} aria-label={`Remove ${h.url}`}>
+              <span class="push" />
+              <button type="button" class="secondary" onClick={() => void test(h.id)} aria-label={`Send a test event to ${h.url}`}>
+                Send test
+              </button>
+              <button type="button" class="secondary danger" onClick={() => void remove(h.id)} aria-label={`Remove ${h.url}`}>
                 Remove
               </button>
+              <Show when={tests()[h.id]}>
+                {(t) => (
+                  <p class="webhook-test" role="status">
+                    {t()}
+                  </p>
+                )}
+              </Show>
             </li>
           )}
         </For>

@@ -1,12 +1,12 @@
-import { Show, createMemo, createResource, createSignal, onCleanup, onMount } from 'solid-js'
+import { Show, createEffect, createMemo, createResource, createSignal, on, onCleanup, onMount } from 'solid-js'
 import { api, message, sessionFetch } from '../api/client'
 import { startTrace } from '../api/trace'
-import { ConflictDialog, FindReplace, SaveStatus, Shortcuts } from '../components/Dialogs'
+import { ConflictDialog, FindReplace, SaveStatus, Shortcuts, type Replacement } from '../components/Dialogs'
 import { Preview, type Player } from '../components/Preview'
 import { RenderPanel } from '../components/RenderPanel'
 import { StylePanel } from '../components/StylePanel'
 import { Timeline } from '../components/Timeline'
-import { Transcript } from '../components/Transcript'
+import { Transcript, type TranscriptView } from '../components/Transcript'
 import { Autosave, pendingEdits, type SaveState } from '../editor/autosave'
 import { finished, watchJobs, type JobEvent } from '../editor/jobs'
 import { breaksFrom, paginate, type PageBreaks } from '../editor/pages'
@@ -132,6 +132,17 @@ export function Editor(props: { id: string }) {
     autosave?.dispose()
   })
 
+  // The replacements kept on the project, which later transcriptions apply.
+  const [replacements, { mutate: setReplacements }] = createResource(
+    async () => (await api.GET('/api/projects/{id}/replacements', { params: { path: { id } } })).data?.replacements ?? [],
+  )
+  const rememberReplacements = async (list: Replacement[]) => {
+    const r = await api.PUT('/api/projects/{id}/replacements', { params: { path: { id } }, body: { replacements: list } })
+    if (r.error) return message(r.error, r.response)
+    setReplacements(r.data.replacements)
+    return undefined
+  }
+
   // Upload and transcription.
   const [uploading, setUploading] = createSignal<number | null>(null)
   const startUpload = async (file: File) => {
@@ -180,11 +191,15 @@ export function Editor(props: { id: string }) {
     return w && playhead() < w.endMs ? w.id : null
   })
   const selectedIndex = () => (selected() === null ? -1 : store.index(selected()!))
+  let transcriptView: TranscriptView | undefined
   const select = (w: Word | undefined, seek = true) => {
     if (!w) return
     setSelected(w.id)
     if (seek) player?.seek(w.startMs + 1)
-    document.querySelector<HTMLElement>(`[data-word-id="${w.id}"]`)?.focus()
+    // The transcript draws only the pages in view: bring the word's in first.
+    const focus = () => document.querySelector<HTMLElement>(`[data-word-id="${w.id}"]`)?.focus()
+    if (!transcriptView) return focus()
+    void transcriptView.reveal(pageOf(w.id)).then(focus)
   }
   const commit = (w: Word, text: string) => {
     setEditing(null)
@@ -197,6 +212,28 @@ export function Editor(props: { id: string }) {
     if (i >= 0) f(i)
   }
   const pageOf = (wordId: number) => pages().findIndex((p) => p.words.some((w) => w.id === wordId))
+  /** Joins the selected word's page to the page before it. */
+  const mergeSelectedPage = () => {
+    const p = selected() === null ? -1 : pageOf(selected()!)
+    const first = pages()[p]?.words[0]
+    if (p > 0 && first) store.mergePage(store.index(first.id))
+  }
+  const canSplitPage = () => {
+    version()
+    const p = selected() === null ? -1 : pageOf(selected()!)
+    return p >= 0 && pages()[p].words[0].id !== selected()
+  }
+  const canMergePage = () => {
+    version()
+    return selected() !== null && pageOf(selected()!) > 0
+  }
+
+  // While the video plays, the transcript follows the spoken word.
+  createEffect(
+    on(active, (id) => {
+      if (id !== null && player && !player.video.paused && editing() === null) void transcriptView?.reveal(pageOf(id))
+    }),
+  )
 
   const onKey = (e: KeyboardEvent) => {
     const t = e.target as HTMLElement
@@ -234,10 +271,12 @@ export function Editor(props: { id: string }) {
           return true
         }
         case 'Enter':
+          if (e.shiftKey) return withSelected((i) => store.splitPage(i)), true
           if (selected() !== null) setEditing(selected())
           return selected() !== null
         case 'Delete':
         case 'Backspace':
+          if (e.shiftKey && key === 'Backspace') return mergeSelectedPage(), true
           withSelected((i) => {
             store.remove(i)
             select(store.words[Math.min(i, store.words.length - 1)], false)
@@ -291,6 +330,12 @@ export function Editor(props: { id: string }) {
             </button>
             <button type="button" class="secondary" disabled={!canRedo()} onClick={() => store.redo()} aria-keyshortcuts="Control+Shift+Z">
               Redo
+            </button>
+            <button type="button" class="secondary" disabled={!canSplitPage()} onClick={() => withSelected((i) => store.splitPage(i))} aria-keyshortcuts="Shift+Enter" title="Start a new page at the selected word">
+              Split page
+            </button>
+            <button type="button" class="secondary" disabled={!canMergePage()} onClick={mergeSelectedPage} aria-keyshortcuts="Shift+Backspace" title="Join the selected word’s page to the page before">
+              Merge pages
             </button>
             <button type="button" class="secondary" onClick={() => setDialog('find')} aria-keyshortcuts="Control+F">
               Find and replace
@@ -381,6 +426,7 @@ export function Editor(props: { id: string }) {
                   onSelect={(w) => select(w)}
                   onEdit={(w) => setEditing(w?.id ?? null)}
                   onCommit={commit}
+                  view={(v) => (transcriptView = v)}
                 />
                 <StylePanel project={id} onSaved={() => void refreshDerived()} />
                 <RenderPanel
@@ -396,7 +442,12 @@ export function Editor(props: { id: string }) {
         )}
       </Show>
       <Show when={dialog() === 'find'}>
-        <FindReplace onReplace={(f, r, c) => store.replaceAll(f, r, c)} onClose={() => setDialog(null)} />
+        <FindReplace
+          onReplace={(f, r, c) => store.replaceAll(f, r, c)}
+          remembered={replacements() ?? []}
+          onRemember={rememberReplacements}
+          onClose={() => setDialog(null)}
+        />
       </Show>
       <Show when={dialog() === 'shortcuts'}>
         <Shortcuts onClose={() => setDialog(null)} />

@@ -41,6 +41,9 @@ pub struct CaptionWord {
     confidence: Option<f32>,
     /// Set when a person marked the word (emphasised or not); absent leaves it to the style.
     emphasis: Option<bool>,
+    /// Set when a person broke the pages here: `true` starts a new caption page at this word,
+    /// `false` keeps it on the page of the word before; absent leaves it to the layout.
+    page_break: Option<bool>,
 }
 
 /// A caption edit: the whole word document, or new text re-timed by alignment.

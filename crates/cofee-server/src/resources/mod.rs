@@ -12,6 +12,7 @@ pub mod media;
 pub mod pages;
 pub mod projects;
 pub mod renders;
+pub mod replacements;
 pub mod styles;
 pub mod tokens;
 pub mod uploads;

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use cofee_core::Style;
+use cofee_store::media::ProjectDocument;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
@@ -146,6 +147,7 @@ pub async fn put_style(
             message: "cannot be set through the API".into(),
         }]));
     }
-    s.media.set_style(user, id, &serde_json::to_string(&style).expect("styles serialize")).await?;
+    let json = serde_json::to_string(&style).expect("styles serialize");
+    s.media.set_document(user, id, ProjectDocument::Style, &json).await?;
     Ok(Json(style))
 }

@@ -83,6 +83,30 @@ pub async fn list(
     Ok(Json(s.webhooks.webhooks(user).await?))
 }
 
+/// A job, accepted: `GET /api/jobs/{job_id}` says how it ends.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TestDelivery {
+    job_id: uuid::Uuid,
+}
+
+/// Sends the webhook a signed `webhook.test` event now (once, not retried): the job's end says
+/// whether the receiver accepted it, and if not, what it answered.
+#[utoipa::path(post, path = "/api/webhooks/{id}/test", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 202, body = TestDelivery), (status = 404, body = Problem)))]
+pub async fn test_webhook(
+    State(s): State<AppState>,
+    AuthUser(user): AuthUser,
+    Id(id): Id,
+    headers: axum::http::HeaderMap,
+) -> Result<(StatusCode, Json<TestDelivery>), ApiError> {
+    if !s.webhooks.webhooks(user).await?.iter().any(|w| w.id == id) {
+        return Err(cofee_store::StoreError::NotFound.into());
+    }
+    crate::quotas::check(&s, user, crate::quotas::Adding { jobs: 1, ..Default::default() }).await?;
+    let job = cofee_jobs::WebhookDelivery::test(id, crate::origin::account_origin(&headers, user));
+    let job_id = s.queue.enqueue(job).await?;
+    Ok((StatusCode::ACCEPTED, Json(TestDelivery { job_id })))
+}
+
 #[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete(
     State(s): State<AppState>,

@@ -1,10 +1,11 @@
-//! [`MediaStore`] on both backends: media, transcripts, styles, renders and uploads.
+//! [`MediaStore`] on both backends: media, transcripts, project documents (style, replacements),
+//! renders and uploads.
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{Dialect as _, Id, Store, db_run, enqueue_in, touched};
-use crate::media::{MediaRecord, MediaStore, Render, StoredTranscript, Upload};
+use crate::media::{MediaRecord, MediaStore, ProjectDocument, Render, StoredTranscript, Upload};
 use crate::queue::NewJob;
 use crate::{Conflict, StoreError};
 
@@ -182,42 +183,60 @@ impl MediaStore for Store {
         }
     }
 
-    async fn style(&self, owner: Uuid, project: Uuid) -> Result<Option<String>, StoreError> {
-        let row: Option<(Option<String>,)> = db_run!(&self.pool, |pool| {
-            sqlx::query_as(
-            "SELECT s.style FROM projects p LEFT JOIN project_styles s ON s.project_id = p.id WHERE p.id = $1 AND p.owner_id = $2",
-        )
-        .bind(Id(project))
-        .bind(Id(owner))
-        .fetch_optional(pool)
-        .await?
-        });
+    async fn document(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        kind: ProjectDocument,
+    ) -> Result<Option<String>, StoreError> {
+        let (table, column) = kind.table();
+        let sql = format!(
+            "SELECT d.{column} FROM projects p LEFT JOIN {table} d ON d.project_id = p.id WHERE p.id = $1 AND p.owner_id = $2"
+        );
+        let row: Option<(Option<String>,)> =
+            db_run!(&self.pool, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(Id(project))
+                .bind(Id(owner))
+                .fetch_optional(pool)
+                .await?);
         Ok(row.ok_or(StoreError::NotFound)?.0)
     }
 
-    async fn set_style(&self, owner: Uuid, project: Uuid, style: &str) -> Result<(), StoreError> {
+    async fn set_document(
+        &self,
+        owner: Uuid,
+        project: Uuid,
+        kind: ProjectDocument,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        let (table, column) = kind.table();
+        let sql = format!(
+            "INSERT INTO {table} (project_id, {column}, updated_at) SELECT id, $3, $4 FROM projects WHERE id = $1 AND owner_id = $2
+             ON CONFLICT (project_id) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at"
+        );
         touched(db_run!(&self.pool, |pool| {
-            sqlx::query(
-            "INSERT INTO project_styles (project_id, style, updated_at) SELECT id, $3, $4 FROM projects WHERE id = $1 AND owner_id = $2
-             ON CONFLICT (project_id) DO UPDATE SET style = excluded.style, updated_at = excluded.updated_at",
-        )
-        .bind(Id(project))
-        .bind(Id(owner))
-        .bind(style)
-        .bind(self.now())
-        .execute(pool)
-        .await?
-        .rows_affected()
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(Id(project))
+                .bind(Id(owner))
+                .bind(json)
+                .bind(self.now())
+                .execute(pool)
+                .await?
+                .rows_affected()
         }))
     }
 
-    async fn style_of_project(&self, project: Uuid) -> Result<Option<String>, StoreError> {
-        Ok(db_run!(&self.pool, |pool| sqlx::query_scalar(
-            "SELECT style FROM project_styles WHERE project_id = $1"
-        )
-        .bind(Id(project))
-        .fetch_optional(pool)
-        .await?))
+    async fn document_of_project(
+        &self,
+        project: Uuid,
+        kind: ProjectDocument,
+    ) -> Result<Option<String>, StoreError> {
+        let (table, column) = kind.table();
+        let sql = format!("SELECT {column} FROM {table} WHERE project_id = $1");
+        Ok(db_run!(&self.pool, |pool| sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(Id(project))
+            .fetch_optional(pool)
+            .await?))
     }
 
     async fn create_render(

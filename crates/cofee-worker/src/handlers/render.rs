@@ -10,7 +10,7 @@ use cofee_core::{AssDocument, Style, VideoSize};
 use cofee_jobs::RenderJob;
 use cofee_media::{BurnIn, Compositor, FontDir, MediaLimits, X264Preset};
 use cofee_pipeline::Silent;
-use cofee_store::media::MediaStore;
+use cofee_store::media::{MediaStore, ProjectDocument};
 use cofee_store::objects::Objects;
 use cofee_store::queue::Job;
 use tracing::Instrument as _;
@@ -46,7 +46,12 @@ impl Perform<RenderJob> for RenderHandler {
             .await
             .map_err(|e| E::permanent(format!("no captions to render: {e}")))?;
         let transcript = json::parse(&transcript.words).map_err(E::permanent)?;
-        let style = match self.media.style_of_project(project).await.map_err(E::retryable)? {
+        let style = match self
+            .media
+            .document_of_project(project, ProjectDocument::Style)
+            .await
+            .map_err(E::retryable)?
+        {
             Some(s) => Style::from_json(&s).map_err(E::permanent)?,
             None => cofee_core::style::preset(cofee_core::style::DEFAULT_PRESET)
                 .map_err(E::permanent)?,

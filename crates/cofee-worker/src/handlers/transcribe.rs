@@ -1,15 +1,18 @@
 //! `transcribe` jobs: recognise the speech of a project's media and store the words.
-//! Idempotent: running it again replaces the transcript.
+//! Idempotent: running it again replaces the transcript. The replacements the person keeps on the
+//! project are applied to what the engine heard.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use cofee_core::Transcript;
 use cofee_core::formats::json;
+use cofee_core::replace::Replacements;
 use cofee_jobs::TranscribeJob;
 use cofee_media::MediaLimits;
 use cofee_pipeline::{EngineSpec, Silent};
-use cofee_store::media::MediaStore;
+use cofee_store::media::{MediaStore, ProjectDocument};
 use cofee_store::objects::Objects;
 use cofee_store::queue::Job;
 use tracing::Instrument as _;
@@ -27,6 +30,22 @@ pub struct TranscribeHandler {
     pub limits: MediaLimits,
     /// Where remote objects are downloaded for FFmpeg.
     pub scratch: PathBuf,
+}
+
+impl TranscribeHandler {
+    /// `t` with the replacements the person keeps on the project applied.
+    async fn replaced(&self, project: uuid::Uuid, t: Transcript) -> Result<Transcript, JobError> {
+        let kept = self
+            .media
+            .document_of_project(project, ProjectDocument::Replacements)
+            .await
+            .map_err(JobError::retryable)?;
+        let Some(kept) = kept else { return Ok(t) };
+        let list: Replacements = serde_json::from_str(&kept).map_err(JobError::permanent)?;
+        let (words, count) = list.apply(t.words);
+        tracing::info!(count, "applied the project's replacements");
+        Ok(Transcript { words, ..t })
+    }
 }
 
 #[async_trait]
@@ -80,6 +99,7 @@ impl Perform<TranscribeJob> for TranscribeHandler {
                 metrics::histogram!("transcription_real_time_factor", "engine" => engine.name())
                     .record(started.elapsed().as_secs_f64() / info.duration_secs);
             }
+            let t = self.replaced(project, t).await?;
             self.media
                 .save_transcript(project, &json::write(&t))
                 .await
