@@ -815,8 +815,16 @@ async fn caption_edits_keep_untouched_timing_and_stale_edits_get_412(app: App) {
     let words = json!({"language": "en", "words": [
         {"text": "the", "start": 0.0, "end": 0.2}, {"text": "quick", "start": 0.2, "end": 0.5},
         {"text": "brown", "start": 0.5, "end": 0.8}, {"text": "fox", "start": 1.5, "end": 1.8}]});
-    app.db.save_transcript(pid, &words.to_string()).await.unwrap();
     let url = format!("{}/api/projects/{pid}/captions", app.base);
+    // A project without captions gets its first from `If-Match: "v0"`, once, and only its own.
+    let first = async |token: &str| {
+        let r = app.http.put(&url).bearer_auth(token).header("if-match", "\"v0\"");
+        r.json(&words).send().await.unwrap().status()
+    };
+    assert_eq!(app.http.get(&url).bearer_auth(&alice).send().await.unwrap().status(), 404);
+    assert_eq!(first(&mallory).await, StatusCode::NOT_FOUND);
+    assert_eq!(first(&alice).await, StatusCode::OK);
+    assert_eq!(first(&alice).await, StatusCode::PRECONDITION_FAILED, "they exist now");
 
     let r = app.http.get(&url).bearer_auth(&alice).send().await.unwrap();
     assert_eq!(r.headers()["etag"], "\"v1\"");

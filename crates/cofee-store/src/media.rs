@@ -87,7 +87,8 @@ pub trait MediaStore: Send + Sync {
     /// Writes the transcript (a worker's result; re-running replaces it) and bumps its version.
     async fn save_transcript(&self, project: Uuid, words: &str) -> Result<i64, StoreError>;
     /// A person's edit: replaces the transcript only if it is still at `expected_version`
-    /// ([`StoreError::Conflict`] otherwise, and nothing changes). Returns the new version.
+    /// ([`StoreError::Conflict`] otherwise, and nothing changes); version 0 creates the
+    /// transcript of a project that has none. Returns the new version.
     async fn replace_transcript(
         &self,
         owner: Uuid,

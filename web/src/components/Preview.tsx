@@ -87,6 +87,7 @@ export function Preview(props: {
       await jassub.renderer.setTrack(ass)
       await jassub.resize(true) // repaint now, even while paused
     }
+    performance.mark('cofee:preview-painted')
   })
 
   return (

@@ -12,6 +12,8 @@ export function StylePanel(props: { project: string; onSaved: () => void }) {
     return (r.data ?? {}) as Style
   })
   const save = async (change: Style, fromTemplate = false) => {
+    // Where a style change starts; the preview marks where it ends (bench/editor.sh reads both).
+    performance.mark('cofee:style-change')
     setError('')
     const current = style() ?? {}
     // A template starts from that template's look; any other change is the whole style as it

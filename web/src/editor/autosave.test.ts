@@ -36,9 +36,28 @@ describe('autosave', () => {
     const store = new EditorStore(api.doc)
     const save = new Autosave('p', store, api, '"v1"')
     store.setText(0, 'A')
+    await new Promise((done) => setTimeout(done, 350))
     expect(pendingEdits('p')?.doc.words[0].text).toBe('A')
     await save.flush()
     expect([api.doc.words[0].text, save.state, save.etag, pendingEdits('p')]).toEqual(['A', 'saved', '"v2"', null])
+  })
+
+  it('a burst of changes is written to local storage once, and at once when a save starts', async () => {
+    const api = server(doc('a', 'b'))
+    const store = new EditorStore(api.doc)
+    const save = new Autosave('p', store, api, '"v1"')
+    let writes = 0
+    const setItem = localStorage.setItem
+    localStorage.setItem = (k: string, v: string) => (writes++, setItem(k, v))
+    for (let i = 0; i < 50; i++) store.retime(1, 1000 + i, 1500 + i, 'drag')
+    await new Promise((done) => setTimeout(done, 350))
+    expect([writes, pendingEdits('p')?.doc.words[1].start]).toEqual([1, 1.049])
+    store.setText(0, 'A')
+    const saving = save.flush()
+    expect(pendingEdits('p')?.doc.words[0].text).toBe('A')
+    await saving
+    localStorage.setItem = setItem
+    expect(pendingEdits('p')).toBeNull()
   })
 
   it('on a 412 shows both versions and loses nothing, whichever is kept', async () => {

@@ -17,6 +17,12 @@ export type CaptionsApi = {
 }
 
 const DEBOUNCE_MS = 700
+/**
+ * Local storage gets the pending document at most this often while changes come fast (a drag,
+ * typing): serialising an hour-long transcript on every step would cost more than the step. A
+ * save, or the page being hidden or closed, writes it at once.
+ */
+const PENDING_MS = 300
 const pendingKey = (project: string) => `cofee.pending.${project}`
 
 type Pending = { etag: string; doc: WireDocument }
@@ -33,6 +39,7 @@ export class Autosave {
   state: SaveState = 'saved'
   conflict: Conflict | null = null
   private timer: ReturnType<typeof setTimeout> | undefined
+  private pendingTimer: ReturnType<typeof setTimeout> | undefined
   private inFlight: Promise<void> | null = null
   private dirty = false
   private listeners = new Set<() => void>()
@@ -48,6 +55,7 @@ export class Autosave {
   ) {
     this.unsubscribe = store.subscribe(() => this.changed())
     addEventListener('online', this.retry)
+    addEventListener('pagehide', this.writePending)
   }
 
   subscribe(listener: () => void): () => void {
@@ -67,9 +75,17 @@ export class Autosave {
   private changed(): void {
     if (this.state === 'conflict' || this.loading) return
     this.dirty = true
-    this.keepPending(this.store.document())
+    this.pendingTimer ??= setTimeout(this.writePending, PENDING_MS)
     if (this.state !== 'saving') this.set('unsaved')
     this.schedule(DEBOUNCE_MS)
+  }
+
+  /** Writes the document as it is now to local storage, if a change is waiting for that. */
+  private writePending = () => {
+    if (this.pendingTimer === undefined) return
+    clearTimeout(this.pendingTimer)
+    this.pendingTimer = undefined
+    this.keepPending(this.store.document())
   }
 
   /** Keeps `doc` in local storage, with the version it was made on, until the server has it. */
@@ -96,6 +112,7 @@ export class Autosave {
   }
 
   private async save(): Promise<void> {
+    this.writePending() // what is sent is kept until the server has it
     this.dirty = false
     const doc = this.store.document()
     this.set('saving')
@@ -114,6 +131,8 @@ export class Autosave {
         this.set('unsaved')
         this.schedule(0)
       } else {
+        clearTimeout(this.pendingTimer)
+        this.pendingTimer = undefined
         localStorage.removeItem(pendingKey(this.project))
         this.set('saved')
       }
@@ -177,7 +196,9 @@ export class Autosave {
 
   dispose(): void {
     clearTimeout(this.timer)
+    this.writePending()
     this.unsubscribe()
     removeEventListener('online', this.retry)
+    removeEventListener('pagehide', this.writePending)
   }
 }

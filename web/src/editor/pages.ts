@@ -23,12 +23,24 @@ export function breaksFrom(layout: Layout, words: readonly Word[]): PageBreaks {
   return { pages, lines }
 }
 
-/** The words grouped into pages of lines. */
+/** Before the server's layout arrives: a page at each pause and sentence end, of at most 8 words. */
+const PROVISIONAL = { pauseMs: 700, words: 8 }
+
+function provisionalBreak(page: Page, w: Word): boolean {
+  const last = page.words.at(-1)!
+  return w.startMs - last.endMs >= PROVISIONAL.pauseMs || /[.!?…]$/.test(last.text) || page.words.length >= PROVISIONAL.words
+}
+
+/**
+ * The words grouped into pages of lines. Until a layout has come (no breaks yet), pages are cut
+ * provisionally, so a long transcript is never shown as one page of thousands of words.
+ */
 export function paginate(words: readonly Word[], breaks: PageBreaks): Page[] {
   const pages: Page[] = []
+  const laidOut = breaks.pages.size > 0
   for (const w of words) {
     const page = pages.at(-1)
-    if (!page || (w.pageBreak ?? breaks.pages.has(w.id))) {
+    if (!page || (w.pageBreak ?? (laidOut ? breaks.pages.has(w.id) : provisionalBreak(page, w)))) {
       pages.push({ index: pages.length, words: [w], lines: [[w]], startMs: w.startMs, endMs: w.endMs })
       continue
     }

@@ -102,8 +102,9 @@ describe('the editor store', () => {
 
   it('splits a page at a word and joins it back, saved as page breaks on the words', () => {
     const s = new EditorStore(doc())
-    const none = { pages: new Set<number>(), lines: new Set<number>() }
-    const texts = () => paginate(s.words, none).map((p) => p.words.map((w) => w.text).join(' '))
+    // A layout that put every word on one page.
+    const one = { pages: new Set([s.words[0].id]), lines: new Set<number>() }
+    const texts = () => paginate(s.words, one).map((p) => p.words.map((w) => w.text).join(' '))
     s.splitPage(2)
     expect(texts()).toEqual(['The quick', 'brown fox.'])
     expect(s.document().words.map((w) => w.page_break)).toEqual([undefined, undefined, true, undefined])
@@ -125,6 +126,13 @@ describe('the editor store', () => {
     s.undo()
     s.undo()
     expect(s.document().words.every((w) => w.page_break === undefined)).toBe(true)
+  })
+
+  it('cuts provisional pages before a layout has come, never one page of everything', () => {
+    const words = new EditorStore({ words: Array.from({ length: 30 }, (_, i) => ({ text: 'w', start: i * 0.3, end: i * 0.3 + 0.25 })) }).words
+    const pages = paginate(words, { pages: new Set(), lines: new Set() })
+    expect(pages.map((p) => p.words.length)).toEqual([8, 8, 8, 6])
+    expect(paginate(new EditorStore(doc()).words, { pages: new Set(), lines: new Set() }).map((p) => p.words.length)).toEqual([3, 1])
   })
 
   it('round-trips the wire document and finds the word at a time', () => {

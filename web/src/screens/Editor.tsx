@@ -196,10 +196,12 @@ export function Editor(props: { id: string }) {
     if (!w) return
     setSelected(w.id)
     if (seek) player?.seek(w.startMs + 1)
-    // The transcript draws only the pages in view: bring the word's in first.
-    const focus = () => document.querySelector<HTMLElement>(`[data-word-id="${w.id}"]`)?.focus()
-    if (!transcriptView) return focus()
-    void transcriptView.reveal(pageOf(w.id)).then(focus)
+    // The transcript draws only the pages in view: a word not drawn has its page brought in
+    // first (and is focused then, unless an edit was opened meanwhile).
+    const button = () => document.querySelector<HTMLElement>(`[data-word-id="${w.id}"]`)
+    const drawn = button()
+    if (drawn || !transcriptView) return drawn?.focus()
+    void transcriptView.reveal(pageOf(w.id)).then(() => editing() === null && button()?.focus())
   }
   const commit = (w: Word, text: string) => {
     setEditing(null)

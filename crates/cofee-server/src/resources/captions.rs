@@ -105,8 +105,9 @@ fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
 
 /// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
 /// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
-/// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412.
-#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the ETag the edit is based on")), request_body(content = CaptionsEdit, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = CaptionsDocument), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+/// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412;
+/// `If-Match: "v0"` writes the first captions of a project that has none.
+#[utoipa::path(put, path = "/api/projects/{id}/captions", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "the ETag the edit is based on; \"v0\" for a project without captions")), request_body(content = CaptionsEdit, description = "Cofee word JSON, or {\"text\": \"…\"} to re-time by alignment"), responses((status = 200, body = CaptionsDocument), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_captions(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -114,12 +115,20 @@ pub async fn put_captions(
     headers: HeaderMap,
     body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Result<Response, ApiError> {
-    let current = s.media.transcript(user, id).await?;
-    let body = body?;
     let expected = parse_etag(&headers)?;
+    let current = match s.media.transcript(user, id).await {
+        Ok(t) => t.words,
+        // `If-Match: "v0"` writes the first captions of a project that has none.
+        Err(cofee_store::StoreError::NotFound) if expected == 0 => {
+            s.projects.project(user, id).await?;
+            r#"{"words": []}"#.to_string()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let body = body?;
     // Parsing, re-timing and checking take up to a few hundred milliseconds on the largest
     // transcripts (all bounded by `cofee_core::limits`): off the async runtime.
-    let json = tokio::task::spawn_blocking(move || edited(&current.words, &body))
+    let json = tokio::task::spawn_blocking(move || edited(&current, &body))
         .await
         .map_err(|_| ApiError::internal())??;
     let version = match s.media.replace_transcript(user, id, &json, expected).await {

@@ -159,12 +159,19 @@ impl MediaStore for Store {
         words: &str,
         expected_version: i64,
     ) -> Result<i64, StoreError> {
-        let version: Option<i64> = db_run!(&self.pool, |pool| {
-            sqlx::query_scalar(
+        // Version 0 is "no captions yet": the edit creates them, unless someone else did first.
+        let sql = if expected_version == 0 {
+            "INSERT INTO transcripts (project_id, words, version, updated_at)
+             SELECT id, $1, 1, $2 FROM projects WHERE id = $3 AND $4 = 0 AND owner_id = $5
+             ON CONFLICT (project_id) DO NOTHING
+             RETURNING version"
+        } else {
             "UPDATE transcripts SET words = $1, version = version + 1, updated_at = $2
              WHERE project_id = $3 AND version = $4 AND project_id IN (SELECT id FROM projects WHERE owner_id = $5)
-             RETURNING version",
-        )
+             RETURNING version"
+        };
+        let version: Option<i64> = db_run!(&self.pool, |pool| {
+            sqlx::query_scalar(sql)
         .bind(words)
         .bind(self.now())
         .bind(Id(project))
