@@ -380,6 +380,7 @@ impl BurnIn<'_> {
         let part = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".part")
+            .permissions(crate::output_permissions())
             .tempfile_in(out_dir)
             .map_err(|e| MediaError::Input { path: out_dir.display().to_string(), source: e })?;
         let started = Instant::now();

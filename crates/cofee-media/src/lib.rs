@@ -19,6 +19,15 @@ pub mod process;
 pub mod thumbnail;
 
 pub use audio::{PcmExit, PcmStream};
+
+/// The mode a file written for the user (a captioned video, a captions file) is created with:
+/// read-write for all, less what the user's umask takes away (0644 under the usual 022), as any
+/// program's output. A temporary file's own mode (0600) would survive the rename that puts it in
+/// place, and a web server or a colleague could not read the result.
+pub fn output_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::Permissions::from_mode(0o666)
+}
 pub use burn::{
     BurnIn, BurnProgress, Compositor, CompositorStandby, DESCRIBE_INPUT, JOB_ON_STDIN, X264Preset,
 };

@@ -142,12 +142,19 @@ pub async fn transcribe(
     Ok(transcript)
 }
 
-/// Reads a captions file (SRT, WebVTT or Cofee JSON), by extension or content.
+/// Reads a captions file (SRT, WebVTT or Cofee JSON, in any encoding `formats::decode` reads), by
+/// extension or content.
 pub fn read_captions(path: &Path) -> Result<Transcript, PipelineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PipelineError::Input {
+    let bytes = std::fs::read(path).map_err(|e| PipelineError::Input {
         path: path.display().to_string(),
         detail: e.to_string(),
     })?;
+    // In whatever encoding it came (a byte-order mark, UTF-8, or detected).
+    let decoded = formats::decode::decode(&bytes);
+    if decoded.guessed {
+        tracing::info!(encoding = decoded.encoding, "captions read in a detected encoding");
+    }
+    let text = decoded.text;
     let format = path
         .extension()
         .and_then(|e| e.to_str())
@@ -228,4 +235,34 @@ pub async fn caption(
         ),
     );
     Ok(CaptionOutcome { media: info, transcript, render_fps: stats.fps })
+}
+
+#[cfg(test)]
+mod tests {
+    /// A Cyrillic SRT saved by a Windows tool (code page 1251, CRLF, no byte-order mark) is read
+    /// with its text, and its cues stay pages.
+    #[test]
+    fn a_captions_file_in_a_windows_code_page_is_read_with_its_text() {
+        let text = "1\r\n00:00:01,000 --> 00:00:02,500\r\nСъешь же ещё этих мягких булок\r\n\r\n\
+                    2\r\n00:00:02,500 --> 00:00:04,000\r\nда выпей чаю\r\n";
+        // windows-1251: А..я are 0xC0..0xFF in order, Ё/ё are 0xA8/0xB8.
+        let bytes: Vec<u8> = text
+            .chars()
+            .map(|c| match c {
+                'А'..='я' => (c as u32 - 'А' as u32 + 0xC0) as u8,
+                'Ё' => 0xA8,
+                'ё' => 0xB8,
+                c => c as u8,
+            })
+            .collect();
+        assert!(std::str::from_utf8(&bytes).is_err(), "not UTF-8");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("talk.srt");
+        std::fs::write(&path, &bytes).unwrap();
+        let t = super::read_captions(&path).unwrap();
+        assert_eq!(t.text(), "Съешь же ещё этих мягких булок да выпей чаю");
+        let starts: Vec<u64> =
+            t.words.iter().filter(|w| w.page_break == Some(true)).map(|w| w.start_ms).collect();
+        assert_eq!(starts, [1000, 2500]);
+    }
 }

@@ -1,6 +1,7 @@
 //! Subtitle formats: writers for SRT, WebVTT, JSON and plain text (ASS lives in [`crate::ass`]),
 //! and readers for SRT, WebVTT and JSON that turn a captions file back into a [`Transcript`].
 
+pub mod decode;
 pub mod json;
 pub mod srt;
 pub mod txt;
@@ -106,7 +107,12 @@ pub fn cues(transcript: &Transcript) -> Vec<Cue> {
 pub fn words_from_cues(cues: &[Cue]) -> Transcript {
     let mut words = Vec::new();
     for c in cues {
+        let first = words.len();
         spread(&text::tokenize(&c.text), c.start_ms, c.end_ms, &mut words);
+        // Each cue starts a caption page of its own: the file's cue boundaries stay.
+        if let Some(w) = words.get_mut(first) {
+            w.page_break = Some(true);
+        }
     }
     Transcript::new(None, words).normalized()
 }
@@ -151,6 +157,23 @@ mod tests {
         assert_eq!(t.words.len(), 2);
         assert_eq!((t.words[0].start_ms, t.words[0].end_ms), (1000, 1181));
         assert_eq!((t.words[1].start_ms, t.words[1].end_ms), (1181, 2000));
+    }
+
+    #[test]
+    fn imported_cues_stay_pages_of_their_own() {
+        // Two short cues back to back: the layout alone would put them on one page.
+        let cues = [
+            Cue { start_ms: 1000, end_ms: 1800, text: "Hello there".into() },
+            Cue { start_ms: 1800, end_ms: 2600, text: "my friend".into() },
+        ];
+        let mut t = words_from_cues(&cues);
+        let pages = |t: &Transcript| -> Vec<(u64, usize)> {
+            let l = CaptionLayout::build(&t.words, &LayoutRules::default());
+            l.pages.iter().map(|p| (p.start_ms, p.words().len())).collect()
+        };
+        assert_eq!(pages(&t), [(1000, 2), (1800, 2)], "each cue a page, from its own start");
+        t.words.iter_mut().for_each(|w| w.page_break = None);
+        assert_eq!(pages(&t).len(), 1, "without the cue boundaries they would share one");
     }
 
     #[test]
