@@ -40,13 +40,12 @@ impl Exports {
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
     let err = |source| PipelineError::Output { path: path.display().to_string(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::Builder::new()
-            .prefix(".cofee-")
-            .suffix(".part")
-            .permissions(cofee_media::output_permissions())
-            .tempfile_in(dir)
-            .map_err(err)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".cofee-")
+        .suffix(".part")
+        .permissions(cofee_media::output_permissions())
+        .tempfile_in(dir)
+        .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
@@ -60,7 +59,8 @@ mod tests {
     /// The umask of this process, as Linux reports it (reading it with umask(2) would change it).
     fn umask() -> u32 {
         let status = std::fs::read_to_string("/proc/self/status").unwrap();
-        let line = status.lines().find(|l| l.starts_with("Umask:")).expect("Linux reports the umask");
+        let line =
+            status.lines().find(|l| l.starts_with("Umask:")).expect("Linux reports the umask");
         u32::from_str_radix(line.split_whitespace().nth(1).unwrap(), 8).unwrap()
     }
 

@@ -72,10 +72,22 @@ mod tests {
     #[test]
     fn windows_code_pages_and_gbk_are_detected() {
         let samples = [
-            ("windows-1250", "Příliš žluťoučký kůň úpěl ďábelské ódy. Dobrý den, jak se máte? Řekněte mi, prosím, kde je nádraží."),
-            ("windows-1251", "Съешь же ещё этих мягких французских булок, да выпей чаю. Здравствуйте, как ваши дела?"),
-            ("windows-1252", "Voilà, le café est déjà prêt. Où est la bibliothèque ? Ça coûte très cher, n'est-ce pas ? Señor, ¿qué tal?"),
-            ("GBK", "今天天气很好，我们去公园散步吧。你好，欢迎使用字幕编辑器，这是一个中文字幕文件。"),
+            (
+                "windows-1250",
+                "Příliš žluťoučký kůň úpěl ďábelské ódy. Dobrý den, jak se máte? Řekněte mi, prosím, kde je nádraží.",
+            ),
+            (
+                "windows-1251",
+                "Съешь же ещё этих мягких французских булок, да выпей чаю. Здравствуйте, как ваши дела?",
+            ),
+            (
+                "windows-1252",
+                "Voilà, le café est déjà prêt. Où est la bibliothèque ? Ça coûte très cher, n'est-ce pas ? Señor, ¿qué tal?",
+            ),
+            (
+                "GBK",
+                "今天天气很好，我们去公园散步吧。你好，欢迎使用字幕编辑器，这是一个中文字幕文件。",
+            ),
         ];
         for (name, text) in samples {
             let file = format!("{SRT}{text}\r\n");

@@ -131,19 +131,28 @@ pub(crate) fn spread(tokens: &[String], start: u64, end: u64, out: &mut Vec<Word
     }
 }
 
-/// Removes markup that SRT files carry in the wild: `<i>`, `<font …>`, `{\an8}`.
+/// Removes markup that SRT files carry in the wild: `<i>`, `<font …>`, `{\an8}`. A `<` or `{`
+/// that does not open such a tag (`2 < 3`, `{laughs}`) is text.
 pub(crate) fn strip_tags(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
-    let mut depth: Option<char> = None;
-    for c in line.chars() {
-        match (depth, c) {
-            (None, '<') => depth = Some('>'),
-            (None, '{') => depth = Some('}'),
-            (Some(close), c) if c == close => depth = None,
-            (Some(_), _) => {}
-            (None, c) => out.push(c),
+    let mut rest = line;
+    while let Some(i) = rest.find(['<', '{']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let (opens, close) = match tail.as_bytes() {
+            [b'<', b'/', c, ..] | [b'<', c, ..] => (c.is_ascii_alphabetic(), '>'),
+            [b'{', b'\\', ..] => (true, '}'),
+            _ => (false, ' '),
+        };
+        match tail.find(close).filter(|_| opens) {
+            Some(end) => rest = &tail[end + 1..],
+            None => {
+                out.push(tail.chars().next().expect("found"));
+                rest = &tail[1..];
+            }
         }
     }
+    out.push_str(rest);
     out
 }
 
@@ -179,6 +188,8 @@ mod tests {
     #[test]
     fn strips_markup() {
         assert_eq!(strip_tags("{\\an8}<i>Hello</i> <font color=\"red\">you</font>"), "Hello you");
+        assert_eq!(strip_tags("2 < 3 and 5 > 4, {laughs} <3"), "2 < 3 and 5 > 4, {laughs} <3");
+        assert_eq!(strip_tags("<b>unclosed <i"), "unclosed <i");
     }
 
     #[test]

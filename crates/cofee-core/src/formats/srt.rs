@@ -22,13 +22,32 @@ pub fn write(cues: &[Cue]) -> String {
     out
 }
 
-/// Reads SRT leniently where files in the wild differ (BOM, CRLF, missing or wrong numbers,
-/// `.` for `,`, markup) and strictly where the meaning would be lost (bad times, no timing line).
+/// Reads SRT as players do: leniently where files in the wild differ (BOM, CRLF, missing or
+/// wrong numbers, `.` for `,`, markup, no blank line before the next cue) and a block whose
+/// timing cannot be read is skipped, as players skip it; only a file with no readable cue at all
+/// is refused (with the first problem found).
 pub fn parse(input: &str) -> Result<Vec<Cue>, CaptionsError> {
+    let (cues, mut skipped) = read(input);
+    if cues.is_empty() {
+        return Err(if skipped.is_empty() {
+            CaptionsError::Whole {
+                format: FORMAT,
+                message: "no cues found; is this an SRT file?".into(),
+            }
+        } else {
+            skipped.swap_remove(0)
+        });
+    }
+    Ok(cues)
+}
+
+/// The cues of `input`, and the problems of the blocks skipped (each naming its line).
+pub fn read(input: &str) -> (Vec<Cue>, Vec<CaptionsError>) {
     let at = |line: usize, message: String| CaptionsError::At { format: FORMAT, line, message };
     let text = input.trim_start_matches('\u{feff}').replace("\r\n", "\n").replace('\r', "\n");
     let lines: Vec<&str> = text.split('\n').collect();
     let mut cues = Vec::new();
+    let mut skipped = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         if lines[i].trim().is_empty() {
@@ -39,44 +58,63 @@ pub fn parse(input: &str) -> Result<Vec<Cue>, CaptionsError> {
         if !lines[i].contains("-->") {
             i += 1; // the cue number (its value is not trusted)
         }
-        let timing = lines.get(i).filter(|l| l.contains("-->")).ok_or_else(|| {
-            at(
+        let Some(timing) = lines.get(i).filter(|l| l.contains("-->")) else {
+            skipped.push(at(
                 block_start + 1,
                 format!(
                     "expected a timing line like `00:00:01,000 --> 00:00:02,500`, found {:?}",
                     lines.get(i).unwrap_or(&"")
                 ),
-            )
-        })?;
-        let (start, end) = timing.split_once("-->").expect("checked");
-        let end = end.split_whitespace().next().unwrap_or("");
-        let parse_time = |s: &str| time::parse(s).map_err(|e| at(i + 1, e.to_string()));
-        let (start_ms, end_ms) = (parse_time(start)?, parse_time(end)?);
-        if end_ms < start_ms {
-            return Err(at(
-                i + 1,
-                format!(
-                    "cue ends ({}) before it starts ({})",
-                    time::srt(end_ms),
-                    time::srt(start_ms)
-                ),
             ));
-        }
+            i = next_block(&lines, i);
+            continue;
+        };
+        let times = timing_of(timing).map_err(|e| at(i + 1, e)).and_then(|(start, end)| {
+            if end < start {
+                let (s, e) = (time::srt(start), time::srt(end));
+                Err(at(i + 1, format!("cue ends ({e}) before it starts ({s})")))
+            } else {
+                Ok((start, end))
+            }
+        });
         i += 1;
         let mut body = Vec::new();
-        while i < lines.len() && !lines[i].trim().is_empty() {
+        // The body ends at a blank line, or where the next cue begins without one.
+        while i < lines.len() && !lines[i].trim().is_empty() && !starts_cue(&lines, i) {
             body.push(strip_tags(lines[i]).trim().to_string());
             i += 1;
         }
-        cues.push(Cue { start_ms, end_ms, text: body.join("\n") });
+        match times {
+            Ok((start_ms, end_ms)) => cues.push(Cue { start_ms, end_ms, text: body.join("\n") }),
+            Err(e) => skipped.push(e),
+        }
     }
-    if cues.is_empty() {
-        return Err(CaptionsError::Whole {
-            format: FORMAT,
-            message: "no cues found; is this an SRT file?".into(),
-        });
+    (cues, skipped)
+}
+
+/// The start and end of a timing line (`00:00:01,000 --> 00:00:02,500 X1:…`).
+fn timing_of(line: &str) -> Result<(u64, u64), String> {
+    let (start, end) = line.split_once("-->").ok_or("no `-->`")?;
+    let end = end.split_whitespace().next().unwrap_or("");
+    let parse = |s: &str| time::parse(s).map_err(|e| e.to_string());
+    Ok((parse(start)?, parse(end)?))
+}
+
+/// Whether a cue begins at line `i`: a readable timing line, or a number right before one.
+fn starts_cue(lines: &[&str], i: usize) -> bool {
+    let timing = |l: &str| l.contains("-->") && timing_of(l).is_ok();
+    timing(lines[i])
+        || (lines[i].trim().chars().all(|c| c.is_ascii_digit())
+            && lines.get(i + 1).is_some_and(|l| timing(l)))
+}
+
+/// The line after the block that holds line `i` (its blank line, or the next cue's start).
+fn next_block(lines: &[&str], mut i: usize) -> usize {
+    i += 1;
+    while i < lines.len() && !lines[i].trim().is_empty() && !starts_cue(lines, i) {
+        i += 1;
     }
-    Ok(cues)
+    i
 }
 
 #[cfg(test)]
@@ -114,5 +152,18 @@ mod tests {
         let e = parse("just some text\nmore text\n").unwrap_err();
         assert!(e.to_string().contains("line 1: expected a timing line"), "{e}");
         assert!(parse("\n\n").unwrap_err().to_string().contains("no cues"));
+    }
+
+    #[test]
+    fn a_cue_without_a_blank_line_before_it_is_a_cue_and_a_bad_block_is_skipped() {
+        let input = "1\n00:00:01,000 --> 00:00:02,000\nFirst\n2\n00:00:02,000 --> 00:00:03,000\nSecond\n\
+                     00:00:03,000 --> 00:00:04,000\nThird\n\n4\n00:00:05,000 --> later\nBroken\n\n\
+                     5\n00:00:06,000 --> 00:00:07,000\nLast -- and --> arrows stay text\n";
+        let (cues, skipped) = read(input);
+        let texts: Vec<&str> = cues.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["First", "Second", "Third", "Last -- and --> arrows stay text"]);
+        assert_eq!(cues[2].start_ms, 3000);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].to_string().contains("line 11"), "{}", skipped[0]);
     }
 }

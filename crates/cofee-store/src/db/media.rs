@@ -172,13 +172,13 @@ impl MediaStore for Store {
         };
         let version: Option<i64> = db_run!(&self.pool, |pool| {
             sqlx::query_scalar(sql)
-        .bind(words)
-        .bind(self.now())
-        .bind(Id(project))
-        .bind(expected_version)
-        .bind(Id(owner))
-        .fetch_optional(pool)
-        .await?
+                .bind(words)
+                .bind(self.now())
+                .bind(Id(project))
+                .bind(expected_version)
+                .bind(Id(owner))
+                .fetch_optional(pool)
+                .await?
         });
         match version {
             Some(v) => Ok(v),
