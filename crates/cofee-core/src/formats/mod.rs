@@ -106,7 +106,8 @@ pub fn cues(transcript: &Transcript) -> Vec<Cue> {
 /// proportion to their length (the best estimate without audio).
 pub fn words_from_cues(cues: &[Cue]) -> Transcript {
     let mut words = Vec::new();
-    for c in cues {
+    // A cue that ends as it starts is never on screen in a player: it has no words here either.
+    for c in cues.iter().filter(|c| c.end_ms > c.start_ms) {
         let first = words.len();
         spread(&text::tokenize(&c.text), c.start_ms, c.end_ms, &mut words);
         // Each cue starts a caption page of its own: the file's cue boundaries stay.
@@ -183,6 +184,8 @@ mod tests {
         assert_eq!(pages(&t), [(1000, 2), (1800, 2)], "each cue a page, from its own start");
         t.words.iter_mut().for_each(|w| w.page_break = None);
         assert_eq!(pages(&t).len(), 1, "without the cue boundaries they would share one");
+        let zero = Cue { start_ms: 5000, end_ms: 5000, text: "never shown".into() };
+        assert_eq!(words_from_cues(&[cues[0].clone(), zero]).text(), "Hello there");
     }
 
     #[test]

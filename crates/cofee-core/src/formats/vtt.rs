@@ -160,13 +160,18 @@ pub fn parse(input: &str) -> Result<Vec<Cue>, CaptionsError> {
 /// Words with times: inline timestamps anchor words exactly; words between anchors share the
 /// span in proportion to their length.
 pub fn parse_transcript(input: &str) -> Result<Transcript, CaptionsError> {
-    let mut words = Vec::new();
-    for (cue, raw) in parse_blocks(input)? {
+    let mut words: Vec<crate::Word> = Vec::new();
+    // A cue that ends as it starts is never shown; each other cue starts a page of its own.
+    for (cue, raw) in parse_blocks(input)?.into_iter().filter(|(c, _)| c.end_ms > c.start_ms) {
+        let first = words.len();
         let segs = segments(&raw, cue.start_ms);
         for (k, (start, seg)) in segs.iter().enumerate() {
             let end =
                 segs.get(k + 1).map_or(cue.end_ms, |s| s.0).clamp(*start, cue.end_ms.max(*start));
             spread(&text::tokenize(&unescape(seg)), *start, end, &mut words);
+        }
+        if let Some(w) = words.get_mut(first) {
+            w.page_break = Some(true);
         }
     }
     Ok(Transcript::new(None, words).normalized())
@@ -195,6 +200,8 @@ mod tests {
         let back = parse_transcript(&vtt).unwrap();
         let starts: Vec<_> = back.words.iter().map(|w| (w.text.as_str(), w.start_ms)).collect();
         assert_eq!(starts, [("Fish", 0), ("&", 350), ("<chips>", 600)]);
+        let breaks: Vec<_> = back.words.iter().map(|w| w.page_break).collect();
+        assert_eq!(breaks, [Some(true), None, None], "the cue is a page");
     }
 
     #[test]
