@@ -64,6 +64,8 @@ export function Timeline(props: {
   const draw = () => {
     const ctx = canvas.getContext('2d')
     if (!ctx) return
+    // How long a repaint takes (bench/editor.sh reads these measures).
+    const started = performance.now()
     const dpr = devicePixelRatio || 1
     const w = width()
     canvas.width = Math.round(w * dpr)
@@ -119,6 +121,7 @@ export function Timeline(props: {
     // The playhead.
     ctx.fillStyle = color('--danger')
     ctx.fillRect(Math.round(xOf(props.playhead)), 0, 2, HEIGHT)
+    performance.measure('cofee:timeline-draw', { start: started })
   }
 
   let frame = 0
@@ -167,6 +170,11 @@ export function Timeline(props: {
     canvas.setPointerCapture(e.pointerId)
   }
   const onPointerMove = (e: PointerEvent) => {
+    const started = performance.now()
+    moved(e)
+    if (drag) performance.measure('cofee:timeline-move', { start: started })
+  }
+  const moved = (e: PointerEvent) => {
     const x = e.offsetX
     if (!drag) {
       const i = e.offsetY >= WORDS.top ? wordAt(msAt(x)) : -1
