@@ -302,12 +302,12 @@ export class EditorStore {
     const needle = matchCase ? find : find.toLocaleLowerCase()
     if (!needle.trim()) return 0
     // The rule of `cofee_core::replace`, which later transcriptions apply: edges that are not
-    // letters or digits are set aside.
+    // letters or digits are set aside (a word of punctuation alone is compared whole).
     const strip = (t: string) => t.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '')
     let count = 0
     const out: Word[] = []
     for (const w of this.current) {
-      const core = strip(w.text)
+      const core = strip(w.text) || w.text
       const hit = (matchCase ? core : core.toLocaleLowerCase()) === needle
       if (!hit) {
         out.push(w)
