@@ -5,7 +5,7 @@
 // and replace (remembered, and applied by a later transcription), split and merge caption pages,
 // a concurrent edit (412) that loses nothing, edits kept across an offline reload,
 // an editing session several times longer than the access token, style and the libass preview,
-// render and download, the project list, sign-out revoking the session. axe-core checks every
+// render and download, an SRT import in a legacy encoding, the project list, sign-out revoking the session. axe-core checks every
 // screen; screenshots of each at 1440 and 390 px go to target/e2e. Prints a cargo-style result
 // line that scripts/test.sh counts (one per flow).
 
@@ -392,6 +392,27 @@ await flow('render and download', async () => {
     check(ids.size === 1 && ![...ids][0].startsWith('bad'), `one trace for the editing session: ${[...ids].join(', ')} over ${session.length} requests`)
   }
   check(inEditor.some(([p]) => p.startsWith('/api/uploads')) && inEditor.some(([p]) => p.endsWith('/renders')), 'uploads and renders were traced')
+})
+
+await flow('import an SRT file in Windows-1252: its text aligned with the words, which keep their times, its cues the pages', async () => {
+  const before = await captions(page, project)
+  const half = Math.floor(before.length / 2)
+  const texts = before.map((w, i) => (i === 1 ? 'café' : w.text))
+  const srt = `1\r\n00:00:00,000 --> 00:00:05,000\r\n${texts.slice(0, half).join(' ')}\r\n\r\n2\r\n00:00:05,000 --> 00:00:11,000\r\n${texts.slice(half).join(' ')}\r\n`
+  await page.getByRole('button', { name: 'Import captions' }).first().click()
+  const dialog = page.getByRole('dialog', { name: 'Import captions' })
+  await dialog.getByLabel('Captions file').setInputFiles({ name: 'from-elsewhere.srt', mimeType: 'application/x-subrip', buffer: Buffer.from(srt, 'latin1') })
+  await dialog.getByLabel('Keep their times').check()
+  await accessible(page, 'import')
+  await page.screenshot({ path: join(out, 'import-1440.png') })
+  await dialog.getByRole('button', { name: 'Import' }).click()
+  await page.getByRole('status').filter({ hasText: /Imported 2 pages, \d+ words \(windows-1252, detected\)/ }).waitFor({ timeout: 20_000 })
+  await saved(page)
+  const after = await captions(page, project)
+  check(after.length === before.length && after[1].text === 'café', `the file’s text, read in its encoding: ${after[1].text}`)
+  check(after.every((w, i) => i === 1 || (w.start === before[i].start && w.end === before[i].end)), 'every word the file shares kept its recognised time')
+  check(after[0].page_break === true && after[half].page_break === true && after.filter((w) => w.page_break).length === 2, 'each cue starts a page')
+  await word(page, 'café').waitFor()
 })
 
 await flow('the project list: thumbnail in its proportions, state, rename, search', async () => {

@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod budgets;
+mod captions_write;
 mod extract;
 mod fields;
 mod ingest;

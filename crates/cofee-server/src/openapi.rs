@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem;
 use crate::resources::{
-    account, auth, captions, events, files, health, jobs, media, pages, projects, renders,
+    account, auth, captions, events, files, health, imports, jobs, media, pages, projects, renders,
     replacements, styles, tokens, uploads, usage, waveform, webhooks,
 };
 
@@ -19,7 +19,7 @@ use crate::resources::{
     paths(
         auth::register, auth::login, auth::refresh, auth::logout, tokens::create_token, tokens::list_tokens, tokens::delete_token, usage::usage, account::me, account::change_password, account::delete_account,
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
-        media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, pages::pages, files::media_url, files::render_url,
+        media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, pages::pages, imports::import, files::media_url, files::render_url,
         waveform::waveform,
         captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt,
         jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,

@@ -203,36 +203,41 @@ impl From<StoreError> for ApiError {
 }
 
 /// Requests must be JSON of the documented shape; axum's own rejections become problems too.
+/// A body refused while it was read: over the limit keeps its 413; anything else is a 400.
+fn body_rejection(status: StatusCode, text: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            ProblemType::RequestTooLarge,
+            format!(
+                "the body is over this request's limit ({} KiB; captions {} MiB)",
+                crate::limits::SMALL_BODY_LIMIT >> 10,
+                crate::limits::WHOLE_BODY_LIMIT >> 20
+            ),
+        );
+    }
+    ApiError::new(ProblemType::MalformedRequest, text)
+}
+
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
-        // A body over the limit keeps its 413; anything else about the body is a 400.
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return Self::new(
-                ProblemType::RequestTooLarge,
-                format!(
-                    "the body is over this request's limit ({} KiB; captions {} MiB)",
-                    crate::limits::SMALL_BODY_LIMIT >> 10,
-                    crate::limits::WHOLE_BODY_LIMIT >> 20
-                ),
-            );
-        }
-        Self::new(ProblemType::MalformedRequest, r.body_text())
+        body_rejection(r.status(), r.body_text())
     }
 }
 
-/// A text body (captions, styles) that is not UTF-8, or over the limit.
 impl From<axum::extract::rejection::StringRejection> for ApiError {
     fn from(r: axum::extract::rejection::StringRejection) -> Self {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return Self::new(
-                ProblemType::RequestTooLarge,
-                format!(
-                    "the body is over this request's limit ({} KiB; captions {} MiB)",
-                    crate::limits::SMALL_BODY_LIMIT >> 10,
-                    crate::limits::WHOLE_BODY_LIMIT >> 20
-                ),
-            );
-        }
+        body_rejection(r.status(), r.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    fn from(r: axum::extract::rejection::BytesRejection) -> Self {
+        body_rejection(r.status(), r.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
         Self::new(ProblemType::MalformedRequest, r.body_text())
     }
 }

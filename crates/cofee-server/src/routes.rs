@@ -12,7 +12,7 @@ use crate::limits::{SMALL_BODY_LIMIT, WHOLE_BODY_LIMIT};
 use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry};
 use crate::openapi;
 use crate::resources::{
-    account, auth, captions, events, files, health, jobs, media, pages, projects, renders,
+    account, auth, captions, events, files, health, imports, jobs, media, pages, projects, renders,
     replacements, styles, tokens, uploads, usage, waveform, web, webhooks,
 };
 use crate::state::{AppState, Probes};
@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/transcribe", small(post(jobs::transcribe)))
         .route("/api/projects/{id}/captions", get(captions::captions).put(captions::put_captions))
         .route("/api/projects/{id}/captions/pages", get(pages::pages))
+        .route("/api/projects/{id}/captions/import", post(imports::import))
         .route("/api/projects/{id}/captions.srt", get(captions::export_srt))
         .route("/api/projects/{id}/captions.vtt", get(captions::export_vtt))
         .route("/api/projects/{id}/captions.ass", get(captions::export_ass))

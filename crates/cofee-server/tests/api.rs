@@ -334,6 +334,96 @@ async fn a_projects_replacements_are_kept_checked_and_its_owners_alone(app: App)
     assert_eq!(put(&bob, list).await.0, StatusCode::NOT_FOUND);
 }
 
+/// An SRT or WebVTT file from elsewhere: read in its own encoding, each cue a page, bad blocks
+/// skipped and named; or its text aligned with the words there are, which keep their times.
+async fn caption_files_are_imported_in_their_encoding_cue_by_cue(app: App) {
+    let (alice, _) = app.user("alice@example.com").await;
+    let (bob, _) = app.user("bob@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "imported"})).await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    let import = async |token: &str, query: &str, etag: &str, body: Vec<u8>| {
+        let r = app
+            .http
+            .post(format!("{}/api/projects/{pid}/captions/import{query}", app.base))
+            .bearer_auth(token)
+            .header("if-match", etag)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    // Windows-1252 (é is 0xE9, à is 0xE0), CRLF, a block with unreadable times in the middle.
+    let srt = "1\r\n00:00:01,000 --> 00:00:02,000\r\nCaf\u{e9} d\u{e9}j\u{e0} pr\u{ea}t\r\n\r\n\
+               2\r\n00:00:02,000 --> soon\r\nlost\r\n\r\n\
+               3\r\n00:00:02,000 --> 00:00:03,000\r\nvoil\u{e0} le caf\u{e9}\r\n";
+    let latin1: Vec<u8> = srt.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
+    assert_eq!(import(&bob, "", "\"v0\"", latin1.clone()).await.0, StatusCode::NOT_FOUND);
+    let (s, report) = import(&alice, "", "\"v0\"", latin1.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(
+        (&report["format"], &report["encoding"], &report["cues"], &report["words"]),
+        (&json!("srt"), &json!("windows-1252"), &json!(2), &json!(6)),
+        "{report}"
+    );
+    assert!(report["skipped"][0].as_str().unwrap().contains("line 6"), "{report}");
+    let (_, doc) = app.get(&format!("/api/projects/{pid}/captions"), &alice).await;
+    let texts: Vec<&str> =
+        doc["words"].as_array().unwrap().iter().map(|w| w["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.join(" "), "Café déjà prêt voilà le café");
+    let (_, pages) = app.get(&format!("/api/projects/{pid}/captions/pages"), &alice).await;
+    let starts: Vec<u64> = pages["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["start_ms"].as_u64().unwrap())
+        .collect();
+    assert_eq!(starts, [1000, 2000], "each cue a page from its own start: {pages}");
+    assert_eq!(import(&alice, "", "\"v0\"", latin1).await.0, StatusCode::PRECONDITION_FAILED);
+
+    // Re-timing: the recognised words keep their times; the file fixes a word and sets pages.
+    let recognised = json!({"words": [
+        {"text": "so", "start": 0.5, "end": 0.7}, {"text": "here", "start": 0.7, "end": 1.1},
+        {"text": "we", "start": 1.3, "end": 1.4}, {"text": "goo", "start": 1.4, "end": 1.9}]});
+    let r = app
+        .http
+        .put(format!("{}/api/projects/{pid}/captions", app.base))
+        .bearer_auth(&alice)
+        .header("if-match", "\"v1\"")
+        .json(&recognised)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let vtt = "WEBVTT\n\n00:00.000 --> 00:01.000\nSo here\n\n00:01.000 --> 00:02.000\nwe go\n";
+    let (s, report) = import(&alice, "?mode=retime", "\"v2\"", vtt.into()).await;
+    assert_eq!((s, &report["format"]), (StatusCode::OK, &json!("vtt")), "{report}");
+    let (_, doc) = app.get(&format!("/api/projects/{pid}/captions"), &alice).await;
+    let words: Vec<(&str, f64, Option<bool>)> = doc["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (w["text"].as_str().unwrap(), w["start"].as_f64().unwrap(), w["page_break"].as_bool())
+        })
+        .collect();
+    assert_eq!(
+        words,
+        [("So", 0.5, Some(true)), ("here", 0.7, None), ("we", 1.3, Some(true)), ("go", 1.4, None)],
+        "{doc}"
+    );
+    let (s, problem) =
+        import(&alice, "", "\"v3\"", b"just some notes\nnothing timed\n".to_vec()).await;
+    assert_eq!(
+        (s, problem["type"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/invalid-captions")),
+        "{problem}"
+    );
+    let (s, _) = import(&alice, "?mode=sideways", "\"v3\"", vtt.into()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
 /// The account screen: a new password ends the other sessions; deleting the account takes
 /// everything in it; API tokens can do neither.
 async fn a_password_change_ends_other_sessions_and_an_account_can_be_deleted(app: App) {
@@ -1484,6 +1574,7 @@ on_both_backends!(
     an_account_has_at_most_twenty_webhooks,
     the_captions_come_in_pages_as_the_style_lays_them_out,
     a_projects_replacements_are_kept_checked_and_its_owners_alone,
+    caption_files_are_imported_in_their_encoding_cue_by_cue,
     a_password_change_ends_other_sessions_and_an_account_can_be_deleted,
     the_api_describes_itself_in_openapi_3_1_with_docs,
     problem_types_name_the_kind_of_error_and_resolve_to_a_description,

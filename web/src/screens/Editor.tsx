@@ -2,6 +2,7 @@ import { Show, createEffect, createMemo, createResource, createSignal, on, onCle
 import { api, message, sessionFetch } from '../api/client'
 import { startTrace } from '../api/trace'
 import { ConflictDialog, FindReplace, SaveStatus, Shortcuts, type Replacement } from '../components/Dialogs'
+import { ImportDialog, describeImport } from '../components/ImportDialog'
 import { Preview, type Player } from '../components/Preview'
 import { RenderPanel } from '../components/RenderPanel'
 import { StylePanel } from '../components/StylePanel'
@@ -179,7 +180,7 @@ export function Editor(props: { id: string }) {
   const [selected, setSelected] = createSignal<number | null>(null)
   const [editing, setEditing] = createSignal<number | null>(null)
   const [playhead, setPlayhead] = createSignal(0)
-  const [dialog, setDialog] = createSignal<'find' | 'shortcuts' | null>(null)
+  const [dialog, setDialog] = createSignal<'find' | 'shortcuts' | 'import' | null>(null)
   const words = () => {
     version()
     return store.words
@@ -342,6 +343,9 @@ export function Editor(props: { id: string }) {
             <button type="button" class="secondary" onClick={() => setDialog('find')} aria-keyshortcuts="Control+F">
               Find and replace
             </button>
+            <button type="button" class="secondary" onClick={() => setDialog('import')}>
+              Import captions
+            </button>
             <button type="button" class="secondary" onClick={() => setDialog('shortcuts')} aria-keyshortcuts="?">
               Shortcuts
             </button>
@@ -417,6 +421,12 @@ export function Editor(props: { id: string }) {
                     </button>
                     <Show when={transcribing()}>{(j) => <progress aria-label="Transcription progress" max="1" value={progress()[j()] ?? 0} />}</Show>
                   </div>
+                  <p>
+                    Or bring captions made elsewhere:{' '}
+                    <button type="button" class="secondary" onClick={() => setDialog('import')}>
+                      Import captions
+                    </button>
+                  </p>
                 </section>
               </Show>
               <Show when={loaded() === 'ready'}>
@@ -448,6 +458,23 @@ export function Editor(props: { id: string }) {
           onReplace={(f, r, c) => store.replaceAll(f, r, c)}
           remembered={replacements() ?? []}
           onRemember={rememberReplacements}
+          onClose={() => setDialog(null)}
+        />
+      </Show>
+      <Show when={dialog() === 'import'}>
+        <ImportDialog
+          project={id}
+          hasWords={loaded() === 'ready' && store.words.length > 0}
+          base={async () => {
+            if (!autosave) return '"v0"'
+            await autosave.flush()
+            return autosave.etag
+          }}
+          onImported={(r) => {
+            setDialog(null)
+            setStatus(describeImport(r))
+            void startEditing()
+          }}
           onClose={() => setDialog(null)}
         />
       </Show>

@@ -9,6 +9,7 @@ use cofee_core::{AssDocument, VideoSize};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
+use crate::captions_write::{replace_captions, retime_text};
 use crate::extract::Id;
 use crate::problem::{ApiError, Problem, ProblemType};
 use crate::project_style::project_style;
@@ -87,22 +88,6 @@ struct TextEdit {
     text: String,
 }
 
-fn parse_etag(headers: &HeaderMap) -> Result<i64, ApiError> {
-    let value = headers.get(header::IF_MATCH).ok_or_else(|| {
-        ApiError::new(ProblemType::IfMatchRequired, "send the ETag you loaded the captions with in If-Match, so a concurrent edit is not overwritten")
-    })?;
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().strip_prefix("\"v")?.strip_suffix('"')?.parse().ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                ProblemType::StaleCaptions,
-                "If-Match does not name a version of these captions; reload them",
-            )
-        })
-}
-
 /// `PUT /api/projects/{id}/captions` with `If-Match`: either full word JSON (the editor re-timed
 /// words itself) or `{"text": "…"}`, re-timed by aligning the new words with the stored ones so
 /// that untouched words keep their times. A stale `If-Match` changes nothing and answers 412;
@@ -115,34 +100,9 @@ pub async fn put_captions(
     headers: HeaderMap,
     body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Result<Response, ApiError> {
-    let expected = parse_etag(&headers)?;
-    let current = match s.media.transcript(user, id).await {
-        Ok(t) => t.words,
-        // `If-Match: "v0"` writes the first captions of a project that has none.
-        Err(cofee_store::StoreError::NotFound) if expected == 0 => {
-            s.projects.project(user, id).await?;
-            r#"{"words": []}"#.to_string()
-        }
-        Err(e) => return Err(e.into()),
-    };
     let body = body?;
-    // Parsing, re-timing and checking take up to a few hundred milliseconds on the largest
-    // transcripts (all bounded by `cofee_core::limits`): off the async runtime.
-    let json = tokio::task::spawn_blocking(move || edited(&current, &body))
-        .await
-        .map_err(|_| ApiError::internal())??;
-    let version = match s.media.replace_transcript(user, id, &json, expected).await {
-        Ok(v) => v,
-        Err(cofee_store::StoreError::Conflict(m)) => {
-            return Err(ApiError::new(
-                ProblemType::StaleCaptions,
-                format!(
-                    "someone changed the captions since you loaded them ({m}); reload them and apply your edit again"
-                ),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (version, json) =
+        replace_captions(&s, user, id, &headers, move |current| edited(current, &body)).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),
@@ -156,27 +116,11 @@ pub async fn put_captions(
 /// The captions after the edit `body` (word JSON, or `{"text": …}` re-timed against `stored`),
 /// as word JSON.
 fn edited(stored: &str, body: &str) -> Result<String, ApiError> {
-    use cofee_core::limits::{MAX_EDIT_WORDS, MAX_WORD_CHARS};
     let invalid = |m: String| ApiError::new(ProblemType::InvalidCaptions, m);
     let edited = if let Ok(TextEdit { text }) = serde_json::from_str::<TextEdit>(body) {
         let old = cofee_core::formats::json::parse(stored).map_err(|_| ApiError::internal())?;
         let tokens = cofee_core::text::tokenize(&text);
-        if tokens.len() > MAX_EDIT_WORDS {
-            let detail = format!(
-                "the edit has {} words; one edit takes at most {MAX_EDIT_WORDS}",
-                tokens.len()
-            );
-            return Err(ApiError::new(ProblemType::EditTooLarge, detail));
-        }
-        if let Some((index, chars)) =
-            tokens.iter().map(|t| t.chars().count()).enumerate().find(|(_, n)| *n > MAX_WORD_CHARS)
-        {
-            return Err(invalid(format!(
-                "word {index} has {chars} characters; a word has at most {MAX_WORD_CHARS}"
-            )));
-        }
-        let words = cofee_core::align::retime(&old.words, &tokens)
-            .map_err(|e| ApiError::new(ProblemType::EditTooLarge, e.to_string()))?;
+        let words = retime_text(&old.words, &tokens)?;
         cofee_core::Transcript::new(old.language, words)
     } else {
         // From the editor: taken exactly as sent, so it must already be valid.

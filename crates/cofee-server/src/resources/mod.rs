@@ -7,6 +7,7 @@ pub mod captions;
 pub mod events;
 pub mod files;
 pub mod health;
+pub mod imports;
 pub mod jobs;
 pub mod media;
 pub mod pages;
