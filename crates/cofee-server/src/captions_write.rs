@@ -25,32 +25,33 @@ pub fn expected_version(headers: &HeaderMap) -> Result<i64, ApiError> {
         })
 }
 
-/// Replaces the captions with `change(current word JSON)` (word JSON) if they are still at the
-/// version `If-Match` names; returns the new version and words. `change` runs off the async
-/// runtime: parsing, re-timing and checking take up to a few hundred milliseconds on the largest
-/// transcripts (all bounded by `cofee_core::limits`).
-pub async fn replace_captions(
+/// Replaces the captions with what `change(current word JSON)` makes of them (word JSON, and
+/// anything else the caller wants back) if they are still at the version `If-Match` names;
+/// returns the new version. `change` runs off the async runtime: parsing, re-timing and checking
+/// take up to a few hundred milliseconds on the largest transcripts (all bounded by
+/// `cofee_core::limits`). Captions that are not there answer 404 unless `If-Match: "v0"` asks to
+/// write the first.
+pub async fn replace_captions<T: Send + 'static>(
     s: &AppState,
     user: Uuid,
     id: Uuid,
     headers: &HeaderMap,
-    change: impl FnOnce(&str) -> Result<String, ApiError> + Send + 'static,
-) -> Result<(i64, String), ApiError> {
-    let expected = expected_version(headers)?;
-    let current = match s.media.transcript(user, id).await {
-        Ok(t) => t.words,
-        // `If-Match: "v0"` writes the first captions of a project that has none.
-        Err(cofee_store::StoreError::NotFound) if expected == 0 => {
+    change: impl FnOnce(&str) -> Result<(String, T), ApiError> + Send + 'static,
+) -> Result<(i64, String, T), ApiError> {
+    let named = expected_version(headers);
+    let (current, expected) = match s.media.transcript(user, id).await {
+        Ok(t) => (t.words, named?),
+        Err(cofee_store::StoreError::NotFound) if matches!(named, Ok(0)) => {
             s.projects.project(user, id).await?;
-            r#"{"words": []}"#.to_string()
+            (r#"{"words": []}"#.to_string(), 0)
         }
         Err(e) => return Err(e.into()),
     };
-    let json = tokio::task::spawn_blocking(move || change(&current))
+    let (json, extra) = tokio::task::spawn_blocking(move || change(&current))
         .await
         .map_err(|_| ApiError::internal())??;
     match s.media.replace_transcript(user, id, &json, expected).await {
-        Ok(version) => Ok((version, json)),
+        Ok(version) => Ok((version, json, extra)),
         Err(cofee_store::StoreError::Conflict(m)) => Err(ApiError::new(
             ProblemType::StaleCaptions,
             format!(

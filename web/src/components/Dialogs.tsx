@@ -26,7 +26,7 @@ export function Dialog(props: { title: string; onClose: () => void; children: JS
 }
 
 /** A replacement kept on the project, which later transcriptions apply (`cofee_core::replace`). */
-export type Replacement = { find: string; replace: string; match_case?: boolean | null }
+export type Replacement = { find: string; replace: string; match_case?: boolean }
 
 const sameFind = (a: Replacement, b: Replacement) => a.find.toLocaleLowerCase() === b.find.toLocaleLowerCase()
 

@@ -101,8 +101,9 @@ pub async fn put_captions(
     body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Result<Response, ApiError> {
     let body = body?;
-    let (version, json) =
-        replace_captions(&s, user, id, &headers, move |current| edited(current, &body)).await?;
+    let (version, json, ()) =
+        replace_captions(&s, user, id, &headers, move |current| Ok((edited(current, &body)?, ())))
+            .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),

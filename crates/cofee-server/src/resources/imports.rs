@@ -111,7 +111,7 @@ fn imported(current: &str, file: &Transcript, mode: ImportMode) -> Result<String
     Ok(formats::json::write(&t))
 }
 
-#[utoipa::path(post, path = "/api/projects/{id}/captions/import", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ImportQuery, ("If-Match" = String, Header, description = "the ETag of the captions it replaces; \"v0\" for a project without captions")), request_body(content = String, content_type = "application/octet-stream", description = "the file as it is: SRT, WebVTT or Cofee word JSON, in any encoding"), responses((status = 200, body = ImportReport), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/api/projects/{id}/captions/import", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ImportQuery, ("If-Match" = String, Header, description = "the ETag of the captions it replaces; \"v0\" for a project without captions")), request_body(content = String, content_type = "application/octet-stream", description = "the file as it is: SRT, WebVTT or Cofee word JSON, in any encoding"), responses((status = 200, body = ImportReport), (status = 400, description = "an unknown mode", body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn import(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
@@ -123,16 +123,11 @@ pub async fn import(
     let Query(query) = query?;
     let mode = query.mode.unwrap_or_default();
     let body = body?;
-    // Decoding and parsing a large file take a while: off the async runtime.
-    let file = tokio::task::spawn_blocking(move || read(&body))
-        .await
-        .map_err(|_| ApiError::internal())??;
-    let (transcript, cues) = {
-        let cues = file.transcript.words.iter().filter(|w| w.page_break == Some(true)).count();
-        (file.transcript.clone(), cues)
-    };
-    let (version, json) = replace_captions(&s, user, id, &headers, move |current| {
-        imported(current, &transcript, mode)
+    // Read (decoded, parsed) with the change, off the async runtime, once the captions it
+    // replaces are known to be there (or not yet, at "v0").
+    let (version, json, file) = replace_captions(&s, user, id, &headers, move |current| {
+        let file = read(&body)?;
+        Ok((imported(current, &file.transcript, mode)?, file))
     })
     .await?;
     let words = formats::json::parse(&json).map_or(0, |t| t.words.len());
@@ -141,7 +136,7 @@ pub async fn import(
         format: file.format.name().into(),
         encoding: file.encoding.into(),
         encoding_detected: file.detected,
-        cues,
+        cues: file.transcript.words.iter().filter(|w| w.page_break == Some(true)).count(),
         words,
         skipped: file.skipped,
     };

@@ -16,6 +16,7 @@ use crate::state::AppState;
 /// One replacement (for the API description; `cofee_core::replace::Replacement` reads it).
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct ReplacementInput {
     /// One word, compared without the punctuation at its edges.
     #[schema(min_length = 1)]
@@ -23,12 +24,14 @@ pub struct ReplacementInput {
     /// What it becomes: a word, several, or nothing (the word is deleted).
     replace: String,
     /// Compare the case too (default: ignore it).
-    match_case: Option<bool>,
+    #[serde(default)]
+    match_case: bool,
 }
 
 /// The whole list, in the order they are tried (the first that matches a word wins).
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct ReplacementList {
     /// At most `cofee_core::limits::MAX_REPLACEMENTS` (the schema's `maxItems`).
     replacements: Vec<ReplacementInput>,
