@@ -22,22 +22,7 @@ fn job_outcomes_are_delivered_signed_and_retried() {
     let mut served = Served::start_in(tempfile::tempdir().unwrap(), &["--webhook-allow-private"]);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let seen: Seen = Arc::default();
-        let s2 = seen.clone();
-        let app = Router::new().route(
-            "/hook",
-            post(move |headers: HeaderMap, body: String| {
-                let seen = s2.clone();
-                async move {
-                    let mut all = seen.lock().unwrap();
-                    all.push((headers, body));
-                    if all.len() == 1 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let (hook_url, seen) = receiver(StatusCode::INTERNAL_SERVER_ERROR).await;
 
         let http = reqwest::Client::new();
         let base = served.url.clone();
@@ -131,22 +116,7 @@ fn a_test_delivery_is_sent_once_and_its_answer_reported() {
     let mut served = Served::start_in(tempfile::tempdir().unwrap(), &["--webhook-allow-private"]);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let seen: Seen = Arc::default();
-        let s2 = seen.clone();
-        let app = Router::new().route(
-            "/hook",
-            post(move |headers: HeaderMap, body: String| {
-                let seen = s2.clone();
-                async move {
-                    let mut all = seen.lock().unwrap();
-                    all.push((headers, body));
-                    if all.len() == 1 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let (hook_url, seen) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
         let http = reqwest::Client::new();
         let base = served.url.clone();
         let token = sign_up(&http, &base, "t@example.com").await;
@@ -215,6 +185,28 @@ fn a_test_delivery_is_sent_once_and_its_answer_reported() {
         );
     });
     assert!(served.stop(10).success());
+}
+
+/// A webhook receiver on a random port that answers `first` to the first delivery and 200 to
+/// the rest; its URL, and what it was sent.
+async fn receiver(first: StatusCode) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let s2 = seen.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: String| {
+            let seen = s2.clone();
+            async move {
+                let mut all = seen.lock().unwrap();
+                all.push((headers, body));
+                if all.len() == 1 { first } else { StatusCode::OK }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
 }
 
 async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> String {
