@@ -7,10 +7,12 @@
 //! Latin-character columns (full-width scripts count double, see [`crate::text::width`]).
 //!
 //! A word a person marked with a page break ([`Word::page_break`]) starts a page, or stays on the
-//! page before, whatever the rules say; a page merged that way takes as many lines as it needs.
+//! page before, whatever the rules say; a page merged that way takes the lines it needs, up to
+//! [`MAX_LINES_PER_PAGE`] (beyond, a new page starts: a merge cannot make one page of everything).
 
 use std::ops::Range;
 
+use crate::limits::MAX_LINES_PER_PAGE;
 use crate::text;
 use crate::transcript::Word;
 
@@ -208,11 +210,15 @@ fn page_ranges(words: &[Word], tokens: &[&str], rules: &LayoutRules) -> Vec<Rang
     let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=words.len() {
-        // A person's page break wins over the rules: split there, or keep the word on the page.
+        // A person's page break wins over the rules: split there, or keep the word on the page
+        // — up to the largest page any style may have, so a merge never grows without bound.
         let ends = i == words.len()
-            || words[i]
-                .page_break
-                .unwrap_or_else(|| breaks_before(words, tokens, start, i, capacity, rules));
+            || match words[i].page_break {
+                Some(split) => {
+                    split || min_lines(&tokens[start..=i], rules) > MAX_LINES_PER_PAGE as usize
+                }
+                None => breaks_before(words, tokens, start, i, capacity, rules),
+            };
         if ends {
             out.push(start..i);
             start = i;
@@ -358,6 +364,12 @@ mod tests {
         }
         let merged = CaptionLayout::build(&ws, &rules);
         assert_eq!(texts(&ws, &merged), [vec!["one two", "three", "four", "five six"]]);
+        // But not past the largest page a style may have: 200 joined words make several pages.
+        let mut ws = flow(&"word ".repeat(200), 200);
+        ws.iter_mut().skip(1).for_each(|w| w.page_break = Some(false));
+        let l = CaptionLayout::build(&ws, &LayoutRules::default());
+        assert!(l.pages.len() > 1, "{}", l.pages.len());
+        assert!(l.pages.iter().all(|p| p.lines.len() <= MAX_LINES_PER_PAGE as usize));
     }
 
     #[test]

@@ -82,17 +82,19 @@ impl Replacements {
         Ok(())
     }
 
-    /// `words` with every replacement applied (the first that matches a word wins), and how
-    /// many words were replaced. Linear in the words: each is looked up in two maps.
+    /// `words` with every replacement applied (the first in the list that matches a word wins),
+    /// and how many words were replaced. Linear in the words: each is looked up in two maps.
     pub fn apply(&self, words: Vec<Word>) -> (Vec<Word>, usize) {
+        // Each key maps to the first replacement (in list order) with it; a word looks up both
+        // maps and takes whichever of the two comes first in the list.
         let mut exact = HashMap::new();
         let mut folded = HashMap::new();
-        for r in &self.replacements {
+        for (order, r) in self.replacements.iter().enumerate() {
             let find = core_of(&r.find);
             if r.match_case {
-                exact.entry(find.to_string()).or_insert(r);
+                exact.entry(find.to_string()).or_insert((order, r));
             } else {
-                folded.entry(find.to_lowercase()).or_insert(r);
+                folded.entry(find.to_lowercase()).or_insert((order, r));
             }
         }
         if exact.is_empty() && folded.is_empty() {
@@ -100,28 +102,38 @@ impl Replacements {
         }
         let mut out = Vec::with_capacity(words.len());
         let mut count = 0;
-        for w in words {
+        // The page break of a word replaced by nothing goes to the next word.
+        let mut carried = None;
+        for mut w in words {
             let core = core_of(&w.text);
-            let hit = exact.get(core).or_else(|| folded.get(&core.to_lowercase()));
-            let Some(r) = hit.filter(|_| !core.is_empty()) else {
+            let hit = [exact.get(core), folded.get(&core.to_lowercase())]
+                .into_iter()
+                .flatten()
+                .min_by_key(|(order, _)| *order)
+                .map(|(_, r)| *r);
+            let text = hit.map(|r| w.text.replacen(core, r.replace.trim(), 1));
+            let parts: Vec<&str> =
+                text.as_deref().map_or(vec![], |t| t.split_whitespace().collect());
+            if hit.is_none() || parts.iter().any(|p| p.chars().count() > MAX_WORD_CHARS) {
+                // Unchanged (or the replacement with the word's punctuation would be too long).
+                w.page_break = w.page_break.or(carried.take());
                 out.push(w);
-                continue;
-            };
-            let text = w.text.replacen(core, r.replace.trim(), 1);
-            let parts: Vec<&str> = text.split_whitespace().collect();
-            if parts.iter().any(|p| p.chars().count() > MAX_WORD_CHARS) {
-                out.push(w); // the replacement with the word's punctuation would be too long
                 continue;
             }
             count += 1;
+            if parts.is_empty() {
+                carried = carried.or(w.page_break);
+                continue;
+            }
             let spans = spans(&parts, w.start_ms, w.end_ms);
+            let first_break = w.page_break.or(carried.take());
             for (k, (part, (start_ms, end_ms))) in parts.iter().zip(spans).enumerate() {
                 out.push(Word {
                     text: (*part).to_string(),
                     start_ms,
                     end_ms,
                     // The first part keeps the word's page break; the rest continue its page.
-                    page_break: if k == 0 { w.page_break } else { None },
+                    page_break: if k == 0 { first_break } else { None },
                     ..w.clone()
                 });
             }
@@ -200,10 +212,14 @@ mod tests {
         let r = list(&[("gonna", "going to", false), ("um", "", false)]);
         let mut ws = words(&[("um", 0, 200), ("Gonna", 200, 800), ("go.", 800, 1000)]);
         ws[1].page_break = Some(true);
-        let (out, n) = r.apply(ws);
+        let (out, n) = r.apply(ws.clone());
         assert_eq!(n, 2);
         assert_eq!(shown(&out), [("going", 200, 600), ("to", 600, 800), ("go.", 800, 1000)]);
         assert_eq!((out[0].page_break, out[1].page_break), (Some(true), None));
+        // A page that starts at a deleted word starts at the next one.
+        ws[0].page_break = Some(true);
+        ws[1].page_break = None;
+        assert_eq!(r.apply(ws).0[0].page_break, Some(true));
     }
 
     #[test]
@@ -214,6 +230,14 @@ mod tests {
         assert_eq!(n, 2);
         let texts: Vec<&str> = out.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(texts, ["—", long.as_str(), "x,"]);
+    }
+
+    #[test]
+    fn the_first_replacement_in_the_list_wins() {
+        let r = list(&[("Cofee", "first", true), ("cofee", "second", false)]);
+        assert_eq!(r.apply(words(&[("Cofee", 0, 100)])).0[0].text, "first");
+        let r = list(&[("cofee", "first", false), ("Cofee", "second", true)]);
+        assert_eq!(r.apply(words(&[("Cofee", 0, 100)])).0[0].text, "first");
     }
 
     #[test]

@@ -32,8 +32,12 @@ const sameFind = (a: Replacement, b: Replacement) => a.find.toLocaleLowerCase() 
 
 export function FindReplace(props: {
   onReplace: (find: string, replace: string, matchCase: boolean) => number
-  /** The project's remembered replacements, and how to save a new list (an error message, or nothing). */
-  remembered: Replacement[]
+  /**
+   * The project's remembered replacements (undefined until they have loaded: nothing can be
+   * remembered or forgotten before, or the list would be written over), and how to save a new
+   * list (an error message, or nothing).
+   */
+  remembered: Replacement[] | undefined
   onRemember: (list: Replacement[]) => Promise<string | undefined>
   onClose: () => void
 }) {
@@ -56,7 +60,9 @@ export function FindReplace(props: {
           const n = props.onReplace(kept.find, kept.replace, kept.match_case ?? false)
           const done = n === 1 ? 'Replaced 1 word.' : `Replaced ${n} words.`
           if (!remember.checked) return setResult(done)
-          void save([...props.remembered.filter((r) => !sameFind(r, kept)), kept], `${done} Remembered for this project.`)
+          const list = props.remembered
+          if (!list) return setResult(`${done} Not remembered: the project’s list has not loaded.`)
+          void save([...list.filter((r) => !sameFind(r, kept)), kept], `${done} Remembered for this project.`)
         }}
       >
         <label>
@@ -72,7 +78,7 @@ export function FindReplace(props: {
           Match case
         </label>
         <label class="check">
-          <input ref={remember} type="checkbox" />
+          <input ref={remember} type="checkbox" disabled={!props.remembered} />
           Remember for this project (later transcriptions apply it too)
         </label>
         <p role="status">{result()}</p>
@@ -83,11 +89,11 @@ export function FindReplace(props: {
           </button>
         </div>
       </form>
-      <Show when={props.remembered.length > 0}>
+      <Show when={(props.remembered?.length ?? 0) > 0}>
         <section class="stack" aria-label="Remembered replacements">
           <h3>Remembered for this project</h3>
           <ul class="plain remembered">
-            <For each={props.remembered}>
+            <For each={props.remembered ?? []}>
               {(r) => (
                 <li class="row">
                   <span>
@@ -98,7 +104,7 @@ export function FindReplace(props: {
                     type="button"
                     class="secondary push"
                     aria-label={`Forget ${r.find} → ${r.replace}`}
-                    onClick={() => void save(props.remembered.filter((x) => x !== r), `Forgot “${r.find}”.`)}
+                    onClick={() => void save((props.remembered ?? []).filter((x) => x !== r), `Forgot “${r.find}”.`)}
                   >
                     Forget
                   </button>

@@ -99,6 +99,15 @@ describe('the editor store', () => {
     const dashes = new EditorStore({ words: [{ text: '--', start: 0, end: 0.2 }, { text: 'so', start: 0.2, end: 0.4 }] })
     expect(dashes.replaceAll('--', '—')).toBe(1)
     expect(dashes.words[0].text).toBe('—')
+    // What is looked for loses its edge punctuation as the words do; `$&` is only text.
+    const s2 = new EditorStore(doc())
+    expect(s2.replaceAll('fox,', '$& cat')).toBe(1)
+    expect(s2.words.map((w) => w.text)).toEqual(['The', 'quick', 'brown', '$&', 'cat.'])
+    // A page that starts at a word replaced by nothing starts at the next one.
+    const s3 = new EditorStore(doc())
+    s3.splitPage(2)
+    s3.replaceAll('brown', '')
+    expect(s3.words.map((w) => [w.text, w.pageBreak])).toEqual([['The', undefined], ['quick', undefined], ['fox.', true]])
     s.undo()
     expect(s.words[3].text).toBe('fox.')
   })

@@ -299,25 +299,37 @@ export class EditorStore {
 
   /** Replaces every whole-word match of `find` (case-insensitive unless asked); returns how many. */
   replaceAll(find: string, replacement: string, matchCase = false): number {
-    const needle = matchCase ? find : find.toLocaleLowerCase()
-    if (!needle.trim()) return 0
     // The rule of `cofee_core::replace`, which later transcriptions apply: edges that are not
-    // letters or digits are set aside (a word of punctuation alone is compared whole).
-    const strip = (t: string) => t.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '')
+    // letters or digits are set aside (a word of punctuation alone is compared whole), in the
+    // words and in what is looked for.
+    const strip = (t: string) => t.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '') || t
+    const fold = (t: string) => (matchCase ? t : t.toLocaleLowerCase())
+    if (!find.trim()) return 0
+    const needle = fold(strip(find.trim()))
     let count = 0
     const out: Word[] = []
+    // The page break of a word replaced by nothing goes to the next word.
+    let carried: boolean | undefined
     for (const w of this.current) {
-      const core = strip(w.text) || w.text
-      const hit = (matchCase ? core : core.toLocaleLowerCase()) === needle
-      if (!hit) {
-        out.push(w)
+      const core = strip(w.text)
+      if (fold(core) !== needle) {
+        out.push(carried === undefined || w.pageBreak !== undefined ? w : { ...w, pageBreak: carried })
+        carried = undefined
         continue
       }
       count++
-      const text = w.text.replace(core, replacement)
-      const parts = tokens(text)
+      const parts = tokens(w.text.replace(core, () => replacement))
+      if (parts.length === 0) {
+        carried ??= w.pageBreak
+        continue
+      }
       const spans = share(parts, w.startMs, w.endMs)
-      parts.forEach((t, k) => out.push({ ...(k === 0 ? w : continuing(w)), id: k === 0 ? w.id : newId(), text: t, startMs: spans[k][0], endMs: spans[k][1], confidence: 1 }))
+      const first = w.pageBreak ?? carried
+      carried = undefined
+      parts.forEach((t, k) => {
+        const base = k === 0 ? { ...continuing(w), ...(first === undefined ? {} : { pageBreak: first }) } : continuing(w)
+        out.push({ ...base, id: k === 0 ? w.id : newId(), text: t, startMs: spans[k][0], endMs: spans[k][1], confidence: 1 })
+      })
     }
     if (count > 0) this.commit(`replace “${find}” with “${replacement}”`, out)
     return count

@@ -135,7 +135,11 @@ export function Editor(props: { id: string }) {
 
   // The replacements kept on the project, which later transcriptions apply.
   const [replacements, { mutate: setReplacements }] = createResource(
-    async () => (await api.GET('/api/projects/{id}/replacements', { params: { path: { id } } })).data?.replacements ?? [],
+    async () => {
+      const r = await api.GET('/api/projects/{id}/replacements', { params: { path: { id } } })
+      if (!r.data) throw new Error(message(r.error, r.response)) // not an empty list: see FindReplace
+      return r.data.replacements
+    },
   )
   const rememberReplacements = async (list: Replacement[]) => {
     const r = await api.PUT('/api/projects/{id}/replacements', { params: { path: { id } }, body: { replacements: list } })
@@ -456,7 +460,7 @@ export function Editor(props: { id: string }) {
       <Show when={dialog() === 'find'}>
         <FindReplace
           onReplace={(f, r, c) => store.replaceAll(f, r, c)}
-          remembered={replacements() ?? []}
+          remembered={replacements.state === 'ready' ? replacements() : undefined}
           onRemember={rememberReplacements}
           onClose={() => setDialog(null)}
         />

@@ -100,9 +100,9 @@ pub async fn put_captions(
     headers: HeaderMap,
     body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body?;
+    // The body is looked at once the captions are known to be the caller's.
     let (version, json, ()) =
-        replace_captions(&s, user, id, &headers, move |current| Ok((edited(current, &body)?, ())))
+        replace_captions(&s, user, id, &headers, move |current| Ok((edited(current, &body?)?, ())))
             .await?;
     Ok((
         [

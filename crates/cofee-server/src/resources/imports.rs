@@ -93,10 +93,10 @@ fn read(bytes: &[u8]) -> Result<Read, ApiError> {
 
 /// The captions the import makes of `current` (word JSON) and the file.
 fn imported(current: &str, file: &Transcript, mode: ImportMode) -> Result<String, ApiError> {
+    let old = formats::json::parse(current).map_err(|_| ApiError::internal())?;
     let words = match mode {
         ImportMode::Replace => file.words.clone(),
         ImportMode::Retime => {
-            let old = formats::json::parse(current).map_err(|_| ApiError::internal())?;
             let tokens: Vec<String> = file.words.iter().map(|w| w.text.clone()).collect();
             let mut words = retime_text(&old.words, &tokens)?;
             // One word per token: the file's cue boundaries carry over by position.
@@ -106,7 +106,8 @@ fn imported(current: &str, file: &Transcript, mode: ImportMode) -> Result<String
             words
         }
     };
-    let t = Transcript::new(file.language.clone(), words);
+    // Subtitle files name no language: the one the captions had stays.
+    let t = Transcript::new(file.language.clone().or(old.language), words);
     t.validate().map_err(|e| ApiError::new(ProblemType::InvalidCaptions, e.to_string()))?;
     Ok(formats::json::write(&t))
 }
@@ -120,13 +121,12 @@ pub async fn import(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query?;
-    let mode = query.mode.unwrap_or_default();
-    let body = body?;
     // Read (decoded, parsed) with the change, off the async runtime, once the captions it
-    // replaces are known to be there (or not yet, at "v0").
+    // replaces are known to be there (or not yet, at "v0") and the caller's: another user's
+    // project answers 404 whatever the request.
     let (version, json, file) = replace_captions(&s, user, id, &headers, move |current| {
-        let file = read(&body)?;
+        let mode = query?.0.mode.unwrap_or_default();
+        let file = read(&body?)?;
         Ok((imported(current, &file.transcript, mode)?, file))
     })
     .await?;

@@ -42,9 +42,16 @@ impl TranscribeHandler {
             .map_err(JobError::retryable)?;
         let Some(kept) = kept else { return Ok(t) };
         let list: Replacements = serde_json::from_str(&kept).map_err(JobError::permanent)?;
-        let (words, count) = list.apply(t.words);
+        let (words, count) = list.apply(t.words.clone());
+        let replaced = Transcript { words, ..t.clone() };
+        // A replacement into many words may take a long transcript past the limits: then the
+        // words are kept as heard (and the person still has the list to apply by hand).
+        if let Err(e) = replaced.validate() {
+            tracing::warn!(error = %e, "the project's replacements were not applied");
+            return Ok(t);
+        }
         tracing::info!(count, "applied the project's replacements");
-        Ok(Transcript { words, ..t })
+        Ok(replaced)
     }
 }
 
