@@ -385,6 +385,17 @@ await flow('render and download', async () => {
   check(bytes.length > 10_000 && bytes.subarray(4, 8).toString() === 'ftyp', 'the download is an MP4')
   const tampered = await fetch(new URL(href.replace(/sig=([0-9a-f])/, (_, d) => `sig=${d === '0' ? '1' : '0'}`), url))
   check(tampered.status === 403, 'a tampered link is refused')
+  // The render history: the finished render, its preset and size, and its own download.
+  const history = page.getByRole('table', { name: 'Renders' })
+  const row = history.getByRole('row').filter({ hasText: 'Done' }).first()
+  await row.waitFor({ timeout: 20_000 })
+  const listed = (await apiAs(page, 'GET', `/api/projects/${project}/renders`)).body
+  const done = listed.find((r) => r.state === 'succeeded')
+  check(done && (await row.textContent()).includes('veryfast') && (await row.textContent()).includes(`${(done.size_bytes / (1 << 20)).toFixed(1)} MiB`), `the history shows the render with its preset and size: ${await row.textContent()}`)
+  const [saved] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: /^Download the render of/ }).click()])
+  check(saved.suggestedFilename().endsWith('.mp4'), `the history's download is the MP4 (${saved.suggestedFilename()})`)
+  await accessible(page, 'render-history')
+  await shots(page, 'editor-renders')
   const inEditor = traceparents.filter(([path]) => path.startsWith('/api/uploads') || /^\/api\/projects\/[^/]+\/(transcribe|renders)/.test(path))
   for (const load of new Set(inEditor.map(([, , l]) => l))) {
     const session = inEditor.filter(([, , l]) => l === load)

@@ -3,11 +3,11 @@ import { api, message, type Schemas } from '../api/client'
 import { signOut } from '../api/session'
 import { endTrace } from '../api/trace'
 import { handOver } from '../uploads'
+import { when } from '../format'
 
 type Item = Schemas['ProjectListItem']
 
 const length = (secs: number) => `${Math.floor(secs / 60)}:${String(Math.round(secs % 60)).padStart(2, '0')}`
-const when = (ms: number) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 
 /** The person's projects: search, create, rename, delete; drop a video anywhere to start one. */
 export function Projects() {
