@@ -160,13 +160,11 @@ pub fn read_captions(path: &Path) -> Result<Transcript, PipelineError> {
         .and_then(|e| e.to_str())
         .and_then(CaptionFormat::from_extension)
         .unwrap_or_else(|| formats::sniff(&text));
-    if format == CaptionFormat::Srt {
-        for skipped in formats::srt::read(&text).1 {
-            tracing::warn!(path = %path.display(), "skipped a block a player would skip: {skipped}");
-        }
-    }
-    let t = formats::parse(format, &text)
+    let (t, skipped) = formats::parse_with_skipped(format, &text)
         .map_err(|e| PipelineError::Captions { path: path.display().to_string(), source: e })?;
+    for skipped in skipped {
+        tracing::warn!(path = %path.display(), "skipped a block a player would skip: {skipped}");
+    }
     if t.words.is_empty() {
         return Err(PipelineError::Input {
             path: path.display().to_string(),

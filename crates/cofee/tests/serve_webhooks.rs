@@ -90,13 +90,7 @@ fn job_outcomes_are_delivered_signed_and_retried() {
             "the same delivery, again"
         );
         for (headers, body) in &all {
-            let sig = headers["cofee-signature"].to_str().unwrap();
-            let (t, v1) = sig.split_once(',').unwrap();
-            let t = t.strip_prefix("t=").unwrap();
-            let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-            mac.update(format!("{t}.{body}").as_bytes());
-            mac.verify_slice(&hex_decode(v1.strip_prefix("v1=").unwrap()))
-                .expect("a valid signature");
+            assert_signed(headers, body, &secret);
             let event: Value = serde_json::from_str(body).unwrap();
             assert_eq!(
                 (
@@ -173,11 +167,7 @@ fn a_test_delivery_is_sent_once_and_its_answer_reported() {
         let j = ended(test(token.clone()).await.json().await.unwrap()).await;
         assert_eq!(j["state"], "succeeded", "{j}");
         let (headers, body) = seen.lock().unwrap()[1].clone();
-        let sig = headers["cofee-signature"].to_str().unwrap();
-        let (t, v1) = sig.split_once(',').unwrap();
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(format!("{}.{body}", t.strip_prefix("t=").unwrap()).as_bytes());
-        mac.verify_slice(&hex_decode(v1.strip_prefix("v1=").unwrap())).expect("signed");
+        assert_signed(&headers, &body, secret);
         let event: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             (event["type"].as_str(), &event["data"]["test"]),
@@ -222,6 +212,16 @@ async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> String {
         .await
         .unwrap();
     t["access_token"].as_str().unwrap().to_string()
+}
+
+/// `Cofee-Signature: t=…,v1=…` is the HMAC-SHA256 of `"t.body"` under `secret`.
+fn assert_signed(headers: &HeaderMap, body: &str, secret: &str) {
+    let sig = headers["cofee-signature"].to_str().unwrap();
+    let (t, v1) = sig.split_once(',').unwrap();
+    let t = t.strip_prefix("t=").unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    mac.verify_slice(&hex_decode(v1.strip_prefix("v1=").unwrap())).expect("a valid signature");
 }
 
 fn hex_decode(s: &str) -> Vec<u8> {

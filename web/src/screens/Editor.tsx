@@ -218,7 +218,13 @@ export function Editor(props: { id: string }) {
     const i = selectedIndex()
     if (i >= 0) f(i)
   }
-  const pageOf = (wordId: number) => pages().findIndex((p) => p.words.some((w) => w.id === wordId))
+  // Each word's page, once per layout (the toolbar, the keys and playback ask on every change).
+  const pageOfWord = createMemo(() => {
+    const at = new Map<number, number>()
+    for (const p of pages()) for (const w of p.words) at.set(w.id, p.index)
+    return at
+  })
+  const pageOf = (wordId: number) => pageOfWord().get(wordId) ?? -1
   /** Joins the selected word's page to the page before it. */
   const mergeSelectedPage = () => {
     const p = selected() === null ? -1 : pageOf(selected()!)

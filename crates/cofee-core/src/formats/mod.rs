@@ -65,10 +65,22 @@ pub enum CaptionsError {
 
 /// Reads captions in a known format into a transcript.
 pub fn parse(format: CaptionFormat, input: &str) -> Result<Transcript, CaptionsError> {
+    parse_with_skipped(format, input).map(|(t, _)| t)
+}
+
+/// [`parse`], with the problems of what it skipped as a player would (SRT blocks whose timing
+/// cannot be read).
+pub fn parse_with_skipped(
+    format: CaptionFormat,
+    input: &str,
+) -> Result<(Transcript, Vec<CaptionsError>), CaptionsError> {
+    let whole = |t| (t, Vec::new());
     match format {
-        CaptionFormat::Srt => srt::parse(input).map(|cues| words_from_cues(&cues)),
-        CaptionFormat::Vtt => vtt::parse_transcript(input),
-        CaptionFormat::Json => json::parse(input),
+        CaptionFormat::Srt => {
+            srt::parse_with_skipped(input).map(|(cues, skipped)| (words_from_cues(&cues), skipped))
+        }
+        CaptionFormat::Vtt => vtt::parse_transcript(input).map(whole),
+        CaptionFormat::Json => json::parse(input).map(whole),
         CaptionFormat::Ass => Err(CaptionsError::Unreadable("ASS")),
         CaptionFormat::Txt => Err(CaptionsError::Unreadable("plain text")),
     }

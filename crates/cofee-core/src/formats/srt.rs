@@ -27,6 +27,11 @@ pub fn write(cues: &[Cue]) -> String {
 /// timing cannot be read is skipped, as players skip it; only a file with no readable cue at all
 /// is refused (with the first problem found).
 pub fn parse(input: &str) -> Result<Vec<Cue>, CaptionsError> {
+    parse_with_skipped(input).map(|(cues, _)| cues)
+}
+
+/// [`parse`], with the problems of the blocks it skipped.
+pub fn parse_with_skipped(input: &str) -> Result<(Vec<Cue>, Vec<CaptionsError>), CaptionsError> {
     let (cues, mut skipped) = read(input);
     if cues.is_empty() {
         return Err(if skipped.is_empty() {
@@ -38,7 +43,7 @@ pub fn parse(input: &str) -> Result<Vec<Cue>, CaptionsError> {
             skipped.swap_remove(0)
         });
     }
-    Ok(cues)
+    Ok((cues, skipped))
 }
 
 /// The cues of `input`, and the problems of the blocks skipped (each naming its line).

@@ -69,21 +69,9 @@ fn read(bytes: &[u8]) -> Result<Read, ApiError> {
     let invalid = |m: String| ApiError::new(ProblemType::InvalidCaptions, m);
     let decoded = formats::decode::decode(bytes);
     let format = formats::sniff(&decoded.text);
-    let (transcript, skipped) = match format {
-        CaptionFormat::Srt => {
-            let (cues, skipped) = formats::srt::read(&decoded.text);
-            if cues.is_empty() {
-                let first = skipped.first().map_or("no cues found".into(), ToString::to_string);
-                return Err(invalid(format!(
-                    "not an SRT or WebVTT file that can be read: {first}"
-                )));
-            }
-            (formats::words_from_cues(&cues), skipped.iter().map(ToString::to_string).collect())
-        }
-        other => {
-            (formats::parse(other, &decoded.text).map_err(|e| invalid(e.to_string()))?, vec![])
-        }
-    };
+    let (transcript, skipped) =
+        formats::parse_with_skipped(format, &decoded.text).map_err(|e| invalid(e.to_string()))?;
+    let skipped = skipped.iter().map(ToString::to_string).collect();
     if transcript.words.is_empty() {
         return Err(invalid("the file holds no words".into()));
     }
@@ -92,7 +80,12 @@ fn read(bytes: &[u8]) -> Result<Read, ApiError> {
 }
 
 /// The captions the import makes of `current` (word JSON) and the file.
-fn imported(current: &str, file: &Transcript, mode: ImportMode) -> Result<String, ApiError> {
+/// Returns the word JSON and how many words it holds.
+fn imported(
+    current: &str,
+    file: &Transcript,
+    mode: ImportMode,
+) -> Result<(String, usize), ApiError> {
     let old = formats::json::parse(current).map_err(|_| ApiError::internal())?;
     let words = match mode {
         ImportMode::Replace => file.words.clone(),
@@ -109,7 +102,7 @@ fn imported(current: &str, file: &Transcript, mode: ImportMode) -> Result<String
     // Subtitle files name no language: the one the captions had stays.
     let t = Transcript::new(file.language.clone().or(old.language), words);
     t.validate().map_err(|e| ApiError::new(ProblemType::InvalidCaptions, e.to_string()))?;
-    Ok(formats::json::write(&t))
+    Ok((formats::json::write(&t), t.words.len()))
 }
 
 #[utoipa::path(post, path = "/api/projects/{id}/captions/import", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ImportQuery, ("If-Match" = String, Header, description = "the ETag of the captions it replaces; \"v0\" for a project without captions")), request_body(content = String, content_type = "application/octet-stream", description = "the file as it is: SRT, WebVTT or Cofee word JSON, in any encoding"), responses((status = 200, body = ImportReport), (status = 400, description = "an unknown mode", body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
@@ -124,13 +117,13 @@ pub async fn import(
     // Read (decoded, parsed) with the change, off the async runtime, once the captions it
     // replaces are known to be there (or not yet, at "v0") and the caller's: another user's
     // project answers 404 whatever the request.
-    let (version, json, file) = replace_captions(&s, user, id, &headers, move |current| {
+    let (version, _, (file, words)) = replace_captions(&s, user, id, &headers, move |current| {
         let mode = query?.0.mode.unwrap_or_default();
         let file = read(&body?)?;
-        Ok((imported(current, &file.transcript, mode)?, file))
+        let (json, words) = imported(current, &file.transcript, mode)?;
+        Ok((json, (file, words)))
     })
     .await?;
-    let words = formats::json::parse(&json).map_or(0, |t| t.words.len());
     let report = ImportReport {
         version,
         format: file.format.name().into(),

@@ -43,7 +43,7 @@ impl TranscribeHandler {
         let Some(kept) = kept else { return Ok(t) };
         let list: Replacements = serde_json::from_str(&kept).map_err(JobError::permanent)?;
         let (words, count) = list.apply(t.words.clone());
-        let replaced = Transcript { words, ..t.clone() };
+        let replaced = Transcript::new(t.language.clone(), words);
         // A replacement into many words may take a long transcript past the limits: then the
         // words are kept as heard (and the person still has the list to apply by hand).
         if let Err(e) = replaced.validate() {
