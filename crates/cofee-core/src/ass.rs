@@ -100,8 +100,33 @@ impl AssDocument {
 
     /// The script as text.
     pub fn to_ass(&self) -> String {
+        self.script(&self.events)
+    }
+
+    /// The moment a still of the captions at `t_ms` shows: `t_ms` when a page is on screen then,
+    /// else within the next page to come (or the last one), so a still always shows captions.
+    /// `None` without any page.
+    pub fn moment_near(&self, t_ms: u64) -> Option<u64> {
+        let pages = &self.layout.pages;
+        let page = pages.iter().find(|p| t_ms < p.end_ms).or(pages.last())?;
+        Some(t_ms.clamp(page.start_ms, page.end_ms.saturating_sub(1).max(page.start_ms)))
+    }
+
+    /// The script with only the events on screen at `at_ms`: what a still frame at that moment
+    /// needs, however long the transcript.
+    pub fn to_ass_at(&self, at_ms: u64) -> String {
+        let live: Vec<AssEvent> = self
+            .events
+            .iter()
+            .filter(|e| e.start_ms <= at_ms && at_ms < e.end_ms)
+            .cloned()
+            .collect();
+        self.script(&live)
+    }
+
+    fn script(&self, events: &[AssEvent]) -> String {
         let mut out = self.header.clone();
-        for e in &self.events {
+        for e in events {
             let _ = writeln!(
                 out,
                 "Dialogue: 0,{},{},Default,,0,0,0,,{}",
@@ -333,6 +358,36 @@ mod tests {
             Some("en".into()),
             spec.iter().map(|(t, s, e)| Word::new(*t, *s, *e)).collect(),
         )
+    }
+
+    /// A still shows what the render shows at its moment, from a script holding only that.
+    #[test]
+    fn a_still_shows_the_page_on_screen_or_the_next_one() {
+        // "Coffee costs $4 today." is one page (0–1900 ms), "Wow" another (3000–3400 ms) with
+        // `one-word` paging; bold-pop highlights word by word.
+        let style = preset("bold-pop").unwrap();
+        let doc = AssDocument::build(&transcript(), &style, PORTRAIT);
+        assert!(doc.layout.pages.len() >= 2, "{:?}", doc.layout.pages);
+        assert_eq!(doc.moment_near(500), Some(500), "a page is on screen");
+        let last = doc.layout.pages.last().unwrap();
+        assert_eq!(doc.moment_near(2500), Some(last.start_ms), "in a gap: the next page");
+        assert_eq!(doc.moment_near(99_000), Some(last.end_ms - 1), "after the end: the last page");
+        assert_eq!(
+            AssDocument::build(&Transcript::default(), &style, PORTRAIT).moment_near(0),
+            None
+        );
+
+        let still = doc.to_ass_at(500);
+        let events: Vec<&str> = still.lines().filter(|l| l.starts_with("Dialogue:")).collect();
+        assert_eq!(events.len(), 1, "{still}");
+        assert!(events[0].contains("COSTS"), "{still}");
+        let live: Vec<_> =
+            doc.events.iter().filter(|e| e.start_ms <= 500 && 500 < e.end_ms).collect();
+        assert_eq!(live.len(), 1);
+        assert!(events[0].ends_with(&live[0].text), "the event the render shows at 500 ms");
+        let full = doc.to_ass();
+        assert!(full.lines().any(|l| l == events[0]), "the same event as the render's");
+        assert!(still.starts_with(full.split("[Events]").next().unwrap()), "the same header");
     }
 
     #[test]

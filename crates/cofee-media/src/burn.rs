@@ -258,7 +258,7 @@ impl Renderer {
 }
 
 /// Escapes a value for an FFmpeg filter option inside a filter graph (two levels of quoting).
-fn filter_escape(v: &str) -> String {
+pub(crate) fn filter_escape(v: &str) -> String {
     let level1: String = v
         .chars()
         .flat_map(|c| if matches!(c, '\\' | '\'' | ':') { vec!['\\', c] } else { vec![c] })

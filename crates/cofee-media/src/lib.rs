@@ -16,6 +16,7 @@ pub mod fonts;
 pub mod limits;
 pub mod probe;
 pub mod process;
+pub mod still;
 pub mod thumbnail;
 
 pub use audio::{PcmExit, PcmStream};

@@ -89,6 +89,16 @@ pub fn font_family_pattern() -> String {
     format!("^[^,{{}}{CONTROL}]*[^,{{}}{CONTROL}{WHITE_SPACE}][^,{{}}{CONTROL}]*$")
 }
 
+/// A saved style's name: not blank, no control characters ([`is_style_name`]).
+pub fn style_name_pattern() -> String {
+    format!("^[^{CONTROL}]*[^{CONTROL}{WHITE_SPACE}][^{CONTROL}]*$")
+}
+
+/// The check of [`style_name_pattern`], and at most `max` characters.
+pub fn is_style_name(s: &str, max: usize) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+}
+
 /// A style's name or an emphasis keyword: not blank (any characters otherwise).
 pub fn not_blank_pattern() -> String {
     // Unanchored, as JSON Schema patterns are: one character that is not white space.

@@ -26,6 +26,7 @@ mod quotas;
 mod resources;
 mod routes;
 mod state;
+mod style_input;
 
 use std::sync::Arc;
 

@@ -37,3 +37,22 @@ impl Default for Quotas {
         }
     }
 }
+
+/// Style frames (`POST …/style/frame`) drawn at once by one API process: each decodes video.
+pub const MAX_CONCURRENT_STILLS: usize = 2;
+
+/// How long a style frame waits for its turn before the answer is `503` (try again).
+pub const STILL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The most one style frame may take to draw (seeking in a long video included).
+pub const STILL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The widths a style frame may be drawn at, and the width when none is asked for.
+pub const STILL_WIDTHS: std::ops::RangeInclusive<u32> = 64..=1080;
+pub const STILL_WIDTH_DEFAULT: u32 = 360;
+
+/// Styles one account may keep (`/api/me/styles`; the gallery draws each).
+pub const MAX_SAVED_STYLES: usize = 50;
+
+/// The longest name of a saved style, in characters.
+pub const MAX_STYLE_NAME_CHARS: usize = 80;

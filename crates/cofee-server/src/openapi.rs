@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 use crate::problem;
 use crate::resources::{
     account, auth, captions, events, files, health, imports, jobs, media, pages, projects, renders,
-    replacements, styles, tokens, uploads, usage, waveform, webhooks,
+    replacements, saved_styles, style_frames, styles, tokens, uploads, usage, waveform, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -23,7 +23,7 @@ use crate::resources::{
         waveform::waveform,
         captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt,
         jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,
-        styles::presets, styles::get_style, styles::put_style, replacements::get_replacements, replacements::put_replacements, renders::create, renders::list, renders::download,
+        styles::presets, styles::get_style, styles::put_style, style_frames::frame, saved_styles::list, saved_styles::save, saved_styles::delete, replacements::get_replacements, replacements::put_replacements, renders::create, renders::list, renders::download,
         uploads::options, uploads::create, uploads::head, uploads::patch, uploads::delete,
         webhooks::create, webhooks::list, webhooks::test_webhook, webhooks::delete,
         health::live, health::ready, problem::describe,
@@ -173,6 +173,12 @@ impl Modify for Constraints {
             && let Some(RefOr::T(Schema::Array(scopes))) = o.properties.get_mut("scopes")
         {
             scopes.min_items = Some(1);
+        }
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("SaveStyle")
+            && let Some(RefOr::T(Schema::Object(name))) = o.properties.get_mut("name")
+        {
+            name.pattern = Some(crate::fields::style_name_pattern());
+            name.max_length = Some(crate::limits::MAX_STYLE_NAME_CHARS);
         }
         if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("ReplacementList")
             && let Some(RefOr::T(Schema::Array(list))) = o.properties.get_mut("replacements")
@@ -366,6 +372,7 @@ impl Modify for Links {
             ("DeleteProject", "projects_delete"),
             ("GetStyle", "get_style"),
             ("PutStyle", "put_style"),
+            ("StyleFrame", "style_frame"),
             ("GetReplacements", "get_replacements"),
             ("PutReplacements", "put_replacements"),
             ("ListRenders", "renders_list"),
@@ -377,6 +384,7 @@ impl Modify for Links {
             project.iter().map(|&(name, to)| ("projects_create", name, to, &id)).collect();
         links.extend([
             ("create_token", "DeleteToken", "delete_token", &id),
+            ("save_style", "DeleteSavedStyle", "delete_saved_style", &id),
             ("webhooks_create", "DeleteWebhook", "webhooks_delete", &id),
             ("webhooks_create", "TestWebhook", "test_webhook", &id),
             ("login", "Refresh", "refresh", &session),

@@ -13,7 +13,8 @@ use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry}
 use crate::openapi;
 use crate::resources::{
     account, auth, captions, events, files, health, imports, jobs, media, pages, projects, renders,
-    replacements, styles, tokens, uploads, usage, waveform, web, webhooks,
+    replacements, saved_styles, style_frames, styles, tokens, uploads, usage, waveform, web,
+    webhooks,
 };
 use crate::state::{AppState, Probes};
 
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
             small(get(replacements::get_replacements).put(replacements::put_replacements)),
         )
         .route("/api/projects/{id}/style", small(get(styles::get_style).put(styles::put_style)))
+        .route("/api/projects/{id}/style/frame", small(post(style_frames::frame)))
         .route("/api/projects/{id}/renders", small(post(renders::create).get(renders::list)))
         .route("/api/renders/{id}/download", get(renders::download))
         .route("/api/styles", get(styles::presets))
@@ -84,6 +86,8 @@ pub fn router(state: AppState) -> Router {
         .route("/files/{*key}", get(files::serve))
         .route("/problems/{slug}", get(crate::problem::describe))
         .route("/fonts/{name}", get(web::font))
+        .route("/api/me/styles", small(get(saved_styles::list).post(saved_styles::save)))
+        .route("/api/me/styles/{id}", axum::routing::delete(saved_styles::delete))
         .route("/api/webhooks", small(post(webhooks::create).get(webhooks::list)))
         .route("/api/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/api/webhooks/{id}/test", small(post(webhooks::test_webhook)))

@@ -10,6 +10,7 @@ use cofee_store::accounts::{Accounts, Projects};
 use cofee_store::media::MediaStore;
 use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
+use cofee_store::saved_styles::SavedStyles;
 use cofee_store::signals::{JobSignals, SignallingQueue};
 use cofee_store::webhooks::Webhooks;
 use uuid::Uuid;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub media: Arc<dyn MediaStore>,
     pub queue: Arc<dyn JobQueue>,
     pub webhooks: Arc<dyn Webhooks>,
+    pub saved_styles: Arc<dyn SavedStyles>,
     /// The same database as the stores above, for readiness.
     pub db: Arc<dyn Database>,
     pub objects: Objects,
@@ -49,6 +51,8 @@ pub struct AppState {
     /// Cancelled when the process begins to shut down: endless responses (event streams) end,
     /// so that the requests still running can finish and the server can stop.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// Turns to draw a style frame (`crate::limits::MAX_CONCURRENT_STILLS`).
+    pub stills: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -67,6 +71,7 @@ impl AppState {
             media: db.clone(),
             queue: db.clone(),
             webhooks: db.clone(),
+            saved_styles: db.clone(),
             db,
             objects,
             keys: Arc::new(keys),
@@ -81,6 +86,7 @@ impl AppState {
             cors_origins: Vec::new(),
             signals: JobSignals::none(),
             stopping: tokio_util::sync::CancellationToken::new(),
+            stills: Arc::new(tokio::sync::Semaphore::new(crate::limits::MAX_CONCURRENT_STILLS)),
         }
     }
 

@@ -1556,7 +1556,210 @@ async fn a_waveform_is_not_ready_until_its_job_has_run(app: App) {
     assert!(described["409"]["content"]["application/problem+json"].is_object(), "{described}");
 }
 
+/// The pixels of a PNG as RGB rows (FFmpeg decodes it), with its width and height.
+fn rgb_rows(png: &[u8], dir: &std::path::Path) -> (u32, u32, Vec<Vec<u8>>) {
+    assert_eq!(&png[1..4], b"PNG", "a PNG");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    let path = dir.join(format!("still-{}.png", uuid::Uuid::new_v4()));
+    std::fs::write(&path, png).unwrap();
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rows = out.stdout.chunks(width as usize * 3).map(<[u8]>::to_vec).collect();
+    (width, height, rows)
+}
+
+/// The style gallery's frames: the project's own video at a moment with its captions drawn in a
+/// style, where the style puts them; the project's style when none is sent; bounded and checked.
+async fn a_style_frame_draws_the_captions_on_the_projects_video(app: App) {
+    let (alice, _) = app.user("alice@example.com").await;
+    let (bob, _) = app.user("bob@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "look"})).await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    let url = format!("{}/api/projects/{pid}/style/frame", app.base);
+    let frame =
+        |token: &str, body: Value| app.http.post(&url).bearer_auth(token).json(&body).send();
+    let r = frame(&alice, json!({"t": 1.0})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT, "no video yet");
+    let r = app
+        .http
+        .put(format!("{}/api/projects/{pid}/media", app.base))
+        .bearer_auth(&alice)
+        .body(app.clip())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let png = |body: Value| async {
+        let r = frame(&alice, body).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "image/png");
+        r.bytes().await.unwrap().to_vec()
+    };
+    // No captions yet: a sample line, drawn where each style puts it.
+    let top = png(json!({"t": 1.0, "style": {"base": "clean", "position": "top"}})).await;
+    let bottom = png(json!({"t": 1.0, "style": {"base": "clean", "position": "bottom"}})).await;
+    let (w, h, top_rows) = rgb_rows(&top, app._dir.path());
+    assert_eq!((w, h), (360, 270), "360 wide in the clip's proportions (320×240)");
+    let (_, _, bottom_rows) = rgb_rows(&bottom, app._dir.path());
+    let differing: Vec<usize> =
+        (0..h as usize).filter(|&y| top_rows[y] != bottom_rows[y]).collect();
+    assert!(!differing.is_empty(), "the captions moved with the position");
+    let third = h as usize / 3;
+    assert!(
+        differing.iter().all(|&y| y < third || y >= 2 * third),
+        "captions only in the top and bottom thirds, not the middle: rows {differing:?}"
+    );
+    assert!(differing.iter().any(|&y| y < third) && differing.iter().any(|&y| y >= 2 * third));
+
+    // The project's own style when none is sent; its captions rather than the sample.
+    let r = app
+        .http
+        .put(format!("{}/api/projects/{pid}/style", app.base))
+        .bearer_auth(&alice)
+        .json(&json!({"base": "clean", "position": "top"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(png(json!({"t": 1.0})).await, top, "the project's style");
+    let words = json!({"words": [
+        {"text": "Hello", "start": 0.2, "end": 0.6}, {"text": "there", "start": 0.6, "end": 1.0}
+    ]});
+    app.db.save_transcript(pid.parse().unwrap(), &words.to_string()).await.unwrap();
+    let captioned = png(json!({"t": 0.5})).await;
+    assert_ne!(
+        png(json!({"t": 0.5, "style": {"base": "clean", "position": "bottom"}})).await,
+        captioned
+    );
+    let late = png(json!({"t": 2.5, "width": 160})).await;
+    let (w, h, late_rows) = rgb_rows(&late, app._dir.path());
+    assert_eq!((w, h), (160, 120));
+    let plain = png(json!({"t": 2.5, "width": 160, "style": {"base": "clean", "font_size": 1.0, "outline": 0.0, "shadow": 0.0, "text_color": "#00000000"}})).await;
+    let (_, _, plain_rows) = rgb_rows(&plain, app._dir.path());
+    assert!(
+        (0..h as usize / 3).any(|y| late_rows[y] != plain_rows[y]),
+        "after the last word the last page is drawn, so the style shows"
+    );
+
+    for (body, field) in [
+        (json!({"t": 1.0, "width": 20}), "width"),
+        (json!({"t": -1.0}), "t"),
+        (json!({"t": 1.0, "style": {"font_size": 90}}), "font_size"),
+    ] {
+        let r = frame(&alice, body).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
+    assert_eq!(frame(&bob, json!({"t": 1.0})).await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+/// Saved styles: checked like a project's style, named, replaced by name, the owner's alone,
+/// bounded in number; a saved style applies to any project and draws in the gallery.
+async fn saved_styles_are_the_accounts_checked_and_bounded(app: App) {
+    let (alice, _) = app.user("alice@example.com").await;
+    let (bob, _) = app.user("bob@example.com").await;
+    let (s, saved) = app
+        .post(
+            "/api/me/styles",
+            Some(&alice),
+            json!({"name": "Brand", "style": {"base": "bold-pop", "active_color": "#FF00AA"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    assert_eq!(
+        (
+            saved["name"].as_str(),
+            saved["style"]["name"].as_str(),
+            saved["style"]["active_color"].as_str()
+        ),
+        (Some("Brand"), Some("Brand"), Some("#FF00AA")),
+        "the whole style, under its name: {saved}"
+    );
+    assert_eq!(saved["style"]["highlight"], "word", "the rest from its base");
+    let (_, again) = app
+        .post(
+            "/api/me/styles",
+            Some(&alice),
+            json!({"name": "Brand", "style": {"base": "karaoke"}}),
+        )
+        .await;
+    assert_eq!(again["id"], saved["id"], "the same name replaces it");
+    let (_, list) = app.get("/api/me/styles", &alice).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["style"]["highlight"], "karaoke");
+    assert_eq!(
+        app.get("/api/me/styles", &bob).await.1,
+        json!([]),
+        "another account's are not listed"
+    );
+
+    // Applied to a project as it is (the editor sends the saved style whole).
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "p"})).await;
+    let pid = p["id"].as_str().unwrap();
+    let r = app
+        .http
+        .put(format!("{}/api/projects/{pid}/style", app.base))
+        .bearer_auth(&alice)
+        .json(&list[0]["style"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, style) = app.get(&format!("/api/projects/{pid}/style"), &alice).await;
+    assert_eq!(style, list[0]["style"]);
+
+    for (body, field) in [
+        (json!({"name": "  ", "style": {}}), "name"),
+        (json!({"name": "x".repeat(81), "style": {}}), "name"),
+        (json!({"name": "a\u{7}b", "style": {}}), "name"),
+        (json!({"name": "ok", "style": {"outline": 99}}), "outline"),
+    ] {
+        let (s, p) = app.post("/api/me/styles", Some(&alice), body).await;
+        assert_eq!(
+            (s, p["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{p}"
+        );
+    }
+    let id = saved["id"].as_str().unwrap();
+    let delete = |token: &str| {
+        app.http.delete(format!("{}/api/me/styles/{id}", app.base)).bearer_auth(token).send()
+    };
+    assert_eq!(delete(&bob).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(delete(&alice).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(delete(&alice).await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    for i in 0..50 {
+        let (s, _) = app
+            .post("/api/me/styles", Some(&bob), json!({"name": format!("s{i}"), "style": {}}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, p) =
+        app.post("/api/me/styles", Some(&bob), json!({"name": "one more", "style": {}})).await;
+    assert_eq!(
+        (s, p["type"].as_str()),
+        (StatusCode::FORBIDDEN, Some("/problems/quota-exceeded")),
+        "{p}"
+    );
+    assert!(p["detail"].as_str().unwrap().contains("at most 50"), "{p}");
+    let (s, _) = app
+        .post("/api/me/styles", Some(&bob), json!({"name": "s7", "style": {"base": "boxed"}}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "replacing one is not one more");
+}
+
 on_both_backends!(
+    saved_styles_are_the_accounts_checked_and_bounded,
+    a_style_frame_draws_the_captions_on_the_projects_video,
     cross_origin_calls_only_from_configured_origins_and_bodies_are_bounded,
     sign_in_attempts_for_one_account_are_throttled_with_retry_after,
     register_validates_and_refuses_duplicates_with_problem_json,

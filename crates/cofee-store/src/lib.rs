@@ -1,5 +1,5 @@
 //! Persistence adapters: the durable job queue ([`queue`]), accounts/projects ([`accounts`]),
-//! media ([`media`]) and webhooks ([`webhooks`]) — their traits here, their SQL once in [`db`]
+//! media ([`media`]), webhooks ([`webhooks`]) and saved styles ([`saved_styles`]) — their traits here, their SQL once in [`db`]
 //! for SQLite and PostgreSQL alike — and object storage ([`objects`]).
 
 pub mod accounts;
@@ -8,6 +8,7 @@ pub mod housekeeping;
 pub mod media;
 pub mod objects;
 pub mod queue;
+pub mod saved_styles;
 pub mod signals;
 pub mod webhooks;
 
@@ -69,6 +70,7 @@ pub trait Database:
     + media::MediaStore
     + queue::JobQueue
     + webhooks::Webhooks
+    + saved_styles::SavedStyles
 {
     /// Whether the database answers (readiness probes).
     async fn ping(&self) -> Result<(), StoreError>;

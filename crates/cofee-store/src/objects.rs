@@ -47,6 +47,13 @@ pub fn content_type(key: &str) -> Option<&'static str> {
     }
 }
 
+/// Where to read an object in place (`Objects::service_read`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectSource {
+    File(PathBuf),
+    Url(String),
+}
+
 #[derive(Clone)]
 pub struct Objects {
     inner: Arc<dyn ObjectStore>,
@@ -59,6 +66,8 @@ pub struct Objects {
 #[derive(Clone)]
 struct PublicSigner {
     store: Arc<AmazonS3>,
+    /// Signs for the endpoint the service itself talks to.
+    internal: Arc<AmazonS3>,
     /// The key prefix inside the bucket (`s3://bucket/prefix`), empty for none.
     prefix: String,
     origin: String,
@@ -156,14 +165,19 @@ impl Objects {
             |e| e.trim_end_matches('/').to_string(),
         );
         let inner: Arc<dyn ObjectStore> = if location.prefix.is_empty() {
-            store
+            store.clone()
         } else {
-            Arc::new(PrefixStore::new(store, location.prefix.as_str()))
+            Arc::new(PrefixStore::new(store.clone(), location.prefix.as_str()))
         };
         Ok(Self {
             inner,
             local: None,
-            public: Some(PublicSigner { store: signer, prefix: location.prefix.clone(), origin }),
+            public: Some(PublicSigner {
+                store: signer,
+                internal: store,
+                prefix: location.prefix.clone(),
+                origin,
+            }),
         })
     }
 
@@ -205,6 +219,28 @@ impl Objects {
         }
         .map_err(storage)?;
         Ok(Some(url.to_string()))
+    }
+
+    /// Where the service itself reads `key` without copying it: the file of a local store, or
+    /// a URL signed for `ttl` on the endpoint the service talks to (S3), for a tool that reads
+    /// only the parts it needs (FFmpeg seeking to one frame of a long video).
+    pub async fn service_read(&self, key: &str, ttl: Duration) -> Result<ObjectSource, StoreError> {
+        if let Some(fs) = &self.local {
+            let p = fs.path_to_filesystem(&Key::from(key)).map_err(storage)?;
+            return if p.is_file() { Ok(ObjectSource::File(p)) } else { Err(StoreError::NotFound) };
+        }
+        let p = self.public.as_ref().expect("an S3 store has signers");
+        let full = Key::from(if p.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", p.prefix)
+        });
+        // Signing needs no request; a missing object is found out here rather than by the tool.
+        if self.size(key).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let url = p.internal.signed_url(Method::GET, &full, ttl).await.map_err(storage)?;
+        Ok(ObjectSource::Url(url.to_string()))
     }
 
     /// A URL a browser can `PUT` one object to, at `key`, for `ttl` (S3); `None` for a local

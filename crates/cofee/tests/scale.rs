@@ -240,6 +240,24 @@ fn thirty_projects_three_workers_one_killed_one_stopped_nothing_lost_nothing_twi
             "every transcription succeeded, each in one attempt: {states:?}"
         );
 
+        // A style frame reads the media where it lies in the bucket (FFmpeg seeking through
+        // a URL signed for the service), not a copy: a PNG of the video's proportions.
+        let r = c
+            .send(|| {
+                c.http
+                    .post(format!("{}/api/projects/{}/style/frame", c.base, projects[0]))
+                    .json(&json!({"t": 1.0, "width": 180, "style": {"base": "bold-pop"}}))
+            })
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let png = r.bytes().await.unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let (w, h) = (
+            u32::from_be_bytes(png[16..20].try_into().unwrap()),
+            u32::from_be_bytes(png[20..24].try_into().unwrap()),
+        );
+        assert_eq!((w, h), (180, 320), "9:16 like the clip");
+
         let renders: Vec<String> = join_all(projects.iter().map(|pid| {
             let c = &c;
             async move {

@@ -264,6 +264,20 @@ impl Style {
     }
 }
 
+/// Words to show a style with where a project has no captions yet, from `start_ms`, and the
+/// moment to show them at (the third word spoken, past its pop). The number shows emphasis.
+pub fn sample_words(start_ms: u64) -> (Vec<crate::Word>, u64) {
+    const WORD_MS: u64 = 300;
+    let words: Vec<crate::Word> = ["Captions", "that", "pop", "in", "3", "seconds"]
+        .iter()
+        .zip(0..)
+        .map(|(text, i)| {
+            crate::Word::new(*text, start_ms + i * WORD_MS, start_ms + (i + 1) * WORD_MS)
+        })
+        .collect();
+    (words, start_ms + 2 * WORD_MS + WORD_MS / 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

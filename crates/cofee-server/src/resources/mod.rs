@@ -14,6 +14,8 @@ pub mod pages;
 pub mod projects;
 pub mod renders;
 pub mod replacements;
+pub mod saved_styles;
+pub mod style_frames;
 pub mod styles;
 pub mod tokens;
 pub mod uploads;

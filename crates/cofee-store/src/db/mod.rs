@@ -25,6 +25,7 @@ mod id;
 mod media;
 pub mod postgres;
 mod queue;
+mod saved_styles;
 pub mod sqlite;
 mod webhooks;
 
