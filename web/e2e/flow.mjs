@@ -344,19 +344,77 @@ await flow(`an editing session several times longer than the ${TOKEN_TTL_SECS} s
   }
 })
 
-await flow('style and the libass preview', async () => {
-  await page.getByLabel('Template').selectOption('bold-pop')
-  await page.waitForTimeout(1500)
-  check(await page.getByLabel('Uppercase').isChecked(), 'choosing a template shows its settings')
-  await page.getByLabel('Emphasised words').fill('would, power')
-  await page.getByLabel('Emphasised words').press('Enter')
-  await page.getByLabel('Emphasised words').blur()
-  let style
-  for (let i = 0; i < 20; i++, await page.waitForTimeout(200)) {
-    style = (await apiAs(page, 'GET', `/api/projects/${project}/style`)).body
-    if (style.emphasis?.keywords?.includes('power')) break
+await flow('style gallery drawn on the video, every setting, saved styles, emphasis', async () => {
+  const styleOf = () => apiAs(page, 'GET', `/api/projects/${project}/style`).then((r) => r.body)
+  const until = async (what, test) => {
+    let last
+    for (let i = 0; i < 25; i++, await page.waitForTimeout(200)) if (test((last = await styleOf()))) return last
+    check(false, `${what}: ${JSON.stringify(last)}`)
   }
-  check(style.emphasis.keywords.join(',') === 'would,power' && style.uppercase === true, `the emphasis keywords were saved on the template's look: ${JSON.stringify(style.emphasis)}`)
+  const panel = page.getByRole('region', { name: 'Style' })
+  // The gallery: each template's thumbnail drawn by the server on this video.
+  const gallery = panel.getByRole('list', { name: 'Templates' })
+  const boldPop = gallery.getByRole('button', { name: 'Template bold-pop', exact: true })
+  await boldPop.locator('img').waitFor({ timeout: 20000 })
+  const thumbs = await gallery.locator('img').count()
+  check(thumbs >= 6, `every template has a thumbnail (${thumbs})`)
+  const size = await boldPop.locator('img').evaluate((img) => [img.naturalWidth, img.naturalHeight])
+  check(size[0] === 240 && Math.abs(size[1] / size[0] - 1920 / 1080) < 0.02, `thumbnails in the video's proportions: ${size}`)
+  await shots(page, 'style-gallery')
+  await boldPop.click()
+  let style = await until('bold-pop applied', (s) => s.name?.startsWith('bold-pop'))
+  check((await boldPop.getAttribute('aria-pressed')) === 'true', 'the template in use is marked')
+  check(style.uppercase === true && style.highlight === 'word', 'the template brings its whole look')
+
+  // Every setting: a slider, a select and a colour, each saved.
+  await panel.getByText('All settings').click()
+  await panel.getByRole('slider', { name: 'Size', exact: true }).fill('7')
+  await panel.getByLabel('Align').selectOption('left')
+  await panel.getByLabel('Outline', { exact: true }).fill('#3366ff')
+  style = await until('settings saved', (s) => s.font_size === 7 && s.align === 'left' && s.outline_color === '#3366FF')
+  check(style.highlight === 'word', 'other settings kept')
+  await panel.getByLabel('Emphasised words').fill('would, power')
+  await panel.getByLabel('Emphasised words').press('Enter')
+  style = await until('keywords saved', (s) => s.emphasis?.keywords?.join(',') === 'would,power')
+  check(style.uppercase === true, `the emphasis keywords were saved on the template's look`)
+  await shots(page, 'style-settings')
+
+  // Saved for other projects: it joins the gallery, drawn like the templates.
+  await panel.getByLabel('Name for my style').fill('My brand')
+  await panel.getByRole('button', { name: 'Save as my style' }).click()
+  const mine = gallery.getByRole('button', { name: 'My style My brand', exact: true })
+  await mine.locator('img').waitFor({ timeout: 20000 })
+  const kept = (await apiAs(page, 'GET', '/api/me/styles')).body
+  check(kept.length === 1 && kept[0].name === 'My brand' && kept[0].style.font_size === 7 && kept[0].style.align === 'left', `saved whole: ${JSON.stringify(kept)}`)
+  await until('the project uses the saved style', (s) => s.name === 'My brand')
+  check((await mine.getAttribute('aria-pressed')) === 'true', 'the saved style is marked as in use')
+  await gallery.getByRole('button', { name: 'Template clean', exact: true }).click()
+  await until('clean applied', (s) => s.name?.startsWith('clean') && s.font_size !== 7)
+  await mine.click()
+  await until('the saved style applied again', (s) => s.name === 'My brand' && s.font_size === 7 && s.align === 'left')
+
+  // Emphasis from the transcript: the selected word, saved as the person's mark.
+  const untilWords = async (what, test) => {
+    let last
+    for (let i = 0; i < 50; i++, await page.waitForTimeout(200)) if (test((last = await captions(page, project)))) return last
+    check(false, `${what}: ${JSON.stringify(last?.slice(0, 3))}`)
+  }
+  const before = await captions(page, project)
+  await word(page, before[1].text).click()
+  await page.keyboard.press('e')
+  await untilWords('E marks the selected word', (w) => w[1].emphasis === true && w.filter((x) => x.emphasis).length === 1)
+  check((await page.getByRole('button', { name: 'Emphasise' }).getAttribute('aria-pressed')) === 'true', 'the button shows the mark')
+  await page.getByRole('button', { name: 'Emphasise' }).click()
+  await untilWords('the button takes the mark away again', (w) => w[1].emphasis === undefined)
+  await word(page, before[1].text).click()
+  await page.keyboard.press('e')
+  await untilWords('marked again', (w) => w[1].emphasis === true)
+
+  // A saved style can be deleted; the project keeps its look.
+  await gallery.getByRole('button', { name: 'Delete my style My brand' }).click()
+  await mine.waitFor({ state: 'detached' })
+  check((await apiAs(page, 'GET', '/api/me/styles')).body.length === 0, 'the saved style is gone')
+  check((await styleOf()).name === 'My brand', 'the project keeps the look it had')
   const words = await captions(page, project)
   await word(page, words[3].text).click()
   const frame = page.locator('.frame')
@@ -372,6 +430,70 @@ await flow('style and the libass preview', async () => {
   check(changed > 2000, 'the libass preview draws captions over the video')
   await accessible(page, 'editor-styled')
   await shots(page, 'editor')
+})
+
+await flow('review: doubtful words to step through, reading checks with their fixes, safe zones', async () => {
+  const original = await apiAs(page, 'GET', `/api/projects/${project}/captions`)
+  // A page too fast to read (long words, 0.15 s each), a page too short (0.3 s), two doubtful words.
+  const texts = ['Extraordinarily', 'complicated', 'sentences', 'arrive', 'afterwards', 'quickly', 'indeed']
+  const crafted = [
+    ...texts.map((text, i) => ({ text, start: i * 0.15 + (i >= 4 ? 0.3 : 0), end: i * 0.15 + 0.14 + (i >= 4 ? 0.3 : 0), confidence: i === 2 ? 0.2 : 0.9 })),
+    { text: 'Later', start: 4.0, end: 4.3, confidence: 0.3, page_break: true },
+    { text: 'we', start: 6.0, end: 6.4, page_break: true },
+    { text: 'rest.', start: 6.4, end: 7.0 },
+  ]
+  const put = await apiAs(page, 'PUT', `/api/projects/${project}/captions`, { words: crafted }, { 'if-match': original.etag })
+  check(put.status === 200, `crafted captions saved: ${put.status}`)
+  check((await apiAs(page, 'PUT', `/api/projects/${project}/style`, { base: 'clean', position: 'bottom', margin_v: 8 })).status === 200, 'captions low in the frame')
+  await page.reload()
+  const review = page.getByRole('region', { name: 'Review' })
+  await review.getByText('2 doubtful words').waitFor({ timeout: 20_000 })
+
+  await word(page, 'Extraordinarily').click()
+  await page.keyboard.press('n')
+  check((await word(page, 'sentences').getAttribute('aria-pressed')) === 'true', 'N selects the next doubtful word')
+  await page.keyboard.press('n')
+  check((await word(page, 'Later').getAttribute('aria-pressed')) === 'true', 'and the one after')
+  await page.keyboard.press('Shift+N')
+  check((await word(page, 'sentences').getAttribute('aria-pressed')) === 'true', 'Shift+N goes back')
+  check((await word(page, 'sentences').getAttribute('class')).includes('doubtful'), 'doubtful words are marked in the transcript')
+
+  const checks = review.getByRole('list', { name: 'Reading checks' })
+  const fast = checks.getByRole('listitem').filter({ hasText: 'Fast' }).first()
+  await fast.waitFor({ timeout: 10_000 })
+  const flagged = await page.getByRole('note').count()
+  check(flagged >= 2, `the pages with findings are flagged in the transcript (${flagged})`)
+  await shots(page, 'review')
+  await fast.getByRole('button', { name: 'Split the page' }).click()
+  let words
+  for (let i = 0; i < 50; i++, await page.waitForTimeout(200)) {
+    words = await captions(page, project)
+    if (words.slice(1, 7).some((w) => w.page_break === true)) break
+  }
+  check(words.slice(1, 7).some((w) => w.page_break === true), `the split was saved: ${JSON.stringify(words.slice(0, 7).map((w) => w.page_break))}`)
+  // “Later” is on screen for 0.30 s.
+  await checks.getByRole('listitem').filter({ hasText: 'on screen for 0.30 s' }).getByRole('button', { name: 'Join with the page before' }).click()
+  for (let i = 0; i < 50; i++, await page.waitForTimeout(200)) {
+    words = await captions(page, project)
+    if (words[7].page_break === false) break
+  }
+  check(words[7].text === 'Later' && words[7].page_break === false, `the short page was joined: ${JSON.stringify(words[7])}`)
+
+  await review.getByLabel('Safe zone').selectOption('tiktok')
+  check((await page.locator('.frame .safe-zone').count()) === 3, 'TikTok’s interface drawn over the video')
+  await review.getByText(/under TikTok’s caption and sound/).waitFor()
+  await shots(page, 'safe-zones')
+  await review.getByRole('button', { name: /Move the captions clear/ }).click()
+  await review.getByText('Every page clears TikTok’s interface.').waitFor({ timeout: 10_000 })
+  const moved = (await apiAs(page, 'GET', `/api/projects/${project}/style`)).body
+  check(moved.margin_v === 22 && moved.margin_h === 16 && moved.font_size === 4.2, `the captions were moved clear, the rest kept: ${moved.margin_v} ${moved.margin_h}`)
+  await review.getByLabel('Safe zone').selectOption('')
+
+  const now = await apiAs(page, 'GET', `/api/projects/${project}/captions`)
+  const back = await apiAs(page, 'PUT', `/api/projects/${project}/captions`, original.body, { 'if-match': now.etag })
+  check(back.status === 200, 'the captions put back')
+  await page.reload()
+  await saved(page)
 })
 
 await flow('render and download', async () => {

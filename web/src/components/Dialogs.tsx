@@ -126,6 +126,8 @@ export const SHORTCUTS: [string, string][] = [
   ['Delete', 'Delete the selected word'],
   ['I', 'Insert a word after the selected one'],
   ['M', 'Merge the selected word with the next'],
+  ['E', 'Emphasise the selected word (or take its emphasis away)'],
+  ['N / Shift + N', 'Next or previous doubtful word (low confidence)'],
   ['Shift + Enter', 'Split the page: a new page starts at the selected word'],
   ['Shift + Backspace', 'Merge the selected word’s page with the page before'],
   ['[ / ]', 'Set the selected word’s start or end at the playhead'],

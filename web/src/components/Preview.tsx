@@ -1,5 +1,6 @@
 import JASSUB from 'jassub'
-import { createEffect, createSignal, onCleanup, onMount } from 'solid-js'
+import { For, createEffect, createSignal, onCleanup, onMount } from 'solid-js'
+import type { Area } from '../editor/safezones'
 
 const FONTS = ['Inter-Regular.otf', 'Inter-Bold.otf', 'Inter-ExtraBold.otf', 'Inter-Black.otf'].map((f) => `/fonts/${f}`)
 
@@ -30,6 +31,8 @@ export function Preview(props: {
   ass: string | null
   onTime: (ms: number) => void
   player: (p: Player) => void
+  /** A platform's interface areas to show over the video (fractions of the frame). */
+  areas?: Area[]
 }) {
   let video!: HTMLVideoElement
   let canvas!: HTMLCanvasElement
@@ -109,6 +112,13 @@ export function Preview(props: {
           onClick={() => player.toggle()}
         />
         <canvas ref={canvas} aria-hidden="true" />
+        <For each={props.areas ?? []}>
+          {(a) => (
+            <div class="safe-zone" aria-hidden="true" style={{ left: `${a.x * 100}%`, top: `${a.y * 100}%`, width: `${a.w * 100}%`, height: `${a.h * 100}%` }}>
+              {a.label}
+            </div>
+          )}
+        </For>
       </div>
       <div class="controls row">
         <button type="button" onClick={() => player.toggle()} aria-keyshortcuts="Space">

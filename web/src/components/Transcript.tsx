@@ -33,6 +33,8 @@ export function Transcript(props: {
   onEdit: (w: Word | null) => void
   onCommit: (w: Word, text: string) => void
   view?: (v: TranscriptView) => void
+  /** What the review found on each page (by page index), shown on the page. */
+  flags?: Map<number, string[]>
 }) {
   const isSelected = createSelector(() => props.selected)
   const isActive = createSelector(() => props.active)
@@ -123,6 +125,13 @@ export function Transcript(props: {
             <span class="page-time" aria-hidden="true">
               {secs(page().startMs)}
             </span>
+            <Show when={props.flags?.get(page().index)}>
+              {(flags) => (
+                <span class="page-flag" role="note" aria-label={`Review: ${flags().join('; ')}`} title={flags().join('\n')}>
+                  ⚠ {flags().length > 1 ? flags().length : ''}
+                </span>
+              )}
+            </Show>
             <For each={page().lines}>
               {(line) => (
                 <div class="line">
@@ -134,7 +143,7 @@ export function Transcript(props: {
                           <button
                             type="button"
                             class="word"
-                            classList={{ selected: isSelected(w.id), active: isActive(w.id), doubtful: w.confidence < 0.5 }}
+                            classList={{ selected: isSelected(w.id), active: isActive(w.id), doubtful: w.confidence < 0.5, emphasised: w.emphasis === true }}
                             title={`${secs(w.startMs)}–${secs(w.endMs)} s`}
                             aria-pressed={isSelected(w.id)}
                             data-word-id={w.id}

@@ -255,6 +255,35 @@ export class EditorStore {
     this.commit(`new page at “${w.text}”`, after)
   }
 
+  /**
+   * Marks word `i` as emphasised (the style's emphasis colour and size), or takes the mark away
+   * so the style's own rules (numbers, keywords) decide again.
+   */
+  toggleEmphasis(i: number): void {
+    const w = this.current[i]
+    if (!w) return
+    const after = [...this.current]
+    const { emphasis: _, ...unmarked } = w
+    after[i] = w.emphasis ? unmarked : { ...w, emphasis: true }
+    this.commit(w.emphasis ? `no emphasis on “${w.text}”` : `emphasise “${w.text}”`, after)
+  }
+
+  /**
+   * Sets every word's page break from `rule(word, wordBefore)` (`true` starts a page, `false`
+   * joins it to the page before, `undefined` leaves it to the layout), as one step.
+   */
+  setPageBreaks(rule: (w: Word, before: Word | undefined) => boolean | undefined, label: string): void {
+    let changed = false
+    const after = this.current.map((w, i) => {
+      const pageBreak = i === 0 ? undefined : rule(w, this.current[i - 1])
+      if (pageBreak === w.pageBreak) return w
+      changed = true
+      const { pageBreak: _, ...rest } = w
+      return pageBreak === undefined ? rest : { ...w, pageBreak }
+    })
+    if (changed) this.commit(label, after)
+  }
+
   /** Joins the page that starts at word `i` to the page before it. */
   mergePage(i: number): void {
     const w = this.current[i]

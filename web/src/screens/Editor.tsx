@@ -5,7 +5,10 @@ import { ConflictDialog, FindReplace, SaveStatus, Shortcuts, type Replacement } 
 import { ImportDialog, describeImport } from '../components/ImportDialog'
 import { Preview, type Player } from '../components/Preview'
 import { RenderPanel } from '../components/RenderPanel'
+import { ReviewPanel } from '../components/ReviewPanel'
 import { StylePanel } from '../components/StylePanel'
+import { doubtfulWords, nextOf, readingChecks } from '../editor/review'
+import { PLATFORMS, type Placement, type Platform, coveredPages } from '../editor/safezones'
 import { Timeline } from '../components/Timeline'
 import { Transcript, type TranscriptView } from '../components/Transcript'
 import { Autosave, pendingEdits, type SaveState } from '../editor/autosave'
@@ -102,14 +105,28 @@ export function Editor(props: { id: string }) {
     return { status: res.status, etag: res.headers.get('etag') ?? undefined }
   }
   /** The layout and the preview of what the server has now. */
+  // The style as saved, for the review's safe-zone check; `styleChanged` tells the style panel
+  // to read it again after a review fix changed it.
+  const [placement, setPlacement] = createSignal<Placement>()
+  const [styleChanged, setStyleChanged] = createSignal(0)
   const refreshDerived = async () => {
     const words = store.words
-    const [pages, assRes] = await Promise.all([
+    const [pages, assRes, style] = await Promise.all([
       api.GET('/api/projects/{id}/captions/pages', { params: { path: { id } } }),
       sessionFetch(`/api/projects/${id}/captions.ass`),
+      api.GET('/api/projects/{id}/style', { params: { path: { id } } }),
     ])
     if (pages.data) setBreaks(breaksFrom(pages.data, words))
     if (assRes.ok) setAss(await assRes.text())
+    if (style.data) setPlacement(style.data as Placement)
+  }
+  const moveCaptions = async (margins: { margin_v: number; margin_h: number }) => {
+    const r = await api.GET('/api/projects/{id}/style', { params: { path: { id } } })
+    if (!r.data) return setError(message(r.error, r.response))
+    const put = await api.PUT('/api/projects/{id}/style', { params: { path: { id } }, body: { ...r.data, ...margins } })
+    if (put.error) return setError(message(put.error, put.response))
+    setStyleChanged((n) => n + 1)
+    await refreshDerived()
   }
   const startEditing = async () => {
     const server = await loadCaptions()
@@ -196,6 +213,25 @@ export function Editor(props: { id: string }) {
     return w && playhead() < w.endMs ? w.id : null
   })
   const selectedIndex = () => (selected() === null ? -1 : store.index(selected()!))
+  // Review: reading checks of the pages, doubtful words, a platform's interface.
+  const [platform, setPlatform] = createSignal<Platform | null>(null)
+  const findings = createMemo(() => readingChecks(pages()))
+  const frameSize = () => ({ width: media()?.width ?? 1920, height: media()?.height ?? 1080 })
+  const flags = createMemo(() => {
+    const at = new Map<number, string[]>()
+    const add = (page: number, what: string) => at.set(page, [...(at.get(page) ?? []), what])
+    for (const f of findings()) add(f.page, f.message)
+    const p = platform()
+    const style = placement()
+    if (p && style) for (const c of coveredPages(pages(), style, p, frameSize().width, frameSize().height)) add(c.page, `under ${PLATFORMS[p].name}’s ${c.area}`)
+    return at
+  })
+  const stepDoubtful = (back: boolean) => {
+    const id = nextOf(doubtfulWords(words()), words(), selected(), back)
+    const w = id === null ? undefined : words()[store.index(id)]
+    select(w)
+  }
+  const goTo = (wordId: number) => select(words()[store.index(wordId)])
   let transcriptView: TranscriptView | undefined
   const select = (w: Word | undefined, seek = true) => {
     if (!w) return
@@ -235,6 +271,11 @@ export function Editor(props: { id: string }) {
     version()
     const p = selected() === null ? -1 : pageOf(selected()!)
     return p >= 0 && pages()[p].words[0].id !== selected()
+  }
+  const isEmphasised = () => {
+    version()
+    const i = selectedIndex()
+    return i >= 0 && store.words[i].emphasis === true
   }
   const canMergePage = () => {
     version()
@@ -305,6 +346,13 @@ export function Editor(props: { id: string }) {
         case 'm':
           withSelected((i) => store.mergeWithNext(i))
           return true
+        case 'e':
+          withSelected((i) => store.toggleEmphasis(i))
+          return true
+        case 'n':
+        case 'N':
+          stepDoubtful(e.shiftKey)
+          return true
         case '[':
           withSelected((i) => store.retime(i, player?.nowMs() ?? 0, store.words[i].endMs))
           return true
@@ -349,6 +397,17 @@ export function Editor(props: { id: string }) {
             </button>
             <button type="button" class="secondary" disabled={!canMergePage()} onClick={mergeSelectedPage} aria-keyshortcuts="Shift+Backspace" title="Join the selected word’s page to the page before">
               Merge pages
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              disabled={selected() === null}
+              aria-pressed={isEmphasised()}
+              onClick={() => withSelected((i) => store.toggleEmphasis(i))}
+              aria-keyshortcuts="E"
+              title="Show the selected word in the style’s emphasis colour and size"
+            >
+              Emphasise
             </button>
             <button type="button" class="secondary" onClick={() => setDialog('find')} aria-keyshortcuts="Control+F">
               Find and replace
@@ -404,6 +463,7 @@ export function Editor(props: { id: string }) {
                 ass={ass()}
                 onTime={setPlayhead}
                 player={(p) => (player = p)}
+                areas={platform() ? PLATFORMS[platform()!].areas : undefined}
               />
               <Show when={loaded() === 'ready'}>
                 <Timeline
@@ -449,8 +509,23 @@ export function Editor(props: { id: string }) {
                   onEdit={(w) => setEditing(w?.id ?? null)}
                   onCommit={commit}
                   view={(v) => (transcriptView = v)}
+                  flags={flags()}
                 />
-                <StylePanel project={id} onSaved={() => void refreshDerived()} />
+                <ReviewPanel
+                  store={store}
+                  words={words()}
+                  pages={pages()}
+                  findings={findings()}
+                  style={placement()}
+                  width={frameSize().width}
+                  height={frameSize().height}
+                  platform={platform()}
+                  onPlatform={setPlatform}
+                  onGo={goTo}
+                  onStepDoubtful={stepDoubtful}
+                  onMoveCaptions={(m) => void moveCaptions(m)}
+                />
+                <StylePanel project={id} playhead={playhead} changed={styleChanged} onSaved={() => void refreshDerived()} />
                 <RenderPanel
                   project={id}
                   name={project()?.name ?? 'video'}
