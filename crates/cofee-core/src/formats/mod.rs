@@ -69,7 +69,7 @@ pub fn parse(format: CaptionFormat, input: &str) -> Result<Transcript, CaptionsE
 }
 
 /// [`parse`], with the problems of what it skipped as a player would (SRT blocks whose timing
-/// cannot be read).
+/// or WebVTT blocks whose timing cannot be read).
 pub fn parse_with_skipped(
     format: CaptionFormat,
     input: &str,
@@ -79,7 +79,7 @@ pub fn parse_with_skipped(
         CaptionFormat::Srt => {
             srt::parse_with_skipped(input).map(|(cues, skipped)| (words_from_cues(&cues), skipped))
         }
-        CaptionFormat::Vtt => vtt::parse_transcript(input).map(whole),
+        CaptionFormat::Vtt => vtt::parse_transcript_with_skipped(input),
         CaptionFormat::Json => json::parse(input).map(whole),
         CaptionFormat::Ass => Err(CaptionsError::Unreadable("ASS")),
         CaptionFormat::Txt => Err(CaptionsError::Unreadable("plain text")),

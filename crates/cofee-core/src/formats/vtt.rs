@@ -86,83 +86,249 @@ fn segments(body: &str, cue_start: u64) -> Vec<(u64, String)> {
     out
 }
 
-/// Parsed cue plus its raw body (which may hold inline timestamps).
-fn parse_blocks(input: &str) -> Result<Vec<(Cue, String)>, CaptionsError> {
-    let at = |line: usize, message: String| CaptionsError::At { format: FORMAT, line, message };
-    let text = input.trim_start_matches('\u{feff}').replace("\r\n", "\n").replace('\r', "\n");
-    let lines: Vec<&str> = text.split('\n').collect();
-    let first = lines.first().copied().unwrap_or("");
-    if !(first == "WEBVTT" || first.starts_with("WEBVTT ") || first.starts_with("WEBVTT\t")) {
-        return Err(at(1, "a WebVTT file must start with `WEBVTT`".into()));
+/// A cue as the WebVTT parser reads it: its identifier, times and raw text (markup, entities
+/// and inline timestamps as written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VttCue {
+    pub id: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+}
+
+/// The WebVTT parser algorithm (<https://w3c.github.io/webvtt/#file-parsing>), as browsers run
+/// it: the cues, and what was skipped (blocks whose timing line cannot be read) — only a file
+/// without the `WEBVTT` signature is refused. Cue settings, regions and style sheets are read
+/// past and not kept. Written here because no maintained crate follows the algorithm (the WPT
+/// cases in `tests/wpt_webvtt.rs` hold it to it).
+pub fn read(input: &str) -> Result<(Vec<VttCue>, Vec<CaptionsError>), CaptionsError> {
+    let text = input
+        .strip_prefix('\u{feff}')
+        .unwrap_or(input)
+        .replace('\0', "\u{fffd}")
+        .replace("\r\n", "\n")
+        .replace('\r', "\n");
+    let signed = text
+        .strip_prefix("WEBVTT")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\n']));
+    if !signed {
+        return Err(CaptionsError::At {
+            format: FORMAT,
+            line: 1,
+            message: "a WebVTT file must start with `WEBVTT`".into(),
+        });
     }
-    let mut i = 1;
-    while i < lines.len() && !lines[i].trim().is_empty() {
-        i += 1; // header metadata
+    let mut scan = Scanner { s: &text, pos: 0, line: 1 };
+    let mut found = Found::default();
+    scan.line(); // the rest of the signature line
+    if scan.at_end() {
+        return Ok((found.cues, found.skipped));
     }
-    let mut cues = Vec::new();
-    while i < lines.len() {
-        if lines[i].trim().is_empty() {
-            i += 1;
-            continue;
-        }
-        let block: Vec<&str> =
-            lines[i..].iter().take_while(|l| !l.trim().is_empty()).copied().collect();
-        let block_start = i;
-        i += block.len();
-        if ["NOTE", "STYLE", "REGION"].iter().any(|k| {
-            block[0] == *k
-                || block[0].starts_with(&format!("{k} "))
-                || block[0].starts_with(&format!("{k}\t"))
-        }) {
-            continue;
-        }
-        let timing_at = if block[0].contains("-->") { 0 } else { 1 };
-        let timing = block.get(timing_at).filter(|l| l.contains("-->")).ok_or_else(|| {
-            at(
-                block_start + 1,
-                format!(
-                    "expected a timing line like `00:00:01.000 --> 00:00:02.500`, found {:?}",
-                    block[0]
-                ),
-            )
-        })?;
-        let line_no = block_start + timing_at + 1;
-        let (start, end) = timing.split_once("-->").expect("checked");
-        let end = end.split_whitespace().next().unwrap_or("");
-        let (start_ms, end_ms) = (
-            time::parse(start).map_err(|e| at(line_no, e.to_string()))?,
-            time::parse(end).map_err(|e| at(line_no, e.to_string()))?,
-        );
-        if end_ms < start_ms {
-            return Err(at(
-                line_no,
-                format!(
-                    "cue ends ({}) before it starts ({})",
-                    time::vtt(end_ms),
-                    time::vtt(start_ms)
-                ),
-            ));
-        }
-        let raw = block[timing_at + 1..].join("\n");
-        let plain: String = segments(&raw, start_ms).into_iter().map(|(_, t)| t).collect();
-        cues.push((Cue { start_ms, end_ms, text: unescape(&plain) }, raw));
+    scan.newline();
+    if scan.at_end() {
+        return Ok((found.cues, found.skipped));
     }
+    if scan.peek() == Some('\n') {
+        scan.newline();
+    } else {
+        collect_block(&mut scan, true, &mut found); // the header
+    }
+    scan.newlines();
+    while !scan.at_end() {
+        collect_block(&mut scan, false, &mut found);
+        scan.newlines();
+    }
+    Ok((found.cues, found.skipped))
+}
+
+#[derive(Default)]
+struct Found {
+    cues: Vec<VttCue>,
+    skipped: Vec<CaptionsError>,
+}
+
+/// A position in the normalised text (line feeds only) and its line number.
+struct Scanner<'a> {
+    s: &'a str,
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.s[self.pos..].chars().next()
+    }
+
+    /// The characters up to the next line feed (not consumed).
+    fn line(&mut self) -> &'a str {
+        let rest = &self.s[self.pos..];
+        let n = rest.find('\n').unwrap_or(rest.len());
+        self.pos += n;
+        &rest[..n]
+    }
+
+    fn newline(&mut self) {
+        if self.peek() == Some('\n') {
+            self.pos += 1;
+            self.line += 1;
+        }
+    }
+
+    fn newlines(&mut self) {
+        while self.peek() == Some('\n') {
+            self.newline();
+        }
+    }
+}
+
+/// "Collect a WebVTT block": a cue when its first or second line is a timing line; a line with
+/// `-->` further down ends the block and starts the next (a cue without the blank line before
+/// it, as some tools write them).
+fn collect_block(scan: &mut Scanner<'_>, in_header: bool, found: &mut Found) {
+    let mut line_count = 0;
+    let mut previous = (scan.pos, scan.line);
+    let mut buffer = String::new();
+    let mut seen_arrow = false;
+    let mut cue: Option<VttCue> = None;
+    loop {
+        let line_no = scan.line;
+        let line = scan.line();
+        line_count += 1;
+        let eof = scan.at_end();
+        scan.newline();
+        if line.contains("-->") {
+            if !in_header && (line_count == 1 || (line_count == 2 && !seen_arrow)) {
+                seen_arrow = true;
+                previous = (scan.pos, scan.line);
+                cue = match timings(line) {
+                    Some((start_ms, end_ms)) => Some(VttCue {
+                        id: std::mem::take(&mut buffer),
+                        start_ms,
+                        end_ms,
+                        text: String::new(),
+                    }),
+                    None => {
+                        found.skipped.push(CaptionsError::At {
+                            format: FORMAT,
+                            line: line_no,
+                            message: format!(
+                                "the cue timing {line:?} cannot be read (`00:00:01.000 --> 00:00:02.500`); the cue was skipped, as players skip it"
+                            ),
+                        });
+                        None
+                    }
+                };
+            } else {
+                (scan.pos, scan.line) = previous; // this line starts the next block
+                break;
+            }
+        } else if line.is_empty() {
+            break;
+        } else {
+            if !buffer.is_empty() {
+                buffer.push('\n');
+            }
+            buffer.push_str(line);
+            previous = (scan.pos, scan.line);
+        }
+        if eof {
+            break;
+        }
+    }
+    if let Some(mut cue) = cue {
+        cue.text = buffer;
+        found.cues.push(cue);
+    }
+}
+
+/// WebVTT's white space between the parts of a timing line.
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\u{c}' | '\r')
+}
+
+/// "Collect WebVTT cue timings and settings": the start and end (the settings are not kept).
+fn timings(line: &str) -> Option<(u64, u64)> {
+    let rest = line.trim_start_matches(is_space);
+    let (start, rest) = timestamp(rest)?;
+    let rest = rest.trim_start_matches(is_space).strip_prefix("-->")?;
+    let (end, _settings) = timestamp(rest.trim_start_matches(is_space))?;
+    Some((start, end))
+}
+
+/// "Collect a WebVTT timestamp": `[hh…:]mm:ss.ttt`, with the rest of the input.
+fn timestamp(s: &str) -> Option<(u64, &str)> {
+    let digits = |s: &str| -> (usize, Option<u64>) {
+        let n = s.bytes().take_while(u8::is_ascii_digit).count();
+        (n, s[..n].parse().ok())
+    };
+    let (n1, v1) = digits(s);
+    let v1 = v1?; // also fails on no digits, or more than fit
+    let hours_first = n1 != 2 || v1 > 59;
+    let s = s[n1..].strip_prefix(':')?;
+    let (n2, v2) = digits(s);
+    if n2 != 2 {
+        return None;
+    }
+    let mut s = &s[n2..];
+    let (h, m, sec) = if hours_first || s.starts_with(':') {
+        s = s.strip_prefix(':')?;
+        let (n3, v3) = digits(s);
+        if n3 != 2 {
+            return None;
+        }
+        s = &s[n3..];
+        (v1, v2?, v3?)
+    } else {
+        (0, v1, v2?)
+    };
+    let s = s.strip_prefix('.')?;
+    let (n4, ms) = digits(s);
+    if n4 != 3 || m > 59 || sec > 59 {
+        return None;
+    }
+    let total = h.checked_mul(3_600_000)?.checked_add(m * 60_000 + sec * 1000 + ms?)?;
+    Some((total, &s[n4..]))
+}
+
+/// The cues for Cofee: each cue with its text as shown (markup gone, entities read) and its
+/// raw body (which may hold inline timestamps), and what was skipped.
+fn parse_blocks(input: &str) -> Result<(Vec<(Cue, String)>, Vec<CaptionsError>), CaptionsError> {
+    let (cues, skipped) = read(input)?;
     if cues.is_empty() {
         return Err(CaptionsError::Whole { format: FORMAT, message: "no cues found".into() });
     }
-    Ok(cues)
+    let cues = cues
+        .into_iter()
+        .map(|c| {
+            let plain: String = segments(&c.text, c.start_ms).into_iter().map(|(_, t)| t).collect();
+            (Cue { start_ms: c.start_ms, end_ms: c.end_ms, text: unescape(&plain) }, c.text)
+        })
+        .collect();
+    Ok((cues, skipped))
 }
 
 pub fn parse(input: &str) -> Result<Vec<Cue>, CaptionsError> {
-    Ok(parse_blocks(input)?.into_iter().map(|(c, _)| c).collect())
+    Ok(parse_blocks(input)?.0.into_iter().map(|(c, _)| c).collect())
 }
 
 /// Words with times: inline timestamps anchor words exactly; words between anchors share the
 /// span in proportion to their length.
 pub fn parse_transcript(input: &str) -> Result<Transcript, CaptionsError> {
+    parse_transcript_with_skipped(input).map(|(t, _)| t)
+}
+
+/// [`parse_transcript`], with the blocks skipped as players skip them.
+pub fn parse_transcript_with_skipped(
+    input: &str,
+) -> Result<(Transcript, Vec<CaptionsError>), CaptionsError> {
+    let (cues, skipped) = parse_blocks(input)?;
     let mut words: Vec<crate::Word> = Vec::new();
-    // A cue that ends as it starts is never shown; each other cue starts a page of its own.
-    for (cue, raw) in parse_blocks(input)?.into_iter().filter(|(c, _)| c.end_ms > c.start_ms) {
+    // A cue that ends as it starts (or before) is never shown; each other cue starts a page.
+    for (cue, raw) in cues.into_iter().filter(|(c, _)| c.end_ms > c.start_ms) {
         let first = words.len();
         let segs = segments(&raw, cue.start_ms);
         for (k, (start, seg)) in segs.iter().enumerate() {
@@ -174,7 +340,7 @@ pub fn parse_transcript(input: &str) -> Result<Transcript, CaptionsError> {
             w.page_break = Some(true);
         }
     }
-    Ok(Transcript::new(None, words).normalized())
+    Ok((Transcript::new(None, words).normalized(), skipped))
 }
 
 #[cfg(test)]
@@ -222,6 +388,19 @@ mod tests {
                 .contains("must start with `WEBVTT`")
         );
         let e = parse("WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nHi\n").unwrap_err();
-        assert!(e.to_string().contains("line 3"), "{e}");
+        assert!(e.to_string().contains("no cues found"), "{e}");
+    }
+
+    /// Browsers skip a cue whose timing they cannot read and keep the rest; a timing line right
+    /// after a cue's text (yt-dlp writes them so) starts the next cue rather than being text.
+    #[test]
+    fn a_bad_cue_is_skipped_and_a_timing_line_always_starts_a_cue() {
+        let input = "WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nLost\n\n00:00:02.000 --> 00:00:03.000\nKept\n00:00:03.000 --> 00:00:04.000\nNext\n";
+        let (t, skipped) = parse_transcript_with_skipped(input).unwrap();
+        let words: Vec<_> =
+            t.words.iter().map(|w| (w.text.as_str(), w.start_ms, w.page_break)).collect();
+        assert_eq!(words, [("Kept", 2000, Some(true)), ("Next", 3000, Some(true))]);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].to_string().contains("line 3"), "{}", skipped[0]);
     }
 }

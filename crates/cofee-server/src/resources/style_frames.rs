@@ -37,9 +37,10 @@ pub struct StyleFrameRequest {
     #[schema(value_type = Option<StyleInput>)]
     pub style: Option<serde_json::Value>,
     /// The image's width in pixels (its height keeps the video's proportions).
+    /// (Read as a number, so that `360.0` is 360 as JSON Schema's integers allow.)
     #[serde(default)]
-    #[schema(minimum = 64, maximum = 1080)]
-    pub width: Option<u32>,
+    #[schema(value_type = Option<u32>, minimum = 64, maximum = 1080)]
+    pub width: Option<f64>,
 }
 
 #[utoipa::path(post, path = "/api/projects/{id}/style/frame", operation_id = "style_frame", tag = "styles", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = StyleFrameRequest, responses(
@@ -96,10 +97,11 @@ fn invalid(field: &str, message: &str) -> ApiError {
     ApiError::invalid(vec![FieldError { field: field.into(), message: message.into() }])
 }
 
-fn checked_width(width: Option<u32>) -> Result<u32, ApiError> {
-    let width = width.unwrap_or(STILL_WIDTH_DEFAULT);
-    if STILL_WIDTHS.contains(&width) {
-        Ok(width)
+fn checked_width(width: Option<f64>) -> Result<u32, ApiError> {
+    let width = width.unwrap_or(f64::from(STILL_WIDTH_DEFAULT));
+    let (lo, hi) = (f64::from(*STILL_WIDTHS.start()), f64::from(*STILL_WIDTHS.end()));
+    if width.fract() == 0.0 && (lo..=hi).contains(&width) {
+        Ok(width as u32)
     } else {
         Err(invalid(
             "width",
