@@ -117,6 +117,8 @@ pub fn cues(transcript: &Transcript) -> Vec<Cue> {
 /// Words from cues that carry no word timing: each cue's time is shared among its words in
 /// proportion to their length (the best estimate without audio).
 pub fn words_from_cues(cues: &[Cue]) -> Transcript {
+    let mut cues = cues.to_vec();
+    one_at_a_time(&mut cues);
     let mut words = Vec::new();
     // A cue that ends as it starts is never on screen in a player: it has no words here either.
     for c in cues.iter().filter(|c| c.end_ms > c.start_ms) {
@@ -128,6 +130,43 @@ pub fn words_from_cues(cues: &[Cue]) -> Transcript {
         }
     }
     Transcript::new(None, words).normalized()
+}
+
+/// A cue, alone or with what else is known of it (WebVTT's raw text).
+pub(crate) trait Timed {
+    fn cue(&self) -> &Cue;
+    fn cue_mut(&mut self) -> &mut Cue;
+}
+
+impl Timed for Cue {
+    fn cue(&self) -> &Cue {
+        self
+    }
+    fn cue_mut(&mut self) -> &mut Cue {
+        self
+    }
+}
+
+impl<T> Timed for (Cue, T) {
+    fn cue(&self) -> &Cue {
+        &self.0
+    }
+    fn cue_mut(&mut self) -> &mut Cue {
+        &mut self.0
+    }
+}
+
+/// Overlapping cues one after another, as subtitle editors fix them: in the order of their
+/// starts (file order among equal starts), each ends when the next starts at the latest. Every
+/// cue keeps its start, and its words stay together on a page of their own instead of two
+/// cues' words interleaving.
+pub(crate) fn one_at_a_time<T: Timed>(items: &mut [T]) {
+    items.sort_by_key(|t| t.cue().start_ms);
+    for i in 1..items.len() {
+        let next = items[i].cue().start_ms;
+        let before = items[i - 1].cue_mut();
+        before.end_ms = before.end_ms.min(next).max(before.start_ms);
+    }
 }
 
 /// Appends `tokens` spread over `start..end` in proportion to their width (plus one for the gap).
@@ -179,6 +218,30 @@ mod tests {
         assert_eq!(t.words.len(), 2);
         assert_eq!((t.words[0].start_ms, t.words[0].end_ms), (1000, 1181));
         assert_eq!((t.words[1].start_ms, t.words[1].end_ms), (1181, 2000));
+    }
+
+    /// Two cues on screen at once (a second speaker) are not mixed word by word: the first ends
+    /// where the second starts, and each keeps its start and stays a page.
+    #[test]
+    fn overlapping_cues_follow_one_another() {
+        let srt = "1\n00:00:01,000 --> 00:00:04,000\nfirst speaker talks\n\n2\n00:00:02,000 --> 00:00:03,000\nsecond here\n";
+        let t = parse(CaptionFormat::Srt, srt).unwrap();
+        let words: Vec<_> =
+            t.words.iter().map(|w| (w.text.as_str(), w.start_ms, w.page_break)).collect();
+        assert_eq!(
+            words.iter().map(|w| w.0).collect::<Vec<_>>(),
+            ["first", "speaker", "talks", "second", "here"]
+        );
+        assert!(t.words[..3].iter().all(|w| w.end_ms <= 2000), "{words:?}");
+        assert_eq!((words[0].1, words[3].1), (1000, 2000), "each cue keeps its start");
+        assert_eq!((words[0].2, words[3].2), (Some(true), Some(true)));
+        let vtt = "WEBVTT\n\n00:02.000 --> 00:03.000\nlater in the file\n\n00:01.000 --> 00:04.000\nearlier\n";
+        let t = parse(CaptionFormat::Vtt, vtt).unwrap();
+        assert_eq!(
+            t.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(),
+            ["earlier", "later", "in", "the", "file"]
+        );
+        t.validate().unwrap();
     }
 
     #[test]

@@ -16,10 +16,36 @@ pub fn write(cues: &[Cue]) -> String {
             i + 1,
             time::srt(c.start_ms),
             time::srt(c.end_ms),
-            c.text
+            escape(&c.text)
         );
     }
     out
+}
+
+/// Text that reads back as itself: a `<` or `{\` that would open markup, and an `&` that would
+/// start a character reference, are written as references; anything else stays as it is, for
+/// players that read no references.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        let rest = &text[i + c.len_utf8()..];
+        match c {
+            '<' if rest.starts_with(|n: char| n.is_ascii_alphabetic() || n == '/') => {
+                out.push_str("&lt;")
+            }
+            '{' if rest.starts_with('\\') => out.push_str("&#123;"),
+            '&' if starts_reference(&text[i..]) => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `s` (starting with `&`) starts a character reference a reader would decode.
+fn starts_reference(s: &str) -> bool {
+    let end = s[1..].find('&').map_or(s.len(), |n| n + 1);
+    let window = &s[..end.min(s.len())];
+    htmlize::unescape(window) != window
 }
 
 /// Reads SRT as players do: leniently where files in the wild differ (BOM, CRLF, missing or
@@ -86,7 +112,7 @@ pub fn read(input: &str) -> (Vec<Cue>, Vec<CaptionsError>) {
         let mut body = Vec::new();
         // The body ends at a blank line, or where the next cue begins without one.
         while i < lines.len() && !lines[i].trim().is_empty() && !starts_cue(&lines, i) {
-            body.push(strip_tags(lines[i]).trim().to_string());
+            body.push(htmlize::unescape(&strip_tags(lines[i])).trim().to_string());
             i += 1;
         }
         match times {
@@ -130,6 +156,37 @@ mod tests {
     fn writes() {
         let cues = [Cue { start_ms: 0, end_ms: 1500, text: "Hello\nworld".into() }];
         assert_eq!(write(&cues), "1\n00:00:00,000 --> 00:00:01,500\nHello\nworld\n\n");
+    }
+
+    /// What a person typed comes back as typed: markup-like text and references are escaped
+    /// where a reader would take them for markup, and only there.
+    #[test]
+    fn text_that_looks_like_markup_reads_back_as_written() {
+        for text in [
+            "2 < 3 and 5 > 4",
+            "<b>not bold</b> </i>",
+            "{\\an8} stays",
+            "AT&T & Co",
+            "&amp; is an entity, &copy too",
+            "Tom & Jerry &#169;",
+            "<3 <<",
+        ] {
+            let cues = [Cue { start_ms: 0, end_ms: 1000, text: text.into() }];
+            let srt = write(&cues);
+            assert_eq!(parse(&srt).unwrap()[0].text, text, "{srt}");
+        }
+        let plain = write(&[Cue { start_ms: 0, end_ms: 1, text: "2 < 3 & AT&T".into() }]);
+        assert!(plain.contains("2 < 3 & AT&T"), "plain text stays plain: {plain}");
+    }
+
+    /// Files from the web carry HTML character references; players show the characters.
+    #[test]
+    fn character_references_are_read() {
+        let cues = parse(
+            "1\n00:00:01,000 --> 00:00:02,000\nCaf&eacute; &mdash; &#x263A; &hellip; &nbsp;ok\n",
+        )
+        .unwrap();
+        assert_eq!(cues[0].text, "Café — ☺ … \u{a0}ok");
     }
 
     #[test]

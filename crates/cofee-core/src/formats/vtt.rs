@@ -16,13 +16,10 @@ fn escape(t: &str) -> String {
     t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// Character references in cue text (`&amp;`, `&eacute;`, `&#x2014;`, …), as the WebVTT cue
+/// text parser reads them: HTML's whole table.
 fn unescape(t: &str) -> String {
-    t.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&nbsp;", "\u{a0}")
-        .replace("&lrm;", "\u{200e}")
-        .replace("&rlm;", "\u{200f}")
-        .replace("&amp;", "&")
+    htmlize::unescape(t).into_owned()
 }
 
 /// Plain cues (no word timing).
@@ -102,6 +99,21 @@ pub struct VttCue {
 /// past and not kept. Written here because no maintained crate follows the algorithm (the WPT
 /// cases in `tests/wpt_webvtt.rs` hold it to it).
 pub fn read(input: &str) -> Result<(Vec<VttCue>, Vec<CaptionsError>), CaptionsError> {
+    read_with(input, Timings::Spec)
+}
+
+/// How timing lines are read: as the specification says, or as media players (FFmpeg, VLC)
+/// also take them — hours or milliseconds left out, one or two fraction digits, `,` for `.`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timings {
+    Spec,
+    Lenient,
+}
+
+fn read_with(
+    input: &str,
+    mode: Timings,
+) -> Result<(Vec<VttCue>, Vec<CaptionsError>), CaptionsError> {
     let text = input
         .strip_prefix('\u{feff}')
         .unwrap_or(input)
@@ -131,11 +143,11 @@ pub fn read(input: &str) -> Result<(Vec<VttCue>, Vec<CaptionsError>), CaptionsEr
     if scan.peek() == Some('\n') {
         scan.newline();
     } else {
-        collect_block(&mut scan, true, &mut found); // the header
+        collect_block(&mut scan, true, mode, &mut found); // the header
     }
     scan.newlines();
     while !scan.at_end() {
-        collect_block(&mut scan, false, &mut found);
+        collect_block(&mut scan, false, mode, &mut found);
         scan.newlines();
     }
     Ok((found.cues, found.skipped))
@@ -188,7 +200,7 @@ impl<'a> Scanner<'a> {
 /// "Collect a WebVTT block": a cue when its first or second line is a timing line; a line with
 /// `-->` further down ends the block and starts the next (a cue without the blank line before
 /// it, as some tools write them).
-fn collect_block(scan: &mut Scanner<'_>, in_header: bool, found: &mut Found) {
+fn collect_block(scan: &mut Scanner<'_>, in_header: bool, mode: Timings, found: &mut Found) {
     let mut line_count = 0;
     let mut previous = (scan.pos, scan.line);
     let mut buffer = String::new();
@@ -204,7 +216,11 @@ fn collect_block(scan: &mut Scanner<'_>, in_header: bool, found: &mut Found) {
             if !in_header && (line_count == 1 || (line_count == 2 && !seen_arrow)) {
                 seen_arrow = true;
                 previous = (scan.pos, scan.line);
-                cue = match timings(line) {
+                let read = match mode {
+                    Timings::Spec => timings(line),
+                    Timings::Lenient => lenient_timings(line),
+                };
+                cue = match read {
                     Some((start_ms, end_ms)) => Some(VttCue {
                         id: std::mem::take(&mut buffer),
                         start_ms,
@@ -259,6 +275,13 @@ fn timings(line: &str) -> Option<(u64, u64)> {
     Some((start, end))
 }
 
+/// A timing line as media players read it: the first word on each side of `-->`.
+fn lenient_timings(line: &str) -> Option<(u64, u64)> {
+    let (start, end) = line.split_once("-->")?;
+    let first = |s: &str| s.split(is_space).find(|w| !w.is_empty()).map(time::parse);
+    Some((first(start)?.ok()?, first(end)?.ok()?))
+}
+
 /// "Collect a WebVTT timestamp": `[hh…:]mm:ss.ttt`, with the rest of the input.
 fn timestamp(s: &str) -> Option<(u64, &str)> {
     let digits = |s: &str| -> (usize, Option<u64>) {
@@ -296,8 +319,23 @@ fn timestamp(s: &str) -> Option<(u64, &str)> {
 
 /// The cues for Cofee: each cue with its text as shown (markup gone, entities read) and its
 /// raw body (which may hold inline timestamps), and what was skipped.
+///
+/// A file in which not one timing line is WebVTT's (`00:01:39 --> 00:01:41.04`, as some tools
+/// write them) shows nothing in a browser but plays in media players: it is read as they read
+/// it, and said so.
 fn parse_blocks(input: &str) -> Result<(Vec<(Cue, String)>, Vec<CaptionsError>), CaptionsError> {
-    let (cues, skipped) = read(input)?;
+    let (mut cues, mut skipped) = read(input)?;
+    if cues.is_empty() && !skipped.is_empty() {
+        let (lenient, still) = read_with(input, Timings::Lenient)?;
+        if !lenient.is_empty() {
+            cues = lenient;
+            skipped = still;
+            skipped.insert(0, CaptionsError::Whole {
+                format: FORMAT,
+                message: "no timing line is WebVTT's own (`00:00:01.000`); they were read as media players read them, where a browser would show no cue".into(),
+            });
+        }
+    }
     if cues.is_empty() {
         return Err(CaptionsError::Whole { format: FORMAT, message: "no cues found".into() });
     }
@@ -325,7 +363,8 @@ pub fn parse_transcript(input: &str) -> Result<Transcript, CaptionsError> {
 pub fn parse_transcript_with_skipped(
     input: &str,
 ) -> Result<(Transcript, Vec<CaptionsError>), CaptionsError> {
-    let (cues, skipped) = parse_blocks(input)?;
+    let (mut cues, skipped) = parse_blocks(input)?;
+    super::one_at_a_time(&mut cues);
     let mut words: Vec<crate::Word> = Vec::new();
     // A cue that ends as it starts (or before) is never shown; each other cue starts a page.
     for (cue, raw) in cues.into_iter().filter(|(c, _)| c.end_ms > c.start_ms) {
