@@ -112,7 +112,7 @@ pub fn read(input: &str) -> (Vec<Cue>, Vec<CaptionsError>) {
         let mut body = Vec::new();
         // The body ends at a blank line, or where the next cue begins without one.
         while i < lines.len() && !lines[i].trim().is_empty() && !starts_cue(&lines, i) {
-            body.push(htmlize::unescape(&strip_tags(lines[i])).trim().to_string());
+            body.push(htmlize::unescape(strip_tags(lines[i])).trim().to_string());
             i += 1;
         }
         match times {

@@ -317,13 +317,16 @@ fn timestamp(s: &str) -> Option<(u64, &str)> {
     Some((total, &s[n4..]))
 }
 
+/// A cue as shown, with its raw body (which may hold inline timestamps).
+type CueWithBody = (Cue, String);
+
 /// The cues for Cofee: each cue with its text as shown (markup gone, entities read) and its
 /// raw body (which may hold inline timestamps), and what was skipped.
 ///
 /// A file in which not one timing line is WebVTT's (`00:01:39 --> 00:01:41.04`, as some tools
 /// write them) shows nothing in a browser but plays in media players: it is read as they read
 /// it, and said so.
-fn parse_blocks(input: &str) -> Result<(Vec<(Cue, String)>, Vec<CaptionsError>), CaptionsError> {
+fn parse_blocks(input: &str) -> Result<(Vec<CueWithBody>, Vec<CaptionsError>), CaptionsError> {
     let (mut cues, mut skipped) = read(input)?;
     if cues.is_empty() && !skipped.is_empty() {
         let (lenient, still) = read_with(input, Timings::Lenient)?;
