@@ -410,6 +410,15 @@ await flow('style gallery drawn on the video, every setting, saved styles, empha
   await page.keyboard.press('e')
   await untilWords('marked again', (w) => w[1].emphasis === true)
 
+  // A colour of its own for a word: saved with it, drawn in the render's script.
+  await word(page, before[1].text).click()
+  await page.getByLabel('Word colour').fill('#ff0000')
+  await untilWords('the word has its colour', (w) => w[1].color === '#FF0000')
+  const script = (await apiAs(page, 'GET', `/api/projects/${project}/captions.ass`)).body
+  check(script.includes('\\c&H0000FF&'), 'the script draws the word in its colour')
+  await page.getByRole('button', { name: 'No colour' }).click()
+  await untilWords('the colour taken away', (w) => w[1].color === undefined)
+
   // A saved style can be deleted; the project keeps its look.
   await gallery.getByRole('button', { name: 'Delete my style My brand' }).click()
   await mine.waitFor({ state: 'detached' })

@@ -235,9 +235,18 @@ fn word_tags(style: &Style, word: &Word, active: bool) -> String {
     if emphasised {
         scale = style.emphasis.scale;
     }
-    // The active colour wins over the emphasis colour while the word is spoken.
-    if emphasised && !(active && style.active_color != style.text_color) {
-        let _ = write!(tags, "\\c{}", style.emphasis.color.ass_inline());
+    // The active colour wins while the word is spoken; else a person's colour for the word,
+    // else the emphasis colour.
+    if !(active && style.active_color != style.text_color) {
+        match (word.color, emphasised) {
+            (Some(own), _) => {
+                let _ = write!(tags, "\\c{}", own.ass_inline());
+            }
+            (None, true) => {
+                let _ = write!(tags, "\\c{}", style.emphasis.color.ass_inline());
+            }
+            (None, false) => {}
+        }
     }
     if active {
         scale = scale.max(style.active_scale);
@@ -323,12 +332,21 @@ fn karaoke_text(style: &Style, words: &[Word], page: &Page) -> String {
                 out.push(' ');
             }
             let mut tags = format!("\\kf{}", end - start);
-            if style.emphasises(w) {
-                let _ = write!(tags, "\\2c{}", style.emphasis.color.ass_inline());
+            if let Some(own) = w.color {
+                // Not yet sung, the word is in its own colour (the fill stays the style's).
+                let _ = write!(tags, "\\2c{}", own.ass_inline());
+            }
+            let emphasised = style.emphasises(w);
+            if emphasised {
+                if w.color.is_none() {
+                    let _ = write!(tags, "\\2c{}", style.emphasis.color.ass_inline());
+                }
                 if style.emphasis.scale != 100 {
                     let _ = write!(tags, "\\fscx{0}\\fscy{0}", style.emphasis.scale);
                 }
-                let _ = write!(out, "{{{tags}}}{}{{\\r}}", w.text);
+            }
+            if emphasised || w.color.is_some() {
+                let _ = write!(out, "{{{tags}}}{}{{\\r}}", w.text); // back to the style after it
             } else {
                 let _ = write!(out, "{{{tags}}}{}", w.text);
             }
@@ -388,6 +406,28 @@ mod tests {
         let full = doc.to_ass();
         assert!(full.lines().any(|l| l == events[0]), "the same event as the render's");
         assert!(still.starts_with(full.split("[Events]").next().unwrap()), "the same header");
+    }
+
+    /// A person's colour for a word shows in it (over the emphasis colour), gives way to the
+    /// spoken-word colour while it is spoken, and ends with the word.
+    #[test]
+    fn a_words_own_colour_is_drawn_in_it() {
+        let mut t = transcript();
+        t.words[1].color = Some(crate::Color::rgb(255, 0, 0)); // "costs"
+        t.words[2].color = Some(crate::Color::rgb(0, 0, 255)); // "$4", a number bold-pop emphasises
+        let red = crate::Color::rgb(255, 0, 0).ass_inline();
+        let blue = crate::Color::rgb(0, 0, 255).ass_inline();
+        let pop = AssDocument::build(&t, &preset("bold-pop").unwrap(), PORTRAIT);
+        let at = |ms: u64| pop.events.iter().find(|e| e.start_ms <= ms && ms < e.end_ms).unwrap();
+        assert!(at(100).text.contains(&format!("\\c{red}}}COSTS")), "{}", at(100).text);
+        assert!(at(100).text.contains(&format!("\\c{blue}")), "over the emphasis colour");
+        assert!(!at(500).text.contains(&format!("\\c{red}")), "spoken: {}", at(500).text);
+        let karaoke = AssDocument::build(&t, &preset("karaoke").unwrap(), PORTRAIT).to_ass();
+        let line = karaoke.lines().find(|l| l.contains("costs")).unwrap();
+        assert!(line.contains(&format!("\\2c{red}}}costs{{\\r}}")), "{line}");
+        let json = crate::formats::json::write(&t);
+        assert!(json.contains(r##""color": "#FF0000""##), "{json}");
+        assert_eq!(crate::formats::json::parse(&json).unwrap().words[1].color, t.words[1].color);
     }
 
     #[test]

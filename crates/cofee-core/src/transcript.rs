@@ -19,6 +19,9 @@ pub struct Word {
     /// A person's page break: `Some(true)` starts a new caption page at this word, `Some(false)`
     /// keeps it on the page of the word before (a merge); `None` leaves it to the layout.
     pub page_break: Option<bool>,
+    /// A person's colour for this word (shown in it, except while it is the spoken word of a
+    /// style that highlights it); `None` leaves it to the style.
+    pub color: Option<crate::style::Color>,
 }
 
 impl Word {
@@ -30,6 +33,7 @@ impl Word {
             confidence: 1.0,
             emphasis: None,
             page_break: None,
+            color: None,
         }
     }
 
@@ -173,6 +177,8 @@ struct WireWord {
     emphasis: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     page_break: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    color: Option<crate::style::Color>,
 }
 
 fn one() -> f32 {
@@ -202,6 +208,7 @@ impl Serialize for Transcript {
                     confidence: (w.confidence * 1000.0).round() / 1000.0,
                     emphasis: w.emphasis,
                     page_break: w.page_break,
+                    color: w.color,
                 })
                 .collect(),
         }
@@ -231,6 +238,7 @@ impl<'de> Deserialize<'de> for Transcript {
                     confidence: w.confidence,
                     emphasis: w.emphasis,
                     page_break: w.page_break,
+                    color: w.color,
                 })
             })
             .collect::<Result<_, D::Error>>()?;

@@ -157,6 +157,7 @@ impl Modify for Constraints {
             );
         }
         property(doc, "TranscribeRequest", "language").pattern = Some(LANGUAGE_PATTERN.into());
+        property(doc, "CaptionWord", "color").pattern = Some(fields::color_pattern());
         let nullable = |names: &[&str]| {
             let mut values: Vec<serde_json::Value> = names.iter().map(|n| (*n).into()).collect();
             values.push(serde_json::Value::Null);

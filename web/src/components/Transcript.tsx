@@ -145,6 +145,7 @@ export function Transcript(props: {
                             class="word"
                             classList={{ selected: isSelected(w.id), active: isActive(w.id), doubtful: w.confidence < 0.5, emphasised: w.emphasis === true }}
                             title={`${secs(w.startMs)}–${secs(w.endMs)} s`}
+                            style={w.color ? { 'border-bottom': `3px solid ${w.color}` } : undefined}
                             aria-pressed={isSelected(w.id)}
                             data-word-id={w.id}
                             onClick={() => props.onSelect(w)}

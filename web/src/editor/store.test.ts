@@ -15,6 +15,17 @@ const doc = (): WireDocument => ({
 const times = (s: EditorStore) => s.words.map((w) => [w.text, w.startMs, w.endMs])
 
 describe('the editor store', () => {
+  it('gives a word a colour of its own, saved with it, and takes it away; one undo step each', () => {
+    const s = new EditorStore({ words: [{ text: 'red', start: 0, end: 0.5, color: '#FF0000' }, { text: 'plain', start: 0.5, end: 1 }] })
+    expect(s.words[0].color).toBe('#FF0000')
+    s.setColor(1, '#00FF00')
+    s.setColor(0, undefined)
+    expect(s.document().words.map((w) => w.color)).toEqual([undefined, '#00FF00'])
+    expect('color' in s.document().words[0]).toBe(false)
+    s.undo()
+    expect(s.document().words.map((w) => w.color)).toEqual(['#FF0000', '#00FF00'])
+  })
+
   it('edits a word in place and keeps every other time', () => {
     const s = new EditorStore(doc())
     s.setText(1, 'quiet')

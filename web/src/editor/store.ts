@@ -15,9 +15,11 @@ export type Word = {
   emphasis?: boolean
   /** A person's page break: true starts a caption page here, false keeps the word on the page before. */
   pageBreak?: boolean
+  /** A person's colour for the word (`#RRGGBB`). */
+  color?: string
 }
 
-export type WireWord = { text: string; start: number; end: number; confidence?: number; emphasis?: boolean; page_break?: boolean }
+export type WireWord = { text: string; start: number; end: number; confidence?: number; emphasis?: boolean; page_break?: boolean; color?: string | null }
 export type WireDocument = { language?: string | null; words: WireWord[] }
 
 /** The shortest a word may be made by hand. */
@@ -38,6 +40,7 @@ export function fromWire(doc: WireDocument): Word[] {
     confidence: w.confidence ?? 1,
     ...(w.emphasis === undefined ? {} : { emphasis: w.emphasis }),
     ...(w.page_break === undefined ? {} : { pageBreak: w.page_break }),
+    ...(w.color == null ? {} : { color: w.color }),
   }))
 }
 
@@ -51,6 +54,7 @@ export function toWire(words: readonly Word[], language?: string | null): WireDo
       confidence: w.confidence,
       ...(w.emphasis === undefined ? {} : { emphasis: w.emphasis }),
       ...(w.pageBreak === undefined ? {} : { page_break: w.pageBreak }),
+      ...(w.color === undefined ? {} : { color: w.color }),
     })),
   }
 }
@@ -266,6 +270,16 @@ export class EditorStore {
     const { emphasis: _, ...unmarked } = w
     after[i] = w.emphasis ? unmarked : { ...w, emphasis: true }
     this.commit(w.emphasis ? `no emphasis on “${w.text}”` : `emphasise “${w.text}”`, after)
+  }
+
+  /** Gives word `i` a colour of its own (`#RRGGBB`), or takes it away (`undefined`). */
+  setColor(i: number, color: string | undefined): void {
+    const w = this.current[i]
+    if (!w || w.color === color) return
+    const after = [...this.current]
+    const { color: _, ...plain } = w
+    after[i] = color === undefined ? plain : { ...w, color }
+    this.commit(color === undefined ? `no colour on “${w.text}”` : `colour “${w.text}”`, after, `color:${w.id}`)
   }
 
   /**

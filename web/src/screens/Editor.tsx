@@ -272,6 +272,11 @@ export function Editor(props: { id: string }) {
     const p = selected() === null ? -1 : pageOf(selected()!)
     return p >= 0 && pages()[p].words[0].id !== selected()
   }
+  const selectedColor = () => {
+    version()
+    const i = selectedIndex()
+    return i >= 0 ? store.words[i].color : undefined
+  }
   const isEmphasised = () => {
     version()
     const i = selectedIndex()
@@ -408,6 +413,13 @@ export function Editor(props: { id: string }) {
               title="Show the selected word in the style’s emphasis colour and size"
             >
               Emphasise
+            </button>
+            <label class="word-colour" title="A colour of its own for the selected word">
+              Word colour
+              <input type="color" disabled={selected() === null} value={selectedColor() ?? '#ffffff'} onChange={(e) => withSelected((i) => store.setColor(i, e.currentTarget.value.toUpperCase()))} />
+            </label>
+            <button type="button" class="secondary" disabled={selectedColor() === undefined} onClick={() => withSelected((i) => store.setColor(i, undefined))}>
+              No colour
             </button>
             <button type="button" class="secondary" onClick={() => setDialog('find')} aria-keyshortcuts="Control+F">
               Find and replace

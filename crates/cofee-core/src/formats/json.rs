@@ -1,5 +1,5 @@
 //! Cofee's word-level JSON: `{"language": "en", "words": [{"text", "start", "end", "confidence",
-//! "emphasis"?, "page_break"?}]}`, times in seconds.
+//! "emphasis"?, "page_break"?, "color"?}]}`, times in seconds.
 
 use super::CaptionsError;
 use crate::transcript::Transcript;

@@ -45,6 +45,8 @@ pub struct CaptionWord {
     /// Set when a person broke the pages here: `true` starts a new caption page at this word,
     /// `false` keeps it on the page of the word before; absent leaves it to the layout.
     page_break: Option<bool>,
+    /// A person's colour for the word (`#rrggbb`, or `#rrggbbaa`); absent leaves it to the style.
+    color: Option<String>,
 }
 
 /// A caption edit: the whole word document, or new text re-timed by alignment.
