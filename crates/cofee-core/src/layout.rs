@@ -97,7 +97,7 @@ impl CaptionLayout {
                 .max(start_ms);
             pages.push(Page { start_ms, end_ms, lines });
         }
-        settle_times(&mut pages, rules);
+        settle_times(&mut pages, words, rules);
         Self { pages }
     }
 
@@ -250,10 +250,15 @@ fn breaks_before(
 }
 
 /// Stretches pages to their minimum duration and across short gaps, never into the next page.
-fn settle_times(pages: &mut [Page], rules: &LayoutRules) {
+/// A page that starts at a set break — a person's, or a caption file's cue — keeps the times
+/// its words have: an imported cue ends where the file ends it.
+fn settle_times(pages: &mut [Page], words: &[Word], rules: &LayoutRules) {
     for i in 0..pages.len() {
         let next_start = pages.get(i + 1).map_or(u64::MAX, |p| p.start_ms);
         let p = &mut pages[i];
+        if words[p.words().start].page_break == Some(true) {
+            continue;
+        }
         let mut end = p.end_ms.max(p.start_ms + rules.min_page_ms);
         if next_start != u64::MAX && next_start.saturating_sub(p.end_ms) < rules.linger_ms {
             end = end.max(next_start);
@@ -382,6 +387,15 @@ mod tests {
         assert_eq!(
             l.pages[0].end_ms, 300,
             "capped at the next page and lingers over the short gap"
+        );
+        // A cue from a file (a set break) keeps its times: neither held nor stretched.
+        let mut ws = words(&[("Hi.", 0, 100), ("Then", 300, 500)]);
+        ws[0].page_break = Some(true);
+        ws[1].page_break = Some(true);
+        let l = CaptionLayout::build(&ws, &LayoutRules::default());
+        assert_eq!(
+            l.pages.iter().map(|p| (p.start_ms, p.end_ms)).collect::<Vec<_>>(),
+            [(0, 100), (300, 500)]
         );
     }
 }

@@ -113,3 +113,33 @@ fn old_mac_line_endings_references_and_markup() {
     assert_eq!(texts[7], "Unterminated styles");
     assert_eq!(texts[9], "x^3 * x = 100", "markup inside a line");
 }
+
+/// Imported cues are written back with their own times: the SRT and WebVTT exports of what was
+/// read have the file's cues, start and end, and their words in order.
+#[test]
+fn imported_cues_are_written_back_with_their_times() {
+    for name in [
+        "example-in.srt",
+        "example-in-non-utf8.vtt",
+        "example-in-styled.srt",
+        "example-in-carriage-return.srt",
+    ] {
+        let (want, _) = cues(name);
+        let decoded = decode(&file(name));
+        let t = formats::parse(formats::sniff(&decoded.text), &decoded.text).unwrap();
+        for (format, written) in
+            [("srt", srt::write(&formats::cues(&t))), ("vtt", vtt::write_transcript(&t))]
+        {
+            let back =
+                if format == "srt" { srt::parse(&written) } else { vtt::parse(&written) }.unwrap();
+            let times = |c: &[Cue]| c.iter().map(|c| (c.start_ms, c.end_ms)).collect::<Vec<_>>();
+            assert_eq!(times(&back), times(&want), "{name} as {format}:\n{written}");
+            let words = |c: &[Cue]| {
+                c.iter()
+                    .flat_map(|c| c.text.split_whitespace().map(String::from).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(words(&back), words(&want), "{name} as {format}");
+        }
+    }
+}

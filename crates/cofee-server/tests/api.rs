@@ -410,8 +410,13 @@ async fn caption_files_are_imported_in_their_encoding_cue_by_cue(app: App) {
         .collect();
     assert_eq!(
         words,
-        [("So", 0.5, Some(true)), ("here", 0.7, None), ("we", 1.3, Some(true)), ("go", 1.4, None)],
-        "{doc}"
+        [
+            ("So", 0.5, Some(true)),
+            ("here", 0.7, Some(false)),
+            ("we", 1.3, Some(true)),
+            ("go", 1.4, Some(false))
+        ],
+        "each cue a page, whole: {doc}"
     );
     let (s, problem) =
         import(&alice, "", "\"v3\"", b"just some notes\nnothing timed\n".to_vec()).await;

@@ -124,12 +124,18 @@ pub fn words_from_cues(cues: &[Cue]) -> Transcript {
     for c in cues.iter().filter(|c| c.end_ms > c.start_ms) {
         let first = words.len();
         spread(&text::tokenize(&c.text), c.start_ms, c.end_ms, &mut words);
-        // Each cue starts a caption page of its own: the file's cue boundaries stay.
-        if let Some(w) = words.get_mut(first) {
-            w.page_break = Some(true);
-        }
+        keep_as_page(&mut words[first..]);
     }
     Transcript::new(None, words).normalized()
+}
+
+/// A cue's words are a caption page of their own, whole: its first word starts the page, the
+/// others stay on it (set breaks, which the layout keeps), so the file's cues stay as they were
+/// — shown as pages, and written back with their times.
+pub(crate) fn keep_as_page(cue_words: &mut [Word]) {
+    for (k, w) in cue_words.iter_mut().enumerate() {
+        w.page_break = Some(k == 0);
+    }
 }
 
 /// A cue, alone or with what else is known of it (WebVTT's raw text).

@@ -378,9 +378,7 @@ pub fn parse_transcript_with_skipped(
                 segs.get(k + 1).map_or(cue.end_ms, |s| s.0).clamp(*start, cue.end_ms.max(*start));
             spread(&text::tokenize(&unescape(seg)), *start, end, &mut words);
         }
-        if let Some(w) = words.get_mut(first) {
-            w.page_break = Some(true);
-        }
+        super::keep_as_page(&mut words[first..]);
     }
     Ok((Transcript::new(None, words).normalized(), skipped))
 }
@@ -409,7 +407,7 @@ mod tests {
         let starts: Vec<_> = back.words.iter().map(|w| (w.text.as_str(), w.start_ms)).collect();
         assert_eq!(starts, [("Fish", 0), ("&", 350), ("<chips>", 600)]);
         let breaks: Vec<_> = back.words.iter().map(|w| w.page_break).collect();
-        assert_eq!(breaks, [Some(true), None, None], "the cue is a page");
+        assert_eq!(breaks, [Some(true), Some(false), Some(false)], "the cue is a page, whole");
     }
 
     #[test]
