@@ -410,6 +410,14 @@ await flow('style gallery drawn on the video, every setting, saved styles, empha
   await page.keyboard.press('e')
   await untilWords('marked again', (w) => w[1].emphasis === true)
 
+  // Several words at once: Shift+click extends the selection; E marks them all in one step.
+  await word(page, before[2].text).click()
+  await word(page, before[4].text).click({ modifiers: ['Shift'] })
+  await page.keyboard.press('e')
+  await untilWords('E marks the selected run', (w) => [2, 3, 4].every((k) => w[k].emphasis === true) && w[5].emphasis === undefined)
+  await page.keyboard.press('Control+z')
+  await untilWords('one undo takes the run back', (w) => [2, 3, 4].every((k) => w[k].emphasis === undefined) && w[1].emphasis === true)
+
   // A colour of its own for a word: saved with it, drawn in the render's script.
   await word(page, before[1].text).click()
   await page.getByLabel('Word colour').fill('#ff0000')

@@ -174,6 +174,19 @@ impl App {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Uploads [`App::clip`] as a project's media.
+    async fn upload_clip(&self, token: &str, pid: &str) {
+        let r = self
+            .http
+            .put(format!("{}/api/projects/{pid}/media", self.base))
+            .bearer_auth(token)
+            .body(self.clip())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+
     /// A 3 s 320×240 MP4 with sound, made with FFmpeg.
     fn clip(&self) -> Vec<u8> {
         let path = self._dir.path().join("clip.mp4");
@@ -1495,15 +1508,7 @@ async fn a_waveform_is_not_ready_until_its_job_has_run(app: App) {
     let (s, p) = app.get(&waveform, &alice).await;
     assert_eq!((s, p["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/no-media")));
 
-    let r = app
-        .http
-        .put(format!("{}/api/projects/{pid}/media", app.base))
-        .bearer_auth(&alice)
-        .body(app.clip())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    app.upload_clip(&alice, &pid).await;
     let (s, p) = app.get(&waveform, &alice).await;
     assert_eq!((s, p["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/not-ready")), "{p}");
     let job = job_named_in(&p);
@@ -1591,15 +1596,7 @@ async fn a_style_frame_draws_the_captions_on_the_projects_video(app: App) {
         |token: &str, body: Value| app.http.post(&url).bearer_auth(token).json(&body).send();
     let r = frame(&alice, json!({"t": 1.0})).await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT, "no video yet");
-    let r = app
-        .http
-        .put(format!("{}/api/projects/{pid}/media", app.base))
-        .bearer_auth(&alice)
-        .body(app.clip())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    app.upload_clip(&alice, &pid).await;
 
     let png = |body: Value| async {
         let r = frame(&alice, body).await.unwrap();

@@ -29,7 +29,10 @@ export function Transcript(props: {
   selected: number | null
   active: number | null
   editing: number | null
-  onSelect: (w: Word) => void
+  /** A click (with Shift: extend the selection to the word). */
+  onSelect: (w: Word, extend?: boolean) => void
+  /** The words of a selection of several, by id. */
+  range?: Set<number>
   onEdit: (w: Word | null) => void
   onCommit: (w: Word, text: string) => void
   view?: (v: TranscriptView) => void
@@ -143,12 +146,12 @@ export function Transcript(props: {
                           <button
                             type="button"
                             class="word"
-                            classList={{ selected: isSelected(w.id), active: isActive(w.id), doubtful: w.confidence < 0.5, emphasised: w.emphasis === true }}
+                            classList={{ selected: isSelected(w.id), 'in-range': !!props.range?.has(w.id), active: isActive(w.id), doubtful: w.confidence < 0.5, emphasised: w.emphasis === true }}
                             title={`${secs(w.startMs)}–${secs(w.endMs)} s`}
                             style={w.color ? { 'border-bottom': `3px solid ${w.color}` } : undefined}
                             aria-pressed={isSelected(w.id)}
                             data-word-id={w.id}
-                            onClick={() => props.onSelect(w)}
+                            onClick={(e) => props.onSelect(w, e.shiftKey)}
                             onDblClick={() => props.onEdit(w)}
                           >
                             {w.text}

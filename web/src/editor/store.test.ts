@@ -15,6 +15,21 @@ const doc = (): WireDocument => ({
 const times = (s: EditorStore) => s.words.map((w) => [w.text, w.startMs, w.endMs])
 
 describe('the editor store', () => {
+  it('emphasises a run of words in one step, and takes the marks away when all have them', () => {
+    const s = new EditorStore(doc())
+    s.toggleEmphasis(1, 2)
+    expect(s.words.map((w) => w.emphasis)).toEqual([undefined, true, true, undefined])
+    s.toggleEmphasis(3, 1) // either order; not all marked yet: all marked
+    expect(s.words.map((w) => w.emphasis)).toEqual([undefined, true, true, true])
+    s.toggleEmphasis(1, 3)
+    expect(s.words.every((w) => w.emphasis === undefined)).toBe(true)
+    s.undo()
+    s.undo()
+    expect(s.words.map((w) => w.emphasis)).toEqual([undefined, true, true, undefined])
+    s.setColor(0, '#00FF00', 3)
+    expect(s.words.every((w) => w.color === '#00FF00')).toBe(true)
+  })
+
   it('gives a word a colour of its own, saved with it, and takes it away; one undo step each', () => {
     const s = new EditorStore({ words: [{ text: 'red', start: 0, end: 0.5, color: '#FF0000' }, { text: 'plain', start: 0.5, end: 1 }] })
     expect(s.words[0].color).toBe('#FF0000')

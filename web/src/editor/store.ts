@@ -260,26 +260,36 @@ export class EditorStore {
   }
 
   /**
-   * Marks word `i` as emphasised (the style's emphasis colour and size), or takes the mark away
-   * so the style's own rules (numbers, keywords) decide again.
+   * Marks words `i..=j` as emphasised (the style's emphasis colour and size), or, when every one
+   * of them is marked already, takes the marks away so the style's own rules (numbers,
+   * keywords) decide again. One step.
    */
-  toggleEmphasis(i: number): void {
-    const w = this.current[i]
-    if (!w) return
+  toggleEmphasis(i: number, j = i): void {
+    const [lo, hi] = [Math.min(i, j), Math.max(i, j)]
+    const chosen = this.current.slice(lo, hi + 1)
+    if (chosen.length === 0) return
+    const unmark = chosen.every((w) => w.emphasis === true)
     const after = [...this.current]
-    const { emphasis: _, ...unmarked } = w
-    after[i] = w.emphasis ? unmarked : { ...w, emphasis: true }
-    this.commit(w.emphasis ? `no emphasis on “${w.text}”` : `emphasise “${w.text}”`, after)
+    for (let k = lo; k <= hi; k++) {
+      const { emphasis: _, ...unmarked } = after[k]
+      after[k] = unmark ? unmarked : { ...after[k], emphasis: true }
+    }
+    const what = chosen.length === 1 ? `“${chosen[0].text}”` : `${chosen.length} words`
+    this.commit(unmark ? `no emphasis on ${what}` : `emphasise ${what}`, after)
   }
 
-  /** Gives word `i` a colour of its own (`#RRGGBB`), or takes it away (`undefined`). */
-  setColor(i: number, color: string | undefined): void {
-    const w = this.current[i]
-    if (!w || w.color === color) return
+  /** Gives words `i..=j` a colour of their own (`#RRGGBB`), or takes it away (`undefined`). */
+  setColor(i: number, color: string | undefined, j = i): void {
+    const [lo, hi] = [Math.min(i, j), Math.max(i, j)]
+    const chosen = this.current.slice(lo, hi + 1)
+    if (chosen.length === 0 || chosen.every((w) => w.color === color)) return
     const after = [...this.current]
-    const { color: _, ...plain } = w
-    after[i] = color === undefined ? plain : { ...w, color }
-    this.commit(color === undefined ? `no colour on “${w.text}”` : `colour “${w.text}”`, after, `color:${w.id}`)
+    for (let k = lo; k <= hi; k++) {
+      const { color: _, ...plain } = after[k]
+      after[k] = color === undefined ? plain : { ...after[k], color }
+    }
+    const what = chosen.length === 1 ? `“${chosen[0].text}”` : `${chosen.length} words`
+    this.commit(color === undefined ? `no colour on ${what}` : `colour ${what}`, after, `color:${chosen[0].id}:${chosen.length}`)
   }
 
   /**

@@ -233,8 +233,32 @@ export function Editor(props: { id: string }) {
   }
   const goTo = (wordId: number) => select(words()[store.index(wordId)])
   let transcriptView: TranscriptView | undefined
+  // A selection of several words: from the selected word to `rangeEnd` (Shift+click,
+  // Shift+←/→); emphasis and colours apply to all of them.
+  const [rangeEnd, setRangeEnd] = createSignal<number | null>(null)
+  const bounds = (): [number, number] => {
+    version()
+    const i = selectedIndex()
+    const j = rangeEnd() === null ? i : store.index(rangeEnd()!)
+    return j < 0 ? [i, i] : [Math.min(i, j), Math.max(i, j)]
+  }
+  const rangeIds = createMemo(() => {
+    const [lo, hi] = bounds()
+    return rangeEnd() === null || lo < 0 ? undefined : new Set(words().slice(lo, hi + 1).map((w) => w.id))
+  })
+  const withRange = (f: (lo: number, hi: number) => void) => {
+    const [lo, hi] = bounds()
+    if (lo >= 0) f(lo, hi)
+  }
+  const extendTo = (w: Word | undefined) => {
+    if (!w) return
+    if (selected() === null) return select(w)
+    setRangeEnd(w.id === selected() ? null : w.id)
+    document.querySelector<HTMLElement>(`[data-word-id="${w.id}"]`)?.focus()
+  }
   const select = (w: Word | undefined, seek = true) => {
     if (!w) return
+    setRangeEnd(null)
     setSelected(w.id)
     if (seek) player?.seek(w.startMs + 1)
     // The transcript draws only the pages in view: a word not drawn has its page brought in
@@ -272,15 +296,18 @@ export function Editor(props: { id: string }) {
     const p = selected() === null ? -1 : pageOf(selected()!)
     return p >= 0 && pages()[p].words[0].id !== selected()
   }
+  const chosen = () => {
+    const [lo, hi] = bounds()
+    return lo < 0 ? [] : words().slice(lo, hi + 1)
+  }
+  /** The selection's colour when its words share one. */
   const selectedColor = () => {
-    version()
-    const i = selectedIndex()
-    return i >= 0 ? store.words[i].color : undefined
+    const c = chosen()
+    return c.length > 0 && c.every((w) => w.color === c[0].color) ? c[0].color : undefined
   }
   const isEmphasised = () => {
-    version()
-    const i = selectedIndex()
-    return i >= 0 && store.words[i].emphasis === true
+    const c = chosen()
+    return c.length > 0 && c.every((w) => w.emphasis === true)
   }
   const canMergePage = () => {
     version()
@@ -318,6 +345,11 @@ export function Editor(props: { id: string }) {
             withSelected((i) => store.move(i, key === 'ArrowRight' ? step : -step, `nudge:${selected()}`))
             return true
           }
+          if (e.shiftKey && selected() !== null) {
+            const end = store.index(rangeEnd() ?? selected()!)
+            extendTo(store.words[Math.max(0, end + (key === 'ArrowRight' ? 1 : -1))])
+            return true
+          }
           const i = selectedIndex() >= 0 ? selectedIndex() : store.wordAt(playhead())
           select(store.words[Math.max(0, i + (key === 'ArrowRight' ? 1 : -1))])
           return true
@@ -352,7 +384,7 @@ export function Editor(props: { id: string }) {
           withSelected((i) => store.mergeWithNext(i))
           return true
         case 'e':
-          withSelected((i) => store.toggleEmphasis(i))
+          withRange((lo, hi) => store.toggleEmphasis(lo, hi))
           return true
         case 'n':
         case 'N':
@@ -408,7 +440,7 @@ export function Editor(props: { id: string }) {
               class="secondary"
               disabled={selected() === null}
               aria-pressed={isEmphasised()}
-              onClick={() => withSelected((i) => store.toggleEmphasis(i))}
+              onClick={() => withRange((lo, hi) => store.toggleEmphasis(lo, hi))}
               aria-keyshortcuts="E"
               title="Show the selected word in the style’s emphasis colour and size"
             >
@@ -416,9 +448,9 @@ export function Editor(props: { id: string }) {
             </button>
             <label class="word-colour" title="A colour of its own for the selected word">
               Word colour
-              <input type="color" disabled={selected() === null} value={selectedColor() ?? '#ffffff'} onChange={(e) => withSelected((i) => store.setColor(i, e.currentTarget.value.toUpperCase()))} />
+              <input type="color" disabled={selected() === null} value={selectedColor() ?? '#ffffff'} onChange={(e) => { const c = e.currentTarget.value.toUpperCase(); withRange((lo, hi) => store.setColor(lo, c, hi)) }} />
             </label>
-            <button type="button" class="secondary" disabled={selectedColor() === undefined} onClick={() => withSelected((i) => store.setColor(i, undefined))}>
+            <button type="button" class="secondary" disabled={selectedColor() === undefined} onClick={() => withRange((lo, hi) => store.setColor(lo, undefined, hi))}>
               No colour
             </button>
             <button type="button" class="secondary" onClick={() => setDialog('find')} aria-keyshortcuts="Control+F">
@@ -517,7 +549,8 @@ export function Editor(props: { id: string }) {
                   selected={selected()}
                   active={active()}
                   editing={editing()}
-                  onSelect={(w) => select(w)}
+                  onSelect={(w, extend) => (extend ? extendTo(w) : select(w))}
+                  range={rangeIds()}
                   onEdit={(w) => setEditing(w?.id ?? null)}
                   onCommit={commit}
                   view={(v) => (transcriptView = v)}
