@@ -73,6 +73,11 @@ pub struct TranscribeJob {
     /// `sphinx`, `whisper` or `openai`; the worker's default when absent.
     #[serde(default)]
     pub engine: Option<String>,
+    /// The version of the captions this transcription replaces (0: none yet), when it was
+    /// asked for; the words are saved only if the captions are still at it, so an edit or an
+    /// import made while it ran is not overwritten. Absent (jobs from before): saved whatever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces_version: Option<i64>,
 }
 
 impl BackgroundJob for TranscribeJob {

@@ -414,7 +414,7 @@ mod tests {
             .with::<WaveformJob, _>(Named("waveform", ran.clone()));
         let ctx =
             || JobContext { cancel: CancellationToken::new(), progress: watch::channel(0.0).0 };
-        let transcribe = TranscribeJob { language: None, engine: None };
+        let transcribe = TranscribeJob { language: None, engine: None, replaces_version: None };
         handler.run(&claimed(&WaveformJob {}), ctx()).await.unwrap();
         handler.run(&claimed(&transcribe), ctx()).await.unwrap();
         assert_eq!(*ran.lock().unwrap(), ["waveform", "transcribe"]);

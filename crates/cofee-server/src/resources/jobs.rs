@@ -73,8 +73,17 @@ pub async fn transcribe(
         Err(e) => return Err(e.into()),
     }
     crate::quotas::check(&s, user, Adding { jobs: 1, ..Adding::default() }).await?;
+    let version = match s.media.transcript(user, id).await {
+        Ok(t) => t.version,
+        Err(StoreError::NotFound) => 0,
+        Err(e) => return Err(e.into()),
+    };
     let job = cofee_jobs::new_job(
-        &TranscribeJob { language: req.language, engine: req.engine },
+        &TranscribeJob {
+            language: req.language,
+            engine: req.engine,
+            replaces_version: Some(version),
+        },
         crate::job_origin(&headers, user, id),
     );
     let job_id = s.queue.enqueue(job).await?;

@@ -1,5 +1,6 @@
 //! `transcribe` jobs: recognise the speech of a project's media and store the words.
-//! Idempotent: running it again replaces the transcript. The replacements the person keeps on the
+//! Idempotent: running it again replaces the transcript it was asked to replace (never captions
+//! a person edited or imported after asking). The replacements the person keeps on the
 //! project are applied to what the engine heard.
 
 use std::path::PathBuf;
@@ -55,6 +56,39 @@ impl TranscribeHandler {
     }
 }
 
+impl TranscribeHandler {
+    /// Saves the words over the captions the job was asked to replace — and only over them: if
+    /// the person edited or imported captions meanwhile, theirs stay and the job says so.
+    async fn save(
+        &self,
+        job: &Job,
+        project: uuid::Uuid,
+        replaces: Option<i64>,
+        words: &str,
+    ) -> Result<(), JobError> {
+        let (Some(expected), Some(owner)) = (replaces, job.owner_id) else {
+            self.media.save_transcript(project, words).await.map_err(JobError::retryable)?;
+            return Ok(());
+        };
+        match self.media.replace_transcript(owner, project, words, expected).await {
+            Ok(_) => Ok(()),
+            Err(cofee_store::StoreError::Conflict(_)) => {
+                // An earlier attempt of this job may have saved these very words.
+                let now =
+                    self.media.transcript(owner, project).await.map_err(JobError::retryable)?;
+                if now.words == words {
+                    return Ok(());
+                }
+                Err(JobError::permanent(format!(
+                    "the captions changed while this transcription ran (version {expected} then, {} now); they were kept, and this transcription was not saved over them: transcribe again to replace them",
+                    now.version
+                )))
+            }
+            Err(e) => Err(JobError::retryable(e)),
+        }
+    }
+}
+
 #[async_trait]
 impl Perform<TranscribeJob> for TranscribeHandler {
     async fn perform(&self, p: TranscribeJob, job: &Job, ctx: JobContext) -> Result<(), JobError> {
@@ -107,14 +141,76 @@ impl Perform<TranscribeJob> for TranscribeHandler {
                     .record(started.elapsed().as_secs_f64() / info.duration_secs);
             }
             let t = self.replaced(project, t).await?;
-            self.media
-                .save_transcript(project, &json::write(&t))
-                .await
-                .map_err(JobError::retryable)?;
-            Ok(())
+            self.save(job, project, p.replaces_version, &json::write(&t)).await
         }
         .await;
         drop(source);
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cofee_store::Store;
+    use cofee_store::accounts::{Accounts, Projects};
+    use cofee_store::queue::JobState;
+
+    use super::*;
+
+    fn job(owner: uuid::Uuid, project: uuid::Uuid) -> Job {
+        Job {
+            id: uuid::Uuid::now_v7(),
+            queue: "transcribe".into(),
+            kind: "transcribe".into(),
+            payload: serde_json::json!({}),
+            owner_id: Some(owner),
+            project_id: Some(project),
+            state: JobState::Running,
+            attempts: 1,
+            max_attempts: 3,
+            run_at: 0,
+            lease_until: None,
+            worker_id: None,
+            progress: 0.0,
+            error: None,
+            cancel_requested: false,
+            trace_context: None,
+            traceparent: None,
+            created_at: 0,
+            updated_at: 0,
+            finished_at: None,
+        }
+    }
+
+    /// A transcription asked for over version 1 of the captions is not saved over captions a
+    /// person changed meanwhile; over the version it was asked for it is, and saving again (a
+    /// retried attempt that had saved already) is no conflict.
+    #[tokio::test]
+    async fn a_transcription_never_overwrites_captions_changed_while_it_ran() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open_sqlite(&dir.path().join("c.db")).await.unwrap());
+        let user = store.create_user("ada@example.com", "hash").await.unwrap().id;
+        let project = store.create_project(user, "talk").await.unwrap().id;
+        let handler = TranscribeHandler {
+            media: store.clone(),
+            objects: Objects::local(&dir.path().join("objects")).unwrap(),
+            engine: EngineSpec::Sphinx,
+            whisper_model: None,
+            limits: MediaLimits::default(),
+            scratch: dir.path().join("tmp"),
+        };
+        let heard = r#"{"words":[{"text":"heard","start":0.0,"end":0.5}]}"#;
+        let typed = r#"{"words":[{"text":"typed","start":0.0,"end":0.5}]}"#;
+        assert_eq!(store.save_transcript(project, heard).await.unwrap(), 1);
+        let job = job(user, project);
+        // Asked for over version 1; the person's import made version 2 meanwhile.
+        store.replace_transcript(user, project, typed, 1).await.unwrap();
+        let e = handler.save(&job, project, Some(1), heard).await.unwrap_err();
+        assert!(e.to_string().contains("the captions changed while this transcription ran"), "{e}");
+        assert_eq!(store.transcript(user, project).await.unwrap().words, typed, "theirs kept");
+        // Over the version it was asked for: saved; again (a retry): no conflict.
+        handler.save(&job, project, Some(2), heard).await.unwrap();
+        handler.save(&job, project, Some(2), heard).await.unwrap();
+        assert_eq!(store.transcript(user, project).await.unwrap().words, heard);
     }
 }
