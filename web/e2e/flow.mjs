@@ -182,6 +182,13 @@ await flow('keyboard: delete, insert, merge, nudge, undo', async () => {
   const nudged = await captions(page, project)
   check(Math.round((before[3].start - nudged[3].start) * 1000) === Math.min(100, Math.round((before[3].start - before[2].end) * 1000)), `Alt+Shift+← moved the word back by 100 ms or to its neighbour (${before[3].start} → ${nudged[3].start})`)
   await page.keyboard.press('Control+z')
+  // The transcript is one tab stop: Tab leaves it, Shift+Tab comes back to the selected word.
+  await word(page, before[3].text).focus()
+  await page.keyboard.press('Tab')
+  const inTranscript = () => page.evaluate(() => !!document.activeElement?.closest('[aria-label="Transcript"]'))
+  check(!(await inTranscript()), 'Tab leaves the transcript')
+  await page.keyboard.press('Shift+Tab')
+  check((await page.evaluate(() => document.activeElement?.textContent)) === before[3].text, 'Shift+Tab comes back to the selected word')
   await page.getByRole('button', { name: 'Shortcuts' }).click()
   await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor()
   await accessible(page, 'shortcuts')

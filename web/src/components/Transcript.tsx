@@ -73,6 +73,16 @@ export function Transcript(props: {
     return { from, to }
   })
   const shown = createMemo(() => props.pages.slice(range().from, range().to))
+  // One tab stop for the whole transcript (the roving tabindex of a composite widget): the
+  // selected word when it is drawn, else the first word drawn. Tab enters the transcript and
+  // leaves it, instead of walking through the words drawn and past the pages that are not;
+  // ←/→ and Page Up/Down move within it.
+  const tabStop = createMemo(() => {
+    const pages = shown()
+    const selected = props.selected
+    if (selected !== null && pages.some((p) => p.words.some((w) => w.id === selected))) return selected
+    return pages[0]?.words[0]?.id ?? null
+  })
   const above = () => offsets()[range().from]
   const below = () => offsets()[props.pages.length] - offsets()[range().to]
 
@@ -150,6 +160,7 @@ export function Transcript(props: {
                             title={`${secs(w.startMs)}–${secs(w.endMs)} s`}
                             style={w.color ? { 'border-bottom': `3px solid ${w.color}` } : undefined}
                             aria-pressed={isSelected(w.id)}
+                            tabIndex={tabStop() === w.id ? 0 : -1}
                             data-word-id={w.id}
                             onClick={(e) => props.onSelect(w, e.shiftKey)}
                             onDblClick={() => props.onEdit(w)}
