@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cofee_jobs::{BackgroundJob, Queue, trace};
-use cofee_store::queue::{Heartbeat, Job, JobQueue};
+use cofee_store::queue::{Heartbeat, Job, JobQueue, JobState};
 use thiserror::Error;
 use tokio::sync::{Semaphore, watch};
 pub use tokio_util::sync::CancellationToken;
@@ -338,9 +338,18 @@ async fn run_one(
         // The job's error is shown to its owner: without the server's paths, which the log
         // line keeps (L7).
         (None, Err(JobError::Retryable(e))) => {
-            tracing::warn!(job = %id, kind = %job.kind, error = %e, "job failed; it will be retried");
+            // Said after the queue decided: on its last attempt a retryable failure is the end.
             let shown = cofee_core::redact::without_paths(&e.to_string());
-            queue.fail(id, worker, &shown, true).await.map(|s| s.as_str())
+            let state = queue.fail(id, worker, &shown, true).await;
+            match &state {
+                Ok(JobState::Dead) => {
+                    tracing::warn!(job = %id, kind = %job.kind, error = %e, attempts = job.attempts, "job failed on its last attempt")
+                }
+                _ => {
+                    tracing::warn!(job = %id, kind = %job.kind, error = %e, "job failed; it will be retried")
+                }
+            }
+            state.map(|s| s.as_str())
         }
         (None, Err(JobError::Permanent(e))) => {
             tracing::warn!(job = %id, kind = %job.kind, error = %e, "job failed for good");
@@ -366,7 +375,6 @@ async fn run_one(
 #[cfg(test)]
 mod tests {
     use cofee_jobs::{RenderJob, TranscribeJob, WaveformJob, new_job};
-    use cofee_store::queue::JobState;
 
     use super::*;
 
