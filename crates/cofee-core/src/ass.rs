@@ -274,7 +274,7 @@ fn page_text(style: &Style, words: &[Word], page: &Page, active: Option<usize>) 
             out.push_str("\\N");
         }
         for i in line.words.clone() {
-            if i > line.words.start && text::needs_space(&words[i - 1].text, &words[i].text) {
+            if i > line.words.start && words[i].spaced_from(&words[i - 1]) {
                 out.push(' ');
             }
             let tags = word_tags(style, &words[i], active == Some(i));
@@ -328,7 +328,7 @@ fn karaoke_text(style: &Style, words: &[Word], page: &Page) -> String {
             if start > cursor {
                 let _ = write!(out, "{{\\k{}}}", start - cursor);
             }
-            if i > line.words.start && text::needs_space(&words[i - 1].text, &w.text) {
+            if i > line.words.start && w.spaced_from(&words[i - 1]) {
                 out.push(' ');
             }
             let mut tags = format!("\\kf{}", end - start);

@@ -103,7 +103,7 @@ impl CaptionLayout {
 
     /// Text of a line, joined by script rules.
     pub fn line_text(words: &[Word], line: &Line) -> String {
-        text::join(words[line.words.clone()].iter().map(|w| w.text.as_str()))
+        Word::join(&words[line.words.clone()])
     }
 
     /// Lines of a page as display strings.

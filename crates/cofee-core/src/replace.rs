@@ -134,6 +134,7 @@ impl Replacements {
                     end_ms,
                     // The first part keeps the word's page break; the rest continue its page.
                     page_break: if k == 0 { first_break } else { None },
+                    space_before: if k == 0 { w.space_before } else { None },
                     ..w.clone()
                 });
             }

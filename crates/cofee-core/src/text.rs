@@ -116,10 +116,40 @@ pub fn joined_width<'a>(tokens: impl IntoIterator<Item = &'a str>) -> usize {
 /// characters (closing punctuation stays with the character before it). Latin runs inside CJK
 /// text ("用iPhone拍") stay whole.
 pub fn tokenize(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for chunk in text.split_whitespace() {
+    tokenize_spaced(text).into_iter().map(|(t, _)| t).collect()
+}
+
+/// [`tokenize`], with how each token was set off from the one before in `text`: `Some(true)`
+/// by spaces or tabs, `Some(false)` by nothing (glued: "用iPhone"), `None` by a line break only
+/// or at the start (where the script rule decides). [`needs_space`] alone cannot tell "用 Rust"
+/// from "用iPhone".
+pub fn tokenize_spaced(text: &str) -> Vec<(String, Option<bool>)> {
+    let mut out: Vec<(String, Option<bool>)> = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let gap = rest.len() - rest.trim_start().len();
+        let (before, after) = rest.split_at(gap);
+        let end = after.find(char::is_whitespace).unwrap_or(after.len());
+        let (chunk, tail) = after.split_at(end);
+        rest = tail;
+        if chunk.is_empty() {
+            break;
+        }
+        let lead = if before.contains(['\n', '\r']) {
+            None
+        } else if !before.is_empty() {
+            Some(true)
+        } else if out.is_empty() {
+            None // the start of the text: what came before it is not known here
+        } else {
+            Some(false)
+        };
+        let mut first = Some(lead);
+        let mut push = |out: &mut Vec<(String, Option<bool>)>, t: String| {
+            out.push((t, first.take().unwrap_or(Some(false))));
+        };
         if !chunk.chars().any(is_spaceless) {
-            out.push(chunk.to_string());
+            push(&mut out, chunk.to_string());
             continue;
         }
         let chunk_start = out.len();
@@ -129,21 +159,21 @@ pub fn tokenize(text: &str) -> Vec<String> {
             // Closing punctuation joins the token before it, but never across whitespace.
             if is_closing_punct(g) && (!run.is_empty() || out.len() > chunk_start) {
                 if run.is_empty() {
-                    out.last_mut().expect("checked").push_str(g)
+                    out.last_mut().expect("checked").0.push_str(g)
                 } else {
                     run.push_str(g)
                 }
             } else if spaceless {
                 if !run.is_empty() {
-                    out.push(std::mem::take(&mut run));
+                    push(&mut out, std::mem::take(&mut run));
                 }
-                out.push(g.to_string());
+                push(&mut out, g.to_string());
             } else {
                 run.push_str(g);
             }
         }
         if !run.is_empty() {
-            out.push(run);
+            push(&mut out, run);
         }
     }
     out

@@ -22,6 +22,10 @@ pub struct Word {
     /// A person's colour for this word (shown in it, except while it is the spoken word of a
     /// style that highlights it); `None` leaves it to the style.
     pub color: Option<crate::style::Color>,
+    /// Whether a space comes before this word where the script rule alone would say otherwise
+    /// (a caption file's "用 Rust 写": CJK and Latin text with a space between); `None` leaves it
+    /// to [`crate::text::needs_space`].
+    pub space_before: Option<bool>,
 }
 
 impl Word {
@@ -34,11 +38,29 @@ impl Word {
             emphasis: None,
             page_break: None,
             color: None,
+            space_before: None,
         }
     }
 
     pub fn duration_ms(&self) -> u64 {
         self.end_ms.saturating_sub(self.start_ms)
+    }
+
+    /// Whether a space separates this word from `prev` in display text.
+    pub fn spaced_from(&self, prev: &Word) -> bool {
+        self.space_before.unwrap_or_else(|| crate::text::needs_space(&prev.text, &self.text))
+    }
+
+    /// Words joined as display text.
+    pub fn join(words: &[Word]) -> String {
+        let mut out = String::new();
+        for (i, w) in words.iter().enumerate() {
+            if i > 0 && w.spaced_from(&words[i - 1]) {
+                out.push(' ');
+            }
+            out.push_str(&w.text);
+        }
+        out
     }
 }
 
@@ -159,7 +181,7 @@ impl Transcript {
 
     /// The words joined as display text.
     pub fn text(&self) -> String {
-        crate::text::join(self.words.iter().map(|w| w.text.as_str()))
+        Word::join(&self.words)
     }
 }
 
@@ -179,6 +201,8 @@ struct WireWord {
     page_break: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     color: Option<crate::style::Color>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    space_before: Option<bool>,
 }
 
 fn one() -> f32 {
@@ -209,6 +233,7 @@ impl Serialize for Transcript {
                     emphasis: w.emphasis,
                     page_break: w.page_break,
                     color: w.color,
+                    space_before: w.space_before,
                 })
                 .collect(),
         }
@@ -239,6 +264,7 @@ impl<'de> Deserialize<'de> for Transcript {
                     emphasis: w.emphasis,
                     page_break: w.page_break,
                     color: w.color,
+                    space_before: w.space_before,
                 })
             })
             .collect::<Result<_, D::Error>>()?;

@@ -8,7 +8,10 @@ use proptest::prelude::*;
 /// Words of mixed scripts and lengths, with punctuation, in time order with random gaps.
 fn transcript() -> impl Strategy<Value = Transcript> {
     let token = prop_oneof![
-        "[a-zA-Z']{1,12}[.,!?]?",
+        // A word with a letter in it ("'tis", "don't"): a word of closing punctuation alone
+        // after CJK text is spaced by the script rule one way as a word and the other once a
+        // caption file glues it to the character before (a cue cannot say which it was).
+        "'?[a-zA-Z][a-zA-Z']{0,11}[.,!?]?",
         "[0-9]{1,4}",
         "[\u{4e00}-\u{4e80}]",
         "[\u{05d0}-\u{05ea}]{2,6}",

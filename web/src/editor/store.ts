@@ -17,9 +17,11 @@ export type Word = {
   pageBreak?: boolean
   /** A person's colour for the word (`#RRGGBB`). */
   color?: string
+  /** A space before the word where the script rule would say otherwise (kept as read). */
+  spaceBefore?: boolean
 }
 
-export type WireWord = { text: string; start: number; end: number; confidence?: number; emphasis?: boolean; page_break?: boolean; color?: string | null }
+export type WireWord = { text: string; start: number; end: number; confidence?: number; emphasis?: boolean; page_break?: boolean; color?: string | null; space_before?: boolean }
 export type WireDocument = { language?: string | null; words: WireWord[] }
 
 /** The shortest a word may be made by hand. */
@@ -41,6 +43,7 @@ export function fromWire(doc: WireDocument): Word[] {
     ...(w.emphasis === undefined ? {} : { emphasis: w.emphasis }),
     ...(w.page_break === undefined ? {} : { pageBreak: w.page_break }),
     ...(w.color == null ? {} : { color: w.color }),
+    ...(w.space_before === undefined ? {} : { spaceBefore: w.space_before }),
   }))
 }
 
@@ -55,13 +58,14 @@ export function toWire(words: readonly Word[], language?: string | null): WireDo
       ...(w.emphasis === undefined ? {} : { emphasis: w.emphasis }),
       ...(w.pageBreak === undefined ? {} : { page_break: w.pageBreak }),
       ...(w.color === undefined ? {} : { color: w.color }),
+      ...(w.spaceBefore === undefined ? {} : { space_before: w.spaceBefore }),
     })),
   }
 }
 
-/** `w` without a page break of its own: a part split off a word does not start a page. */
+/** `w` without a page break or spacing of its own: a part split off a word does not start a page. */
 function continuing(w: Word): Word {
-  const { pageBreak: _, ...rest } = w
+  const { pageBreak: _, spaceBefore: __, ...rest } = w
   return rest
 }
 

@@ -123,7 +123,7 @@ pub fn words_from_cues(cues: &[Cue]) -> Transcript {
     // A cue that ends as it starts is never on screen in a player: it has no words here either.
     for c in cues.iter().filter(|c| c.end_ms > c.start_ms) {
         let first = words.len();
-        spread(&text::tokenize(&c.text), c.start_ms, c.end_ms, &mut words);
+        spread(&text::tokenize_spaced(&c.text), c.start_ms, c.end_ms, &mut words, first);
         keep_as_page(&mut words[first..]);
     }
     Transcript::new(None, words).normalized()
@@ -176,16 +176,31 @@ pub(crate) fn one_at_a_time<T: Timed>(items: &mut [T]) {
 }
 
 /// Appends `tokens` spread over `start..end` in proportion to their width (plus one for the gap).
-pub(crate) fn spread(tokens: &[String], start: u64, end: u64, out: &mut Vec<Word>) {
-    let weights: Vec<u64> = tokens.iter().map(|t| text::width(t) as u64 + 1).collect();
+/// Where the source's spacing between two words of the cue (which starts at `out[cue_start]`)
+/// is not what the script rule gives — a space between CJK and Latin text — the word keeps it.
+pub(crate) fn spread(
+    tokens: &[(String, Option<bool>)],
+    start: u64,
+    end: u64,
+    out: &mut Vec<Word>,
+    cue_start: usize,
+) {
+    let weights: Vec<u64> = tokens.iter().map(|(t, _)| text::width(t) as u64 + 1).collect();
     let total: u64 = weights.iter().sum::<u64>().max(1);
     let span = end.saturating_sub(start);
     let mut acc = 0;
-    for (t, w) in tokens.iter().zip(&weights) {
+    for ((t, spaced), w) in tokens.iter().zip(&weights) {
         let s = start + span * acc / total;
         acc += w;
         let e = start + span * acc / total;
-        out.push(Word::new(t.clone(), s, e));
+        let mut word = Word::new(t.clone(), s, e);
+        if let (Some(spaced), true) = (spaced, out.len() > cue_start) {
+            let prev = out.last().expect("within the cue");
+            if text::needs_space(&prev.text, t) != *spaced {
+                word.space_before = Some(*spaced);
+            }
+        }
+        out.push(word);
     }
 }
 
@@ -224,6 +239,29 @@ mod tests {
         assert_eq!(t.words.len(), 2);
         assert_eq!((t.words[0].start_ms, t.words[0].end_ms), (1000, 1181));
         assert_eq!((t.words[1].start_ms, t.words[1].end_ms), (1181, 2000));
+    }
+
+    /// A space between CJK and Latin text is the file's: kept where it was ("用 Rust 写"), not
+    /// added where there was none ("用iPhone拍"), in every export and the burned-in script.
+    #[test]
+    fn the_files_spacing_between_cjk_and_latin_text_stays() {
+        let text = "我用 Rust 写代码，用iPhone拍 4K 视频";
+        let srt = format!("1\n00:00:01,000 --> 00:00:05,000\n{text}\n");
+        let t = parse(CaptionFormat::Srt, &srt).unwrap();
+        assert_eq!(t.text(), text);
+        assert_eq!(cues(&t)[0].text, text, "written back as read");
+        let json = json::write(&t);
+        assert_eq!(json::parse(&json).unwrap().text(), text, "kept in the word JSON");
+        let vtt = vtt::write_transcript(&t);
+        assert_eq!(vtt::parse_transcript(&vtt).unwrap().text(), text, "{vtt}");
+        let style = crate::style::preset("clean").unwrap();
+        let ass =
+            crate::AssDocument::build(&t, &style, crate::VideoSize { width: 1920, height: 1080 });
+        assert!(ass.to_ass().contains("我用 Rust 写代码，用iPhone拍 4K 视频"), "{}", ass.to_ass());
+        // Across a line break of the file the script rule decides, as it does without a file.
+        let t =
+            parse(CaptionFormat::Srt, "1\n00:00:01,000 --> 00:00:02,000\n我用\n写代码\n").unwrap();
+        assert_eq!(t.text(), "我用写代码");
     }
 
     /// Two cues on screen at once (a second speaker) are not mixed word by word: the first ends

@@ -49,7 +49,7 @@ pub fn write_transcript(transcript: &Transcript) -> String {
                 out.push('\n');
             }
             for i in line.words.clone() {
-                if i > line.words.start && text::needs_space(&words[i - 1].text, &words[i].text) {
+                if i > line.words.start && words[i].spaced_from(&words[i - 1]) {
                     out.push(' ');
                 }
                 if i > p.words().start {
@@ -376,7 +376,11 @@ pub fn parse_transcript_with_skipped(
         for (k, (start, seg)) in segs.iter().enumerate() {
             let end =
                 segs.get(k + 1).map_or(cue.end_ms, |s| s.0).clamp(*start, cue.end_ms.max(*start));
-            spread(&text::tokenize(&unescape(seg)), *start, end, &mut words);
+            // A space before an inline timestamp belongs to the words after it (a line break
+            // is no space: the layout broke the line there).
+            let spaced = k > 0 && segs[k - 1].1.ends_with([' ', '\t']);
+            let seg = if spaced { format!(" {seg}") } else { seg.clone() };
+            spread(&text::tokenize_spaced(&unescape(&seg)), *start, end, &mut words, first);
         }
         super::keep_as_page(&mut words[first..]);
     }

@@ -47,6 +47,9 @@ pub struct CaptionWord {
     page_break: Option<bool>,
     /// A person's colour for the word (`#rrggbb`, or `#rrggbbaa`); absent leaves it to the style.
     color: Option<String>,
+    /// Whether a space comes before the word where the script rule would say otherwise (CJK and
+    /// Latin text with a space between, from a caption file); absent leaves it to the rule.
+    space_before: Option<bool>,
 }
 
 /// A caption edit: the whole word document, or new text re-timed by alignment.
