@@ -380,6 +380,12 @@ await flow('style gallery drawn on the video, every setting, saved styles, empha
   await panel.getByLabel('Outline', { exact: true }).fill('#3366ff')
   style = await until('settings saved', (s) => s.font_size === 7 && s.align === 'left' && s.outline_color === '#3366FF')
   check(style.highlight === 'word', 'other settings kept')
+  // A keyboard change keeps the control (and its focus) as the saved style comes back.
+  const sizeSlider = panel.getByRole('slider', { name: 'Size', exact: true })
+  await sizeSlider.focus()
+  await page.keyboard.press('ArrowRight')
+  await until('a keyboard change saved', (s) => Math.abs(s.font_size - 7.1) < 1e-6)
+  check(await sizeSlider.evaluate((el) => el === document.activeElement), 'the slider keeps the focus after its change is saved')
   await panel.getByLabel('Emphasised words').fill('would, power')
   await panel.getByLabel('Emphasised words').press('Enter')
   style = await until('keywords saved', (s) => s.emphasis?.keywords?.join(',') === 'would,power')
@@ -392,13 +398,13 @@ await flow('style gallery drawn on the video, every setting, saved styles, empha
   const mine = gallery.getByRole('button', { name: 'My style My brand', exact: true })
   await mine.locator('img').waitFor({ timeout: 20000 })
   const kept = (await apiAs(page, 'GET', '/api/me/styles')).body
-  check(kept.length === 1 && kept[0].name === 'My brand' && kept[0].style.font_size === 7 && kept[0].style.align === 'left', `saved whole: ${JSON.stringify(kept)}`)
+  check(kept.length === 1 && kept[0].name === 'My brand' && Math.abs(kept[0].style.font_size - 7.1) < 1e-6 && kept[0].style.align === 'left', `saved whole: ${JSON.stringify(kept)}`)
   await until('the project uses the saved style', (s) => s.name === 'My brand')
   check((await mine.getAttribute('aria-pressed')) === 'true', 'the saved style is marked as in use')
   await gallery.getByRole('button', { name: 'Template clean', exact: true }).click()
-  await until('clean applied', (s) => s.name?.startsWith('clean') && s.font_size !== 7)
+  await until('clean applied', (s) => s.name?.startsWith('clean') && s.font_size === 4.2)
   await mine.click()
-  await until('the saved style applied again', (s) => s.name === 'My brand' && s.font_size === 7 && s.align === 'left')
+  await until('the saved style applied again', (s) => s.name === 'My brand' && Math.abs(s.font_size - 7.1) < 1e-6 && s.align === 'left')
 
   // Emphasis from the transcript: the selected word, saved as the person's mark.
   const untilWords = async (what, test) => {

@@ -241,6 +241,9 @@ fn word_tags(style: &Style, word: &Word, active: bool) -> String {
         match (word.color, emphasised) {
             (Some(own), _) => {
                 let _ = write!(tags, "\\c{}", own.ass_inline());
+                if own.a != 255 {
+                    let _ = write!(tags, "\\1a{}", own.ass_alpha());
+                }
             }
             (None, true) => {
                 let _ = write!(tags, "\\c{}", style.emphasis.color.ass_inline());
@@ -335,6 +338,9 @@ fn karaoke_text(style: &Style, words: &[Word], page: &Page) -> String {
             if let Some(own) = w.color {
                 // Not yet sung, the word is in its own colour (the fill stays the style's).
                 let _ = write!(tags, "\\2c{}", own.ass_inline());
+                if own.a != 255 {
+                    let _ = write!(tags, "\\2a{}", own.ass_alpha());
+                }
             }
             let emphasised = style.emphasises(w);
             if emphasised {

@@ -250,13 +250,15 @@ fn breaks_before(
 }
 
 /// Stretches pages to their minimum duration and across short gaps, never into the next page.
-/// A page that starts at a set break — a person's, or a caption file's cue — keeps the times
-/// its words have: an imported cue ends where the file ends it.
+/// A caption file's cue kept whole (`formats::keep_as_page`) keeps the times its words have: an
+/// imported cue ends where the file ends it. A page a person split off is held like any other.
 fn settle_times(pages: &mut [Page], words: &[Word], rules: &LayoutRules) {
     for i in 0..pages.len() {
         let next_start = pages.get(i + 1).map_or(u64::MAX, |p| p.start_ms);
         let p = &mut pages[i];
-        if words[p.words().start].page_break == Some(true) {
+        // A cue kept whole: its first word starts the page and every other word is set to stay.
+        let kept = words[p.words()].iter().enumerate().all(|(k, w)| w.page_break == Some(k == 0));
+        if kept {
             continue;
         }
         let mut end = p.end_ms.max(p.start_ms + rules.min_page_ms);
@@ -388,7 +390,7 @@ mod tests {
             l.pages[0].end_ms, 300,
             "capped at the next page and lingers over the short gap"
         );
-        // A cue from a file (a set break) keeps its times: neither held nor stretched.
+        // A cue from a file (kept whole) keeps its times: neither held nor stretched.
         let mut ws = words(&[("Hi.", 0, 100), ("Then", 300, 500)]);
         ws[0].page_break = Some(true);
         ws[1].page_break = Some(true);
@@ -396,6 +398,15 @@ mod tests {
         assert_eq!(
             l.pages.iter().map(|p| (p.start_ms, p.end_ms)).collect::<Vec<_>>(),
             [(0, 100), (300, 500)]
+        );
+        // A page a person split off (a break on its first word only) is held as any page.
+        let mut ws =
+            words(&[("Hi", 0, 100), ("there", 100, 200), ("now.", 200, 300), ("Then", 2000, 2200)]);
+        ws[1].page_break = Some(true);
+        let l = CaptionLayout::build(&ws, &LayoutRules::default());
+        assert_eq!(
+            l.pages.iter().map(|p| (p.start_ms, p.end_ms)).collect::<Vec<_>>(),
+            [(0, 100), (100, 800), (2000, 2700)]
         );
     }
 }

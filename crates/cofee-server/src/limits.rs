@@ -41,8 +41,9 @@ impl Default for Quotas {
 /// Style frames (`POST …/style/frame`) drawn at once by one API process: each decodes video.
 pub const MAX_CONCURRENT_STILLS: usize = 2;
 
-/// How long a style frame waits for its turn before the answer is `503` (try again).
-pub const STILL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a style frame waits for its turn before the answer is `503` (try again); with
+/// [`STILL_TIMEOUT`] within the request deadline, so the frame's own answer is the one given.
+pub const STILL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The most one style frame may take to draw (seeking in a long video included).
 pub const STILL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);

@@ -25,15 +25,18 @@ export function StylePanel(props: { project: string; playhead: () => number; onS
     // Where a style change starts; the preview marks where it ends (bench/editor.sh reads both).
     performance.mark('cofee:style-change')
     setError('')
-    saving = saving.then(async () => {
-      // A template starts from that template's look; any other change is the whole style as
-      // it is, with that one setting changed.
-      const body: Style = whole ? change : { ...(style() ?? {}), ...change }
-      const r = await api.PUT('/api/projects/{id}/style', { params: { path: { id: props.project } }, body })
-      if (r.error) return void setError(message(r.error, r.response))
-      mutate(r.data as Style)
-      props.onSaved()
-    })
+    saving = saving
+      .then(async () => {
+        // A template starts from that template's look; any other change is the whole style as
+        // it is, with that one setting changed.
+        const body: Style = whole ? change : { ...(style() ?? {}), ...change }
+        const r = await api.PUT('/api/projects/{id}/style', { params: { path: { id: props.project } }, body })
+        if (r.error) return void setError(message(r.error, r.response))
+        mutate(r.data as Style)
+        props.onSaved()
+      })
+      // A failed request (offline) is said, and the next change is saved still.
+      .catch((e: unknown) => void setError(`The style was not saved: ${message(e)}`))
     return saving
   }
   const looks = createMemo<Look[]>(() => [
@@ -56,6 +59,7 @@ export function StylePanel(props: { project: string; playhead: () => number; onS
   const [name, setName] = createSignal('')
   const keep = async (e: Event) => {
     e.preventDefault()
+    await saving // the style as the last change left it
     const s = style()
     if (!s || !name().trim()) return
     const r = await api.POST('/api/me/styles', { body: { name: name().trim(), style: s } })

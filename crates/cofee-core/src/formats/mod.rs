@@ -142,6 +142,8 @@ pub(crate) fn keep_as_page(cue_words: &mut [Word]) {
 pub(crate) trait Timed {
     fn cue(&self) -> &Cue;
     fn cue_mut(&mut self) -> &mut Cue;
+    /// Takes in a cue shown over the same time (its text below this one's).
+    fn absorb(&mut self, other: Self);
 }
 
 impl Timed for Cue {
@@ -151,28 +153,47 @@ impl Timed for Cue {
     fn cue_mut(&mut self) -> &mut Cue {
         self
     }
+    fn absorb(&mut self, other: Self) {
+        self.end_ms = self.end_ms.max(other.end_ms);
+        self.text.push('\n');
+        self.text.push_str(&other.text);
+    }
 }
 
-impl<T> Timed for (Cue, T) {
+impl Timed for (Cue, String) {
     fn cue(&self) -> &Cue {
         &self.0
     }
     fn cue_mut(&mut self) -> &mut Cue {
         &mut self.0
     }
+    fn absorb(&mut self, other: Self) {
+        self.0.absorb(other.0);
+        self.1.push('\n');
+        self.1.push_str(&other.1);
+    }
 }
 
 /// Overlapping cues one after another, as subtitle editors fix them: in the order of their
 /// starts (file order among equal starts), each ends when the next starts at the latest. Every
 /// cue keeps its start, and its words stay together on a page of their own instead of two
-/// cues' words interleaving.
-pub(crate) fn one_at_a_time<T: Timed>(items: &mut [T]) {
+/// cues' words interleaving. Cues that start together (two speakers, two languages) are shown
+/// together as players show them: one page, the later cue's lines below.
+pub(crate) fn one_at_a_time<T: Timed>(items: &mut Vec<T>) {
     items.sort_by_key(|t| t.cue().start_ms);
-    for i in 1..items.len() {
-        let next = items[i].cue().start_ms;
-        let before = items[i - 1].cue_mut();
+    let mut merged: Vec<T> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        match merged.last_mut() {
+            Some(last) if last.cue().start_ms == item.cue().start_ms => last.absorb(item),
+            _ => merged.push(item),
+        }
+    }
+    for i in 1..merged.len() {
+        let next = merged[i].cue().start_ms;
+        let before = merged[i - 1].cue_mut();
         before.end_ms = before.end_ms.min(next).max(before.start_ms);
     }
+    *items = merged;
 }
 
 /// Appends `tokens` spread over `start..end` in proportion to their width (plus one for the gap).
@@ -279,6 +300,12 @@ mod tests {
         assert!(t.words[..3].iter().all(|w| w.end_ms <= 2000), "{words:?}");
         assert_eq!((words[0].1, words[3].1), (1000, 2000), "each cue keeps its start");
         assert_eq!((words[0].2, words[3].2), (Some(true), Some(true)));
+        // Two cues over the same time (two languages): one page with both, nothing lost.
+        let srt = "1\n00:00:01,000 --> 00:00:03,000\n- Hi there\n\n2\n00:00:01,000 --> 00:00:03,000\n- Hello\n";
+        let t = parse(CaptionFormat::Srt, srt).unwrap();
+        assert_eq!(t.text(), "- Hi there - Hello");
+        assert_eq!(t.words.iter().filter(|w| w.page_break == Some(true)).count(), 1);
+        assert_eq!((t.words[0].start_ms, t.words.last().unwrap().end_ms), (1000, 3000));
         let vtt = "WEBVTT\n\n00:02.000 --> 00:03.000\nlater in the file\n\n00:01.000 --> 00:04.000\nearlier\n";
         let t = parse(CaptionFormat::Vtt, vtt).unwrap();
         assert_eq!(

@@ -372,10 +372,15 @@ pub fn parse_transcript_with_skipped(
     // A cue that ends as it starts (or before) is never shown; each other cue starts a page.
     for (cue, raw) in cues.into_iter().filter(|(c, _)| c.end_ms > c.start_ms) {
         let first = words.len();
-        let segs = segments(&raw, cue.start_ms);
+        let mut segs = segments(&raw, cue.start_ms);
+        // Inline timestamps stay within their cue and in order, whatever the file says.
+        let mut floor = cue.start_ms;
+        for (start, _) in &mut segs {
+            *start = (*start).clamp(floor, cue.end_ms);
+            floor = *start;
+        }
         for (k, (start, seg)) in segs.iter().enumerate() {
-            let end =
-                segs.get(k + 1).map_or(cue.end_ms, |s| s.0).clamp(*start, cue.end_ms.max(*start));
+            let end = segs.get(k + 1).map_or(cue.end_ms, |s| s.0);
             // A space before an inline timestamp belongs to the words after it (a line break
             // is no space: the layout broke the line there).
             let spaced = k > 0 && segs[k - 1].1.ends_with([' ', '\t']);
@@ -412,6 +417,21 @@ mod tests {
         assert_eq!(starts, [("Fish", 0), ("&", 350), ("<chips>", 600)]);
         let breaks: Vec<_> = back.words.iter().map(|w| w.page_break).collect();
         assert_eq!(breaks, [Some(true), Some(false), Some(false)], "the cue is a page, whole");
+    }
+
+    /// An inline timestamp out of order or outside its cue does not move words out of it.
+    #[test]
+    fn inline_timestamps_stay_within_their_cue() {
+        let input = "WEBVTT\n\n00:01.000 --> 00:02.000\nab <00:05.000>cd <00:00.500>ef\n\n00:03.000 --> 00:04.000\nnext\n";
+        let t = parse_transcript(input).unwrap();
+        let words: Vec<_> =
+            t.words.iter().map(|w| (w.text.as_str(), w.start_ms, w.end_ms)).collect();
+        assert_eq!(words.iter().map(|w| w.0).collect::<Vec<_>>(), ["ab", "cd", "ef", "next"]);
+        assert!(
+            words[..3].iter().all(|w| (1000..=2000).contains(&w.1) && w.2 <= 2000),
+            "{words:?}"
+        );
+        assert_eq!(t.words.iter().filter(|w| w.page_break == Some(true)).count(), 2);
     }
 
     #[test]

@@ -154,7 +154,11 @@ async fn draw(
     let ass = dir.path().join("captions.ass");
     let out = dir.path().join("still.png");
     tokio::fs::write(&ass, script).await.map_err(|e| internal("the script", &e))?;
-    let fonts = FontDir::with_bundled().map_err(|e| internal("the fonts", &e))?;
+    // Writing the fonts out is file work: off the async runtime.
+    let fonts = tokio::task::spawn_blocking(FontDir::with_bundled)
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|e| internal("the fonts", &e))?;
     let still = Still {
         source: match &source {
             ObjectSource::File(p) => StillSource::File(p),

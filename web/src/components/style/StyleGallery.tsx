@@ -24,26 +24,45 @@ export function StyleGallery(props: {
 }) {
   const [thumbs, setThumbs] = createSignal<Record<string, string>>({})
   const [error, setError] = createSignal('')
-  let drawn: string[] = []
-  onCleanup(() => drawn.forEach((u) => URL.revokeObjectURL(u)))
+  // Each drawing is a generation: a later one (new looks, a new moment) makes the results of
+  // an earlier one stale, and those are dropped as they come. Every URL made is revoked once
+  // it is not shown, and all of them when the gallery goes.
+  let generation = 0
+  const shown = new Set<string>()
+  const show = (key: string, url: string) =>
+    setThumbs((t) => {
+      if (t[key]) {
+        URL.revokeObjectURL(t[key])
+        shown.delete(t[key])
+      }
+      shown.add(url)
+      return { ...t, [key]: url }
+    })
+  onCleanup(() => {
+    generation++
+    shown.forEach((u) => URL.revokeObjectURL(u))
+  })
+  const drawOne = async (look: Look, at: number, mine: number) => {
+    const r = await api.POST('/api/projects/{id}/style/frame', {
+      params: { path: { id: props.project } },
+      body: { t: at / 1000, width: THUMB_WIDTH, style: look.style },
+      parseAs: 'blob',
+    })
+    if (mine !== generation) return
+    if (r.error || !r.data) return setError(message(r.error, r.response))
+    show(look.key, URL.createObjectURL(r.data as Blob))
+  }
+  /** Two at a time: the server draws two frames at once per process. */
   const draw = async (looks: Look[], at: number) => {
+    const mine = ++generation
     setError('')
-    const made: string[] = []
-    await Promise.all(
-      looks.map(async (look) => {
-        const r = await api.POST('/api/projects/{id}/style/frame', {
-          params: { path: { id: props.project } },
-          body: { t: at / 1000, width: THUMB_WIDTH, style: look.style },
-          parseAs: 'blob',
-        })
-        if (r.error || !r.data) return setError(message(r.error, r.response))
-        const url = URL.createObjectURL(r.data as Blob)
-        made.push(url)
-        setThumbs((t) => ({ ...t, [look.key]: url }))
-      }),
-    )
-    drawn.forEach((u) => URL.revokeObjectURL(u))
-    drawn = made
+    const queue = [...looks]
+    const worker = async () => {
+      for (let look = queue.shift(); look && mine === generation; look = queue.shift()) {
+        await drawOne(look, at, mine).catch((e: unknown) => setError(message(e)))
+      }
+    }
+    await Promise.all([worker(), worker()])
   }
   createEffect(on(() => [props.looks.map((l) => l.key + JSON.stringify(l.style)).join('|'), props.at] as const, () => void draw(props.looks, props.at)))
   return (

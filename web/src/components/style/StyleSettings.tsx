@@ -1,4 +1,4 @@
-import { For, Show, type JSX } from 'solid-js'
+import { For, Show } from 'solid-js'
 import type { Style } from './StyleGallery'
 
 type Change = Partial<Style>
@@ -13,46 +13,40 @@ const alpha = (c: string | null | undefined) => {
   return t.length === 9 ? t.slice(7) : ''
 }
 
-/**
- * Every setting of a style, grouped as people look for them. A change is saved when it is made
- * (a slider when it is let go), and the preview repaints from the saved style.
- */
-export function StyleSettings(props: { style: Style; save: (change: Change) => void }) {
-  const s = () => props.style
-  const color = (label: string, field: 'text_color' | 'active_color' | 'outline_color' | 'shadow_color') => (
-    <label>
-      {label}
-      <input type="color" value={rgb(s()[field])} onChange={(e) => props.save({ [field]: e.currentTarget.value.toUpperCase() + alpha(s()[field]) })} />
+// The controls are components (they run once; their props are read where they are used), so
+// a saved change updates them in place and the control being used keeps the focus.
+
+function Range(props: { label: string; value: number; min: number; max: number; step: number; unit: string; set: (v: number) => void }) {
+  let out!: HTMLOutputElement
+  return (
+    <label class="slider">
+      <span>
+        {props.label} <output ref={out}>{props.value}</output>
+        {props.unit}
+      </span>
+      <input
+        type="range"
+        aria-label={props.label}
+        min={props.min}
+        max={props.max}
+        step={props.step}
+        value={props.value}
+        onInput={(e) => (out.textContent = e.currentTarget.value)}
+        onChange={(e) => props.set(Number(e.currentTarget.value))}
+      />
     </label>
   )
-  const range = (
-    label: string,
-    value: number,
-    min: number,
-    max: number,
-    step: number,
-    unit: string,
-    set: (v: number) => void,
-  ): JSX.Element => {
-    let out!: HTMLOutputElement
-    return (
-      <label class="slider">
-        <span>
-          {label} <output ref={out}>{value}</output>
-          {unit}
-        </span>
-        <input type="range" aria-label={label} min={min} max={max} step={step} value={value} onInput={(e) => (out.textContent = e.currentTarget.value)} onChange={(e) => set(Number(e.currentTarget.value))} />
-      </label>
-    )
-  }
-  const select = <T extends string>(label: string, value: T, options: readonly T[], set: (v: T) => void) => (
+}
+
+function Pick(props: { label: string; value: string; options: readonly string[]; set: (v: string) => void }) {
+  return (
     <label>
-      {label}
-      <select value={value} onChange={(e) => set(e.currentTarget.value as T)}>
+      {props.label}
+      <select value={props.value} onChange={(e) => props.set(e.currentTarget.value)}>
         {/* `selected` on the option: the select's own value is set before its options exist. */}
-        <For each={options}>
+        <For each={props.options}>
           {(o) => (
-            <option value={o} selected={o === value}>
+            <option value={o} selected={o === props.value}>
               {o}
             </option>
           )}
@@ -60,76 +54,91 @@ export function StyleSettings(props: { style: Style; save: (change: Change) => v
       </select>
     </label>
   )
-  const check = (label: string, value: boolean, set: (v: boolean) => void) => (
+}
+
+function Check(props: { label: string; value: boolean; set: (v: boolean) => void }) {
+  return (
     <label class="check">
-      <input type="checkbox" checked={value} onChange={(e) => set(e.currentTarget.checked)} />
-      {label}
+      <input type="checkbox" checked={props.value} onChange={(e) => props.set(e.currentTarget.checked)} />
+      {props.label}
     </label>
   )
+}
+
+/** A colour; the alpha the style has stays as it was. */
+function Colour(props: { label: string; value: string | null | undefined; set: (v: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <input type="color" value={rgb(props.value)} onChange={(e) => props.set(e.currentTarget.value.toUpperCase() + alpha(props.value))} />
+    </label>
+  )
+}
+
+/**
+ * Every setting of a style, grouped as people look for them. A change is saved when it is made
+ * (a slider when it is let go), and the preview repaints from the saved style.
+ */
+export function StyleSettings(props: { style: Style; save: (change: Change) => void }) {
+  const s = () => props.style
+  const save = props.save
+  const fonts = () => (FONTS.includes(s().font_family ?? '') ? FONTS : [s().font_family ?? 'Inter', ...FONTS])
+  const perLine = ['any', ...Array.from({ length: 20 }, (_, i) => String(i + 1))]
   return (
     <div class="settings stack">
       <fieldset>
         <legend>Text</legend>
         <div class="row">
-          {select('Font', (s().font_family ?? 'Inter') as string, FONTS.includes(s().font_family ?? '') ? FONTS : [s().font_family ?? 'Inter', ...FONTS], (v) => props.save({ font_family: v }))}
-          {check('Bold', !!s().bold, (v) => props.save({ bold: v }))}
-          {check('Uppercase', !!s().uppercase, (v) => props.save({ uppercase: v }))}
+          <Pick label="Font" value={s().font_family ?? 'Inter'} options={fonts()} set={(v) => save({ font_family: v })} />
+          <Check label="Bold" value={!!s().bold} set={(v) => save({ bold: v })} />
+          <Check label="Uppercase" value={!!s().uppercase} set={(v) => save({ uppercase: v })} />
         </div>
-        {range('Size', s().font_size ?? 4, 1, 25, 0.1, '% of height', (v) => props.save({ font_size: v }))}
+        <Range label="Size" value={s().font_size ?? 4} min={1} max={25} step={0.1} unit="% of height" set={(v) => save({ font_size: v })} />
         <div class="row">
-          {color('Text colour', 'text_color')}
-          {color('Outline', 'outline_color')}
-          {color('Shadow', 'shadow_color')}
-          <label class="check">
-            <input type="checkbox" checked={!!s().box_color} onChange={(e) => props.save({ box_color: e.currentTarget.checked ? '#000000B0' : null })} />
-            Box
-          </label>
+          <Colour label="Text colour" value={s().text_color} set={(v) => save({ text_color: v })} />
+          <Colour label="Outline" value={s().outline_color} set={(v) => save({ outline_color: v })} />
+          <Colour label="Shadow" value={s().shadow_color} set={(v) => save({ shadow_color: v })} />
+          <Check label="Box" value={!!s().box_color} set={(v) => save({ box_color: v ? '#000000B0' : null })} />
           <Show when={s().box_color}>
-            <label>
-              Box colour
-              <input type="color" value={rgb(s().box_color)} onChange={(e) => props.save({ box_color: e.currentTarget.value.toUpperCase() + alpha(s().box_color) })} />
-            </label>
+            <Colour label="Box colour" value={s().box_color} set={(v) => save({ box_color: v })} />
           </Show>
         </div>
-        {range('Outline width', s().outline ?? 0, 0, 40, 0.5, '% of size', (v) => props.save({ outline: v }))}
-        {range('Shadow offset', s().shadow ?? 0, 0, 40, 0.5, '% of size', (v) => props.save({ shadow: v }))}
+        <Range label="Outline width" value={s().outline ?? 0} min={0} max={40} step={0.5} unit="% of size" set={(v) => save({ outline: v })} />
+        <Range label="Shadow offset" value={s().shadow ?? 0} min={0} max={40} step={0.5} unit="% of size" set={(v) => save({ shadow: v })} />
       </fieldset>
       <fieldset>
         <legend>Spoken word</legend>
         <div class="row">
-          {select('Highlight', (s().highlight ?? 'none') as 'none' | 'word' | 'karaoke', ['none', 'word', 'karaoke'] as const, (v) => props.save({ highlight: v }))}
-          {color('Spoken word', 'active_color')}
-          {select('Animation', (s().animation ?? 'none') as 'none' | 'pop' | 'fade', ['none', 'pop', 'fade'] as const, (v) => props.save({ animation: v }))}
+          <Pick label="Highlight" value={s().highlight ?? 'none'} options={['none', 'word', 'karaoke']} set={(v) => save({ highlight: v as Style['highlight'] })} />
+          <Colour label="Spoken word" value={s().active_color} set={(v) => save({ active_color: v })} />
+          <Pick label="Animation" value={s().animation ?? 'none'} options={['none', 'pop', 'fade']} set={(v) => save({ animation: v as Style['animation'] })} />
         </div>
-        {range('Spoken word size', s().active_scale ?? 100, 50, 300, 5, '%', (v) => props.save({ active_scale: v }))}
+        <Range label="Spoken word size" value={s().active_scale ?? 100} min={50} max={300} step={5} unit="%" set={(v) => save({ active_scale: v })} />
       </fieldset>
       <fieldset>
         <legend>Placement and paging</legend>
         <div class="row">
-          {select('Position', (s().position ?? 'bottom') as 'top' | 'middle' | 'bottom', ['top', 'middle', 'bottom'] as const, (v) => props.save({ position: v }))}
-          {select('Align', (s().align ?? 'center') as 'left' | 'center' | 'right', ['left', 'center', 'right'] as const, (v) => props.save({ align: v }))}
-          {select('Lines per page', String(s().lines_per_page ?? 2) as '1' | '2' | '3' | '4', ['1', '2', '3', '4'] as const, (v) => props.save({ lines_per_page: Number(v) }))}
-          {select(
-            'Words per line',
-            (s().words_per_line == null ? 'any' : String(s().words_per_line)) as string,
-            ['any', ...Array.from({ length: 20 }, (_, i) => String(i + 1))],
-            (v) => props.save({ words_per_line: v === 'any' ? null : Number(v) }),
-          )}
+          <Pick label="Position" value={s().position ?? 'bottom'} options={['top', 'middle', 'bottom']} set={(v) => save({ position: v as Style['position'] })} />
+          <Pick label="Align" value={s().align ?? 'center'} options={['left', 'center', 'right']} set={(v) => save({ align: v as Style['align'] })} />
+          <Pick label="Lines per page" value={String(s().lines_per_page ?? 2)} options={['1', '2', '3', '4']} set={(v) => save({ lines_per_page: Number(v) })} />
+          <Pick
+            label="Words per line"
+            value={s().words_per_line == null ? 'any' : String(s().words_per_line)}
+            options={perLine}
+            set={(v) => save({ words_per_line: v === 'any' ? null : Number(v) })}
+          />
         </div>
-        {range('Distance from the edge', s().margin_v ?? 10, 0, 45, 0.5, '% of height', (v) => props.save({ margin_v: v }))}
-        {range('Side margins', s().margin_h ?? 6, 0, 45, 0.5, '% of width', (v) => props.save({ margin_h: v }))}
-        {range('Characters per line at most', s().max_chars_per_line ?? 36, 4, 80, 1, '', (v) => props.save({ max_chars_per_line: v }))}
+        <Range label="Distance from the edge" value={s().margin_v ?? 10} min={0} max={45} step={0.5} unit="% of height" set={(v) => save({ margin_v: v })} />
+        <Range label="Side margins" value={s().margin_h ?? 6} min={0} max={45} step={0.5} unit="% of width" set={(v) => save({ margin_h: v })} />
+        <Range label="Characters per line at most" value={s().max_chars_per_line ?? 36} min={4} max={80} step={1} unit="" set={(v) => save({ max_chars_per_line: v })} />
       </fieldset>
       <fieldset>
         <legend>Emphasis</legend>
         <div class="row">
-          <label>
-            Emphasis colour
-            <input type="color" value={rgb(s().emphasis?.color)} onChange={(e) => props.save({ emphasis: { ...s().emphasis, color: e.currentTarget.value.toUpperCase() + alpha(s().emphasis?.color) } })} />
-          </label>
-          {check('Numbers', !!s().emphasis?.numbers, (v) => props.save({ emphasis: { ...s().emphasis, numbers: v } }))}
+          <Colour label="Emphasis colour" value={s().emphasis?.color} set={(v) => save({ emphasis: { ...s().emphasis, color: v } })} />
+          <Check label="Numbers" value={!!s().emphasis?.numbers} set={(v) => save({ emphasis: { ...s().emphasis, numbers: v } })} />
         </div>
-        {range('Emphasis size', s().emphasis?.scale ?? 100, 50, 300, 5, '%', (v) => props.save({ emphasis: { ...s().emphasis, scale: v } }))}
+        <Range label="Emphasis size" value={s().emphasis?.scale ?? 100} min={50} max={300} step={5} unit="%" set={(v) => save({ emphasis: { ...s().emphasis, scale: v } })} />
         <label>
           Emphasised words
           <input
@@ -137,7 +146,7 @@ export function StyleSettings(props: { style: Style; save: (change: Change) => v
             placeholder="word, word"
             value={(s().emphasis?.keywords ?? []).join(', ')}
             onChange={(e) =>
-              props.save({
+              save({
                 emphasis: {
                   ...s().emphasis,
                   keywords: e.currentTarget.value.split(',').map((k) => k.trim()).filter(Boolean),
@@ -146,7 +155,7 @@ export function StyleSettings(props: { style: Style; save: (change: Change) => v
             }
           />
         </label>
-        <p class="muted">Mark single words in the transcript with E.</p>
+        <p class="muted">Mark words in the transcript with E (Shift+click to select several).</p>
       </fieldset>
     </div>
   )
