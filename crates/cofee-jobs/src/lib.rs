@@ -263,31 +263,6 @@ pub fn payload<J: BackgroundJob>(job: &Job) -> Result<J, ContractError> {
 mod tests {
     use super::*;
 
-    fn claimed(new: NewJob) -> Job {
-        Job {
-            id: Uuid::now_v7(),
-            queue: new.queue,
-            kind: new.kind,
-            payload: new.payload,
-            owner_id: new.owner_id,
-            project_id: new.project_id,
-            state: cofee_store::queue::JobState::Running,
-            attempts: 1,
-            max_attempts: new.max_attempts,
-            run_at: 0,
-            lease_until: None,
-            worker_id: None,
-            progress: 0.0,
-            error: None,
-            cancel_requested: false,
-            trace_context: new.trace_context,
-            traceparent: new.traceparent,
-            created_at: 0,
-            updated_at: 0,
-            finished_at: None,
-        }
-    }
-
     #[test]
     fn a_job_is_enqueued_on_its_queue_and_read_back_as_its_type() {
         let (owner, project) = (Uuid::now_v7(), Uuid::now_v7());
@@ -303,7 +278,7 @@ mod tests {
             project.to_string(),
             "what the previous release reads"
         );
-        assert_eq!(payload::<RenderJob>(&claimed(new)).unwrap(), render);
+        assert_eq!(payload::<RenderJob>(&Job::claimed(new)).unwrap(), render);
     }
 
     #[test]
@@ -316,12 +291,12 @@ mod tests {
         let new = new_job(&hook, JobOrigin::default());
         assert_eq!((new.queue.as_str(), new.max_attempts), ("notify", 8));
         assert!(matches!(
-            payload::<RenderJob>(&claimed(new.clone())),
+            payload::<RenderJob>(&Job::claimed(new.clone())),
             Err(ContractError::WrongKind { expected: "render", .. })
         ));
         let broken = NewJob { payload: serde_json::json!({"webhook_id": "not a uuid"}), ..new };
         assert!(matches!(
-            payload::<WebhookDelivery>(&claimed(broken)),
+            payload::<WebhookDelivery>(&Job::claimed(broken)),
             Err(ContractError::Payload { kind: "webhook", .. })
         ));
     }
@@ -331,7 +306,7 @@ mod tests {
         let (owner, project) = (Uuid::now_v7(), Uuid::now_v7());
         let new = new_job(&WaveformJob {}, JobOrigin::project(owner, project, None));
         assert_eq!((new.queue.as_str(), new.kind.as_str()), ("transcribe", "waveform"));
-        assert_eq!(payload::<WaveformJob>(&claimed(new)).unwrap(), WaveformJob {});
+        assert_eq!(payload::<WaveformJob>(&Job::claimed(new)).unwrap(), WaveformJob {});
         let key = WaveformJob::object_key(project);
         let prefixes = DeleteObjects::project(project, &[]).prefixes;
         assert!(prefixes.iter().any(|p| key.starts_with(&format!("{p}/"))), "{key} {prefixes:?}");

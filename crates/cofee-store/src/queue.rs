@@ -139,6 +139,36 @@ pub struct Job {
     pub finished_at: Option<i64>,
 }
 
+impl Job {
+    /// `new` as a worker holds it right after claiming it (first attempt, running): for tests
+    /// of handlers and dispatch, which need a job without a queue.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn claimed(new: NewJob) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            queue: new.queue,
+            kind: new.kind,
+            payload: new.payload,
+            owner_id: new.owner_id,
+            project_id: new.project_id,
+            state: JobState::Running,
+            attempts: 1,
+            max_attempts: new.max_attempts,
+            run_at: 0,
+            lease_until: None,
+            worker_id: None,
+            progress: 0.0,
+            error: None,
+            cancel_requested: false,
+            trace_context: new.trace_context,
+            traceparent: new.traceparent,
+            created_at: 0,
+            updated_at: 0,
+            finished_at: None,
+        }
+    }
+}
+
 /// What a heartbeat learned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Heartbeat {

@@ -389,29 +389,9 @@ mod tests {
     }
 
     fn claimed<J: BackgroundJob>(job: &J) -> Job {
-        let new = new_job(job, cofee_jobs::JobOrigin::default());
-        Job {
-            id: uuid::Uuid::now_v7(),
-            queue: new.queue,
-            kind: new.kind,
-            payload: new.payload,
-            owner_id: None,
-            project_id: None,
-            state: JobState::Running,
-            attempts: 1,
-            max_attempts: new.max_attempts,
-            run_at: 0,
-            lease_until: None,
-            worker_id: None,
-            progress: 0.0,
-            error: None,
-            cancel_requested: false,
-            trace_context: None,
-            traceparent: None,
-            created_at: 0,
-            updated_at: 0,
-            finished_at: None,
-        }
+        let mut job = Job::claimed(new_job(job, cofee_jobs::JobOrigin::default()));
+        (job.owner_id, job.project_id) = (None, None);
+        job
     }
 
     #[tokio::test]

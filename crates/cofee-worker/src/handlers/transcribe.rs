@@ -153,33 +153,15 @@ impl Perform<TranscribeJob> for TranscribeHandler {
 mod tests {
     use cofee_store::Store;
     use cofee_store::accounts::{Accounts, Projects};
-    use cofee_store::queue::JobState;
 
     use super::*;
 
     fn job(owner: uuid::Uuid, project: uuid::Uuid) -> Job {
-        Job {
-            id: uuid::Uuid::now_v7(),
-            queue: "transcribe".into(),
-            kind: "transcribe".into(),
-            payload: serde_json::json!({}),
-            owner_id: Some(owner),
-            project_id: Some(project),
-            state: JobState::Running,
-            attempts: 1,
-            max_attempts: 3,
-            run_at: 0,
-            lease_until: None,
-            worker_id: None,
-            progress: 0.0,
-            error: None,
-            cancel_requested: false,
-            trace_context: None,
-            traceparent: None,
-            created_at: 0,
-            updated_at: 0,
-            finished_at: None,
-        }
+        let job = TranscribeJob { language: None, engine: None, replaces_version: Some(1) };
+        Job::claimed(cofee_jobs::new_job(
+            &job,
+            cofee_jobs::JobOrigin::project(owner, project, None),
+        ))
     }
 
     /// A transcription asked for over version 1 of the captions is not saved over captions a
