@@ -14,7 +14,7 @@ fn blank_or_control(c: char) -> bool {
     c.is_whitespace() || c.is_control()
 }
 
-/// A name (of a project, of an API token): at most `max` characters, no control characters,
+/// A name (of a project, an API token, a saved style): at most `max` characters, no control characters,
 /// not blank. It is stored trimmed.
 pub fn is_name(s: &str, max: usize) -> bool {
     s.chars().count() <= max && !s.chars().any(char::is_control) && !s.trim().is_empty()
@@ -87,16 +87,6 @@ pub fn color_pattern() -> String {
 /// A font family as styles take it: not blank, no commas, braces or control characters.
 pub fn font_family_pattern() -> String {
     format!("^[^,{{}}{CONTROL}]*[^,{{}}{CONTROL}{WHITE_SPACE}][^,{{}}{CONTROL}]*$")
-}
-
-/// A saved style's name: not blank, no control characters ([`is_style_name`]).
-pub fn style_name_pattern() -> String {
-    format!("^[^{CONTROL}]*[^{CONTROL}{WHITE_SPACE}][^{CONTROL}]*$")
-}
-
-/// The check of [`style_name_pattern`], and at most `max` characters.
-pub fn is_style_name(s: &str, max: usize) -> bool {
-    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
 }
 
 /// A style's name or an emphasis keyword: not blank (any characters otherwise).

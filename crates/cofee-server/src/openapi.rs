@@ -146,6 +146,8 @@ impl Modify for Constraints {
         (password.min_length, password.max_length) = (Some(PASSWORD_MIN), Some(PASSWORD_MAX));
         text(property(doc, "NewToken", "name"), TOKEN_NAME_MAX, fields::name_pattern());
         text(property(doc, "ProjectInput", "name"), PROJECT_NAME_MAX, fields::name_pattern());
+        let style_name = property(doc, "SaveStyle", "name");
+        text(style_name, crate::limits::MAX_STYLE_NAME_CHARS, fields::name_pattern());
         text(property(doc, "NewWebhook", "url"), URL_MAX, fields::http_url_pattern());
         {
             use cofee_core::limits::MAX_WORD_CHARS;
@@ -174,12 +176,6 @@ impl Modify for Constraints {
             && let Some(RefOr::T(Schema::Array(scopes))) = o.properties.get_mut("scopes")
         {
             scopes.min_items = Some(1);
-        }
-        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("SaveStyle")
-            && let Some(RefOr::T(Schema::Object(name))) = o.properties.get_mut("name")
-        {
-            name.pattern = Some(crate::fields::style_name_pattern());
-            name.max_length = Some(crate::limits::MAX_STYLE_NAME_CHARS);
         }
         if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("ReplacementList")
             && let Some(RefOr::T(Schema::Array(list))) = o.properties.get_mut("replacements")

@@ -63,6 +63,17 @@ pub struct Objects {
     public: Option<PublicSigner>,
 }
 
+impl PublicSigner {
+    /// `key` as the bucket names it: under the store's prefix.
+    fn key(&self, key: &str) -> Key {
+        Key::from(if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", self.prefix)
+        })
+    }
+}
+
 #[derive(Clone)]
 struct PublicSigner {
     store: Arc<AmazonS3>,
@@ -133,6 +144,12 @@ fn storage(e: object_store::Error) -> StoreError {
     }
 }
 
+/// The file of `key` in a local store; `NotFound` when there is none.
+fn local_file(fs: &LocalFileSystem, key: &str) -> Result<PathBuf, StoreError> {
+    let p = fs.path_to_filesystem(&Key::from(key)).map_err(storage)?;
+    if p.is_file() { Ok(p) } else { Err(StoreError::NotFound) }
+}
+
 fn io(e: std::io::Error) -> StoreError {
     StoreError::Files(e)
 }
@@ -191,11 +208,7 @@ impl Objects {
         download_as: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
         let Some(p) = &self.public else { return Ok(None) };
-        let full = Key::from(if p.prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}/{key}", p.prefix)
-        });
+        let full = p.key(key);
         let url = match download_as {
             None => p.store.signed_url(Method::GET, &full, ttl).await,
             Some(name) => {
@@ -226,15 +239,10 @@ impl Objects {
     /// only the parts it needs (FFmpeg seeking to one frame of a long video).
     pub async fn service_read(&self, key: &str, ttl: Duration) -> Result<ObjectSource, StoreError> {
         if let Some(fs) = &self.local {
-            let p = fs.path_to_filesystem(&Key::from(key)).map_err(storage)?;
-            return if p.is_file() { Ok(ObjectSource::File(p)) } else { Err(StoreError::NotFound) };
+            return local_file(fs, key).map(ObjectSource::File);
         }
         let p = self.public.as_ref().expect("an S3 store has signers");
-        let full = Key::from(if p.prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}/{key}", p.prefix)
-        });
+        let full = p.key(key);
         // Signing needs no request; a missing object is found out here rather than by the tool.
         if self.size(key).await?.is_none() {
             return Err(StoreError::NotFound);
@@ -252,11 +260,7 @@ impl Objects {
         ttl: Duration,
     ) -> Result<Option<String>, StoreError> {
         let Some(p) = &self.public else { return Ok(None) };
-        let full = Key::from(if p.prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}/{key}", p.prefix)
-        });
+        let full = p.key(key);
         Ok(Some(p.store.signed_url(Method::PUT, &full, ttl).await.map_err(storage)?.to_string()))
     }
 
@@ -361,8 +365,7 @@ impl Objects {
     /// into `scratch`.
     pub async fn readable_path(&self, key: &str, scratch: &Path) -> Result<PathBuf, StoreError> {
         if let Some(fs) = &self.local {
-            let p = fs.path_to_filesystem(&Key::from(key)).map_err(storage)?;
-            return if p.is_file() { Ok(p) } else { Err(StoreError::NotFound) };
+            return local_file(fs, key);
         }
         timed("get", self.backend(), self.download(key, scratch)).await
     }

@@ -123,8 +123,9 @@ pub fn read(input: &str) -> (Vec<Cue>, Vec<CaptionsError>) {
     (cues, skipped)
 }
 
-/// The start and end of a timing line (`00:00:01,000 --> 00:00:02,500 X1:…`).
-fn timing_of(line: &str) -> Result<(u64, u64), String> {
+/// The start and end of a timing line (`00:00:01,000 --> 00:00:02,500 X1:…`), as media players
+/// read it (WebVTT's too, where a file has no timing line of its own).
+pub(crate) fn timing_of(line: &str) -> Result<(u64, u64), String> {
     let (start, end) = line.split_once("-->").ok_or("no `-->`")?;
     let end = end.split_whitespace().next().unwrap_or("");
     let parse = |s: &str| time::parse(s).map_err(|e| e.to_string());

@@ -218,7 +218,7 @@ fn collect_block(scan: &mut Scanner<'_>, in_header: bool, mode: Timings, found: 
                 previous = (scan.pos, scan.line);
                 let read = match mode {
                     Timings::Spec => timings(line),
-                    Timings::Lenient => lenient_timings(line),
+                    Timings::Lenient => super::srt::timing_of(line).ok(),
                 };
                 cue = match read {
                     Some((start_ms, end_ms)) => Some(VttCue {
@@ -273,13 +273,6 @@ fn timings(line: &str) -> Option<(u64, u64)> {
     let rest = rest.trim_start_matches(is_space).strip_prefix("-->")?;
     let (end, _settings) = timestamp(rest.trim_start_matches(is_space))?;
     Some((start, end))
-}
-
-/// A timing line as media players read it: the first word on each side of `-->`.
-fn lenient_timings(line: &str) -> Option<(u64, u64)> {
-    let (start, end) = line.split_once("-->")?;
-    let first = |s: &str| s.split(is_space).find(|w| !w.is_empty()).map(time::parse);
-    Some((first(start)?.ok()?, first(end)?.ok()?))
 }
 
 /// "Collect a WebVTT timestamp": `[hh…:]mm:ss.ttt`, with the rest of the input.

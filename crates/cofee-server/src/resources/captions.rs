@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use cofee_core::formats::{self, CaptionFormat};
-use cofee_core::{AssDocument, VideoSize};
+use cofee_core::AssDocument;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
@@ -150,9 +150,7 @@ pub async fn export(
         CaptionFormat::Ass => {
             let style = project_style(&s, user, id).await?;
             let m = s.media.media(user, id).await?;
-            let size =
-                VideoSize { width: m.width.unwrap_or(1920), height: m.height.unwrap_or(1080) };
-            Some((style, size))
+            Some((style, crate::project_style::frame_size(Some(&m))))
         }
         _ => None,
     };

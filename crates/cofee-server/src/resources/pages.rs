@@ -4,13 +4,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use cofee_core::{AssDocument, VideoSize};
+use cofee_core::AssDocument;
 use serde::Serialize;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
 use crate::problem::{ApiError, Problem};
-use crate::project_style::project_style;
+use crate::project_style::{frame_size, project_style};
 use crate::state::AppState;
 
 /// Words `from..to` (indices into the captions' words).
@@ -43,8 +43,8 @@ pub async fn pages(
     let stored = s.media.transcript(user, id).await?;
     let style = project_style(&s, user, id).await?;
     let size = match s.media.media(user, id).await {
-        Ok(m) => VideoSize { width: m.width.unwrap_or(1920), height: m.height.unwrap_or(1080) },
-        Err(cofee_store::StoreError::NotFound) => VideoSize { width: 1920, height: 1080 },
+        Ok(m) => frame_size(Some(&m)),
+        Err(cofee_store::StoreError::NotFound) => frame_size(None),
         Err(e) => return Err(e.into()),
     };
     // Laying out the longest transcripts takes a while: off the async runtime.

@@ -54,7 +54,7 @@ impl TryFrom<SavedStyle> for SavedStyleView {
 }
 
 fn checked_name(name: &str) -> Result<String, ApiError> {
-    if !crate::fields::is_style_name(name, MAX_STYLE_NAME_CHARS) {
+    if !crate::fields::is_name(name, MAX_STYLE_NAME_CHARS) {
         return Err(ApiError::invalid(vec![FieldError {
             field: "name".into(),
             message: format!(

@@ -73,8 +73,7 @@ pub async fn frame(
         }
         other => other?,
     };
-    let size =
-        VideoSize { width: media.width.unwrap_or(1920), height: media.height.unwrap_or(1080) };
+    let size = crate::project_style::frame_size(Some(&media));
     // A frame near the very end may not exist after the seek; stay a little inside.
     let at_secs = req.t.min((media.duration_secs - 0.1).max(0.0));
     let words = match s.media.transcript(user, id).await {
