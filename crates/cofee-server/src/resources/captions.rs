@@ -4,8 +4,8 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use cofee_core::formats::{self, CaptionFormat};
 use cofee_core::AssDocument;
+use cofee_core::formats::{self, CaptionFormat};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
