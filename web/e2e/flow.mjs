@@ -462,6 +462,67 @@ await flow('style gallery drawn on the video, every setting, saved styles, empha
   await shots(page, 'editor')
 })
 
+await flow('emoji on a word: picked in the drawing the render uses, drawn above the page, added from the words', async () => {
+  const untilWords = async (what, test) => {
+    let last
+    for (let i = 0; i < 50; i++, await page.waitForTimeout(200)) if (test((last = await captions(page, project)))) return last
+    check(false, `${what}: ${JSON.stringify(last?.slice(0, 3))}`)
+  }
+  const before = await captions(page, project)
+  await word(page, before[1].text).click()
+  await page.keyboard.press(':')
+  const picker = page.getByRole('dialog', { name: 'Emoji' })
+  const choices = picker.getByRole('group', { name: 'Emoji' }).getByRole('button')
+  await choices.first().waitFor()
+  check((await choices.count()) >= 140, `the picker offers every emoji (${await choices.count()})`)
+  await picker.getByLabel('Search emoji').fill('flame')
+  check((await choices.count()) === 1, 'the search finds fire by a keyword')
+  await accessible(page, 'emoji-picker')
+  await page.screenshot({ path: join(out, 'emoji-picker-1440.png') })
+  await picker.getByRole('button', { name: 'fire', exact: true }).click()
+  await untilWords('the word carries its emoji', (w) => w[1].emoji === '🔥' && w.filter((x) => x.emoji).length === 1)
+  check((await picker.getByRole('button', { name: 'fire', exact: true }).getAttribute('aria-pressed')) === 'true', 'the picker marks the emoji in use')
+  await picker.getByRole('button', { name: 'Done' }).click()
+  check((await word(page, before[1].text).getAttribute('aria-description')) === 'emoji: fire', 'the transcript shows the word’s emoji')
+  const script = (await apiAs(page, 'GET', `/api/projects/${project}/captions.ass`)).body
+  const drawings = script.split('\n').filter((l) => l.includes('\\p1}'))
+  check(drawings.length >= 2 && drawings.some((l) => l.includes('\\1c&H0C90F4&')), `the render's script draws the fire's layers (${drawings.length})`)
+  // The preview draws it (libass in the browser, from that script): the fire's orange over the
+  // video. libass draws at the time of the frame shown, so the video is put inside the word.
+  await page.keyboard.press('Escape')
+  await page.$eval('.frame video', (v, t) => { v.currentTime = t }, (before[1].start + before[1].end) / 2)
+  const frame = page.locator('.frame')
+  let orange = 0
+  for (let attempt = 0; attempt < 30 && orange < 50; attempt++) {
+    await page.waitForTimeout(400)
+    const fire = [0xf4, 0x90, 0x0c]
+    const drawn = await pixelsNear(await frame.screenshot({ path: join(out, 'preview-emoji.png') }), fire)
+    await page.$eval('.frame canvas', (c) => { c.style.visibility = 'hidden' })
+    const video = await pixelsNear(await frame.screenshot(), fire)
+    await page.$eval('.frame canvas', (c) => { c.style.visibility = 'visible' })
+    orange = drawn - video
+  }
+  check(orange >= 50, `the preview draws the emoji in its colours (${orange} orange pixels)`)
+
+  // Taken away again; then emoji added from the words: a word that suits one, on a page without.
+  await page.keyboard.press(':')
+  await picker.getByRole('button', { name: 'No emoji' }).click()
+  await untilWords('the emoji taken away', (w) => w.every((x) => x.emoji === undefined))
+  await picker.getByRole('button', { name: 'Done' }).click()
+  await word(page, before[0].text).dblclick()
+  await page.getByLabel(`Edit word ${before[0].text}`).fill('Money')
+  await page.keyboard.press('Enter')
+  await untilWords('the word renamed', (w) => w[0].text === 'Money')
+  await page.keyboard.press(':')
+  await picker.getByRole('button', { name: 'Add emoji from the words' }).click()
+  await picker.getByRole('status').filter({ hasText: /^Added \d+ emoji/ }).waitFor()
+  await untilWords('the money bag on “Money”', (w) => w[0].emoji === '💰')
+  await picker.getByRole('button', { name: 'Done' }).click()
+  await page.keyboard.press('Control+z')
+  await page.keyboard.press('Control+z')
+  await untilWords('two undo steps take the emoji and the rename back', (w) => w[0].text === before[0].text && w.every((x) => x.emoji === undefined))
+})
+
 await flow('review: doubtful words to step through, reading checks with their fixes, safe zones', async () => {
   const original = await apiAs(page, 'GET', `/api/projects/${project}/captions`)
   // A page too fast to read (long words, 0.15 s each), a page too short (0.3 s), two doubtful words.
@@ -668,6 +729,27 @@ console.log(`test result: ${failed === 0 ? 'ok' : 'FAILED'}. ${passed} passed; $
 process.exit(failed === 0 ? 0 : 1)
 
 /** How many bytes differ between two PNG screenshots (decoded roughly: compares the files' bytes). */
+/** How many pixels of a PNG are within `tolerance` (summed over R, G, B) of `rgb`, decoded by a browser page. */
+async function pixelsNear(png, rgb, tolerance = 40) {
+  const probe = await context.newPage()
+  try {
+    return await probe.evaluate(async ([b64, [r, g, b], tolerance]) => {
+      const img = new Image()
+      img.src = `data:image/png;base64,${b64}`
+      await img.decode()
+      const c = new OffscreenCanvas(img.width, img.height)
+      const ctx = c.getContext('2d')
+      ctx.drawImage(img, 0, 0)
+      const d = ctx.getImageData(0, 0, img.width, img.height).data
+      let n = 0
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < tolerance) n++
+      return n
+    }, [png.toString('base64'), rgb, tolerance])
+  } finally {
+    await probe.close()
+  }
+}
+
 function differingBytes(a, b) {
   let n = Math.abs(a.length - b.length)
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) n++

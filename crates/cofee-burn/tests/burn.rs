@@ -218,3 +218,80 @@ fn broken_input_is_an_error_not_a_crash() {
     .unwrap_err();
     assert!(err.to_string().contains("opening the input"), "{err}");
 }
+
+/// An emoji on a word is drawn by the compositor in the emoji's own colours, above the page and
+/// from the moment its word is spoken — from the same ASS document the preview draws.
+#[test]
+fn an_emoji_on_a_word_is_drawn_in_its_colours_above_the_page() {
+    use cofee_core::{AssDocument, Transcript, VideoSize, Word};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("gray.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("color=c=0x404040:s={W}x{H}:r=25"),
+        "-t",
+        "3",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-pix_fmt",
+        "yuv420p",
+        input.to_str().unwrap(),
+    ]);
+    let mut words =
+        vec![Word::new("This", 200, 600), Word::new("is", 600, 900), Word::new("fire", 1400, 2000)];
+    words[2].emoji = Some("🔥".into());
+    let style = cofee_core::style::preset("clean").unwrap();
+    let doc = AssDocument::build(
+        &Transcript::new(None, words),
+        &style,
+        VideoSize { width: W as u32, height: H as u32 },
+    );
+    assert_eq!(doc.layout.pages.len(), 1, "{:?}", doc.layout.pages);
+    let ass = doc.to_ass();
+    let ours = dir.path().join("ours.mp4");
+    let fonts = fonts_dir();
+    let job = BurnJob { audio_stream: None, max_secs: 4.0, ..job(&input, &ass, &fonts, &ours) };
+    burn(&job, None, |_| {}).unwrap();
+
+    // Fire's two colours (#F4900C, #FFCC4D), within encoder noise, and where they are.
+    let fire = |frame: &[u8]| {
+        let (mut n, mut top, mut bottom) = (0, H, 0);
+        for (i, px) in frame.chunks(3).enumerate() {
+            let near = |r: i32, g: i32, b: i32| {
+                (i32::from(px[0]) - r).abs()
+                    + (i32::from(px[1]) - g).abs()
+                    + (i32::from(px[2]) - b).abs()
+                    < 60
+            };
+            if near(0xF4, 0x90, 0x0C) || near(0xFF, 0xCC, 0x4D) {
+                n += 1;
+                top = top.min(i / W);
+                bottom = bottom.max(i / W);
+            }
+        }
+        (n, top, bottom)
+    };
+    let (before, _, _) = fire(&frame_at(&ours, 1.0));
+    assert_eq!(before, 0, "no emoji before its word is spoken");
+    let (during, top, bottom) = fire(&frame_at(&ours, 1.7));
+    if let Ok(keep) = std::env::var("COFEE_KEEP_FRAME") {
+        ffmpeg(&["-ss", "1.7", "-i", ours.to_str().unwrap(), "-frames:v", "1", &keep]);
+    }
+    // The emoji is 1.6 em of `clean`'s font (4.2 % of 640 px): 43 px a side, the flame about
+    // half of that square.
+    assert!(during > 500, "the emoji is drawn in its colours: {during} pixels");
+    let text_top = H
+        - (style.margin_v / 100.0 * H as f32) as usize
+        - (style.font_size / 100.0 * H as f32) as usize;
+    assert!(
+        bottom < text_top,
+        "above the page's text (ends at row {bottom}, text from {text_top})"
+    );
+    assert!(top > H / 2, "just above it, not at the top (from row {top})");
+    let (after, _, _) = fire(&frame_at(&ours, 2.6));
+    assert_eq!(after, 0, "gone with the page");
+}

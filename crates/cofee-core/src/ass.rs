@@ -27,6 +27,10 @@ const AVG_ADVANCE_UPPER_EM: f32 = 0.68;
 const FADE_IN_MS: u32 = 150;
 const FADE_OUT_MS: u32 = 120;
 const POP_MS: u32 = 100;
+/// An emoji's height in em of the caption font, and its gap from the page's text.
+const EMOJI_EM: f32 = 1.6;
+const EMOJI_GAP_EM: f32 = 0.15;
+const EMOJI_POP_MS: u32 = 150;
 
 /// Layout limits for a style on a frame: the style's limits, tightened so lines fit the width.
 pub fn layout_rules(style: &Style, size: VideoSize) -> LayoutRules {
@@ -94,6 +98,7 @@ impl AssDocument {
                 }),
                 Highlight::Word => word_events(style, &words, page, &mut events),
             }
+            emoji_events(style, size, &words, page, &mut events);
         }
         Self { size, layout, events, header: header(style, size) }
     }
@@ -314,6 +319,112 @@ fn word_events(style: &Style, words: &[Word], page: &Page, out: &mut Vec<AssEven
     }
 }
 
+/// The emoji of a page's words, each drawn above the page (below it for captions at the top)
+/// from the moment its word is spoken until the next emoji's word or the page's end: one event
+/// per layer of the drawing, in the order they stack.
+fn emoji_events(
+    style: &Style,
+    size: VideoSize,
+    words: &[Word],
+    page: &Page,
+    out: &mut Vec<AssEvent>,
+) {
+    let shown: Vec<(usize, &'static crate::emoji::Emoji)> = page
+        .words()
+        .filter_map(|i| words[i].emoji.as_deref().and_then(crate::emoji::find).map(|e| (i, e)))
+        .collect();
+    if shown.is_empty() {
+        return;
+    }
+    let place = emoji_place(style, size, page.lines.len());
+    for (k, (i, emoji)) in shown.iter().enumerate() {
+        let start_ms = words[*i].start_ms.clamp(page.start_ms, page.end_ms);
+        let end_ms = shown
+            .get(k + 1)
+            .map_or(page.end_ms, |(j, _)| words[*j].start_ms.clamp(start_ms, page.end_ms));
+        if end_ms <= start_ms {
+            continue; // the next emoji's word is spoken at the same moment
+        }
+        let first = start_ms == page.start_ms;
+        for layer in &emoji.layers {
+            out.push(AssEvent { start_ms, end_ms, text: place.layer(style, first, layer) });
+        }
+    }
+}
+
+/// Where a page's emoji goes: its alignment point, ASS alignment and scale.
+struct EmojiPlace {
+    an: u8,
+    x: f32,
+    y: f32,
+    scale: f32,
+}
+
+/// The page's text is `lines` lines of the font's size (libass makes a line as tall as the font
+/// size) inside the style's margins; the emoji sits centred over it, or at its side for
+/// left- and right-aligned captions.
+fn emoji_place(style: &Style, size: VideoSize, lines: usize) -> EmojiPlace {
+    let px = font_px(style, size);
+    let (w, h) = (size.width as f32, size.height as f32);
+    let emoji_px = px * EMOJI_EM;
+    let text_h = lines.max(1) as f32 * px + 2.0 * style.outline / 100.0 * px;
+    let margin_h = style.margin_h / 100.0 * w;
+    let margin_v = style.margin_v / 100.0 * h;
+    let gap = EMOJI_GAP_EM * px;
+    let (an, y) = match style.position {
+        Position::Bottom => (2, h - margin_v - text_h - gap),
+        Position::Middle => (2, h / 2.0 - text_h / 2.0 - gap),
+        Position::Top => (8, margin_v + text_h + gap),
+    };
+    // Above the frame's top (a tall page on a short frame) it goes below the text instead.
+    let (an, y) = if an == 2 && y < emoji_px { (8, h - margin_v + gap) } else { (an, y) };
+    let (an, x) = match style.align {
+        Align::Center => (an, w / 2.0),
+        Align::Left => (an - 1, margin_h),
+        Align::Right => (an + 1, w - margin_h),
+    };
+    EmojiPlace { an, x, y, scale: emoji_px / crate::emoji::DRAWING_BOX as f32 * 100.0 }
+}
+
+impl EmojiPlace {
+    /// One layer's event text. `m 0 0 m 360 360` gives every layer the drawing's whole box, so
+    /// libass aligns the layers by the same box and they stack as drawn.
+    fn layer(&self, style: &Style, first: bool, layer: &crate::emoji::Layer) -> String {
+        let box_ = crate::emoji::DRAWING_BOX;
+        let scale = (self.scale * 10.0).round() / 10.0;
+        let mut tags = format!(
+            "\\an{}\\pos({:.0},{:.0})\\bord0\\shad0\\1c{}",
+            self.an,
+            self.x,
+            self.y,
+            layer.color.ass_inline()
+        );
+        if layer.color.a != 255 {
+            let _ = write!(tags, "\\1a{}", layer.color.ass_alpha());
+        }
+        match style.animation {
+            Animation::Pop => {
+                let from = (scale * 0.6).round();
+                let _ = write!(
+                    tags,
+                    "\\fscx{from}\\fscy{from}\\t(0,{EMOJI_POP_MS},\\fscx{scale}\\fscy{scale})"
+                );
+            }
+            Animation::Fade => {
+                let _ = write!(
+                    tags,
+                    "\\fscx{scale}\\fscy{scale}\\fad({},{FADE_OUT_MS})",
+                    if first { FADE_IN_MS } else { EMOJI_POP_MS }
+                );
+            }
+            Animation::None => {
+                let _ = write!(tags, "\\fscx{scale}\\fscy{scale}");
+            }
+        }
+        format!("{{{tags}\\p1}}m 0 0 m {box_} {box_} {}", layer.drawing)
+    }
+}
+
 /// One event per page with `\kf` fills; pauses between words are empty `\k` syllables. Times are
 /// rounded as cumulative centiseconds from the event start, so rounding never drifts.
 fn karaoke_text(style: &Style, words: &[Word], page: &Page) -> String {
@@ -434,6 +545,62 @@ mod tests {
         let json = crate::formats::json::write(&t);
         assert!(json.contains(r##""color": "#FF0000""##), "{json}");
         assert_eq!(crate::formats::json::parse(&json).unwrap().words[1].color, t.words[1].color);
+    }
+
+    /// An emoji on a word is drawn, layer by layer, above the page from the moment its word is
+    /// spoken until the next emoji's word; captions at the top get theirs below the text.
+    #[test]
+    fn emoji_show_from_their_word_above_the_page() {
+        let mut t = transcript();
+        t.words[1].emoji = Some("🔥".into()); // "costs", 400 ms
+        t.words[3].emoji = Some("💰".into()); // "today.", 1300 ms
+        let style = preset("clean").unwrap();
+        let doc = AssDocument::build(&t, &style, PORTRAIT);
+        let page = &doc.layout.pages[0];
+        assert_eq!((page.start_ms, page.end_ms), (0, 1900), "{:?}", doc.layout.pages);
+        let fire = crate::emoji::find("🔥").unwrap();
+        let drawn: Vec<&AssEvent> =
+            doc.events.iter().filter(|e| e.text.contains("\\p1}")).collect();
+        let money = crate::emoji::find("💰").unwrap();
+        assert_eq!(drawn.len(), fire.layers.len() + money.layers.len());
+        let (fires, moneys) = drawn.split_at(fire.layers.len());
+        for (e, layer) in fires.iter().zip(&fire.layers) {
+            assert_eq!((e.start_ms, e.end_ms), (400, 1300), "until the next emoji's word");
+            assert!(e.text.ends_with(layer.drawing), "the layers in their order");
+            assert!(e.text.contains(&format!("\\1c{}", layer.color.ass_inline())));
+        }
+        assert!(
+            moneys.iter().all(|e| (e.start_ms, e.end_ms) == (1300, 1900)),
+            "until the page ends"
+        );
+        // Bottom captions: centred, bottom of the emoji above the page's text.
+        let pos = |e: &AssEvent| {
+            let p = e.text.split("\\pos(").nth(1).unwrap().split(')').next().unwrap().to_string();
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse::<f32>().unwrap(), y.parse::<f32>().unwrap())
+        };
+        assert!(fires[0].text.starts_with("{\\an2\\pos("), "{}", fires[0].text);
+        let (x, y) = pos(fires[0]);
+        let text_top = 1920.0 * (1.0 - style.margin_v / 100.0) - style.font_size / 100.0 * 1920.0;
+        assert_eq!(x, 540.0);
+        assert!(y < text_top && y > text_top - 200.0, "{y} just above {text_top}");
+
+        let top = Style { position: Position::Top, align: Align::Left, ..style };
+        let e = AssDocument::build(&t, &top, PORTRAIT)
+            .events
+            .into_iter()
+            .find(|e| e.text.contains("\\p1}"))
+            .unwrap();
+        assert!(e.text.starts_with("{\\an7\\pos("), "below the text, at its left edge: {}", e.text);
+        let (x, y) = pos(&e);
+        assert_eq!(x, (top.margin_h / 100.0 * 1080.0).round());
+        assert!(y > top.margin_v / 100.0 * 1920.0 + top.font_size / 100.0 * 1920.0, "{y}");
+
+        // The page's own text is untouched by its emoji.
+        let plain = AssDocument::build(&transcript(), &preset("clean").unwrap(), PORTRAIT);
+        let text_events: Vec<_> =
+            doc.events.iter().filter(|e| !e.text.contains("\\p1}")).cloned().collect();
+        assert_eq!(text_events, plain.events);
     }
 
     #[test]

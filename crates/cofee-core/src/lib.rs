@@ -8,6 +8,7 @@
 
 pub mod align;
 pub mod ass;
+pub mod emoji;
 pub mod formats;
 pub mod layout;
 pub mod limits;

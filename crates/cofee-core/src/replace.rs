@@ -135,6 +135,7 @@ impl Replacements {
                     // The first part keeps the word's page break; the rest continue its page.
                     page_break: if k == 0 { first_break } else { None },
                     space_before: if k == 0 { w.space_before } else { None },
+                    emoji: if k == 0 { w.emoji.clone() } else { None },
                     ..w.clone()
                 });
             }

@@ -26,6 +26,9 @@ pub struct Word {
     /// (a caption file's "用 Rust 写": CJK and Latin text with a space between); `None` leaves it
     /// to [`crate::text::needs_space`].
     pub space_before: Option<bool>,
+    /// An emoji a person put on this word, one of [`crate::emoji::all`] as it writes it: drawn
+    /// above the page from the moment the word is spoken.
+    pub emoji: Option<String>,
 }
 
 impl Word {
@@ -39,6 +42,7 @@ impl Word {
             page_break: None,
             color: None,
             space_before: None,
+            emoji: None,
         }
     }
 
@@ -90,6 +94,10 @@ pub enum TranscriptError {
     TooManyWords { count: usize, max: usize },
     #[error("word {index} has {chars} characters; a word has at most {max}")]
     WordTooLong { index: usize, chars: usize, max: usize },
+    #[error(
+        "word {index} ({text:?}) has the emoji {emoji:?}, which is not one Cofee draws (GET /api/emoji lists them)"
+    )]
+    UnknownEmoji { index: usize, text: String, emoji: String },
 }
 
 impl Transcript {
@@ -139,6 +147,15 @@ impl Transcript {
                     index,
                     text: text(),
                     confidence: w.confidence,
+                });
+            }
+            if let Some(emoji) = &w.emoji
+                && crate::emoji::find(emoji).is_none()
+            {
+                return Err(TranscriptError::UnknownEmoji {
+                    index,
+                    text: text(),
+                    emoji: emoji.clone(),
                 });
             }
             previous = w.start_ms;
@@ -203,6 +220,8 @@ struct WireWord {
     color: Option<crate::style::Color>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     space_before: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    emoji: Option<String>,
 }
 
 fn one() -> f32 {
@@ -234,6 +253,7 @@ impl Serialize for Transcript {
                     page_break: w.page_break,
                     color: w.color,
                     space_before: w.space_before,
+                    emoji: w.emoji.clone(),
                 })
                 .collect(),
         }
@@ -265,6 +285,7 @@ impl<'de> Deserialize<'de> for Transcript {
                     page_break: w.page_break,
                     color: w.color,
                     space_before: w.space_before,
+                    emoji: w.emoji,
                 })
             })
             .collect::<Result<_, D::Error>>()?;
@@ -297,6 +318,20 @@ mod tests {
                 .unwrap_err();
         assert!(e.to_string().contains("start = -1"), "{e}");
         assert!(serde_json::from_str::<Transcript>(r#"{"words":[],"wat":1}"#).is_err());
+    }
+
+    #[test]
+    fn a_words_emoji_is_one_cofee_draws() {
+        let mut t = Transcript::new(None, vec![Word::new("lit", 0, 500)]);
+        t.words[0].emoji = Some("🔥".into());
+        t.validate().unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains(r#""emoji":"🔥""#), "{json}");
+        assert_eq!(serde_json::from_str::<Transcript>(&json).unwrap(), t);
+        t.words[0].emoji = Some("fire".into());
+        let e = t.validate().unwrap_err();
+        assert!(matches!(e, TranscriptError::UnknownEmoji { index: 0, .. }), "{e}");
+        assert!(e.to_string().contains("GET /api/emoji"), "{e}");
     }
 
     #[test]

@@ -9,8 +9,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem;
 use crate::resources::{
-    account, auth, captions, events, files, health, imports, jobs, media, pages, projects, renders,
-    replacements, saved_styles, style_frames, styles, tokens, uploads, usage, waveform, webhooks,
+    account, auth, captions, emoji, events, files, health, imports, jobs, media, pages, projects,
+    renders, replacements, saved_styles, style_frames, styles, tokens, uploads, usage, waveform,
+    webhooks,
 };
 
 #[derive(OpenApi)]
@@ -21,7 +22,7 @@ use crate::resources::{
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
         media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, pages::pages, imports::import, files::media_url, files::render_url,
         waveform::waveform,
-        captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt,
+        captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt, emoji::list,
         jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,
         styles::presets, styles::get_style, styles::put_style, style_frames::frame, saved_styles::list, saved_styles::save, saved_styles::delete, replacements::get_replacements, replacements::put_replacements, renders::create, renders::list, renders::download,
         uploads::options, uploads::create, uploads::head, uploads::patch, uploads::delete,
@@ -167,6 +168,8 @@ impl Modify for Constraints {
         };
         property(doc, "TranscribeRequest", "engine").enum_values =
             nullable(crate::resources::jobs::ENGINES);
+        let emoji: Vec<&str> = cofee_core::emoji::all().iter().map(|e| e.emoji).collect();
+        property(doc, "CaptionWord", "emoji").enum_values = nullable(&emoji);
         let presets = cofee_media::X264Preset::ALL.map(|p| p.name());
         property(doc, "RenderRequest", "preset").enum_values = nullable(&presets);
         property(doc, "RenderRequest", "crf").maximum =

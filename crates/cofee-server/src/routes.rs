@@ -12,9 +12,9 @@ use crate::limits::{SMALL_BODY_LIMIT, WHOLE_BODY_LIMIT};
 use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry};
 use crate::openapi;
 use crate::resources::{
-    account, auth, captions, events, files, health, imports, jobs, media, pages, projects, renders,
-    replacements, saved_styles, style_frames, styles, tokens, uploads, usage, waveform, web,
-    webhooks,
+    account, auth, captions, emoji, events, files, health, imports, jobs, media, pages, projects,
+    renders, replacements, saved_styles, style_frames, styles, tokens, uploads, usage, waveform,
+    web, webhooks,
 };
 use crate::state::{AppState, Probes};
 
@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/renders", small(post(renders::create).get(renders::list)))
         .route("/api/renders/{id}/download", get(renders::download))
         .route("/api/styles", get(styles::presets))
+        .route("/api/emoji", get(emoji::list))
         .route("/api/projects/{id}/media/url", get(files::media_url))
         .route("/api/renders/{id}/url", get(files::render_url))
         .route("/files/{*key}", get(files::serve))

@@ -128,6 +128,7 @@ export const SHORTCUTS: [string, string][] = [
   ['M', 'Merge the selected word with the next'],
   ['Shift + click, Shift + ← / →', 'Select several words (for emphasis and colour)'],
   ['E', 'Emphasise the selected words (or take their emphasis away)'],
+  [':', 'Emoji on the selected word'],
   ['N / Shift + N', 'Next or previous doubtful word (low confidence)'],
   ['Shift + Enter', 'Split the page: a new page starts at the selected word'],
   ['Shift + Backspace', 'Merge the selected word’s page with the page before'],

@@ -1,4 +1,6 @@
 import { For, Index, Show, createEffect, createMemo, createSelector, createSignal, onCleanup, onMount } from 'solid-js'
+import type { EmojiEntry } from '../editor/emoji'
+import { EmojiDrawing } from './EmojiPicker'
 import type { Page } from '../editor/pages'
 import type { Word } from '../editor/store'
 
@@ -38,6 +40,8 @@ export function Transcript(props: {
   view?: (v: TranscriptView) => void
   /** What the review found on each page (by page index), shown on the page. */
   flags?: Map<number, string[]>
+  /** How a word's emoji is drawn (once the emoji have loaded). */
+  emojiOf?: (emoji: string) => EmojiEntry | undefined
 }) {
   const isSelected = createSelector(() => props.selected)
   const isActive = createSelector(() => props.active)
@@ -162,10 +166,12 @@ export function Transcript(props: {
                             aria-pressed={isSelected(w.id)}
                             tabIndex={tabStop() === w.id ? 0 : -1}
                             data-word-id={w.id}
+                            aria-description={w.emoji ? `emoji: ${props.emojiOf?.(w.emoji)?.name ?? w.emoji}` : undefined}
                             onClick={(e) => props.onSelect(w, e.shiftKey)}
                             onDblClick={() => props.onEdit(w)}
                           >
                             {w.text}
+                            <Show when={w.emoji ? props.emojiOf?.(w.emoji) : undefined}>{(e) => <EmojiDrawing entry={e()} size={16} />}</Show>
                           </button>
                         }
                       >

@@ -30,6 +30,28 @@ describe('the editor store', () => {
     expect(s.words.every((w) => w.color === '#00FF00')).toBe(true)
   })
 
+  it('puts an emoji on a word, keeps it on the first part of a split, and adds emoji from the words, one per page', () => {
+    const s = new EditorStore({ words: [{ text: 'so', start: 0, end: 0.2, emoji: '🔥' }, { text: 'hot', start: 0.2, end: 0.5 }, { text: 'money', start: 1, end: 1.4 }, { text: 'cash', start: 1.4, end: 1.8 }] })
+    expect(s.words[0].emoji).toBe('🔥')
+    s.setEmoji(0, undefined)
+    s.setEmoji(1, '💯')
+    expect(s.document().words.map((w) => w.emoji)).toEqual([undefined, '💯', undefined, undefined])
+    expect('emoji' in s.document().words[0]).toBe(false)
+    s.undo()
+    s.undo()
+    expect(s.words[0].emoji).toBe('🔥')
+    // Pages [so hot] (has an emoji) and [money cash]: only the second gets one, on its first suited word.
+    const suggest = (t: string) => ({ hot: '🔥', money: '💰', cash: '💵' })[t]
+    const pages = [s.words.slice(0, 2), s.words.slice(2)]
+    expect(s.suggestEmoji(pages, suggest)).toBe(1)
+    expect(s.words.map((w) => w.emoji)).toEqual(['🔥', undefined, '💰', undefined])
+    expect(s.suggestEmoji(pages.map((p) => p.map((w) => s.words.find((x) => x.id === w.id)!)), suggest)).toBe(0)
+    s.undo()
+    expect(s.words[2].emoji).toBeUndefined()
+    s.split(0, 1)
+    expect(s.words.slice(0, 2).map((w) => [w.text, w.emoji])).toEqual([['s', '🔥'], ['o', undefined]])
+  })
+
   it('gives a word a colour of its own, saved with it, and takes it away; one undo step each', () => {
     const s = new EditorStore({ words: [{ text: 'red', start: 0, end: 0.5, color: '#FF0000' }, { text: 'plain', start: 0.5, end: 1 }] })
     expect(s.words[0].color).toBe('#FF0000')

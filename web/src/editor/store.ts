@@ -19,9 +19,11 @@ export type Word = {
   color?: string
   /** A space before the word where the script rule would say otherwise (kept as read). */
   spaceBefore?: boolean
+  /** An emoji shown above the page from the moment the word is spoken (one of `GET /api/emoji`). */
+  emoji?: string
 }
 
-export type WireWord = { text: string; start: number; end: number; confidence?: number; emphasis?: boolean; page_break?: boolean; color?: string | null; space_before?: boolean }
+export type WireWord = { text: string; start: number; end: number; confidence?: number; emphasis?: boolean; page_break?: boolean; color?: string | null; space_before?: boolean; emoji?: string | null }
 export type WireDocument = { language?: string | null; words: WireWord[] }
 
 /** The shortest a word may be made by hand. */
@@ -44,6 +46,7 @@ export function fromWire(doc: WireDocument): Word[] {
     ...(w.page_break === undefined ? {} : { pageBreak: w.page_break }),
     ...(w.color == null ? {} : { color: w.color }),
     ...(w.space_before === undefined ? {} : { spaceBefore: w.space_before }),
+    ...(w.emoji == null ? {} : { emoji: w.emoji }),
   }))
 }
 
@@ -59,13 +62,17 @@ export function toWire(words: readonly Word[], language?: string | null): WireDo
       ...(w.pageBreak === undefined ? {} : { page_break: w.pageBreak }),
       ...(w.color === undefined ? {} : { color: w.color }),
       ...(w.spaceBefore === undefined ? {} : { space_before: w.spaceBefore }),
+      ...(w.emoji === undefined ? {} : { emoji: w.emoji }),
     })),
   }
 }
 
-/** `w` without a page break or spacing of its own: a part split off a word does not start a page. */
+/**
+ * `w` without a page break, spacing or emoji of its own: a part split off a word does not start a
+ * page, and the word's emoji stays with its first part.
+ */
 function continuing(w: Word): Word {
-  const { pageBreak: _, spaceBefore: __, ...rest } = w
+  const { pageBreak: _, spaceBefore: __, emoji: ___, ...rest } = w
   return rest
 }
 
@@ -294,6 +301,39 @@ export class EditorStore {
     }
     const what = chosen.length === 1 ? `“${chosen[0].text}”` : `${chosen.length} words`
     this.commit(color === undefined ? `no colour on ${what}` : `colour ${what}`, after, `color:${chosen[0].id}:${chosen.length}`)
+  }
+
+  /** Puts an emoji on word `i` (shown above its page from the word on), or takes it away. */
+  setEmoji(i: number, emoji: string | undefined): void {
+    const w = this.current[i]
+    if (!w || w.emoji === emoji) return
+    const after = [...this.current]
+    const { emoji: _, ...plain } = w
+    after[i] = emoji === undefined ? plain : { ...w, emoji }
+    this.commit(emoji === undefined ? `no emoji on “${w.text}”` : `${emoji} on “${w.text}”`, after)
+  }
+
+  /**
+   * Gives each page of `pages` without an emoji the emoji `suggest` finds for one of its words
+   * (the first that has one), as one step; the number of emoji added.
+   */
+  suggestEmoji(pages: readonly (readonly Word[])[], suggest: (text: string) => string | undefined): number {
+    const index = new Map(this.current.map((w, i) => [w.id, i]))
+    const after = [...this.current]
+    let added = 0
+    for (const page of pages) {
+      if (page.some((w) => w.emoji !== undefined)) continue
+      for (const w of page) {
+        const emoji = suggest(w.text)
+        const i = index.get(w.id)
+        if (emoji === undefined || i === undefined) continue
+        after[i] = { ...after[i], emoji }
+        added++
+        break
+      }
+    }
+    if (added > 0) this.commit(`${added} emoji from the words`, after)
+    return added
   }
 
   /**

@@ -7,6 +7,8 @@ import { Preview, type Player } from '../components/Preview'
 import { RenderPanel } from '../components/RenderPanel'
 import { ReviewPanel } from '../components/ReviewPanel'
 import { StylePanel } from '../components/StylePanel'
+import { EmojiPicker } from '../components/EmojiPicker'
+import { suggestFor } from '../editor/emoji'
 import { doubtfulWords, nextOf, readingChecks } from '../editor/review'
 import { PLATFORMS, type Placement, type Platform, coveredPages } from '../editor/safezones'
 import { Timeline } from '../components/Timeline'
@@ -201,7 +203,10 @@ export function Editor(props: { id: string }) {
   const [selected, setSelected] = createSignal<number | null>(null)
   const [editing, setEditing] = createSignal<number | null>(null)
   const [playhead, setPlayhead] = createSignal(0)
-  const [dialog, setDialog] = createSignal<'find' | 'shortcuts' | 'import' | null>(null)
+  const [dialog, setDialog] = createSignal<'find' | 'shortcuts' | 'import' | 'emoji' | null>(null)
+  // The emoji a word can carry, drawn as the render draws them (the same for every project).
+  const [emojiCatalogue] = createResource(async () => (await api.GET('/api/emoji')).data)
+  const emojiOf = createMemo(() => new Map((emojiCatalogue() ?? []).map((e) => [e.emoji, e])))
   const words = () => {
     version()
     return store.words
@@ -386,6 +391,9 @@ export function Editor(props: { id: string }) {
         case 'e':
           withRange((lo, hi) => store.toggleEmphasis(lo, hi))
           return true
+        case ':':
+          setDialog('emoji')
+          return true
         case 'n':
         case 'N':
           stepDoubtful(e.shiftKey)
@@ -452,6 +460,9 @@ export function Editor(props: { id: string }) {
             </label>
             <button type="button" class="secondary" disabled={selectedColor() === undefined} onClick={() => withRange((lo, hi) => store.setColor(lo, undefined, hi))}>
               No colour
+            </button>
+            <button type="button" class="secondary" onClick={() => setDialog('emoji')} aria-keyshortcuts=":" title="An emoji above the page from the selected word on">
+              Emoji
             </button>
             <button type="button" class="secondary" onClick={() => setDialog('find')} aria-keyshortcuts="Control+F">
               Find and replace
@@ -555,6 +566,7 @@ export function Editor(props: { id: string }) {
                   onCommit={commit}
                   view={(v) => (transcriptView = v)}
                   flags={flags()}
+                  emojiOf={(e) => emojiOf().get(e)}
                 />
                 <ReviewPanel
                   store={store}
@@ -605,6 +617,15 @@ export function Editor(props: { id: string }) {
             setStatus(describeImport(r))
             void startEditing()
           }}
+          onClose={() => setDialog(null)}
+        />
+      </Show>
+      <Show when={dialog() === 'emoji'}>
+        <EmojiPicker
+          catalogue={emojiCatalogue()}
+          word={selectedIndex() >= 0 ? words()[selectedIndex()] : undefined}
+          onPick={(emoji) => withSelected((i) => store.setEmoji(i, emoji))}
+          onSuggest={() => store.suggestEmoji(pages().map((p) => p.words), (t) => suggestFor(emojiCatalogue() ?? [], t)?.emoji)}
           onClose={() => setDialog(null)}
         />
       </Show>

@@ -50,6 +50,9 @@ pub struct CaptionWord {
     /// Whether a space comes before the word where the script rule would say otherwise (CJK and
     /// Latin text with a space between, from a caption file); absent leaves it to the rule.
     space_before: Option<bool>,
+    /// An emoji a person put on the word (one of `GET /api/emoji`), drawn above the page from
+    /// the moment the word is spoken.
+    emoji: Option<String>,
 }
 
 /// A caption edit: the whole word document, or new text re-timed by alignment.

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod auth;
 pub mod captions;
+pub mod emoji;
 pub mod events;
 pub mod files;
 pub mod health;
