@@ -2,9 +2,15 @@
 
 use crate::text::normalize_word;
 
-/// Words of a text in normal form (lowercase, punctuation dropped).
+/// Words of a text in normal form (lowercase, punctuation dropped, hyphenated words as their
+/// parts: "ill-disposed" is "ill disposed", as Whisper's own text normaliser has it).
 pub fn normalize(text: &str) -> Vec<String> {
-    text.split_whitespace().map(normalize_word).filter(|w| !w.is_empty()).collect()
+    text.split(|c: char| {
+        c.is_whitespace() || matches!(c, '-' | '\u{2010}' | '\u{2013}' | '\u{2014}')
+    })
+    .map(normalize_word)
+    .filter(|w| !w.is_empty())
+    .collect()
 }
 
 /// (substitutions + deletions + insertions) / reference length, by Levenshtein distance over
@@ -34,5 +40,13 @@ mod tests {
         assert_eq!(word_error_rate(&r, &normalize("The cat sat on the mat.")), 0.0);
         assert!((word_error_rate(&r, &normalize("the cat on a mat")) - 2.0 / 6.0).abs() < 1e-9);
         assert_eq!(word_error_rate(&r, &[]), 1.0);
+    }
+
+    #[test]
+    fn hyphenated_words_count_as_their_parts() {
+        assert_eq!(
+            normalize("He was not an ill-disposed man — no."),
+            ["he", "was", "not", "an", "ill", "disposed", "man", "no"]
+        );
     }
 }

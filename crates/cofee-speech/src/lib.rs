@@ -1,8 +1,10 @@
 //! Speech recognition behind one trait, [`SpeechEngine`]: 16 kHz mono PCM streams in, timed
 //! words come out. Engines: [`sphinx`] (CMU PocketSphinx, offline, the one tests run for real),
 //! [`openai`] (any OpenAI-compatible `/v1/audio/transcriptions` endpoint) and, with the
-//! `whisper` feature, whisper.cpp. [`models`] fetches whisper.cpp models.
+//! `whisper` feature, whisper.cpp. [`models`] fetches whisper.cpp models; [`ct2`] imports
+//! faster-whisper (CTranslate2) ones.
 
+pub mod ct2;
 pub mod guard;
 pub mod models;
 pub mod openai;
