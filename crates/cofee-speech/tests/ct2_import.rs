@@ -420,6 +420,8 @@ fn imports_right(s: Shape, weights: WeightType, json_vocabulary: bool) {
         }
     }
     assert!(std::fs::read_dir(&store).unwrap().count() == 1, "no part file left");
+    let again = import(&src, &store, Some("test"), weights).unwrap_err();
+    assert!(matches!(again, ImportError::Exists(_)), "an installed model is not replaced: {again}");
 
     #[cfg(feature = "whisper")]
     cofee_speech::whisper::Whisper::load(&imported.path)

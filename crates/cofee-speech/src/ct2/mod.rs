@@ -38,6 +38,8 @@ pub enum ImportError {
     Vocabulary(String),
     #[error("invalid model name {0:?}: use letters, digits, '.', '-' and '_'")]
     BadName(String),
+    #[error("{0} is installed already; remove it first, or import under another --name")]
+    Exists(PathBuf),
 }
 
 impl ImportError {
@@ -96,6 +98,9 @@ pub fn import(
     }
     std::fs::create_dir_all(store_dir).map_err(ImportError::io(store_dir))?;
     let path = store_dir.join(format!("ggml-{name}.bin"));
+    if path.exists() {
+        return Err(ImportError::Exists(path)); // an installed model is never replaced unasked
+    }
     let part = store_dir.join(format!(".ggml-{name}.bin.part"));
     let written = (|| {
         let file = std::fs::File::create(&part).map_err(ImportError::io(&part))?;

@@ -53,10 +53,10 @@ pub fn text_token_bytes(tokens: &[String], n_vocab: usize) -> Result<Vec<Vec<u8>
         )));
     }
     let eot = end_of_text(n_vocab);
-    if tokens[eot] != "<|endoftext|>" {
+    if tokens.get(eot).map(String::as_str) != Some("<|endoftext|>") {
         return Err(ImportError::Vocabulary(format!(
             "token {eot} is {:?}, not <|endoftext|>: not a Whisper vocabulary",
-            tokens[eot]
+            tokens.get(eot)
         )));
     }
     let decoder = byte_decoder();
