@@ -18,6 +18,7 @@ pub mod style;
 pub mod text;
 pub mod time;
 pub mod transcript;
+pub mod voicing;
 pub mod waveform;
 pub mod wer;
 

@@ -1,6 +1,12 @@
 //! Choosing and building a speech engine.
+//!
+//! Whisper models take seconds and hundreds of megabytes to load, so a process loads each model
+//! once and keeps it: every job that uses a model shares its one whisper.cpp context (each job
+//! runs in a state of its own, which is what whisper.cpp makes thread-safe). A model file
+//! replaced on disk (another size or modification time) is loaded afresh.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use cofee_speech::SpeechEngine;
 use cofee_speech::openai::OpenAi;
@@ -26,10 +32,12 @@ impl EngineSpec {
     }
 }
 
-pub fn build_engine(spec: &EngineSpec) -> Result<Box<dyn SpeechEngine>, PipelineError> {
+/// The engine for `spec`: a whisper model already loaded by this process, or loaded now (off the
+/// async runtime); the other engines are cheap to build.
+pub async fn build_engine(spec: &EngineSpec) -> Result<Arc<dyn SpeechEngine>, PipelineError> {
     match spec {
-        EngineSpec::Sphinx => Ok(Box::new(Sphinx::default())),
-        EngineSpec::OpenAi { model } => Ok(Box::new(OpenAi::from_env(model.clone())?)),
+        EngineSpec::Sphinx => Ok(Arc::new(Sphinx::default())),
+        EngineSpec::OpenAi { model } => Ok(Arc::new(OpenAi::from_env(model.clone())?)),
         EngineSpec::Whisper { model } => {
             if !model.is_file() {
                 return Err(PipelineError::Input {
@@ -38,17 +46,46 @@ pub fn build_engine(spec: &EngineSpec) -> Result<Box<dyn SpeechEngine>, Pipeline
                         .into(),
                 });
             }
-            whisper(model)
+            whisper(model).await
         }
     }
 }
 
 #[cfg(feature = "whisper")]
-fn whisper(model: &std::path::Path) -> Result<Box<dyn SpeechEngine>, PipelineError> {
-    Ok(Box::new(cofee_speech::whisper::Whisper::load(model)?))
+async fn whisper(model: &std::path::Path) -> Result<Arc<dyn SpeechEngine>, PipelineError> {
+    use std::collections::HashMap;
+    use std::sync::LazyLock;
+
+    use cofee_speech::whisper::Whisper;
+
+    /// A model file as it was when loaded: its path, size and modification time.
+    type FileId = (PathBuf, u64, Option<std::time::SystemTime>);
+    type Models = HashMap<PathBuf, (FileId, Arc<Whisper>)>;
+    static LOADED: LazyLock<tokio::sync::Mutex<Models>> = LazyLock::new(Default::default);
+    let meta = std::fs::metadata(model).map_err(|e| PipelineError::Input {
+        path: model.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    let id: FileId = (model.to_path_buf(), meta.len(), meta.modified().ok());
+    // Held while loading, so two jobs asking for one model at once load it once.
+    let mut loaded = LOADED.lock().await;
+    if let Some((was, engine)) = loaded.get(model)
+        && *was == id
+    {
+        return Ok(engine.clone());
+    }
+    let path = model.to_path_buf();
+    let engine =
+        tokio::task::spawn_blocking(move || Whisper::load(&path)).await.map_err(|e| {
+            cofee_speech::SpeechError::Failed { engine: "whisper", detail: e.to_string() }
+        })??;
+    let engine = Arc::new(engine);
+    tracing::info!(model = %model.display(), "whisper model loaded; kept for the next jobs");
+    loaded.insert(model.to_path_buf(), (id, engine.clone()));
+    Ok(engine)
 }
 
 #[cfg(not(feature = "whisper"))]
-fn whisper(_model: &std::path::Path) -> Result<Box<dyn SpeechEngine>, PipelineError> {
+async fn whisper(_model: &std::path::Path) -> Result<Arc<dyn SpeechEngine>, PipelineError> {
     Err(cofee_speech::SpeechError::Unavailable { engine: "whisper", hint: "this build of cofee was made without whisper.cpp; rebuild with `--features whisper`, or use --engine sphinx or --engine openai".into() }.into())
 }

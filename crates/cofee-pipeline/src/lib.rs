@@ -116,7 +116,7 @@ pub async fn transcribe(
     cancel: &CancellationToken,
 ) -> Result<Transcript, PipelineError> {
     info.require_audio()?;
-    let engine = build_engine(spec)?;
+    let engine = build_engine(spec).await?;
     reporter.start(Stage::Transcribe);
     let (pcm, ffmpeg) = PcmStream::start(info)?;
     let audio = AudioInput { pcm: Box::new(pcm), duration_secs: info.duration_secs };

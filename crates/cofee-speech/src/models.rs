@@ -106,6 +106,14 @@ pub struct InstalledModel {
     pub bytes: u64,
 }
 
+/// The file beside a ggml model that names its own alignment heads, the decoder's
+/// cross-attention heads that follow the audio (for word times): `{"alignment_heads": [[layer,
+/// head], …]}`. `models import` writes it from the model's `config.json`; whisper.cpp's files have
+/// none (their standard heads are known by the model's dimensions).
+pub fn heads_path(model: &Path) -> PathBuf {
+    model.with_extension("heads.json")
+}
+
 /// A directory of `ggml-NAME.bin` files.
 #[derive(Debug, Clone)]
 pub struct ModelStore {

@@ -9,8 +9,12 @@
 //! entropy and log-probability thresholds are on, non-speech tokens are suppressed, and loops of
 //! repeated phrases are collapsed ([`crate::guard`]).
 //!
-//! Word timing: token timestamps with one word per segment (`max_len = 1`, `split_on_word`),
-//! which is how whisper.cpp's own CLI produces word-level output.
+//! Word timing: whisper.cpp's DTW token timestamps (dynamic time warping over the
+//! cross-attention of the model's alignment heads, as OpenAI's own `word_timestamps` does; see
+//! [`words_from`] for how its times are read); then the edges are moved out of the pauses the
+//! audio itself shows ([`cofee_core::voicing`]). The heads are the
+//! model's own where its import recorded them (`ggml-NAME.heads.json`), else whisper.cpp's
+//! preset for the standard model of its dimensions, else the top half of its decoder layers.
 
 #![allow(unsafe_code)] // the abort callback is a C function pointer (see `abort_when_set`)
 
@@ -20,9 +24,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use cofee_core::{Transcript, Word};
+use cofee_core::{Transcript, Word, voicing};
 use tokio_util::sync::CancellationToken;
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{
+    DtwAhead, DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
+    WhisperContextParameters,
+};
 
 use crate::{
     AudioInput, Progress, SAMPLE_RATE, SpeechEngine, SpeechError, TranscribeOptions, guard, wav,
@@ -32,9 +39,16 @@ const ENGINE: &str = "whisper";
 /// RMS below this (about −55 dBFS) is treated as silence and not sent to the model.
 const SILENCE_RMS: f64 = 58.0;
 
+/// A loaded model and the alignment heads its context points into (whisper.cpp keeps the
+/// pointer and reads the heads whenever a state is created, so they live as long as it does).
+struct Loaded {
+    context: WhisperContext,
+    _heads: Box<[DtwAhead]>,
+}
+
 pub struct Whisper {
     model: PathBuf,
-    context: Arc<WhisperContext>,
+    loaded: Arc<Loaded>,
     /// Longest window transcribed in one call, in seconds.
     pub window_secs: u32,
     pub threads: i32,
@@ -45,18 +59,28 @@ impl Whisper {
     pub fn load(model: &Path) -> Result<Self, SpeechError> {
         // whisper.cpp and ggml log to stderr; send that to `tracing` instead.
         whisper_rs::install_logging_hooks();
-        let context = WhisperContext::new_with_params(model, WhisperContextParameters::default())
-            .map_err(|e| SpeechError::Unavailable {
+        let unavailable = |e: String| SpeechError::Unavailable {
             engine: ENGINE,
             hint: format!(
                 "cannot load whisper model {}: {e}; is it a ggml whisper.cpp model?",
                 model.display()
             ),
-        })?;
+        };
+        let heads = alignment_heads(model).map_err(unavailable)?;
+        let mut params = WhisperContextParameters::default();
+        // DTW needs the attention weights, which flash attention never materialises.
+        params.flash_attn(false);
+        params.dtw_parameters(DtwParameters { mode: heads.mode(), ..DtwParameters::default() });
+        let context = WhisperContext::new_with_params(model, params)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let heads = match heads {
+            Heads::Custom(h) => h,
+            _ => Box::default(),
+        };
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as i32;
         Ok(Self {
             model: model.to_path_buf(),
-            context: Arc::new(context),
+            loaded: Arc::new(Loaded { context, _heads: heads }),
             window_secs: 120,
             threads,
         })
@@ -65,6 +89,71 @@ impl Whisper {
     pub fn model(&self) -> &Path {
         &self.model
     }
+}
+
+/// Which cross-attention heads DTW aligns with.
+enum Heads {
+    Preset(DtwModelPreset),
+    Custom(Box<[DtwAhead]>),
+    TopHalf(i32),
+}
+
+impl Heads {
+    fn mode(&self) -> DtwMode<'_> {
+        match self {
+            Heads::Preset(p) => DtwMode::ModelPreset { model_preset: p.clone() },
+            Heads::Custom(aheads) => DtwMode::Custom { aheads },
+            Heads::TopHalf(n_top) => DtwMode::TopMost { n_top: *n_top },
+        }
+    }
+}
+
+/// The model's alignment heads: its own, else whisper.cpp's preset for the standard model with
+/// its dimensions (read from the ggml header), else all heads of its top half of decoder layers.
+fn alignment_heads(model: &Path) -> Result<Heads, String> {
+    let own = crate::models::heads_path(model);
+    if own.exists() {
+        #[derive(serde::Deserialize)]
+        struct Own {
+            alignment_heads: Vec<(i32, i32)>,
+        }
+        let text = std::fs::read_to_string(&own).map_err(|e| format!("{}: {e}", own.display()))?;
+        let own_heads: Own =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", own.display()))?;
+        if !own_heads.alignment_heads.is_empty() {
+            return Ok(Heads::Custom(
+                own_heads
+                    .alignment_heads
+                    .into_iter()
+                    .map(|(l, h)| DtwAhead { n_text_layer: l, n_head: h })
+                    .collect(),
+            ));
+        }
+    }
+    let mut header = [0u8; 48];
+    std::io::Read::read_exact(
+        &mut std::fs::File::open(model).map_err(|e| e.to_string())?,
+        &mut header,
+    )
+    .map_err(|e| format!("too short for a ggml model ({e})"))?;
+    let field = |i: usize| i32::from_le_bytes(header[4 + 4 * i..8 + 4 * i].try_into().unwrap());
+    let (n_vocab, n_audio_state, n_text_layer) = (field(0), field(2), field(8));
+    let english = n_vocab == 51864;
+    use DtwModelPreset as P;
+    let preset = match (n_vocab, n_audio_state, n_text_layer) {
+        (51864 | 51865, 384, 4) => Some(if english { P::TinyEn } else { P::Tiny }),
+        (51864 | 51865, 512, 6) => Some(if english { P::BaseEn } else { P::Base }),
+        (51864 | 51865, 768, 12) => Some(if english { P::SmallEn } else { P::Small }),
+        (51864 | 51865, 1024, 24) => Some(if english { P::MediumEn } else { P::Medium }),
+        (51865, 1280, 32) => Some(P::LargeV2), // large-v1 has the same shape; v2 is the common one
+        (51866, 1280, 32) => Some(P::LargeV3),
+        (51866, 1280, 4) => Some(P::LargeV3Turbo),
+        _ => None,
+    };
+    Ok(match preset {
+        Some(p) => Heads::Preset(p),
+        None => Heads::TopHalf((n_text_layer / 2).max(1)),
+    })
 }
 
 extern "C" fn abort_when_set(user_data: *mut c_void) -> bool {
@@ -126,28 +215,79 @@ fn run_window(
     }
     result.map_err(failed)?;
     let eot = ctx.token_eot();
-    let mut words = Vec::new();
+    let mut spans = Vec::new();
     for segment in state.as_iter() {
         let text = segment.to_str_lossy().map_err(failed)?.trim().to_string();
-        if text.is_empty() || text.starts_with('[') || text.starts_with('(') {
-            continue; // [BLANK_AUDIO], (music) and the like are not words
-        }
-        let probs: Vec<f32> = (0..segment.n_tokens())
+        let tokens: Vec<_> = (0..segment.n_tokens())
             .filter_map(|t| segment.get_token(t))
             .filter(|t| t.token_id() < eot)
-            .map(|t| t.token_probability())
+            .map(|t| {
+                // A punctuation token's alignment is the weakest (it is not heard): a word ends
+                // with its last spoken token.
+                let spoken = t.to_str_lossy().is_ok_and(|s| s.chars().any(char::is_alphanumeric));
+                (t.token_probability(), t.token_data().t_dtw, spoken)
+            })
             .collect();
-        let confidence =
-            if probs.is_empty() { 0.0 } else { probs.iter().sum::<f32>() / probs.len() as f32 };
-        let (t0, t1) = (
-            segment.start_timestamp().max(0) as u64 * 10,
-            segment.end_timestamp().max(0) as u64 * 10,
-        );
-        words.push(Word { confidence, ..Word::new(text, t0, t1.max(t0)) });
+        let confidence = if tokens.is_empty() {
+            0.0
+        } else {
+            tokens.iter().map(|t| t.0).sum::<f32>() / tokens.len() as f32
+        };
+        spans.push(Span {
+            // [BLANK_AUDIO], (music) and the like are not words, but take their time.
+            word: !(text.is_empty() || text.starts_with('[') || text.starts_with('(')),
+            text,
+            confidence,
+            aligned_end_ms: tokens
+                .iter()
+                .rev()
+                .find(|t| t.2)
+                .or(tokens.last())
+                .map(|t| t.1)
+                .filter(|t| *t >= 0)
+                .map(|t| t as u64 * 10),
+            t0_ms: segment.start_timestamp().max(0) as u64 * 10,
+            t1_ms: segment.end_timestamp().max(0) as u64 * 10,
+        });
     }
     let lang_id = state.full_lang_id_from_state();
     let language = whisper_rs::get_lang_str(lang_id).map(str::to_string);
-    Ok(WindowResult { words, language })
+    Ok(WindowResult { words: words_from(&spans), language })
+}
+
+/// One segment of whisper.cpp's output (one word, with `max_len = 1` and `split_on_word`).
+struct Span {
+    text: String,
+    word: bool,
+    confidence: f32,
+    /// Where DTW says its last token ends, when it aligned it.
+    aligned_end_ms: Option<u64>,
+    /// The segment's own times, from timestamp tokens and token probabilities.
+    t0_ms: u64,
+    t1_ms: u64,
+}
+
+/// Words timed by the alignment. whisper.cpp gives each token the time at which the DTW path
+/// enters the *next* token's row of the attention matrix (the row of the query that predicts
+/// it), which is where the token ends, not where it starts (OpenAI's `find_alignment` reads the
+/// same path one row earlier); so a word ends at its last token's DTW time and starts where the
+/// segment before it ended. The first word of a window starts at its segment's own time;
+/// [`voicing::fit_words`] then takes a start that lies in a pause to the voice's onset.
+fn words_from(spans: &[Span]) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut previous_end: Option<u64> = None;
+    for s in spans {
+        let end = s.aligned_end_ms.unwrap_or(s.t1_ms);
+        let start = match (previous_end, s.aligned_end_ms) {
+            (Some(p), Some(_)) if p <= end => p,
+            _ => s.t0_ms.min(end),
+        };
+        previous_end = s.aligned_end_ms;
+        if s.word {
+            words.push(Word { confidence: s.confidence, ..Word::new(s.text.clone(), start, end) });
+        }
+    }
+    words
 }
 
 #[async_trait]
@@ -194,11 +334,11 @@ impl SpeechEngine for Whisper {
             if rms(&samples) >= SILENCE_RMS {
                 let abort = Arc::new(AtomicBool::new(false));
                 let (ctx, lang, threads, abort2) =
-                    (self.context.clone(), language.clone(), self.threads, abort.clone());
+                    (self.loaded.clone(), language.clone(), self.threads, abort.clone());
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i32>();
                 let job = tokio::task::spawn_blocking(move || {
                     run_window(
-                        &ctx,
+                        &ctx.context,
                         &samples,
                         lang.as_deref(),
                         threads,
@@ -217,10 +357,12 @@ impl SpeechEngine for Whisper {
                     }
                 };
                 language = language.or(window.language);
+                let mut window_words = window.words;
+                voicing::fit_words(&mut window_words, &voicing::pauses(&ints[..cut], SAMPLE_RATE));
                 // Whisper pads every window to 30 s and may place words in the padding: keep
                 // only what lies within the audio it was given.
                 let window_ms = cut as u64 * 1000 / SAMPLE_RATE as u64;
-                words.extend(window.words.into_iter().filter(|w| w.start_ms < window_ms).map(
+                words.extend(window_words.into_iter().filter(|w| w.start_ms < window_ms).map(
                     |w| Word {
                         start_ms: w.start_ms + offset_ms,
                         end_ms: w.end_ms.min(window_ms) + offset_ms,

@@ -282,6 +282,11 @@ fn imports_right(s: Shape, weights: WeightType, json_vocabulary: bool) {
     let imported = import(&src, &store, Some("test"), weights).unwrap();
     assert_eq!(imported.path, store.join("ggml-test.bin"));
     assert_eq!(imported.alignment_heads, vec![(1, 0), (1, 1)]);
+    // …and beside the model, where the engine finds them for DTW word times.
+    let heads: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(store.join("ggml-test.heads.json")).unwrap())
+            .unwrap();
+    assert_eq!(heads, serde_json::json!({"alignment_heads": [[1, 0], [1, 1]]}));
     assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
     let g = read_ggml(&imported.path);
     let d = s.d;
@@ -419,7 +424,16 @@ fn imports_right(s: Shape, weights: WeightType, json_vocabulary: bool) {
             assert_eq!(*ty, 0, "{name}: vectors are f32");
         }
     }
-    assert!(std::fs::read_dir(&store).unwrap().count() == 1, "no part file left");
+    let mut files: Vec<_> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["ggml-test.bin", "ggml-test.heads.json"],
+        "the model, its heads, no part file"
+    );
     let again = import(&src, &store, Some("test"), weights).unwrap_err();
     assert!(matches!(again, ImportError::Exists(_)), "an installed model is not replaced: {again}");
 

@@ -88,3 +88,136 @@ async fn a_real_model_hears_no_words_in_silence_or_noise() {
         assert!(t.words.is_empty(), "{what}: {:?}", t.text());
     }
 }
+
+/// PocketSphinx's forced alignment of each recording (`tests/data/librivox-alignment.tsv`, made
+/// by `bench/timing.py --write-reference`): (recording, word, start ms, end ms).
+fn reference_alignment() -> Vec<(String, String, u64, u64)> {
+    include_str!("data/librivox-alignment.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].to_string(), f[2].parse().unwrap(), f[3].parse().unwrap())
+        })
+        .collect()
+}
+
+/// Pairs of (hypothesis index, reference index) of equal words, longest common subsequence.
+fn matched(hyp: &[String], reference: &[String]) -> Vec<(usize, usize)> {
+    let (n, m) = (hyp.len(), reference.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if hyp[i] == reference[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < n && j < m {
+        if hyp[i] == reference[j] {
+            out.push((i, j));
+            (i, j) = (i + 1, j + 1);
+        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+fn percentile(v: &mut [u64], q: f64) -> u64 {
+    v.sort_unstable();
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Word edges against the forced alignment: medians and 90th percentiles at most these (ms).
+/// faster-whisper on the same weights measures 50 / 200 ms (`bench/timing.sh`); Cofee 30 / 120
+/// (here and there).
+const LIMIT_MEDIAN_MS: u64 = 40;
+const LIMIT_P90_MS: u64 = 150;
+
+/// The recordings with two seconds of room noise between them (speech, pause, speech, …): every
+/// word's start and end near an independent forced alignment's (PocketSphinx, the same measure
+/// as `bench/timing.sh`), and no word starting or ending inside a pause.
+#[tokio::test]
+#[ignore = "needs a real Whisper model in COFEE_WHISPER_MODEL"]
+async fn a_real_models_word_times_follow_the_voice_across_pauses() {
+    let engine = real_engine();
+    let gap = 32_000usize; // samples: 2 s
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut room = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        ((seed >> 48) as i16 as f64 * 0.002) as i16 // about −60 dBFS
+    };
+    let (mut pcm, mut offsets, mut pauses) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, id) in common::ids().iter().enumerate() {
+        if i > 0 {
+            let at = pcm.len() as u64 / 32;
+            pcm.extend((0..gap).flat_map(|_| room().to_le_bytes()));
+            pauses.push((at, pcm.len() as u64 / 32));
+        }
+        offsets.push((id.clone(), pcm.len() as u64 / 32));
+        pcm.extend(recording(id));
+    }
+    let t = transcribe(&engine, pcm).await;
+    let reference: Vec<(String, u64, u64)> = reference_alignment()
+        .into_iter()
+        .map(|(rec, w, s, e)| {
+            let at = offsets.iter().find(|(id, _)| *id == rec).unwrap().1;
+            (w, s + at, e + at)
+        })
+        .collect();
+    // Words split as the reference is ("ill-disposed" → "ill", "disposed"): the first part
+    // keeps the word's start, the last its end.
+    let mut hyp: Vec<(String, Option<u64>, Option<u64>)> = Vec::new();
+    for w in &t.words {
+        let parts = cofee_core::wer::normalize(&w.text);
+        for (i, p) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            hyp.push((p.clone(), (i == 0).then_some(w.start_ms), last.then_some(w.end_ms)));
+        }
+    }
+    let texts: Vec<String> = hyp.iter().map(|h| h.0.clone()).collect();
+    let pairs = matched(&texts, &reference.iter().map(|r| r.0.clone()).collect::<Vec<_>>());
+    assert!(
+        pairs.len() * 10 >= reference.len() * 9,
+        "{} of {} words matched",
+        pairs.len(),
+        reference.len()
+    );
+    let starts = pairs.iter().filter_map(|&(h, r)| Some(hyp[h].1?.abs_diff(reference[r].1)));
+    let ends = pairs.iter().filter_map(|&(h, r)| Some(hyp[h].2?.abs_diff(reference[r].2)));
+    let (mut starts, mut ends): (Vec<u64>, Vec<u64>) = (starts.collect(), ends.collect());
+    let figures = [
+        percentile(&mut starts, 0.5),
+        percentile(&mut starts, 0.9),
+        percentile(&mut ends, 0.5),
+        percentile(&mut ends, 0.9),
+    ];
+    eprintln!(
+        "word times against the forced alignment, ms: start median/p90 {}/{}, end {}/{}",
+        figures[0], figures[1], figures[2], figures[3]
+    );
+    for w in &t.words {
+        for &(a, b) in &pauses {
+            for edge in [w.start_ms, w.end_ms] {
+                assert!(
+                    !(a + 50..b.saturating_sub(50)).contains(&edge),
+                    "{:?} ({}–{} ms) has an edge inside the pause {a}–{b} ms",
+                    w.text,
+                    w.start_ms,
+                    w.end_ms
+                );
+            }
+        }
+    }
+    let [start_median, start_p90, end_median, end_p90] = figures;
+    assert!(start_median <= LIMIT_MEDIAN_MS && end_median <= LIMIT_MEDIAN_MS, "{figures:?}");
+    assert!(start_p90 <= LIMIT_P90_MS && end_p90 <= LIMIT_P90_MS, "{figures:?}");
+}

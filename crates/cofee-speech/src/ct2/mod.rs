@@ -110,25 +110,53 @@ pub fn import(
         file.sync_all().map_err(ImportError::io(&part))?;
         Ok::<_, ImportError>((tensors, warnings))
     })();
-    let (tensors, warnings) = match written {
+    let (tensors, mut warnings) = match written {
         Ok(w) => w,
         Err(e) => {
             let _ = std::fs::remove_file(&part);
             return Err(e);
         }
     };
+    let alignment_heads = usable_heads(config.alignment_heads, &hp, &mut warnings);
+    if let Err(e) = write_heads(&path, &alignment_heads) {
+        let _ = std::fs::remove_file(&part);
+        return Err(e);
+    }
     std::fs::rename(&part, &path).map_err(ImportError::io(&path))?;
     let bytes = std::fs::metadata(&path).map_err(ImportError::io(&path))?.len();
-    Ok(Imported {
-        path,
-        name,
-        hparams: hp,
-        weights,
-        tensors,
-        bytes,
-        alignment_heads: config.alignment_heads,
-        warnings,
-    })
+    Ok(Imported { path, name, hparams: hp, weights, tensors, bytes, alignment_heads, warnings })
+}
+
+/// The configured alignment heads that exist in the model (others are warned about and left out).
+fn usable_heads(
+    heads: Vec<(u32, u32)>,
+    hp: &Hparams,
+    warnings: &mut Vec<String>,
+) -> Vec<(u32, u32)> {
+    let (fits, out): (Vec<_>, Vec<_>) = heads
+        .into_iter()
+        .partition(|(l, h)| (*l as usize) < hp.n_text_layer && (*h as usize) < hp.n_text_head);
+    if !out.is_empty() {
+        warnings.push(format!(
+            "config.json names alignment heads {out:?} outside the decoder's {} layers of {} heads; left out",
+            hp.n_text_layer, hp.n_text_head
+        ));
+    }
+    fits
+}
+
+/// The heads beside the model (see [`crate::models::heads_path`]), written before the model is
+/// put in place so an installed model never lacks them; none when the config names none.
+fn write_heads(model: &Path, heads: &[(u32, u32)]) -> Result<(), ImportError> {
+    let path = crate::models::heads_path(model);
+    if heads.is_empty() {
+        return Ok(());
+    }
+    let json = serde_json::json!({ "alignment_heads": heads }).to_string();
+    let part = path.with_extension("json.part");
+    std::fs::write(&part, json)
+        .and_then(|()| std::fs::rename(&part, &path))
+        .map_err(ImportError::io(&path))
 }
 
 fn read_model(dir: &Path) -> Result<Ct2Model, ImportError> {

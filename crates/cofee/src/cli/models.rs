@@ -145,6 +145,7 @@ async fn smoke_test(path: &std::path::Path) -> CliResult {
     use cofee_speech::{AudioInput, SpeechEngine, TranscribeOptions};
     let failed = |detail: String| {
         let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(cofee_speech::models::heads_path(path));
         CliError::internal(format!(
             "the imported model does not run in whisper.cpp, so it was removed: {detail}"
         ))
