@@ -89,3 +89,29 @@ async fn whisper(model: &std::path::Path) -> Result<Arc<dyn SpeechEngine>, Pipel
 async fn whisper(_model: &std::path::Path) -> Result<Arc<dyn SpeechEngine>, PipelineError> {
     Err(cofee_speech::SpeechError::Unavailable { engine: "whisper", hint: "this build of cofee was made without whisper.cpp; rebuild with `--features whisper`, or use --engine sphinx or --engine openai".into() }.into())
 }
+
+#[cfg(all(test, feature = "whisper"))]
+mod tests {
+    use super::*;
+
+    fn same(a: &Arc<dyn SpeechEngine>, b: &Arc<dyn SpeechEngine>) -> bool {
+        std::ptr::eq(Arc::as_ptr(a) as *const (), Arc::as_ptr(b) as *const ())
+    }
+
+    #[tokio::test]
+    async fn jobs_share_one_loaded_model_until_its_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("ggml-random.bin");
+        cofee_speech::whisper::write_random_model(&model).unwrap();
+        let spec = EngineSpec::Whisper { model: model.clone() };
+        let first = build_engine(&spec).await.unwrap();
+        let second = build_engine(&spec).await.unwrap();
+        assert!(same(&first, &second), "the second job gets the loaded model");
+        // Another file in its place (here: one byte longer) is loaded afresh.
+        let mut bytes = std::fs::read(&model).unwrap();
+        bytes.push(0);
+        std::fs::write(&model, bytes).unwrap();
+        let third = build_engine(&spec).await.unwrap();
+        assert!(!same(&first, &third), "a replaced model file is loaded again");
+    }
+}
