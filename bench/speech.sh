@@ -46,7 +46,8 @@ if [ ! -x "$cli" ]; then
 fi
 work=$(mktemp -d)
 load_pid=""
-trap '[ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; rm -rf "$work"' EXIT
+stop_load() { [ -n "$load_pid" ] && kill -- "-$load_pid" 2>/dev/null; load_pid=""; }
+trap 'stop_load; rm -rf "$work"' EXIT
 # 46 s of read speech: the LibriVox recordings Debian ships, twice over.
 src=/usr/share/pocketsphinx/test/data/librivox
 list=$(sed "s|^|file '$src/|; s|$|.wav'|" "$src/fileids")
@@ -61,7 +62,11 @@ run_cli() {
   "$cli" -m "$model" -f "$work/speech.wav" -l en -t "$threads" -bo 1 -bs 1 -ml 1 -sow \
     -dtw base -nfa -np -oj -of "$work/cli" >/dev/null 2>&1
 }
-seconds() { local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+seconds() { # a failed run is no timing: it stops the bench
+  local t0 t1; t0=$(date +%s.%N)
+  "$@" || { echo "failed: $*" >&2; kill -TERM $$; exit 1; }
+  t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l
+}
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 measure() { # label → prints "cofee_rtf cli_rtf"
   local c=() w=()
@@ -77,14 +82,15 @@ measure() { # label → prints "cofee_rtf cli_rtf"
 run_cofee; run_cli # warm the page cache
 read -r cq wq < <(measure quiet)
 # The load: x264 (the render's encoder) on a 1080p test pattern, all cores, for as long as needed.
-(while true; do
+# Its own process group (setsid), so stopping it stops the ffmpeg inside too.
+setsid bash -c 'while true; do
   ffmpeg -loglevel error -f lavfi -i testsrc2=size=1080x1920:rate=30 -t 60 -c:v libx264 \
     -preset veryfast -crf 20 -f null - || break
-done) &
+done' &
 load_pid=$!
 sleep 2
 read -r cl wl < <(measure loaded)
-kill "$load_pid" 2>/dev/null; pkill -P "$load_pid" 2>/dev/null || true; load_pid=""
+stop_load
 printf '%-10s %12s %12s %8s\n' "" "cofee RTF" "cli RTF" "ratio"
 printf '%-10s %12.3f %12.3f %8.3f\n' quiet "$cq" "$wq" "$(echo "$cq / $wq" | bc -l)"
 printf '%-10s %12.3f %12.3f %8.3f\n' loaded "$cl" "$wl" "$(echo "$cl / $wl" | bc -l)"

@@ -48,10 +48,10 @@ const MEDIAN_FRAMES: usize = 7;
 
 /// The pauses of at least [`MIN_PAUSE_MS`] in 16-bit samples at `sample_rate`.
 pub fn pauses(samples: &[i16], sample_rate: u32) -> Vec<Pause> {
+    let Some(end) = duration_ms(samples.len(), sample_rate) else { return Vec::new() };
     let frame = (sample_rate as u64 * FRAME_MS / 1000).max(1) as usize;
     let levels: Vec<f64> = samples.chunks(frame).map(level_db).collect();
     let Some(threshold) = quiet_below(&levels) else { return Vec::new() };
-    let end = duration_ms(samples.len(), sample_rate).unwrap_or(0);
     let mut out = Vec::new();
     let mut run_start = None;
     let smoothed = median_filtered(&levels, MEDIAN_FRAMES);
@@ -60,9 +60,9 @@ pub fn pauses(samples: &[i16], sample_rate: u32) -> Vec<Pause> {
             (None, true) => run_start = Some(i),
             (Some(s), false) => {
                 run_start = None;
-                let p =
-                    Pause { start_ms: s as u64 * FRAME_MS, end_ms: (i as u64 * FRAME_MS).min(end) };
-                if p.end_ms - p.start_ms >= MIN_PAUSE_MS {
+                let at = |frames: usize| (frames * frame) as u64 * 1000 / sample_rate as u64;
+                let p = Pause { start_ms: at(s), end_ms: at(i).min(end) };
+                if p.end_ms.saturating_sub(p.start_ms) >= MIN_PAUSE_MS {
                     out.push(p);
                 }
             }

@@ -54,35 +54,57 @@ pub async fn build_engine(spec: &EngineSpec) -> Result<Arc<dyn SpeechEngine>, Pi
 #[cfg(feature = "whisper")]
 async fn whisper(model: &std::path::Path) -> Result<Arc<dyn SpeechEngine>, PipelineError> {
     use std::collections::HashMap;
-    use std::sync::LazyLock;
+    use std::sync::{LazyLock, Mutex};
 
     use cofee_speech::whisper::Whisper;
+    use tokio::sync::OnceCell;
 
-    /// A model file as it was when loaded: its path, size and modification time.
-    type FileId = (PathBuf, u64, Option<std::time::SystemTime>);
-    type Models = HashMap<PathBuf, (FileId, Arc<Whisper>)>;
-    static LOADED: LazyLock<tokio::sync::Mutex<Models>> = LazyLock::new(Default::default);
-    let meta = std::fs::metadata(model).map_err(|e| PipelineError::Input {
-        path: model.display().to_string(),
-        detail: e.to_string(),
-    })?;
-    let id: FileId = (model.to_path_buf(), meta.len(), meta.modified().ok());
-    // Held while loading, so two jobs asking for one model at once load it once.
-    let mut loaded = LOADED.lock().await;
-    if let Some((was, engine)) = loaded.get(model)
-        && *was == id
-    {
-        return Ok(engine.clone());
-    }
-    let path = model.to_path_buf();
-    let engine =
-        tokio::task::spawn_blocking(move || Whisper::load(&path)).await.map_err(|e| {
-            cofee_speech::SpeechError::Failed { engine: "whisper", detail: e.to_string() }
-        })??;
-    let engine = Arc::new(engine);
-    tracing::info!(model = %model.display(), "whisper model loaded; kept for the next jobs");
-    loaded.insert(model.to_path_buf(), (id, engine.clone()));
-    Ok(engine)
+    /// A model file as it was when loaded: size, modification and change times, inode; and when
+    /// its alignment heads beside it last changed.
+    type FileId = (u64, Option<std::time::SystemTime>, i64, u64, Option<std::time::SystemTime>);
+    type Slot = Arc<OnceCell<Arc<Whisper>>>;
+    static LOADED: LazyLock<Mutex<HashMap<PathBuf, (FileId, Slot)>>> =
+        LazyLock::new(Default::default);
+    let meta = match std::fs::metadata(model) {
+        Ok(m) => m,
+        Err(e) => {
+            LOADED.lock().expect("model cache").remove(model); // gone: let it go
+            return Err(PipelineError::Input {
+                path: model.display().to_string(),
+                detail: e.to_string(),
+            });
+        }
+    };
+    let heads =
+        std::fs::metadata(cofee_speech::models::heads_path(model)).and_then(|m| m.modified()).ok();
+    let id: FileId = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.len(), meta.modified().ok(), meta.ctime(), meta.ino(), heads)
+    };
+    // One cell per model file, taken under a short lock; the load itself runs in the cell, so
+    // two jobs asking for one model at once load it once and other models are not held up.
+    let slot = {
+        let mut loaded = LOADED.lock().expect("model cache");
+        match loaded.get(model) {
+            Some((was, slot)) if *was == id => slot.clone(),
+            _ => {
+                let slot = Slot::default();
+                loaded.insert(model.to_path_buf(), (id, slot.clone()));
+                slot
+            }
+        }
+    };
+    let engine = slot
+        .get_or_try_init(|| async {
+            let path = model.to_path_buf();
+            let engine = tokio::task::spawn_blocking(move || Whisper::load(&path)).await.map_err(
+                |e| cofee_speech::SpeechError::Failed { engine: "whisper", detail: e.to_string() },
+            )??;
+            tracing::info!(model = %model.display(), "whisper model loaded; kept for the next jobs");
+            Ok::<_, PipelineError>(Arc::new(engine))
+        })
+        .await?;
+    Ok(engine.clone())
 }
 
 #[cfg(not(feature = "whisper"))]

@@ -14,7 +14,7 @@
 //! [`words_from`] for how its times are read); then the edges are moved out of the pauses the
 //! audio itself shows ([`cofee_core::voicing`]). The heads are the
 //! model's own where its import recorded them (`ggml-NAME.heads.json`), else whisper.cpp's
-//! preset for the standard model of its dimensions, else the top half of its decoder layers.
+//! preset for the standard model of its dimensions, else every head of its last decoder layer.
 
 #![allow(unsafe_code)] // the abort callback is a C function pointer (see `abort_when_set`)
 
@@ -70,7 +70,8 @@ impl Whisper {
         let mut params = WhisperContextParameters::default();
         // DTW needs the attention weights, which flash attention never materialises.
         params.flash_attn(false);
-        params.dtw_parameters(DtwParameters { mode: heads.mode(), ..DtwParameters::default() });
+        params
+            .dtw_parameters(DtwParameters { mode: heads.mode(), dtw_mem_size: heads.dtw_memory() });
         let context = WhisperContext::new_with_params(model, params)
             .map_err(|e| unavailable(e.to_string()))?;
         let heads = match heads {
@@ -95,7 +96,7 @@ impl Whisper {
 enum Heads {
     Preset(DtwModelPreset),
     Custom(Box<[DtwAhead]>),
-    TopHalf(i32),
+    TopMost { layers: i32, heads_per_layer: i32 },
 }
 
 impl Heads {
@@ -103,33 +104,28 @@ impl Heads {
         match self {
             Heads::Preset(p) => DtwMode::ModelPreset { model_preset: p.clone() },
             Heads::Custom(aheads) => DtwMode::Custom { aheads },
-            Heads::TopHalf(n_top) => DtwMode::TopMost { n_top: *n_top },
+            Heads::TopMost { layers, .. } => DtwMode::TopMost { n_top: *layers },
         }
+    }
+
+    /// The scratch memory whisper.cpp's DTW needs for these heads (it aborts the process when
+    /// short): a few tensors of tokens × audio frames × heads in f32, for the longest window
+    /// (448 tokens, 1,500 frames), and whisper-rs's default of 128 MiB at least (which is what
+    /// the presets are used with upstream).
+    fn dtw_memory(&self) -> usize {
+        let heads = match self {
+            Heads::Preset(_) => 0,
+            Heads::Custom(h) => h.len(),
+            Heads::TopMost { layers, heads_per_layer } => (layers * heads_per_layer) as usize,
+        };
+        (4 * heads * 448 * 1500 * 4 + (32 << 20)).max(128 << 20)
     }
 }
 
-/// The model's alignment heads: its own, else whisper.cpp's preset for the standard model with
-/// its dimensions (read from the ggml header), else all heads of its top half of decoder layers.
+/// The model's alignment heads: its own (beside it, see [`crate::models::heads_path`]) where
+/// every one exists in the model, else whisper.cpp's preset for the standard model with its
+/// dimensions (read from the ggml header), else all heads of its last decoder layer.
 fn alignment_heads(model: &Path) -> Result<Heads, String> {
-    let own = crate::models::heads_path(model);
-    if own.exists() {
-        #[derive(serde::Deserialize)]
-        struct Own {
-            alignment_heads: Vec<(i32, i32)>,
-        }
-        let text = std::fs::read_to_string(&own).map_err(|e| format!("{}: {e}", own.display()))?;
-        let own_heads: Own =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", own.display()))?;
-        if !own_heads.alignment_heads.is_empty() {
-            return Ok(Heads::Custom(
-                own_heads
-                    .alignment_heads
-                    .into_iter()
-                    .map(|(l, h)| DtwAhead { n_text_layer: l, n_head: h })
-                    .collect(),
-            ));
-        }
-    }
     let mut header = [0u8; 48];
     std::io::Read::read_exact(
         &mut std::fs::File::open(model).map_err(|e| e.to_string())?,
@@ -137,7 +133,20 @@ fn alignment_heads(model: &Path) -> Result<Heads, String> {
     )
     .map_err(|e| format!("too short for a ggml model ({e})"))?;
     let field = |i: usize| i32::from_le_bytes(header[4 + 4 * i..8 + 4 * i].try_into().unwrap());
-    let (n_vocab, n_audio_state, n_text_layer) = (field(0), field(2), field(8));
+    let (n_vocab, n_audio_state, n_text_head, n_text_layer) =
+        (field(0), field(2), field(7), field(8));
+    if let Some(own) = own_heads(model)? {
+        let fits = |h: &DtwAhead| {
+            (0..n_text_layer).contains(&h.n_text_layer) && (0..n_text_head).contains(&h.n_head)
+        };
+        if own.iter().all(fits) {
+            return Ok(Heads::Custom(own));
+        }
+        tracing::warn!(
+            model = %model.display(),
+            "the model's alignment heads name heads it does not have; using the standard ones"
+        );
+    }
     let english = n_vocab == 51864;
     use DtwModelPreset as P;
     let preset = match (n_vocab, n_audio_state, n_text_layer) {
@@ -152,8 +161,29 @@ fn alignment_heads(model: &Path) -> Result<Heads, String> {
     };
     Ok(match preset {
         Some(p) => Heads::Preset(p),
-        None => Heads::TopHalf((n_text_layer / 2).max(1)),
+        None => Heads::TopMost { layers: 1, heads_per_layer: n_text_head.max(1) },
     })
+}
+
+/// The heads in the file beside the model, if there is one and it names any.
+fn own_heads(model: &Path) -> Result<Option<Box<[DtwAhead]>>, String> {
+    let own = crate::models::heads_path(model);
+    if !own.exists() {
+        return Ok(None);
+    }
+    #[derive(serde::Deserialize)]
+    struct Own {
+        alignment_heads: Vec<(i32, i32)>,
+    }
+    let text = std::fs::read_to_string(&own).map_err(|e| format!("{}: {e}", own.display()))?;
+    let heads: Own = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", own.display()))?;
+    Ok((!heads.alignment_heads.is_empty()).then(|| {
+        heads
+            .alignment_heads
+            .into_iter()
+            .map(|(l, h)| DtwAhead { n_text_layer: l, n_head: h })
+            .collect()
+    }))
 }
 
 extern "C" fn abort_when_set(user_data: *mut c_void) -> bool {
@@ -271,7 +301,8 @@ struct Span {
 /// enters the *next* token's row of the attention matrix (the row of the query that predicts
 /// it), which is where the token ends, not where it starts (OpenAI's `find_alignment` reads the
 /// same path one row earlier); so a word ends at its last token's DTW time and starts where the
-/// segment before it ended. The first word of a window starts at its segment's own time;
+/// segment before it ended. The first word of a window (or after a stretch whisper skipped)
+/// starts at its segment's own time;
 /// [`voicing::fit_words`] then takes a start that lies in a pause to the voice's onset.
 fn words_from(spans: &[Span]) -> Vec<Word> {
     let mut words = Vec::new();
@@ -279,7 +310,9 @@ fn words_from(spans: &[Span]) -> Vec<Word> {
     for s in spans {
         let end = s.aligned_end_ms.unwrap_or(s.t1_ms);
         let start = match (previous_end, s.aligned_end_ms) {
-            (Some(p), Some(_)) if p <= end => p,
+            // Unless whisper skipped a stretch between them (a chunk it heard no speech in):
+            // then the segment's own start is nearer.
+            (Some(p), Some(_)) if p <= end && s.t0_ms < p + voicing::MIN_PAUSE_MS => p,
             _ => s.t0_ms.min(end),
         };
         previous_end = s.aligned_end_ms;
@@ -491,4 +524,45 @@ fn f16_bits(v: f32) -> u16 {
         return sign;
     }
     sign | ((exp as u16) << 10) | ((b >> 13) & 0x3ff) as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(text: &str, aligned_end_ms: Option<u64>, t0_ms: u64, t1_ms: u64) -> Span {
+        let word = !text.starts_with('[');
+        Span { text: text.into(), word, confidence: 0.9, aligned_end_ms, t0_ms, t1_ms }
+    }
+
+    fn times(words: &[Word]) -> Vec<(&str, u64, u64)> {
+        words.iter().map(|w| (w.text.as_str(), w.start_ms, w.end_ms)).collect()
+    }
+
+    #[test]
+    fn a_word_ends_at_its_aligned_token_and_starts_where_the_one_before_ended() {
+        let spans = [
+            span("And", Some(340), 60, 240),
+            span("[BLANK_AUDIO]", Some(900), 240, 900), // not a word, but it takes its time
+            span("Mr.", Some(1200), 900, 1300),
+            span("John", Some(1500), 1300, 1600),
+        ];
+        assert_eq!(
+            times(&words_from(&spans)),
+            [("And", 60, 340), ("Mr.", 900, 1200), ("John", 1200, 1500)]
+        );
+    }
+
+    #[test]
+    fn after_a_skipped_stretch_or_without_alignment_the_segments_times_are_used() {
+        let spans = [
+            span("one", Some(500), 0, 600),
+            span("two", Some(31_000), 30_200, 31_100), // whisper skipped 0.5–30.2 s as silence
+            span("three", None, 31_100, 31_600),
+        ];
+        assert_eq!(
+            times(&words_from(&spans)),
+            [("one", 0, 500), ("two", 30_200, 31_000), ("three", 31_100, 31_600)]
+        );
+    }
 }

@@ -102,7 +102,9 @@ async fn cancellation_stops_a_running_window() {
         .await
         .expect("stops promptly")
         .unwrap_err();
-    eprintln!("stopped {:.1} s after the start", started.elapsed().as_secs_f64());
+    let took = started.elapsed().as_secs_f64();
+    // The window takes minutes to decode on this model; stopping is a matter of one graph step.
+    assert!(took < 20.0, "stopped only {took:.1} s after the start");
     assert!(matches!(e, SpeechError::Cancelled), "{e}");
 }
 

@@ -206,6 +206,12 @@ async fn a_real_models_word_times_follow_the_voice_across_pauses() {
     );
     for w in &t.words {
         for &(a, b) in &pauses {
+            let over = w.start_ms < a + 50 && w.end_ms > b.saturating_sub(50);
+            assert!(
+                !over,
+                "{:?} ({}–{} ms) spans the pause {a}–{b} ms",
+                w.text, w.start_ms, w.end_ms
+            );
             for edge in [w.start_ms, w.end_ms] {
                 assert!(
                     !(a + 50..b.saturating_sub(50)).contains(&edge),

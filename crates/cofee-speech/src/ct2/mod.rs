@@ -122,7 +122,11 @@ pub fn import(
         let _ = std::fs::remove_file(&part);
         return Err(e);
     }
-    std::fs::rename(&part, &path).map_err(ImportError::io(&path))?;
+    if let Err(e) = std::fs::rename(&part, &path) {
+        let _ = std::fs::remove_file(&part);
+        let _ = std::fs::remove_file(crate::models::heads_path(&path));
+        return Err(ImportError::io(&path)(e));
+    }
     let bytes = std::fs::metadata(&path).map_err(ImportError::io(&path))?.len();
     Ok(Imported { path, name, hparams: hp, weights, tensors, bytes, alignment_heads, warnings })
 }
@@ -150,7 +154,11 @@ fn usable_heads(
 fn write_heads(model: &Path, heads: &[(u32, u32)]) -> Result<(), ImportError> {
     let path = crate::models::heads_path(model);
     if heads.is_empty() {
-        return Ok(());
+        // None of its own: a file left from another model of this name must not stand in.
+        return match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ImportError::io(&path)(e)),
+            _ => Ok(()),
+        };
     }
     let json = serde_json::json!({ "alignment_heads": heads }).to_string();
     let part = path.with_extension("json.part");
