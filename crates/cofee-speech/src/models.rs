@@ -114,6 +114,41 @@ pub fn heads_path(model: &Path) -> PathBuf {
     model.with_extension("heads.json")
 }
 
+/// Read as any integers, so a file naming heads a model cannot have is read (and then refused by
+/// the engine for the standard heads) rather than failing the load.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct HeadsFile {
+    alignment_heads: Vec<(i64, i64)>,
+}
+
+/// The model's own alignment heads as (layer, head), if its heads file names any.
+pub fn read_heads(model: &Path) -> Result<Option<Vec<(i64, i64)>>, String> {
+    let path = heads_path(model);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file: HeadsFile =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((!file.alignment_heads.is_empty()).then_some(file.alignment_heads))
+}
+
+/// Writes the model's heads file (atomically), or removes it when there are none: a file left
+/// from another model of this name must not stand in.
+pub fn write_heads(model: &Path, heads: &[(u32, u32)]) -> std::io::Result<()> {
+    let path = heads_path(model);
+    if heads.is_empty() {
+        return match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    }
+    let alignment_heads = heads.iter().map(|&(l, h)| (l.into(), h.into())).collect();
+    let json = serde_json::to_string(&HeadsFile { alignment_heads })?;
+    let part = path.with_extension("json.part");
+    std::fs::write(&part, json).and_then(|()| std::fs::rename(&part, &path))
+}
+
 /// A directory of `ggml-NAME.bin` files.
 #[derive(Debug, Clone)]
 pub struct ModelStore {

@@ -96,7 +96,8 @@ impl Whisper {
 enum Heads {
     Preset(DtwModelPreset),
     Custom(Box<[DtwAhead]>),
-    TopMost { layers: i32, heads_per_layer: i32 },
+    /// Every head of the last decoder layer (`n_text_head` of them).
+    LastLayer(i32),
 }
 
 impl Heads {
@@ -104,7 +105,7 @@ impl Heads {
         match self {
             Heads::Preset(p) => DtwMode::ModelPreset { model_preset: p.clone() },
             Heads::Custom(aheads) => DtwMode::Custom { aheads },
-            Heads::TopMost { layers, .. } => DtwMode::TopMost { n_top: *layers },
+            Heads::LastLayer(_) => DtwMode::TopMost { n_top: 1 },
         }
     }
 
@@ -116,7 +117,7 @@ impl Heads {
         let heads = match self {
             Heads::Preset(_) => 0,
             Heads::Custom(h) => h.len(),
-            Heads::TopMost { layers, heads_per_layer } => (layers * heads_per_layer) as usize,
+            Heads::LastLayer(heads) => *heads as usize,
         };
         (4 * heads * 448 * 1500 * 4 + (32 << 20)).max(128 << 20)
     }
@@ -135,12 +136,16 @@ fn alignment_heads(model: &Path) -> Result<Heads, String> {
     let field = |i: usize| i32::from_le_bytes(header[4 + 4 * i..8 + 4 * i].try_into().unwrap());
     let (n_vocab, n_audio_state, n_text_head, n_text_layer) =
         (field(0), field(2), field(7), field(8));
-    if let Some(own) = own_heads(model)? {
-        let fits = |h: &DtwAhead| {
-            (0..n_text_layer).contains(&h.n_text_layer) && (0..n_text_head).contains(&h.n_head)
+    if let Some(own) = crate::models::read_heads(model)? {
+        let fits = |&(l, h): &(i64, i64)| {
+            (0..n_text_layer.into()).contains(&l) && (0..n_text_head.into()).contains(&h)
         };
         if own.iter().all(fits) {
-            return Ok(Heads::Custom(own));
+            return Ok(Heads::Custom(
+                own.into_iter()
+                    .map(|(l, h)| DtwAhead { n_text_layer: l as i32, n_head: h as i32 })
+                    .collect(),
+            ));
         }
         tracing::warn!(
             model = %model.display(),
@@ -161,29 +166,8 @@ fn alignment_heads(model: &Path) -> Result<Heads, String> {
     };
     Ok(match preset {
         Some(p) => Heads::Preset(p),
-        None => Heads::TopMost { layers: 1, heads_per_layer: n_text_head.max(1) },
+        None => Heads::LastLayer(n_text_head.max(1)),
     })
-}
-
-/// The heads in the file beside the model, if there is one and it names any.
-fn own_heads(model: &Path) -> Result<Option<Box<[DtwAhead]>>, String> {
-    let own = crate::models::heads_path(model);
-    if !own.exists() {
-        return Ok(None);
-    }
-    #[derive(serde::Deserialize)]
-    struct Own {
-        alignment_heads: Vec<(i32, i32)>,
-    }
-    let text = std::fs::read_to_string(&own).map_err(|e| format!("{}: {e}", own.display()))?;
-    let heads: Own = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", own.display()))?;
-    Ok((!heads.alignment_heads.is_empty()).then(|| {
-        heads
-            .alignment_heads
-            .into_iter()
-            .map(|(l, h)| DtwAhead { n_text_layer: l, n_head: h })
-            .collect()
-    }))
 }
 
 extern "C" fn abort_when_set(user_data: *mut c_void) -> bool {
@@ -366,12 +350,12 @@ impl SpeechEngine for Whisper {
             let offset_ms = consumed * 1000 / SAMPLE_RATE as u64;
             if rms(&samples) >= SILENCE_RMS {
                 let abort = Arc::new(AtomicBool::new(false));
-                let (ctx, lang, threads, abort2) =
+                let (loaded, lang, threads, abort2) =
                     (self.loaded.clone(), language.clone(), self.threads, abort.clone());
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i32>();
                 let job = tokio::task::spawn_blocking(move || {
                     run_window(
-                        &ctx.context,
+                        &loaded.context,
                         &samples,
                         lang.as_deref(),
                         threads,

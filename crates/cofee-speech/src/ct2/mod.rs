@@ -118,9 +118,10 @@ pub fn import(
         }
     };
     let alignment_heads = usable_heads(config.alignment_heads, &hp, &mut warnings);
-    if let Err(e) = write_heads(&path, &alignment_heads) {
+    // Written before the model is put in place, so an installed model never lacks them.
+    if let Err(e) = crate::models::write_heads(&path, &alignment_heads) {
         let _ = std::fs::remove_file(&part);
-        return Err(e);
+        return Err(ImportError::io(&crate::models::heads_path(&path))(e));
     }
     if let Err(e) = std::fs::rename(&part, &path) {
         let _ = std::fs::remove_file(&part);
@@ -147,24 +148,6 @@ fn usable_heads(
         ));
     }
     fits
-}
-
-/// The heads beside the model (see [`crate::models::heads_path`]), written before the model is
-/// put in place so an installed model never lacks them; none when the config names none.
-fn write_heads(model: &Path, heads: &[(u32, u32)]) -> Result<(), ImportError> {
-    let path = crate::models::heads_path(model);
-    if heads.is_empty() {
-        // None of its own: a file left from another model of this name must not stand in.
-        return match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ImportError::io(&path)(e)),
-            _ => Ok(()),
-        };
-    }
-    let json = serde_json::json!({ "alignment_heads": heads }).to_string();
-    let part = path.with_extension("json.part");
-    std::fs::write(&part, json)
-        .and_then(|()| std::fs::rename(&part, &path))
-        .map_err(ImportError::io(&path))
 }
 
 fn read_model(dir: &Path) -> Result<Ct2Model, ImportError> {
