@@ -166,6 +166,35 @@ await flow('edit a word in place; untouched words keep their times; undo and red
   check((await captions(page, project))[0].text === 'Cofee', 'redo re-applied it')
 })
 
+await flow('a changed word is sent for times from the audio; where no engine aligns, its estimate stays', async () => {
+  const before = await captions(page, project)
+  const k = 2
+  const asked = page.waitForResponse((r) => r.url().endsWith(`/api/projects/${project}/alignments`) && r.request().method() === 'POST', { timeout: 20_000 })
+  await wordNumber(page, before, k).dblclick()
+  const input = page.getByLabel(`Edit word ${before[k].text}`)
+  await input.fill('Aligned')
+  await input.press('Enter')
+  const post = await asked
+  check(post.status() === 202, `the alignment was queued (${post.status()})`)
+  const sent = post.request().postDataJSON()
+  check(sent.words.join(' ') === [...before.slice(0, k).map((w) => w.text), 'Aligned', ...before.slice(k + 1, k + 3).map((w) => w.text)].join(' '),
+    `the changed word went with two anchors either side: ${sent.words.join(' ')}`)
+  const job = (await post.json()).job_id
+  let answer
+  for (let i = 0; i < 50; i++) {
+    answer = (await apiAs(page, 'GET', `/api/projects/${project}/alignments/${job}`)).body
+    if (answer.state === 'succeeded') break
+    await page.waitForTimeout(200)
+  }
+  check(answer.state === 'succeeded' && answer.words === null && /no engine/.test(answer.reason), `the sphinx-only server says it cannot align: ${JSON.stringify(answer)}`)
+  await saved(page)
+  const after = await captions(page, project)
+  check(after[k].text === 'Aligned' && after[k].start === before[k].start && after[k].end === before[k].end, 'the estimate stayed')
+  await page.getByRole('button', { name: 'Undo' }).click()
+  await saved(page)
+  check((await captions(page, project))[k].text === before[k].text, 'undo restored the word')
+})
+
 await flow('keyboard: delete, insert, merge, nudge, undo', async () => {
   const before = await captions(page, project)
   await word(page, before[2].text).click()

@@ -35,3 +35,11 @@ pub const MAX_EMPHASIS_KEYWORDS: usize = 200;
 /// Replacements kept on one project (each side at most [`MAX_WORD_CHARS`]); every word of a
 /// transcription is looked up once in all of them, through a map.
 pub const MAX_REPLACEMENTS: usize = 200;
+
+/// Words one alignment times at once (the edited words and the words around them that anchor
+/// it): whisper decodes them as one segment, which holds at most 224 tokens.
+pub const MAX_ALIGN_WORDS: usize = 64;
+
+/// The longest stretch of audio one alignment reads: one whisper window (30 s) less room for
+/// the last timestamp token.
+pub const MAX_ALIGN_MS: u64 = 28_000;

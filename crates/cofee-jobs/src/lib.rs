@@ -105,9 +105,55 @@ impl WaveformJob {
     }
 }
 
+/// Time words a person wrote from the audio they stand in (forced alignment): the words of
+/// `words`, said in this order between `from_ms` and `to_ms` of the project's media. The result
+/// is stored at [`AlignJob::object_key`] as an [`Alignment`]. On the transcribe queue, whose
+/// workers have the speech engines. Idempotent: running it again writes the same times.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct AlignJob {
+    pub from_ms: u64,
+    pub to_ms: u64,
+    pub words: Vec<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+impl BackgroundJob for AlignJob {
+    const KIND: &'static str = "align";
+    const QUEUE: Queue = Queue::Transcribe;
+    const MAX_ATTEMPTS: u32 = 3;
+}
+
+impl AlignJob {
+    /// Where the result of alignment job `job` of `project` is stored (with the project).
+    pub fn object_key(project: Uuid, job: Uuid) -> String {
+        format!("projects/{project}/alignments/{job}.json")
+    }
+}
+
+/// What an [`AlignJob`] found: the words with their times, or why there are none.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Alignment {
+    /// The engine that aligned (or could not).
+    pub engine: String,
+    /// The words in the order given, timed from the start of the media; `None` when the engine
+    /// cannot align text (then `reason` says so).
+    pub words: Option<Vec<AlignedWord>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct AlignedWord {
+    pub text: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+}
+
 /// Kinds of job nobody asked for by name (made along the way, such as a new video's waveform):
 /// they are not announced to webhooks.
-pub const UNANNOUNCED_KINDS: &[&str] = &[WaveformJob::KIND];
+/// Alignments are asked for by the editor as a person types, and answered to it directly.
+pub const UNANNOUNCED_KINDS: &[&str] = &[WaveformJob::KIND, AlignJob::KIND];
 
 /// Burn the project's captions, in its style, into its video, as render `render_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

@@ -31,11 +31,31 @@ pub struct PcmExit {
 impl PcmStream {
     /// Starts FFmpeg decoding the first audio stream of `info`.
     pub fn start(info: &MediaInfo) -> Result<(Self, PcmExit), MediaError> {
+        Self::start_within(info, None)
+    }
+
+    /// Starts FFmpeg decoding `len_ms` of the first audio stream of `info` from `from_ms` on
+    /// (to the sample: FFmpeg decodes from the packet before and drops what precedes it).
+    pub fn start_range(
+        info: &MediaInfo,
+        from_ms: u64,
+        len_ms: u64,
+    ) -> Result<(Self, PcmExit), MediaError> {
+        Self::start_within(info, Some((from_ms, len_ms)))
+    }
+
+    fn start_within(
+        info: &MediaInfo,
+        range: Option<(u64, u64)>,
+    ) -> Result<(Self, PcmExit), MediaError> {
         let audio = info.require_audio()?;
         let mut cmd = process::command("ffmpeg");
-        cmd.args(["-nostdin", "-v", "error"])
-            .args(input_guard_args())
-            .args(["-f", &info.demuxer, "-i"])
+        cmd.args(["-nostdin", "-v", "error"]).args(input_guard_args());
+        if let Some((from, len)) = range {
+            let secs = |ms: u64| format!("{}.{:03}", ms / 1000, ms % 1000);
+            cmd.args(["-ss", &secs(from), "-t", &secs(len)]);
+        }
+        cmd.args(["-f", &info.demuxer, "-i"])
             .arg(file_url(&info.path))
             .args([
                 "-map",

@@ -2,6 +2,7 @@
 //! transcribe workers: probe → words (recognised, or read from a captions file) → exports →
 //! layout + style → ASS → burn-in.
 
+mod align;
 mod engine;
 mod error;
 mod exports;
@@ -18,6 +19,7 @@ use cofee_media::{
 use cofee_speech::{AudioInput, TranscribeOptions};
 use tokio_util::sync::CancellationToken;
 
+pub use align::{Stretch, align};
 pub use engine::{EngineSpec, build_engine};
 pub use error::PipelineError;
 pub use exports::{Exports, write_atomically};

@@ -9,9 +9,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem;
 use crate::resources::{
-    account, auth, captions, emoji, events, files, health, imports, jobs, media, pages, projects,
-    renders, replacements, saved_styles, style_frames, styles, tokens, uploads, usage, waveform,
-    webhooks,
+    account, alignments, auth, captions, emoji, events, files, health, imports, jobs, media, pages,
+    projects, renders, replacements, saved_styles, style_frames, styles, tokens, uploads, usage,
+    waveform, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -21,7 +21,7 @@ use crate::resources::{
         auth::register, auth::login, auth::refresh, auth::logout, tokens::create_token, tokens::list_tokens, tokens::delete_token, usage::usage, account::me, account::change_password, account::delete_account,
         projects::create, projects::list, projects::get, projects::rename, projects::delete,
         media::upload, media::direct_upload, media::complete_direct_upload, media::get, captions::captions, captions::put_captions, pages::pages, imports::import, files::media_url, files::render_url,
-        waveform::waveform,
+        waveform::waveform, alignments::create, alignments::get,
         captions::export_srt, captions::export_vtt, captions::export_ass, captions::export_json, captions::export_txt, emoji::list,
         jobs::transcribe, jobs::get, jobs::cancel, jobs::retry, events::stream,
         styles::presets, styles::get_style, styles::put_style, style_frames::frame, saved_styles::list, saved_styles::save, saved_styles::delete, replacements::get_replacements, replacements::put_replacements, renders::create, renders::list, renders::download,
@@ -130,6 +130,29 @@ fn property<'a>(
     }
 }
 
+/// The schema of the items of array `property` of `schema`.
+fn array_items<'a>(
+    doc: &'a mut utoipa::openapi::OpenApi,
+    schema: &str,
+    property: &str,
+) -> &'a mut Object {
+    use utoipa::openapi::schema::ArrayItems;
+    let components = doc.components.as_mut().expect("the document has components");
+    let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(schema) else {
+        panic!("no schema {schema}")
+    };
+    let Some(RefOr::T(Schema::Array(a))) = o.properties.get_mut(property) else {
+        panic!("{schema}.{property} is not an inline array")
+    };
+    match &mut a.items {
+        ArrayItems::RefOrSchema(item) => match item.as_mut() {
+            RefOr::T(Schema::Object(item)) => item,
+            _ => panic!("{schema}.{property}'s items are not an inline schema"),
+        },
+        ArrayItems::False => panic!("{schema}.{property} has no items"),
+    }
+}
+
 /// The constraints the handlers check (`fields`, the limits), stated in the request schemas
 /// from the same constants and patterns, so a request the schema allows is one the server
 /// takes and the other way round.
@@ -160,6 +183,13 @@ impl Modify for Constraints {
             );
         }
         property(doc, "TranscribeRequest", "language").pattern = Some(LANGUAGE_PATTERN.into());
+        property(doc, "AlignmentRequest", "language").pattern = Some(LANGUAGE_PATTERN.into());
+        {
+            use cofee_core::limits::MAX_WORD_CHARS;
+            let word = array_items(doc, "AlignmentRequest", "words");
+            text(word, MAX_WORD_CHARS, one_word_pattern());
+            word.min_length = Some(1);
+        }
         property(doc, "CaptionWord", "color").pattern = Some(fields::color_pattern());
         let nullable = |names: &[&str]| {
             let mut values: Vec<serde_json::Value> = names.iter().map(|n| (*n).into()).collect();

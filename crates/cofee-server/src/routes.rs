@@ -12,9 +12,9 @@ use crate::limits::{SMALL_BODY_LIMIT, WHOLE_BODY_LIMIT};
 use crate::middleware::{cors, deadline, rate_limit, security_headers, telemetry};
 use crate::openapi;
 use crate::resources::{
-    account, auth, captions, emoji, events, files, health, imports, jobs, media, pages, projects,
-    renders, replacements, saved_styles, style_frames, styles, tokens, uploads, usage, waveform,
-    web, webhooks,
+    account, alignments, auth, captions, emoji, events, files, health, imports, jobs, media, pages,
+    projects, renders, replacements, saved_styles, style_frames, styles, tokens, uploads, usage,
+    waveform, web, webhooks,
 };
 use crate::state::{AppState, Probes};
 
@@ -64,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/projects/{id}/waveform", get(waveform::waveform))
         .route("/api/projects/{id}/transcribe", small(post(jobs::transcribe)))
+        .route("/api/projects/{id}/alignments", small(post(alignments::create)))
+        .route("/api/projects/{id}/alignments/{job_id}", get(alignments::get))
         .route("/api/projects/{id}/captions", get(captions::captions).put(captions::put_captions))
         .route("/api/projects/{id}/captions/pages", get(pages::pages))
         .route("/api/projects/{id}/captions/import", post(imports::import))

@@ -1335,6 +1335,8 @@ async fn the_api_describes_itself_in_openapi_3_1_with_docs(app: App) {
         ("/api/projects/{id}/captions", "put"),
         ("/api/projects/{id}/captions.srt", "get"),
         ("/api/projects/{id}/transcribe", "post"),
+        ("/api/projects/{id}/alignments", "post"),
+        ("/api/projects/{id}/alignments/{job_id}", "get"),
         ("/api/jobs/{id}", "get"),
         ("/api/jobs/{id}/cancel", "post"),
         ("/api/projects/{id}/events", "get"),
@@ -1784,7 +1786,67 @@ on_both_backends!(
     the_api_describes_itself_in_openapi_3_1_with_docs,
     problem_types_name_the_kind_of_error_and_resolve_to_a_description,
     a_waveform_is_not_ready_until_its_job_has_run,
+    an_alignment_is_checked_queued_and_its_owners_alone,
 );
+
+/// `POST /api/projects/{id}/alignments` checks the stretch and its words against the limits
+/// (each refusal names its field), needs media, and queues an `align` job whose state only the
+/// project's owner can read under the project (another project's or user's path is 404).
+async fn an_alignment_is_checked_queued_and_its_owners_alone(app: App) {
+    let (alice, _) = app.user("alice@example.com").await;
+    let (bob, _) = app.user("bob@example.com").await;
+    let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "talk"})).await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    let path = format!("/api/projects/{pid}/alignments");
+    let ok = json!({"from_ms": 500, "to_ms": 2500, "words": ["the", "new", "word"]});
+    let (s, e) = app.post(&path, Some(&alice), ok.clone()).await;
+    assert_eq!((s, e["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/no-media")), "{e}");
+    app.upload_clip(&alice, &pid).await;
+    for (body, field) in [
+        (json!({"from_ms": 500, "to_ms": 500, "words": ["a"]}), "to_ms"),
+        (json!({"from_ms": 0, "to_ms": 28_001, "words": ["a"]}), "to_ms"),
+        (json!({"from_ms": 0, "to_ms": 1000, "words": []}), "words"),
+        (json!({"from_ms": 0, "to_ms": 1000, "words": vec!["a"; 65]}), "words"),
+        (json!({"from_ms": 0, "to_ms": 1000, "words": ["two words"]}), "words[0]"),
+        (json!({"from_ms": 0, "to_ms": 1000, "words": ["a", "x".repeat(101)]}), "words[1]"),
+        (json!({"from_ms": 0, "to_ms": 1000, "words": ["a"], "language": "e n"}), "language"),
+    ] {
+        let (s, e) = app.post(&path, Some(&alice), body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+        assert_eq!(e["errors"][0]["field"], json!(field), "{body}: {e}");
+    }
+    let (s, e) = app
+        .post(&path, Some(&alice), json!({"from_ms": 0, "to_ms": 1, "words": ["a"], "x": 1}))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "unknown fields are refused: {e}");
+    assert_eq!(app.post(&path, Some(&bob), ok.clone()).await.0, StatusCode::NOT_FOUND);
+
+    let (s, a) = app.post(&path, Some(&alice), ok).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{a}");
+    let job = a["job_id"].as_str().unwrap();
+    let (s, v) = app.get(&format!("{path}/{job}"), &alice).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["state"].as_str(), &v["words"]), (Some("queued"), &Value::Null), "{v}");
+    let (s, j) = app.get(&format!("/api/jobs/{job}"), &alice).await;
+    assert_eq!(
+        (s, j["kind"].as_str(), j["queue"].as_str()),
+        (StatusCode::OK, Some("align"), Some("transcribe"))
+    );
+    assert_eq!(app.get(&format!("{path}/{job}"), &bob).await.0, StatusCode::NOT_FOUND);
+    let (_, other) = app.post("/api/projects", Some(&alice), json!({"name": "other"})).await;
+    let other = other["id"].as_str().unwrap();
+    let elsewhere = format!("/api/projects/{other}/alignments/{job}");
+    assert_eq!(
+        app.get(&elsewhere, &alice).await.0,
+        StatusCode::NOT_FOUND,
+        "another project's path"
+    );
+    // A job of another kind is no alignment.
+    let (_, t) =
+        app.post(&format!("/api/projects/{pid}/transcribe"), Some(&alice), json!({})).await;
+    let transcription = t["job_id"].as_str().unwrap();
+    assert_eq!(app.get(&format!("{path}/{transcription}"), &alice).await.0, StatusCode::NOT_FOUND);
+}
 
 /// Heavy caption work (re-timing large edits, writing the ASS and SRT of a long transcript)
 /// from several clients at once does not hold the server up: it runs off the async runtime (a

@@ -79,4 +79,19 @@ pub trait SpeechEngine: Send + Sync {
         progress: Progress<'_>,
         cancel: &CancellationToken,
     ) -> Result<Transcript, SpeechError>;
+
+    /// Times `words`, said in this order and nothing else, in `audio` (16 kHz mono, at most
+    /// [`cofee_core::limits::MAX_ALIGN_MS`] long): forced alignment of text a person wrote.
+    /// `Ok(None)` when the engine cannot align given text (the caller keeps its estimate).
+    /// Times are relative to the start of `audio`.
+    async fn align(
+        &self,
+        audio: &[i16],
+        words: &[String],
+        options: &TranscribeOptions,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Vec<cofee_core::Word>>, SpeechError> {
+        let _ = (audio, words, options, cancel);
+        Ok(None)
+    }
 }

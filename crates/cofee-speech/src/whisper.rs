@@ -190,6 +190,44 @@ fn rms(samples: &[f32]) -> f64 {
         .sqrt()
 }
 
+/// Decoding settings shared by transcription and alignment.
+fn base_params<'a, 'b>(threads: i32, language: Option<&'a str>) -> FullParams<'a, 'b> {
+    let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    params.set_n_threads(threads);
+    params.set_language(Some(language.unwrap_or("auto")));
+    params.set_token_timestamps(true);
+    params.set_split_on_word(true);
+    params.set_max_len(1);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_special(false);
+    params.set_print_timestamps(false);
+    params
+}
+
+/// Runs `full` with the abort flag wired in (blocking).
+fn run_full(
+    state: &mut whisper_rs::WhisperState,
+    mut params: FullParams,
+    samples: &[f32],
+    abort: &Arc<AtomicBool>,
+) -> Result<(), SpeechError> {
+    // SAFETY: see `abort_when_set`; `abort` outlives the `full` call below.
+    unsafe {
+        params.set_abort_callback(Some(abort_when_set));
+        params.set_abort_callback_user_data(Arc::as_ptr(abort) as *mut c_void);
+    }
+    let result = state.full(params, samples);
+    if abort.load(Ordering::Relaxed) {
+        return Err(SpeechError::Cancelled);
+    }
+    result.map(drop).map_err(failed)
+}
+
+fn failed(e: whisper_rs::WhisperError) -> SpeechError {
+    SpeechError::Failed { engine: ENGINE, detail: e.to_string() }
+}
+
 /// Transcribes one window (blocking). Times in the result are relative to the window.
 fn run_window(
     ctx: &WhisperContext,
@@ -199,35 +237,26 @@ fn run_window(
     abort: Arc<AtomicBool>,
     progress: Box<dyn FnMut(i32)>,
 ) -> Result<WindowResult, SpeechError> {
-    let failed =
-        |e: whisper_rs::WhisperError| SpeechError::Failed { engine: ENGINE, detail: e.to_string() };
     let mut state = ctx.create_state().map_err(failed)?;
-    let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-    params.set_n_threads(threads);
-    params.set_language(Some(language.unwrap_or("auto")));
-    params.set_token_timestamps(true);
-    params.set_split_on_word(true);
-    params.set_max_len(1);
+    let mut params = base_params(threads, language);
     params.set_no_speech_thold(0.6);
     params.set_entropy_thold(2.4);
     params.set_logprob_thold(-1.0);
     params.set_suppress_blank(true);
     params.set_suppress_nst(true);
-    params.set_print_progress(false);
-    params.set_print_realtime(false);
-    params.set_print_special(false);
-    params.set_print_timestamps(false);
     params.set_progress_callback_safe(progress);
-    // SAFETY: see `abort_when_set`; `abort` outlives the `full` call below.
-    unsafe {
-        params.set_abort_callback(Some(abort_when_set));
-        params.set_abort_callback_user_data(Arc::as_ptr(&abort) as *mut c_void);
-    }
-    let result = state.full(params, samples);
-    if abort.load(Ordering::Relaxed) {
-        return Err(SpeechError::Cancelled);
-    }
-    result.map_err(failed)?;
+    run_full(&mut state, params, samples, &abort)?;
+    let spans = spans_of(ctx, &state)?;
+    let lang_id = state.full_lang_id_from_state();
+    let language = whisper_rs::get_lang_str(lang_id).map(str::to_string);
+    Ok(WindowResult { words: words_from(&spans), language })
+}
+
+/// The segments of a finished `full` run as [`Span`]s (one word each).
+fn spans_of(
+    ctx: &WhisperContext,
+    state: &whisper_rs::WhisperState,
+) -> Result<Vec<Span>, SpeechError> {
     let eot = ctx.token_eot();
     let mut spans = Vec::new();
     for segment in state.as_iter() {
@@ -264,9 +293,130 @@ fn run_window(
             t1_ms: segment.end_timestamp().max(0) as u64 * 10,
         });
     }
-    let lang_id = state.full_lang_id_from_state();
-    let language = whisper_rs::get_lang_str(lang_id).map(str::to_string);
-    Ok(WindowResult { words: words_from(&spans), language })
+    Ok(spans)
+}
+
+/// What the forcing filter makes the decoder say, one token after another: the first
+/// timestamp, the words' text tokens, a timestamp at the end of the clip (so DTW reads all of
+/// it and whisper.cpp takes the rest of the window as done), then the end of text.
+struct Forced {
+    sequence: Vec<i32>,
+    n_vocab: usize,
+    eot: i32,
+}
+
+/// whisper.cpp's logits filter: everything but the next token of [`Forced`] is made impossible,
+/// so greedy decoding writes exactly the text given while the decoder's cross-attention (which
+/// DTW aligns) follows the audio. whisper.cpp's own rules run after this filter and never ban
+/// the token it leaves (see `align_clip`'s settings).
+unsafe extern "C" fn force_next(
+    _ctx: *mut whisper_rs::whisper_rs_sys::whisper_context,
+    _state: *mut whisper_rs::whisper_rs_sys::whisper_state,
+    _tokens: *const whisper_rs::whisper_rs_sys::whisper_token_data,
+    n_tokens: std::os::raw::c_int,
+    logits: *mut f32,
+    user_data: *mut c_void,
+) {
+    // SAFETY: `user_data` is a `Forced` that `align_clip` keeps alive during `full`; `logits`
+    // holds the vocabulary's `n_vocab` entries (whisper.cpp asserts that size).
+    let forced = unsafe { &*(user_data as *const Forced) };
+    let logits = unsafe { std::slice::from_raw_parts_mut(logits, forced.n_vocab) };
+    let next = forced.sequence.get(n_tokens.max(0) as usize).copied().unwrap_or(forced.eot);
+    logits.fill(f32::NEG_INFINITY);
+    logits[next as usize] = 0.0;
+}
+
+/// Forced alignment of `words` in `samples` (blocking; at most one window): the word ends are
+/// the DTW times of their last spoken tokens, the starts where the word before ended (the first
+/// word's at the first timestamp), as [`words_from`] reads a transcription.
+fn align_clip(
+    ctx: &WhisperContext,
+    samples: &[f32],
+    words: &[String],
+    language: Option<&str>,
+    threads: i32,
+    abort: &Arc<AtomicBool>,
+) -> Result<Vec<Word>, SpeechError> {
+    // Each word's tokens as they stand in running text (after a space); GPT-2's pre-tokeniser
+    // splits at spaces, so the tokens of the whole text are these, one word after another.
+    let mut tokens_of = Vec::with_capacity(words.len());
+    for w in words {
+        let t = ctx.tokenize(&format!(" {w}"), 64).map_err(failed)?;
+        tokens_of.push(t);
+    }
+    let clip_ms = samples.len() as u64 * 1000 / SAMPLE_RATE as u64;
+    let beg = ctx.token_beg();
+    let last_ts = beg + (clip_ms.div_ceil(20)).min(1500) as i32;
+    let mut sequence = vec![beg];
+    sequence.extend(tokens_of.iter().flatten());
+    sequence.push(last_ts);
+    let forced = Forced { sequence, n_vocab: ctx.n_vocab() as usize, eot: ctx.token_eot() };
+
+    let mut state = ctx.create_state().map_err(failed)?;
+    let mut params = base_params(threads, language);
+    params.set_no_context(true);
+    // The encoder reads only the clip (whisper pads every input to 30 s; encoding the padding
+    // is most of the work for a few seconds of speech); DTW reads the same frames.
+    params.set_audio_ctx((clip_ms.div_ceil(20) as i32 + 1).min(1500));
+    // One pass at temperature 0 whatever the text's probability (it is not the model's own
+    // guess): no fallback, no no-speech verdict, nothing suppressed that the text may hold.
+    params.set_temperature_inc(0.0);
+    params.set_logprob_thold(-1e9);
+    params.set_entropy_thold(1e9);
+    params.set_no_speech_thold(2.0);
+    params.set_suppress_blank(false);
+    params.set_suppress_nst(false);
+    // SAFETY: `force_next` reads `forced`, which outlives the `full` call in `run_full`.
+    unsafe {
+        params.set_filter_logits_callback(Some(force_next));
+        params.set_filter_logits_callback_user_data(&forced as *const Forced as *mut c_void);
+    }
+    run_full(&mut state, params, samples, abort)?;
+
+    // The text tokens in order, each with its DTW time, as the filter made them.
+    let eot = ctx.token_eot();
+    let mut timed = Vec::new();
+    let mut first_ts_ms = None;
+    for segment in state.as_iter() {
+        first_ts_ms.get_or_insert(segment.start_timestamp().max(0) as u64 * 10);
+        for t in (0..segment.n_tokens()).filter_map(|t| segment.get_token(t)) {
+            if t.token_id() < eot {
+                timed.push((t.token_id(), t.token_data().t_dtw));
+            }
+        }
+    }
+    let said: Vec<i32> = timed.iter().map(|t| t.0).collect();
+    if said != forced.sequence[1..forced.sequence.len() - 1] {
+        return Err(SpeechError::Failed {
+            engine: ENGINE,
+            detail: format!(
+                "forced decoding wrote {} tokens, not the {} given",
+                said.len(),
+                forced.sequence.len() - 2
+            ),
+        });
+    }
+    let mut out = Vec::with_capacity(words.len());
+    let mut start = first_ts_ms.unwrap_or(0);
+    let mut next = 0;
+    for (word, tokens) in words.iter().zip(&tokens_of) {
+        let own = &timed[next..next + tokens.len()];
+        next += tokens.len();
+        let spoken = |id: i32| {
+            ctx.token_to_str_lossy(id).is_ok_and(|s| s.chars().any(char::is_alphanumeric))
+        };
+        let end = own
+            .iter()
+            .rev()
+            .find(|t| spoken(t.0))
+            .or(own.last())
+            .map(|t| t.1)
+            .filter(|t| *t >= 0)
+            .map_or(start, |t| (t as u64 * 10).clamp(start, clip_ms));
+        out.push(Word::new(word.clone(), start, end));
+        start = end;
+    }
+    Ok(out)
 }
 
 /// One segment of whisper.cpp's output (one word, with `max_len = 1` and `split_on_word`).
@@ -397,6 +547,42 @@ impl SpeechEngine for Whisper {
         }
         progress(1.0);
         Ok(Transcript::new(language, words).normalized())
+    }
+
+    async fn align(
+        &self,
+        audio: &[i16],
+        words: &[String],
+        options: &TranscribeOptions,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Vec<Word>>, SpeechError> {
+        use cofee_core::limits::{MAX_ALIGN_MS, MAX_ALIGN_WORDS};
+        let clip_ms = audio.len() as u64 * 1000 / SAMPLE_RATE as u64;
+        if words.is_empty() || words.len() > MAX_ALIGN_WORDS || clip_ms > MAX_ALIGN_MS {
+            return Err(SpeechError::Failed {
+                engine: ENGINE,
+                detail: format!(
+                    "an alignment takes 1 to {MAX_ALIGN_WORDS} words in at most {MAX_ALIGN_MS} ms of audio, not {} words in {clip_ms} ms",
+                    words.len()
+                ),
+            });
+        }
+        let samples: Vec<f32> = audio.iter().map(|s| *s as f32 / 32768.0).collect();
+        let abort = Arc::new(AtomicBool::new(false));
+        let (loaded, threads, abort2) = (self.loaded.clone(), self.threads, abort.clone());
+        let (words_in, language) = (words.to_vec(), options.language.clone());
+        let job = tokio::task::spawn_blocking(move || {
+            align_clip(&loaded.context, &samples, &words_in, language.as_deref(), threads, &abort2)
+        });
+        tokio::pin!(job);
+        let mut aligned = loop {
+            tokio::select! {
+                r = &mut job => break r.map_err(|e| SpeechError::Failed { engine: ENGINE, detail: e.to_string() })??,
+                () = cancel.cancelled(), if !abort.load(Ordering::Relaxed) => abort.store(true, Ordering::Relaxed),
+            }
+        };
+        voicing::fit_words(&mut aligned, &voicing::pauses(audio, SAMPLE_RATE));
+        Ok(Some(aligned))
     }
 }
 

@@ -97,6 +97,8 @@ export class EditorStore {
   private past: Step[] = []
   private future: Step[] = []
   private listeners = new Set<() => void>()
+  /** Words whose times an edit estimated (from the text alone), for `Aligner` to time from the audio. */
+  private estimated = new Set<number>()
   language: string | null
 
   constructor(doc: WireDocument = { words: [] }) {
@@ -142,6 +144,35 @@ export class EditorStore {
   /** The document as it is now. */
   document(): WireDocument {
     return toWire(this.current, this.language)
+  }
+
+  /** The words whose times were estimated since the last call (see `timesFromAudio`). */
+  takeEstimated(): number[] {
+    const ids = [...this.estimated]
+    this.estimated.clear()
+    return ids
+  }
+
+  /**
+   * Times from the audio for words an edit timed by estimate: each word still there with the same
+   * text takes them. Not a step of its own: the edit it completes is undone with it.
+   */
+  timesFromAudio(times: readonly { id: number; text: string; startMs: number; endMs: number }[]): boolean {
+    let after: Word[] | null = null
+    for (const t of times) {
+      const i = this.index(t.id)
+      const w = i < 0 ? undefined : (after ?? this.current)[i]
+      if (!w || w.text !== t.text || t.endMs < t.startMs) continue
+      if (w.startMs === t.startMs && w.endMs === t.endMs) continue
+      after ??= [...this.current]
+      after[i] = { ...w, startMs: t.startMs, endMs: t.endMs }
+    }
+    if (!after) return false
+    const last = this.past.at(-1)
+    if (last?.after === this.current) last.after = after
+    this.current = after
+    this.emit()
+    return true
   }
 
   private commit(label: string, after: Word[], burst?: string): void {
@@ -201,6 +232,7 @@ export class EditorStore {
       confidence: 1,
     }))
     const after = [...this.current.slice(0, i), ...replaced, ...this.current.slice(i + 1)]
+    for (const r of replaced) this.estimated.add(r.id)
     this.commit(`edit “${w.text}”`, after, parts.length === 1 ? `text:${w.id}` : undefined)
   }
 
@@ -217,6 +249,7 @@ export class EditorStore {
       { ...continuing(w), id: newId(), text: parts[1], startMs: s2, endMs: e2 },
       ...this.current.slice(i + 1),
     ]
+    this.estimated.add(after[i].id).add(after[i + 1].id)
     this.commit(`split “${w.text}”`, after)
   }
 
@@ -247,6 +280,8 @@ export class EditorStore {
       word = { id: newId(), text, startMs: s2, endMs: e2, confidence: 1 }
       after = [...this.current.slice(0, i), { ...prev, startMs: s1, endMs: e1 }, word, ...this.current.slice(i + 1)]
     }
+    this.estimated.add(word.id)
+    if (prev && after[i] !== prev) this.estimated.add(prev.id)
     this.commit(`insert “${text}”`, after)
     return word.id
   }

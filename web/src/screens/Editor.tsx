@@ -14,6 +14,7 @@ import { PLATFORMS, type Placement, type Platform, coveredPages } from '../edito
 import { Timeline } from '../components/Timeline'
 import { Transcript, type TranscriptView } from '../components/Transcript'
 import { Autosave, pendingEdits, type SaveState } from '../editor/autosave'
+import { Aligner, type AlignmentApi } from '../editor/alignment'
 import { finished, watchJobs, type JobEvent } from '../editor/jobs'
 import { breaksFrom, paginate, type PageBreaks } from '../editor/pages'
 import { EditorStore, type WireDocument, type Word } from '../editor/store'
@@ -54,7 +55,7 @@ export function Editor(props: { id: string }) {
     id,
     (j) => {
       setProgress((p) => ({ ...p, [j.job_id]: j.progress }))
-      setStatus(describe(j))
+      if (j.kind !== 'align') setStatus(describe(j)) // the aligner's own, many and quick
       if (finished(j.state)) {
         ended.set(j.job_id, j)
         waiting.get(j.job_id)?.(j)
@@ -106,6 +107,18 @@ export function Editor(props: { id: string }) {
     })
     return { status: res.status, etag: res.headers.get('etag') ?? undefined }
   }
+  // Words a person writes get their times from the audio (forced alignment on a worker).
+  let aligner: Aligner | undefined
+  const alignmentApi: AlignmentApi = {
+    async request(body) {
+      const r = await api.POST('/api/projects/{id}/alignments', { params: { path: { id } }, body })
+      return r.data?.job_id ?? null
+    },
+    async result(job) {
+      const r = await api.GET('/api/projects/{id}/alignments/{job_id}', { params: { path: { id, job_id: job } } })
+      return r.data ?? null
+    },
+  }
   /** The layout and the preview of what the server has now. */
   // The style as saved, for the review's safe-zone check; `styleChanged` tells the style panel
   // to read it again after a review fix changed it.
@@ -136,6 +149,8 @@ export function Editor(props: { id: string }) {
     autosave?.dispose()
     store.load(server.doc)
     autosave = new Autosave(id, store, { load: async () => (await loadCaptions())!, save: saveCaptions }, server.etag)
+    aligner?.dispose()
+    aligner = new Aligner(store, alignmentApi)
     autosave.subscribe(() => {
       setSaveState(autosave!.state)
       setConflict(autosave!.conflict)
@@ -148,6 +163,7 @@ export function Editor(props: { id: string }) {
   }
   onMount(() => void startEditing())
   onCleanup(() => {
+    aligner?.dispose()
     void autosave?.flush()
     autosave?.dispose()
   })

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::extract::Id;
-use crate::problem::{ApiError, Problem, ProblemType};
+use crate::problem::{ApiError, Problem};
 use crate::quotas::Adding;
 use crate::state::AppState;
 
@@ -62,16 +62,7 @@ pub async fn transcribe(
             message: "must be a language code such as en or pt-BR".into(),
         }]));
     }
-    match s.media.media(user, id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::new(
-                ProblemType::NoMedia,
-                "upload the project's video first (PUT /api/projects/{id}/media)",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    super::require_media(&s, user, id).await?;
     crate::quotas::check(&s, user, Adding { jobs: 1, ..Adding::default() }).await?;
     let version = match s.media.transcript(user, id).await {
         Ok(t) => t.version,

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cofee_jobs::{WaveformJob, new_job};
-use cofee_store::StoreError;
 use cofee_store::queue::JobState;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -49,16 +48,7 @@ pub async fn waveform(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     s.projects.project(user, id).await?;
-    match s.media.media(user, id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::new(
-                ProblemType::NoMedia,
-                "upload the project's video first (PUT /api/projects/{id}/media)",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    super::require_media(&s, user, id).await?;
     let Some(bytes) = s.objects.read_small(&WaveformJob::object_key(id), largest(&s)).await? else {
         return Err(not_ready(&s, user, id, &headers).await?);
     };

@@ -1,6 +1,7 @@
 //! The job handlers: the same pipeline `cofee caption` drives, fed from storage.
 
 mod addresses;
+mod align;
 mod maintenance;
 mod notify;
 mod render;
@@ -8,6 +9,7 @@ mod transcribe;
 mod waveform;
 
 pub use addresses::{AddressPolicy, Lookup, NotPublic, is_public};
+pub use align::AlignHandler;
 pub use maintenance::MaintenanceHandler;
 pub use notify::{NotifyHandler, WebhookFanout, sign};
 pub use render::RenderHandler;

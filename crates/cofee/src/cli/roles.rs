@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cofee_jobs::{Queue, TranscribeJob, WaveformJob};
+use cofee_jobs::{AlignJob, Queue, TranscribeJob, WaveformJob};
 use cofee_media::{Compositor, MediaLimits};
 use cofee_pipeline::EngineSpec;
 use cofee_store::Database;
@@ -12,8 +12,8 @@ use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
 use cofee_store::signals::{JobSignals, SignallingQueue};
 use cofee_worker::handlers::{
-    MaintenanceHandler, NotifyHandler, RenderHandler, TranscribeHandler, WaveformHandler,
-    WebhookFanout,
+    AlignHandler, MaintenanceHandler, NotifyHandler, RenderHandler, TranscribeHandler,
+    WaveformHandler, WebhookFanout,
 };
 use cofee_worker::{ByKind, CancellationToken, JobHandler, JobObserver, WorkerConfig, typed};
 use tokio::task::JoinHandle;
@@ -52,6 +52,17 @@ impl WorkerSetup {
                         objects: objects.clone(),
                         engine: self.engine.clone(),
                         whisper_model: self.whisper_model.clone(),
+                        limits: limits.clone(),
+                        scratch: scratch.clone(),
+                    })
+                    .with::<AlignJob, _>(AlignHandler {
+                        media: db.clone(),
+                        objects: objects.clone(),
+                        // Only whisper aligns, and only where this build has it.
+                        whisper_model: self
+                            .whisper_model
+                            .clone()
+                            .filter(|_| cfg!(feature = "whisper")),
                         limits: limits.clone(),
                         scratch: scratch.clone(),
                     })
