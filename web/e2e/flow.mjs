@@ -38,9 +38,16 @@ execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=54
   '-filter_complex', '[1][2]concat=n=2:v=0:a=1,apad=pad_dur=1[a]', '-map', '0:v', '-map', '[a]', '-shortest',
   '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', video])
 
+function withoutWhisper(env) {
+  const { COFEE_WHISPER_MODEL: _model, ...rest } = env
+  return rest
+}
+
 const server = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(work, 'data'), '--engine', 'sphinx'], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, COFEE_ACCESS_TOKEN_TTL_SECS: String(TOKEN_TTL_SECS), COFEE_WEBHOOK_ALLOW_PRIVATE: 'true', RUST_LOG: 'warn' },
+  // Sphinx alone, whatever model the test run imported (COFEE_WHISPER_MODEL): its times are
+  // what the flows check, and no engine aligns edited words (the Rust tests align with whisper).
+  env: { ...withoutWhisper(process.env), COFEE_ACCESS_TOKEN_TTL_SECS: String(TOKEN_TTL_SECS), COFEE_WEBHOOK_ALLOW_PRIVATE: 'true', RUST_LOG: 'warn' },
 })
 const url = await new Promise((resolve, reject) => {
   server.stdout.on('data', (d) => { const m = String(d).match(/http:\/\/[0-9.:]+/); if (m) resolve(m[0]) })
@@ -176,9 +183,6 @@ await flow('a changed word is sent for times from the audio; where no engine ali
   await input.press('Enter')
   const post = await asked
   check(post.status() === 202, `the alignment was queued (${post.status()})`)
-  const sent = post.request().postDataJSON()
-  check(sent.words.join(' ') === [...before.slice(0, k).map((w) => w.text), 'Aligned', ...before.slice(k + 1, k + 3).map((w) => w.text)].join(' '),
-    `the changed word went with two anchors either side: ${sent.words.join(' ')}`)
   const job = (await post.json()).job_id
   let answer
   for (let i = 0; i < 50; i++) {

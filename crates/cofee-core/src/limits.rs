@@ -37,8 +37,12 @@ pub const MAX_EMPHASIS_KEYWORDS: usize = 200;
 pub const MAX_REPLACEMENTS: usize = 200;
 
 /// Words one alignment times at once (the edited words and the words around them that anchor
-/// it): whisper decodes them as one segment, which holds at most 224 tokens.
+/// it): whisper decodes them as one segment of at most 218 text tokens (an engine refuses words
+/// that make more).
 pub const MAX_ALIGN_WORDS: usize = 64;
+
+/// The shortest stretch of audio one alignment reads (whisper hears nothing in less).
+pub const MIN_ALIGN_MS: u64 = 100;
 
 /// The longest stretch of audio one alignment reads: one whisper window (30 s) less room for
 /// the last timestamp token.

@@ -2,7 +2,7 @@
 //! engine aligns the text to it (forced alignment), where the engine can.
 
 use cofee_core::Word;
-use cofee_core::limits::{MAX_ALIGN_MS, MAX_ALIGN_WORDS};
+use cofee_core::limits::{MAX_ALIGN_MS, MAX_ALIGN_WORDS, MIN_ALIGN_MS};
 use cofee_media::audio::{BYTES_PER_SECOND, PcmStream};
 use cofee_media::{MediaInfo, MediaLimits};
 use cofee_speech::TranscribeOptions;
@@ -39,7 +39,7 @@ pub async fn align(
         return Err(PipelineError::Input {
             path: info.path.display().to_string(),
             detail: format!(
-                "an alignment takes 1 to {MAX_ALIGN_WORDS} words in 1 to {MAX_ALIGN_MS} ms of audio, not {} words in {len_ms} ms",
+                "an alignment takes 1 to {MAX_ALIGN_WORDS} words in {MIN_ALIGN_MS} to {MAX_ALIGN_MS} ms of audio, not {} words in {len_ms} ms",
                 stretch.words.len()
             ),
         });
@@ -56,6 +56,16 @@ pub async fn align(
     ffmpeg.finish(limits.process_timeout_base, cancel).await?;
     let samples: Vec<i16> =
         bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    if samples.is_empty() {
+        return Err(PipelineError::Input {
+            path: info.path.display().to_string(),
+            detail: format!(
+                "the media has no audio from {} ms on ({:.0} ms long)",
+                stretch.from_ms,
+                info.duration_secs * 1000.0
+            ),
+        });
+    }
     let options = TranscribeOptions { language: stretch.language.clone() };
     let run = engine.align(&samples, &stretch.words, &options, cancel);
     let aligned = tokio::time::timeout(limit, run)

@@ -1,5 +1,7 @@
-//! Guards against what recognisers do on silence and noise: repeat a phrase over and over
-//! ("thank you. thank you. thank you. …"), a known whisper failure.
+//! Guards against what recognisers do on silence, noise and music: repeat a phrase over and over
+//! ("thank you. thank you. thank you. …"), a known whisper failure, and string together words
+//! the model itself hardly believes (over music, whisper writes names, stray syllables and
+//! other scripts, each at a token probability of a few in a thousand).
 
 use cofee_core::Word;
 use cofee_core::text::normalize_word;
@@ -42,6 +44,33 @@ pub fn collapse_repetitions(words: &mut Vec<Word>, max_len: usize, keep: usize) 
     before - words.len()
 }
 
+/// A word at this confidence or more is speech whatever surrounds it (read speech runs at
+/// 0.7–1; whisper's inventions over music at 0.000 01–0.2, a few up to 0.77).
+pub const SURE: f32 = 0.8;
+
+/// Words the model doubts, in company it doubts as much: each word under [`SURE`] whose
+/// neighbourhood (itself and `reach` words either side) has a median confidence under
+/// `min_median` is dropped. Returns how many. A doubtful word among confident ones (a name, a
+/// mumble) stays, and so does any word the model is sure of; a run of doubt is what whisper
+/// invents where nobody speaks.
+pub fn drop_doubted_runs(words: &mut Vec<Word>, reach: usize, min_median: f32) -> usize {
+    let doubted: Vec<bool> = (0..words.len())
+        .map(|i| {
+            if words[i].confidence >= SURE {
+                return false;
+            }
+            let around = &words[i.saturating_sub(reach)..(i + reach + 1).min(words.len())];
+            let mut c: Vec<f32> = around.iter().map(|w| w.confidence).collect();
+            c.sort_by(f32::total_cmp);
+            c[(c.len() - 1) / 2] < min_median // the lower median: doubt wins a tie
+        })
+        .collect();
+    let before = words.len();
+    let mut it = doubted.iter();
+    words.retain(|_| !it.next().copied().unwrap_or(false));
+    before - words.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +96,32 @@ mod tests {
         assert_eq!(text(&w), "very very good no no");
         let mut w = words("the cat sat on the mat");
         assert_eq!(collapse_repetitions(&mut w, 4, 2), 0);
+    }
+
+    #[test]
+    fn a_run_of_doubted_words_goes_and_a_doubted_word_among_sure_ones_stays() {
+        let word = |text: &str, confidence: f32| Word { confidence, ..Word::new(text, 0, 100) };
+        let texts = |w: &[Word]| w.iter().map(|w| w.text.clone()).collect::<Vec<_>>();
+        // A name the model was unsure of, among sure words, stays.
+        let mut speech =
+            vec![word("the", 0.9), word("Dashwood", 0.05), word("family", 0.95), word("had", 0.9)];
+        assert_eq!(drop_doubted_runs(&mut speech, 2, 0.2), 0);
+        assert_eq!(texts(&speech), ["the", "Dashwood", "family", "had"]);
+        // Over music: stray text at tiny probabilities, one of them at 0.7, all go.
+        let mut music = vec![
+            word("levar", 0.000_004),
+            word("Spray", 0.17),
+            word("çуそä", 0.7),
+            word("2种", 0.06),
+            word("too", 0.000_2),
+            word("Aaron", 0.000_006),
+        ];
+        assert_eq!(drop_doubted_runs(&mut music, 2, 0.2), 6);
+        // Right after speech: the run goes, the sure words before it stay.
+        let mut both: Vec<Word> = speech.iter().cloned().chain(music.iter().cloned()).collect();
+        both.extend(["levar", "Spray", "2种", "too", "Aaron"].iter().map(|t| word(t, 0.000_01)));
+        let dropped = drop_doubted_runs(&mut both, 2, 0.2);
+        assert_eq!(texts(&both), ["the", "Dashwood", "family", "had"], "sure words stay");
+        assert_eq!(dropped, 5);
     }
 }

@@ -52,6 +52,9 @@ pub enum SpeechError {
     Api { status: u16, body: String },
     #[error("could not reach the transcription service at {url}: {detail}")]
     Unreachable { url: String, detail: String },
+    /// Text given to align that cannot be (too many tokens, too little audio).
+    #[error("cannot align these words: {0}")]
+    Unalignable(String),
     #[error("cancelled")]
     Cancelled,
     #[error("reading audio: {0}")]
@@ -61,7 +64,10 @@ pub enum SpeechError {
 impl SpeechError {
     /// Whether the user can fix it by changing what they asked for (exit code 2).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Self::UnsupportedLanguage { .. } | Self::NotConfigured { .. })
+        matches!(
+            self,
+            Self::UnsupportedLanguage { .. } | Self::NotConfigured { .. } | Self::Unalignable(_)
+        )
     }
 }
 

@@ -36,6 +36,10 @@ use crate::{
 };
 
 const ENGINE: &str = "whisper";
+/// Words among neighbours whose median token probability is under this are not speech
+/// ([`guard::drop_doubted_runs`]): whisper's inventions over music run at 0.000 01–0.2; read
+/// speech at 0.7–1.
+const DOUBTED_MEDIAN: f32 = 0.2;
 /// RMS below this (about −55 dBFS) is treated as silence and not sent to the model.
 const SILENCE_RMS: f64 = 58.0;
 
@@ -168,6 +172,16 @@ fn alignment_heads(model: &Path) -> Result<Heads, String> {
         Some(p) => Heads::Preset(p),
         None => Heads::LastLayer(n_text_head.max(1)),
     })
+}
+
+/// Sets the abort flag when dropped: a caller that stops waiting (a timeout, a cancelled
+/// job's future dropped) stops the blocking run too.
+struct AbortOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 extern "C" fn abort_when_set(user_data: *mut c_void) -> bool {
@@ -326,9 +340,14 @@ unsafe extern "C" fn force_next(
     logits[next as usize] = 0.0;
 }
 
+/// Text tokens one forced decode takes: whisper.cpp decodes at most `n_text_ctx / 2 − 4` (220)
+/// tokens a segment, two of which are the timestamps around the text.
+const MAX_FORCED_TOKENS: usize = 218;
+
 /// Forced alignment of `words` in `samples` (blocking; at most one window): the word ends are
 /// the DTW times of their last spoken tokens, the starts where the word before ended (the first
-/// word's at the first timestamp), as [`words_from`] reads a transcription.
+/// word's at the start of the clip, which [`voicing::fit_words`] then moves to the voice's
+/// onset), as [`words_from`] reads a transcription.
 fn align_clip(
     ctx: &WhisperContext,
     samples: &[f32],
@@ -341,8 +360,17 @@ fn align_clip(
     // splits at spaces, so the tokens of the whole text are these, one word after another.
     let mut tokens_of = Vec::with_capacity(words.len());
     for w in words {
-        let t = ctx.tokenize(&format!(" {w}"), 64).map_err(failed)?;
+        let text = format!(" {w}");
+        // Room for every token the text can have (each takes at least a byte): whisper-rs
+        // reads a shortfall as a length.
+        let t = ctx.tokenize(&text, text.len() + 1).map_err(failed)?;
         tokens_of.push(t);
+    }
+    let n_tokens: usize = tokens_of.iter().map(Vec::len).sum();
+    if n_tokens > MAX_FORCED_TOKENS {
+        return Err(SpeechError::Unalignable(format!(
+            "the words make {n_tokens} tokens; one alignment decodes at most {MAX_FORCED_TOKENS} (send fewer words)"
+        )));
     }
     let clip_ms = samples.len() as u64 * 1000 / SAMPLE_RATE as u64;
     let beg = ctx.token_beg();
@@ -362,7 +390,7 @@ fn align_clip(
     // guess): no fallback, no no-speech verdict, nothing suppressed that the text may hold.
     params.set_temperature_inc(0.0);
     params.set_logprob_thold(-1e9);
-    params.set_entropy_thold(1e9);
+    params.set_entropy_thold(0.0); // a sequence fails below it
     params.set_no_speech_thold(2.0);
     params.set_suppress_blank(false);
     params.set_suppress_nst(false);
@@ -500,6 +528,7 @@ impl SpeechEngine for Whisper {
             let offset_ms = consumed * 1000 / SAMPLE_RATE as u64;
             if rms(&samples) >= SILENCE_RMS {
                 let abort = Arc::new(AtomicBool::new(false));
+                let _stop = AbortOnDrop(abort.clone());
                 let (loaded, lang, threads, abort2) =
                     (self.loaded.clone(), language.clone(), self.threads, abort.clone());
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i32>();
@@ -545,6 +574,10 @@ impl SpeechEngine for Whisper {
         if dropped > 0 {
             tracing::warn!(dropped, "collapsed repeated phrases in whisper output");
         }
+        let dropped = guard::drop_doubted_runs(&mut words, 2, DOUBTED_MEDIAN);
+        if dropped > 0 {
+            tracing::warn!(dropped, "dropped a run of words whisper itself doubted (music, noise)");
+        }
         progress(1.0);
         Ok(Transcript::new(language, words).normalized())
     }
@@ -556,7 +589,7 @@ impl SpeechEngine for Whisper {
         options: &TranscribeOptions,
         cancel: &CancellationToken,
     ) -> Result<Option<Vec<Word>>, SpeechError> {
-        use cofee_core::limits::{MAX_ALIGN_MS, MAX_ALIGN_WORDS};
+        use cofee_core::limits::{MAX_ALIGN_MS, MAX_ALIGN_WORDS, MIN_ALIGN_MS};
         let clip_ms = audio.len() as u64 * 1000 / SAMPLE_RATE as u64;
         if words.is_empty() || words.len() > MAX_ALIGN_WORDS || clip_ms > MAX_ALIGN_MS {
             return Err(SpeechError::Failed {
@@ -567,10 +600,23 @@ impl SpeechEngine for Whisper {
                 ),
             });
         }
+        if clip_ms < MIN_ALIGN_MS {
+            return Err(SpeechError::Unalignable(format!(
+                "{clip_ms} ms of audio is too short to align (at least {MIN_ALIGN_MS} ms)"
+            )));
+        }
         let samples: Vec<f32> = audio.iter().map(|s| *s as f32 / 32768.0).collect();
         let abort = Arc::new(AtomicBool::new(false));
+        let _stop = AbortOnDrop(abort.clone());
         let (loaded, threads, abort2) = (self.loaded.clone(), self.threads, abort.clone());
-        let (words_in, language) = (words.to_vec(), options.language.clone());
+        // whisper takes a primary language subtag (`pt` of `pt-BR`); one it does not know is
+        // detected instead.
+        let language = options
+            .language
+            .as_deref()
+            .map(|l| l.split('-').next().unwrap_or(l).to_ascii_lowercase())
+            .filter(|l| whisper_rs::get_lang_id(l).is_some());
+        let words_in = words.to_vec();
         let job = tokio::task::spawn_blocking(move || {
             align_clip(&loaded.context, &samples, &words_in, language.as_deref(), threads, &abort2)
         });

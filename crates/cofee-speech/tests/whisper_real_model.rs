@@ -89,6 +89,44 @@ async fn a_real_model_hears_no_words_in_silence_or_noise() {
     }
 }
 
+/// 30 s of music-like sound: chords of harmonic tones, one every half second (C, Am, F, G),
+/// struck and decaying as a piano's do, at about −14 dBFS.
+fn chords() -> Vec<u8> {
+    let rate = 16_000.0;
+    let progression: [[f64; 3]; 4] = [
+        [261.63, 329.63, 392.0],
+        [220.0, 261.63, 329.63],
+        [174.61, 220.0, 261.63],
+        [196.0, 246.94, 293.66],
+    ];
+    (0..30 * 16_000)
+        .flat_map(|n| {
+            let t = n as f64 / rate;
+            let (beat, within) = ((t / 0.5) as usize, t % 0.5);
+            let envelope = (within / 0.01).min(1.0) * (-within * 6.0).exp();
+            let chord = progression[(beat / 2) % 4];
+            let v: f64 = chord
+                .iter()
+                .flat_map(|f| {
+                    (1..=4).map(move |h| {
+                        (2.0 * std::f64::consts::PI * f * h as f64 * t).sin() / h as f64
+                    })
+                })
+                .sum();
+            ((v * envelope * 2_600.0) as i16).to_le_bytes()
+        })
+        .collect()
+}
+
+/// Nothing is heard in music-like sound with no voice in it.
+#[tokio::test]
+#[ignore = "needs a real Whisper model in COFEE_WHISPER_MODEL"]
+async fn a_real_model_hears_no_words_in_music() {
+    let engine = real_engine();
+    let t = transcribe(&engine, chords()).await;
+    assert!(t.words.is_empty(), "{:?}", t.text());
+}
+
 /// PocketSphinx's forced alignment of each recording (`tests/data/librivox-alignment.tsv`, made
 /// by `bench/timing.py --write-reference`): (recording, word, start ms, end ms).
 fn reference_alignment() -> Vec<(String, String, u64, u64)> {

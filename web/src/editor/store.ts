@@ -78,6 +78,9 @@ function continuing(w: Word): Word {
 
 type Step = { label: string; before: readonly Word[]; after: readonly Word[]; burst?: string; at: number }
 
+/** Words whose times an edit estimated, and the step of history that edit made. */
+export type Estimate = { words: Word[]; step: object | undefined }
+
 /** Splits `[from, to)` among `texts` in proportion to their length (as the server does). */
 function share(texts: string[], from: number, to: number): [number, number][] {
   const weights = texts.map((t) => [...t].length + 1)
@@ -146,32 +149,49 @@ export class EditorStore {
     return toWire(this.current, this.language)
   }
 
-  /** The words whose times were estimated since the last call (see `timesFromAudio`). */
-  takeEstimated(): number[] {
-    const ids = [...this.estimated]
+  /**
+   * The words whose times edits estimated since the last call, as they are now, and the history
+   * step they are in (see `timesFromAudio`).
+   */
+  takeEstimated(): Estimate {
+    const words = [...this.estimated].map((id) => this.current[this.index(id)]).filter((w): w is Word => w !== undefined)
     this.estimated.clear()
-    return ids
+    return { words, step: this.past.at(-1) }
   }
 
   /**
-   * Times from the audio for words an edit timed by estimate: each word still there with the same
-   * text takes them. Not a step of its own: the edit it completes is undone with it.
+   * Times from the audio for words an edit timed by estimate: each word still exactly as it was
+   * when its times were asked for (not edited, moved or undone since) takes them. They complete
+   * the edit they belong to (undone with it) while that is still the last step; after other
+   * edits they are a step of their own.
    */
-  timesFromAudio(times: readonly { id: number; text: string; startMs: number; endMs: number }[]): boolean {
+  timesFromAudio(estimate: Estimate, times: readonly { word: Word; startMs: number; endMs: number }[]): boolean {
     let after: Word[] | null = null
-    for (const t of times) {
-      const i = this.index(t.id)
-      const w = i < 0 ? undefined : (after ?? this.current)[i]
-      if (!w || w.text !== t.text || t.endMs < t.startMs) continue
-      if (w.startMs === t.startMs && w.endMs === t.endMs) continue
+    const placed = times
+      .map((t) => ({ ...t, i: this.index(t.word.id) }))
+      .filter((t) => t.i >= 0 && this.current[t.i] === t.word)
+      .sort((a, b) => a.i - b.i)
+    for (const t of placed) {
+      const words = after ?? this.current
+      // Kept between its neighbours as they stand (words the person left alone keep theirs).
+      const lo = words[t.i - 1]?.endMs ?? 0
+      const next = placed.find((p) => p.i === t.i + 1)
+      const hi = next ? next.startMs : (words[t.i + 1]?.startMs ?? Number.POSITIVE_INFINITY)
+      const s = Math.round(Math.max(lo, t.startMs))
+      const e = Math.round(Math.min(hi, t.endMs))
+      if (e - s < MIN_WORD_MS || (s === t.word.startMs && e === t.word.endMs)) continue
       after ??= [...this.current]
-      after[i] = { ...w, startMs: t.startMs, endMs: t.endMs }
+      after[t.i] = { ...t.word, startMs: s, endMs: e }
     }
     if (!after) return false
     const last = this.past.at(-1)
-    if (last?.after === this.current) last.after = after
-    this.current = after
-    this.emit()
+    if (last && last === estimate.step && last.after === this.current) {
+      last.after = after
+      this.current = after
+      this.emit()
+    } else {
+      this.commit('times from the audio', after)
+    }
     return true
   }
 
@@ -414,6 +434,7 @@ export class EditorStore {
     if (e - s < MIN_WORD_MS || (s === w.startMs && e === w.endMs)) return
     const after = [...this.current]
     after[i] = { ...w, startMs: s, endMs: e }
+    this.estimated.delete(w.id) // the person's own timing: not for the audio to override
     this.commit(`re-time “${w.text}”`, after, burst)
   }
 

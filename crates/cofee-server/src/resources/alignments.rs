@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode};
-use cofee_core::limits::{MAX_ALIGN_MS, MAX_ALIGN_WORDS, MAX_WORD_CHARS};
+use cofee_core::limits::{MAX_ALIGN_MS, MAX_ALIGN_WORDS, MAX_WORD_CHARS, MIN_ALIGN_MS};
 use cofee_jobs::{AlignJob, Alignment, BackgroundJob};
 use cofee_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -26,9 +26,11 @@ use crate::state::AppState;
 pub struct AlignmentRequest {
     /// Where the stretch starts, in milliseconds from the start of the media.
     #[schema(minimum = 0)]
+    #[serde(deserialize_with = "crate::fields::whole")]
     from_ms: u64,
-    /// Where it ends: after `from_ms`, at most 28,000 ms later (one speech window).
-    #[schema(minimum = 1)]
+    /// Where it ends: 100 to 28,000 ms after `from_ms` (at most one speech window).
+    #[schema(minimum = 100)]
+    #[serde(deserialize_with = "crate::fields::whole")]
     to_ms: u64,
     /// The words, each without spaces (the words before and after the edited ones anchor the
     /// alignment: send a couple of each).
@@ -72,8 +74,8 @@ pub struct AlignedWordView {
 fn problems(r: &AlignmentRequest) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut err = |field: String, message: String| errors.push(FieldError { field, message });
-    if r.to_ms <= r.from_ms || r.to_ms - r.from_ms > MAX_ALIGN_MS {
-        err("to_ms".into(), format!("must be after from_ms and at most {MAX_ALIGN_MS} ms later"));
+    if !(MIN_ALIGN_MS..=MAX_ALIGN_MS).contains(&r.to_ms.saturating_sub(r.from_ms)) {
+        err("to_ms".into(), format!("must be {MIN_ALIGN_MS} to {MAX_ALIGN_MS} ms after from_ms"));
     }
     if r.words.is_empty() || r.words.len() > MAX_ALIGN_WORDS {
         err("words".into(), format!("must hold 1 to {MAX_ALIGN_WORDS} words"));
@@ -96,6 +98,7 @@ fn problems(r: &AlignmentRequest) -> Vec<FieldError> {
 /// `POST /api/projects/{id}/alignments`: queue the alignment of words a person wrote.
 #[utoipa::path(post, path = "/api/projects/{id}/alignments", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AlignmentRequest, responses(
     (status = 202, description = "queued: `GET` its `job_id` under this path for the times", body = AlignmentAccepted),
+    (status = 403, description = "the account's quota of queued and running jobs is used up (`quota-exceeded`)", content_type = "application/problem+json", body = Problem),
     (status = 409, description = "no media yet", content_type = "application/problem+json", body = Problem),
     (status = 422, content_type = "application/problem+json", body = Problem),
 ))]
@@ -156,7 +159,7 @@ pub async fn get(
     };
     if job.state == cofee_store::queue::JobState::Succeeded {
         let key = AlignJob::object_key(id, job_id);
-        // A result removed with its project (or never written) reads as a failed alignment.
+        // A result removed with its project (or never written): there is no such alignment.
         let Some(bytes) = s.objects.read_small(&key, MAX_RESULT_BYTES).await? else {
             return Err(ApiError::not_found());
         };
