@@ -55,6 +55,9 @@ pub struct Whisper {
     loaded: Arc<Loaded>,
     /// Longest window transcribed in one call, in seconds.
     pub window_secs: u32,
+    /// Runs of words whose median confidence is under this are dropped
+    /// ([`guard::drop_doubted_runs`]; 0 keeps every word).
+    pub doubted_median: f32,
     pub threads: i32,
 }
 
@@ -87,6 +90,7 @@ impl Whisper {
             model: model.to_path_buf(),
             loaded: Arc::new(Loaded { context, _heads: heads }),
             window_secs: 120,
+            doubted_median: DOUBTED_MEDIAN,
             threads,
         })
     }
@@ -574,7 +578,7 @@ impl SpeechEngine for Whisper {
         if dropped > 0 {
             tracing::warn!(dropped, "collapsed repeated phrases in whisper output");
         }
-        let dropped = guard::drop_doubted_runs(&mut words, 2, DOUBTED_MEDIAN);
+        let dropped = guard::drop_doubted_runs(&mut words, 2, self.doubted_median);
         if dropped > 0 {
             tracing::warn!(dropped, "dropped a run of words whisper itself doubted (music, noise)");
         }
