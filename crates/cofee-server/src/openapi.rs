@@ -185,7 +185,13 @@ impl Modify for Constraints {
         property(doc, "TranscribeRequest", "language").pattern = Some(LANGUAGE_PATTERN.into());
         property(doc, "AlignmentRequest", "language").pattern = Some(LANGUAGE_PATTERN.into());
         {
-            use cofee_core::limits::MAX_WORD_CHARS;
+            use cofee_core::limits::{MAX_ALIGN_MS, MAX_WORD_CHARS, MIN_ALIGN_MS};
+            use utoipa::Number::UInt;
+            let from = property(doc, "AlignmentRequest", "from_ms");
+            from.maximum = Some(UInt(crate::resources::alignments::MAX_FROM_MS as usize));
+            let duration = property(doc, "AlignmentRequest", "duration_ms");
+            duration.minimum = Some(UInt(MIN_ALIGN_MS as usize));
+            duration.maximum = Some(UInt(MAX_ALIGN_MS as usize));
             let word = array_items(doc, "AlignmentRequest", "words");
             text(word, MAX_WORD_CHARS, one_word_pattern());
             word.min_length = Some(1);

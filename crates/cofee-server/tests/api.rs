@@ -1798,25 +1798,30 @@ async fn an_alignment_is_checked_queued_and_its_owners_alone(app: App) {
     let (_, p) = app.post("/api/projects", Some(&alice), json!({"name": "talk"})).await;
     let pid = p["id"].as_str().unwrap().to_string();
     let path = format!("/api/projects/{pid}/alignments");
-    let ok = json!({"from_ms": 500, "to_ms": 2500, "words": ["the", "new", "word"]});
+    let ok = json!({"from_ms": 500, "duration_ms": 2000, "words": ["the", "new", "word"]});
     let (s, e) = app.post(&path, Some(&alice), ok.clone()).await;
     assert_eq!((s, e["type"].as_str()), (StatusCode::CONFLICT, Some("/problems/no-media")), "{e}");
     app.upload_clip(&alice, &pid).await;
     for (body, field) in [
-        (json!({"from_ms": 500, "to_ms": 500, "words": ["a"]}), "to_ms"),
-        (json!({"from_ms": 0, "to_ms": 28_001, "words": ["a"]}), "to_ms"),
-        (json!({"from_ms": 0, "to_ms": 1000, "words": []}), "words"),
-        (json!({"from_ms": 0, "to_ms": 1000, "words": vec!["a"; 65]}), "words"),
-        (json!({"from_ms": 0, "to_ms": 1000, "words": ["two words"]}), "words[0]"),
-        (json!({"from_ms": 0, "to_ms": 1000, "words": ["a", "x".repeat(101)]}), "words[1]"),
-        (json!({"from_ms": 0, "to_ms": 1000, "words": ["a"], "language": "e n"}), "language"),
+        (json!({"from_ms": 500, "duration_ms": 99, "words": ["a"]}), "duration_ms"),
+        (json!({"from_ms": 0, "duration_ms": 28_001, "words": ["a"]}), "duration_ms"),
+        (json!({"from_ms": 4_294_967_296u64, "duration_ms": 100, "words": ["a"]}), "from_ms"),
+        (json!({"from_ms": 0, "duration_ms": 1000, "words": []}), "words"),
+        (json!({"from_ms": 0, "duration_ms": 1000, "words": vec!["a"; 65]}), "words"),
+        (json!({"from_ms": 0, "duration_ms": 1000, "words": ["two words"]}), "words[0]"),
+        (json!({"from_ms": 0, "duration_ms": 1000, "words": ["a", "x".repeat(101)]}), "words[1]"),
+        (json!({"from_ms": 0, "duration_ms": 1000, "words": ["a"], "language": "e n"}), "language"),
     ] {
         let (s, e) = app.post(&path, Some(&alice), body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
         assert_eq!(e["errors"][0]["field"], json!(field), "{body}: {e}");
     }
     let (s, e) = app
-        .post(&path, Some(&alice), json!({"from_ms": 0, "to_ms": 1, "words": ["a"], "x": 1}))
+        .post(
+            &path,
+            Some(&alice),
+            json!({"from_ms": 0, "duration_ms": 100, "words": ["a"], "x": 1}),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "unknown fields are refused: {e}");
     assert_eq!(app.post(&path, Some(&bob), ok.clone()).await.0, StatusCode::NOT_FOUND);

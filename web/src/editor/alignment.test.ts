@@ -11,13 +11,13 @@ const times = (s: EditorStore) => s.words.map((w) => [w.text, w.startMs, w.endMs
 
 /** An API that answers as the server does: queued, then the times it was given for the words. */
 function server(timesFor: (words: string[], from: number, to: number) => AlignedWord[] | null) {
-  const asked: { from_ms: number; to_ms: number; words: string[] }[] = []
+  const asked: { from_ms: number; duration_ms: number; words: string[] }[] = []
   const jobs = new Map<string, { polls: number; words: AlignedWord[] | null }>()
   const api: AlignmentApi = {
     async request(s) {
       asked.push(s)
       const id = `job${asked.length}`
-      jobs.set(id, { polls: 0, words: timesFor(s.words, s.from_ms, s.to_ms) })
+      jobs.set(id, { polls: 0, words: timesFor(s.words, s.from_ms, s.from_ms + s.duration_ms) })
       return id
     },
     async result(id) {

@@ -26,7 +26,7 @@ export type AlignedWord = { text: string; start_ms: number; end_ms: number }
 /** What the aligner needs from the API (the editor passes the real calls; tests pass their own). */
 export type AlignmentApi = {
   /** Queues an alignment; the job's id, or null when refused. */
-  request(s: { from_ms: number; to_ms: number; words: string[]; language?: string | null }): Promise<string | null>
+  request(s: { from_ms: number; duration_ms: number; words: string[]; language?: string | null }): Promise<string | null>
   /** Where it stands: `words` once it ran (null: the engine cannot align). */
   result(job: string): Promise<{ state: string; words?: AlignedWord[] | null } | null>
 }
@@ -104,7 +104,7 @@ export class Aligner {
   private async align(s: Stretch, estimate: Estimate, edited: Set<Word>): Promise<void> {
     let job: string | null
     try {
-      job = await this.api.request({ from_ms: s.fromMs, to_ms: s.toMs, words: s.words.map((w) => w.text), language: this.store.language })
+      job = await this.api.request({ from_ms: s.fromMs, duration_ms: s.toMs - s.fromMs, words: s.words.map((w) => w.text), language: this.store.language })
     } catch {
       return // offline: the estimate stays
     }

@@ -25,13 +25,11 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct AlignmentRequest {
     /// Where the stretch starts, in milliseconds from the start of the media.
-    #[schema(minimum = 0)]
     #[serde(deserialize_with = "crate::fields::whole")]
     from_ms: u64,
-    /// Where it ends: 100 to 28,000 ms after `from_ms` (at most one speech window).
-    #[schema(minimum = 100)]
+    /// How long it is: 100 to 28,000 ms (at most one speech window).
     #[serde(deserialize_with = "crate::fields::whole")]
-    to_ms: u64,
+    duration_ms: u64,
     /// The words, each without spaces (the words before and after the edited ones anchor the
     /// alignment: send a couple of each).
     #[schema(min_items = 1, max_items = 64)]
@@ -70,12 +68,19 @@ pub struct AlignedWordView {
     end_ms: u64,
 }
 
+/// The latest start the schema states (`u32::MAX` ms, 49 days: past any media's end, and far
+/// from overflowing `from_ms + duration_ms`).
+pub(crate) const MAX_FROM_MS: u64 = u32::MAX as u64;
+
 /// What is wrong with a request, field by field (the same bounds the engines hold to).
 fn problems(r: &AlignmentRequest) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut err = |field: String, message: String| errors.push(FieldError { field, message });
-    if !(MIN_ALIGN_MS..=MAX_ALIGN_MS).contains(&r.to_ms.saturating_sub(r.from_ms)) {
-        err("to_ms".into(), format!("must be {MIN_ALIGN_MS} to {MAX_ALIGN_MS} ms after from_ms"));
+    if r.from_ms > MAX_FROM_MS {
+        err("from_ms".into(), format!("must be at most {MAX_FROM_MS}"));
+    }
+    if !(MIN_ALIGN_MS..=MAX_ALIGN_MS).contains(&r.duration_ms) {
+        err("duration_ms".into(), format!("must be {MIN_ALIGN_MS} to {MAX_ALIGN_MS} ms"));
     }
     if r.words.is_empty() || r.words.len() > MAX_ALIGN_WORDS {
         err("words".into(), format!("must hold 1 to {MAX_ALIGN_WORDS} words"));
@@ -119,7 +124,7 @@ pub async fn create(
     crate::quotas::check(&s, user, Adding { jobs: 1, ..Adding::default() }).await?;
     let job = AlignJob {
         from_ms: req.from_ms,
-        to_ms: req.to_ms,
+        to_ms: req.from_ms + req.duration_ms, // both bounded: no overflow
         words: req.words,
         language: req.language,
     };
