@@ -270,6 +270,18 @@ fn run_window(
     Ok(WindowResult { words: words_from(&spans), language })
 }
 
+/// Whether a token's text is heard: punctuation is not, and its alignment is the weakest.
+fn spoken(text: &str) -> bool {
+    text.chars().any(char::is_alphanumeric)
+}
+
+/// Where a word ends by DTW, from its tokens (spoken or not, DTW time in 10 ms): its last
+/// spoken token's time, else its last token's; `None` where DTW did not time it.
+fn aligned_end_ms(tokens: &[(bool, i64)]) -> Option<u64> {
+    let last = tokens.iter().rev().find(|t| t.0).or(tokens.last())?;
+    (last.1 >= 0).then(|| last.1 as u64 * 10)
+}
+
 /// The segments of a finished `full` run as [`Span`]s (one word each).
 fn spans_of(
     ctx: &WhisperContext,
@@ -283,10 +295,8 @@ fn spans_of(
             .filter_map(|t| segment.get_token(t))
             .filter(|t| t.token_id() < eot)
             .map(|t| {
-                // A punctuation token's alignment is the weakest (it is not heard): a word ends
-                // with its last spoken token.
-                let spoken = t.to_str_lossy().is_ok_and(|s| s.chars().any(char::is_alphanumeric));
-                (t.token_probability(), t.token_data().t_dtw, spoken)
+                let spoken = t.to_str_lossy().is_ok_and(|s| spoken(&s));
+                (t.token_probability(), (spoken, t.token_data().t_dtw))
             })
             .collect();
         let confidence = if tokens.is_empty() {
@@ -299,14 +309,7 @@ fn spans_of(
             word: !(text.is_empty() || text.starts_with('[') || text.starts_with('(')),
             text,
             confidence,
-            aligned_end_ms: tokens
-                .iter()
-                .rev()
-                .find(|t| t.2)
-                .or(tokens.last())
-                .map(|t| t.1)
-                .filter(|t| *t >= 0)
-                .map(|t| t as u64 * 10),
+            aligned_end_ms: aligned_end_ms(&tokens.iter().map(|t| t.1).collect::<Vec<_>>()),
             t0_ms: segment.start_timestamp().max(0) as u64 * 10,
             t1_ms: segment.end_timestamp().max(0) as u64 * 10,
         });
@@ -413,7 +416,8 @@ fn align_clip(
         first_ts_ms.get_or_insert(segment.start_timestamp().max(0) as u64 * 10);
         for t in (0..segment.n_tokens()).filter_map(|t| segment.get_token(t)) {
             if t.token_id() < eot {
-                timed.push((t.token_id(), t.token_data().t_dtw));
+                let heard = t.to_str_lossy().is_ok_and(|s| spoken(&s));
+                timed.push((t.token_id(), (heard, t.token_data().t_dtw)));
             }
         }
     }
@@ -432,19 +436,9 @@ fn align_clip(
     let mut start = first_ts_ms.unwrap_or(0);
     let mut next = 0;
     for (word, tokens) in words.iter().zip(&tokens_of) {
-        let own = &timed[next..next + tokens.len()];
+        let own: Vec<(bool, i64)> = timed[next..next + tokens.len()].iter().map(|t| t.1).collect();
         next += tokens.len();
-        let spoken = |id: i32| {
-            ctx.token_to_str_lossy(id).is_ok_and(|s| s.chars().any(char::is_alphanumeric))
-        };
-        let end = own
-            .iter()
-            .rev()
-            .find(|t| spoken(t.0))
-            .or(own.last())
-            .map(|t| t.1)
-            .filter(|t| *t >= 0)
-            .map_or(start, |t| (t as u64 * 10).clamp(start, clip_ms));
+        let end = aligned_end_ms(&own).map_or(start, |t| t.clamp(start, clip_ms));
         out.push(Word::new(word.clone(), start, end));
         start = end;
     }
