@@ -7,6 +7,7 @@
 //! [`BurnError::Unsupported`] and the caller falls back to FFmpeg's `ass` filter.
 
 mod captions;
+mod join;
 mod kernels;
 mod layer;
 mod libass;
@@ -17,6 +18,7 @@ mod transcode;
 use std::path::Path;
 use std::time::Duration;
 
+pub use join::{ChunkFile, JoinJob, JoinStats, join};
 pub use layer::{CaptionLayer, ColorMatrix, Planes};
 pub use libass::{AssImage, AssRenderer, Change};
 pub use probe::{OpenInput, open_and_describe};
@@ -42,6 +44,27 @@ pub struct BurnJob<'a> {
     pub threads: Option<u32>,
     /// Nothing after this many seconds is written (the input's declared duration plus slack).
     pub max_secs: f64,
+    /// Only this stretch of the video, as one chunk of a render split across workers: written
+    /// as MP4, video only (`audio_stream` must be `None`), for [`join`] to put together.
+    pub span: Option<Span>,
+}
+
+/// A stretch of the input rendered on its own: the frames shown from `from_pts` (a keyframe's
+/// timestamp) up to, not including, `to_pts` (the next stretch's keyframe; `None`: the end), in
+/// the video stream's own time base. Decoding starts at that keyframe and goes on past `to_pts`
+/// until the decoder has handed out every frame shown before it, so frames an open GOP orders
+/// before its keyframe land in the stretch they are shown in; stretches cut at consecutive
+/// keyframes hold every frame once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub from_pts: i64,
+    pub to_pts: Option<i64>,
+}
+
+impl Span {
+    fn holds(&self, pts: i64) -> bool {
+        pts >= self.from_pts && self.to_pts.is_none_or(|to| pts < to)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -116,6 +116,12 @@ fn describe(input: &format::context::Input) -> Value {
         format
             .insert("duration".into(), seconds(duration as f64 / f64::from(ff::ffi::AV_TIME_BASE)));
     }
+    // SAFETY: as above.
+    let start = unsafe { (*input.as_ptr()).start_time };
+    if start != ff::ffi::AV_NOPTS_VALUE {
+        format
+            .insert("start_time".into(), seconds(start as f64 / f64::from(ff::ffi::AV_TIME_BASE)));
+    }
     json!({ "streams": streams, "format": format })
 }
 
@@ -138,6 +144,14 @@ fn describe_stream(stream: &format::stream::Stream<'_>) -> Value {
             ff::ffi::AVMediaType::AVMEDIA_TYPE_VIDEO => {
                 s.insert("width".into(), (*par).width.into());
                 s.insert("height".into(), (*par).height.into());
+                // SAFETY: `format` of video parameters is an AVPixelFormat.
+                let name = ff::ffi::av_get_pix_fmt_name(std::mem::transmute::<
+                    i32,
+                    ff::ffi::AVPixelFormat,
+                >((*par).format));
+                if !name.is_null() {
+                    s.insert("pix_fmt".into(), c_str(name).into());
+                }
             }
             ff::ffi::AVMediaType::AVMEDIA_TYPE_AUDIO => {
                 s.insert("sample_rate".into(), (*par).sample_rate.to_string().into());

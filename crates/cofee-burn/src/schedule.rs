@@ -107,6 +107,35 @@ impl ChangeSchedule {
     }
 }
 
+/// `document` with only the events shown at some moment of `from_ms..to_ms` (`None`: to the
+/// end): the captions of one chunk of a render. Times stay as they are, so an animation that
+/// runs across a join is drawn on both sides as in the whole document; an event never on screen
+/// in the chunk cannot change any of its frames (libass lays out the events shown at a moment
+/// only), so the chunk's pictures are the whole document's. A line it cannot read is kept.
+pub fn events_within(document: &str, from_ms: i64, to_ms: Option<i64>) -> String {
+    let mut out = String::with_capacity(document.len().min(1 << 16));
+    let mut columns: Option<Columns> = None;
+    let mut in_events = false;
+    for line in document.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_events = trimmed.eq_ignore_ascii_case("[events]");
+        } else if in_events {
+            if let Some(format) = trimmed.strip_prefix("Format:") {
+                columns = Columns::from_format(format);
+            } else if let Some(fields) = trimmed.strip_prefix("Dialogue:") {
+                let event = columns.unwrap_or_default().event(fields);
+                if event.is_some_and(|e| e.end <= from_ms || to_ms.is_some_and(|to| e.start >= to))
+                {
+                    continue;
+                }
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 /// Where the fields of a `Dialogue:` line are (from the section's `Format:` line).
 #[derive(Debug, Clone, Copy)]
 struct Columns {
@@ -266,6 +295,25 @@ fn parse_time(field: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunk_keeps_the_events_shown_in_it_with_their_times() {
+        let d = doc(&[
+            "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,before",
+            "Dialogue: 0,0:00:02.50,0:00:04.00,Default,,0,0,0,,{\\t(0,1000,\\fscx120)}across",
+            "Dialogue: 0,0:00:04.00,0:00:05.00,Default,,0,0,0,,inside",
+            "Dialogue: 0,0:00:06.00,0:00:07.00,Default,,0,0,0,,at the end",
+            "Dialogue: 0,bad,0:00:07.00,Default,,0,0,0,,unreadable",
+        ]);
+        let cut = events_within(&d, 3_000, Some(6_000));
+        let kept: Vec<bool> = ["before", "across", "inside", "at the end", "unreadable"]
+            .map(|t| cut.contains(t))
+            .to_vec();
+        assert_eq!(kept, [false, true, true, false, true], "{cut}");
+        assert!(cut.contains("0:00:02.50,0:00:04.00"), "times unchanged");
+        assert!(cut.starts_with("[Script Info]") && cut.contains("Format: Layer"));
+        assert_eq!(events_within(&d, 0, None), d, "the whole render keeps everything");
+    }
 
     fn doc(events: &[&str]) -> String {
         let mut d = String::from(

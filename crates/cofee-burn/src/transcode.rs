@@ -8,6 +8,7 @@
 //! the copy.
 #![allow(unsafe_code)]
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, SyncSender};
 use std::time::{Duration, Instant};
@@ -20,8 +21,8 @@ use crate::captions::{CaptionTrack, FrameCaptions};
 use crate::layer::{CaptionLayer, ColorMatrix, Planes};
 use crate::libass::AssRenderer;
 use crate::probe::{self, OpenInput};
-use crate::schedule::{ChangeSchedule, ScheduledRenderer};
-use crate::{BurnError, BurnJob, BurnProgress, BurnStats};
+use crate::schedule::{ChangeSchedule, ScheduledRenderer, events_within};
+use crate::{BurnError, BurnJob, BurnProgress, BurnStats, Span};
 
 /// How many decoded frames may wait for the decoder to let go of them (see `FrameQueue`).
 const RELEASE_WINDOW: usize = 8;
@@ -65,6 +66,13 @@ pub fn run(
         let start = if start == ff::ffi::AV_NOPTS_VALUE { 0 } else { start };
         (ist.time_base(), decoder, start)
     };
+    let mut input = input;
+    if let Some(span) = &job.span {
+        if job.audio_stream.is_some() {
+            return Err(BurnError::Internal("a chunk of a render carries no audio".into()));
+        }
+        seek_to_keyframe(&mut input, vi, span.from_pts)?;
+    }
     let (width, height) = (decoder.width() as usize, decoder.height() as usize);
     if decoder.format() != Pixel::YUV420P {
         return Err(BurnError::Unsupported(format!(
@@ -88,6 +96,7 @@ pub fn run(
         None => None,
     };
 
+    // A chunk is MP4 too, which keeps decoding times (NUT, say, leaves the first ones out).
     let mut output =
         format::output_as(job.output, "mp4").map_err(ctx("creating the output file"))?;
     let global_header = output.format().flags().contains(format::Flags::GLOBAL_HEADER);
@@ -149,15 +158,27 @@ pub fn run(
         None => None,
     };
     let mut header_opts = Dictionary::new();
-    header_opts.set("movflags", "+faststart");
-    output.write_header_with(header_opts).map_err(ctx("writing the MP4 header"))?;
+    // A chunk is read once, by the join, from its start.
+    if job.span.is_none() {
+        header_opts.set("movflags", "+faststart");
+    }
+    output.write_header_with(header_opts).map_err(ctx("writing the output's header"))?;
     let video_out_tb = output.stream(video_out).map(|s| s.time_base()).unwrap_or(video_tb);
     let audio_out_tb = audio_out.and_then(|i| output.stream(i)).map(|s| s.time_base());
 
     let matrix = color_matrix(&decoder, height);
-    let renderer = AssRenderer::new(job.ass, job.fonts_dir, width as u32, height as u32)?;
+    // A chunk draws only the captions shown in it (an hour's document is parsed in pieces).
+    let ass = match job.span {
+        Some(span) => {
+            let shift = Timeline::new(start_offset, job.max_secs, video_tb).shift;
+            let ms = |pts: i64| (pts - shift).rescale(video_tb, Rational(1, 1000));
+            Cow::Owned(events_within(job.ass, ms(span.from_pts), span.to_pts.map(ms)))
+        }
+        None => Cow::Borrowed(job.ass),
+    };
+    let renderer = AssRenderer::new(&ass, job.fonts_dir, width as u32, height as u32)?;
     let captions = CaptionTrack::start(
-        ScheduledRenderer::new(renderer, ChangeSchedule::parse(job.ass)),
+        ScheduledRenderer::new(renderer, ChangeSchedule::parse(&ass)),
         width,
         height,
         matrix,
@@ -178,8 +199,11 @@ pub fn run(
     let audio = audio.zip(audio_out.zip(audio_out_tb)).map(|((index, tb, _), (out, out_tb))| {
         AudioRoute { index, tb, timeline: timeline(tb), out, out_tb }
     });
-    let source = Source { input, decoder, video: vi, timeline: timeline(video_tb), audio };
+    let source =
+        Source { input, decoder, video: vi, timeline: timeline(video_tb), audio, span: job.span };
     let mut last_report = Instant::now();
+    // A chunk starts at its keyframe's frame, where `join` will place it.
+    let mut chunk_start = job.span.map(|s| s.from_pts - timeline(video_tb).shift);
     std::thread::scope(|scope| {
         let (items, incoming) = mpsc::sync_channel(DEMUXED_AHEAD);
         let demuxer = std::thread::Builder::new()
@@ -189,6 +213,14 @@ pub fn run(
         for item in &incoming {
             match item {
                 Demuxed::Frame(frame) => {
+                    if let Some(start) = chunk_start.take()
+                        && frame.pts() != Some(start)
+                    {
+                        return Err(BurnError::Unsupported(format!(
+                            "the chunk's first frame is at {:?}, not at its keyframe ({start})",
+                            frame.pts()
+                        )));
+                    }
                     let time_ms = frame.pts().unwrap_or(0).rescale(sink.enc_tb, Rational(1, 1000));
                     captions.request(time_ms);
                     queue.push(frame);
@@ -212,7 +244,7 @@ pub fn run(
     }
     sink.encoder.send_eof().map_err(ctx("flushing x264"))?;
     sink.drain(&mut output)?;
-    output.write_trailer().map_err(ctx("finishing the MP4"))?;
+    output.write_trailer().map_err(ctx("finishing the output"))?;
     let mut stats = sink.stats;
     stats.opened_ahead = opened_ahead;
     let counts = captions.finish();
@@ -224,6 +256,25 @@ pub fn run(
         done: true,
     });
     Ok(stats)
+}
+
+/// Moves `input` to the last keyframe of stream `stream` at or before `pts` (its time base).
+fn seek_to_keyframe(
+    input: &mut format::context::Input,
+    stream: usize,
+    pts: i64,
+) -> Result<(), BurnError> {
+    // SAFETY: seeking an open input context we own.
+    let rc = unsafe {
+        ff::ffi::avformat_seek_file(input.as_mut_ptr(), stream as i32, i64::MIN, pts, pts, 0)
+    };
+    if rc < 0 {
+        return Err(BurnError::Ffmpeg {
+            what: "seeking to the chunk",
+            source: ff::Error::from(rc),
+        });
+    }
+    Ok(())
 }
 
 /// BT.709 and BT.601 tags are honoured; anything else (untagged, BT.2020 — which only reaches
@@ -296,6 +347,7 @@ struct Source {
     /// The video stream's.
     timeline: Timeline,
     audio: Option<AudioRoute>,
+    span: Option<Span>,
 }
 
 impl Source {
@@ -346,14 +398,25 @@ impl Source {
         Ok(())
     }
 
-    /// Passes on the frames the decoder has finished; `false` when nobody takes them any more.
+    /// Passes on the frames the decoder has finished; `false` when nobody takes them any more
+    /// or the span is complete.
     fn receive_frames(&mut self, items: &SyncSender<Demuxed>) -> bool {
         loop {
             let mut frame = frame::Video::empty();
             if self.decoder.receive_frame(&mut frame).is_err() {
                 return true;
             }
-            let Some(pts) = frame.timestamp().and_then(|ts| self.timeline.place(ts)) else {
+            let shown = frame.timestamp();
+            if let (Some(span), Some(ts)) = (&self.span, shown) {
+                if span.to_pts.is_some_and(|to| ts >= to) {
+                    // Frames come out in the order they are shown: the stretch is complete.
+                    return false;
+                }
+                if !span.holds(ts) {
+                    continue; // shown before the stretch (an open GOP's leading frames)
+                }
+            }
+            let Some(pts) = shown.and_then(|ts| self.timeline.place(ts)) else {
                 continue;
             };
             frame.set_pts(Some(pts));

@@ -78,6 +78,7 @@ fn job<'a>(input: &'a Path, ass: &'a str, fonts: &'a Path, output: &'a Path) -> 
         crf: 12,
         threads: None,
         max_secs: 5.0,
+        span: None,
     }
 }
 

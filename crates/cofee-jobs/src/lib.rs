@@ -19,20 +19,24 @@ use uuid::Uuid;
 pub enum Queue {
     Transcribe,
     Render,
+    /// The chunks of renders split across workers (the render's own job waits on the render
+    /// queue meanwhile, and joins them).
+    RenderChunk,
     Notify,
     /// Housekeeping: deleting a deleted project's objects, expiring abandoned uploads.
     Maintenance,
 }
 
 impl Queue {
-    pub const ALL: [Queue; 4] =
-        [Queue::Transcribe, Queue::Render, Queue::Notify, Queue::Maintenance];
+    pub const ALL: [Queue; 5] =
+        [Queue::Transcribe, Queue::Render, Queue::RenderChunk, Queue::Notify, Queue::Maintenance];
 
     /// The queue's name in the `jobs` table, in metrics and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Self::Transcribe => "transcribe",
             Self::Render => "render",
+            Self::RenderChunk => "render_chunk",
             Self::Notify => "notify",
             Self::Maintenance => "maintenance",
         }
@@ -150,10 +154,10 @@ pub struct AlignedWord {
     pub end_ms: u64,
 }
 
-/// Kinds of job nobody asked for by name (made along the way, such as a new video's waveform):
-/// they are not announced to webhooks.
+/// Kinds of job nobody asked for by name (made along the way, such as a new video's waveform,
+/// or the chunks of a render, whose own job is announced): they are not announced to webhooks.
 /// Alignments are asked for by the editor as a person types, and answered to it directly.
-pub const UNANNOUNCED_KINDS: &[&str] = &[WaveformJob::KIND, AlignJob::KIND];
+pub const UNANNOUNCED_KINDS: &[&str] = &[WaveformJob::KIND, AlignJob::KIND, RenderChunkJob::KIND];
 
 /// Burn the project's captions, in its style, into its video, as render `render_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -167,6 +171,47 @@ pub struct RenderJob {
 impl BackgroundJob for RenderJob {
     const KIND: &'static str = "render";
     const QUEUE: Queue = Queue::Render;
+}
+
+impl RenderJob {
+    /// Where a split render keeps the captions every chunk draws (written once, so an edit
+    /// made while the chunks run cannot give them different words).
+    pub fn captions_key(project: Uuid, render: Uuid) -> String {
+        format!("projects/{project}/renders/{render}/captions.ass")
+    }
+
+    /// Where a split render's chunk `index` is kept until the join.
+    pub fn chunk_key(project: Uuid, render: Uuid, index: u32) -> String {
+        format!("projects/{project}/renders/{render}/chunks/{index}.mp4")
+    }
+
+    /// Everything a split render keeps until its join (a folder).
+    pub fn pieces_prefix(project: Uuid, render: Uuid) -> String {
+        format!("projects/{project}/renders/{render}")
+    }
+}
+
+/// Render one chunk of a render split across workers: the frames from keyframe `from_pts` up
+/// to `to_pts` (the video stream's time base; `from_secs`..`to_secs` on the output's timeline)
+/// with the captions at [`RenderJob::captions_key`], to [`RenderJob::chunk_key`]. Enqueued by
+/// the render's own job, which joins the chunks. Idempotent: running it again replaces the
+/// chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RenderChunkJob {
+    pub render_id: Uuid,
+    pub index: u32,
+    pub from_pts: i64,
+    #[serde(default)]
+    pub to_pts: Option<i64>,
+    pub from_secs: f64,
+    pub to_secs: f64,
+    pub preset: String,
+    pub crf: u8,
+}
+
+impl BackgroundJob for RenderChunkJob {
+    const KIND: &'static str = "render_chunk";
+    const QUEUE: Queue = Queue::RenderChunk;
 }
 
 /// Deliver one event to one webhook (a signed POST, retried with the queue's backoff).
@@ -364,6 +409,11 @@ mod tests {
         for q in Queue::ALL {
             assert_eq!(q.name().parse::<Queue>(), Ok(q));
         }
-        assert!("nope".parse::<Queue>().unwrap_err().contains("transcribe, render, notify"));
+        assert!(
+            "nope"
+                .parse::<Queue>()
+                .unwrap_err()
+                .contains("transcribe, render, render_chunk, notify")
+        );
     }
 }

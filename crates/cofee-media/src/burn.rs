@@ -21,6 +21,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::chunks::Chunk;
 use crate::limits::MP4_COPYABLE_AUDIO;
 use crate::probe::MAX_PROBE_OUTPUT;
 use crate::process::{self, collect_stderr, file_url, input_guard_args};
@@ -234,11 +235,14 @@ pub struct BurnIn<'a> {
     pub compositor: &'a Compositor,
     /// The compositor's process, if one was started ahead (`Compositor::standby`).
     pub standby: Option<CompositorStandby>,
+    /// Only this chunk of the video (a render split across workers): written as MP4, without
+    /// audio, by the native compositor only, for [`JoinChunks`](crate::chunks::JoinChunks).
+    pub chunk: Option<Chunk>,
 }
 
 /// A renderer's process (the compositor or FFmpeg) with its progress output, and its stderr
 /// read from the start (a process whose stderr pipe fills up stops).
-struct Renderer {
+pub(crate) struct Renderer {
     child: Child,
     stdout: BufReader<ChildStdout>,
     stderr: JoinHandle<String>,
@@ -246,7 +250,10 @@ struct Renderer {
 }
 
 impl Renderer {
-    fn spawn(cmd: &mut tokio::process::Command, tool: &'static str) -> Result<Self, MediaError> {
+    pub(crate) fn spawn(
+        cmd: &mut tokio::process::Command,
+        tool: &'static str,
+    ) -> Result<Self, MediaError> {
         Ok(Self::following(process::spawn(cmd, tool)?, tool))
     }
 
@@ -328,7 +335,8 @@ impl BurnIn<'_> {
             .audio
             .as_ref()
             .is_none_or(|a| MP4_COPYABLE_AUDIO.contains(&a.codec.as_str()));
-        if video.rotation != 0 || !audio_ok {
+        // A chunk carries no audio (the join copies it once).
+        if video.rotation != 0 || !(audio_ok || self.chunk.is_some()) {
             return Ok(None);
         }
         let path = |p: &Path| p.display().to_string();
@@ -341,8 +349,15 @@ impl BurnIn<'_> {
             "--video-stream".into(),
             video.index.to_string(),
         ];
-        if let Some(audio) = &self.input.audio {
-            a.extend(["--audio-stream".into(), audio.index.to_string()]);
+        match (&self.chunk, &self.input.audio) {
+            (Some(chunk), _) => {
+                a.extend(["--from-pts".into(), chunk.from_pts.to_string()]);
+                if let Some(to) = chunk.to_pts {
+                    a.extend(["--to-pts".into(), to.to_string()]);
+                }
+            }
+            (None, Some(audio)) => a.extend(["--audio-stream".into(), audio.index.to_string()]),
+            (None, None) => {}
         }
         a.extend([
             "--ass".into(),
@@ -374,15 +389,7 @@ impl BurnIn<'_> {
         let work = tempfile::Builder::new().prefix("cofee-burn-").tempdir()?;
         let ass_path = work.path().join("captions.ass");
         tokio::fs::write(&ass_path, self.ass).await?;
-        let out_dir =
-            self.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = self.output.file_name().and_then(|n| n.to_str()).unwrap_or("output");
-        let part = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".part")
-            .permissions(crate::output_permissions())
-            .tempfile_in(out_dir)
-            .map_err(|e| MediaError::Input { path: out_dir.display().to_string(), source: e })?;
+        let part = part_file(self.output)?;
         let started = Instant::now();
         let mut done = None;
         let mut compositor = "ffmpeg ass filter";
@@ -399,7 +406,15 @@ impl BurnIn<'_> {
                     Renderer::spawn(process::supervised(program).args(args), "cofee burn-frames")?
                 }
             };
-            let (status, last, stderr) = self.follow(renderer, &mut on_progress, cancel).await?;
+            let (status, last, stderr) =
+                follow(renderer, self.stretch(), self.limits, &mut on_progress, cancel).await?;
+            if status.code() == Some(NATIVE_UNSUPPORTED) && self.chunk.is_some() {
+                return Err(MediaError::Failed {
+                    tool: "cofee burn-frames",
+                    status: "declined a chunk (only the native compositor renders chunks)".into(),
+                    stderr,
+                });
+            }
             if status.code() == Some(NATIVE_UNSUPPORTED) {
                 tracing::debug!(reason = %stderr, "the native compositor declined; using FFmpeg's ass filter");
             } else {
@@ -410,6 +425,13 @@ impl BurnIn<'_> {
         }
         let last = match done {
             Some(last) => last,
+            None if self.chunk.is_some() => {
+                return Err(MediaError::Failed {
+                    tool: "cofee burn-frames",
+                    status: "a chunk needs the native compositor".into(),
+                    stderr: String::new(),
+                });
+            }
             None => {
                 // A standby compositor is not needed any more.
                 drop(self.standby.take());
@@ -418,18 +440,13 @@ impl BurnIn<'_> {
                     "ffmpeg",
                 )?;
                 let (status, last, stderr) =
-                    self.follow(renderer, &mut on_progress, cancel).await?;
+                    follow(renderer, self.stretch(), self.limits, &mut on_progress, cancel).await?;
                 process::check(status, "ffmpeg", stderr)?;
                 last
             }
         };
         // A container that declares more than it holds decodes "successfully" but short.
-        let duration = self.input.duration_secs;
-        if last.out_time_secs + (duration * 0.02).max(0.5) < duration {
-            return Err(
-                Rejection::Truncated { declared: duration, decoded: last.out_time_secs }.into()
-            );
-        }
+        check_complete(self.stretch(), &last)?;
         part.persist(self.output).map_err(|e| MediaError::Io(e.error))?;
         let elapsed = started.elapsed();
         Ok(BurnStats {
@@ -440,39 +457,75 @@ impl BurnIn<'_> {
         })
     }
 
-    /// Follows one renderer's process to its end, reading its `-progress` output.
-    async fn follow(
-        &self,
-        renderer: Renderer,
-        on_progress: &mut impl FnMut(BurnProgress),
-        cancel: &CancellationToken,
-    ) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
-        let Renderer { mut child, stdout, stderr, tool } = renderer;
-        let duration = self.input.duration_secs;
-        let reader = async {
-            let mut last = BurnProgress::default();
-            let mut lines = stdout.lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let Some((k, v)) = line.split_once('=') else { continue };
-                match k {
-                    "frame" => last.frame = v.trim().parse().unwrap_or(last.frame),
-                    "fps" => last.fps = v.trim().parse().unwrap_or(last.fps),
-                    "out_time_us" => {
-                        if let Ok(us) = v.trim().parse::<i64>() {
-                            last.out_time_secs = us.max(0) as f64 / 1e6;
-                            last.fraction = (last.out_time_secs / duration).clamp(0.0, 1.0);
-                        }
-                    }
-                    "progress" => on_progress(last),
-                    _ => {}
-                }
-            }
-            last
-        };
-        let limit = self.limits.timeout_for(duration);
-        let (last, status) = tokio::join!(reader, process::wait(&mut child, tool, limit, cancel));
-        Ok((status?, last, stderr.await.unwrap_or_default()))
+    /// The stretch of the output timeline this burn writes, in seconds.
+    fn stretch(&self) -> (f64, f64) {
+        match &self.chunk {
+            Some(c) => (c.from_secs, c.to_secs),
+            None => (0.0, self.input.duration_secs),
+        }
     }
+}
+
+/// A temporary file beside `output` that becomes it on success (renamed into place), removed
+/// otherwise.
+pub(crate) fn part_file(output: &Path) -> Result<tempfile::NamedTempFile, MediaError> {
+    let out_dir = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = output.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".part")
+        .permissions(crate::output_permissions())
+        .tempfile_in(out_dir)
+        .map_err(|e| MediaError::Input { path: out_dir.display().to_string(), source: e })
+}
+
+/// Fails when the output ends well before `stretch` does (a container that declares more than
+/// it holds decodes "successfully" but short).
+pub(crate) fn check_complete(
+    (from, to): (f64, f64),
+    last: &BurnProgress,
+) -> Result<(), MediaError> {
+    let length = to - from;
+    if last.out_time_secs + (length * 0.02).max(0.5) < to {
+        return Err(Rejection::Truncated { declared: to, decoded: last.out_time_secs }.into());
+    }
+    Ok(())
+}
+
+/// Follows one renderer's process (writing `stretch` of the output, in seconds) to its end,
+/// reading its `-progress` output.
+pub(crate) async fn follow(
+    renderer: Renderer,
+    (from, to): (f64, f64),
+    limits: &MediaLimits,
+    on_progress: &mut impl FnMut(BurnProgress),
+    cancel: &CancellationToken,
+) -> Result<(ExitStatus, BurnProgress, String), MediaError> {
+    let Renderer { mut child, stdout, stderr, tool } = renderer;
+    let length = (to - from).max(1e-3);
+    let reader = async {
+        let mut last = BurnProgress::default();
+        let mut lines = stdout.lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let Some((k, v)) = line.split_once('=') else { continue };
+            match k {
+                "frame" => last.frame = v.trim().parse().unwrap_or(last.frame),
+                "fps" => last.fps = v.trim().parse().unwrap_or(last.fps),
+                "out_time_us" => {
+                    if let Ok(us) = v.trim().parse::<i64>() {
+                        last.out_time_secs = us.max(0) as f64 / 1e6;
+                        last.fraction = ((last.out_time_secs - from) / length).clamp(0.0, 1.0);
+                    }
+                }
+                "progress" => on_progress(last),
+                _ => {}
+            }
+        }
+        last
+    };
+    let limit = limits.timeout_for(length);
+    let (last, status) = tokio::join!(reader, process::wait(&mut child, tool, limit, cancel));
+    Ok((status?, last, stderr.await.unwrap_or_default()))
 }
 
 #[cfg(test)]

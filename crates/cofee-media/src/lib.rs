@@ -11,6 +11,7 @@
 
 pub mod audio;
 pub mod burn;
+pub mod chunks;
 mod error;
 pub mod fonts;
 pub mod limits;
@@ -32,6 +33,7 @@ pub fn output_permissions() -> std::fs::Permissions {
 pub use burn::{
     BurnIn, BurnProgress, Compositor, CompositorStandby, DESCRIBE_INPUT, JOB_ON_STDIN, X264Preset,
 };
+pub use chunks::{Chunk, JoinChunks, Keyframe, can_split, keyframes, plan_chunks};
 pub use error::{MediaError, Rejection};
 pub use fonts::FontDir;
 pub use limits::MediaLimits;

@@ -27,6 +27,8 @@ pub struct VideoInfo {
     /// Declared frame count, or duration × fps.
     pub frames: u64,
     pub rotation: i32,
+    /// FFmpeg's name of its pixel format (`yuv420p`), when it has one.
+    pub pixel_format: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +47,8 @@ pub struct MediaInfo {
     pub format_name: String,
     pub size_bytes: u64,
     pub duration_secs: f64,
+    /// When the first stream starts (renders shift it to 0); 0 when the container says nothing.
+    pub start_secs: f64,
     pub video: Option<VideoInfo>,
     pub audio: Option<AudioInfo>,
 }
@@ -70,6 +74,7 @@ struct Probe {
 struct Format {
     format_name: String,
     duration: Option<String>,
+    start_time: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -92,6 +97,7 @@ struct Stream {
     height: Option<u32>,
     avg_frame_rate: Option<String>,
     r_frame_rate: Option<String>,
+    pix_fmt: Option<String>,
     nb_frames: Option<String>,
     duration: Option<String>,
     sample_rate: Option<String>,
@@ -229,6 +235,12 @@ fn interpret(path: &Path, size_bytes: u64, json: &str) -> Result<MediaInfo, Medi
         format_name: format.format_name,
         size_bytes,
         duration_secs,
+        start_secs: format
+            .start_time
+            .as_deref()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite())
+            .unwrap_or(0.0),
         video: video.transpose()?,
         audio,
     })
@@ -259,6 +271,7 @@ fn video_info(s: &Stream, duration: f64) -> Result<VideoInfo, MediaError> {
         fps,
         frames,
         rotation,
+        pixel_format: s.pix_fmt.clone(),
     })
 }
 

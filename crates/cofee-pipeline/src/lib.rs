@@ -217,6 +217,7 @@ pub async fn caption(
         limits: &job.limits,
         compositor: &job.compositor,
         standby,
+        chunk: None,
     };
     let stats = match burn.run(|p| reporter.progress(Stage::Render, p.fraction), cancel).await {
         Ok(stats) => stats,

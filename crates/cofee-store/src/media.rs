@@ -134,6 +134,17 @@ pub trait MediaStore: Send + Sync {
         output_key: &str,
         size_bytes: u64,
     ) -> Result<(), StoreError>;
+    /// Splits render `render` into chunks: enqueues `chunks` (one job each, in order) with the
+    /// rows that record them, in one transaction, and returns their ids. A render split before
+    /// keeps its chunks: their ids are returned and nothing is enqueued, so a render job that
+    /// runs again (its worker died) waits for the chunks already under way.
+    async fn split_render(
+        &self,
+        render: Uuid,
+        chunks: &[crate::queue::NewJob],
+    ) -> Result<Vec<Uuid>, StoreError>;
+    /// The jobs of the render's chunks, in order; empty for a render not split.
+    async fn render_chunks(&self, render: Uuid) -> Result<Vec<crate::queue::Job>, StoreError>;
     /// Starts an upload into `project` (which `owner` must own).
     async fn create_upload(
         &self,

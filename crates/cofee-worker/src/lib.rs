@@ -59,9 +59,21 @@ pub struct JobContext {
     /// Cancelled when the job must stop (cancel request, lost lease, shutdown).
     pub cancel: CancellationToken,
     progress: watch::Sender<f64>,
+    stopped: Arc<Mutex<Option<StopReason>>>,
 }
 
 impl JobContext {
+    /// A context for running a handler outside the runtime (tests): never cancelled by it.
+    pub fn detached(cancel: CancellationToken) -> Self {
+        Self { cancel, progress: watch::channel(0.0).0, stopped: Arc::default() }
+    }
+
+    /// Whether `cancel` fired because someone asked to cancel the job (not because the worker
+    /// is shutting down or lost the job, after which the job runs again elsewhere).
+    pub fn cancel_requested(&self) -> bool {
+        *self.stopped.lock().expect("not poisoned") == Some(StopReason::CancelRequested)
+    }
+
     /// Reports progress in `0..=1`; written to the job row with the next heartbeat.
     pub fn progress(&self, fraction: f64) {
         self.progress.send_replace(fraction.clamp(0.0, 1.0));
@@ -308,7 +320,7 @@ async fn run_one(
         on_shutdown();
     });
 
-    let ctx = JobContext { cancel: cancel.clone(), progress };
+    let ctx = JobContext { cancel: cancel.clone(), progress, stopped: reason.clone() };
     tracing::info!(attempt = job.attempts, "job started");
     let task = {
         let (handler, job) = (handler.clone(), job.clone());
@@ -400,8 +412,7 @@ mod tests {
         let handler = ByKind::new()
             .with::<TranscribeJob, _>(Named("transcribe", ran.clone()))
             .with::<WaveformJob, _>(Named("waveform", ran.clone()));
-        let ctx =
-            || JobContext { cancel: CancellationToken::new(), progress: watch::channel(0.0).0 };
+        let ctx = || JobContext::detached(CancellationToken::new());
         let transcribe = TranscribeJob { language: None, engine: None, replaces_version: None };
         handler.run(&claimed(&WaveformJob {}), ctx()).await.unwrap();
         handler.run(&claimed(&transcribe), ctx()).await.unwrap();

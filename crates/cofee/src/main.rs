@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     // The compositor child is synchronous and owns its stdout; it needs no runtime or logging.
     let cli = match cli.command {
         Command::BurnFrames(args) => return cli::burn_frames::run(args, opened),
+        Command::BurnJoin(args) => return cli::burn_frames::join(args),
         _ => cli,
     };
     let service = match cli.command {
@@ -53,7 +54,9 @@ fn main() -> ExitCode {
             Command::Api(args) => cli::api::run(args).await,
             Command::Worker(args) => cli::worker::run(args).await,
             Command::Migrate(args) => cli::migrate::run(args).await,
-            Command::BurnFrames(_) => unreachable!("handled before the runtime starts"),
+            Command::BurnFrames(_) | Command::BurnJoin(_) => {
+                unreachable!("handled before the runtime starts")
+            }
         }
     });
     drop(runtime);

@@ -105,7 +105,10 @@ pub async fn stream(
             }
             let jobs = s.queue.jobs_for_project(user, id, 50).await.unwrap_or_default();
             let mut out = Vec::new();
-            for j in jobs.into_iter().rev() {
+            // A split render's chunks show as its own job's progress.
+            for j in jobs.into_iter().rev().filter(|j| {
+                j.kind != <cofee_jobs::RenderChunkJob as cofee_jobs::BackgroundJob>::KIND
+            }) {
                 let now = (j.state.as_str().to_string(), (j.progress * 1000.0) as i64);
                 if seen.get(&j.id) != Some(&now) {
                     let data = json!({"job_id": j.id, "kind": j.kind, "state": j.state.as_str(), "progress": j.progress, "attempts": j.attempts, "error": j.error});

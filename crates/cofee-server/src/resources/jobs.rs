@@ -130,8 +130,17 @@ pub async fn cancel(
     AuthUser(user): AuthUser,
     Id(id): Id,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    owned_job(&s, user, id).await?;
+    let job = owned_job(&s, user, id).await?;
     let state = s.queue.cancel(id).await?;
+    // A split render's chunks stop with it (its running job cancels them too; this reaches
+    // them also when no worker holds the render's job right now).
+    if let Ok(render) = cofee_jobs::payload::<cofee_jobs::RenderJob>(&job) {
+        for chunk in s.media.render_chunks(render.render_id).await? {
+            if !chunk.state.is_final() {
+                s.queue.cancel(chunk.id).await?;
+            }
+        }
+    }
     Ok((StatusCode::ACCEPTED, Json(json!({"state": state.as_str()}))))
 }
 

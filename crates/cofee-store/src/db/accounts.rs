@@ -196,7 +196,8 @@ impl Accounts for Store {
                     + (SELECT COALESCE(SUM(r.size_bytes), 0) FROM renders r JOIN projects p ON p.id = r.project_id WHERE p.owner_id = $1)
                     + (SELECT COALESCE(SUM(u.length), 0) FROM uploads u WHERE u.owner_id = $1) AS BIGINT),
                  (SELECT COUNT(*) FROM uploads WHERE owner_id = $1),
-                 (SELECT COUNT(*) FROM jobs WHERE owner_id = $2 AND state IN ('queued', 'running'))",
+                 (SELECT COUNT(*) FROM jobs WHERE owner_id = $2 AND state IN ('queued', 'running')
+                    AND id NOT IN (SELECT job_id FROM render_chunks))",
         )
         .bind(Id(user))
         .bind(TextId(user))

@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Dialect as _, Id, Store, db_run, enqueue_in, touched};
+use super::{Dialect as _, Id, JobRow, Store, db_run, enqueue_in, touched};
 use crate::media::{MediaRecord, MediaStore, ProjectDocument, Render, StoredTranscript, Upload};
-use crate::queue::NewJob;
+use crate::queue::{Job, NewJob};
 use crate::{Conflict, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -335,6 +335,59 @@ impl MediaStore for Store {
             .await?;
         });
         Ok(())
+    }
+
+    async fn split_render(&self, render: Uuid, chunks: &[NewJob]) -> Result<Vec<Uuid>, StoreError> {
+        let now = self.now();
+        let mut tx = self.write_transaction().await?;
+        // The render's row, locked: two attempts of its job never split it twice.
+        let exists: Option<Id> = db_run!(&mut tx, |tx, dialect| {
+            let sql = format!("SELECT id FROM renders WHERE id = $1 {}", dialect.read_lock());
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(Id(render))
+                .fetch_optional(&mut **tx)
+                .await?
+        });
+        exists.ok_or(StoreError::NotFound)?;
+        let split: Vec<Id> = db_run!(&mut tx, |tx| {
+            sqlx::query_scalar("SELECT job_id FROM render_chunks WHERE render_id = $1 ORDER BY idx")
+                .bind(Id(render))
+                .fetch_all(&mut **tx)
+                .await?
+        });
+        if !split.is_empty() {
+            return Ok(split.into_iter().map(|id| id.0).collect());
+        }
+        let mut ids = Vec::with_capacity(chunks.len());
+        for (index, job) in chunks.iter().enumerate() {
+            let job_id = enqueue_in(&mut tx, job, now).await?;
+            db_run!(&mut tx, |tx| {
+                sqlx::query(
+                    "INSERT INTO render_chunks (render_id, idx, job_id) VALUES ($1, $2, $3)",
+                )
+                .bind(Id(render))
+                .bind(index as i32)
+                .bind(Id(job_id))
+                .execute(&mut **tx)
+                .await?;
+            });
+            ids.push(job_id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn render_chunks(&self, render: Uuid) -> Result<Vec<Job>, StoreError> {
+        let rows: Vec<JobRow> = db_run!(&self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT j.* FROM render_chunks c JOIN jobs j ON j.id = c.job_id
+                 WHERE c.render_id = $1 ORDER BY c.idx",
+            )
+            .bind(Id(render))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(Job::try_from).collect()
     }
 
     async fn create_upload(

@@ -31,6 +31,7 @@ mod webhooks;
 
 pub use dialect::Dialect;
 pub use id::{Id, TextId};
+use queue::JobRow;
 pub use queue::enqueue_in;
 
 use crate::{Clock, StoreError, system_clock};

@@ -10,7 +10,7 @@ use crate::StoreError;
 use crate::queue::{Heartbeat, Job, JobQueue, JobState, NewJob, QueueDepth, backoff_ms};
 
 #[derive(sqlx::FromRow)]
-struct JobRow {
+pub(super) struct JobRow {
     id: Id,
     queue: String,
     kind: String,

@@ -12,7 +12,7 @@ pub use addresses::{AddressPolicy, Lookup, NotPublic, is_public};
 pub use align::AlignHandler;
 pub use maintenance::MaintenanceHandler;
 pub use notify::{NotifyHandler, WebhookFanout, sign};
-pub use render::RenderHandler;
+pub use render::{Chunking, RenderChunkHandler, RenderHandler};
 pub use transcribe::TranscribeHandler;
 pub use waveform::WaveformHandler;
 
@@ -56,8 +56,16 @@ impl LocalSource {
         scratch: &std::path::Path,
         job: &cofee_store::queue::Job,
     ) -> Result<Self, JobError> {
+        Self::fetch_to(objects, key, scratch.join(format!("{}.source", job.id))).await
+    }
+
+    /// As [`LocalSource::fetch`], downloading (where it must) to `download`.
+    async fn fetch_to(
+        objects: &cofee_store::objects::Objects,
+        key: &str,
+        download: std::path::PathBuf,
+    ) -> Result<Self, JobError> {
         use tracing::Instrument as _;
-        let download = scratch.join(format!("{}.source", job.id));
         let path = objects
             .readable_path(key, &download)
             .instrument(tracing::info_span!("fetch source"))

@@ -1,5 +1,6 @@
-//! `cofee burn-frames`: the compositor child process `cofee-media` starts for a render. Hidden
-//! from help; its interface is internal. Progress goes to stdout in FFmpeg's `-progress` form so
+//! `cofee burn-frames`: the compositor child process `cofee-media` starts for a render (or for
+//! one chunk of it), and `cofee burn-join`, which puts a chunked render's pieces together. Hidden
+//! from help; their interface is internal. Progress goes to stdout in FFmpeg's `-progress` form so
 //! one parser reads both renderers.
 
 use std::ffi::OsString;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use cofee_burn::{BurnError, BurnJob, OpenInput};
+use cofee_burn::{BurnError, BurnJob, ChunkFile, JoinJob, OpenInput, Span};
 
 /// Exit status meaning "not for this compositor": the caller falls back to FFmpeg's filter.
 pub const EXIT_UNSUPPORTED: u8 = 3;
@@ -109,6 +110,13 @@ pub struct BurnFramesArgs {
     threads: Option<u32>,
     #[arg(long)]
     max_secs: f64,
+    /// Only the frames from this keyframe's timestamp (the video stream's time base) on: one
+    /// chunk of a render split across workers, written as MP4 without audio.
+    #[arg(long)]
+    from_pts: Option<i64>,
+    /// With `--from-pts`: up to, not including, this keyframe's.
+    #[arg(long, requires = "from_pts")]
+    to_pts: Option<i64>,
 }
 
 /// Runs the job, reading from `opened` when it is the job's input.
@@ -132,6 +140,7 @@ pub fn run(args: BurnFramesArgs, opened: Option<OpenInput>) -> ExitCode {
         crf: args.crf,
         threads: args.threads,
         max_secs: args.max_secs,
+        span: args.from_pts.map(|from_pts| Span { from_pts, to_pts: args.to_pts }),
     };
     let started = Instant::now();
     let mut stdout = std::io::stdout().lock();
@@ -158,6 +167,72 @@ pub fn run(args: BurnFramesArgs, opened: Option<OpenInput>) -> ExitCode {
         Err(e @ BurnError::Unsupported(_)) => {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_UNSUPPORTED)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct BurnJoinArgs {
+    /// The input the chunks were cut from (its audio is copied once).
+    #[arg(long)]
+    input: PathBuf,
+    #[arg(long)]
+    demuxer: String,
+    #[arg(long)]
+    video_stream: usize,
+    #[arg(long)]
+    audio_stream: Option<usize>,
+    /// A chunk, `FROM_PTS:PATH`, in order; given once per chunk.
+    #[arg(long = "chunk", required = true, value_parser = chunk_arg)]
+    chunks: Vec<(i64, PathBuf)>,
+    #[arg(long)]
+    output: PathBuf,
+    #[arg(long)]
+    max_secs: f64,
+}
+
+fn chunk_arg(s: &str) -> Result<(i64, PathBuf), String> {
+    let (pts, path) = s.split_once(':').ok_or("expected FROM_PTS:PATH")?;
+    Ok((pts.parse().map_err(|e| format!("{pts:?}: {e}"))?, PathBuf::from(path)))
+}
+
+/// Joins the chunks, with progress on stdout as `burn-frames` gives it.
+pub fn join(args: BurnJoinArgs) -> ExitCode {
+    let chunks: Vec<ChunkFile<'_>> = args
+        .chunks
+        .iter()
+        .map(|(from_pts, path)| ChunkFile { path, from_pts: *from_pts })
+        .collect();
+    let job = JoinJob {
+        chunks: &chunks,
+        input: &args.input,
+        demuxer: &args.demuxer,
+        video_stream: args.video_stream,
+        audio_stream: args.audio_stream,
+        output: &args.output,
+        max_secs: args.max_secs,
+    };
+    let started = Instant::now();
+    let mut stdout = std::io::stdout().lock();
+    let result = cofee_burn::join(&job, |p| {
+        let fps = p.frame as f64 / started.elapsed().as_secs_f64().max(1e-3);
+        let _ =
+            stdout.write_all(p.ffmpeg_progress_block(fps).as_bytes()).and_then(|()| stdout.flush());
+    });
+    match result {
+        Ok(stats) => {
+            eprintln!(
+                "burn-join: {} chunks, {} frames, {:.3} s, {:.2?}",
+                chunks.len(),
+                stats.frames,
+                stats.out_time_secs,
+                started.elapsed()
+            );
+            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -20,6 +20,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use cofee_media::{Compositor, MediaLimits};
 use cofee_pipeline::{EngineSpec, PipelineError};
 use cofee_speech::models::ModelStore;
+use cofee_worker::handlers::Chunking;
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +61,9 @@ pub enum Command {
     /// Internal: the compositor process a render runs in.
     #[command(hide = true)]
     BurnFrames(burn_frames::BurnFramesArgs),
+    /// Internal: puts the chunks of a render split across workers together.
+    #[command(hide = true)]
+    BurnJoin(burn_frames::BurnJoinArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -126,6 +130,22 @@ pub struct RenderArgs {
     /// Caption compositor for burn-in.
     #[arg(long, value_enum, env = "COFEE_COMPOSITOR", default_value = "native")]
     pub compositor: CompositorName,
+}
+
+/// How the service's workers split long renders.
+#[derive(Args, Clone)]
+pub struct ChunkArgs {
+    /// Split renders of media longer than one and a half times this many seconds into chunks
+    /// of about this length, cut at keyframes, that any worker renders (joined without
+    /// re-encoding); 0 renders everything in one piece.
+    #[arg(long, env = "COFEE_RENDER_CHUNK_SECS", default_value_t = 300.0)]
+    pub render_chunk_secs: f64,
+}
+
+impl ChunkArgs {
+    pub fn chunking(&self) -> Chunking {
+        Chunking { chunk_secs: self.render_chunk_secs.max(0.0) }
+    }
 }
 
 impl RenderArgs {

@@ -12,8 +12,8 @@ use cofee_store::objects::Objects;
 use cofee_store::queue::JobQueue;
 use cofee_store::signals::{JobSignals, SignallingQueue};
 use cofee_worker::handlers::{
-    AlignHandler, MaintenanceHandler, NotifyHandler, RenderHandler, TranscribeHandler,
-    WaveformHandler, WebhookFanout,
+    AlignHandler, Chunking, MaintenanceHandler, NotifyHandler, RenderChunkHandler, RenderHandler,
+    TranscribeHandler, WaveformHandler, WebhookFanout,
 };
 use cofee_worker::{ByKind, CancellationToken, JobHandler, JobObserver, WorkerConfig, typed};
 use tokio::task::JoinHandle;
@@ -26,6 +26,8 @@ pub struct WorkerSetup {
     pub whisper_model: Option<PathBuf>,
     pub limits: MediaLimits,
     pub compositor: Compositor,
+    /// When renders are split across workers.
+    pub chunking: Chunking,
     pub scratch: PathBuf,
     pub lease: Duration,
     pub shutdown_grace: Duration,
@@ -74,6 +76,15 @@ impl WorkerSetup {
                     }),
             ),
             Queue::Render => typed(RenderHandler {
+                media: db.clone(),
+                queue: db,
+                objects,
+                limits,
+                scratch,
+                compositor: self.compositor.clone(),
+                chunking: self.chunking,
+            }),
+            Queue::RenderChunk => typed(RenderChunkHandler {
                 media: db,
                 objects,
                 limits,

@@ -43,6 +43,8 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub render: super::RenderArgs,
+    #[command(flatten)]
+    pub chunks: super::ChunkArgs,
     /// Database and storage (default: SQLite and files in the data directory).
     #[command(flatten)]
     pub backend: BackendArgs,
@@ -133,6 +135,7 @@ pub async fn run(args: ServeArgs) -> CliResult {
         whisper_model,
         limits: limits.clone(),
         compositor: args.render.compositor(),
+        chunking: args.chunks.chunking(),
         scratch: scratch.clone(),
         lease: Duration::from_secs(args.job_lease_secs.max(1)),
         shutdown_grace: Duration::from_secs(30),
@@ -142,7 +145,12 @@ pub async fn run(args: ServeArgs) -> CliResult {
         upload_expiry: args.limits.upload_expiry(),
     };
     let mut workers = setup.spawn(&[Queue::Transcribe], args.transcribe_concurrency, &stop);
-    workers.extend(setup.spawn(&[Queue::Render], args.render_concurrency, &stop));
+    // A split render's job waits in its render slot while its chunks take the chunk slots.
+    workers.extend(setup.spawn(
+        &[Queue::Render, Queue::RenderChunk],
+        args.render_concurrency,
+        &stop,
+    ));
     workers.extend(setup.spawn(&[Queue::Notify], 1, &stop));
     workers.extend(setup.spawn(&[Queue::Maintenance], 1, &stop));
 

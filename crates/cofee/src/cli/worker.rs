@@ -53,6 +53,8 @@ pub struct WorkerArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub render: RenderArgs,
+    #[command(flatten)]
+    pub chunks: super::ChunkArgs,
 }
 
 pub async fn run(args: WorkerArgs) -> CliResult {
@@ -75,6 +77,7 @@ pub async fn run(args: WorkerArgs) -> CliResult {
         whisper_model,
         limits: args.limits.limits(),
         compositor: args.render.compositor(),
+        chunking: args.chunks.chunking(),
         scratch: args.scratch_dir,
         lease: Duration::from_secs(args.job_lease_secs.max(1)),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
