@@ -576,6 +576,14 @@ impl SpeechEngine for Whisper {
         if dropped > 0 {
             tracing::warn!(dropped, "dropped a run of words whisper itself doubted (music, noise)");
         }
+        let dropped = guard::drop_foreign_script(&mut words, language.as_deref());
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                ?language,
+                "dropped words in a script the language does not use"
+            );
+        }
         progress(1.0);
         Ok(Transcript::new(language, words).normalized())
     }
