@@ -235,6 +235,7 @@ fn a_render_split_across_workers_survives_a_killed_worker_and_cancels_as_one() {
         wait_for("the chunks to be cleaned away", 30, || {
             std::fs::read_dir(&pieces).map_or(true, |mut d| d.next().is_none())
         });
+        assert!(out.exists(), "the render stays when its chunks go");
 
         // The second render, cancelled while its chunks run.
         let started = c.call(reqwest::Method::POST, &format!("/api/projects/{pid}/renders"), Some(json!({"preset": "slower"}))).await;
