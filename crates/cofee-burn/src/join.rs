@@ -207,21 +207,8 @@ impl SourceTiming {
         } else {
             0
         };
-        let audio = match job.audio_stream {
-            Some(ai) => Some(
-                source
-                    .stream(ai)
-                    .filter(|s| s.parameters().medium() == media::Type::Audio)
-                    .map(|s| (ai, s.time_base(), s.parameters()))
-                    .ok_or_else(|| {
-                        BurnError::Unsupported(format!("stream {ai} is not an audio stream"))
-                    })?,
-            ),
-            None => None,
-        };
-        // SAFETY: reading a field of the open input context.
-        let start = unsafe { (*source.as_ptr()).start_time };
-        let start_us = if start == ff::ffi::AV_NOPTS_VALUE { 0 } else { start };
+        let audio = job.audio_stream.map(|ai| probe::audio_stream(source, ai)).transpose()?;
+        let start_us = probe::start_us(source);
         Ok(Self { video_tb, start_us, max_secs: job.max_secs, frame_duration, audio })
     }
 

@@ -104,6 +104,25 @@ pub(crate) fn open(
     }
 }
 
+/// Stream `index` of `input`, which must be audio: its index, time base and parameters.
+pub(crate) fn audio_stream(
+    input: &format::context::Input,
+    index: usize,
+) -> Result<(usize, ff::Rational, ff::codec::Parameters), BurnError> {
+    input
+        .stream(index)
+        .filter(|s| s.parameters().medium() == ff::media::Type::Audio)
+        .map(|s| (index, s.time_base(), s.parameters()))
+        .ok_or_else(|| BurnError::Unsupported(format!("stream {index} is not an audio stream")))
+}
+
+/// When `input` starts, in microseconds (0 when it does not say): renders shift it to 0.
+pub(crate) fn start_us(input: &format::context::Input) -> i64 {
+    // SAFETY: reading a field of the open input context.
+    let start = unsafe { (*input.as_ptr()).start_time };
+    if start == ff::ffi::AV_NOPTS_VALUE { 0 } else { start }
+}
+
 /// `{"streams": […], "format": {…}}` with the fields, names and formatting ffprobe 5.1 prints
 /// for them (fields it would print as "N/A" are left out, as its JSON writer does).
 fn describe(input: &format::context::Input) -> Value {

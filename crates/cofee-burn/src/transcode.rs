@@ -61,10 +61,7 @@ pub fn run(
             (*dctx.as_mut_ptr()).pkt_timebase = ist.time_base().into();
         }
         let decoder = dctx.decoder().video().map_err(ctx("opening the video decoder"))?;
-        // SAFETY: reading a field of the open input context.
-        let start = unsafe { (*input.as_ptr()).start_time };
-        let start = if start == ff::ffi::AV_NOPTS_VALUE { 0 } else { start };
-        (ist.time_base(), decoder, start)
+        (ist.time_base(), decoder, probe::start_us(&input))
     };
     let mut input = input;
     if let Some(span) = &job.span {
@@ -83,18 +80,7 @@ pub fn run(
     if width == 0 || height == 0 || width % 2 != 0 || height % 2 != 0 {
         return Err(BurnError::Unsupported(format!("odd frame size {width}x{height}")));
     }
-    let audio = match job.audio_stream {
-        Some(ai) => Some(
-            input
-                .stream(ai)
-                .filter(|s| s.parameters().medium() == media::Type::Audio)
-                .map(|s| (ai, s.time_base(), s.parameters()))
-                .ok_or_else(|| {
-                    BurnError::Unsupported(format!("stream {ai} is not an audio stream"))
-                })?,
-        ),
-        None => None,
-    };
+    let audio = job.audio_stream.map(|ai| probe::audio_stream(&input, ai)).transpose()?;
 
     // A chunk is MP4 too, which keeps decoding times (NUT, say, leaves the first ones out).
     let mut output =
