@@ -30,8 +30,18 @@
 //!   counting the attempt.
 //! - **Complete** marks it `succeeded` — only if the caller still holds the lease.
 //! - **Cancel** turns a queued job `cancelled` at once, and flags a running one so its worker
-//!   stops (and then reports [`JobQueue::cancelled`]).
+//!   stops (and then reports [`JobQueue::cancelled`]). A flagged job whose handler fails before
+//!   its worker heard of the request ends `cancelled` too: the failure is the cancellation's
+//!   doing (a render whose chunks were cancelled with it), not the job's.
 //! - **Retry** puts a `dead` or `cancelled` job back in the queue with a fresh set of attempts.
+//!
+//! Durability: enqueue, cancel and retry commit synchronously. What a worker records about the
+//! job it holds (claim, heartbeat, outcome) commits on PostgreSQL without waiting for the disk
+//! (`synchronous_commit` off for that statement alone): a crash of the database server within a
+//! fraction of a second of such a record (before the WAL writer, or any later synchronous
+//! commit, flushes it) loses it and leaves the job as it was before — claimable again once its
+//! lease is over, as if its worker had died, which at-least-once delivery covers. Nothing a
+//! user did is lost: their writes commit synchronously, which flushes every record before them.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -24,6 +24,7 @@ on_both_backends!(
     a_lease_lost_on_the_last_attempt_ends_dead,
     cancellation_reaches_queued_and_running_jobs,
     a_cancel_requested_job_whose_worker_died_ends_cancelled,
+    a_cancel_requested_job_that_fails_ends_cancelled_not_dead,
     depth_reports_ready_running_and_the_oldest_wait,
     bad_input_dies_at_once_and_released_jobs_do_not_lose_an_attempt,
     the_claimed_job_carries_its_origin,
@@ -206,6 +207,26 @@ async fn a_cancel_requested_job_whose_worker_died_ends_cancelled(f: Fixture) {
     f.advance(LEASE + 1);
     assert!(q.claim("render", "w2", LEASE).await.unwrap().is_none(), "not run again");
     assert_eq!(q.get(id).await.unwrap().state, JobState::Cancelled);
+}
+
+async fn a_cancel_requested_job_that_fails_ends_cancelled_not_dead(f: Fixture) {
+    let q = f.queue().await;
+    let id = q.enqueue(job("render")).await.unwrap();
+    q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    q.cancel(id).await.unwrap();
+    // The handler failed (say, because the cancellation stopped what it waited for) before the
+    // worker's heartbeat brought the request.
+    assert_eq!(
+        q.fail(id, "w1", "chunk 2 of 4 was cancelled", false).await.unwrap(),
+        JobState::Cancelled
+    );
+    let j = q.get(id).await.unwrap();
+    assert_eq!((j.state, j.error), (JobState::Cancelled, None));
+    assert!(j.finished_at.is_some());
+    // Without a request a failure is still a failure.
+    let other = q.enqueue(job("render")).await.unwrap();
+    q.claim("render", "w1", LEASE).await.unwrap().unwrap();
+    assert_eq!(q.fail(other, "w1", "bad input", false).await.unwrap(), JobState::Dead);
 }
 
 async fn depth_reports_ready_running_and_the_oldest_wait(f: Fixture) {

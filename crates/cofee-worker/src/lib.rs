@@ -214,19 +214,42 @@ pub async fn run_observed(
             queue.claim(cfg.queue.name(), &cfg.worker_id, cfg.lease.as_millis() as i64).await;
         match claimed {
             Ok(Some(job)) => {
-                let (queue, handler, cfg, hard_stop, observer) = (
+                let (queue, handler, cfg, hard_stop, observer, shutdown) = (
                     queue.clone(),
                     handler.clone(),
                     cfg.clone(),
                     hard_stop.clone(),
                     observer.clone(),
+                    shutdown.clone(),
                 );
                 tracker.spawn(async move {
-                    // Every log line of the job (handlers, FFmpeg's failures) carries the request
-                    // that caused it, across processes.
-                    let span = tracing::info_span!("job", otel.name = %format!("job {}", job.kind), otel.kind = "consumer", job = %job.id, kind = %job.kind, attempt = i64::from(job.attempts), request_id = job.trace_context.as_deref().unwrap_or("-"));
-                    trace::continue_trace(&span, job.traceparent.as_deref());
-                    run_one(queue, handler, &cfg, job, hard_stop, observer).instrument(span).await;
+                    // The slot claims its next job itself while the queue has one, so a busy
+                    // queue is claimed from by every slot at once rather than by this one loop
+                    // (whose claims, one after another, would cap the jobs a second); an idle
+                    // queue is still polled by the loop alone. The claim goes out as soon as
+                    // the handler returns, while the job's outcome is being recorded.
+                    let mut next = Some(job);
+                    while let Some(job) = next.take() {
+                        let (handler_done, handler_returned) = tokio::sync::oneshot::channel();
+                        let claim = async {
+                            let _ = handler_returned.await; // sent, or dropped: the job is over
+                            if shutdown.is_cancelled() {
+                                None
+                            } else {
+                                claim_next(&*queue, &cfg).await
+                            }
+                        };
+                        let run = run_traced(
+                            &queue,
+                            &handler,
+                            &cfg,
+                            job,
+                            &hard_stop,
+                            &observer,
+                            handler_done,
+                        );
+                        next = tokio::join!(run, claim).1;
+                    }
                     drop(permit);
                 });
             }
@@ -256,6 +279,39 @@ pub async fn run_observed(
     }
 }
 
+/// Runs one job inside a span that carries its identity and its request's trace.
+async fn run_traced(
+    queue: &Arc<dyn JobQueue>,
+    handler: &Arc<dyn JobHandler>,
+    cfg: &WorkerConfig,
+    job: Job,
+    hard_stop: &CancellationToken,
+    observer: &Option<Arc<dyn JobObserver>>,
+    handler_done: tokio::sync::oneshot::Sender<()>,
+) {
+    // Every log line of the job (handlers, FFmpeg's failures) carries the request that caused
+    // it, across processes.
+    let span = tracing::info_span!("job", otel.name = %format!("job {}", job.kind), otel.kind = "consumer", job = %job.id, kind = %job.kind, attempt = i64::from(job.attempts), request_id = job.trace_context.as_deref().unwrap_or("-"));
+    trace::continue_trace(&span, job.traceparent.as_deref());
+    run_one(
+        queue.clone(),
+        handler.clone(),
+        cfg,
+        job,
+        hard_stop.clone(),
+        observer.clone(),
+        handler_done,
+    )
+    .instrument(span)
+    .await;
+}
+
+/// The queue's next ready job for a slot that just finished one; `None` when there is none (or
+/// the claim failed: the polling loop then takes over, and logs what goes on failing).
+async fn claim_next(queue: &dyn JobQueue, cfg: &WorkerConfig) -> Option<Job> {
+    queue.claim(cfg.queue.name(), &cfg.worker_id, cfg.lease.as_millis() as i64).await.ok().flatten()
+}
+
 async fn run_one(
     queue: Arc<dyn JobQueue>,
     handler: Arc<dyn JobHandler>,
@@ -263,6 +319,7 @@ async fn run_one(
     job: Job,
     hard_stop: CancellationToken,
     observer: Option<Arc<dyn JobObserver>>,
+    handler_done: tokio::sync::oneshot::Sender<()>,
 ) {
     let id = job.id;
     let cancel = CancellationToken::new();
@@ -334,6 +391,7 @@ async fn run_one(
     cancel.cancel(); // stops the heartbeat
     shutdown_watch.abort();
     let _ = beat.await;
+    let _ = handler_done.send(()); // the slot may claim its next job while this one is recorded
 
     let worker = &cfg.worker_id;
     let why = *reason.lock().expect("not poisoned");

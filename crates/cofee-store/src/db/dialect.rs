@@ -14,6 +14,14 @@ pub trait Dialect {
     /// each `UPDATE … RETURNING` atomic already.
     fn claim_lock(&self) -> &'static str;
 
+    /// A condition, to AND into the `WHERE` of what a worker records about a job it holds (its
+    /// claim, heartbeats and outcome), that lets the statement's own transaction commit without
+    /// waiting for the disk. PostgreSQL: `set_config('synchronous_commit', 'off', true)`
+    /// (`SET LOCAL` inside the statement). See [`crate::queue`]'s durability paragraph for why
+    /// that loses nothing the queue promises; the disk's flush was the largest cost of a claim
+    /// and of a job's completion. SQLite: nothing (its commits stay `synchronous=FULL`).
+    fn lazy_commit(&self) -> &'static str;
+
     /// What ends a read of rows this transaction will delete, skipping rows another one holds
     /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: nothing, its writer is alone).
     fn skip_locked(&self) -> &'static str;
@@ -49,6 +57,10 @@ impl Dialect for SqliteDialect {
         ""
     }
 
+    fn lazy_commit(&self) -> &'static str {
+        ""
+    }
+
     fn skip_locked(&self) -> &'static str {
         ""
     }
@@ -74,6 +86,10 @@ impl Dialect for PostgresDialect {
 
     fn claim_lock(&self) -> &'static str {
         "FOR UPDATE OF j SKIP LOCKED"
+    }
+
+    fn lazy_commit(&self) -> &'static str {
+        "AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
     }
 
     fn skip_locked(&self) -> &'static str {

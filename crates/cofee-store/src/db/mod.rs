@@ -97,6 +97,8 @@ pub struct Store {
     pool: Pool,
     clock: Clock,
     owner_share: f64,
+    /// When a claim of this store last buried expired jobs (see `claim`).
+    buried_at: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// The share of a queue's running jobs one owner may hold while other owners' jobs wait
@@ -105,7 +107,12 @@ pub const DEFAULT_OWNER_SHARE: f64 = 0.5;
 
 impl Store {
     fn new(pool: Pool) -> Self {
-        Self { pool, clock: system_clock(), owner_share: DEFAULT_OWNER_SHARE }
+        Self {
+            pool,
+            clock: system_clock(),
+            owner_share: DEFAULT_OWNER_SHARE,
+            buried_at: std::sync::Arc::new(i64::MIN.into()),
+        }
     }
 
     /// The same store claiming so that one owner holds at most `share` (0 to 1) of a queue's

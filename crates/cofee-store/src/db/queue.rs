@@ -1,6 +1,8 @@
 //! [`JobQueue`] on both backends. Semantics: see [`crate::queue`]. The one dialect difference is
 //! the claim's row lock ([`Dialect::claim_lock`]).
 
+use std::sync::atomic::Ordering;
+
 use async_trait::async_trait;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -8,6 +10,9 @@ use uuid::Uuid;
 use super::{Dialect as _, Id, Store, TextId, WriteTx, db_run};
 use crate::StoreError;
 use crate::queue::{Heartbeat, Job, JobQueue, JobState, NewJob, QueueDepth, backoff_ms};
+
+/// How often claims bury jobs whose lease expired on their last attempt, at most.
+const BURY_EVERY_MS: i64 = 1000;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct JobRow {
@@ -113,29 +118,45 @@ impl JobQueue for Store {
         worker_id: &str,
         lease_ms: i64,
     ) -> Result<Option<Job>, StoreError> {
-        self.bury_expired().await?;
         let now = self.now();
+        // Burying is bookkeeping (no claim takes those jobs anyway), so a claim does it when a
+        // second has passed since this store's last burial rather than every time: draining a
+        // queue of short jobs costs one statement a claim.
+        let last = self.buried_at.load(Ordering::Relaxed);
+        if !(0..BURY_EVERY_MS).contains(&now.saturating_sub(last))
+            && self
+                .buried_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.bury_expired().await?;
+        }
         let row: Option<JobRow> = db_run!(&self.pool, |pool, dialect| {
             // Fair claiming: an owner already holding its share of the queue's running jobs
             // (`owner_share` of them, counting the one being claimed) goes behind everyone
-            // else's waiting jobs; with nobody else waiting it takes the slot anyway.
+            // else's waiting jobs; with nobody else waiting it takes the slot anyway. Each of the
+            // two looks walks the `jobs_claimable` index oldest first and stops at the first job
+            // it may take (a sort of every ready job would make draining a long queue quadratic).
+            let ready = "j.queue = $4 AND j.state IN ('queued', 'running') AND j.run_at <= $2
+                         AND (j.state = 'queued' OR j.lease_until < $2)
+                         AND j.attempts < j.max_attempts AND NOT j.cancel_requested";
+            let (lock, lazy_commit) = (dialect.claim_lock(), dialect.lazy_commit());
             let sql = format!(
                 "WITH running AS (
                      SELECT owner_id, COUNT(*) AS n FROM jobs
                      WHERE queue = $4 AND state = 'running' AND lease_until >= $2
                      GROUP BY owner_id),
-                 busy AS (SELECT COALESCE(SUM(n), 0) AS n FROM running)
+                 saturated AS (
+                     SELECT owner_id FROM running
+                     WHERE n >= $5 * ((SELECT COALESCE(SUM(n), 0) FROM running) + 1))
                  UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = $1, lease_until = $2 + $3, updated_at = $2
-                 WHERE id = (
-                     SELECT j.id FROM jobs j LEFT JOIN running r ON r.owner_id = j.owner_id
-                     WHERE j.queue = $4 AND j.attempts < j.max_attempts AND NOT j.cancel_requested
-                       AND ((j.state = 'queued' AND j.run_at <= $2) OR (j.state = 'running' AND j.lease_until < $2))
-                     ORDER BY CASE WHEN COALESCE(r.n, 0) >= 1 AND COALESCE(r.n, 0) >= $5 * ((SELECT n FROM busy) + 1) THEN 1 ELSE 0 END,
-                              j.run_at, j.id
-                     LIMIT 1
-                     {})
-                 RETURNING *",
-                dialect.claim_lock()
+                 WHERE id = COALESCE(
+                     (SELECT j.id FROM jobs j
+                      WHERE {ready} AND NOT EXISTS (SELECT 1 FROM saturated s WHERE s.owner_id = j.owner_id)
+                      ORDER BY j.run_at, j.id LIMIT 1 {lock}),
+                     (SELECT j.id FROM jobs j WHERE {ready} ORDER BY j.run_at, j.id LIMIT 1 {lock}))
+                   {lazy_commit}
+                 RETURNING *"
             );
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(worker_id)
@@ -157,9 +178,13 @@ impl JobQueue for Store {
         progress: f64,
     ) -> Result<Heartbeat, StoreError> {
         let now = self.now();
-        let cancel: Option<bool> = db_run!(&self.pool, |pool| sqlx::query_scalar(
-            "UPDATE jobs SET lease_until = $1 + $2, progress = $3, updated_at = $1
-             WHERE id = $4 AND worker_id = $5 AND state = 'running' RETURNING cancel_requested",
+        let cancel: Option<bool> = db_run!(&self.pool, |pool, dialect| {
+            sqlx::query_scalar(
+            sqlx::AssertSqlSafe(format!(
+                "UPDATE jobs SET lease_until = $1 + $2, progress = $3, updated_at = $1
+                 WHERE id = $4 AND worker_id = $5 AND state = 'running' {} RETURNING cancel_requested",
+                dialect.lazy_commit()
+            ))
         )
         .bind(now)
         .bind(lease_ms)
@@ -167,7 +192,8 @@ impl JobQueue for Store {
         .bind(Id(id))
         .bind(worker_id)
         .fetch_optional(pool)
-        .await?);
+        .await?
+        });
         Ok(match cancel {
             None => Heartbeat::Lost,
             Some(false) => Heartbeat::Held,
@@ -194,12 +220,18 @@ impl JobQueue for Store {
     ) -> Result<JobState, StoreError> {
         let now = self.now();
         let backoff = backoff_ms(self.get(id).await?.attempts);
-        let state: Option<String> = db_run!(&self.pool, |pool| sqlx::query_scalar(
-            "UPDATE jobs SET
-                 state = CASE WHEN attempts >= max_attempts OR NOT $6 THEN 'dead' ELSE 'queued' END,
-                 finished_at = CASE WHEN attempts >= max_attempts OR NOT $6 THEN $1 END,
-                 run_at = $1 + $2, error = $3, worker_id = NULL, lease_until = NULL, updated_at = $1
-             WHERE id = $4 AND worker_id = $5 AND state = 'running' RETURNING state",
+        let state: Option<String> = db_run!(&self.pool, |pool, dialect| {
+            sqlx::query_scalar(
+            sqlx::AssertSqlSafe(format!(
+                "UPDATE jobs SET
+                     state = CASE WHEN cancel_requested THEN 'cancelled'
+                                  WHEN attempts >= max_attempts OR NOT $6 THEN 'dead' ELSE 'queued' END,
+                     finished_at = CASE WHEN cancel_requested OR attempts >= max_attempts OR NOT $6 THEN $1 END,
+                     run_at = $1 + $2, error = CASE WHEN cancel_requested THEN error ELSE $3 END,
+                     worker_id = NULL, lease_until = NULL, updated_at = $1
+                 WHERE id = $4 AND worker_id = $5 AND state = 'running' {} RETURNING state",
+                dialect.lazy_commit()
+            ))
         )
         .bind(now)
         .bind(backoff)
@@ -208,7 +240,8 @@ impl JobQueue for Store {
         .bind(worker_id)
         .bind(retry)
         .fetch_optional(pool)
-        .await?);
+        .await?
+        });
         match state {
             Some(s) => s.parse(),
             None => Ok(self.get(id).await?.state), // lease lost: someone else owns the outcome
@@ -352,13 +385,16 @@ impl Store {
         id: Uuid,
         worker_id: &str,
     ) -> Result<bool, StoreError> {
-        let done = db_run!(&self.pool, |pool| sqlx::query(sql)
-            .bind(self.now())
-            .bind(Id(id))
-            .bind(worker_id)
-            .execute(pool)
-            .await?
-            .rows_affected());
+        let done = db_run!(&self.pool, |pool, dialect| sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{sql} {}",
+            dialect.lazy_commit()
+        )))
+        .bind(self.now())
+        .bind(Id(id))
+        .bind(worker_id)
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(done == 1)
     }
 }
