@@ -42,36 +42,14 @@ if [ ! -s "$clip" ]; then
   sed "s|^|file '$src/|; s|$|.wav'|" "$src/fileids" > "$cache/speech.list"
   ffmpeg -v error -y -f concat -safe 0 -i "$cache/speech.list" -c:a pcm_s16le "$cache/speech.wav"
   ffmpeg -v error -y -f lavfi -i "testsrc2=s=${size}:r=30" -stream_loop -1 -i "$cache/speech.wav" \
-    -t "$secs" -c:v libx264 -preset ultrafast -crf 26 -g 60 -c:a aac -b:a 96k -movflags +faststart "$clip.part"
+    -t "$secs" -c:v libx264 -preset ultrafast -crf 26 -g 60 -c:a aac -b:a 96k -movflags +faststart -f mp4 "$clip.part"
   mv "$clip.part" "$clip"
 fi
 
-admin=${COFEE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-db="cofee_bench_scale_$(date +%s)_$$"
-work=$(mktemp -d "${TMPDIR:-/var/tmp}/cofee-scale-XXXXXX")
-pids=()
-finish() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap finish EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() {
-  for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "nothing answered at $1" >&2; exit 1
-}
+bench=scale
+source bench/roles.sh
 # CPU seconds of a process and the children it waited for: utime stime cutime cstime.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13 + $14 + $15) / hz}' "/proc/$1/stat"; }
-json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
-
-psql -q "$admin" -c "CREATE DATABASE $db" >/dev/null
-export COFEE_DATABASE_URL="${admin%/*}/$db"
-export COFEE_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export COFEE_STORAGE_URL="file://$work/objects"
-mkdir -p "$work/objects"
-"$cofee" migrate >"$work/migrate.log" 2>&1
 port=$(free_port)
 "$cofee" api --listen "127.0.0.1:$port" --scratch-dir "$work/api" >"$work/api.log" 2>&1 &
 pids+=("$!")
