@@ -1,11 +1,13 @@
 # Sourced by the benchmarks: builds the release binary and makes the shared input.
-#   COFEE  the release `cofee`
+#   COFEE  the release `cofee` (built here unless the caller set it)
 #   OUT    bench/out
 #   IN     a 1080×1920 30 fps H.264 clip of $SECS seconds with real speech (LibriVox clips from
 #          pocketsphinx-testdata, looped) — the shape of the steering notes' reference clip
 #   WORDS  its words, recognised once with sphinx from the clip itself, so timing is real
-cargo build --release -q -p cofee
-COFEE=$(realpath "${CARGO_TARGET_DIR:-target}/release/cofee")
+if [ -z "${COFEE:-}" ]; then
+  cargo build --release -q -p cofee
+  COFEE=$(realpath "${CARGO_TARGET_DIR:-target}/release/cofee")
+fi
 OUT=bench/out
 mkdir -p "$OUT"
 IN=$OUT/input-${SECS}s.mp4
