@@ -59,10 +59,7 @@ wait_http "http://127.0.0.1:$worker_port/health/live"
 sleep 2
 api_start_rss=$(rss_mb "$api_pid") api_start_anon=$(anon_mb "$api_pid")
 
-creds='{"email": "bench@example.com", "password": "correct horse battery staple"}'
-curl -sf -o /dev/null -H 'content-type: application/json' -d "$creds" "$cofee_base/api/auth/register"
-token=$(curl -sf -H 'content-type: application/json' -d "$creds" "$cofee_base/api/auth/login" \
-  | json 'd["access_token"]')
+token=$(sign_in "$cofee_base" bench@example.com)
 project=$(curl -sf -H 'content-type: application/json' -H "authorization: Bearer $token" \
   -d '{"name": "bench"}' "$cofee_base/api/projects" | json 'd["id"]')
 
@@ -81,10 +78,7 @@ for base in "$cofee_base" "$seed_base"; do
   grep -q "\"$project\"" <<<"$body" || { echo "$base answered $body" >&2; exit 1; }
 done
 # The owner check holds on both sides: another user's token gets 404.
-other='{"email": "other@example.com", "password": "correct horse battery staple"}'
-curl -sf -o /dev/null -H 'content-type: application/json' -d "$other" "$cofee_base/api/auth/register"
-other_token=$(curl -sf -H 'content-type: application/json' -d "$other" "$cofee_base/api/auth/login" \
-  | json 'd["access_token"]')
+other_token=$(sign_in "$cofee_base" other@example.com)
 for base in "$cofee_base" "$seed_base"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $other_token" "$base/api/projects/$project")
   [ "$code" = 404 ] || { echo "$base gave another user's project: $code" >&2; exit 1; }

@@ -3,7 +3,8 @@
 # migrated with `cofee migrate`, and everything removed on exit.
 #   needs   cofee (the binary), bench (names the database)
 #   sets    admin, db, work, pids (add each started process; they are stopped on exit)
-#   helpers free_port, wait_http URL, json EXPR (of the JSON on stdin, as `d`)
+#   helpers free_port, wait_http URL, json EXPR (of the JSON on stdin, as `d`),
+#           sign_in BASE EMAIL (registers EMAIL with the API at BASE; prints an access token)
 admin=${COFEE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 db="cofee_bench_${bench}_$(date +%s)_$$"
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/cofee-$bench-XXXXXX")
@@ -21,6 +22,11 @@ wait_http() {
   echo "nothing answered at $1" >&2; exit 1
 }
 json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+sign_in() {
+  local creds="{\"email\": \"$2\", \"password\": \"correct horse battery staple\"}"
+  curl -sf -o /dev/null -H 'content-type: application/json' -d "$creds" "$1/api/auth/register"
+  curl -sf -H 'content-type: application/json' -d "$creds" "$1/api/auth/login" | json 'd["access_token"]'
+}
 
 psql -q "$admin" -c "CREATE DATABASE $db" >/dev/null
 export COFEE_DATABASE_URL="${admin%/*}/$db"

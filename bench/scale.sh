@@ -56,9 +56,7 @@ pids+=("$!")
 base="http://127.0.0.1:$port"
 wait_http "$base/health/live"
 
-creds='{"email": "scale@example.com", "password": "correct horse battery staple"}'
-curl -sf -o /dev/null -H 'content-type: application/json' -d "$creds" "$base/api/auth/register"
-token=$(curl -sf -H 'content-type: application/json' -d "$creds" "$base/api/auth/login" | json 'd["access_token"]')
+token=$(sign_in "$base" scale@example.com)
 auth=(-H "authorization: Bearer $token")
 project=$(curl -sf "${auth[@]}" -H 'content-type: application/json' -d '{"name": "long talk"}' "$base/api/projects" | json 'd["id"]')
 curl -sf -o /dev/null "${auth[@]}" -H 'x-file-name: talk.mp4' -T "$clip" "$base/api/projects/$project/media"

@@ -210,9 +210,7 @@ pub async fn run_observed(
             () = shutdown.cancelled() => break,
             p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
         };
-        let claimed =
-            queue.claim(cfg.queue.name(), &cfg.worker_id, cfg.lease.as_millis() as i64).await;
-        match claimed {
+        match claim(&*queue, &cfg).await {
             Ok(Some(job)) => {
                 let (queue, handler, cfg, hard_stop, observer, shutdown) = (
                     queue.clone(),
@@ -306,10 +304,18 @@ async fn run_traced(
     .await;
 }
 
+/// Claims the oldest ready job of the worker's queue, leased for the worker's lease.
+async fn claim(
+    queue: &dyn JobQueue,
+    cfg: &WorkerConfig,
+) -> Result<Option<Job>, cofee_store::StoreError> {
+    queue.claim(cfg.queue.name(), &cfg.worker_id, cfg.lease.as_millis() as i64).await
+}
+
 /// The queue's next ready job for a slot that just finished one; `None` when there is none (or
 /// the claim failed: the polling loop then takes over, and logs what goes on failing).
 async fn claim_next(queue: &dyn JobQueue, cfg: &WorkerConfig) -> Option<Job> {
-    queue.claim(cfg.queue.name(), &cfg.worker_id, cfg.lease.as_millis() as i64).await.ok().flatten()
+    claim(queue, cfg).await.ok().flatten()
 }
 
 async fn run_one(

@@ -1,5 +1,6 @@
-//! [`JobQueue`] on both backends. Semantics: see [`crate::queue`]. The one dialect difference is
-//! the claim's row lock ([`Dialect::claim_lock`]).
+//! [`JobQueue`] on both backends. Semantics: see [`crate::queue`]. The dialect differences are
+//! the claim's row lock ([`Dialect::claim_lock`]) and the worker's records committing without
+//! waiting for the disk ([`Dialect::lazy_commit`]).
 
 use std::sync::atomic::Ordering;
 
