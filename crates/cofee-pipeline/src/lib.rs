@@ -63,7 +63,22 @@ impl Reporter for Silent {
 /// Where the words come from.
 pub enum WordSource {
     Engine { spec: EngineSpec, language: Option<String> },
-    CaptionsFile(PathBuf),
+    CaptionsFile(CaptionsFile),
+}
+
+/// A captions file to read, and what the user said of it.
+pub struct CaptionsFile {
+    pub path: PathBuf,
+    /// The file's encoding, where detection would misread it (a byte-order mark wins).
+    pub encoding: Option<&'static formats::decode::Encoding>,
+    /// The language its text is in (ISO 639-1), a hint for detecting its encoding.
+    pub language: Option<String>,
+}
+
+impl CaptionsFile {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into(), encoding: None, language: None }
+    }
 }
 
 pub struct CaptionJob {
@@ -146,13 +161,16 @@ pub async fn transcribe(
 
 /// Reads a captions file (SRT, WebVTT or Cofee JSON, in any encoding `formats::decode` reads), by
 /// extension or content.
-pub fn read_captions(path: &Path) -> Result<Transcript, PipelineError> {
+pub fn read_captions(file: &CaptionsFile) -> Result<Transcript, PipelineError> {
+    let path = file.path.as_path();
     let bytes = std::fs::read(path).map_err(|e| PipelineError::Input {
         path: path.display().to_string(),
         detail: e.to_string(),
     })?;
-    // In whatever encoding it came (a byte-order mark, UTF-8, or detected).
-    let decoded = formats::decode::decode(&bytes);
+    // In whatever encoding it came (a byte-order mark, the one named, UTF-8, or detected).
+    let hint =
+        formats::decode::Hint { encoding: file.encoding, language: file.language.as_deref() };
+    let decoded = formats::decode::decode_with(&bytes, hint);
     if decoded.guessed {
         tracing::info!(encoding = decoded.encoding, "captions read in a detected encoding");
     }
@@ -184,7 +202,7 @@ pub async fn caption(
 ) -> Result<CaptionOutcome, PipelineError> {
     // Read the cheap, user-supplied inputs first so mistakes surface before any heavy work.
     let given = match &job.words {
-        WordSource::CaptionsFile(p) => Some(read_captions(p)?),
+        WordSource::CaptionsFile(file) => Some(read_captions(file)?),
         WordSource::Engine { .. } => None,
     };
     let fonts = FontDir::with_bundled()?;
@@ -265,7 +283,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("talk.srt");
         std::fs::write(&path, &bytes).unwrap();
-        let t = super::read_captions(&path).unwrap();
+        let t = super::read_captions(&super::CaptionsFile::new(&path)).unwrap();
         assert_eq!(t.text(), "Съешь же ещё этих мягких булок да выпей чаю");
         let starts: Vec<u64> =
             t.words.iter().filter(|w| w.page_break == Some(true)).map(|w| w.start_ms).collect();

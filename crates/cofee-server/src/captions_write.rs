@@ -25,6 +25,26 @@ pub fn expected_version(headers: &HeaderMap) -> Result<i64, ApiError> {
         })
 }
 
+/// The word JSON of a project without captions (version 0).
+const NO_WORDS: &str = r#"{"words": []}"#;
+
+/// The user's captions of project `id` (word JSON) and their version: none (version 0) for a
+/// project of theirs that has none yet.
+pub async fn current_captions(
+    s: &AppState,
+    user: Uuid,
+    id: Uuid,
+) -> Result<(String, i64), ApiError> {
+    match s.media.transcript(user, id).await {
+        Ok(t) => Ok((t.words, t.version)),
+        Err(cofee_store::StoreError::NotFound) => {
+            s.projects.project(user, id).await?;
+            Ok((NO_WORDS.to_string(), 0))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Replaces the captions with what `change(current word JSON)` makes of them (word JSON, and
 /// anything else the caller wants back) if they are still at the version `If-Match` names;
 /// returns the new version. `change` runs off the async runtime: parsing, re-timing and checking
@@ -43,7 +63,7 @@ pub async fn replace_captions<T: Send + 'static>(
         Ok(t) => (t.words, named?),
         Err(cofee_store::StoreError::NotFound) if matches!(named, Ok(0)) => {
             s.projects.project(user, id).await?;
-            (r#"{"words": []}"#.to_string(), 0)
+            (NO_WORDS.to_string(), 0)
         }
         Err(e) => return Err(e.into()),
     };

@@ -440,6 +440,55 @@ async fn caption_files_are_imported_in_their_encoding_cue_by_cue(app: App) {
     );
     let (s, _) = import(&alice, "?mode=sideways", "\"v3\"", vtt.into()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // Letters rather than sentences fit two code pages: the user previews the file in the one
+    // they name (nothing saved, no If-Match), then imports it so.
+    let letters = "1\r\n00:00:00,500 --> 00:00:01,000\r\n\u{c0}\u{e0} \u{c6}\u{e6} \u{d0}\u{f0} \u{a3}\r\n\r\n\
+                   2\r\n00:00:01,000 --> 00:00:01,500\r\n\u{de}\u{fe}\r\n";
+    let cp1252: Vec<u8> = letters.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
+    let (s, report) = import(&alice, "?preview=true&encoding=cp1252", "", cp1252.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(
+        (&report["version"], &report["encoding"], &report["encoding_detected"], &report["cues"]),
+        (&json!(3), &json!("windows-1252"), &json!(false), &json!(2)),
+        "{report}"
+    );
+    assert_eq!(report["sample"], json!(["Àà Ææ Ðð £", "Þþ"]), "{report}");
+    let (_, doc) = app.get(&format!("/api/projects/{pid}/captions"), &alice).await;
+    assert_eq!(doc["words"].as_array().unwrap().len(), 4, "a preview saves nothing: {doc}");
+    assert_eq!(import(&bob, "?preview=true", "", cp1252.clone()).await.0, StatusCode::NOT_FOUND);
+    let (s, problem) = import(&alice, "?preview=true&encoding=klingon", "", cp1252.clone()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(problem["detail"].as_str().unwrap().contains("\"klingon\""), "{problem}");
+    let (s, report) = import(&alice, "?encoding=windows-1252", "\"v3\"", cp1252).await;
+    assert_eq!((s, &report["version"]), (StatusCode::OK, &json!(4)), "{report}");
+    let (_, doc) = app.get(&format!("/api/projects/{pid}/captions"), &alice).await;
+    let texts: Vec<&str> =
+        doc["words"].as_array().unwrap().iter().map(|w| w["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.join(" "), "Àà Ææ Ðð £ Þþ");
+
+    // The captions' language guides detection: Thai captions, a Thai file in Windows-874
+    // (read as Windows-1252 without the hint).
+    let thai = include_bytes!(
+        "../../cofee-core/tests/captions-from-the-wild/juvoplayer/media_player_subs_windows-874.srt"
+    );
+    let r = app
+        .http
+        .put(format!("{}/api/projects/{pid}/captions", app.base))
+        .bearer_auth(&alice)
+        .header("if-match", "\"v4\"")
+        .json(&json!({"language": "th", "words": [{"text": "สวัสดี", "start": 0.5, "end": 1.0}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (s, report) = import(&alice, "?preview=true", "", thai.to_vec()).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(
+        (&report["encoding"], &report["encoding_detected"]),
+        (&json!("windows-874"), &json!(true))
+    );
+    assert!(report["sample"][0].as_str().unwrap().starts_with("[Thai] 0.5: กข ฃค"), "{report}");
 }
 
 /// The account screen: a new password ends the other sessions; deleting the account takes

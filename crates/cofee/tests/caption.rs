@@ -152,6 +152,45 @@ fn edited_captions_and_a_style_file_skip_recognition() {
     }
 }
 
+/// A file whose encoding detection cannot tell (letters, not sentences: Windows-1252 reads as
+/// Windows-1251 too) is read in the one the user names, as a player set to it reads it.
+#[test]
+fn a_captions_file_is_read_in_the_encoding_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = talk_cut(dir.path(), 6);
+    let srt = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../cofee-core/tests/captions-from-the-wild/juvoplayer/media_player_subs_windows-1252.srt"
+    );
+    let run = |encoding: &str| {
+        let json = dir.path().join(format!("{encoding}.json"));
+        let o = cofee(&[
+            "caption",
+            clip.to_str().unwrap(),
+            "-o",
+            dir.path().join("o.mp4").to_str().unwrap(),
+            "--captions",
+            srt,
+            "--captions-encoding",
+            encoding,
+            "--json",
+            json.to_str().unwrap(),
+            "--preset",
+            "ultrafast",
+            "--quiet",
+        ]);
+        (o, json)
+    };
+    let (o, json) = run("cp1252");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = formats::json::parse(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let first: Vec<&str> = t.words.iter().take(7).map(|w| w.text.as_str()).collect();
+    assert_eq!(first, ["[Western", "Europe]", "0.5:", "Àà", "Áá", "Ââ", "Ææ"]);
+    let (o, _) = run("klingon");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no encoding is called \"klingon\""), "{}", stderr(&o));
+}
+
 #[test]
 fn transcribe_writes_webvtt_with_word_times() {
     let out = tempfile::tempdir().unwrap();

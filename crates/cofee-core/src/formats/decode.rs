@@ -5,8 +5,14 @@
 //! (the detector Firefox uses for pages that do not declare one) and decoded by encoding_rs.
 //! Decoding never fails: a byte that means nothing in the encoding becomes U+FFFD, and the
 //! reader says what is wrong with the text.
+//!
+//! Detection needs text to go on: a short file, or one that lists letters rather than
+//! sentences, fits several code pages equally well (Windows-1252's `Àà Áá` are Windows-1251's
+//! `Аа Бб`), and no detector tells them apart — players ask for the encoding for that reason.
+//! So a reader may name it (a [`Hint`]), as players' "subtitle encoding" setting does, and the
+//! language the captions are in tips the detector toward that language's code pages.
 
-use encoding_rs::Encoding;
+pub use encoding_rs::Encoding;
 
 /// Text decoded from a file, and the encoding it was read as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,9 +24,32 @@ pub struct Decoded {
     pub guessed: bool,
 }
 
+/// What a reader knows of a file beyond its bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hint<'a> {
+    /// The encoding the user named. A byte-order mark still wins over it, as in browsers: a
+    /// mark is the file's own word.
+    pub encoding: Option<&'static Encoding>,
+    /// The language the captions are likely in (ISO 639-1 or a BCP 47 tag: the project's).
+    pub language: Option<&'a str>,
+}
+
+/// The encoding a label names: the WHATWG labels browsers know (`windows-1252`, `latin1`,
+/// `cp1251`, `gb2312`, `big5`, `shift_jis`, `utf-16le`, …); none for a label that names no
+/// encoding a file could be read in.
+pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
+    Encoding::for_label_no_replacement(label.trim().as_bytes())
+}
+
 /// Reads `bytes` as text in the encoding its byte-order mark names, as UTF-8 if it is valid
 /// UTF-8, or else in the encoding detected from its bytes.
 pub fn decode(bytes: &[u8]) -> Decoded {
+    decode_with(bytes, Hint::default())
+}
+
+/// [`decode`], with what the reader knows: the encoding it names is taken unless a byte-order
+/// mark names one; the language it names guides detection.
+pub fn decode_with(bytes: &[u8], hint: Hint<'_>) -> Decoded {
     // UTF-32's marks first: UTF-32LE's begins with UTF-16LE's.
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE, 0, 0]) {
         return utf32(rest, u32::from_le_bytes, "UTF-32LE");
@@ -32,14 +61,46 @@ pub fn decode(bytes: &[u8]) -> Decoded {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
         return Decoded { text: text.into_owned(), encoding: encoding.name(), guessed: false };
     }
+    if let Some(encoding) = hint.encoding {
+        let (text, _) = encoding.decode_without_bom_handling(bytes);
+        return Decoded { text: text.into_owned(), encoding: encoding.name(), guessed: false };
+    }
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Decoded { text: text.to_string(), encoding: "UTF-8", guessed: false };
     }
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(bytes, true);
-    let encoding = detector.guess(None, true);
+    let encoding = detector.guess(hint.language.and_then(region_of).map(str::as_bytes), true);
     let (text, _) = encoding.decode_without_bom_handling(bytes);
     Decoded { text: text.into_owned(), encoding: encoding.name(), guessed: true }
+}
+
+/// The top-level domain chardetng takes as its hint (it was made for web pages) whose pages use
+/// the code pages `language` was written in, before Unicode; none for languages of Western
+/// Europe's code page, chardetng's default. Subtitle files were mostly written on Windows, so
+/// Central European languages get `cz`, which chardetng expects in Windows-1250 (`pl`'s pages
+/// were more often ISO-8859-2).
+fn region_of(language: &str) -> Option<&'static str> {
+    let tag = language.to_ascii_lowercase();
+    let mut subtags = tag.split(['-', '_']);
+    let primary = subtags.next()?;
+    let traditional = subtags.any(|s| matches!(s, "tw" | "hk" | "mo" | "hant"));
+    Some(match primary {
+        "cs" | "sk" | "pl" | "hu" | "sl" | "hr" | "ro" | "bs" => "cz",
+        "ru" | "uk" | "be" | "bg" | "sr" | "mk" | "kk" => "ru",
+        "el" => "gr",
+        "tr" | "az" => "tr",
+        "he" | "iw" | "yi" => "il",
+        "ar" | "fa" | "ur" => "sa",
+        "lt" | "lv" => "lt",
+        "vi" => "vn",
+        "th" => "th",
+        "zh" if traditional => "tw",
+        "zh" => "cn",
+        "ja" => "jp",
+        "ko" => "kr",
+        _ => return None,
+    })
 }
 
 /// UTF-32 (which encoding_rs leaves out: the web never uses it), U+FFFD for what is not a
@@ -128,6 +189,52 @@ mod tests {
         }
         let plain = decode(text.as_bytes());
         assert_eq!((plain.encoding, plain.guessed), ("UTF-8", false));
+    }
+
+    #[test]
+    fn a_named_encoding_is_taken_unless_a_byte_order_mark_names_another() {
+        // A list of letters fits Windows-1251 as well as Windows-1252 (`Àà Áá` = `Аа Бб`):
+        // only the user can tell.
+        let text = format!("{SRT}Àà Áá Ââ Ææ Çç Èè Ïï Ðð Ññ Õõ Øø Ýý Þþ £ €\r\n");
+        let bytes = legacy("windows-1252", &text);
+        let named = Hint { encoding: encoding_for_label("cp1252"), language: None };
+        let d = decode_with(&bytes, named);
+        assert_eq!(
+            (d.text.as_str(), d.encoding, d.guessed),
+            (text.as_str(), "windows-1252", false)
+        );
+        let mut marked = vec![0xEF, 0xBB, 0xBF];
+        marked.extend(text.as_bytes());
+        assert_eq!(decode_with(&marked, named).text, text, "the mark's UTF-8 wins");
+    }
+
+    #[test]
+    fn labels_browsers_know_name_encodings() {
+        for (label, name) in [
+            ("cp1251", "windows-1251"),
+            (" Windows-1250 ", "windows-1250"),
+            ("latin1", "windows-1252"),
+            ("gb2312", "GBK"),
+            ("big5", "Big5"),
+            ("sjis", "Shift_JIS"),
+            ("utf-16", "UTF-16LE"),
+        ] {
+            assert_eq!(encoding_for_label(label).map(Encoding::name), Some(name), "{label}");
+        }
+        for label in ["klingon", "", "iso-2022-kr", "utf-32"] {
+            assert!(encoding_for_label(label).is_none(), "{label:?} names no encoding to read");
+        }
+    }
+
+    #[test]
+    fn languages_map_to_their_code_pages_region() {
+        let region = |l| region_of(l);
+        assert_eq!(region("pl"), Some("cz"));
+        assert_eq!(region("uk"), Some("ru"), "Ukrainian, not the United Kingdom");
+        assert_eq!(region("zh-Hant-TW"), Some("tw"));
+        assert_eq!(region("zh_CN"), Some("cn"));
+        assert_eq!(region("TH"), Some("th"));
+        assert_eq!((region("en"), region("fr-CA"), region("")), (None, None, None));
     }
 
     #[test]

@@ -3,19 +3,22 @@
 //! its own, blocks a player would skip skipped and named. Either the file's words and times
 //! replace the captions (`mode=replace`, the default), or its text is aligned with the words
 //! there are (`mode=retime`): words it shares with them keep their recognised times, and its cue
-//! boundaries become the pages.
+//! boundaries become the pages. A file that is not Unicode is read in the encoding the caller
+//! names, or else in one detected with the captions' language as a hint; `preview=true` reads it
+//! and says what it holds without saving, so a user can check the text before importing it.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use cofee_core::Transcript;
+use cofee_core::formats::decode::{self, Encoding, Hint};
 use cofee_core::formats::{self, CaptionFormat};
-use serde::{Deserialize, Serialize};
+use cofee_core::{Transcript, Word};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::auth::AuthUser;
-use crate::captions_write::{replace_captions, retime_text};
+use crate::captions_write::{current_captions, replace_captions, retime_text};
 use crate::extract::Id;
 use crate::problem::{ApiError, Problem, ProblemType};
 use crate::state::AppState;
@@ -37,6 +40,35 @@ pub struct ImportQuery {
     /// `replace` (the default) or `retime`.
     #[param(inline)]
     mode: Option<ImportMode>,
+    /// The file's encoding, as a WHATWG label (`windows-1252`, `cp1251`, `gb2312`, `big5`,
+    /// `shift_jis`, `utf-16le`, …): for files detection misreads. A byte-order mark wins.
+    #[param(value_type = Option<String>)]
+    encoding: Option<EncodingLabel>,
+    /// Read the file and report what it holds, saving nothing (no `If-Match` needed).
+    #[allow(dead_code, reason = "read apart, as `PreviewFlag`: here it is documented and allowed")]
+    preview: Option<bool>,
+}
+
+/// `preview` alone, read apart from the rest of the query so that a preview whose other
+/// parameters are wrong still saves nothing (and answers for them).
+#[derive(Deserialize)]
+pub struct PreviewFlag {
+    preview: Option<bool>,
+}
+
+/// An encoding named by a label browsers know; any other label is refused with the query.
+#[derive(Clone, Copy)]
+struct EncodingLabel(&'static Encoding);
+
+impl<'de> Deserialize<'de> for EncodingLabel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let label = String::deserialize(d)?;
+        decode::encoding_for_label(&label).map(Self).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "no encoding is called {label:?}: name one as browsers do (windows-1252, cp1251, gb2312, utf-16le, …)"
+            ))
+        })
+    }
 }
 
 /// What the import made of the file.
@@ -54,7 +86,12 @@ pub struct ImportReport {
     words: usize,
     /// Blocks skipped as a player skips them, each with its line and what is wrong.
     skipped: Vec<String>,
+    /// The text of the first cues (up to three), to check the characters came out right.
+    sample: Vec<String>,
 }
+
+/// How many cues' text a report shows.
+const SAMPLE_CUES: usize = 3;
 
 struct Read {
     transcript: Transcript,
@@ -65,9 +102,9 @@ struct Read {
 }
 
 /// The file's words, with what was learnt reading it.
-fn read(bytes: &[u8]) -> Result<Read, ApiError> {
+fn read(bytes: &[u8], hint: Hint<'_>) -> Result<Read, ApiError> {
     let invalid = |m: String| ApiError::new(ProblemType::InvalidCaptions, m);
-    let decoded = formats::decode::decode(bytes);
+    let decoded = decode::decode_with(bytes, hint);
     let format = formats::sniff(&decoded.text);
     let (transcript, skipped) =
         formats::parse_with_skipped(format, &decoded.text).map_err(|e| invalid(e.to_string()))?;
@@ -79,14 +116,28 @@ fn read(bytes: &[u8]) -> Result<Read, ApiError> {
     Ok(Read { transcript, format, encoding: decoded.encoding, detected: decoded.guessed, skipped })
 }
 
-/// The captions the import makes of `current` (word JSON) and the file.
+/// The file read with what the query names, as `current` (word JSON) stands: the captions the
+/// import makes of both (word JSON, and how many words it holds) and what the file held.
+fn import_into(
+    current: &str,
+    query: &ImportQuery,
+    body: &[u8],
+) -> Result<(String, usize, Read), ApiError> {
+    let old = formats::json::parse(current).map_err(|_| ApiError::internal())?;
+    // The captions' language (recognised, or chosen) is the file's likeliest.
+    let hint = Hint { encoding: query.encoding.map(|e| e.0), language: old.language.as_deref() };
+    let file = read(body, hint)?;
+    let (json, words) = imported(old, &file.transcript, query.mode.unwrap_or_default())?;
+    Ok((json, words, file))
+}
+
+/// The captions the import makes of `old` and the file.
 /// Returns the word JSON and how many words it holds.
 fn imported(
-    current: &str,
+    old: Transcript,
     file: &Transcript,
     mode: ImportMode,
 ) -> Result<(String, usize), ApiError> {
-    let old = formats::json::parse(current).map_err(|_| ApiError::internal())?;
     let words = match mode {
         ImportMode::Replace => file.words.clone(),
         ImportMode::Retime => {
@@ -105,26 +156,51 @@ fn imported(
     Ok((formats::json::write(&t), t.words.len()))
 }
 
-#[utoipa::path(post, path = "/api/projects/{id}/captions/import", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ImportQuery, ("If-Match" = String, Header, description = "the ETag of the captions it replaces; \"v0\" for a project without captions")), request_body(content = String, content_type = "application/octet-stream", description = "the file as it is: SRT, WebVTT or Cofee word JSON, in any encoding"), responses((status = 200, body = ImportReport), (status = 400, description = "an unknown mode", body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/api/projects/{id}/captions/import", tag = "captions", security(("bearer" = [])), params(("id" = Uuid, Path), ImportQuery, ("If-Match" = Option<String>, Header, description = "the ETag of the captions it replaces; \"v0\" for a project without captions; not needed with `preview=true`")), request_body(content = String, content_type = "application/octet-stream", description = "the file as it is: SRT, WebVTT or Cofee word JSON, in any encoding"), responses((status = 200, body = ImportReport), (status = 400, description = "an unknown mode or encoding", body = Problem), (status = 404, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn import(
     State(s): State<AppState>,
     AuthUser(user): AuthUser,
     Id(id): Id,
     query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    flag: Result<Query<PreviewFlag>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    if matches!(flag, Ok(Query(PreviewFlag { preview: Some(true) }))) {
+        return preview(&s, user, id, query, body).await;
+    }
     // Read (decoded, parsed) with the change, off the async runtime, once the captions it
     // replaces are known to be there (or not yet, at "v0") and the caller's: another user's
     // project answers 404 whatever the request.
-    let (version, _, (file, words)) = replace_captions(&s, user, id, &headers, move |current| {
-        let mode = query?.0.mode.unwrap_or_default();
-        let file = read(&body?)?;
-        let (json, words) = imported(current, &file.transcript, mode)?;
-        Ok((json, (file, words)))
+    let (version, _, (words, file)) = replace_captions(&s, user, id, &headers, move |current| {
+        let (json, words, file) = import_into(current, &query?.0, &body?)?;
+        Ok((json, (words, file)))
     })
     .await?;
-    let report = ImportReport {
+    Ok(([(header::ETAG, format!("\"v{version}\""))], Json(report(version, words, file)))
+        .into_response())
+}
+
+/// `preview=true`: what the import would make of the file, as the captions stand; nothing saved.
+async fn preview(
+    s: &AppState,
+    user: uuid::Uuid,
+    id: uuid::Uuid,
+    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let (current, version) = current_captions(s, user, id).await?;
+    let (words, file) = tokio::task::spawn_blocking(move || {
+        let (_, words, file) = import_into(&current, &query?.0, &body?)?;
+        Ok::<_, ApiError>((words, file))
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    Ok(Json(report(version, words, file)).into_response())
+}
+
+fn report(version: i64, words: usize, file: Read) -> ImportReport {
+    ImportReport {
         version,
         format: file.format.name().into(),
         encoding: file.encoding.into(),
@@ -132,6 +208,16 @@ pub async fn import(
         cues: file.transcript.words.iter().filter(|w| w.page_break == Some(true)).count(),
         words,
         skipped: file.skipped,
-    };
-    Ok(([(header::ETAG, format!("\"v{version}\""))], Json(report)).into_response())
+        sample: first_cues(&file.transcript.words, SAMPLE_CUES),
+    }
+}
+
+/// The text of the first `n` cues: each cue's first word begins a page (`formats::keep_as_page`).
+fn first_cues(words: &[Word], n: usize) -> Vec<String> {
+    let starts = words.iter().enumerate().filter(|(_, w)| w.page_break == Some(true));
+    let mut starts: Vec<usize> = starts.map(|(i, _)| i).take(n + 1).collect();
+    if starts.len() <= n {
+        starts.push(words.len());
+    }
+    starts.windows(2).map(|c| Word::join(&words[c[0]..c[1]])).collect()
 }

@@ -2,8 +2,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use cofee_core::Style;
+use cofee_core::formats::decode::{Encoding, encoding_for_label};
 use cofee_media::X264Preset;
-use cofee_pipeline::{CaptionJob, Exports, WordSource};
+use cofee_pipeline::{CaptionJob, CaptionsFile, Exports, WordSource};
 use tokio_util::sync::CancellationToken;
 
 use super::progress::TerminalProgress;
@@ -19,6 +20,10 @@ pub struct CaptionArgs {
     /// Use these captions (SRT, WebVTT or Cofee JSON) instead of recognising speech.
     #[arg(long)]
     pub captions: Option<PathBuf>,
+    /// The captions file's encoding (`windows-1252`, `cp1251`, `gb2312`, …: the labels browsers
+    /// know), for a file whose detected encoding is wrong; `--language` guides detection.
+    #[arg(long, requires = "captions", value_parser = encoding_label)]
+    pub captions_encoding: Option<&'static Encoding>,
     /// Style preset (see `cofee styles`).
     #[arg(long, default_value = "clean", conflicts_with = "style_file")]
     pub style: String,
@@ -66,6 +71,12 @@ pub struct CaptionArgs {
     pub quiet: bool,
 }
 
+fn encoding_label(label: &str) -> Result<&'static Encoding, String> {
+    encoding_for_label(label).ok_or_else(|| {
+        format!("no encoding is called {label:?}: name one as browsers do (windows-1252, cp1251, gb2312, utf-16le, …)")
+    })
+}
+
 pub fn load_style(
     name: &str,
     file: Option<&Path>,
@@ -111,7 +122,11 @@ pub async fn run(args: CaptionArgs) -> CliResult {
     }
     let progress = TerminalProgress::new(args.quiet);
     let words = match args.captions {
-        Some(c) => WordSource::CaptionsFile(c),
+        Some(path) => WordSource::CaptionsFile(CaptionsFile {
+            path,
+            encoding: args.captions_encoding,
+            language: args.language.clone(),
+        }),
         None => {
             let (spec, note) = args.engine.resolve();
             if let Some(n) = note {
