@@ -11,7 +11,7 @@
 
 import { spawn, execFileSync } from 'node:child_process'
 import { createServer } from 'node:http'
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -660,6 +660,10 @@ await flow('import an SRT file in Windows-1252: its text aligned with the words,
   const dialog = page.getByRole('dialog', { name: 'Import captions' })
   await dialog.getByLabel('Captions file').setInputFiles({ name: 'from-elsewhere.srt', mimeType: 'application/x-subrip', buffer: Buffer.from(srt, 'latin1') })
   await dialog.getByLabel('Keep their times').check()
+  const preview = dialog.getByRole('region', { name: 'Preview' })
+  await preview.getByText('Read as windows-1252 (detected): 2 pages').waitFor({ timeout: 10_000 })
+  check((await preview.getByRole('listitem').first().textContent()).includes('café'), 'the preview shows the first cue as read')
+  check((await captions(page, project))[1].text !== 'café', 'a preview saves nothing')
   await accessible(page, 'import')
   await page.screenshot({ path: join(out, 'import-1440.png') })
   await dialog.getByRole('button', { name: 'Import' }).click()
@@ -670,6 +674,29 @@ await flow('import an SRT file in Windows-1252: its text aligned with the words,
   check(after.every((w, i) => i === 1 || (w.start === before[i].start && w.end === before[i].end)), 'every word the file shares kept its recognised time')
   check(after[0].page_break === true && after[half].page_break === true && after.filter((w) => w.page_break).length === 2, 'each cue starts a page')
   await word(page, 'café').waitFor()
+})
+
+await flow('a file detection misreads: previewed in the encoding named, then imported in it', async () => {
+  // Samsung JuvoPlayer's Windows-1252 test file: letters, not sentences, which Windows-1251 fits too.
+  const file = readFileSync(join(root, 'crates/cofee-core/tests/captions-from-the-wild/juvoplayer/media_player_subs_windows-1252.srt'))
+  await page.getByRole('button', { name: 'Import captions' }).first().click()
+  const dialog = page.getByRole('dialog', { name: 'Import captions' })
+  await dialog.getByLabel('Captions file').setInputFiles({ name: 'media_player_subs_windows-1252.srt', mimeType: 'application/x-subrip', buffer: file })
+  const preview = dialog.getByRole('region', { name: 'Preview' })
+  await preview.getByText(/Read as .* \(detected\): 9 pages/).waitFor({ timeout: 10_000 })
+  await dialog.getByLabel('Text encoding').selectOption({ label: 'Western European (Windows-1252)' })
+  await preview.getByText('Read as windows-1252: 9 pages').waitFor({ timeout: 10_000 })
+  const first = await preview.getByRole('listitem').first().textContent()
+  check(first === '[Western Europe] 0.5: Àà Áá Ââ Ææ Çç Èè Ïï Ðð Ññ Õõ Øø Ýý Þþ £ €', `the preview reads the letters right: ${first}`)
+  await accessible(page, 'import-preview')
+  await shots(page, 'import-preview')
+  await dialog.getByRole('button', { name: 'Import' }).click()
+  await page.getByRole('status').filter({ hasText: /Imported 9 pages, \d+ words \(windows-1252\)\./ }).waitFor({ timeout: 20_000 })
+  const words = await captions(page, project)
+  check(words[3].text === 'Àà' && words.at(-1).text === '€', `the words as the file has them: ${words.slice(0, 5).map((w) => w.text).join(' ')} … ${words.at(-1).text}`)
+  const starts = words.filter((w) => w.page_break).map((w) => w.start)
+  check(JSON.stringify(starts) === JSON.stringify([0.5, 1, 1.5, 2.5, 3, 3.5, 4, 4.5, 5]), `each cue a page from its own start: ${starts}`)
+  await word(page, 'Àà').waitFor()
 })
 
 await flow('the project list: thumbnail in its proportions, state, rename, search', async () => {
