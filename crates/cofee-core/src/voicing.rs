@@ -169,6 +169,93 @@ pub fn fit_words(words: &mut [Word], pauses: &[Pause]) {
     }
 }
 
+/// Pauses at least this long separate the phrases [`sparse_stretches`] looks at (the gaps
+/// within a phrase, between its words, are shorter).
+pub const PHRASE_PAUSE_MS: u64 = 300;
+/// A stretch of voice shorter than this is never taken for missed speech.
+pub const MIN_MISSED_MS: u64 = 1200;
+/// Read speech carries two to three words a second; a stretch of voice with less than one word
+/// a second in it was not all heard.
+const MIN_WORDS_PER_SEC: u64 = 1;
+
+/// The stretches of voice, between pauses of at least [`PHRASE_PAUSE_MS`] within `0..total_ms`,
+/// at least [`MIN_MISSED_MS`] long, that hold fewer of `words` (by their middles; words of no
+/// length, which the engine could not place, do not count) than the slowest speech would: where
+/// an engine skipped what was said, or spread one phrase over several. Whisper does both with a
+/// phrase said over and over: it writes it once. Sound with no such pause (steady noise) shows
+/// no phrases, and none is returned.
+pub fn sparse_stretches(words: &[Word], pauses: &[Pause], total_ms: u64) -> Vec<(u64, u64)> {
+    let phrase_pauses = pauses.iter().filter(|p| p.end_ms - p.start_ms >= PHRASE_PAUSE_MS);
+    // Sound with no pause in it (steady noise, a hum) shows no phrases to look for.
+    if phrase_pauses.clone().next().is_none() {
+        return Vec::new();
+    }
+    let mut edges = vec![0];
+    for p in phrase_pauses {
+        edges.extend([p.start_ms, p.end_ms]);
+    }
+    edges.push(total_ms);
+    edges
+        .chunks_exact(2)
+        .map(|c| (c[0], c[1].min(total_ms)))
+        .filter(|&(start, end)| end >= start + MIN_MISSED_MS)
+        .filter(|&(start, end)| {
+            let inside = words.iter().filter(|w| {
+                w.end_ms >= w.start_ms + FRAME_MS
+                    && (start..end).contains(&w.start_ms.midpoint(w.end_ms))
+            });
+            (inside.count() as u64) * 1000 < MIN_WORDS_PER_SEC * (end - start)
+        })
+        .collect()
+}
+
+/// Drops the words an engine put in a pause and could give less than [`MIN_WORD_MS`] of time:
+/// nothing is said there (whisper piles the phrases it repeats into the silence at a window's
+/// end, a word to an instant). Returns how many went.
+pub fn drop_unheard(words: &mut Vec<Word>, pauses: &[Pause]) -> usize {
+    let before = words.len();
+    words.retain(|w| {
+        let in_pause = pauses.iter().any(|p| p.start_ms <= w.start_ms && w.end_ms <= p.end_ms);
+        !(in_pause && w.end_ms < w.start_ms + MIN_WORD_MS)
+    });
+    before - words.len()
+}
+
+/// Around each word, this much time on either side is looked at by [`drop_isolated`].
+const NEIGHBOURHOOD_MS: u64 = 15_000;
+/// Sound (time outside pauses) in a word's neighbourhood from which speech would have given
+/// several words.
+const LONG_SOUND_MS: u64 = 10_000;
+/// Fewer words than this in a neighbourhood of long sound: not speech.
+const MIN_NEIGHBOURS: usize = 3;
+
+/// Drops the words that stand alone in long sound: fewer than [`MIN_NEIGHBOURS`] words (each
+/// counted) within [`NEIGHBOURHOOD_MS`] of a word's middle while at least [`LONG_SOUND_MS`] of
+/// that time, within `0..total_ms`, is sound. Speech there would have given a word or two a
+/// second; an engine that hears one or two in it is reading words into music or noise (whisper
+/// writes a confident "g" or "5分钟" over chords, at times). Returns how many went.
+pub fn drop_isolated(words: &mut Vec<Word>, pauses: &[Pause], total_ms: u64) -> usize {
+    let sound_within = |from: u64, to: u64| {
+        let quiet: u64 =
+            pauses.iter().map(|p| p.end_ms.min(to).saturating_sub(p.start_ms.max(from))).sum();
+        (to - from).saturating_sub(quiet)
+    };
+    let middles: Vec<u64> = words.iter().map(|w| w.start_ms.midpoint(w.end_ms)).collect();
+    let isolated: Vec<bool> = middles
+        .iter()
+        .map(|&m| {
+            let (from, to) =
+                (m.saturating_sub(NEIGHBOURHOOD_MS), (m + NEIGHBOURHOOD_MS).min(total_ms));
+            let neighbours = middles.iter().filter(|&&n| (from..=to).contains(&n)).count();
+            neighbours < MIN_NEIGHBOURS && to > from && sound_within(from, to) >= LONG_SOUND_MS
+        })
+        .collect();
+    let before = words.len();
+    let mut flags = isolated.into_iter();
+    words.retain(|_| !flags.next().unwrap_or(false));
+    before - words.len()
+}
+
 fn move_start(w: &mut Word, to: u64) {
     if to > w.start_ms && to + FRAME_MS <= w.end_ms {
         w.start_ms = to;
@@ -184,6 +271,63 @@ fn move_end(w: &mut Word, to: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stretches_of_voice_with_too_few_words_are_found() {
+        let pause = |start_ms, end_ms| Pause { start_ms, end_ms };
+        let word = |start, end| Word::new("w", start, end);
+        // Voice 0–3 s, 3.5–6.5 s (a 200 ms gap inside: a pause between words), 7–7.8 s, 8.3–11 s.
+        let pauses = [pause(3000, 3500), pause(5000, 5200), pause(6500, 7000), pause(7800, 8300)];
+        let words = [
+            word(100, 500),
+            word(600, 900),
+            word(1000, 1400),
+            word(1500, 2900), // heard: 4 in 3 s
+            word(4000, 6000), // one word over three seconds: spread
+                              // 7–7.8 s: too short to judge; 8.3–11 s: nothing heard
+        ];
+        assert_eq!(sparse_stretches(&words, &pauses, 11_000), [(3500, 6500), (8300, 11_000)]);
+        assert_eq!(sparse_stretches(&[], &[], 1000), [], "a second of voice is too short to judge");
+        assert_eq!(sparse_stretches(&words[..4], &[], 3000), []);
+        let unplaced = [word(100, 100), word(200, 200), word(300, 300), word(2000, 2900)];
+        let quiet = [pause(3000, 3400)];
+        assert_eq!(sparse_stretches(&unplaced, &quiet, 3400), [(0, 3000)], "words of no length");
+        assert_eq!(sparse_stretches(&[], &[], 30_000), [], "steady sound: no phrases to look at");
+    }
+
+    #[test]
+    fn a_word_or_two_alone_in_long_sound_is_dropped() {
+        let word = |text, start| Word::new(text, start, start + 300);
+        // 30 s of sound but for a pause at 20–24 s.
+        let pauses = [Pause { start_ms: 20_000, end_ms: 24_000 }];
+        let mut words = vec![word("g", 5000), word("yes", 26_000), word("no", 27_000)];
+        assert_eq!(drop_isolated(&mut words, &pauses, 30_000), 3, "one, then two, in long sound");
+        // Sparse speech: three words within 15 s of each other stay.
+        let mut words = vec![word("so", 2000), word("it", 9000), word("goes", 16_000)];
+        assert_eq!(drop_isolated(&mut words, &[], 30_000), 0);
+        // A word alone in a short clip, or among long pauses, stays.
+        let mut words = vec![word("hi", 1000)];
+        assert_eq!(drop_isolated(&mut words, &[], 4000), 0);
+        let quiet = [Pause { start_ms: 0, end_ms: 900 }, Pause { start_ms: 1400, end_ms: 30_000 }];
+        assert_eq!(drop_isolated(&mut words, &quiet, 30_000), 0);
+    }
+
+    #[test]
+    fn words_of_no_length_in_a_pause_are_dropped() {
+        let pauses =
+            [Pause { start_ms: 1000, end_ms: 2000 }, Pause { start_ms: 3000, end_ms: 3200 }];
+        let mut words = vec![
+            Word::new("said", 200, 900),
+            Word::new("piled", 1900, 1900),
+            Word::new("up", 1900, 1910),
+            Word::new("placed", 1200, 1800), // long enough: an engine's misplaced word stays
+            Word::new("short", 3050, 3060),
+            Word::new("brief", 2500, 2510), // in the voice
+        ];
+        assert_eq!(drop_unheard(&mut words, &pauses), 3);
+        let kept: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(kept, ["said", "placed", "brief"]);
+    }
 
     const RATE: u32 = 16_000;
 

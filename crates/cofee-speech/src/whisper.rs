@@ -42,6 +42,8 @@ const ENGINE: &str = "whisper";
 const DOUBTED_MEDIAN: f32 = 0.2;
 /// RMS below this (about −55 dBFS) is treated as silence and not sent to the model.
 const SILENCE_RMS: f64 = 58.0;
+/// A stretch transcribed again is given this much of the quiet on each side.
+const STRETCH_MARGIN_MS: u64 = 300;
 
 /// A loaded model and the alignment heads its context points into (whisper.cpp keeps the
 /// pointer and reads the heads whenever a state is created, so they live as long as it does).
@@ -252,11 +254,13 @@ fn run_window(
     samples: &[f32],
     language: Option<&str>,
     threads: i32,
+    audio_ctx: i32,
     abort: Arc<AtomicBool>,
     progress: Box<dyn FnMut(i32)>,
 ) -> Result<WindowResult, SpeechError> {
     let mut state = ctx.create_state().map_err(failed)?;
     let mut params = base_params(threads, language);
+    params.set_audio_ctx(audio_ctx);
     params.set_no_speech_thold(0.6);
     params.set_entropy_thold(2.4);
     params.set_logprob_thold(-1.0);
@@ -483,6 +487,83 @@ fn words_from(spans: &[Span]) -> Vec<Word> {
     words
 }
 
+impl Whisper {
+    /// Recognises `samples` on a blocking thread, reporting whisper.cpp's progress (0–100) and
+    /// stopping when `cancel` fires. `audio_ctx` shortens the encoder's context (0: 30 s).
+    async fn recognise(
+        &self,
+        samples: Vec<f32>,
+        language: Option<String>,
+        audio_ctx: i32,
+        report: &(dyn Fn(i32) + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<WindowResult, SpeechError> {
+        let abort = Arc::new(AtomicBool::new(false));
+        let _stop = AbortOnDrop(abort.clone());
+        let (loaded, threads, abort2) = (self.loaded.clone(), self.threads, abort.clone());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i32>();
+        let job = tokio::task::spawn_blocking(move || {
+            let progress = Box::new(move |p| {
+                let _ = tx.send(p);
+            });
+            let language = language.as_deref();
+            run_window(&loaded.context, &samples, language, threads, audio_ctx, abort2, progress)
+        });
+        tokio::pin!(job);
+        loop {
+            tokio::select! {
+                r = &mut job => break r.map_err(|e| SpeechError::Failed { engine: ENGINE, detail: e.to_string() })?,
+                Some(p) = rx.recv() => report(p),
+                () = cancel.cancelled() => abort.store(true, Ordering::Relaxed),
+            }
+        }
+    }
+
+    /// Stretches of voice in a window (`ints`, with its `pauses`) that hold too few of its
+    /// `words` are transcribed again, each alone, and what is heard there replaces the words
+    /// there when it is more. Whisper writes a phrase said several times over once (and spreads
+    /// it over all of them), or skips a phrase after a long one; alone, each is heard.
+    async fn hear_what_was_missed(
+        &self,
+        words: &mut Vec<Word>,
+        ints: &[i16],
+        pauses: &[voicing::Pause],
+        language: &Option<String>,
+        cancel: &CancellationToken,
+    ) -> Result<(), SpeechError> {
+        let window_ms = ints.len() as u64 * 1000 / SAMPLE_RATE as u64;
+        for (start, end) in voicing::sparse_stretches(words, pauses, window_ms) {
+            // The pause before and after, partly: whisper hears a phrase's first sound better
+            // with some quiet before it.
+            let from = start.saturating_sub(STRETCH_MARGIN_MS);
+            let to = (end + STRETCH_MARGIN_MS).min(window_ms);
+            let at = |ms: u64| (ms * SAMPLE_RATE as u64 / 1000) as usize;
+            let clip = &ints[at(from)..at(to).min(ints.len())];
+            let samples: Vec<f32> = clip.iter().map(|s| *s as f32 / 32768.0).collect();
+            let audio_ctx = ((to - from).div_ceil(20) as i32 + 1).min(1500);
+            let heard =
+                self.recognise(samples, language.clone(), audio_ctx, &|_| {}, cancel).await?;
+            let mut heard: Vec<Word> = heard
+                .words
+                .into_iter()
+                .map(|w| Word { start_ms: w.start_ms + from, end_ms: w.end_ms + from, ..w })
+                .collect();
+            // Fitted first: a phrase's first word, placed early, then starts where the voice does.
+            voicing::fit_words(&mut heard, pauses);
+            let within = |w: &Word| (start..end).contains(&w.start_ms.midpoint(w.end_ms));
+            heard.retain(within);
+            let had = words.iter().filter(|w| within(w)).count();
+            tracing::debug!(start, end, had, heard = heard.len(), "a stretch of voice heard again");
+            if heard.len() > had {
+                words.retain(|w| !within(w));
+                words.extend(heard);
+                words.sort_by_key(|w| w.start_ms);
+            }
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl SpeechEngine for Whisper {
     fn name(&self) -> &'static str {
@@ -510,6 +591,8 @@ impl SpeechEngine for Whisper {
         let mut buf: Vec<u8> = Vec::with_capacity(window_bytes);
         let mut consumed: u64 = 0;
         let mut words = Vec::new();
+        // The pauses of the whole recording (a window not sent to the model is one).
+        let mut all_pauses = Vec::new();
         let mut language = options.language.clone();
         let mut eof = false;
         loop {
@@ -525,37 +608,37 @@ impl SpeechEngine for Whisper {
             let samples: Vec<f32> = ints[..cut].iter().map(|s| *s as f32 / 32768.0).collect();
             let offset_ms = consumed * 1000 / SAMPLE_RATE as u64;
             if rms(&samples) >= SILENCE_RMS {
-                let abort = Arc::new(AtomicBool::new(false));
-                let _stop = AbortOnDrop(abort.clone());
-                let (loaded, lang, threads, abort2) =
-                    (self.loaded.clone(), language.clone(), self.threads, abort.clone());
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i32>();
-                let job = tokio::task::spawn_blocking(move || {
-                    run_window(
-                        &loaded.context,
-                        &samples,
-                        lang.as_deref(),
-                        threads,
-                        abort2,
-                        Box::new(move |p| {
-                            let _ = tx.send(p);
-                        }),
-                    )
-                });
-                tokio::pin!(job);
-                let window = loop {
-                    tokio::select! {
-                        r = &mut job => break r.map_err(|e| SpeechError::Failed { engine: ENGINE, detail: e.to_string() })??,
-                        Some(p) = rx.recv() => progress(((consumed as f64 + cut as f64 * p as f64 / 100.0) / total_samples).min(0.99)),
-                        () = cancel.cancelled() => abort.store(true, Ordering::Relaxed),
-                    }
+                let window_ms = cut as u64 * 1000 / SAMPLE_RATE as u64;
+                let done = consumed as f64;
+                let report = move |p: i32| {
+                    progress(((done + cut as f64 * f64::from(p) / 100.0) / total_samples).min(0.99))
                 };
+                let window = self.recognise(samples, language.clone(), 0, &report, cancel).await?;
                 language = language.or(window.language);
                 let mut window_words = window.words;
-                voicing::fit_words(&mut window_words, &voicing::pauses(&ints[..cut], SAMPLE_RATE));
+                let pauses = voicing::pauses(&ints[..cut], SAMPLE_RATE);
+                voicing::fit_words(&mut window_words, &pauses);
+                self.hear_what_was_missed(
+                    &mut window_words,
+                    &ints[..cut],
+                    &pauses,
+                    &language,
+                    cancel,
+                )
+                .await?;
+                let dropped = voicing::drop_unheard(&mut window_words, &pauses);
+                if dropped > 0 {
+                    tracing::debug!(
+                        dropped,
+                        "dropped words whisper placed in a pause at an instant"
+                    );
+                }
+                all_pauses.extend(pauses.iter().map(|p| voicing::Pause {
+                    start_ms: p.start_ms + offset_ms,
+                    end_ms: p.end_ms + offset_ms,
+                }));
                 // Whisper pads every window to 30 s and may place words in the padding: keep
                 // only what lies within the audio it was given.
-                let window_ms = cut as u64 * 1000 / SAMPLE_RATE as u64;
                 words.extend(window_words.into_iter().filter(|w| w.start_ms < window_ms).map(
                     |w| Word {
                         start_ms: w.start_ms + offset_ms,
@@ -563,6 +646,9 @@ impl SpeechEngine for Whisper {
                         ..w
                     },
                 ));
+            } else {
+                let end_ms = (consumed + cut as u64) * 1000 / SAMPLE_RATE as u64;
+                all_pauses.push(voicing::Pause { start_ms: offset_ms, end_ms });
             }
             consumed += cut as u64;
             buf.drain(..cut * 2);
@@ -583,6 +669,12 @@ impl SpeechEngine for Whisper {
                 ?language,
                 "dropped words in a script the language does not use"
             );
+        }
+        // Last: the guards above may leave a word alone that had neighbours.
+        let total_ms = consumed * 1000 / SAMPLE_RATE as u64;
+        let dropped = voicing::drop_isolated(&mut words, &all_pauses, total_ms);
+        if dropped > 0 {
+            tracing::warn!(dropped, "dropped words alone in long sound (music, noise)");
         }
         progress(1.0);
         Ok(Transcript::new(language, words).normalized())

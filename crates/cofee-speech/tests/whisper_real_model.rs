@@ -124,7 +124,9 @@ fn chords() -> Vec<u8> {
 async fn a_real_model_hears_no_words_in_music() {
     let engine = real_engine();
     let t = transcribe(&engine, chords()).await;
-    assert!(t.words.is_empty(), "{:?}", t.text());
+    let heard: Vec<_> =
+        t.words.iter().map(|w| (&w.text, w.start_ms, w.end_ms, w.confidence)).collect();
+    assert!(t.words.is_empty(), "{heard:?}");
 }
 
 /// PocketSphinx's forced alignment of each recording (`tests/data/librivox-alignment.tsv`, made
@@ -348,4 +350,40 @@ async fn an_inserted_word_is_timed_from_the_audio() {
         start_median * 2 <= estimated[0] && end_median * 2 <= estimated[2],
         "aligned {aligned:?} is not clearly better than re-timing by text {estimated:?}"
     );
+}
+
+/// `pcm` said `times` times, `gap_ms` of digital silence apart.
+fn looped(pcm: &[u8], times: usize, gap_ms: usize) -> Vec<u8> {
+    let gap = vec![0u8; gap_ms * 32];
+    let mut out = Vec::new();
+    for i in 0..times {
+        if i > 0 {
+            out.extend(&gap);
+        }
+        out.extend(pcm);
+    }
+    out
+}
+
+/// A phrase said five times over, half a second apart, is written five times: whisper alone
+/// writes it once for the whole stretch; each stretch of voice with too few words is heard again.
+#[tokio::test]
+#[ignore = "needs a real Whisper model in COFEE_WHISPER_MODEL"]
+async fn a_phrase_said_five_times_is_written_five_times() {
+    let engine = real_engine();
+    let id = "sense_and_sensibility_01_austen_64kb-0930";
+    let t = transcribe(&engine, looped(&recording(id), 5, 500)).await;
+    let (_, said) = references().into_iter().find(|(i, _)| i == id).unwrap();
+    let reference = vec![said; 5].join(" ");
+    let e = wer(&reference, &t.text());
+    let heard: Vec<_> = t.words.iter().map(|w| (&w.text, w.start_ms, w.end_ms)).collect();
+    assert!(e <= 0.10, "WER {e:.3}: {heard:?}");
+    let amiable: Vec<u64> =
+        t.words.iter().filter(|w| w.text.starts_with("amiable")).map(|w| w.start_ms).collect();
+    assert_eq!(amiable.len(), 5, "once in each: {heard:?}");
+    // Each in its own saying: 3.29 s of recording and 0.5 s of silence apart.
+    for (k, at) in amiable.iter().enumerate() {
+        let said = 1700 + k as u64 * 3790;
+        assert!(at.abs_diff(said) <= 200, "the {k}th \"amiable\" at {at} ms, said at {said}");
+    }
 }
