@@ -446,7 +446,8 @@ async fn caption_files_are_imported_in_their_encoding_cue_by_cue(app: App) {
     let letters = "1\r\n00:00:00,500 --> 00:00:01,000\r\n\u{c0}\u{e0} \u{c6}\u{e6} \u{d0}\u{f0} \u{a3}\r\n\r\n\
                    2\r\n00:00:01,000 --> 00:00:01,500\r\n\u{de}\u{fe}\r\n";
     let cp1252: Vec<u8> = letters.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
-    let (s, report) = import(&alice, "?preview=true&encoding=cp1252", "", cp1252.clone()).await;
+    let (s, report) =
+        import(&alice, "?preview=true&encoding=Windows-1252", "", cp1252.clone()).await;
     assert_eq!(s, StatusCode::OK, "{report}");
     assert_eq!(
         (&report["version"], &report["encoding"], &report["encoding_detected"], &report["cues"]),
@@ -457,9 +458,12 @@ async fn caption_files_are_imported_in_their_encoding_cue_by_cue(app: App) {
     let (_, doc) = app.get(&format!("/api/projects/{pid}/captions"), &alice).await;
     assert_eq!(doc["words"].as_array().unwrap().len(), 4, "a preview saves nothing: {doc}");
     assert_eq!(import(&bob, "?preview=true", "", cp1252.clone()).await.0, StatusCode::NOT_FOUND);
-    let (s, problem) = import(&alice, "?preview=true&encoding=klingon", "", cp1252.clone()).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(problem["detail"].as_str().unwrap().contains("\"klingon\""), "{problem}");
+    for wrong in ["klingon", "cp1252", ""] {
+        let query = format!("?preview=true&encoding={wrong}");
+        let (s, problem) = import(&alice, &query, "", cp1252.clone()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{wrong:?}: an alias or nothing is not a name");
+        assert!(problem["detail"].as_str().unwrap().contains(&format!("{wrong:?}")), "{problem}");
+    }
     let (s, report) = import(&alice, "?encoding=windows-1252", "\"v3\"", cp1252).await;
     assert_eq!((s, &report["version"]), (StatusCode::OK, &json!(4)), "{report}");
     let (_, doc) = app.get(&format!("/api/projects/{pid}/captions"), &alice).await;

@@ -34,6 +34,55 @@ pub struct Hint<'a> {
     pub language: Option<&'a str>,
 }
 
+/// The names of the encodings a file can be read in: the WHATWG Encoding Standard's, all of them
+/// but `replacement` (which reads nothing). [`encoding_for_label`] takes these and their aliases.
+pub const NAMES: &[&str] = &[
+    "UTF-8",
+    "IBM866",
+    "ISO-8859-2",
+    "ISO-8859-3",
+    "ISO-8859-4",
+    "ISO-8859-5",
+    "ISO-8859-6",
+    "ISO-8859-7",
+    "ISO-8859-8",
+    "ISO-8859-8-I",
+    "ISO-8859-10",
+    "ISO-8859-13",
+    "ISO-8859-14",
+    "ISO-8859-15",
+    "ISO-8859-16",
+    "KOI8-R",
+    "KOI8-U",
+    "macintosh",
+    "windows-874",
+    "windows-1250",
+    "windows-1251",
+    "windows-1252",
+    "windows-1253",
+    "windows-1254",
+    "windows-1255",
+    "windows-1256",
+    "windows-1257",
+    "windows-1258",
+    "x-mac-cyrillic",
+    "GBK",
+    "gb18030",
+    "Big5",
+    "EUC-JP",
+    "ISO-2022-JP",
+    "Shift_JIS",
+    "EUC-KR",
+    "UTF-16BE",
+    "UTF-16LE",
+    "x-user-defined",
+];
+
+/// The encoding a name of [`NAMES`] names, in any case; none for anything else (aliases too).
+pub fn encoding_named(name: &str) -> Option<&'static Encoding> {
+    encoding_for_label(name).filter(|e| e.name().eq_ignore_ascii_case(name.trim()))
+}
+
 /// The encoding a label names: the WHATWG labels browsers know (`windows-1252`, `latin1`,
 /// `cp1251`, `gb2312`, `big5`, `shift_jis`, `utf-16le`, …); none for a label that names no
 /// encoding a file could be read in.
@@ -224,6 +273,14 @@ mod tests {
         for label in ["klingon", "", "iso-2022-kr", "utf-32"] {
             assert!(encoding_for_label(label).is_none(), "{label:?} names no encoding to read");
         }
+    }
+
+    #[test]
+    fn every_name_names_its_encoding_and_only_names_do() {
+        for name in NAMES {
+            assert_eq!(encoding_named(&name.to_ascii_lowercase()).map(Encoding::name), Some(*name));
+        }
+        assert!(encoding_named("cp1252").is_none() && encoding_named("replacement").is_none());
     }
 
     #[test]

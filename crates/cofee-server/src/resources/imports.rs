@@ -40,9 +40,10 @@ pub struct ImportQuery {
     /// `replace` (the default) or `retime`.
     #[param(inline)]
     mode: Option<ImportMode>,
-    /// The file's encoding, as a WHATWG label (`windows-1252`, `cp1251`, `gb2312`, `big5`,
-    /// `shift_jis`, `utf-16le`, …): for files detection misreads. A byte-order mark wins.
-    #[param(value_type = Option<String>)]
+    /// The file's encoding, by its WHATWG name (`windows-1252`, `windows-1251`, `gbk`, `big5`,
+    /// `shift_jis`, `utf-16le`, …; any case): for files detection misreads. A byte-order mark
+    /// wins.
+    #[param(schema_with = encoding_names)]
     encoding: Option<EncodingLabel>,
     /// Read the file and report what it holds, saving nothing (no `If-Match` needed).
     #[allow(dead_code, reason = "read apart, as `PreviewFlag`: here it is documented and allowed")]
@@ -56,19 +57,27 @@ pub struct PreviewFlag {
     preview: Option<bool>,
 }
 
-/// An encoding named by a label browsers know; any other label is refused with the query.
+/// An encoding by its name; anything else is refused with the query.
 #[derive(Clone, Copy)]
 struct EncodingLabel(&'static Encoding);
 
 impl<'de> Deserialize<'de> for EncodingLabel {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let label = String::deserialize(d)?;
-        decode::encoding_for_label(&label).map(Self).ok_or_else(|| {
+        let name = String::deserialize(d)?;
+        decode::encoding_named(&name).map(Self).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "no encoding is called {label:?}: name one as browsers do (windows-1252, cp1251, gb2312, utf-16le, …)"
+                "no encoding is called {name:?}: name one by its WHATWG name (windows-1252, windows-1251, gbk, utf-16le, …)"
             ))
         })
     }
+}
+
+/// The names `encoding` takes, lower-case, as the OpenAPI document lists them.
+fn encoding_names() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(decode::NAMES.iter().map(|n| n.to_ascii_lowercase())))
+        .build()
 }
 
 /// What the import made of the file.
