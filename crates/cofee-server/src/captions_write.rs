@@ -59,14 +59,11 @@ pub async fn replace_captions<T: Send + 'static>(
     change: impl FnOnce(&str) -> Result<(String, T), ApiError> + Send + 'static,
 ) -> Result<(i64, String, T), ApiError> {
     let named = expected_version(headers);
-    let (current, expected) = match s.media.transcript(user, id).await {
-        Ok(t) => (t.words, named?),
-        Err(cofee_store::StoreError::NotFound) if matches!(named, Ok(0)) => {
-            s.projects.project(user, id).await?;
-            (NO_WORDS.to_string(), 0)
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (current, version) = current_captions(s, user, id).await?;
+    if version == 0 && !matches!(named, Ok(0)) {
+        return Err(ApiError::not_found()); // only `If-Match: "v0"` writes the first captions
+    }
+    let expected = named?;
     let (json, extra) = tokio::task::spawn_blocking(move || change(&current))
         .await
         .map_err(|_| ApiError::internal())??;
