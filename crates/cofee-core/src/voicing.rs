@@ -200,13 +200,22 @@ pub fn sparse_stretches(words: &[Word], pauses: &[Pause], total_ms: u64) -> Vec<
         .map(|c| (c[0], c[1].min(total_ms)))
         .filter(|&(start, end)| end >= start + MIN_MISSED_MS)
         .filter(|&(start, end)| {
-            let inside = words.iter().filter(|w| {
-                w.end_ms >= w.start_ms + FRAME_MS
-                    && (start..end).contains(&w.start_ms.midpoint(w.end_ms))
-            });
-            (inside.count() as u64) * 1000 < MIN_WORDS_PER_SEC * (end - start)
+            (placed_within(words, start, end) as u64) * 1000 < MIN_WORDS_PER_SEC * (end - start)
         })
         .collect()
+}
+
+/// How many of `words` lie within `start..end` by their middles, counting only those an engine
+/// could give time to (at least a frame): what [`sparse_stretches`] counts, and what a second
+/// hearing of a stretch must beat.
+pub fn placed_within(words: &[Word], start: u64, end: u64) -> usize {
+    words
+        .iter()
+        .filter(|w| {
+            w.end_ms >= w.start_ms + FRAME_MS
+                && (start..end).contains(&w.start_ms.midpoint(w.end_ms))
+        })
+        .count()
 }
 
 /// Drops the words an engine put in a pause and could give less than [`MIN_WORD_MS`] of time:
@@ -287,8 +296,13 @@ mod tests {
                               // 7–7.8 s: too short to judge; 8.3–11 s: nothing heard
         ];
         assert_eq!(sparse_stretches(&words, &pauses, 11_000), [(3500, 6500), (8300, 11_000)]);
-        assert_eq!(sparse_stretches(&[], &[], 1000), [], "a second of voice is too short to judge");
-        assert_eq!(sparse_stretches(&words[..4], &[], 3000), []);
+        let after_a_second = [pause(1000, 1400)];
+        assert_eq!(
+            sparse_stretches(&[], &after_a_second, 1400),
+            [],
+            "a second of voice is too short to judge"
+        );
+        assert_eq!(sparse_stretches(&words[..4], &[pause(3000, 3500)], 3500), [], "all heard");
         let unplaced = [word(100, 100), word(200, 200), word(300, 300), word(2000, 2900)];
         let quiet = [pause(3000, 3400)];
         assert_eq!(sparse_stretches(&unplaced, &quiet, 3400), [(0, 3000)], "words of no length");

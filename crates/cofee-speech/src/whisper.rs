@@ -514,7 +514,8 @@ impl Whisper {
             tokio::select! {
                 r = &mut job => break r.map_err(|e| SpeechError::Failed { engine: ENGINE, detail: e.to_string() })?,
                 Some(p) = rx.recv() => report(p),
-                () = cancel.cancelled() => abort.store(true, Ordering::Relaxed),
+                // Once: a cancelled token stays ready, and the job needs a moment to stop.
+                () = cancel.cancelled(), if !abort.load(Ordering::Relaxed) => abort.store(true, Ordering::Relaxed),
             }
         }
     }
@@ -552,9 +553,10 @@ impl Whisper {
             voicing::fit_words(&mut heard, pauses);
             let within = |w: &Word| (start..end).contains(&w.start_ms.midpoint(w.end_ms));
             heard.retain(within);
-            let had = words.iter().filter(|w| within(w)).count();
+            // Counted as `sparse_stretches` counts: words of no length were not heard.
+            let had = voicing::placed_within(words, start, end);
             tracing::debug!(start, end, had, heard = heard.len(), "a stretch of voice heard again");
-            if heard.len() > had {
+            if voicing::placed_within(&heard, start, end) > had {
                 words.retain(|w| !within(w));
                 words.extend(heard);
                 words.sort_by_key(|w| w.start_ms);

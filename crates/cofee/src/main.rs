@@ -1,6 +1,7 @@
 //! `cofee`: one binary for every role. This file only parses arguments, sets up logging and turns
 //! errors into exit codes: 0 success, 2 bad input or usage (the user can fix it), 1 anything else.
 
+mod allocator;
 mod cli;
 mod telemetry;
 
@@ -10,21 +11,8 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 
-/// Makes glibc hand large freed blocks back to the system at once. Its default threshold for
-/// serving an allocation from its own mapping rises to the size of every such block freed, so
-/// after the first password hash (Argon2's 19 MiB) each later one came from a thread's heap and
-/// stayed resident when freed: an API that had signed in a few users idled at 100 MB instead of
-/// 45. A fixed threshold keeps blocks of 1 MiB and more in mappings of their own.
-#[allow(unsafe_code)]
-fn return_freed_blocks() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-}
-
 fn main() -> ExitCode {
+    allocator::return_large_blocks_when_freed();
     // A compositor started ahead of its render reads its arguments from stdin.
     let (args, opened) = match cli::burn_frames::job_from_stdin(std::env::args_os().collect()) {
         Ok(given) => given,
@@ -53,9 +41,6 @@ fn main() -> ExitCode {
         Command::Worker(_) => Some("worker"),
         _ => None,
     };
-    if service.is_some() {
-        return_freed_blocks();
-    }
     let telemetry = telemetry::init(cli.verbose, service);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

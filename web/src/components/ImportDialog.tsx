@@ -5,10 +5,10 @@ import { Dialog } from './Dialogs'
 export type ImportReport = Schemas['ImportReport']
 
 /**
- * The encodings a caption file from the wild comes in, by the labels the server takes (the
- * WHATWG labels browsers know), as players name them in their "subtitle encoding" setting.
+ * The encodings a caption file from the wild comes in, by the names the server takes (the
+ * WHATWG encoding names browsers know), as players name them in their "subtitle encoding" setting.
  */
-const ENCODINGS: [label: string, name: string][] = [
+const ENCODINGS: [encoding: string, name: string][] = [
   ['', 'Detect automatically'],
   ['utf-8', 'Unicode (UTF-8)'],
   ['windows-1252', 'Western European (Windows-1252)'],
@@ -78,22 +78,30 @@ export function ImportDialog(props: {
     setPreview(null)
     setError('')
     if (!chosen) return
-    const answer = await send(chosen, true)
-    if (mine !== asked) return
-    if (answer.ok) setPreview(answer.report)
-    else setError(answer.problem)
+    try {
+      const answer = await send(chosen, true)
+      if (mine !== asked) return
+      if (answer.ok) setPreview(answer.report)
+      else setError(answer.problem)
+    } catch (e) {
+      if (mine === asked) setError(`The file could not be read: ${(e as Error).message}`)
+    }
   }
 
   const submit = async (e: SubmitEvent) => {
     e.preventDefault()
     const chosen = file.files?.[0]
     if (!chosen) return setError('Choose a captions file first.')
+    // A preview still on its way must not overwrite what the import answers.
+    ++asked
     setError('')
     setBusy(true)
     try {
       const answer = await send(chosen, false)
       if (answer.ok) props.onImported(answer.report)
       else setError(answer.problem)
+    } catch (e) {
+      setError(`The import did not reach the server: ${(e as Error).message}`)
     } finally {
       setBusy(false)
     }
@@ -105,7 +113,11 @@ export function ImportDialog(props: {
         <p>An SRT or WebVTT file from another tool, in any encoding. Each of its cues becomes a page.</p>
         <label>
           Captions file
-          <input ref={file} type="file" accept=".srt,.vtt,.json,text/vtt,application/x-subrip" onChange={() => void read()} />
+          <input ref={file} type="file" accept=".srt,.vtt,.json,text/vtt,application/x-subrip" onChange={() => {
+            // Another file: its own encoding, detected until the user names one.
+            setEncoding('')
+            void read()
+          }} />
         </label>
         <label>
           Text encoding
@@ -116,7 +128,7 @@ export function ImportDialog(props: {
               void read()
             }}
           >
-            <For each={ENCODINGS}>{([label, name]) => <option value={label}>{name}</option>}</For>
+            <For each={ENCODINGS}>{([value, name]) => <option value={value}>{name}</option>}</For>
           </select>
         </label>
         <Show when={preview()}>

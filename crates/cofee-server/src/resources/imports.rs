@@ -83,7 +83,8 @@ fn encoding_names() -> utoipa::openapi::Object {
 /// What the import made of the file.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
-    /// The captions' new version (their `ETag` is `"v{version}"`).
+    /// The captions' new version (their `ETag` is `"v{version}"`); for a preview, which writes
+    /// nothing, the version the import would replace.
     version: i64,
     format: String,
     /// The encoding the file was read in (`UTF-8`, `UTF-16LE`, `windows-1251`, …).
@@ -222,11 +223,41 @@ fn report(version: i64, words: usize, file: Read) -> ImportReport {
 }
 
 /// The text of the first `n` cues: each cue's first word begins a page (`formats::keep_as_page`).
+/// The first word starts the first cue whether or not it is marked.
 fn first_cues(words: &[Word], n: usize) -> Vec<String> {
-    let starts = words.iter().enumerate().filter(|(_, w)| w.page_break == Some(true));
-    let mut starts: Vec<usize> = starts.map(|(i, _)| i).take(n + 1).collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let marked = words.iter().enumerate().skip(1).filter(|(_, w)| w.page_break == Some(true));
+    let mut starts: Vec<usize> =
+        std::iter::once(0).chain(marked.map(|(i, _)| i)).take(n + 1).collect();
     if starts.len() <= n {
         starts.push(words.len());
     }
     starts.windows(2).map(|c| Word::join(&words[c[0]..c[1]])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_cues_are_the_pages_the_words_start() {
+        let word = |text: &str, at: u64, page: bool| Word {
+            page_break: page.then_some(true),
+            ..Word::new(text, at, at + 100)
+        };
+        let words = [
+            word("one", 0, true),
+            word("two", 100, false),
+            word("three", 200, true),
+            word("four", 300, true),
+            word("five", 400, true),
+        ];
+        assert_eq!(first_cues(&words, 3), ["one two", "three", "four"]);
+        assert_eq!(first_cues(&words[..3], 3), ["one two", "three"]);
+        let unmarked = [word("one", 0, false), word("two", 100, false), word("three", 200, true)];
+        assert_eq!(first_cues(&unmarked, 3), ["one two", "three"], "the first word starts a cue");
+        assert_eq!(first_cues(&[], 3), Vec::<String>::new());
+    }
 }
