@@ -36,7 +36,7 @@ fn small(routes: axum::routing::MethodRouter<AppState>) -> axum::routing::Method
 /// The whole API as one router.
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
-    let csp = security_headers::csp(state.objects.public_origin());
+    let security_headers = security_headers::headers(state.objects.public_origin());
     let cors_origins = state.cors_origins.clone();
     let mut app = Router::new()
         .route("/health/live", get(health::live))
@@ -120,14 +120,11 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http().make_span_with(telemetry::request_span),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
-    for (name, value) in security_headers::SECURITY_HEADERS {
-        app = app.layer(security_headers::header(name, value));
-    }
     if !cors_origins.is_empty() {
         app = app.layer(axum::middleware::from_fn_with_state(
             Arc::<[axum::http::HeaderValue]>::from(cors_origins),
             cors::cors,
         ));
     }
-    app.layer(csp)
+    app.layer(axum::middleware::map_response_with_state(security_headers, security_headers::set))
 }
