@@ -39,7 +39,7 @@ RUN cargo build --release --locked --features whisper -p cofee \
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      ffmpeg libass9 pocketsphinx pocketsphinx-en-us fonts-noto-core fonts-noto-cjk ca-certificates curl \
+      ffmpeg libass9 libgomp1 pocketsphinx pocketsphinx-en-us fonts-noto-core fonts-noto-cjk ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 cofee \
     && useradd --system --uid 10001 --gid cofee --home-dir /var/lib/cofee --create-home cofee

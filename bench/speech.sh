@@ -70,9 +70,10 @@ seconds() { # a failed run is no timing: it stops the bench
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 measure() { # label → prints "cofee_rtf cli_rtf"
   local c=() w=()
-  for _ in $(seq "$runs"); do
+  for run in $(seq "$runs"); do
     c+=("$(seconds run_cofee)")
     w+=("$(seconds run_cli)")
+    printf '%s run %d: cofee %.1f s, whisper-cli %.1f s\n' "$1" "$run" "${c[-1]}" "${w[-1]}" >&2
   done
   local cm wm
   cm=$(printf '%s\n' "${c[@]}" | median)

@@ -52,6 +52,8 @@ pub fn install() -> PrometheusHandle {
 pub fn request_span<B>(r: &axum::http::Request<B>) -> tracing::Span {
     let span = tracing::info_span!(
         "request",
+        // Renamed by route in `track`; requests no route takes (the web app's pages) keep this.
+        otel.name = %r.method(),
         otel.kind = "server",
         method = %r.method(),
         path = %r.uri().path(),
