@@ -1,5 +1,5 @@
-//! The process's allocator: small blocks from mimalloc, blocks of [`LARGE`] and more from glibc,
-//! each in a mapping of its own that goes back to the system when freed.
+//! The process's allocator: small blocks from mimalloc, blocks of [`LARGE`] and more from glibc
+//! — in the services, each in a mapping of its own that goes back to the system when freed.
 //!
 //! Why two. An API request is a few hundred small allocations on whichever tokio thread runs it;
 //! glibc's per-thread arenas, their locks and the consolidation of freed chunks were a tenth of
@@ -20,7 +20,8 @@ pub struct SplitBySize;
 #[global_allocator]
 static ALLOCATOR: SplitBySize = SplitBySize;
 
-/// Sets glibc's mapping threshold to [`LARGE`], once, before any thread starts. By default the
+/// Sets glibc's mapping threshold to [`LARGE`], once, before any thread starts (the services
+/// call it). By default the
 /// threshold rises to the size of every mapped block freed, after which the next such block
 /// comes from a thread's heap and stays resident when freed.
 #[allow(unsafe_code)]

@@ -12,7 +12,6 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    allocator::return_large_blocks_when_freed();
     // A compositor started ahead of its render reads its arguments from stdin.
     let (args, opened) = match cli::burn_frames::job_from_stdin(std::env::args_os().collect()) {
         Ok(given) => given,
@@ -41,6 +40,11 @@ fn main() -> ExitCode {
         Command::Worker(_) => Some("worker"),
         _ => None,
     };
+    if service.is_some() {
+        // Long-running: a block freed now must not stay resident for the process's lifetime.
+        // One-shot commands (a render's FFmpeg and x264 buffers) keep glibc's own threshold.
+        allocator::return_large_blocks_when_freed();
+    }
     let telemetry = telemetry::init(cli.verbose, service);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
