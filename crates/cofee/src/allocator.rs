@@ -21,9 +21,8 @@ pub struct SplitBySize;
 static ALLOCATOR: SplitBySize = SplitBySize;
 
 /// Sets glibc's mapping threshold to [`LARGE`], once, before any thread starts (the services
-/// call it). By default the
-/// threshold rises to the size of every mapped block freed, after which the next such block
-/// comes from a thread's heap and stays resident when freed.
+/// call it). By default the threshold rises to the size of every mapped block freed, after
+/// which the next such block comes from a thread's heap and stays resident when freed.
 #[allow(unsafe_code)]
 pub fn return_large_blocks_when_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
